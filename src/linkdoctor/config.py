@@ -1,0 +1,152 @@
+"""Run configuration: frozen dataclasses and the ``DEFAULT_*`` constants that CLI help and the library share.
+
+The CLI (and later the config file) builds one :class:`CheckConfig`; the library never reads flags itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from fnmatch import fnmatch
+from pathlib import Path
+
+from linkdoctor import __version__
+
+PROJECT_URL = "https://github.com/linkdoctor/linkdoctor"
+DEFAULT_USER_AGENT = f"linkdoctor/{__version__} (+{PROJECT_URL})"
+DEFAULT_MAX_CONCURRENCY = 128
+DEFAULT_MAX_PER_HOST = 32
+DEFAULT_HOST_INTERVAL = 0.0
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 2
+DEFAULT_RETRY_BACKOFF = 0.5
+DEFAULT_MAX_RETRY_AFTER = 60.0
+DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_MAX_URL_LENGTH = 2048
+DEFAULT_MAX_PAGES = 100_000
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, stable for scripts and CI."""
+
+    OK = 0
+    UNEXPECTED = 1
+    BROKEN = 2
+    CONFIG = 3
+
+
+class Method(StrEnum):
+    """How non-page links are requested: HEAD falling back to GET (``auto``), or one method only."""
+
+    AUTO = "auto"
+    HEAD = "head"
+    GET = "get"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, logs or reports."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """Match a host against ``api.example.com`` or ``*.corp.example`` (which also matches ``corp.example``).
+
+    >>> host_matches("*.corp.example", "a.corp.example")
+    True
+    """
+    pattern = pattern.lower()
+    host = host.lower()
+    if pattern.startswith("*."):
+        return host == pattern[2:] or fnmatch(host, pattern)
+    return fnmatch(host, pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCert:
+    """A client certificate for mutual TLS, for the hosts it applies to (empty ``hosts`` means every host)."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    pkcs12: Path | None = None
+    password: Secret | None = None
+    hosts: tuple[str, ...] = ()
+
+    def applies_to(self, host: str) -> bool:
+        return not self.hosts or any(host_matches(p, host) for p in self.hosts)
+
+
+@dataclass(frozen=True, slots=True)
+class HostSettings:
+    """Per-host extras: headers and basic auth, for the hosts they apply to."""
+
+    hosts: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...] = ()
+    basic_auth: tuple[str, Secret] | None = None
+    cacert: Path | None = None
+
+    def applies_to(self, host: str) -> bool:
+        return any(host_matches(p, host) for p in self.hosts)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """Everything one run of ``check`` needs. Build it once; the library reads nothing else."""
+
+    recursive: bool = True
+    depth: int | None = None
+    max_pages: int = DEFAULT_MAX_PAGES
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    scope: tuple[re.Pattern[str], ...] = ()
+    base_url: str | None = None
+    respect_robots: bool = True
+    check_fragments: bool = True
+    method: Method = Method.AUTO
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_per_host: int = DEFAULT_MAX_PER_HOST
+    host_interval: float = DEFAULT_HOST_INTERVAL
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_body: int = DEFAULT_MAX_BODY
+    max_url_length: int = DEFAULT_MAX_URL_LENGTH
+    user_agent: str = DEFAULT_USER_AGENT
+    headers: tuple[tuple[str, str], ...] = ()
+    host_settings: tuple[HostSettings, ...] = ()
+    cookie_jar: Path | None = None
+    accept: frozenset[int] = frozenset()
+    client_certs: tuple[ClientCert, ...] = ()
+    cacert: Path | None = None
+    insecure: bool = False
+    diagnose: bool = False
+
+    def client_cert_for(self, host: str) -> ClientCert | None:
+        """The first client certificate whose hosts match ``host``."""
+        return next((c for c in self.client_certs if c.applies_to(host)), None)
+
+    def host_settings_for(self, host: str) -> tuple[HostSettings, ...]:
+        return tuple(h for h in self.host_settings if h.applies_to(host))

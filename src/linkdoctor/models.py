@@ -1,0 +1,161 @@
+"""The result model: what a link is, where it was found, and what checking it told us.
+
+Everything here is a frozen value. A broken link is a :class:`CheckResult` with
+``category=Category.BROKEN``, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """The verdict for one link, as users filter on it."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    BROKEN = "broken"
+    EXCLUDED = "excluded"
+    UNVERIFIED = "unverified"
+
+
+class ErrorKind(StrEnum):
+    """Why no trustworthy HTTP answer was obtained (``CheckResult.error``)."""
+
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    CONNECTION_CLOSED = "connection-closed"
+    TLS = "tls"
+    TOO_MANY_REDIRECTS = "too-many-redirects"
+    REDIRECT_LOOP = "redirect-loop"
+    INVALID_URL = "invalid-url"
+    BODY_TOO_LARGE = "body-too-large"
+    PROTOCOL = "protocol"
+    FILE_MISSING = "file-missing"
+    UNSUPPORTED_SCHEME = "unsupported-scheme"
+    ROBOTS = "robots"
+    FILTERED = "filtered"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Referrer:
+    """One place a link was found: the referring page (or file URL), its line, and the link's text or element."""
+
+    url: str
+    line: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """One hop of a redirect chain: the URL that answered and the status it answered with."""
+
+    url: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """A named cause with a stable ``code`` (see ``linkdoctor explain``), a one-line summary and fix steps."""
+
+    code: str
+    summary: str
+    fix: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Everything known about one unique URL after checking it.
+
+    ``status`` is what came over the wire; ``precise_status`` is the real cause behind it (for example
+    nginx's 496 behind a wire 400). ``error`` is set when no trustworthy HTTP answer was obtained.
+    """
+
+    url: str
+    category: Category
+    status: int | None = None
+    reason: str = ""
+    precise_status: int | None = None
+    final_url: str = ""
+    redirects: tuple[Redirect, ...] = ()
+    elapsed_ms: float = 0.0
+    error: ErrorKind | None = None
+    error_message: str = ""
+    diagnosis: Diagnosis | None = None
+    referrers: tuple[Referrer, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def is_failure(self) -> bool:
+        return self.category is Category.BROKEN
+
+
+class Severity(StrEnum):
+    """How serious a finding is, from the doctor or the nginx linter."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding of the TLS doctor attached to a result by ``check --diagnose``."""
+
+    code: str
+    severity: Severity
+    actor: str
+    summary: str
+    evidence: tuple[tuple[str, str], ...] = ()
+    fix: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts for a whole run."""
+
+    total: int = 0
+    ok: int = 0
+    redirected: int = 0
+    broken: int = 0
+    excluded: int = 0
+    unverified: int = 0
+    pages_crawled: int = 0
+    elapsed_s: float = 0.0
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_results(
+        cls,
+        results: list[CheckResult] | tuple[CheckResult, ...],
+        *,
+        pages_crawled: int = 0,
+        elapsed_s: float = 0.0,
+        warnings: tuple[str, ...] = (),
+    ) -> Summary:
+        counts = dict.fromkeys(Category, 0)
+        for r in results:
+            counts[r.category] += 1
+        return cls(
+            total=len(results),
+            ok=counts[Category.OK],
+            redirected=counts[Category.REDIRECTED],
+            broken=counts[Category.BROKEN],
+            excluded=counts[Category.EXCLUDED],
+            unverified=counts[Category.UNVERIFIED],
+            pages_crawled=pages_crawled,
+            elapsed_s=elapsed_s,
+            warnings=warnings,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The outcome of one run: a summary and the results, in a stable order (by URL)."""
+
+    summary: Summary
+    results: tuple[CheckResult, ...]
