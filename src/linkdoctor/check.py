@@ -1,0 +1,374 @@
+"""Check one URL over HTTP: redirects hop by hop, HEAD then GET, retries with backoff, bounded body reads.
+
+:meth:`HttpChecker.fetch` never raises for a dead link: every failure becomes a :class:`CheckResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
+from urllib.parse import urljoin
+
+import aiohttp
+
+from linkdoctor.classify import codes
+from linkdoctor.classify.http import classify_response
+from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
+from linkdoctor.classify.tls import classify_tls_error
+from linkdoctor.config import CheckConfig, Method
+from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
+from linkdoctor.urls import host_of, normalize, origin
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_RETRY_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.CONNECTION_CLOSED})
+_PARSEABLE = ("text/html", "application/xhtml+xml", "text/css", "xml", "text/markdown", "text/plain")
+_CHUNK = 65536
+
+
+class ContextProvider(Protocol):
+    """Where the checker gets the ``ssl=`` argument for a host (see ``linkdoctor.tls.context``)."""
+
+    def context_for(self, host: str) -> ssl.SSLContext | bool: ...
+
+    def client_cert_for(self, host: str) -> object | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A check result plus what the crawler needs from the body (only for parseable content)."""
+
+    result: CheckResult
+    body: bytes | None = None
+    content_type: str = ""
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes | None
+    truncated: bool
+
+
+class _Failure(Exception):
+    def __init__(self, kind: ErrorKind, code: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+
+
+def _error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
+    """Map a network exception to (error kind, diagnosis code), by type and errno, never by message text."""
+    tls_code = classify_tls_error(exc)
+    if tls_code is not None:
+        return ErrorKind.TLS, tls_code
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError | TimeoutError):
+        return ErrorKind.TIMEOUT, "net.timeout"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ErrorKind.CONNECTION_CLOSED, "net.connection-closed"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ErrorKind.INVALID_URL, "url.invalid"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        if isinstance(os_error, socket.gaierror) or isinstance(exc, aiohttp.ClientConnectorDNSError):
+            return ErrorKind.DNS, "net.dns"
+        if isinstance(os_error, ConnectionRefusedError):
+            return ErrorKind.REFUSED, "net.refused"
+        if isinstance(os_error, TimeoutError):
+            return ErrorKind.TIMEOUT, "net.timeout"
+        return ErrorKind.REFUSED, "net.refused"
+    if isinstance(exc, aiohttp.ClientOSError | ConnectionResetError | BrokenPipeError):
+        return ErrorKind.RESET, "net.reset"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return ErrorKind.PROTOCOL, "http.protocol-error"
+    return ErrorKind.OTHER, "http.protocol-error"
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Parse ``Retry-After`` (delta seconds or an HTTP date) into seconds from ``now`` (epoch seconds)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def is_parseable(content_type: str) -> bool:
+    return any(t in content_type for t in _PARSEABLE)
+
+
+class HttpChecker:
+    """Checks URLs with one shared session, politely, and returns results as values."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        config: CheckConfig,
+        *,
+        limiter: HostLimiter,
+        tls: ContextProvider | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._limiter = limiter
+        self._tls = tls
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rng = rng or random.Random()
+        self._nginx_origins: set[str] = set()
+        self._probed_origins: dict[str, bool] = {}
+        self.requests = 0
+
+    async def fetch(self, url: str, *, want_body: bool, method: Method | None = None) -> Fetched:
+        """Check ``url`` (no fragment). ``want_body`` reads parseable bodies (pages, CSS, sitemaps) up to
+        ``max_body`` bytes; otherwise ``method`` (default from config) decides HEAD or GET."""
+        method = method or (Method.GET if want_body else self._config.method)
+        if method is Method.AUTO:
+            first = await self._with_retries(url, "HEAD", want_body=False)
+            if first.result.category in (Category.OK, Category.REDIRECTED) or first.result.error in (
+                ErrorKind.DNS,
+                ErrorKind.REFUSED,
+                ErrorKind.TIMEOUT,
+                ErrorKind.TLS,
+                ErrorKind.INVALID_URL,
+                ErrorKind.REDIRECT_LOOP,
+                ErrorKind.TOO_MANY_REDIRECTS,
+            ):
+                return first
+            return await self._with_retries(url, "GET", want_body=False)
+        verb = "HEAD" if method is Method.HEAD else "GET"
+        return await self._with_retries(url, verb, want_body=want_body)
+
+    async def _with_retries(self, url: str, verb: str, *, want_body: bool) -> Fetched:
+        started = self._clock()
+        attempt = 0
+        while True:
+            fetched, retry_after = await self._follow(url, verb, want_body=want_body, started=started)
+            result = fetched.result
+            if attempt >= self._config.retries or not self._retryable(result):
+                return fetched
+            attempt += 1
+            host = host_of(result.final_url or url)
+            if retry_after is not None:
+                if retry_after > self._config.max_retry_after:
+                    return fetched
+                # Pause the whole host, so queued requests wait too instead of hammering it.
+                self._limiter.pause(host, retry_after)
+            else:
+                delay = self._config.retry_backoff * (2 ** (attempt - 1))
+                await asyncio.sleep(delay * (0.5 + self._rng.random()))
+
+    @staticmethod
+    def _retryable(result: CheckResult) -> bool:
+        if result.error is not None:
+            return result.error in _RETRY_ERRORS
+        return result.status in _RETRY_STATUS
+
+    async def _follow(
+        self, url: str, verb: str, *, want_body: bool, started: float
+    ) -> tuple[Fetched, float | None]:
+        chain: list[Redirect] = []
+        seen = {url}
+        current = url
+        while True:
+            try:
+                answer = await self._request(current, verb, want_body=want_body)
+            except _Failure as failure:
+                result = CheckResult(
+                    url=url,
+                    category=Category.BROKEN,
+                    final_url=current,
+                    redirects=tuple(chain),
+                    elapsed_ms=self._elapsed(started),
+                    error=failure.kind,
+                    error_message=str(failure),
+                    diagnosis=codes.make(failure.code, str(failure)),
+                )
+                if failure.kind is ErrorKind.CONNECTION_CLOSED:
+                    result = await self._explain_empty_reply(result, current)
+                return Fetched(result), None
+            location = answer.headers.get("location")
+            if answer.status in _REDIRECTS and location:
+                chain.append(Redirect(current, answer.status))
+                try:
+                    target = normalize(urljoin(current, location.strip())).partition("#")[0]
+                except ValueError:
+                    return self._fail(
+                        url, current, chain, started, ErrorKind.INVALID_URL, "url.invalid"
+                    ), None
+                if target in seen:
+                    return self._fail(
+                        url, target, chain, started, ErrorKind.REDIRECT_LOOP, "http.redirect-loop"
+                    ), None
+                if len(chain) > self._config.max_redirects:
+                    return self._fail(
+                        url, target, chain, started, ErrorKind.TOO_MANY_REDIRECTS, "http.too-many-redirects"
+                    ), None
+                seen.add(target)
+                current = target
+                if answer.status == 303:
+                    verb = "GET"
+                continue
+            return self._final(url, current, chain, started, answer), self._retry_after(answer)
+
+    def _retry_after(self, answer: _Answer) -> float | None:
+        if answer.status not in (429, 503):
+            return None
+        return retry_after_seconds(answer.headers.get("retry-after"), self._wall_clock())
+
+    def _final(
+        self, url: str, current: str, chain: list[Redirect], started: float, answer: _Answer
+    ) -> Fetched:
+        host = host_of(current)
+        body = answer.body or b""
+        if looks_like_nginx(answer.headers.get("server"), body):
+            self._nginx_origins.add(origin(current))
+        verdict = classify_response(
+            answer.status,
+            answer.headers,
+            body[:FINGERPRINT_BYTES],
+            redirected=bool(chain),
+            accept=self._config.accept,
+            has_client_cert=self._tls is not None and self._tls.client_cert_for(host) is not None,
+        )
+        result = CheckResult(
+            url=url,
+            category=verdict.category,
+            status=answer.status,
+            reason=answer.reason,
+            precise_status=verdict.precise_status,
+            final_url=current,
+            redirects=tuple(chain),
+            elapsed_ms=self._elapsed(started),
+            diagnosis=verdict.diagnosis,
+            error_message=f"body truncated at {self._config.max_body} bytes" if answer.truncated else "",
+        )
+        content_type = answer.headers.get("content-type", "").lower()
+        return Fetched(result, answer.body, content_type, answer.truncated)
+
+    def _fail(
+        self, url: str, current: str, chain: list[Redirect], started: float, kind: ErrorKind, code: str
+    ) -> Fetched:
+        detail = f"after {len(chain)} redirects" if chain else ""
+        return Fetched(
+            CheckResult(
+                url=url,
+                category=Category.BROKEN,
+                final_url=current,
+                redirects=tuple(chain),
+                elapsed_ms=self._elapsed(started),
+                error=kind,
+                error_message=detail,
+                diagnosis=codes.make(code, detail),
+                status=chain[-1].status if chain else None,
+                precise_status=chain[-1].status if chain else None,
+            )
+        )
+
+    async def _explain_empty_reply(self, result: CheckResult, url: str) -> CheckResult:
+        """An empty reply is nginx's ``return 444`` when the server is (or answers like) nginx."""
+        site = origin(url)
+        if site not in self._nginx_origins and site not in self._probed_origins:
+            self._probed_origins[site] = await self._probe_server_header(site + "/")
+        if site in self._nginx_origins or self._probed_origins.get(site):
+            return replace(
+                result,
+                precise_status=444,
+                diagnosis=codes.make("http.connection-closed-no-response", "nginx closed it (444)"),
+            )
+        return result
+
+    async def _probe_server_header(self, url: str) -> bool:
+        try:
+            answer = await self._request(url, "HEAD", want_body=False)
+        except _Failure:
+            return False
+        return looks_like_nginx(answer.headers.get("server"))
+
+    def _headers_for(self, host: str) -> tuple[dict[str, str], aiohttp.BasicAuth | None]:
+        headers = dict(self._config.headers)
+        auth = None
+        for settings in self._config.host_settings_for(host):
+            headers.update(settings.headers)
+            if settings.basic_auth:
+                user, password = settings.basic_auth
+                auth = aiohttp.BasicAuth(user, password.reveal())
+        return headers, auth
+
+    async def _request(self, url: str, verb: str, *, want_body: bool) -> _Answer:
+        host = host_of(url)
+        headers, auth = self._headers_for(host)
+        ssl_arg: ssl.SSLContext | bool = True
+        if self._tls is not None and url.startswith("https:"):
+            ssl_arg = self._tls.context_for(host)
+        async with self._limiter.slot(host):
+            self.requests += 1
+            try:
+                async with self._session.request(
+                    verb,
+                    url,
+                    headers=headers,
+                    auth=auth,
+                    allow_redirects=False,
+                    ssl=ssl_arg,
+                ) as response:
+                    return await self._read(response, want_body=want_body)
+            except (TimeoutError, aiohttp.ClientError, OSError, ValueError, ssl.SSLError) as exc:
+                kind, code = _error_kind(exc)
+                raise _Failure(kind, code, _describe(exc)) from exc
+
+    async def _read(self, response: aiohttp.ClientResponse, *, want_body: bool) -> _Answer:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        content_type = headers.get("content-type", "").lower()
+        limit = 0
+        if response.status == 400 or (response.status >= 400 and "nginx" in headers.get("server", "")):
+            limit = FINGERPRINT_BYTES
+        if want_body and response.status < 300 and is_parseable(content_type):
+            limit = self._config.max_body
+        body: bytes | None = None
+        truncated = False
+        if limit and response.method != "HEAD":
+            chunks: list[bytes] = []
+            size = 0
+            while size < limit:
+                chunk = await response.content.read(min(_CHUNK, limit - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            else:
+                truncated = not response.content.at_eof()
+            body = b"".join(chunks)
+        return _Answer(response.status, response.reason or "", headers, body, truncated)
+
+    def _elapsed(self, started: float) -> float:
+        return round((self._clock() - started) * 1000, 1)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, secret-free description of a network error."""
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError | aiohttp.ServerTimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

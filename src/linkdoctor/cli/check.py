@@ -1,0 +1,338 @@
+"""``linkdoctor check``: flags → :class:`CheckConfig` → :func:`check_async` → report → exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+import click
+from rich.console import Console
+
+from linkdoctor import config as cfg
+from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
+from linkdoctor.errors import ConfigError
+from linkdoctor.inputs import collect_inputs
+from linkdoctor.models import CheckResult, Report
+from linkdoctor.report.console import live_progress, render_report
+from linkdoctor.report.json import write_json, write_jsonl_result
+from linkdoctor.runner import check_async, run_sync
+
+FORMATS = ("console", "json", "jsonl")
+
+
+def parse_status_list(values: Sequence[str]) -> frozenset[int]:
+    """``["200..299", "429", "496"]`` → the set of statuses.
+
+    >>> sorted(parse_status_list(["200..201", "496"]))
+    [200, 201, 496]
+    """
+    codes: set[int] = set()
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            low, sep, high = part.partition("..")
+            try:
+                start, end = int(low), int(high if sep else low)
+            except ValueError:
+                raise ConfigError(f"--accept: {part!r} is not a status or a range like 200..299") from None
+            if not (100 <= start <= end <= 999):
+                raise ConfigError(f"--accept: {part!r} is outside 100..999")
+            codes.update(range(start, end + 1))
+    return frozenset(codes)
+
+
+def _regexes(values: Sequence[str], flag: str) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for value in values:
+        try:
+            patterns.append(re.compile(value))
+        except re.error as exc:
+            raise ConfigError(f"{flag} {value!r} is not a valid regular expression: {exc}") from exc
+    return tuple(patterns)
+
+
+def _header(value: str, flag: str) -> tuple[str, str]:
+    name, sep, content = value.partition(":")
+    if not sep or not name.strip():
+        raise ConfigError(f"{flag} {value!r} must look like 'Name: value'")
+    return name.strip(), content.strip()
+
+
+def _env_secret(var: str, what: str) -> Secret:
+    value = os.environ.get(var)
+    if value is None:
+        raise ConfigError(f"{what}: environment variable {var} is not set")
+    return Secret(value)
+
+
+def _password(env_var: str | None, what: str, interactive: bool) -> Secret | None:
+    if env_var:
+        return _env_secret(env_var, what)
+    if interactive:
+        return Secret(click.prompt(f"Password for {what}", hide_input=True, default="", show_default=False))
+    return None
+
+
+def build_config(opts: dict[str, Any]) -> CheckConfig:
+    """Turn parsed CLI options into a :class:`CheckConfig` (raises ``ConfigError`` for bad values)."""
+    host_settings: list[HostSettings] = []
+    for host, header in opts["host_header"]:
+        host_settings.append(HostSettings((host,), headers=(_header(header, "--host-header"),)))
+    for host, user, env_var in opts["basic_auth"]:
+        host_settings.append(HostSettings((host,), basic_auth=(user, _env_secret(env_var, "--basic-auth"))))
+    certs: list[ClientCert] = []
+    interactive = sys.stdin.isatty()
+    if opts["pkcs12"]:
+        pw = _password(opts["key_password_env"], str(opts["pkcs12"]), interactive)
+        certs.append(ClientCert(pkcs12=opts["pkcs12"], password=pw, hosts=tuple(opts["cert_host"])))
+    elif opts["cert"]:
+        certs.append(
+            ClientCert(
+                cert=opts["cert"],
+                key=opts["key"],
+                password=_env_secret(opts["key_password_env"], "--key-password-env")
+                if opts["key_password_env"]
+                else None,
+                hosts=tuple(opts["cert_host"]),
+            )
+        )
+    elif opts["key"]:
+        raise ConfigError("--key needs --cert")
+    for name in ("max_concurrency", "max_per_host", "max_body", "max_url_length", "max_pages"):
+        if opts[name] is not None and opts[name] < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+    return CheckConfig(
+        recursive=opts["recursive"],
+        depth=opts["depth"],
+        max_pages=opts["max_pages"],
+        include=_regexes(opts["include"], "--include"),
+        exclude=_regexes(opts["exclude"], "--exclude"),
+        scope=_regexes(opts["scope"], "--scope"),
+        base_url=opts["base_url"],
+        respect_robots=not opts["ignore_robots"],
+        check_fragments=opts["fragments"],
+        method=Method(opts["method"]),
+        max_concurrency=opts["max_concurrency"],
+        max_per_host=opts["max_per_host"],
+        host_interval=opts["host_interval"],
+        timeout=opts["timeout"],
+        connect_timeout=min(opts["connect_timeout"], opts["timeout"]),
+        retries=opts["retries"],
+        max_redirects=opts["max_redirects"],
+        max_body=opts["max_body"],
+        max_url_length=opts["max_url_length"],
+        user_agent=opts["user_agent"],
+        headers=tuple(_header(h, "--header") for h in opts["header"]),
+        host_settings=tuple(host_settings),
+        cookie_jar=opts["cookie_jar"],
+        accept=parse_status_list(opts["accept"]),
+        client_certs=tuple(certs),
+        cacert=opts["cacert"],
+        insecure=opts["insecure"],
+    )
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """Write to ``path`` atomically (temp file, then rename), or to stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        fh: IO[str] = tmp.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
+    lists = []
+    for value in values:
+        if value == "-":
+            lists.append(("<stdin>", sys.stdin.read().splitlines()))
+            continue
+        try:
+            lists.append((value, Path(value).read_text(encoding="utf-8", errors="replace").splitlines()))
+        except OSError as exc:
+            raise ConfigError(f"--urls-from {value}: {exc.strerror}") from exc
+    return lists
+
+
+@click.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--base-url", help="Site URL that local files stand for; links under it are checked on disk.")
+@click.option(
+    "--urls-from", multiple=True, metavar="FILE", help="Check the URLs listed in FILE (- for stdin)."
+)
+@click.option(
+    "--depth", type=int, help="Crawl at most this many links deep from the start (default: no limit)."
+)
+@click.option(
+    "--max-pages",
+    type=int,
+    default=cfg.DEFAULT_MAX_PAGES,
+    show_default=True,
+    help="Stop crawling after this many pages.",
+)
+@click.option("--include", multiple=True, metavar="REGEX", help="Only check URLs matching one of these.")
+@click.option("--exclude", multiple=True, metavar="REGEX", help="Never check URLs matching one of these.")
+@click.option(
+    "--scope", multiple=True, metavar="REGEX", help="Also crawl URLs matching this (widens the scope)."
+)
+@click.option("--recursive/--no-recursive", default=True, show_default=True, help="Crawl pages in scope.")
+@click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt.")
+@click.option(
+    "--fragments/--no-fragments", default=True, show_default=True, help="Check #fragments against ids."
+)
+@click.option(
+    "--method",
+    type=click.Choice([m.value for m in Method]),
+    default="auto",
+    show_default=True,
+    help="auto: HEAD, then GET when HEAD fails.",
+)
+@click.option("--max-concurrency", type=int, default=cfg.DEFAULT_MAX_CONCURRENCY, show_default=True)
+@click.option("--max-per-host", type=int, default=cfg.DEFAULT_MAX_PER_HOST, show_default=True)
+@click.option(
+    "--host-interval",
+    type=float,
+    default=cfg.DEFAULT_HOST_INTERVAL,
+    show_default=True,
+    help="Seconds between requests to one host.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=cfg.DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Total seconds per request attempt.",
+)
+@click.option("--connect-timeout", type=float, default=cfg.DEFAULT_CONNECT_TIMEOUT, show_default=True)
+@click.option("--retries", type=click.IntRange(0, 20), default=cfg.DEFAULT_RETRIES, show_default=True)
+@click.option(
+    "--max-redirects", type=click.IntRange(0, 100), default=cfg.DEFAULT_MAX_REDIRECTS, show_default=True
+)
+@click.option(
+    "--max-body",
+    type=int,
+    default=cfg.DEFAULT_MAX_BODY,
+    show_default=True,
+    help="Bytes read per page at most.",
+)
+@click.option("--max-url-length", type=int, default=cfg.DEFAULT_MAX_URL_LENGTH, show_default=True)
+@click.option("--user-agent", default=cfg.DEFAULT_USER_AGENT, show_default=True)
+@click.option(
+    "--header", "-H", multiple=True, metavar="'NAME: VALUE'", help="Send this header to every host."
+)
+@click.option(
+    "--host-header",
+    multiple=True,
+    type=(str, str),
+    metavar="HOST 'NAME: VALUE'",
+    help="A header for one host (*.example.org works).",
+)
+@click.option(
+    "--basic-auth",
+    multiple=True,
+    type=(str, str, str),
+    metavar="HOST USER PASSWORD_ENV",
+    help="Basic auth for HOST; the password is read from the environment variable PASSWORD_ENV.",
+)
+@click.option(
+    "--cookie-jar",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Netscape cookies.txt file.",
+)
+@click.option(
+    "--accept", multiple=True, metavar="STATUSES", help="Statuses that count as ok, e.g. 200..299,429,496."
+)
+@click.option(
+    "--cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Client certificate (PEM or DER) for mutual TLS.",
+)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Private key of --cert (when not in the same file).",
+)
+@click.option(
+    "--pkcs12", type=click.Path(dir_okay=False, path_type=Path), help="Client certificate and key as PKCS#12."
+)
+@click.option(
+    "--key-password-env",
+    metavar="VAR",
+    help="Read the key (or PKCS#12) password from this environment variable.",
+)
+@click.option(
+    "--cert-host",
+    multiple=True,
+    metavar="HOST",
+    help="Only send the client certificate to these hosts (default: all).",
+)
+@click.option(
+    "--cacert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust this CA bundle instead of the system store.",
+)
+@click.option("--insecure", is_flag=True, help="Do not verify server certificates (reported as a warning).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="console", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Live progress bar (only on a terminal).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show fix steps for every broken link.")
+def check(inputs: tuple[str, ...], **opts: Any) -> int:
+    """Crawl sites and check every link: URLs, local folders and files (HTML, Markdown), sitemaps.
+
+    \b
+    linkdoctor check https://example.org/
+    linkdoctor check ./public --base-url https://example.org/
+    linkdoctor check docs/**/*.md README.md
+    linkdoctor check --urls-from urls.txt
+    linkdoctor check https://example.org/sitemap.xml
+
+    Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
+    """
+    config = build_config(opts)
+    collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
+    fmt: str = opts["fmt"]
+    stderr = Console(stderr=True)
+    show_progress = opts["progress"] and fmt != "jsonl" and stderr.is_terminal
+    with _output(opts["output"]) as out:
+        on_result: Callable[[CheckResult], None] | None = None
+        if fmt == "jsonl":
+            on_result = functools.partial(write_jsonl_result, out=out)
+        report: Report = run_sync(
+            check_async(
+                config,
+                collected,
+                on_result=on_result,
+                around=lambda crawler: live_progress(crawler.progress, stderr, enabled=show_progress),
+            )
+        )
+        if fmt == "json":
+            write_json(report, out)
+        elif fmt == "console":
+            console = Console(file=out, highlight=False) if opts["output"] else Console(highlight=False)
+            render_report(report, console, verbose=opts["verbose"])
+    return ExitCode.BROKEN if report.summary.broken else ExitCode.OK

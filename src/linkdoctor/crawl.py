@@ -1,0 +1,518 @@
+"""The engine: a frontier of unique URLs, crawled within scope and checked once each.
+
+``inputs → extract → collect/crawl → check → classify → report``: this module is the collect/crawl stage
+and the conductor. It dedupes URLs, remembers every referrer, applies scope, filters and robots.txt,
+runs the checks with bounded concurrency, and emits one :class:`CheckResult` per unique link.
+
+>>> # report = await Crawler(config, session=session).run(collect_inputs(["https://example.org/"]))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+from protego import Protego
+
+from linkdoctor.check import ContextProvider, Fetched, HttpChecker, is_parseable
+from linkdoctor.classify import codes
+from linkdoctor.config import CheckConfig, Method
+from linkdoctor.extract import Extraction, extract_css, extract_html, extract_markdown
+from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.inputs import Inputs
+from linkdoctor.inputs.sitemap import looks_like_sitemap_url, parse_sitemap
+from linkdoctor.local import check_file
+from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
+from linkdoctor.urls import InvalidURL, Scope, directory_of, origin, resolve, scheme_of, split_fragment
+
+# Elements whose targets are documents worth following when in scope.
+_FOLLOW = frozenset(
+    {
+        "a[href]",
+        "area[href]",
+        "iframe[src]",
+        "frame[src]",
+        "meta[refresh]",
+        "link[href]",
+        "css @import",
+        "md link",
+        "md autolink",
+        "seed",
+        "sitemap",
+        "redirect",
+    }
+)
+_IGNORED_FRAGMENTS = frozenset({"", "top"})
+
+
+@dataclass(slots=True)
+class Progress:
+    """Live counters for progress displays; the engine updates them, readers only read."""
+
+    pages: int = 0
+    checked: int = 0
+    broken: int = 0
+    queued: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class _Resource:
+    url: str
+    depth: int
+    crawl: bool
+    scope_seed: bool = False
+    queued: bool = False
+    done: bool = False
+    fetched_body: bool = False
+    result: CheckResult | None = None
+    anchors: frozenset[str] | None = None
+    links: list[_Link] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Link:
+    url: str
+    fragment: str
+    resource: _Resource | None
+    referrers: list[Referrer] = field(default_factory=list)
+    preset: CheckResult | None = None
+    emitted: bool = False
+
+
+ResultSink = Callable[[CheckResult], None]
+
+
+class Crawler:
+    """One run over some inputs. Create it per run; it is not reusable."""
+
+    def __init__(
+        self,
+        config: CheckConfig,
+        *,
+        session: aiohttp.ClientSession,
+        tls: ContextProvider | None = None,
+        on_result: ResultSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.progress = Progress(started=clock())
+        self._clock = clock
+        self._on_result = on_result
+        self._limiter = HostLimiter(config.max_per_host, config.host_interval, clock=clock)
+        self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
+        self._resources: dict[str, _Resource] = {}
+        self._links: dict[str, _Link] = {}
+        self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
+        self._scope = Scope(patterns=config.scope)
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._inputs = Inputs()
+        self._pages_started = 0
+        self.warnings: list[str] = []
+
+    @property
+    def requests(self) -> int:
+        return self._checker.requests
+
+    # --- public -----------------------------------------------------------------------------------
+    async def run(self, inputs: Inputs) -> Report:
+        self._inputs = inputs
+        for site in inputs.sites:
+            self._scope = self._scope.with_prefix(site.base)
+        for seed in inputs.seeds:
+            self._scope = self._scope.with_prefix(directory_of(seed))
+            self._add(seed, None, "seed", depth=0, seed=True)
+        for url, source, line in inputs.links:
+            self._add_raw(
+                url, url, Referrer(source, line, "url list"), "url list", depth=1, allow_crawl=False
+            )
+        for _path, url in inputs.documents:
+            self._add(url, None, "seed", depth=0, seed=True)
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.config.max_concurrency))]
+        try:
+            await self._queue.join()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        return self._report()
+
+    # --- collecting links ------------------------------------------------------------------------
+    def _add_raw(
+        self,
+        base: str,
+        raw: str,
+        referrer: Referrer | None,
+        element: str,
+        *,
+        depth: int,
+        allow_crawl: bool = True,
+    ) -> None:
+        site = self._inputs.site_for(base)
+        if (
+            site is not None
+            and site.base.startswith("file:")
+            and raw.startswith("/")
+            and not raw.startswith("//")
+        ):
+            raw = site.root_relative(raw)
+        url = resolve(base, raw)
+        if isinstance(url, InvalidURL):
+            self._preset(raw, referrer, self._invalid(raw, url.reason))
+            return
+        self._add(url, referrer, element if allow_crawl else "url list", depth=depth)
+
+    def _add(
+        self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
+    ) -> None:
+        link = self._links.get(url)
+        if link is not None:
+            if referrer is not None:
+                link.referrers.append(referrer)
+            if link.resource is not None:
+                self._upgrade(link.resource, element, depth)
+            return
+        preset = None if seed else self._filtered(url)
+        if preset is not None:
+            self._preset(url, referrer, preset)
+            return
+        target, fragment = split_fragment(url)
+        resource = self._resources.get(target)
+        if resource is None:
+            crawl = self._should_crawl(target, element, depth)
+            resource = self._resources[target] = _Resource(target, depth, crawl, scope_seed=seed)
+        else:
+            self._upgrade(resource, element, depth)
+        link = _Link(url, fragment, resource, [referrer] if referrer else [])
+        self._links[url] = link
+        resource.links.append(link)
+        if resource.done:
+            if fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
+                self._enqueue(resource, refetch=True)
+            else:
+                self._emit(link)
+        elif not resource.queued:
+            self._enqueue(resource)
+
+    def _preset(self, url: str, referrer: Referrer | None, result: CheckResult) -> None:
+        link = self._links.get(url)
+        if link is None:
+            link = self._links[url] = _Link(url, "", None, preset=result)
+            if referrer:
+                link.referrers.append(referrer)
+            self._emit(link)
+        elif referrer:
+            link.referrers.append(referrer)
+
+    def _filtered(self, url: str) -> CheckResult | None:
+        """An ``excluded`` (or invalid) result when ``url`` must not be requested at all."""
+        cfg = self.config
+        if len(url) > cfg.max_url_length:
+            return CheckResult(
+                url,
+                Category.EXCLUDED,
+                error=ErrorKind.FILTERED,
+                diagnosis=codes.make("url.too-long", f"{len(url)} characters"),
+            )
+        scheme = scheme_of(url)
+        if scheme not in ("http", "https", "file"):
+            return CheckResult(
+                url,
+                Category.EXCLUDED,
+                error=ErrorKind.UNSUPPORTED_SCHEME,
+                diagnosis=codes.make("url.unsupported-scheme", f"{scheme}: links are not checked"),
+            )
+        if cfg.include and not any(p.search(url) for p in cfg.include):
+            return CheckResult(
+                url,
+                Category.EXCLUDED,
+                error=ErrorKind.FILTERED,
+                diagnosis=codes.make("filter.excluded", "not matched by --include"),
+            )
+        if any(p.search(url) for p in cfg.exclude):
+            return CheckResult(
+                url,
+                Category.EXCLUDED,
+                error=ErrorKind.FILTERED,
+                diagnosis=codes.make("filter.excluded", "matched by --exclude"),
+            )
+        return None
+
+    def _invalid(self, raw: str, reason: str) -> CheckResult:
+        return CheckResult(
+            raw,
+            Category.BROKEN,
+            error=ErrorKind.INVALID_URL,
+            error_message=reason,
+            diagnosis=codes.make("url.invalid", reason),
+        )
+
+    def _should_crawl(self, url: str, element: str, depth: int) -> bool:
+        cfg = self.config
+        if element not in _FOLLOW:
+            return False
+        if depth > 0 and not cfg.recursive:
+            return False
+        if cfg.depth is not None and depth > cfg.depth:
+            return False
+        return self._scope.contains(url)
+
+    def _upgrade(self, resource: _Resource, element: str, depth: int) -> None:
+        if depth < resource.depth:
+            resource.depth = depth
+        if (
+            not resource.crawl
+            and not resource.queued
+            and self._should_crawl(resource.url, element, resource.depth)
+        ):
+            resource.crawl = True
+
+    def _needs_anchor_fetch(self, resource: _Resource) -> bool:
+        result = resource.result
+        return (
+            self.config.check_fragments
+            and not resource.fetched_body
+            and result is not None
+            and result.category in (Category.OK, Category.REDIRECTED)
+        )
+
+    def _enqueue(self, resource: _Resource, *, refetch: bool = False) -> None:
+        resource.queued = True
+        if refetch:
+            resource.done = False
+        self.progress.queued += 1
+        self._queue.put_nowait(resource)
+
+    # --- checking ----------------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while True:
+            resource = await self._queue.get()
+            try:
+                await self._process(resource)
+            except Exception as exc:  # a bug must not hang the run: record it on the resource
+                resource.result = CheckResult(
+                    resource.url,
+                    Category.UNVERIFIED,
+                    error=ErrorKind.OTHER,
+                    error_message=f"internal error: {exc!r}",
+                )
+                self._finish(resource)
+            finally:
+                self._queue.task_done()
+
+    async def _process(self, resource: _Resource) -> None:
+        if resource.result is not None:
+            # A refetch to read anchors of an already checked resource.
+            fetched = await self._fetch(resource, want_body=True)
+            self._take_body(resource, fetched, extract_links=False)
+            self._finish(resource)
+            return
+        if resource.crawl and self.config.respect_robots and not await self._robots_allow(resource.url):
+            resource.result = CheckResult(
+                resource.url,
+                Category.EXCLUDED,
+                error=ErrorKind.ROBOTS,
+                diagnosis=codes.make("robots.disallowed"),
+            )
+            self._finish(resource)
+            return
+        crawl = resource.crawl and self._pages_started < self.config.max_pages
+        if resource.crawl and not crawl:
+            resource.crawl = False
+            self._warn_once(
+                f"--max-pages {self.config.max_pages} reached: further pages are checked, not crawled"
+            )
+        if crawl:
+            self._pages_started += 1
+        want_body = crawl or (self.config.check_fragments and any(link.fragment for link in resource.links))
+        fetched = await self._fetch(resource, want_body=want_body)
+        resource.result = fetched.result
+        if crawl and resource.scope_seed and fetched.result.redirects:
+            # A start URL that redirects (http→https, www) moves the scope along with it.
+            self._scope = self._scope.with_prefix(directory_of(fetched.result.final_url))
+        self._take_body(resource, fetched, extract_links=crawl)
+        self._finish(resource)
+
+    async def _fetch(self, resource: _Resource, *, want_body: bool) -> Fetched:
+        if want_body:
+            resource.fetched_body = True
+        site = self._inputs.site_for(resource.url)
+        if site is not None or resource.url.startswith("file:"):
+            return check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
+        return await self._checker.fetch(resource.url, want_body=want_body)
+
+    def _take_body(self, resource: _Resource, fetched: Fetched, *, extract_links: bool) -> None:
+        if fetched.body is None:
+            return
+        kind = _document_kind(fetched.content_type, fetched.result.final_url or resource.url)
+        if kind is None:
+            return
+        text = fetched.body.decode(_charset(fetched.content_type), errors="replace")
+        base = fetched.result.final_url or resource.url
+        if kind == "sitemap":
+            sitemap = parse_sitemap(fetched.body)
+            if sitemap is not None:
+                self.progress.pages += 1
+                for loc in sitemap.locs:
+                    self._add_raw(
+                        base,
+                        loc,
+                        Referrer(base, None, "sitemap"),
+                        "seed" if not sitemap.is_index else "sitemap",
+                        depth=resource.depth,
+                    )
+            return
+        extraction = _extract(kind, text)
+        resource.anchors = extraction.anchors
+        if not extract_links:
+            return
+        self.progress.pages += 1
+        if extraction.base_href:
+            resolved = resolve(base, extraction.base_href)
+            if isinstance(resolved, str):
+                base = resolved
+        depth = resource.depth + 1
+        follow = not extraction.nofollow
+        for raw in extraction.links:
+            self._add_raw(
+                base,
+                raw.url,
+                Referrer(resource.url, raw.line, raw.text),
+                raw.element if follow else "nofollow",
+                depth=depth,
+            )
+
+    def _finish(self, resource: _Resource) -> None:
+        resource.done = True
+        resource.queued = False
+        self.progress.checked += 1
+        for link in resource.links:
+            if link.fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
+                self._enqueue(resource, refetch=True)
+                return
+        for link in resource.links:
+            if not link.emitted:
+                self._emit(link)
+
+    def _emit(self, link: _Link) -> None:
+        link.emitted = True
+        result = self._result_for(link)
+        if result.category is Category.BROKEN:
+            self.progress.broken += 1
+        if self._on_result is not None:
+            self._on_result(result)
+
+    def _result_for(self, link: _Link) -> CheckResult:
+        referrers = tuple(sorted(set(link.referrers), key=lambda r: (r.url, r.line or 0, r.text)))
+        if link.preset is not None:
+            return replace(link.preset, referrers=referrers)
+        assert link.resource is not None and link.resource.result is not None
+        base = link.resource.result
+        result = replace(base, url=link.url, referrers=referrers)
+        if (
+            link.fragment
+            and self.config.check_fragments
+            and base.category in (Category.OK, Category.REDIRECTED)
+            and link.resource.anchors is not None
+            and not _fragment_found(link.fragment, link.resource.anchors)
+        ):
+            result = replace(
+                result,
+                category=Category.BROKEN,
+                diagnosis=codes.make("http.fragment-missing", f"no id or name {link.fragment!r} on the page"),
+            )
+        return result
+
+    # --- robots.txt --------------------------------------------------------------------------------
+    async def _robots_allow(self, url: str) -> bool:
+        if not url.startswith(("http:", "https:")):
+            return True
+        site = origin(url)
+        if site not in self._robots:
+            lock = self._robots_locks.setdefault(site, asyncio.Lock())
+            async with lock:
+                if site not in self._robots:
+                    self._robots[site] = await self._load_robots(site)
+        robots = self._robots[site]
+        return robots is None or bool(robots.can_fetch(url, self.config.user_agent.partition("/")[0]))
+
+    async def _load_robots(self, site: str) -> Protego | None:
+        fetched = await self._checker.fetch(site + "/robots.txt", want_body=True, method=Method.GET)
+        if fetched.result.category is not Category.OK or fetched.body is None:
+            return None
+        text = fetched.body.decode("utf-8", errors="replace")
+        robots = Protego.parse(text)
+        for sitemap in robots.sitemaps:
+            self._add_raw(
+                site + "/", sitemap, Referrer(site + "/robots.txt", None, "Sitemap:"), "sitemap", depth=0
+            )
+        return robots
+
+    # --- the end -----------------------------------------------------------------------------------
+    def _warn_once(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def _report(self) -> Report:
+        results = tuple(
+            sorted((self._result_for(link) for link in self._links.values()), key=lambda r: r.url)
+        )
+        if self.config.insecure:
+            self._warn_once(
+                "TLS certificate verification was DISABLED (--insecure): results may hide attacks"
+            )
+        summary = Summary.from_results(
+            results,
+            pages_crawled=self.progress.pages,
+            elapsed_s=round(self._clock() - self.progress.started, 3),
+            warnings=tuple(self.warnings),
+        )
+        return Report(summary, results)
+
+
+def _fragment_found(fragment: str, anchors: frozenset[str]) -> bool:
+    if fragment in _IGNORED_FRAGMENTS or fragment.startswith(":~:"):
+        return True
+    return fragment in anchors or unquote(fragment) in anchors
+
+
+def _document_kind(content_type: str, url: str) -> str | None:
+    path = urlsplit(url).path.lower()
+    if "html" in content_type or path.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if "css" in content_type or path.endswith(".css"):
+        return "css"
+    if "markdown" in content_type or path.endswith((".md", ".markdown")):
+        return "markdown"
+    if "xml" in content_type or looks_like_sitemap_url(url):
+        return "sitemap"
+    if not content_type or is_parseable(content_type):
+        return "html" if path.endswith("/") or "." not in path.rpartition("/")[2] else None
+    return None
+
+
+def _charset(content_type: str) -> str:
+    _, _, params = content_type.partition(";")
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value:
+            name = value.strip("\"' ").lower()
+            try:
+                "".encode(name)
+            except LookupError:
+                return "utf-8"
+            return name
+    return "utf-8"
+
+
+def _extract(kind: str, text: str) -> Extraction:
+    if kind == "css":
+        return extract_css(text)
+    if kind == "markdown":
+        return extract_markdown(text)
+    return extract_html(text)

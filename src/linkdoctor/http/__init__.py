@@ -1,0 +1,1 @@
+"""The HTTP layer: the aiohttp session factory and per-host politeness."""

@@ -1,0 +1,76 @@
+"""Per-host politeness: a concurrency cap, an optional pause between requests, and a host-wide pause
+that a ``Retry-After`` answer sets for every queued request to that host, not just the one that got it.
+
+The clock and sleep are injected so the behaviour is testable without real waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Host:
+    semaphore: asyncio.Semaphore
+    paused_until: float = 0.0
+    next_slot: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class HostLimiter:
+    """Hands out request slots per host.
+
+    >>> limiter = HostLimiter(per_host=4, interval=0.0)
+    >>> # async with limiter.slot("example.org"): ...
+    """
+
+    def __init__(
+        self,
+        per_host: int,
+        interval: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._per_host = max(1, per_host)
+        self._interval = max(0.0, interval)
+        self._clock = clock
+        self._sleep = sleep
+        self._hosts: dict[str, _Host] = {}
+
+    def _host(self, host: str) -> _Host:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host(asyncio.Semaphore(self._per_host))
+        return state
+
+    def pause(self, host: str, seconds: float) -> None:
+        """Hold every request to ``host`` for ``seconds`` from now (a Retry-After answer)."""
+        state = self._host(host)
+        state.paused_until = max(state.paused_until, self._clock() + max(0.0, seconds))
+
+    def paused_for(self, host: str) -> float:
+        """Seconds left on the host's pause (0 when it is not paused)."""
+        state = self._hosts.get(host)
+        return max(0.0, state.paused_until - self._clock()) if state else 0.0
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        state = self._host(host)
+        async with state.semaphore:
+            while (wait := state.paused_until - self._clock()) > 0:
+                await self._sleep(wait)
+            if self._interval:
+                async with state.lock:
+                    wait = state.next_slot - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                    state.next_slot = self._clock() + self._interval
+            yield

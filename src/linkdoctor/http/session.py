@@ -1,0 +1,56 @@
+"""The aiohttp session factory: one connection pool per run, keep-alive, our User-Agent, the cookie jar.
+
+TLS is chosen per request (``ssl=`` from :class:`linkdoctor.tls.context.TLSContextFactory`), so one pool
+serves hosts with and without client certificates.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.errors import ConfigError
+
+
+def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
+    """Load a Netscape/Mozilla ``cookies.txt`` file (as written by curl and browser extensions)."""
+    mozilla = http.cookiejar.MozillaCookieJar(str(path))
+    try:
+        mozilla.load(ignore_discard=True, ignore_expires=True)
+    except (OSError, http.cookiejar.LoadError) as exc:
+        raise ConfigError(f"cannot read cookie jar {path}: {exc}") from exc
+    jar = aiohttp.CookieJar(unsafe=True)
+    for cookie in mozilla:
+        if cookie.value is None:
+            continue
+        domain = cookie.domain.lstrip(".")
+        scheme = "https" if cookie.secure else "http"
+        jar.update_cookies({cookie.name: cookie.value}, URL(f"{scheme}://{domain}{cookie.path}"))
+    return jar
+
+
+def create_session(config: CheckConfig) -> aiohttp.ClientSession:
+    """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.http.limiter.HostLimiter`,
+    so the connector only caps the total number of connections."""
+    connector = aiohttp.TCPConnector(
+        limit=config.max_concurrency,
+        limit_per_host=0,
+        ttl_dns_cache=300,
+        enable_cleanup_closed=False,
+    )
+    cookie_jar = load_cookie_jar(config.cookie_jar) if config.cookie_jar else aiohttp.CookieJar(unsafe=True)
+    timeout = aiohttp.ClientTimeout(total=config.timeout, connect=config.connect_timeout)
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=cookie_jar,
+        timeout=timeout,
+        headers={"User-Agent": config.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+        auto_decompress=True,
+        trust_env=False,
+        max_line_size=16384,
+        max_field_size=16384,
+    )

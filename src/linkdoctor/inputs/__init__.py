@@ -1,0 +1,138 @@
+"""Inputs: turn command-line arguments into seeds (URLs to crawl), a link list, and local documents.
+
+An argument is an http(s) URL, a local file, a folder (its HTML and Markdown files), or a glob.
+Local files map to URLs through a :class:`LocalSite`: the ``--base-url`` when given, else ``file://``.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from linkdoctor.errors import ConfigError
+from linkdoctor.urls import normalize, resolve
+
+DOCUMENT_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".md", ".markdown", ".css"})
+INDEX_FILES = ("index.html", "index.htm", "README.md", "index.md")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSite:
+    """A folder on disk standing in for the site at ``base`` (a URL ending in ``/``)."""
+
+    root: Path
+    base: str
+
+    def url_for(self, path: Path) -> str:
+        rel = path.resolve().relative_to(self.root).as_posix()
+        return self.base + quote(rel)
+
+    def path_for(self, url: str) -> Path | None:
+        """The file behind ``url`` when it lies inside this site (folders map to their index file)."""
+        if not url.startswith(self.base):
+            return None
+        rest = unquote(urlsplit(url[len(self.base) - 1 :]).path).lstrip("/")
+        candidate = (self.root / rest).resolve()
+        if candidate != self.root and self.root not in candidate.parents:
+            return None
+        if candidate.is_dir():
+            for name in INDEX_FILES:
+                if (candidate / name).is_file():
+                    return candidate / name
+            return candidate
+        return candidate
+
+    def root_relative(self, href: str) -> str:
+        """For ``file://`` sites, ``/x`` means the site root, not the filesystem root."""
+        return self.base + href.lstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What to check: ``seeds`` are crawled, ``links`` (from ``--urls-from``) are only checked."""
+
+    seeds: tuple[str, ...] = ()
+    links: tuple[tuple[str, str, int], ...] = ()  # (url, source, line)
+    documents: tuple[tuple[Path, str], ...] = ()  # (file, its URL)
+    sites: tuple[LocalSite, ...] = ()
+
+    def site_for(self, url: str) -> LocalSite | None:
+        return next((s for s in self.sites if url.startswith(s.base)), None)
+
+
+def _is_url(arg: str) -> bool:
+    return arg.lower().startswith(("http://", "https://"))
+
+
+def _documents_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file())
+
+
+def _base_for(root: Path, base_url: str | None) -> str:
+    if base_url is None:
+        return root.as_uri().rstrip("/") + "/"
+    try:
+        base = normalize(base_url)
+    except ValueError as exc:
+        raise ConfigError(f"--base-url {base_url!r} is not a valid URL: {exc}") from exc
+    if not _is_url(base):
+        raise ConfigError(f"--base-url must be an http(s) URL, got {base_url!r}")
+    return base if base.endswith("/") else base + "/"
+
+
+def parse_url_list(lines: Iterable[str], source: str) -> list[tuple[str, str, int]]:
+    """URLs from a list, one per line; blank lines and ``#`` comments are skipped."""
+    links = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            links.append((text, source, number))
+    return links
+
+
+def collect_inputs(
+    args: Sequence[str],
+    *,
+    base_url: str | None = None,
+    url_lists: Sequence[tuple[str, Iterable[str]]] = (),
+    cwd: Path | None = None,
+) -> Inputs:
+    """Sort arguments into seeds, local documents and their sites; raise ``ConfigError`` for bad ones."""
+    cwd = (cwd or Path.cwd()).resolve()
+    seeds: list[str] = []
+    documents: dict[Path, None] = {}
+    roots: list[Path] = []
+    for arg in args:
+        if _is_url(arg):
+            url = resolve(arg, arg)
+            if not isinstance(url, str):
+                raise ConfigError(f"{arg!r} is not a valid URL: {url.reason}")
+            seeds.append(url)
+            continue
+        paths = (
+            [Path(p) for p in sorted(glob.glob(arg, recursive=True))] if glob.has_magic(arg) else [Path(arg)]
+        )
+        if not paths or not any(p.exists() for p in paths):
+            raise ConfigError(f"{arg!r} is neither a URL nor an existing file or folder")
+        for path in paths:
+            path = (cwd / path).resolve()
+            if path.is_dir():
+                roots.append(path)
+                documents.update(dict.fromkeys(_documents_in(path)))
+            elif path.is_file():
+                documents[path] = None
+    links = [link for source, lines in url_lists for link in parse_url_list(lines, source)]
+    if not seeds and not documents and not links:
+        raise ConfigError("nothing to check: give a URL, a file or folder, or --urls-from")
+    loose = [d for d in documents if not any(r == d or r in d.parents for r in roots)]
+    if loose:
+        roots.append(cwd if all(cwd in d.parents for d in loose) else Path("/"))
+    sites = tuple(LocalSite(root, _base_for(root, base_url)) for root in roots)
+    docs = []
+    for doc in documents:
+        site = next(s for s in sites if s.root in doc.parents)
+        docs.append((doc, site.url_for(doc)))
+    return Inputs(tuple(seeds), tuple(links), tuple(docs), sites)

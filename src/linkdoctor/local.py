@@ -1,0 +1,65 @@
+"""Checking ``file:`` URLs and URLs that map into a local folder (``--base-url``): existence on disk,
+and the body for pages that the crawler parses.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from linkdoctor.check import Fetched
+from linkdoctor.classify import codes
+from linkdoctor.inputs import LocalSite
+from linkdoctor.models import Category, CheckResult, ErrorKind
+
+_TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".css": "text/css", ".htm": "text/html"}
+
+
+def path_of(url: str, site: LocalSite | None) -> Path | None:
+    if site is not None:
+        return site.path_for(url)
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(unquote(parts.path))
+
+
+def check_file(url: str, site: LocalSite | None, *, want_body: bool, max_body: int) -> Fetched:
+    """Check that the file behind ``url`` exists; read up to ``max_body`` bytes of it when asked."""
+    path = path_of(url, site)
+    if path is None or not path.exists():
+        shown = str(path) if path is not None else url
+        return Fetched(
+            CheckResult(
+                url,
+                Category.BROKEN,
+                final_url=url,
+                error=ErrorKind.FILE_MISSING,
+                error_message=f"{shown} does not exist",
+                diagnosis=codes.make("file.not-found", shown),
+            )
+        )
+    if path.is_dir():
+        return Fetched(CheckResult(url, Category.OK, final_url=url))
+    content_type = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
+    body = None
+    truncated = False
+    if want_body:
+        try:
+            with path.open("rb") as fh:
+                body = fh.read(max_body + 1)
+        except OSError as exc:
+            return Fetched(
+                CheckResult(
+                    url,
+                    Category.BROKEN,
+                    final_url=url,
+                    error=ErrorKind.FILE_MISSING,
+                    error_message=f"cannot read {path}: {exc.strerror}",
+                    diagnosis=codes.make("file.not-found", f"cannot read {path}"),
+                )
+            )
+        truncated = len(body) > max_body
+        body = body[:max_body]
+    return Fetched(CheckResult(url, Category.OK, final_url=url), body, content_type, truncated)

@@ -1,0 +1,58 @@
+"""Run a check end to end: build the session and TLS contexts, crawl, and hand back the report.
+
+This is the library's one-call entry point; the CLI and later the service call it.
+
+>>> # report = run_check(CheckConfig(), collect_inputs(["https://example.org/"]))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, TypeVar
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.crawl import Crawler, ResultSink
+from linkdoctor.http.session import create_session
+from linkdoctor.inputs import Inputs
+from linkdoctor.models import Report
+from linkdoctor.tls.context import TLSContextFactory
+
+T = TypeVar("T")
+
+
+async def check_async(
+    config: CheckConfig,
+    inputs: Inputs,
+    *,
+    on_result: ResultSink | None = None,
+    around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
+) -> Report:
+    """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
+
+    ``around`` receives the crawler before it runs and may return an async context manager (used by the
+    CLI for the live progress bar)."""
+    tls = TLSContextFactory(config)
+    try:
+        async with create_session(config) as session:
+            crawler = Crawler(config, session=session, tls=tls, on_result=on_result)
+            async with around(crawler) if around else nullcontext():
+                return await crawler.run(inputs)
+    finally:
+        tls.close()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on uvloop when it is installed, else on asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
+        return asyncio.run(coro)
+    result: T = uvloop.run(coro)
+    return result
+
+
+def run_check(config: CheckConfig, inputs: Inputs, *, on_result: ResultSink | None = None) -> Report:
+    """Synchronous wrapper of :func:`check_async`."""
+    return run_sync(check_async(config, inputs, on_result=on_result))

@@ -1,0 +1,125 @@
+"""URL handling for the pipeline: resolving raw hrefs, normalizing for dedupe, and deciding scope.
+
+All functions are pure. Resolution of a raw href never raises: a malformed value comes back as an
+:class:`InvalidURL` value that the engine turns into a result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_WS = re.compile(r"[\t\n\r]")
+# Schemes that are links but not fetchable; reported as ``excluded``.
+NON_FETCHABLE_SCHEMES = frozenset(
+    {"mailto", "tel", "sms", "javascript", "data", "about", "callto", "skype", "geo", "ftp", "irc", "news"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidURL:
+    """A raw href that cannot be resolved into a URL, and why."""
+
+    raw: str
+    reason: str
+
+
+def scheme_of(url: str) -> str:
+    """The lowercase scheme of an absolute URL, or "" for relative ones."""
+    head, sep, _ = url.partition(":")
+    if not sep or not head or not head[0].isalpha():
+        return ""
+    if all(c.isalnum() or c in "+-." for c in head):
+        return head.lower()
+    return ""
+
+
+def normalize(url: str) -> str:
+    """Normalize an absolute URL for dedupe: lowercase scheme and host, drop the default port and an
+    empty fragment, and give an empty http(s) path a ``/``. Raises ``ValueError`` for malformed URLs.
+
+    >>> normalize("HTTP://Example.ORG:80")
+    'http://example.org/'
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc
+    if scheme in _DEFAULT_PORTS:
+        host = parts.hostname
+        if not host:
+            raise ValueError("no host")
+        port = parts.port  # raises ValueError for a bad port
+        if "[" in netloc:
+            host = f"[{host}]"
+        userinfo = netloc.rpartition("@")[0] if "@" in netloc else ""
+        netloc = (userinfo + "@" if userinfo else "") + host.lower().rstrip(".")
+        if port is not None and port != _DEFAULT_PORTS[scheme]:
+            netloc += f":{port}"
+    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
+    return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
+
+
+def resolve(base: str, raw: str) -> str | InvalidURL:
+    """Resolve ``raw`` against ``base`` and normalize it; never raises.
+
+    >>> resolve("http://h/docs/a.html", "b.html")
+    'http://h/docs/b.html'
+    """
+    href = raw.strip()
+    if _WS.search(href):
+        href = _WS.sub("", href)  # browsers drop tabs and newlines inside URLs
+    if not href:
+        return InvalidURL(raw, "empty URL")
+    try:
+        scheme = scheme_of(href)
+        if scheme in NON_FETCHABLE_SCHEMES:
+            return href
+        joined = urljoin(base, href) if scheme == "" else href
+        return normalize(joined)
+    except ValueError as exc:
+        return InvalidURL(raw, f"malformed URL ({exc})")
+
+
+def split_fragment(url: str) -> tuple[str, str]:
+    """Split ``url`` into (URL without fragment, fragment)."""
+    head, _, fragment = url.partition("#")
+    return head, fragment
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a normalized URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def directory_of(url: str) -> str:
+    """The URL up to and including the last ``/`` of its path, without query or fragment."""
+    parts = urlsplit(url)
+    path = parts.path[: parts.path.rfind("/") + 1] or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which URLs are crawled (their links followed), as opposed to only checked.
+
+    By default a URL is in scope when it starts with one of the ``prefixes`` (a start URL's directory);
+    any of the extra ``patterns`` widens the scope.
+    """
+
+    prefixes: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def contains(self, url: str) -> bool:
+        return any(url.startswith(p) for p in self.prefixes) or any(p.search(url) for p in self.patterns)
+
+    def with_prefix(self, prefix: str) -> Scope:
+        if prefix in self.prefixes:
+            return self
+        return Scope((*self.prefixes, prefix), self.patterns)

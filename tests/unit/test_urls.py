@@ -1,0 +1,80 @@
+"""URL resolution, normalization and scope."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkdoctor.urls import InvalidURL, Scope, directory_of, normalize, resolve, split_fragment
+
+
+def test_same_folder_relative_link_resolves_against_the_files_own_folder() -> None:
+    assert resolve("http://h/docs/guide/intro.html", "setup.html") == "http://h/docs/guide/setup.html"
+    assert resolve("http://h/docs/guide/intro.html", "./setup.html") == "http://h/docs/guide/setup.html"
+
+
+def test_parent_and_root_relative_links_resolve() -> None:
+    assert resolve("http://h/docs/guide/intro.html", "../index.html") == "http://h/docs/index.html"
+    assert resolve("http://h/docs/guide/intro.html", "/about") == "http://h/about"
+
+
+def test_normalize_lowercases_scheme_and_host_and_drops_default_port() -> None:
+    assert normalize("HTTPS://Example.ORG:443/A?b=1#c") == "https://example.org/A?b=1#c"
+    assert normalize("http://example.org:8080") == "http://example.org:8080/"
+
+
+def test_invalid_ipv6_is_an_invalid_url_value_not_an_exception() -> None:
+    result = resolve("http://h/", "http://[::1/x")
+    assert isinstance(result, InvalidURL)
+    assert "IPv6" in result.reason
+
+
+def test_out_of_range_port_is_invalid() -> None:
+    assert isinstance(resolve("http://h/", "http://h:99999/"), InvalidURL)
+
+
+def test_bad_percent_escape_is_kept_for_the_server_to_judge() -> None:
+    assert resolve("http://h/", "/a%zz") == "http://h/a%zz"
+
+
+def test_whitespace_inside_href_is_dropped_like_browsers_do() -> None:
+    assert resolve("http://h/", " /a\n/b ") == "http://h/a/b"
+
+
+def test_non_fetchable_schemes_are_kept_verbatim() -> None:
+    assert resolve("http://h/", "mailto:someone@example.org") == "mailto:someone@example.org"
+
+
+def test_empty_href_is_invalid() -> None:
+    assert isinstance(resolve("http://h/", "   "), InvalidURL)
+
+
+def test_split_fragment() -> None:
+    assert split_fragment("http://h/a#b") == ("http://h/a", "b")
+
+
+def test_directory_of_keeps_the_trailing_slash() -> None:
+    assert directory_of("http://h/docs/a.html?x=1") == "http://h/docs/"
+    assert directory_of("http://h") == "http://h/"
+
+
+def test_scope_prefix_and_extra_pattern() -> None:
+    scope = Scope(("http://h/docs/",), (re.compile(r"^http://h/blog/"),))
+    assert scope.contains("http://h/docs/a")
+    assert scope.contains("http://h/blog/x")
+    assert not scope.contains("http://h/other")
+
+
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_resolve_never_raises(base: str, raw: str) -> None:
+    result = resolve("http://example.org/" + base, raw)
+    assert isinstance(result, str | InvalidURL)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=200))
+def test_resolved_http_urls_are_stable_under_normalize(raw: str) -> None:
+    result = resolve("http://example.org/dir/page.html", raw)
+    if isinstance(result, str) and result.startswith("http"):
+        assert normalize(result) == result
