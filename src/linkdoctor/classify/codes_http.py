@@ -103,9 +103,9 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             "many links on one host quickly."
         ),
         fix=(
-            "Lower the per-host concurrency (max_per_host) or add a delay between requests to the host "
-            "(host_interval), then check again.",
-            "linkdoctor waits for Retry-After (up to max_retry_after) before retrying; keep retries on.",
+            "Lower the per-host concurrency (--max-per-host) or add a delay between requests to the host "
+            "(--host-interval), then check again.",
+            "Keep retries on (--retries): linkdoctor waits for Retry-After, up to a limit, before retrying.",
         ),
         actor=CLIENT,
         related_status=(429, 420),
@@ -120,7 +120,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         ),
         fix=(
             "Check the link in a browser; if it works, accept that status or exclude the host "
-            "(the accept and exclude settings).",
+            "(--accept, --exclude).",
             "Operator (if it is your site): allow the checker's User-Agent or IP in the WAF rules.",
         ),
         actor=CLIENT,
@@ -147,8 +147,8 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         summary="The URL requires authentication (401)",
         explanation="The server asks for credentials (see its WWW-Authenticate header).",
         fix=(
-            "If the check should be authenticated, configure credentials for the host (headers or basic "
-            "auth in its host settings).",
+            "If the check should be authenticated, pass credentials with --header 'Authorization: …' or "
+            "--basic-auth.",
             "Otherwise link to a public page instead.",
         ),
         actor=CLIENT,
@@ -205,7 +205,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         fix=(
             "Update the link to the final URL of the chain.",
             "Operator: redirect old URLs directly to their final destination.",
-            "Raise max_redirects only if the chain is legitimate.",
+            "Raise --max-redirects only if the chain is legitimate.",
         ),
         actor=EITHER,
         related_status=(301, 302, 303, 307, 308),
@@ -229,7 +229,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         title="Response body too large",
         summary="The response body exceeded the configured size limit",
         explanation="linkdoctor stops reading bodies larger than the limit, to protect memory and time.",
-        fix=("Raise max_body if this page must be parsed, or exclude the URL.",),
+        fix=("Raise --max-body if this page must be parsed, or exclude the URL.",),
         actor=CLIENT,
     ),
     DiagnosisInfo(
@@ -276,7 +276,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         explanation="The connection or the response took longer than the timeout: a slow server, a "
         "firewall dropping packets, or an unreachable host.",
         fix=(
-            "Retry later, or raise the timeout setting for slow hosts.",
+            "Retry later, or raise --timeout for slow hosts.",
             "Operator: check the firewall and the server's load.",
         ),
         actor=EITHER,
@@ -325,7 +325,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         title="Unsupported scheme",
         summary="The link uses a scheme linkdoctor does not check",
         explanation="Only http, https and file links are checked; others (ftp:, tel:, javascript:…) are not.",
-        fix=("Nothing to fix if the scheme is intended; add an exclude pattern to silence it.",),
+        fix=("Nothing to fix if the scheme is intended; add an --exclude pattern to silence it.",),
         actor=CLIENT,
     ),
     DiagnosisInfo(
@@ -342,14 +342,14 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         title="Disallowed by robots.txt",
         summary="The site's robots.txt forbids fetching this URL",
         explanation="linkdoctor respects robots.txt and did not fetch the URL, so its state is unknown.",
-        fix=("Check the link by hand, or turn off respect_robots only for sites you are allowed to check.",),
+        fix=("Check the link by hand, or use --ignore-robots only for sites you are allowed to check.",),
         actor=CLIENT,
     ),
     DiagnosisInfo(
         code="filter.excluded",
         title="Excluded by a filter",
         summary="The URL matched an exclude rule and was not checked",
-        explanation="An exclude pattern from the command line or the config file skipped it.",
+        explanation="An --exclude pattern (or a URL outside the --include patterns) skipped it.",
         fix=("Remove or narrow the matching exclude rule if the URL should be checked.",),
         actor=CLIENT,
     ),

@@ -49,8 +49,8 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             "the page '400 The SSL certificate error'; the nginx error log names the exact reason."
         ),
         fix=(
-            "Run 'linkdoctor check URL --diagnose --cert client.pem --key client.key' to check the "
-            "certificate's dates, issuer, key usage and chain.",
+            "Check the certificate's dates, issuer and key usage: openssl x509 -in client.pem -noout "
+            "-dates -issuer -ext extendedKeyUsage",
             "Ask the operator which CA signs client certificates (the file named by ssl_client_certificate "
             "in nginx) and obtain a certificate from that CA.",
             "Operator: read the nginx error log; it says 'client SSL certificate verify error: (N:reason)'.",
@@ -175,7 +175,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             "line; other servers use 431. Common causes are many or large cookies, or a huge URL."
         ),
         fix=(
-            "Send fewer or smaller cookies/headers; check the extra headers configured for the host.",
+            "Send fewer or smaller cookies/headers; check what --header options add.",
             "Operator: raise large_client_header_buffers (nginx), e.g. 'large_client_header_buffers 4 16k;'.",
         ),
         actor=EITHER,
@@ -244,8 +244,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         ),
         fix=(
             "Operator: use a certificate from a public CA (e.g. Let's Encrypt) for public sites.",
-            "For internal sites, trust the internal CA explicitly (the cacert setting); never disable "
-            "verification.",
+            "For internal sites, trust the internal CA explicitly with --cacert; never disable verification.",
         ),
         actor=EITHER,
     ),
@@ -259,7 +258,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         ),
         fix=(
             f"Inspect the chain: {_OPENSSL_S_CLIENT}",
-            "If the CA is a legitimate internal CA, trust it explicitly with the cacert setting.",
+            "If the CA is a legitimate internal CA, trust it explicitly with --cacert.",
             "Operator: for public sites, use a certificate from a publicly trusted CA.",
         ),
         actor=EITHER,
@@ -292,7 +291,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             f"Reproduce with details: {_OPENSSL_S_CLIENT}",
             "Operator: enable TLS 1.2 and 1.3 with modern cipher suites (nginx: ssl_protocols TLSv1.2 "
             "TLSv1.3;).",
-            "Run 'linkdoctor check URL --diagnose' for a step-by-step probe.",
+            "Find the versions the server accepts: add -tls1_2 or -tls1_3 to the openssl s_client command.",
         ),
         actor=EITHER,
         related_status=(525,),

@@ -44,7 +44,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         meaning="The resource needs authentication; the WWW-Authenticate header names the scheme.",
         causes=("The page is behind a login (Basic, Bearer, …).", "Credentials were sent but are invalid."),
         client_fix=(
-            "Configure credentials for the host (headers or basic auth in its host settings) if the check "
+            "Pass credentials with --header 'Authorization: …' or --basic-auth if the check "
             "should be authenticated.",
             "Otherwise link to a public page.",
         ),
@@ -318,7 +318,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         meaning="The client sent too many requests in a given time (rate limiting); see Retry-After.",
         causes=("Checking many links on one host quickly.", "A shared IP address exceeding the limit."),
         client_fix=(
-            "Lower the per-host concurrency (max_per_host) or add a delay between requests (host_interval).",
+            "Lower the per-host concurrency (--max-per-host) or add a delay between requests (--host-interval).",
             "Keep retries on: linkdoctor waits for Retry-After before retrying.",
         ),
         operator_fix=("Send Retry-After with 429 so that well-behaved clients know when to come back.",),

@@ -114,7 +114,6 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         client_fix=(
             "Check the certificate: openssl x509 -in client.pem -noout -dates -issuer -ext extendedKeyUsage",
             "Test it by hand: curl --cert client.pem --key client.key https://host/",
-            "Run 'linkdoctor check URL --diagnose --cert client.pem --key client.key' for a full report.",
             "Renew it, or obtain one from the CA the server trusts; put intermediates after the leaf in the "
             "PEM file.",
         ),
@@ -195,7 +194,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
             "The client (or the link checker) timed out waiting for a slow upstream.",
             "A user navigated away, or a load balancer in front of nginx gave up.",
         ),
-        client_fix=("Raise the timeout setting if the page is legitimately slow.",),
+        client_fix=("Raise --timeout if the page is legitimately slow.",),
         operator_fix=(
             "Find why the upstream is slow (the access log shows request_time for 499 entries).",
             "Make the load balancer's idle timeout longer than nginx's proxy_read_timeout.",

@@ -144,7 +144,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         reference=_AWS_REF,
         meaning="ALB access-log code: the client closed the connection before the idle timeout elapsed.",
         causes=("The client's timeout is shorter than the target's response time.",),
-        client_fix=("Raise the timeout setting if the page is legitimately slow.",),
+        client_fix=("Raise --timeout if the page is legitimately slow.",),
         operator_fix=("Find out why the target responds so slowly.",),
     ),
     StatusInfo(
@@ -216,7 +216,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         reference="LinkedIn (undocumented bot protection)",
         meaning="LinkedIn refuses requests it believes come from bots; the link usually works in a browser.",
         causes=("Any automated request to linkedin.com without a logged-in browser session.",),
-        client_fix=(*_BROWSER, "Accept 999 for linkedin.com, or exclude it from checks."),
+        client_fix=(*_BROWSER, "Accept it with --accept 999, or exclude linkedin.com with --exclude."),
         operator_fix=(),
     ),
     StatusInfo(
@@ -268,7 +268,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         reference="Twitter API v1 (replaced by 429)",
         meaning="Twitter's old API rate limit response. (Spring once used 420 'Method Failure'.)",
         causes=("Too many requests.",),
-        client_fix=("Slow down: lower max_per_host or add host_interval.",),
+        client_fix=("Slow down: lower --max-per-host or add --host-interval.",),
         operator_fix=("Use the standard 429 Too Many Requests.",),
     ),
     StatusInfo(
@@ -278,7 +278,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         reference="Shopify",
         meaning="Shopify rejected the request as suspicious (formerly also sent for too many requests).",
         causes=("Bot protection or rate limiting on a Shopify storefront.",),
-        client_fix=(*_BROWSER, "Slow down checks of the store (max_per_host, host_interval)."),
+        client_fix=(*_BROWSER, "Slow down checks of the store (--max-per-host, --host-interval)."),
         operator_fix=(),
     ),
     StatusInfo(
