@@ -1,0 +1,233 @@
+"""TLS and handshake failures → stable diagnosis codes (``tls.server-cert-*``, ``tls.client-cert-*``).
+
+Classification reads structured fields only — ``ssl.SSLCertVerificationError.verify_code`` (OpenSSL's
+``X509_V_ERR_*`` numbers), ``ssl.SSLError.reason`` mnemonics such as ``TLSV13_ALERT_CERTIFICATE_REQUIRED``
+and TLS alert names — never the wording of messages, which changes between OpenSSL releases::
+
+    try:
+        await session.get(url, ssl=context)
+    except aiohttp.ClientError as exc:
+        code = classify_tls_error(exc, cert_requested=probe.cert_requested)   # 'tls.client-cert-required'
+
+aiohttp wraps the ``ssl`` exception (``ClientConnectorCertificateError.certificate_error``,
+``ClientSSLError.os_error``, or ``__cause__``); :func:`tls_exceptions` unwraps all of them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Final
+
+from cryptography import x509
+from OpenSSL import SSL
+
+from linkdoctor.tls.certs import LoadedClientCert, allows_client_auth, reaches_acceptable_ca
+
+CLIENT_CERT_REQUIRED: Final = "tls.client-cert-required"
+CLIENT_CERT_REJECTED: Final = "tls.client-cert-rejected"
+CLIENT_CERT_EXPIRED: Final = "tls.client-cert-expired"
+CLIENT_CERT_NOT_YET_VALID: Final = "tls.client-cert-not-yet-valid"
+CLIENT_CERT_UNTRUSTED_CA: Final = "tls.client-cert-untrusted-ca"
+CLIENT_CERT_WRONG_USAGE: Final = "tls.client-cert-wrong-usage"
+SERVER_CERT_EXPIRED: Final = "tls.server-cert-expired"
+SERVER_CERT_SELF_SIGNED: Final = "tls.server-cert-self-signed"
+SERVER_CERT_INCOMPLETE_CHAIN: Final = "tls.server-cert-incomplete-chain"
+SERVER_CERT_HOSTNAME_MISMATCH: Final = "tls.server-cert-hostname-mismatch"
+SERVER_CERT_UNTRUSTED: Final = "tls.server-cert-untrusted"
+HANDSHAKE_FAILED: Final = "tls.handshake-failed"
+
+# OpenSSL X509_V_ERR_* numbers (include/openssl/x509_vfy.h), stable across releases.
+X509_V_ERR_CERT_NOT_YET_VALID: Final = 9
+X509_V_ERR_CERT_HAS_EXPIRED: Final = 10
+X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: Final = 18
+X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: Final = 19
+X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: Final = 20
+X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: Final = 21
+X509_V_ERR_HOSTNAME_MISMATCH: Final = 62
+X509_V_ERR_IP_ADDRESS_MISMATCH: Final = 64
+
+_VERIFY_CODES: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        X509_V_ERR_CERT_HAS_EXPIRED: SERVER_CERT_EXPIRED,
+        X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: SERVER_CERT_SELF_SIGNED,
+        X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: SERVER_CERT_SELF_SIGNED,
+        # 21 is OpenSSL's verdict when the server sent its leaf alone and the leaf's issuer is not in
+        # the trust store: almost always a server that forgot its intermediate certificate(s). With
+        # 20 the server sent more than the leaf, and the chain still ends short of a trusted root.
+        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: SERVER_CERT_INCOMPLETE_CHAIN,
+        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: SERVER_CERT_UNTRUSTED,
+        X509_V_ERR_HOSTNAME_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
+        X509_V_ERR_IP_ADDRESS_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
+    }
+)
+
+# TLS alert descriptions (RFC 8446 §6, IANA "TLS Alerts"), by number, as the probe reports them.
+ALERT_NAMES: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        0: "close_notify",
+        10: "unexpected_message",
+        20: "bad_record_mac",
+        22: "record_overflow",
+        40: "handshake_failure",
+        42: "bad_certificate",
+        43: "unsupported_certificate",
+        44: "certificate_revoked",
+        45: "certificate_expired",
+        46: "certificate_unknown",
+        47: "illegal_parameter",
+        48: "unknown_ca",
+        49: "access_denied",
+        50: "decode_error",
+        51: "decrypt_error",
+        70: "protocol_version",
+        71: "insufficient_security",
+        80: "internal_error",
+        86: "inappropriate_fallback",
+        90: "user_canceled",
+        109: "missing_extension",
+        110: "unsupported_extension",
+        112: "unrecognized_name",
+        113: "bad_certificate_status_response",
+        115: "unknown_psk_identity",
+        116: "certificate_required",
+        120: "no_application_protocol",
+    }
+)
+
+# Alerts a server sends about the certificate *we* presented (received alerts concern our side).
+_CLIENT_CERT_REJECTION_ALERTS: Final = frozenset(
+    {
+        "bad_certificate",
+        "unsupported_certificate",
+        "certificate_revoked",
+        "certificate_expired",
+        "certificate_unknown",
+        "unknown_ca",
+        "access_denied",
+    }
+)
+_ALERT_PREFIXES: Final = ("SSLV3_ALERT_", "TLSV1_ALERT_", "TLSV13_ALERT_", "TLS_ALERT_")
+
+
+def classify_tls_error(
+    exc: BaseException, *, cert_requested: bool | None = None, cert_sent: bool | None = None
+) -> str | None:
+    """The diagnosis code for a TLS failure anywhere in ``exc``'s wrapping, or None if it is not TLS.
+
+    ``cert_requested``: whether the server asked for a client certificate (from a probe), which turns
+    a bare ``handshake_failure`` alert into ``tls.client-cert-required`` (or, with ``cert_sent``,
+    ``tls.client-cert-rejected``).
+
+    >>> classify_tls_error(ConnectionRefusedError()) is None
+    True
+    """
+    for candidate in tls_exceptions(exc):
+        if isinstance(candidate, ssl.SSLCertVerificationError):
+            return classify_verify_code(candidate.verify_code)
+        if isinstance(candidate, ssl.SSLError):
+            alert = alert_from_reason(candidate.reason)
+            if alert is not None:
+                return classify_alert(alert, cert_requested=cert_requested, cert_sent=cert_sent)
+            return HANDSHAKE_FAILED
+        if isinstance(candidate, SSL.Error):
+            alert = next((a for a in map(alert_from_reason, _openssl_reasons(candidate)) if a), None)
+            if alert is not None:
+                return classify_alert(alert, cert_requested=cert_requested, cert_sent=cert_sent)
+            return HANDSHAKE_FAILED
+    return None
+
+
+def classify_verify_code(verify_code: int) -> str:
+    """The ``tls.server-cert-*`` code for an OpenSSL certificate verification error number.
+
+    >>> classify_verify_code(10)
+    'tls.server-cert-expired'
+    """
+    return _VERIFY_CODES.get(verify_code, SERVER_CERT_UNTRUSTED)
+
+
+def classify_alert(alert: str, *, cert_requested: bool | None = None, cert_sent: bool | None = None) -> str:
+    """The code for a fatal TLS alert received from the server, by its RFC name.
+
+    >>> classify_alert("certificate_required")
+    'tls.client-cert-required'
+    >>> classify_alert("handshake_failure")
+    'tls.handshake-failed'
+    """
+    if alert == "certificate_required":
+        return CLIENT_CERT_REQUIRED
+    if alert in _CLIENT_CERT_REJECTION_ALERTS:
+        return CLIENT_CERT_REJECTED
+    if alert == "handshake_failure" and cert_requested:
+        return CLIENT_CERT_REJECTED if cert_sent else CLIENT_CERT_REQUIRED
+    return HANDSHAKE_FAILED
+
+
+def alert_from_reason(reason: str | None) -> str | None:
+    """The alert name in an OpenSSL reason mnemonic or text, or None when the reason is not an alert.
+
+    >>> alert_from_reason("SSLV3_ALERT_HANDSHAKE_FAILURE")
+    'handshake_failure'
+    >>> alert_from_reason("tlsv13 alert certificate required")
+    'certificate_required'
+    """
+    if not reason:
+        return None
+    mnemonic = reason.strip().upper().replace(" ", "_")
+    for prefix in _ALERT_PREFIXES:
+        if mnemonic.startswith(prefix):
+            return mnemonic[len(prefix) :].lower()
+    return None
+
+
+def tls_exceptions(exc: BaseException, *, limit: int = 16) -> Iterator[BaseException]:
+    """``exc`` and every exception wrapped in it (aiohttp attributes, ``__cause__``, ``__context__``),
+    outermost first, each once, at most ``limit``."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending and len(seen) < limit:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for attribute in ("certificate_error", "os_error", "__cause__", "__context__"):
+            inner = getattr(current, attribute, None)
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+
+
+def refine_client_cert_rejection(
+    cert: LoadedClientCert | None, acceptable_ca_names: Sequence[x509.Name] | None, now: datetime
+) -> str:
+    """Name the likely reason a server rejected ``cert``, from what can be checked locally.
+
+    Returns ``tls.client-cert-expired``, ``tls.client-cert-not-yet-valid``, ``tls.client-cert-wrong-usage``
+    (an extended key usage without clientAuth, or a key usage without digitalSignature),
+    ``tls.client-cert-untrusted-ca`` (no path to the CAs the server listed, when it listed any), or
+    ``tls.client-cert-rejected`` when nothing local explains it.
+    """
+    if cert is None:
+        return CLIENT_CERT_REJECTED
+    leaf = cert.cert
+    if leaf.not_valid_after_utc < now:
+        return CLIENT_CERT_EXPIRED
+    if leaf.not_valid_before_utc > now:
+        return CLIENT_CERT_NOT_YET_VALID
+    if not allows_client_auth(leaf):
+        return CLIENT_CERT_WRONG_USAGE
+    if acceptable_ca_names and not reaches_acceptable_ca(leaf, cert.chain, acceptable_ca_names):
+        return CLIENT_CERT_UNTRUSTED_CA
+    return CLIENT_CERT_REJECTED
+
+
+def _openssl_reasons(error: SSL.Error) -> Iterator[str]:
+    # pyOpenSSL errors carry [(library, function, reason), …] from OpenSSL's error queue.
+    for arg in error.args:
+        if isinstance(arg, list):
+            for entry in arg:
+                if isinstance(entry, tuple) and entry and isinstance(entry[-1], str):
+                    yield entry[-1]
