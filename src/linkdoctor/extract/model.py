@@ -1,0 +1,43 @@
+"""The values extraction produces: one :class:`RawLink` per occurrence and an :class:`Extraction` per document.
+
+Both are frozen: extraction is a pure function of the document's text, and the crawler shares its output
+between tasks without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RawLink:
+    """One link occurrence as written in the document, before any resolution or classification.
+
+    ``url`` is the attribute or link value with surrounding whitespace stripped and HTML entities decoded.
+    ``line`` is the 1-based source line (lines end at ``\\n``, ``\\r\\n`` or ``\\r``), or None when unknown.
+    ``text`` is the link text for ``<a>`` and Markdown links, else an alt/title or the ``element`` label.
+    ``element`` says where the link came from, e.g. ``"a[href]"``, ``"img[srcset]"``, ``"css url()"``.
+    """
+
+    url: str
+    line: int | None
+    text: str
+    element: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Everything one document offers the crawler.
+
+    ``links`` are in document order with duplicates kept (each occurrence is a referrer); ``anchors`` are
+    the fragment targets the document defines; ``base_href`` is the first ``<base href>`` as written;
+    ``nofollow`` is set by ``<meta name="robots" content="nofollow">``.
+    """
+
+    links: tuple[RawLink, ...]
+    anchors: frozenset[str]
+    base_href: str | None
+    nofollow: bool = False
+
+
+EMPTY = Extraction(links=(), anchors=frozenset(), base_href=None)
