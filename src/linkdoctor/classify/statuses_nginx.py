@@ -13,7 +13,7 @@ from typing import Final
 from linkdoctor.classify.statuses_model import Origin, StatusInfo
 
 _NGX = Origin.NGINX
-_REF = "nginx: ngx_http_ssl_module, ngx_http_core_module (error_page), ngx_http_special_response.c"
+_SSL_REF = "nginx docs: ngx_http_ssl_module, 'Error processing' (495-497)"
 
 _MTLS_EXAMPLE = """\
 server {
@@ -23,14 +23,14 @@ server {
     ssl_certificate        /etc/nginx/tls/server-fullchain.pem;
     ssl_certificate_key    /etc/nginx/tls/server.key;
 
-    # Mutual TLS: CA certificate(s) that sign client certificates (PEM). Their names are
-    # sent to clients in the TLS CertificateRequest.
+    # Mutual TLS: the CA certificate(s) that sign client certificates (PEM);
+    # their names are sent to clients in the TLS CertificateRequest.
     ssl_client_certificate /etc/nginx/tls/client-ca.pem;
-    ssl_verify_client      on;    # or "optional" and check $ssl_client_verify per location
-    ssl_verify_depth       2;     # default 1; raise it when an intermediate CA signs clients
+    ssl_verify_client      on;  # or "optional" + check $ssl_client_verify
+    ssl_verify_depth       2;   # default 1; raise it for intermediate CAs
 
-    # Without this, nginx answers 495/496 as "400 Bad Request" with a special page.
-    # An explicit "=496" sends a real "HTTP/1.1 496 " status line (empty reason phrase).
+    # Without this, nginx answers 495/496 as "400 Bad Request" + special page.
+    # "=496" sends a real "HTTP/1.1 496 " status line (empty reason phrase).
     error_page 495 496 =496 /mtls-error.html;
     location = /mtls-error.html { internal; root /usr/share/nginx/html; }
 }
@@ -51,7 +51,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=444,
         name="No Response",
         origin=_NGX,
-        reference=_REF + " ('return 444')",
+        reference="nginx docs: ngx_http_rewrite_module, return (code 444)",
         meaning=(
             "nginx closed the connection without sending any response. It is an nginx-only code written by "
             "'return 444;' and seen in the access log; the client sees an empty reply or a closed connection."
@@ -76,7 +76,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=494,
         name="Request Header Too Large",
         origin=_NGX,
-        reference=_REF + " (large_client_header_buffers)",
+        reference="nginx docs: ngx_http_core_module, large_client_header_buffers",
         meaning=(
             "A request header line was larger than nginx's header buffers. nginx sends it on the wire as "
             "'HTTP/1.1 400 Bad Request' with the page '<title>400 Request Header Or Cookie Too Large</title>' "
@@ -94,7 +94,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=495,
         name="SSL Certificate Error",
         origin=_NGX,
-        reference=_REF + " (ssl_verify_client)",
+        reference=_SSL_REF,
         meaning=(
             "Mutual TLS: the server asks clients for a certificate (ssl_verify_client) and the one sent "
             "failed verification. nginx never sends 495 on the wire: it answers 'HTTP/1.1 400 Bad Request' "
@@ -128,7 +128,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=496,
         name="SSL Certificate Required",
         origin=_NGX,
-        reference=_REF + " (ssl_verify_client)",
+        reference=_SSL_REF,
         meaning=(
             "Mutual TLS: the server requires a client certificate (ssl_verify_client on) and the client "
             "sent none. nginx never sends 496 on the wire: it completes the TLS handshake and answers "
@@ -161,7 +161,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=497,
         name="HTTP Request Sent to HTTPS Port",
         origin=_NGX,
-        reference=_REF + " (listen … ssl)",
+        reference=_SSL_REF,
         meaning=(
             "A plain-HTTP request arrived on a port nginx serves with TLS ('listen 443 ssl'). nginx sends it on "
             "the wire as 'HTTP/1.1 400 Bad Request' with the page '<title>400 The plain HTTP request was sent "
@@ -184,7 +184,7 @@ ENTRIES: Final[tuple[StatusInfo, ...]] = (
         code=499,
         name="Client Closed Request",
         origin=_NGX,
-        reference=_REF + " (access log)",
+        reference="nginx source: NGX_HTTP_CLIENT_CLOSED_REQUEST (access log only)",
         meaning=(
             "nginx logs 499 when the client closed the connection before nginx sent the response; it is never "
             "sent to the client. (Esri ArcGIS uses 499 with another meaning, 'Token Required': the request "

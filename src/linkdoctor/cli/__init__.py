@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> None:
 def _register() -> None:
     # Imported here so that ``linkdoctor --help`` stays fast and the group has no import cycle.
     from linkdoctor.cli.check import check
+    from linkdoctor.cli.explain import explain
 
-    for command in (check,):
+    for command in (check, explain):
         cli.add_command(command)
 
 
