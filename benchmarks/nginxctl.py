@@ -150,12 +150,13 @@ class NginxServer:
         for directory in ("logs", "temp"):
             (self.prefix / directory).mkdir(parents=True, exist_ok=True)
         self.conf_path.write_text(self.conf_text, encoding="utf-8")
-        self.pid_file.unlink(missing_ok=True)
         base = [binary, "-p", f"{self.prefix}/", "-c", str(self.conf_path), "-e", str(self.error_log)]
         test = subprocess.run([*base, "-t"], capture_output=True, timeout=START_TIMEOUT, check=False)
         if test.returncode != 0:
             output = (test.stdout + test.stderr).decode("utf-8", "replace").strip()
             raise RuntimeError(f"nginx rejected {self.conf_path}:\n{output}")
+        # `nginx -t` leaves an empty pid file behind; start-up is detected by nginx writing its pid.
+        self.pid_file.unlink(missing_ok=True)
         self._process = subprocess.Popen(
             base,
             stdin=subprocess.DEVNULL,
@@ -179,13 +180,19 @@ class NginxServer:
                 raise RuntimeError(f"nginx exited during start-up (code {code}):\n{self.error_log_tail()}")
             # nginx writes its pid file only after binding every listening socket, so a connect
             # that succeeds after that reaches nginx and not some other process on a reused port.
-            if self.pid_file.exists() and all(_accepts(port) for port in ports):
+            if self._pid_file_names(process.pid) and all(_accepts(port) for port in ports):
                 return
             time.sleep(_POLL_INTERVAL)
         raise RuntimeError(
             f"nginx did not accept connections on {ports} within {START_TIMEOUT:.0f} s:\n"
             f"{self.error_log_tail()}"
         )
+
+    def _pid_file_names(self, pid: int) -> bool:
+        try:
+            return self.pid_file.read_text(encoding="ascii").strip() == str(pid)
+        except (FileNotFoundError, UnicodeDecodeError):
+            return False
 
     def stop(self) -> None:
         """Quit gracefully (SIGQUIT), kill the process group after ``STOP_TIMEOUT``; idempotent."""

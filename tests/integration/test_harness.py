@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import socket
+import ssl
 import time
 import zlib
 from email.utils import parsedate_to_datetime
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from benchmarks import nginxctl
 from benchmarks.nginxctl import NginxServer, free_port, listen_ports, quote, start_nginx
 from benchmarks.sitegen import BrokenKind, SiteSpec, generate_site, load_ground_truth
 from tests.support import hostile
-from tests.support.servers import Endpoint, GeneratedSite, NginxFactory
+from tests.support.pki import PKI
+from tests.support.servers import Endpoint, GeneratedSite, NginxFactory, require_nginx
 from yarl import URL
 
 pytestmark = pytest.mark.timeout(60)
@@ -77,6 +80,39 @@ def test_invalid_config_raises_with_nginx_diagnostic(nginx_bin: str, tmp_path: P
     blocks = f"server {{ listen 127.0.0.1:{free_port()}; no_such_directive on; }}"
     with pytest.raises(RuntimeError, match="no_such_directive"):
         start_nginx(blocks, tmp_path, nginx_bin=nginx_bin)
+
+
+def test_missing_nginx_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(nginxctl, "NGINX_CANDIDATES", ())
+    with pytest.raises(RuntimeError, match="apt-get install nginx"):
+        require_nginx()
+
+
+def test_port_in_use_raises_with_the_error_log_tail(nginx_bin: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match="Address already in use"):
+            start_nginx(f"server {{ listen 127.0.0.1:{port}; return 204; }}", tmp_path, nginx_bin=nginx_bin)
+
+
+async def test_tls_listener_is_detected_and_served(nginx_factory: NginxFactory, tmp_path: Path) -> None:
+    pki = PKI(tmp_path / "pki")
+    cert = pki.server()
+    blocks = (
+        f"server {{ listen 127.0.0.1:{free_port()} ssl; ssl_certificate {quote(cert.chain)};"
+        f" ssl_certificate_key {quote(cert.key or '')}; return 200 'secure'; }}"
+    )
+    server = nginx_factory(blocks, "tls")
+    context = ssl.create_default_context(cafile=str(pki.root.cert))
+    async with (
+        aiohttp.ClientSession(timeout=_TIMEOUT) as session,
+        session.get(server.tls_url("/"), ssl=context) as response,
+    ):
+        assert (response.status, await response.text()) == (200, "secure")
+    assert server.port == server.tls_port
 
 
 def test_listen_ports_are_read_from_the_config(tmp_path: Path) -> None:
@@ -191,8 +227,16 @@ def test_ground_truth_file_round_trips(generated_site: GeneratedSite) -> None:
 
 def test_broken_urls_are_absolute_under_the_base(generated_site: GeneratedSite) -> None:
     urls = generated_site.truth.broken_urls(generated_site.base_url)
-    assert generated_site.url("/loop-a") in urls or "/loop-a" not in generated_site.truth.broken
-    assert all(url.startswith(generated_site.base_url) for url in urls)
+    assert len(urls) == len(generated_site.truth.broken)
+    assert f"http://127.0.0.1:{generated_site.server.port}/loop-a" in urls
+
+
+def test_fixture_site_has_every_kind_of_broken_link(generated_site: GeneratedSite) -> None:
+    assert set(generated_site.truth.kinds.values()) == set(BrokenKind)
+
+
+def test_some_broken_targets_have_several_referrers(generated_site: GeneratedSite) -> None:
+    assert any(len(referrers) > 1 for referrers in generated_site.truth.referrers.values())
 
 
 def test_mailto_links_are_present_but_not_broken(generated_site: GeneratedSite) -> None:
@@ -257,15 +301,16 @@ async def test_rate_limited_date_sends_a_future_http_date(hostile_server: hostil
     assert 0 < retry_at - time.time() <= 2
 
 
-async def test_slow_handler_is_cancelled_when_the_client_gives_up(
-    hostile_server: hostile.HostileServer,
+@pytest.mark.parametrize("path", ["/slow", "/drip", "/endless"])
+async def test_handler_stops_when_the_client_gives_up(
+    hostile_server: hostile.HostileServer, path: str
 ) -> None:
     with pytest.raises(asyncio.TimeoutError):
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.3)) as session,
-            session.get(hostile_server.url("/slow")),
+            session.get(hostile_server.url(path)) as response,
         ):
-            pass
+            await response.read()
     for _ in range(50):
         if hostile_server.hits.active == 0:
             break
@@ -358,6 +403,36 @@ async def test_auth_and_cookie_routes_accept_the_right_credentials(
 async def test_calendar_trap_links_to_the_next_day(hostile_server: hostile.HostileServer) -> None:
     _, _, body = await _get(hostile_server.url("/trap/2026/01/31"))
     assert _HREF.findall(body) == ["/trap/2026/02/01", "/trap/2026/02/01", "/trap/2027/01/01"]
+
+
+async def test_huge_url_trap_links_one_level_deeper(hostile_server: hostile.HostileServer) -> None:
+    _, _, body = await _get(hostile_server.url("/huge-url-trap/more/more/"))
+    assert _HREF.findall(body) == ["more/"]
+
+
+async def test_latin1_page_declares_its_charset(hostile_server: hostile.HostileServer) -> None:
+    async with (
+        aiohttp.ClientSession(timeout=_TIMEOUT) as session,
+        session.get(hostile_server.url("/latin1")) as response,
+    ):
+        assert response.charset == "iso-8859-1"
+        assert "Caf\u00e9" in await response.text()
+
+
+async def test_truncated_page_ends_mid_tag_after_its_links(hostile_server: hostile.HostileServer) -> None:
+    _, _, body = await _get(hostile_server.url("/truncated"))
+    assert _HREF.findall(body) == ["/ok", "/latin1"]
+    assert body.endswith("<a hre")
+
+
+async def test_binary_as_html_is_labelled_html_but_is_not_text(hostile_server: hostile.HostileServer) -> None:
+    async with (
+        aiohttp.ClientSession(timeout=_TIMEOUT) as session,
+        session.get(hostile_server.url("/binary-as-html")) as response,
+    ):
+        assert response.content_type == "text/html"
+        with pytest.raises(UnicodeDecodeError):
+            (await response.read()).decode("utf-8")
 
 
 async def test_silent_server_accepts_but_never_answers(silent_server: Endpoint) -> None:

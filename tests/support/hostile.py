@@ -71,7 +71,8 @@ COOKIE_VALUE: Final = "letmein"
 AUTH_USER: Final = "user"
 AUTH_PASSWORD: Final = "pass"
 TRAP_START: Final = "/trap/2026/01/01"
-SHUTDOWN_TIMEOUT: Final = 2.0
+SHUTDOWN_TIMEOUT: Final = 0.5  # grace for handlers still running at teardown before they are cancelled
+_CLOSED_GRACE: Final = 5.0
 _CHUNK: Final = 1024 * 1024
 
 
@@ -212,7 +213,7 @@ async def _close_and_wait(request: web.Request, *, reset: bool) -> web.Response:
     else:
         transport.close()
     # connection_lost cancels this handler (handler_cancellation); nothing is ever sent.
-    await asyncio.sleep(SHUTDOWN_TIMEOUT)
+    await asyncio.sleep(_CLOSED_GRACE)
     raise ConnectionResetError("connection closed on purpose")
 
 
