@@ -205,12 +205,11 @@ class NginxServer:
             try:
                 process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                # The master is not reaped yet, so its process group still holds exactly nginx's
+                # master and workers: kill them together.
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=STOP_TIMEOUT)
-        # Workers share the master's process group; make sure none outlives a killed master.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
         self._process = None
         self.pid_file.unlink(missing_ok=True)
 

@@ -7,6 +7,8 @@ import os
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import zlib
 from email.utils import parsedate_to_datetime
@@ -19,7 +21,7 @@ from benchmarks.nginxctl import NginxServer, free_port, listen_ports, quote, sta
 from benchmarks.sitegen import BrokenKind, SiteSpec, generate_site, load_ground_truth
 from tests.support import hostile
 from tests.support.pki import PKI
-from tests.support.servers import Endpoint, GeneratedSite, NginxFactory, require_nginx
+from tests.support.servers import Endpoint, GeneratedSite, NginxFactory, require_nginx, silent_listener
 from yarl import URL
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,6 +65,29 @@ def test_stop_leaves_no_process_and_no_pid_file(nginx_bin: str, tmp_path: Path) 
     assert not server.running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def test_stop_kills_nginx_when_the_graceful_quit_hangs(
+    nginx_bin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nginxctl, "STOP_TIMEOUT", 0.5)
+    with silent_listener() as upstream:
+        port = free_port()
+        blocks = (
+            f"server {{ listen 127.0.0.1:{port};"
+            f" location / {{ proxy_pass http://127.0.0.1:{upstream}; proxy_read_timeout 60s; }} }}"
+        )
+        server = start_nginx(blocks, tmp_path, nginx_bin=nginx_bin)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            time.sleep(0.2)  # the request is now waiting on the silent upstream
+            started = time.monotonic()
+            server.stop()
+            elapsed = time.monotonic() - started
+    assert not server.running
+    assert 0.4 < elapsed < 3
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
 
@@ -266,6 +291,19 @@ def test_zero_broken_share_generates_no_broken_links(tmp_path: Path) -> None:
     assert truth.broken == frozenset()
 
 
+def test_command_line_writes_the_site_and_its_ground_truth(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "sitegen.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--pages", "7", "--out", str(tmp_path), "--seed", "3"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "wrote 8 pages" in done.stdout
+    assert load_ground_truth(tmp_path) == generate_site(SiteSpec(pages=7, seed=3), tmp_path / "again")
+
+
 def test_two_thousand_pages_generate_within_two_seconds(tmp_path: Path) -> None:
     started = time.perf_counter()
     truth = generate_site(SiteSpec(pages=2000), tmp_path)
@@ -379,6 +417,30 @@ async def test_redirect_many_is_thirty_hops_to_ok(hostile_server: hostile.Hostil
             break
         url, hops = url.join(URL(location)), hops + 1
     assert (hops, url.path, status) == (hostile.REDIRECT_MANY, "/ok", 200)
+
+
+async def test_hostile_redirect_loop_alternates_between_two_urls(
+    hostile_server: hostile.HostileServer,
+) -> None:
+    locations = [
+        (await _get(hostile_server.url(path)))[1] for path in ("/redirect-loop", "/loop-x", "/loop-y")
+    ]
+    assert locations == ["/loop-x", "/loop-y", "/loop-x"]
+
+
+async def test_always_429_never_recovers(hostile_server: hostile.HostileServer) -> None:
+    statuses = [(await _get(hostile_server.url("/always-429")))[0] for _ in range(3)]
+    assert statuses == [429, 429, 429]
+
+
+async def test_bot_protection_sends_a_cloudflare_challenge_header(
+    hostile_server: hostile.HostileServer,
+) -> None:
+    async with (
+        aiohttp.ClientSession(timeout=_TIMEOUT) as session,
+        session.get(hostile_server.url("/bot-protected")) as response,
+    ):
+        assert (response.status, response.headers["cf-mitigated"]) == (403, "challenge")
 
 
 async def test_status_quirks(hostile_server: hostile.HostileServer) -> None:
