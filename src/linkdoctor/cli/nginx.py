@@ -1,0 +1,114 @@
+"""``linkdoctor nginx``: ``lint`` an nginx configuration for client-certificate mistakes, and list the
+``rules``. Argument handling and output only; the work is :func:`linkdoctor.nginx.lint_config`.
+
+    linkdoctor nginx lint /etc/nginx/nginx.conf --format sarif -o nginx.sarif
+    linkdoctor nginx rules
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Final, TextIO
+
+import click
+from rich.console import Console
+
+from linkdoctor.config import ExitCode
+from linkdoctor.models import Severity
+from linkdoctor.nginx import detect_nginx_version, lint_config
+from linkdoctor.nginx.console import render_report, render_rules
+from linkdoctor.nginx.formats import report_to_json, report_to_sarif, rule_to_json
+from linkdoctor.nginx.rules import RULES
+
+FORMATS: Final = ("text", "json", "sarif")
+FAIL_ON: Final = ("info", "warning", "error", "never")
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@click.group("nginx")
+def nginx() -> None:
+    """Check an nginx configuration for client-certificate (mTLS) mistakes."""
+
+
+@nginx.command("lint")
+@click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--nginx-version",
+    metavar="X.Y.Z",
+    help="The nginx version the config is for (default: ask `nginx -v` when nginx is installed).",
+)
+@click.option("--select", multiple=True, metavar="ID|TAG", help="Run only these rules (ids, prefixes, tags).")
+@click.option("--ignore", multiple=True, metavar="ID|TAG", help="Skip these rules (ids, prefixes, tags).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="warning",
+    show_default=True,
+    help="Exit with 2 when a finding is at least this severe.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file."
+)
+def lint(
+    config: Path,
+    fmt: str,
+    nginx_version: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str,
+    output: Path | None,
+) -> int:
+    """Lint CONFIG (usually /etc/nginx/nginx.conf) and every file it includes.
+
+    Exit status: 0 clean, 2 findings at or above --fail-on, 3 usage or parse errors.
+    """
+    if nginx_version is None:
+        detected = detect_nginx_version()
+        nginx_version = str(detected) if detected else None
+    report = lint_config(config, nginx_version=nginx_version, select=_split(select), ignore=_split(ignore))
+    with click.open_file(str(output), "w", encoding="utf-8") if output else _stdout() as stream:
+        if fmt == "json":
+            stream.write(json.dumps(report_to_json(report), indent=2) + "\n")
+        elif fmt == "sarif":
+            stream.write(json.dumps(report_to_sarif(report, base=Path.cwd()), indent=2) + "\n")
+        else:
+            render_report(report, Console(file=stream, highlight=False), base=Path.cwd())
+    if fail_on != "never" and report.at_or_above(Severity(fail_on)):
+        return int(ExitCode.BROKEN)
+    return int(ExitCode.OK)
+
+
+@nginx.command("rules")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def rules(fmt: str) -> int:
+    """List the nginx lint rules (use `linkdoctor explain LDN001` for one in full)."""
+    if fmt == "json":
+        click.echo(json.dumps([rule_to_json(r) for r in RULES], indent=2))
+    else:
+        render_rules(RULES, Console(file=sys.stdout, highlight=False))
+    return int(ExitCode.OK)
+
+
+class _stdout:
+    """``sys.stdout`` as a context manager that does not close it."""
+
+    def __enter__(self) -> TextIO:
+        return sys.stdout
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.flush()
