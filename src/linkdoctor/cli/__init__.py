@@ -43,8 +43,9 @@ def _register() -> None:
     # Imported here so that ``linkdoctor --help`` stays fast and the group has no import cycle.
     from linkdoctor.cli.check import check
     from linkdoctor.cli.explain import explain
+    from linkdoctor.cli.nginx import nginx
 
-    for command in (check, explain):
+    for command in (check, explain, nginx):
         cli.add_command(command)
 
 
