@@ -94,11 +94,14 @@ def _inline(token: Token, first_line: int, links: list[RawLink], anchors: set[st
                 pos = end + len(child.markup)
         elif kind == "html_inline":
             start = source.find(child.content, pos)
+            text = _html_anchor_text(children, index) if child.content[:2].lower() == "<a" else ""
             if start >= 0:
                 line += source.count("\n", pos, start)
-                pos = start
-            text = _html_anchor_text(children, index) if child.content[:2].lower() == "<a" else ""
-            _embedded_html(child.content, line, links, anchors, text)
+                _embedded_html(child.content, line, links, anchors, text)
+                line += child.content.count("\n")
+                pos = start + len(child.content)
+            else:
+                _embedded_html(child.content, line, links, anchors, text)
         elif kind == "link_open":
             _add(links, child.attrGet("href"), line, _link_text(children, index), child, _link_label(child))
         elif kind == "image":
