@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import random
 import socket
@@ -306,19 +307,21 @@ class HttpChecker:
             return False
         return looks_like_nginx(answer.headers.get("server"))
 
-    def _headers_for(self, host: str) -> tuple[dict[str, str], aiohttp.BasicAuth | None]:
+    def _headers_for(self, host: str) -> dict[str, str]:
+        """Global headers, then the host's own; auth is recomputed per hop, so a redirect to another host
+        never carries it along."""
         headers = dict(self._config.headers)
-        auth = None
         for settings in self._config.host_settings_for(host):
             headers.update(settings.headers)
             if settings.basic_auth:
                 user, password = settings.basic_auth
-                auth = aiohttp.BasicAuth(user, password.reveal())
-        return headers, auth
+                token = base64.b64encode(f"{user}:{password.reveal()}".encode()).decode("ascii")
+                headers["Authorization"] = f"Basic {token}"
+        return headers
 
     async def _request(self, url: str, verb: str, *, want_body: bool) -> _Answer:
         host = host_of(url)
-        headers, auth = self._headers_for(host)
+        headers = self._headers_for(host)
         ssl_arg: ssl.SSLContext | bool = True
         if self._tls is not None and url.startswith("https:"):
             ssl_arg = self._tls.context_for(host)
@@ -329,7 +332,6 @@ class HttpChecker:
                     verb,
                     url,
                     headers=headers,
-                    auth=auth,
                     allow_redirects=False,
                     ssl=ssl_arg,
                 ) as response:

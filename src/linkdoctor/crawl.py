@@ -335,8 +335,23 @@ class Crawler:
         if crawl and resource.scope_seed and fetched.result.redirects:
             # A start URL that redirects (http→https, www) moves the scope along with it.
             self._scope = self._scope.with_prefix(directory_of(fetched.result.final_url))
-        self._take_body(resource, fetched, extract_links=crawl)
+        final_url = fetched.result.final_url
+        if crawl and fetched.result.redirects and final_url != resource.url:
+            self._adopt_redirect_target(resource, fetched, final_url)
+        else:
+            self._take_body(resource, fetched, extract_links=crawl)
         self._finish(resource)
+
+    def _adopt_redirect_target(self, resource: _Resource, fetched: Fetched, final_url: str) -> None:
+        """A crawled page that redirects is parsed under its final URL (once), so referrers name the page
+        that really holds the links and the target is not fetched a second time."""
+        if final_url in self._resources or not self._scope.contains(final_url):
+            return
+        target = self._resources[final_url] = _Resource(final_url, resource.depth, crawl=True)
+        target.fetched_body = True
+        target.result = replace(fetched.result, url=final_url, redirects=(), final_url=final_url)
+        self._take_body(target, fetched, extract_links=True)
+        target.done = True
 
     async def _fetch(self, resource: _Resource, *, want_body: bool) -> Fetched:
         if want_body:

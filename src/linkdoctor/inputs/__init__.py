@@ -16,7 +16,8 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.urls import normalize, resolve
 
 DOCUMENT_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".md", ".markdown", ".css"})
-INDEX_FILES = ("index.html", "index.htm", "README.md", "index.md")
+SERVER_INDEX_FILES = ("index.html", "index.htm")
+INDEX_FILES = (*SERVER_INDEX_FILES, "README.md", "index.md")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,11 @@ class LocalSite:
     base: str
 
     def url_for(self, path: Path) -> str:
+        """The URL a web server would give ``path``: ``dir/index.html`` is ``dir/``."""
         rel = path.resolve().relative_to(self.root).as_posix()
+        head, _, name = rel.rpartition("/")
+        if name in SERVER_INDEX_FILES:
+            rel = head + "/" if head else ""
         return self.base + quote(rel)
 
     def path_for(self, url: str) -> Path | None:
