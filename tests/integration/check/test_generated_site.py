@@ -7,12 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.support.servers import GeneratedSite, NginxFactory, site_server_block
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, Report
 from linkdoctor.runner import check_async
-from tests.support.servers import GeneratedSite, NginxFactory, site_server_block
 
 pytestmark = pytest.mark.nginx
 CONFIG = CheckConfig(retries=0)
@@ -108,5 +108,5 @@ async def test_folder_without_base_url_uses_file_urls(tmp_path: Path) -> None:
     root = site.resolve().as_uri()
     found = {url.removeprefix(root) for url in broken(report)}
     # Without a server, every target that is not a file (410, 500, loops) is missing on disk.
-    assert {p for p in truth.broken} <= found
+    assert set(truth.broken) <= found
     assert all(url.startswith("file://") for url in broken(report))

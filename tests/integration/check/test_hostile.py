@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tests.support import hostile
+from tests.support.hostile import HostileServer
+from tests.support.servers import Endpoint
+
 from linkdoctor.config import CheckConfig, HostSettings, Secret
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult, ErrorKind
 from linkdoctor.runner import check_async
-from tests.support import hostile
-from tests.support.hostile import HostileServer
-from tests.support.servers import Endpoint
 
 FAST = CheckConfig(retries=0, timeout=5.0, respect_robots=False)
 
