@@ -21,6 +21,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
+import aiohttp
 from cryptography import x509
 from OpenSSL import SSL
 
@@ -40,6 +41,7 @@ SERVER_CERT_UNTRUSTED: Final = "tls.server-cert-untrusted"
 HANDSHAKE_FAILED: Final = "tls.handshake-failed"
 
 # OpenSSL X509_V_ERR_* numbers (include/openssl/x509_vfy.h), stable across releases.
+X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: Final = 2
 X509_V_ERR_CERT_NOT_YET_VALID: Final = 9
 X509_V_ERR_CERT_HAS_EXPIRED: Final = 10
 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: Final = 18
@@ -54,14 +56,16 @@ _VERIFY_CODES: Final[Mapping[int, str]] = MappingProxyType(
         X509_V_ERR_CERT_HAS_EXPIRED: SERVER_CERT_EXPIRED,
         X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: SERVER_CERT_SELF_SIGNED,
         X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: SERVER_CERT_SELF_SIGNED,
-        # 21 is OpenSSL's verdict when the server sent its leaf alone and the leaf's issuer is not in
-        # the trust store: almost always a server that forgot its intermediate certificate(s). With
-        # 20 the server sent more than the leaf, and the chain still ends short of a trusted root.
+        # 21 ("unable to verify the first certificate") means the chain is the leaf alone and its
+        # issuer is unknown: the server forgot its intermediate(s).
         X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: SERVER_CERT_INCOMPLETE_CHAIN,
-        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: SERVER_CERT_UNTRUSTED,
         X509_V_ERR_HOSTNAME_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
         X509_V_ERR_IP_ADDRESS_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
     }
+)
+# "Issuer not found": an intermediate missing from what the server sent, or a root we do not trust.
+_MISSING_ISSUER: Final = frozenset(
+    {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY}
 )
 
 # TLS alert descriptions (RFC 8446 §6, IANA "TLS Alerts"), by number, as the probe reports them.
@@ -113,20 +117,27 @@ _ALERT_PREFIXES: Final = ("SSLV3_ALERT_", "TLSV1_ALERT_", "TLSV13_ALERT_", "TLS_
 
 
 def classify_tls_error(
-    exc: BaseException, *, cert_requested: bool | None = None, cert_sent: bool | None = None
+    exc: BaseException,
+    *,
+    cert_requested: bool | None = None,
+    cert_sent: bool | None = None,
+    peer_chain: Sequence[x509.Certificate] | None = None,
 ) -> str | None:
     """The diagnosis code for a TLS failure anywhere in ``exc``'s wrapping, or None if it is not TLS.
 
     ``cert_requested``: whether the server asked for a client certificate (from a probe), which turns
     a bare ``handshake_failure`` alert into ``tls.client-cert-required`` (or, with ``cert_sent``,
-    ``tls.client-cert-rejected``).
+    ``tls.client-cert-rejected``). ``peer_chain``: the certificates the server presented (from a
+    probe), which tells a missing intermediate from an untrusted root (see :func:`classify_verify_code`).
 
     >>> classify_tls_error(ConnectionRefusedError()) is None
     True
     """
     for candidate in tls_exceptions(exc):
+        if isinstance(candidate, aiohttp.ClientError):
+            continue  # aiohttp's SSL errors subclass ssl's but only wrap the real one (visited next)
         if isinstance(candidate, ssl.SSLCertVerificationError):
-            return classify_verify_code(candidate.verify_code)
+            return classify_verify_code(candidate.verify_code, peer_chain)
         if isinstance(candidate, ssl.SSLError):
             alert = alert_from_reason(candidate.reason)
             if alert is not None:
@@ -140,12 +151,22 @@ def classify_tls_error(
     return None
 
 
-def classify_verify_code(verify_code: int) -> str:
+def classify_verify_code(verify_code: int, peer_chain: Sequence[x509.Certificate] | None = None) -> str:
     """The ``tls.server-cert-*`` code for an OpenSSL certificate verification error number.
 
     >>> classify_verify_code(10)
     'tls.server-cert-expired'
+
+    OpenSSL reports 20 ("unable to get local issuer certificate") both for a server that sent its leaf
+    without the intermediate and for a chain ending in an unknown root. The error alone cannot tell
+    them apart, so it means ``tls.server-cert-untrusted`` unless ``peer_chain`` (what the server sent,
+    e.g. ``ProbeResult.peer_chain``) shows that no CA certificate came with the leaf: then the
+    intermediate is missing (``tls.server-cert-incomplete-chain``).
     """
+    if verify_code in _MISSING_ISSUER:
+        if peer_chain and not any(_is_ca(cert) for cert in peer_chain):
+            return SERVER_CERT_INCOMPLETE_CHAIN
+        return SERVER_CERT_UNTRUSTED
     return _VERIFY_CODES.get(verify_code, SERVER_CERT_UNTRUSTED)
 
 
@@ -222,6 +243,13 @@ def refine_client_cert_rejection(
     if acceptable_ca_names and not reaches_acceptable_ca(leaf, cert.chain, acceptable_ca_names):
         return CLIENT_CERT_UNTRUSTED_CA
     return CLIENT_CERT_REJECTED
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _openssl_reasons(error: SSL.Error) -> Iterator[str]:
