@@ -402,6 +402,11 @@ class _Site:
         )
 
 
+def _write(file: Path, data: bytes) -> None:
+    with open(file, "wb") as handle:
+        handle.write(data)
+
+
 def generate_site(spec: SiteSpec, root: Path) -> GroundTruth:
     """Write the site for ``spec`` into ``root`` (created if needed) and return its ground truth."""
     site = _Site(spec)
@@ -410,20 +415,17 @@ def generate_site(spec: SiteSpec, root: Path) -> GroundTruth:
     for index in (None, *range(spec.pages)):
         path, text = site.page(index)
         ok_pages.add(path)
-        file = root / ("index.html" if index is None else path.lstrip("/"))
-        file.write_text(text, encoding="utf-8", newline="\n")
+        _write(root / ("index.html" if index is None else path.lstrip("/")), text.encode("utf-8"))
     if spec.assets:
         (root / "assets").mkdir(exist_ok=True)
         (root / "img").mkdir(exist_ok=True)
-        (root / STYLESHEET.lstrip("/")).write_text(site.stylesheet(), encoding="utf-8", newline="\n")
-        (root / SCRIPT.lstrip("/")).write_text(
-            'document.documentElement.classList.add("js");\n', encoding="utf-8", newline="\n"
-        )
+        _write(root / STYLESHEET.lstrip("/"), site.stylesheet().encode("utf-8"))
+        _write(root / SCRIPT.lstrip("/"), b'document.documentElement.classList.add("js");\n')
         for n, logo in enumerate((*LOGOS, BACKGROUND)):
-            (root / logo.lstrip("/")).write_bytes(_png(40 * n, 120, 200 - 30 * n))
-    (root / LOCATIONS_FILE).write_text(site.locations(), encoding="utf-8", newline="\n")
+            _write(root / logo.lstrip("/"), _png(40 * n, 120, 200 - 30 * n))
+    _write(root / LOCATIONS_FILE, site.locations().encode("utf-8"))
     truth = site.truth(frozenset(ok_pages))
-    (root / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8", newline="\n")
+    _write(root / TRUTH_FILE, truth.to_json().encode("utf-8"))
     return truth
 
 
