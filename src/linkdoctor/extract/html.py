@@ -16,6 +16,7 @@ from linkdoctor.extract.css import css_links, might_have_links
 from linkdoctor.extract.model import Extraction, RawLink
 from linkdoctor.extract.source import SourceLocator
 from linkdoctor.extract.values import (
+    ASCII_WHITESPACE,
     collapse_whitespace,
     is_data_uri,
     refresh_url,
@@ -154,10 +155,12 @@ class _HtmlPass:
             if attr == "srcset":
                 self._srcset(tag_pos, tag, raw, text or label, label, attributes)
                 continue
-            url = strip_ascii_whitespace(raw)
-            if url and not is_data_uri(url):
-                line = self._line(tag_pos, tag, attr, url, attributes)
-                self.links.append(RawLink(url, line, text or label, label))
+            url = raw.strip(ASCII_WHITESPACE)
+            if not url or is_data_uri(url):
+                continue
+            self.links.append(
+                RawLink(url, self._line(tag_pos, tag, attr, url, attributes), text or label, label)
+            )
 
     def _srcset(
         self, tag_pos: int, tag: str, raw: str, text: str, label: str, attributes: dict[str, str | None]

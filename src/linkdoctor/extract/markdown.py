@@ -177,8 +177,8 @@ def _embedded_html(
     An inline ``<a>`` tag arrives without its content, so its text comes from the Markdown that follows
     (``anchor_text``).
     """
-    if fragment.startswith(("</", "<!--")):
-        return
+    if "=" not in fragment or fragment.startswith(("</", "<!--")):
+        return  # without an attribute value there is no link and no id (most inline tags: <br>, <kbd>)
     extraction = extract_html(fragment)
     offset = first_line - 1
     for link in extraction.links:

@@ -6,18 +6,18 @@ return, using string methods only (no regular expressions, so no pathological ba
 
 from __future__ import annotations
 
-_ASCII_WHITESPACE = " \t\n\r\f"
+ASCII_WHITESPACE = " \t\n\r\f"
 _TO_SPACE = str.maketrans("\t\n\r\f", "    ")
 
 
 def strip_ascii_whitespace(value: str) -> str:
     """Strip what the HTML Standard calls ASCII whitespace (not every Unicode space) from both ends."""
-    return value.strip(_ASCII_WHITESPACE)
+    return value.strip(ASCII_WHITESPACE)
 
 
 def is_data_uri(url: str) -> bool:
     """Tell whether ``url`` is a ``data:`` URI, which carries its content inline and is never checked."""
-    return url[:5].lower() == "data:"
+    return url[:1] in ("d", "D") and url[:5].lower() == "data:"
 
 
 def collapse_whitespace(text: str, limit: int = 100) -> str:
@@ -82,23 +82,23 @@ def refresh_url(content: str) -> str | None:
     >>> refresh_url("0")
     """
     length = len(content)
-    pos = _skip(content, 0, _ASCII_WHITESPACE)
+    pos = _skip(content, 0, ASCII_WHITESPACE)
     digits_end = _skip(content, pos, "0123456789")
     if digits_end == pos and not content.startswith(".", pos):
         return None
     pos = _skip(content, digits_end, "0123456789.")
     if pos >= length:
         return None
-    if content[pos] not in ";," + _ASCII_WHITESPACE:
+    if content[pos] not in ";," + ASCII_WHITESPACE:
         return None
-    pos = _skip(content, pos, _ASCII_WHITESPACE)
+    pos = _skip(content, pos, ASCII_WHITESPACE)
     if pos < length and content[pos] in ";,":
         pos += 1
-    pos = _skip(content, pos, _ASCII_WHITESPACE)
+    pos = _skip(content, pos, ASCII_WHITESPACE)
     if content[pos : pos + 3].lower() == "url":
-        after = _skip(content, pos + 3, _ASCII_WHITESPACE)
+        after = _skip(content, pos + 3, ASCII_WHITESPACE)
         if after < length and content[after] == "=":
-            pos = _skip(content, after + 1, _ASCII_WHITESPACE)
+            pos = _skip(content, after + 1, ASCII_WHITESPACE)
     quote = content[pos : pos + 1]
     if quote in ("'", '"'):
         pos += 1
