@@ -25,6 +25,7 @@ from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
 from linkdoctor.classify.tls import classify_tls_error
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.inputs.sitemap import looks_like_sitemap_url
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
 from linkdoctor.urls import host_of, normalize, origin
 
@@ -346,7 +347,11 @@ class HttpChecker:
         limit = 0
         if response.status == 400 or (response.status >= 400 and "nginx" in headers.get("server", "")):
             limit = FINGERPRINT_BYTES
-        if want_body and response.status < 300 and is_parseable(content_type):
+        if (
+            want_body
+            and response.status < 300
+            and (is_parseable(content_type) or looks_like_sitemap_url(response.url.path))
+        ):
             limit = self._config.max_body
         body: bytes | None = None
         truncated = False

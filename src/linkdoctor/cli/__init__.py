@@ -15,6 +15,17 @@ from linkdoctor.config import ExitCode
 from linkdoctor.errors import LinkdoctorError
 
 
+class UsageError(click.ClickException):
+    """A :class:`LinkdoctorError` on its way out of a command: one line on stderr, the error's exit code."""
+
+    def __init__(self, error: LinkdoctorError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def format_message(self) -> str:
+        return f"error: {self.message}"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="linkdoctor")
 def cli() -> None:
@@ -33,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.UNEXPECTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(ExitCode.CONFIG)
+        sys.exit(exc.exit_code if isinstance(exc, UsageError) else ExitCode.CONFIG)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

@@ -15,8 +15,9 @@ import click
 from rich.console import Console
 
 from linkdoctor import config as cfg
+from linkdoctor.cli import UsageError
 from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
-from linkdoctor.errors import ConfigError
+from linkdoctor.errors import ConfigError, LinkdoctorError
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import CheckResult, Report
 from linkdoctor.report.console import live_progress, render_report
@@ -301,7 +302,8 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     help="Live progress bar (only on a terminal).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show fix steps for every broken link.")
-def check(inputs: tuple[str, ...], **opts: Any) -> int:
+@click.pass_context
+def check(ctx: click.Context, inputs: tuple[str, ...], **opts: Any) -> None:
     """Crawl sites and check every link: URLs, local folders and files (HTML, Markdown), sitemaps.
 
     \b
@@ -313,6 +315,14 @@ def check(inputs: tuple[str, ...], **opts: Any) -> int:
 
     Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
     """
+    try:
+        report = _run(inputs, opts)
+    except LinkdoctorError as exc:
+        raise UsageError(exc) from exc
+    ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
+
+
+def _run(inputs: tuple[str, ...], opts: dict[str, Any]) -> Report:
     config = build_config(opts)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
     fmt: str = opts["fmt"]
@@ -335,4 +345,4 @@ def check(inputs: tuple[str, ...], **opts: Any) -> int:
         elif fmt == "console":
             console = Console(file=out, highlight=False) if opts["output"] else Console(highlight=False)
             render_report(report, console, verbose=opts["verbose"])
-    return ExitCode.BROKEN if report.summary.broken else ExitCode.OK
+    return report
