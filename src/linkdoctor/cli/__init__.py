@@ -12,15 +12,16 @@ import click
 
 from linkdoctor import __version__
 from linkdoctor.config import ExitCode
-from linkdoctor.errors import LinkdoctorError
+from linkdoctor.errors import ConfigError, LinkdoctorError
 
 
 class UsageError(click.ClickException):
-    """A :class:`LinkdoctorError` on its way out of a command: one line on stderr, the error's exit code."""
+    """A :class:`~linkdoctor.errors.ConfigError` on its way out of a command: one line, exit code 3."""
 
-    def __init__(self, error: LinkdoctorError) -> None:
+    exit_code = ExitCode.CONFIG
+
+    def __init__(self, error: ConfigError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
 
     def format_message(self) -> str:
         return f"error: {self.message}"
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.UNEXPECTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code if isinstance(exc, UsageError) else ExitCode.CONFIG)
+        sys.exit(ExitCode.CONFIG)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

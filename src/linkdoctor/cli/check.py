@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO, cast
 
 import click
 from rich.console import Console
@@ -17,7 +17,7 @@ from rich.console import Console
 from linkdoctor import config as cfg
 from linkdoctor.cli import UsageError
 from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
-from linkdoctor.errors import ConfigError, LinkdoctorError
+from linkdoctor.errors import ConfigError
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import CheckResult, Report
 from linkdoctor.report.console import live_progress, render_report
@@ -149,7 +149,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         return
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        fh: IO[str] = tmp.open("w", encoding="utf-8")
+        fh = cast(TextIO, tmp.open("w", encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
     try:
@@ -303,7 +303,7 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show fix steps for every broken link.")
 @click.pass_context
-def check(ctx: click.Context, inputs: tuple[str, ...], **opts: Any) -> None:
+def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     """Crawl sites and check every link: URLs, local folders and files (HTML, Markdown), sitemaps.
 
     \b
@@ -317,7 +317,7 @@ def check(ctx: click.Context, inputs: tuple[str, ...], **opts: Any) -> None:
     """
     try:
         report = _run(inputs, opts)
-    except LinkdoctorError as exc:
+    except ConfigError as exc:
         raise UsageError(exc) from exc
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
