@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Final, TextIO
 import click
 from rich.console import Console
 
+from linkdoctor.cli import UsageError
 from linkdoctor.config import ExitCode
+from linkdoctor.errors import ConfigError
 from linkdoctor.models import Severity
 from linkdoctor.nginx import detect_nginx_version, lint_config
 from linkdoctor.nginx.console import render_report, render_rules
@@ -36,6 +39,7 @@ def nginx() -> None:
 
 
 @nginx.command("lint")
+@click.pass_context
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
@@ -58,6 +62,7 @@ def nginx() -> None:
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file."
 )
 def lint(
+    ctx: click.Context,
     config: Path,
     fmt: str,
     nginx_version: str | None,
@@ -65,7 +70,7 @@ def lint(
     ignore: tuple[str, ...],
     fail_on: str,
     output: Path | None,
-) -> int:
+) -> None:
     """Lint CONFIG (usually /etc/nginx/nginx.conf) and every file it includes.
 
     Exit status: 0 clean, 2 findings at or above --fail-on, 3 usage or parse errors.
@@ -73,17 +78,22 @@ def lint(
     if nginx_version is None:
         detected = detect_nginx_version()
         nginx_version = str(detected) if detected else None
-    report = lint_config(config, nginx_version=nginx_version, select=_split(select), ignore=_split(ignore))
-    with click.open_file(str(output), "w", encoding="utf-8") if output else _stdout() as stream:
+    try:
+        report = lint_config(
+            config, nginx_version=nginx_version, select=_split(select), ignore=_split(ignore)
+        )
+        stream = _open_output(output)
+    except ConfigError as exc:
+        raise UsageError(exc) from exc
+    with stream as out:
         if fmt == "json":
-            stream.write(json.dumps(report_to_json(report), indent=2) + "\n")
+            out.write(json.dumps(report_to_json(report), indent=2) + "\n")
         elif fmt == "sarif":
-            stream.write(json.dumps(report_to_sarif(report, base=Path.cwd()), indent=2) + "\n")
+            out.write(json.dumps(report_to_sarif(report, base=Path.cwd()), indent=2) + "\n")
         else:
-            render_report(report, Console(file=stream, highlight=False), base=Path.cwd())
-    if fail_on != "never" and report.at_or_above(Severity(fail_on)):
-        return int(ExitCode.BROKEN)
-    return int(ExitCode.OK)
+            render_report(report, Console(file=out, highlight=False), base=Path.cwd())
+    failed = fail_on != "never" and report.at_or_above(Severity(fail_on))
+    ctx.exit(ExitCode.BROKEN if failed else ExitCode.OK)
 
 
 @nginx.command("rules")
@@ -95,20 +105,19 @@ def lint(
     show_default=True,
     help="Output format.",
 )
-def rules(fmt: str) -> int:
+def rules(fmt: str) -> None:
     """List the nginx lint rules (use `linkdoctor explain LDN001` for one in full)."""
     if fmt == "json":
         click.echo(json.dumps([rule_to_json(r) for r in RULES], indent=2))
     else:
         render_rules(RULES, Console(file=sys.stdout, highlight=False))
-    return int(ExitCode.OK)
 
 
-class _stdout:
-    """``sys.stdout`` as a context manager that does not close it."""
-
-    def __enter__(self) -> TextIO:
-        return sys.stdout
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout.flush()
+def _open_output(path: Path | None) -> contextlib.AbstractContextManager[TextIO]:
+    """The report's destination: ``path`` (``ConfigError`` if it cannot be written) or stdout."""
+    if path is None:
+        return contextlib.nullcontext(sys.stdout)
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
