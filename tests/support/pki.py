@@ -72,10 +72,10 @@ class CertFiles:
 
     name: str
     cert: Path
-    key: Path | None
+    key: Path
     chain: Path
     der: Path
-    combined: Path | None
+    combined: Path
     certificate: x509.Certificate
     private_key: ec.EllipticCurvePrivateKey | None = field(repr=False)
     issuer: CA | None

@@ -139,7 +139,7 @@ def classify_tls_error(
         if isinstance(candidate, ssl.SSLCertVerificationError):
             return classify_verify_code(candidate.verify_code, peer_chain)
         if isinstance(candidate, ssl.SSLError):
-            alert = alert_from_reason(candidate.reason)
+            alert = alert_from_reason(getattr(candidate, "reason", None))
             if alert is not None:
                 return classify_alert(alert, cert_requested=cert_requested, cert_sent=cert_sent)
             return HANDSHAKE_FAILED

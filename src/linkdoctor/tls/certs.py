@@ -144,14 +144,15 @@ def _load_pkcs12(path: Path, password: Secret | None) -> LoadedClientCert:
     if data.lstrip().startswith(b"-----BEGIN"):
         raise ClientCertError(f"{path} is a PEM file, not PKCS#12: pass it with --cert/--key", path=path)
     bundle = _open_pkcs12(path, data, password)
-    if bundle.cert is None:
-        raise ClientCertError(f"{path} holds no client certificate (only CA certificates)", path=path)
     if bundle.key is None:
+        # cryptography files a certificate without its key under additional_certs, not cert.
         raise ClientCertError(
             f"{path} holds a certificate but no private key; export it again with its key "
             "(openssl pkcs12 -export -in client.pem -inkey client.key -out client.p12)",
             path=path,
         )
+    if bundle.cert is None:
+        raise ClientCertError(f"{path} holds a private key but no matching certificate", path=path)
     cert = bundle.cert.certificate
     key = _signing_key(bundle.key, path)
     _check_match(cert, key, path, path)
