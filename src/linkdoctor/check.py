@@ -14,19 +14,23 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
 from linkdoctor.classify import codes
 from linkdoctor.classify.http import classify_response
 from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
-from linkdoctor.classify.tls import classify_tls_error
+from linkdoctor.classify.tls import classify_tls_error, classify_verify_code, refine_client_cert_rejection
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.http.limiter import HostLimiter
 from linkdoctor.inputs.sitemap import looks_like_sitemap_url
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
+from linkdoctor.tls.certs import LoadedClientCert
+from linkdoctor.tls.probe import ProbeResult, probe
 from linkdoctor.urls import host_of, normalize, origin
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -34,6 +38,8 @@ _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.CONNECTION_CLOSED})
 _PARSEABLE = ("text/html", "application/xhtml+xml", "text/css", "xml", "text/markdown", "text/plain")
 _CHUNK = 65536
+# Codes a handshake probe can sharpen (see HttpChecker._refine_tls).
+_REFINABLE = frozenset({"tls.client-cert-rejected", "tls.handshake-failed", "tls.server-cert-untrusted"})
 
 
 class ContextProvider(Protocol):
@@ -41,7 +47,7 @@ class ContextProvider(Protocol):
 
     def context_for(self, host: str) -> ssl.SSLContext | bool: ...
 
-    def client_cert_for(self, host: str) -> object | None: ...
+    def client_cert_for(self, host: str) -> LoadedClientCert | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +144,7 @@ class HttpChecker:
         self._rng = rng or random.Random()
         self._nginx_origins: set[str] = set()
         self._probed_origins: dict[str, bool] = {}
+        self._probes: dict[tuple[str, int], ProbeResult] = {}
         self.requests = 0
 
     async def fetch(self, url: str, *, want_body: bool, method: Method | None = None) -> Fetched:
@@ -161,6 +168,50 @@ class HttpChecker:
         return await self._with_retries(url, verb, want_body=want_body)
 
     async def _with_retries(self, url: str, verb: str, *, want_body: bool) -> Fetched:
+        fetched = await self._retrying(url, verb, want_body=want_body)
+        diagnosis = fetched.result.diagnosis
+        if diagnosis is not None and diagnosis.code in _REFINABLE:
+            fetched = await self._refine_tls(fetched, diagnosis.code)
+        return fetched
+
+    async def _refine_tls(self, fetched: Fetched, code: str) -> Fetched:
+        """Name the real TLS cause with one handshake probe per host: which CAs the server accepts for
+        client certificates, whether it asked for one at all, and the chain it sent."""
+        result = fetched.result
+        parts = urlsplit(result.final_url or result.url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or 443
+        client = self._tls.client_cert_for(host) if self._tls is not None else None
+        key = (host, port)
+        if key not in self._probes:
+            self._probes[key] = await asyncio.to_thread(
+                probe, host, port, client=client, timeout=self._config.timeout, cafile=self._cafile_for(host)
+            )
+        seen = self._probes[key]
+        now = datetime.fromtimestamp(self._wall_clock(), UTC)
+        refined = code
+        if code == "tls.handshake-failed" and seen.cert_requested:
+            refined = "tls.client-cert-rejected" if client is not None else "tls.client-cert-required"
+        elif code == "tls.server-cert-untrusted" and seen.verify_code is not None:
+            refined = classify_verify_code(seen.verify_code, seen.peer_chain)
+        if refined == "tls.client-cert-rejected":
+            refined = refine_client_cert_rejection(client, seen.client_ca_names, now)
+        if refined == code:
+            return fetched
+        detail = result.diagnosis.summary.partition(": ")[2] if result.diagnosis else ""
+        if refined == "tls.client-cert-untrusted-ca" and seen.client_ca_names:
+            detail = "the server accepts certificates from: " + "; ".join(
+                n.rfc4514_string() for n in seen.client_ca_names
+            )
+        return replace(fetched, result=replace(result, diagnosis=codes.make(refined, detail)))
+
+    def _cafile_for(self, host: str) -> Path | None:
+        for settings in self._config.host_settings_for(host):
+            if settings.cacert is not None:
+                return settings.cacert
+        return self._config.cacert
+
+    async def _retrying(self, url: str, verb: str, *, want_body: bool) -> Fetched:
         started = self._clock()
         attempt = 0
         while True:
