@@ -23,6 +23,7 @@ from linkdoctor.models import CheckResult, Report
 from linkdoctor.report.console import live_progress, render_report
 from linkdoctor.report.json import write_json, write_jsonl_result
 from linkdoctor.runner import check_async, run_sync
+from linkdoctor.tls.context import prompt_or_env_password
 
 FORMATS = ("console", "json", "jsonl")
 
@@ -68,18 +69,33 @@ def _header(value: str, flag: str) -> tuple[str, str]:
 
 
 def _env_secret(var: str, what: str) -> Secret:
-    value = os.environ.get(var)
-    if value is None:
-        raise ConfigError(f"{what}: environment variable {var} is not set")
-    return Secret(value)
+    secret = prompt_or_env_password(var, None, what=what)
+    assert secret is not None  # a named variable either yields a value or raises
+    return secret
 
 
-def _password(env_var: str | None, what: str, interactive: bool) -> Secret | None:
-    if env_var:
-        return _env_secret(env_var, what)
-    if interactive:
-        return Secret(click.prompt(f"Password for {what}", hide_input=True, default="", show_default=False))
-    return None
+def _looks_encrypted(*paths: Path | None) -> bool:
+    """Whether a PEM key among ``paths`` is encrypted (so a password is needed)."""
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            head = path.read_bytes()[:65536]
+        except OSError:
+            continue  # the loader reports unreadable files with a clear message
+        if b"ENCRYPTED" in head:
+            return True
+    return False
+
+
+def _prompt(message: str) -> str:
+    return str(click.prompt(message.rstrip(": "), hide_input=True, default="", show_default=False))
+
+
+def _key_password(opts: dict[str, Any], what: str, *, needed: bool) -> Secret | None:
+    """From ``--key-password-env``, else a hidden prompt when a terminal is attached and one is needed."""
+    interactive = needed and sys.stdin.isatty()
+    return prompt_or_env_password(opts["key_password_env"], _prompt if interactive else None, what=what)
 
 
 def build_config(opts: dict[str, Any]) -> CheckConfig:
@@ -90,20 +106,14 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
     for host, user, env_var in opts["basic_auth"]:
         host_settings.append(HostSettings((host,), basic_auth=(user, _env_secret(env_var, "--basic-auth"))))
     certs: list[ClientCert] = []
-    interactive = sys.stdin.isatty()
     if opts["pkcs12"]:
-        pw = _password(opts["key_password_env"], str(opts["pkcs12"]), interactive)
-        certs.append(ClientCert(pkcs12=opts["pkcs12"], password=pw, hosts=tuple(opts["cert_host"])))
+        password = _key_password(opts, str(opts["pkcs12"]), needed=True)
+        certs.append(ClientCert(pkcs12=opts["pkcs12"], password=password, hosts=tuple(opts["cert_host"])))
     elif opts["cert"]:
+        needed = _looks_encrypted(opts["key"], opts["cert"])
+        password = _key_password(opts, str(opts["key"] or opts["cert"]), needed=needed)
         certs.append(
-            ClientCert(
-                cert=opts["cert"],
-                key=opts["key"],
-                password=_env_secret(opts["key_password_env"], "--key-password-env")
-                if opts["key_password_env"]
-                else None,
-                hosts=tuple(opts["cert_host"]),
-            )
+            ClientCert(cert=opts["cert"], key=opts["key"], password=password, hosts=tuple(opts["cert_host"]))
         )
     elif opts["key"]:
         raise ConfigError("--key needs --cert")

@@ -234,3 +234,31 @@ async def test_non_nginx_server_refusing_in_the_handshake(openssl_mtls: str, pki
 async def test_non_nginx_server_with_a_rogue_certificate(openssl_mtls: str, pki: PKI) -> None:
     result = (await crawl(openssl_mtls, config(pki, pki.client_rogue("s-server-rogue"))))[openssl_mtls]
     assert code(result) == "tls.client-cert-untrusted-ca"
+
+
+def test_cli_encrypted_key_password_from_the_environment(site: MTLSSite) -> None:
+    from click.testing import CliRunner
+
+    from linkdoctor.cli import cli
+
+    cert = site.pki.client_encrypted_key("cli-enc")
+    args = ["check", "--no-progress", "--retries", "0", "--cacert", str(site.pki.root.cert)]
+    args += [
+        "--cert",
+        str(cert.chain),
+        "--key",
+        str(cert.key),
+        "--key-password-env",
+        "CLIENT_KEY_PASS",
+        site.url("on"),
+    ]
+    ok = CliRunner().invoke(cli, args, env={"CLIENT_KEY_PASS": cert.password or ""})
+    assert ok.exit_code == 2, ok.output  # the crawl gets in and finds /missing.html
+    assert "missing.html" in ok.stdout
+    wrong = CliRunner().invoke(cli, args, env={"CLIENT_KEY_PASS": "not-the-password"})
+    assert wrong.exit_code == 3
+    assert "password" in wrong.stderr
+    assert "not-the-password" not in wrong.output + wrong.stderr
+    unset = CliRunner().invoke(cli, args, env={"CLIENT_KEY_PASS": None})
+    assert unset.exit_code == 3
+    assert "CLIENT_KEY_PASS" in unset.stderr
