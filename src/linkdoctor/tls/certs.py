@@ -98,8 +98,7 @@ class LoadedClientCert:
 def load_client_cert(spec: ClientCert) -> LoadedClientCert:
     """Read and check the certificate and key that ``spec`` names.
 
-    >>> load_client_cert(ClientCert(pkcs12=Path("client.p12"), password=Secret("…"))).source
-    'pkcs12'
+    Example: ``loaded = load_client_cert(ClientCert(pkcs12=Path("client.p12"), password=secret))``.
 
     Raises :class:`ClientCertError` for a missing or unreadable file, a file that is not a certificate,
     an encrypted key without a password, a wrong password, a key that does not match the certificate,
@@ -131,7 +130,7 @@ def install_client_cert(context: ssl.SSLContext, client: LoadedClientCert) -> No
             context.load_cert_chain(path, password=one_time)
         except ssl.SSLError as exc:
             raise ClientCertError(
-                f"OpenSSL refused the client certificate {client.cert_path}: {exc.reason or exc}",
+                f"OpenSSL refused the client certificate {client.cert_path}: {getattr(exc, 'reason', None) or exc}",
                 path=client.cert_path,
             ) from None
 

@@ -48,6 +48,9 @@ def ssl_context_for(
         context.verify_mode = ssl.CERT_NONE
     if client is not None:
         install_client_cert(context, client)
+        # Servers that ask for the certificate only for some paths (Apache's per-location
+        # SSLVerifyClient) do so after the TLS 1.3 handshake; without this the client cannot answer.
+        context.post_handshake_auth = True
     return context
 
 

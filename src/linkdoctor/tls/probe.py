@@ -39,6 +39,7 @@ from OpenSSL import SSL, crypto
 
 from linkdoctor import __version__
 from linkdoctor.classify.tls import ALERT_NAMES, alert_from_reason
+from linkdoctor.errors import CertificateError
 from linkdoctor.tls.certs import LoadedClientCert
 
 MAX_READ: Final = 8 * 1024
@@ -81,7 +82,8 @@ def probe(
     timeout: float = DEFAULT_PROBE_TIMEOUT,
     cafile: Path | None = None,
 ) -> ProbeResult:
-    """Handshake with ``host:port`` and request ``path``; never raises for network or TLS failures.
+    """Handshake with ``host:port`` and request ``path``; never raises for network or TLS failures
+    (only :class:`~linkdoctor.errors.CertificateError` for an unusable ``cafile``).
 
     ``sni`` defaults to ``host`` unless it is an IP address; ``max_version`` is ``"1.2"`` or ``"1.3"``;
     ``cafile`` is the trust store for ``verify_code`` (system default when None); ``timeout`` bounds
@@ -122,15 +124,20 @@ class _Attempt:
         self.verify_code: int | None = None
 
     def run(self, max_version: str | None) -> ProbeResult:
+        context = self._context(max_version)  # configuration errors surface before any traffic
+        try:
+            server_name = self.sni.encode("idna")
+        except UnicodeError:
+            return self._result(None, ok=False, error=f"invalid host name for SNI: {self.sni!r}")
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self._remaining())
         except OSError as exc:
             return self._result(None, ok=False, error=f"connect failed: {_os_error_text(exc)}")
         sock.setblocking(False)
-        connection = SSL.Connection(self._context(max_version), sock)
+        connection = SSL.Connection(context, sock)
         connection.set_connect_state()
-        if self.sni:
-            connection.set_tlsext_host_name(self.sni.encode("idna"))
+        if server_name:
+            connection.set_tlsext_host_name(server_name)
         try:
             return self._converse(connection, sock)
         finally:
@@ -190,7 +197,12 @@ class _Attempt:
         if max_version is not None:
             context.set_max_proto_version(_VERSIONS[max_version])
         if self.cafile is not None:
-            context.load_verify_locations(str(self.cafile))
+            try:
+                context.load_verify_locations(str(self.cafile))
+            except SSL.Error:
+                raise CertificateError(
+                    f"CA file {self.cafile} is missing or holds no PEM certificate"
+                ) from None
         else:
             context.set_default_verify_paths()
         context.set_verify(SSL.VERIFY_PEER, self._on_verify)

@@ -112,13 +112,14 @@ def test_close_drops_the_cached_contexts(pki: PKI) -> None:
     assert factory.context_for("a.example") is not before
 
 
-def test_ssl_context_for_installs_the_client_certificate(pki: PKI) -> None:
+def test_a_context_with_a_client_certificate_answers_post_handshake_requests(pki: PKI) -> None:
     factory = TLSContextFactory(CheckConfig(client_certs=(spec(pki, "ctx-direct"),)))
     loaded = factory.client_cert_for("any.example")
 
     context = ssl_context_for(loaded, cafile=pki.root.cert)
 
     assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.post_handshake_auth  # answers certificate requests made after a TLS 1.3 handshake
 
 
 # --- key passwords for the CLI ------------------------------------------------------------------------
