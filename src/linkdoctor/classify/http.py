@@ -55,7 +55,8 @@ def diagnosis_for_status(precise: int, *, has_client_cert: bool = False) -> Diag
         code = "http.server-error" if precise >= 500 else "http.client-error"
     if precise == 496 and not has_client_cert:
         return codes.make(code, _NEEDS_CERT_HINT)
-    return codes.make(code, f"HTTP {precise}")
+    # Catch-all codes name the status; specific ones already say it in their summary.
+    return codes.make(code, f"HTTP {precise}" if precise not in _STATUS_CODES else "")
 
 
 def classify_response(

@@ -354,5 +354,7 @@ def _run(inputs: tuple[str, ...], opts: dict[str, Any]) -> Report:
             write_json(report, out)
         elif fmt == "console":
             console = Console(file=out, highlight=False) if opts["output"] else Console(highlight=False)
+            if not console.is_terminal:
+                console.soft_wrap = True  # logs and CI: one line per fact, no wrapping at 80 columns
             render_report(report, console, verbose=opts["verbose"])
     return report
