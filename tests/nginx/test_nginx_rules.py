@@ -1,0 +1,141 @@
+"""Specs for the rule registry (linkdoctor.nginx.rules) and rule choices and messages that the fixture
+folders do not pin down: selection, version-dependent wording, the system trust store, secrets."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import crossplane
+import pytest
+from click.testing import CliRunner
+from tests.nginx.materials import PASSPHRASE, FixtureSpec, all_fixtures
+
+from linkdoctor.cli import cli
+from linkdoctor.errors import ConfigError
+from linkdoctor.models import Severity
+from linkdoctor.nginx import lint_config, select_rules
+from linkdoctor.nginx.formats import report_to_json
+from linkdoctor.nginx.rules import RULES, get_rule
+
+FIXTURES = {s.id: s for s in all_fixtures()}
+
+
+def fixture(fixture_id: str) -> FixtureSpec:
+    return FIXTURES[fixture_id]
+
+
+def test_rule_ids_run_from_ldn001_to_ldn013_in_order() -> None:
+    assert [r.id for r in RULES] == [f"LDN{n:03d}" for n in range(1, 14)]
+
+
+def test_each_rule_lives_in_its_own_module() -> None:
+    for rule in RULES:
+        module = importlib.import_module(rule.check.__module__)
+        assert module.__name__.split(".")[-1].startswith(rule.id.lower() + "_")
+        assert module.RULE is rule
+
+
+def test_get_rule_finds_a_rule_by_id_in_any_case() -> None:
+    assert get_rule("ldn004") is RULES[3]
+
+
+def test_get_rule_raises_key_error_for_an_unknown_id() -> None:
+    with pytest.raises(KeyError):
+        get_rule("LDN999")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_rule_is_documented(rule: object) -> None:
+    assert rule in RULES
+    r = get_rule(str(getattr(rule, "id", "")))
+    assert r.title and r.explanation and r.fix and r.tags
+    assert isinstance(r.severity, Severity)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_rule_snippet_is_valid_nginx_syntax(rule: object, tmp_path: Path) -> None:
+    r = get_rule(str(getattr(rule, "id", "")))
+    conf = tmp_path / "snippet.conf"
+    conf.write_text(r.snippet + "\n", encoding="utf-8")
+    payload = crossplane.parse(str(conf), check_ctx=False, check_args=True, single=True)
+    assert payload["errors"] == []
+
+
+def test_select_by_tag_and_ignore_by_id() -> None:
+    assert [r.id for r in select_rules(("proxy",))] == ["LDN012"]
+    assert "LDN007" not in [r.id for r in select_rules((), ("LDN007",))]
+    assert [r.id for r in select_rules(("LDN00",), ("ssl",))] == ["LDN007"]
+
+
+def test_an_unknown_selector_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown nginx rule or tag 'LDN999'"):
+        select_rules(("LDN999",))
+
+
+def test_ignored_rules_do_not_report(materialized: Callable[[FixtureSpec], Path]) -> None:
+    conf = materialized(fixture("LDN007/trigger_error_page_200"))
+    assert lint_config(conf, ignore=("LDN007",)).findings == ()
+
+
+def test_shared_address_on_a_vulnerable_nginx_is_an_error_naming_the_cve(
+    materialized: Callable[[FixtureSpec], Path],
+) -> None:
+    conf = materialized(fixture("LDN009/trigger_shared_address_vulnerable_version"))
+    (finding,) = lint_config(conf, nginx_version="1.26.2").findings
+    assert finding.severity is Severity.ERROR
+    assert "nginx 1.26.2 is affected by CVE-2025-23419" in finding.message
+    assert "421 Misdirected Request" in finding.message
+
+
+def test_shared_address_on_a_fixed_nginx_warns_about_421_only(
+    materialized: Callable[[FixtureSpec], Path],
+) -> None:
+    conf = materialized(fixture("LDN009/trigger_shared_address_vulnerable_version"))
+    (finding,) = lint_config(conf, nginx_version="1.26.3").findings
+    assert finding.severity is Severity.WARNING
+    assert "CVE" not in finding.message
+    assert not any("Upgrade" in step for step in finding.fix)
+
+
+def test_shared_address_with_unknown_version_mentions_the_cve_conditionally(
+    materialized: Callable[[FixtureSpec], Path],
+) -> None:
+    conf = materialized(fixture("LDN009/trigger_shared_address_vulnerable_version"))
+    (finding,) = lint_config(conf).findings
+    assert finding.severity is Severity.WARNING
+    assert "older than 1.26.3 (stable) or 1.27.4 (mainline), CVE-2025-23419" in finding.message
+
+
+def test_trusted_certificate_alone_with_unknown_version_is_a_warning(
+    materialized: Callable[[FixtureSpec], Path],
+) -> None:
+    conf = materialized(fixture("LDN001/trigger_trusted_only_before_1_27_2"))
+    (finding,) = lint_config(conf).findings
+    assert (finding.rule_id, finding.severity, finding.refuses_start) == ("LDN001", Severity.WARNING, False)
+
+
+def test_the_system_trust_store_as_client_ca_is_a_public_bundle(
+    materialized: Callable[[FixtureSpec], Path],
+) -> None:
+    conf = materialized(fixture("LDN003/clean_private_ca"))
+    store = conf.parent / "tls" / "client-ca.pem"
+    findings = lint_config(conf, trust_store_paths=[store]).findings
+    assert [(f.rule_id, "is the system trust store" in f.message) for f in findings] == [("LDN003", True)]
+
+
+@pytest.mark.parametrize(
+    "name", ["LDN010/clean_encrypted_key_with_passphrase", "LDN010/trigger_encrypted_key_wrong_passphrase"]
+)
+def test_passphrases_never_appear_in_a_report(name: str, materialized: Callable[[FixtureSpec], Path]) -> None:
+    text = json.dumps(report_to_json(lint_config(materialized(fixture(name)))))
+    assert PASSPHRASE not in text
+    assert "not this one" not in text
+
+
+def test_explain_shows_a_lint_rule() -> None:
+    result = CliRunner().invoke(cli, ["explain", "LDN004"])
+    assert result.exit_code == 0, result.output
+    assert "ssl_verify_depth" in result.output
