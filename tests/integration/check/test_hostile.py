@@ -9,7 +9,7 @@ from tests.support import hostile
 from tests.support.hostile import HostileServer
 from tests.support.servers import Endpoint
 
-from linkdoctor.config import CheckConfig, HostSettings, Secret
+from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult, ErrorKind
 from linkdoctor.runner import check_async
@@ -208,3 +208,26 @@ async def test_growing_url_trap_is_stopped_by_the_url_length_cap(hostile_server:
     too_long = [r for r in report.results if r.diagnosis and r.diagnosis.code == "url.too-long"]
     assert len(too_long) == 1
     assert too_long[0].category is Category.EXCLUDED
+
+
+async def test_method_flag_overrides_head_then_get(hostile_server: HostileServer) -> None:
+    await check_one(hostile_server.url("/ok"), CheckConfig(retries=0, method=Method.GET))
+    assert [h.method for h in hostile_server.hits.for_path("/ok")] == ["GET"]
+
+
+async def test_live_progress_renders_on_a_terminal(hostile_server: HostileServer) -> None:
+    import io
+
+    from rich.console import Console
+
+    from linkdoctor.report.console import live_progress
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    report = await check_async(
+        FAST,
+        collect_inputs([hostile_server.url("/latin1")]),
+        around=lambda crawler: live_progress(crawler.progress, console, enabled=True),
+    )
+    assert report.summary.total > 1
+    assert "links" in out.getvalue()
