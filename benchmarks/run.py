@@ -1,0 +1,506 @@
+"""One command benchmarks linkdoctor against its peers on a generated site served by a private nginx.
+
+``python benchmarks/run.py --pages 2000`` generates a deterministic site (:mod:`benchmarks.sitegen`),
+serves it with its own nginx on 127.0.0.1, installs lychee and LinkChecker into ``benchmarks/.work/
+peers-venv`` (never into the project), runs every tool ``--runs`` times in alternation, and prints a
+table: median wall time, CPU seconds, peak RSS, requests and requests per second (counted in nginx's
+access log), and each tool's broken set against the generator's ground truth. ``--profile`` adds a
+py-spy breakdown of where linkdoctor's time goes. ``--json-out`` keeps the numbers.
+
+Each run is a child process measured by ``os.wait4`` (its own CPU time and peak RSS) and killed after
+``--timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.nginxctl import NginxServer, free_port, quote, start_nginx
+from benchmarks.peers import (
+    Peers,
+    Target,
+    Tool,
+    install_peers,
+    linkdoctor_tool,
+    normalize_url,
+    raw_fetch_tool,
+    tool_version,
+)
+from benchmarks.sitegen import STYLESHEET, GroundTruth, SiteSpec, generate_site
+
+HERE: Final = Path(__file__).resolve().parent
+DEFAULT_WORK: Final = HERE / ".work"
+DEFAULT_TIMEOUT: Final = 600.0
+TOOL_NAMES: Final = ("linkdoctor", "lychee", "linkchecker", "raw")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One run of one tool."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    exit_code: int
+    timed_out: bool
+    requests: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A tool's broken set against the ground truth it can be expected to find."""
+
+    expected: int
+    found: int
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+
+
+@dataclass
+class ToolResult:
+    name: str
+    mode: str
+    version: str
+    runs: list[Measurement] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    note: str = ""
+
+    def median(self, attribute: str) -> float:
+        values: list[float] = [float(getattr(run, attribute)) for run in self.runs]
+        return statistics.median(values)
+
+    def worst_verdict(self) -> Verdict | None:
+        return max(self.verdicts, key=lambda v: len(v.missing) + len(v.extra), default=None)
+
+
+# --- the served site -------------------------------------------------------------------------------------
+def server_block(root: Path, port: int) -> str:
+    """The site's server; the ``LinkChecker`` header lets LinkChecker lift its per-host rate limit."""
+    return (
+        "server {\n"
+        f"    listen 127.0.0.1:{port} backlog=4096;\n"
+        "    server_name localhost;\n"
+        f"    root {quote(root)};\n"
+        "    keepalive_requests 100000;\n"
+        "    add_header LinkChecker benchmark always;\n"
+        f"    include {quote(root / 'nginx-locations.conf')};\n"
+        "}\n"
+    )
+
+
+def expected_broken(truth: GroundTruth, base: str, tool: Tool) -> frozenset[str]:
+    """The ground truth restricted to what ``tool`` checks (fragments, links inside CSS)."""
+    keep = set()
+    for target, referrers in truth.referrers.items():
+        if "#" in target and not tool.checks_fragments:
+            continue
+        if not tool.parses_css and all(page == STYLESHEET for page, _line in referrers):
+            continue
+        keep.add(normalize_url(base.rstrip("/") + target))
+    return frozenset(keep)
+
+
+def compare(found: frozenset[str], expected: frozenset[str]) -> Verdict:
+    return Verdict(
+        expected=len(expected),
+        found=len(found & expected),
+        missing=tuple(sorted(expected - found)),
+        extra=tuple(sorted(found - expected)),
+    )
+
+
+# --- measuring one child process -------------------------------------------------------------------------
+class AccessLog:
+    """Counts the requests nginx logged since the last call."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._offset = path.stat().st_size if path.exists() else 0
+
+    def take(self) -> int:
+        if not self._path.exists():
+            return 0
+        with self._path.open("rb") as handle:
+            handle.seek(self._offset)
+            data = handle.read()
+        self._offset += len(data)
+        return data.count(b"\n")
+
+
+def measure(
+    argv: Sequence[str], stdout: Path | None, timeout: float, cwd: Path
+) -> tuple[float, float, float, int, bool]:
+    """Run ``argv``; return (wall s, CPU s, peak RSS MB, exit code, timed out). ``os.wait4`` reports the
+    child's own resource usage (and that of any children it waited for), not the runner's."""
+    out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(argv),
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,  # its own process group, so a timeout can end it and its children
+        )
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if stdout is not None and not isinstance(out, int):
+            out.close()
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, process.returncode, expired.is_set()
+
+
+def run_tool(
+    tool: Tool, target: Target, run_dir: Path, timeout: float, log: AccessLog
+) -> tuple[Measurement, frozenset[str] | None]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o777)  # LinkChecker runs as "nobody" when started by root
+    argv, stdout = tool.command(target, run_dir)
+    log.take()
+    wall, cpu, rss, code, timed_out = measure(argv, stdout, timeout, run_dir)
+    measurement = Measurement(round(wall, 3), round(cpu, 3), round(rss, 1), code, timed_out, log.take())
+    broken = None
+    if tool.broken is not None and not timed_out:
+        try:
+            broken = tool.broken(run_dir)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"  {tool.name}: cannot read its output: {exc}", file=sys.stderr)
+    return measurement, broken
+
+
+# --- profiling -------------------------------------------------------------------------------------------
+PROFILE_BUCKETS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("report output (JSON)", ("write_json", "report_to_dict")),
+    ("parse: HTML/CSS extraction", ("extract_html", "_HtmlPass", "extract_css", "_extract (")),
+    ("URL handling: resolve, normalize", ("resolve (", "normalize (", "urljoin (")),
+    ("network: HTTP checker + aiohttp", ("HttpChecker", "aiohttp/")),
+    ("bookkeeping: frontier, dedupe, results", ("crawl.py",)),
+    ("event loop, other async", ("run_sync",)),
+    ("start-up: imports, CLI", ("_find_and_load", "click/")),
+)
+
+
+def profile_breakdown(raw: Path) -> list[tuple[str, float]]:
+    """Share of py-spy samples per bucket (first matching bucket wins, in order)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack or not number.isdigit():
+            continue
+        bucket = next((name for name, keys in PROFILE_BUCKETS if any(k in stack for k in keys)), "other")
+        counts[bucket] += int(number)
+    total = sum(counts.values()) or 1
+    return [(name, round(100 * n / total, 1)) for name, n in counts.most_common()]
+
+
+def run_profile(
+    peers: Peers, tool: Tool, target: Target, run_dir: Path, timeout: float
+) -> list[tuple[str, float]] | None:
+    if peers.py_spy is None:
+        print("profile: py-spy is unavailable", file=sys.stderr)
+        return None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    argv, stdout = tool.command(target, run_dir)
+    raw = run_dir / "profile.txt"
+    spy = [
+        str(peers.py_spy),
+        "record",
+        "--nonblocking",
+        "-r",
+        "200",
+        "-f",
+        "raw",
+        "-o",
+        str(raw),
+        "--",
+        *argv,
+    ]
+    measure(spy, stdout, timeout, run_dir)
+    return profile_breakdown(raw) if raw.exists() else None
+
+
+# --- the raw-fetch floor (a child mode of this script) ---------------------------------------------------
+def raw_fetch(pages_file: Path, concurrency: int) -> int:
+    import aiohttp
+    import uvloop
+
+    urls = [u for u in pages_file.read_text(encoding="utf-8").splitlines() if u]
+
+    async def main() -> int:
+        queue = iter(urls)
+        done = 0
+
+        async def worker(session: aiohttp.ClientSession) -> None:
+            nonlocal done
+            for url in queue:
+                async with session.get(url) as response:
+                    await response.read()
+                done += 1
+
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        return done
+
+    fetched: int = uvloop.run(main())
+    return 0 if fetched == len(urls) else 1
+
+
+# --- reporting -------------------------------------------------------------------------------------------
+def machine() -> str:
+    cpu = ""
+    try:
+        match = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text(encoding="utf-8"))
+        cpu = match.group(1).strip() if match else ""
+    except OSError:
+        pass
+    memory = ""
+    try:
+        match = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(encoding="utf-8"))
+        memory = f", {int(match.group(1)) / 1024 / 1024:.0f} GB RAM" if match else ""
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu or platform.processor()}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def table(results: list[ToolResult], pages: int) -> str:
+    head = "| tool | how it was run | wall s | CPU s | peak RSS MB | requests | req/s | ms/page | broken found / expected | missing | extra |"
+    rows = [head, "|" + "---|" * 11]
+    for r in results:
+        if not r.runs:
+            rows.append(f"| {r.name} | {r.note or 'unavailable'} | – | – | – | – | – | – | – | – | – |")
+            continue
+        wall, cpu, rss = r.median("wall_s"), r.median("cpu_s"), r.median("peak_rss_mb")
+        requests = int(r.median("requests"))
+        verdict = r.worst_verdict()
+        found = f"{verdict.found} / {verdict.expected}" if verdict else "n/a"
+        missing = str(len(verdict.missing)) if verdict else "n/a"
+        extra = str(len(verdict.extra)) if verdict else "n/a"
+        failed = sum(1 for run in r.runs if run.timed_out)
+        name = r.name + (f" ({failed} run(s) timed out)" if failed else "")
+        rows.append(
+            f"| {name} {r.version} | {r.mode} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {requests} | "
+            f"{requests / wall:,.0f} | {1000 * wall / pages:.2f} | {found} | {missing} | {extra} |"
+        )
+    return "\n".join(rows)
+
+
+def ratios(results: list[ToolResult]) -> list[str]:
+    by_name = {r.name: r for r in results if r.runs}
+    ours = by_name.get("linkdoctor")
+    if ours is None:
+        return []
+    wall, rss = ours.median("wall_s"), ours.median("peak_rss_mb")
+    lines = [f"linkdoctor peak RSS: {rss:.0f} MB (target ≤ 100 MB): {'met' if rss <= 100 else 'NOT met'}"]
+    if "lychee" in by_name:
+        ratio = wall / by_name["lychee"].median("wall_s")
+        lines.append(
+            f"linkdoctor wall / lychee wall: {ratio:.2f}× (target ≤ 1.0×): {'met' if ratio <= 1.0 else 'NOT met'}"
+        )
+    if "LinkChecker" in by_name:
+        ratio = by_name["LinkChecker"].median("wall_s") / wall
+        lines.append(
+            f"LinkChecker wall / linkdoctor wall: {ratio:.1f}× faster (target ≥ 20×): {'met' if ratio >= 20 else 'NOT met'}"
+        )
+    return lines
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+def select_tools(names: Sequence[str], peers: Peers | None) -> tuple[list[Tool], list[ToolResult]]:
+    tools: list[Tool] = []
+    missing: list[ToolResult] = []
+    python = sys.executable
+    for name in names:
+        if name == "linkdoctor":
+            tools.append(linkdoctor_tool(python))
+        elif name == "raw":
+            tools.append(raw_fetch_tool(python, Path(__file__).resolve()))
+        else:
+            found = [t for t in (peers.tools() if peers else []) if t.name.lower() == name]
+            if found:
+                tools.extend(found)
+            else:
+                why = ", ".join(peers.unavailable) if peers else "peers not installed"
+                missing.append(ToolResult(name, "", "", note=f"unavailable ({why})"))
+    return tools, missing
+
+
+def versions(tools: list[Tool], peers: Peers | None) -> dict[str, str]:
+    found = {
+        "linkdoctor": tool_version([sys.executable, "-m", "linkdoctor"]).replace("linkdoctor, version ", "")
+    }
+    if peers and peers.lychee:
+        found["lychee"] = tool_version([str(peers.lychee)]).replace("lychee ", "")
+    if peers and peers.linkchecker:
+        found["LinkChecker"] = (
+            tool_version([str(peers.linkchecker)]).replace("LinkChecker ", "").split(" released")[0]
+        )
+    return found
+
+
+def benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=args.seed)
+    root = work / f"site-{spec.pages}-{spec.links_per_page}-{spec.seed}"
+    started = time.perf_counter()
+    truth = generate_site(spec, root)
+    print(
+        f"site: {len(truth.ok_pages)} pages in {root} ({time.perf_counter() - started:.1f} s), "
+        f"{len(truth.broken)} broken targets in the ground truth"
+    )
+    peer_names = [n for n in args.tools if n in ("lychee", "linkchecker")]
+    peers = (
+        install_peers(work / "peers-venv", log=print, profiler=args.profile)
+        if peer_names or args.profile
+        else None
+    )
+    tools, results_missing = select_tools(args.tools, peers)
+    found_versions = versions(tools, peers)
+    port = free_port()
+    server: NginxServer = start_nginx(
+        server_block(root, port), work / "nginx", access_log=True, workers=args.nginx_workers
+    )
+    try:
+        base = server.url("/")
+        pages_file = work / f"pages-{spec.pages}.txt"
+        pages_file.write_text(
+            "".join(base.rstrip("/") + p + "\n" for p in sorted(truth.ok_pages)), encoding="utf-8"
+        )
+        target = Target(base, pages_file)
+        log = AccessLog(server.access_log or work / "nginx" / "logs" / "access.log")
+        results = [ToolResult(t.name, t.mode, found_versions.get(t.name, "")) for t in tools]
+        for run in range(args.runs):
+            for tool, result in zip(tools, results, strict=True):
+                slug = re.sub(r"[^a-z0-9]+", "-", tool.name.lower())
+                measurement, broken = run_tool(
+                    tool, target, work / "runs" / f"{slug}-{run}", args.timeout, log
+                )
+                result.runs.append(measurement)
+                if broken is not None:
+                    result.verdicts.append(compare(broken, expected_broken(truth, base, tool)))
+                print(
+                    f"  run {run + 1}/{args.runs} {tool.name}: {measurement.wall_s:.2f} s wall, "
+                    f"{measurement.cpu_s:.2f} s CPU, {measurement.peak_rss_mb:.0f} MB, "
+                    f"{measurement.requests} requests, exit {measurement.exit_code}"
+                    + (" TIMED OUT" if measurement.timed_out else "")
+                )
+        profile = None
+        if args.profile and peers is not None:
+            profile = run_profile(
+                peers,
+                tools[0] if tools and tools[0].name == "linkdoctor" else linkdoctor_tool(sys.executable),
+                target,
+                work / "runs" / "profile",
+                args.timeout,
+            )
+    finally:
+        server.stop()
+    all_results = results + results_missing
+    return {
+        "machine": machine(),
+        "spec": asdict(spec),
+        "ground_truth_broken": len(truth.broken),
+        "nginx_workers": args.nginx_workers,
+        "runs": args.runs,
+        "results": [
+            {**asdict(r), "median_wall_s": r.median("wall_s") if r.runs else None} for r in all_results
+        ],
+        "table": table(all_results, spec.pages),
+        "ratios": ratios(all_results),
+        "profile": profile,
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--links-per-page", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool, alternating (default 3)")
+    parser.add_argument(
+        "--tools",
+        default="linkdoctor,lychee,linkchecker,raw",
+        help=f"comma-separated subset of {','.join(TOOL_NAMES)}",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before a run is killed"
+    )
+    parser.add_argument("--nginx-workers", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch directory (gitignored)")
+    parser.add_argument("--profile", action="store_true", help="also profile one linkdoctor run with py-spy")
+    parser.add_argument("--json-out", type=Path, help="write all measurements to this JSON file")
+    parser.add_argument("--raw-fetch", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--raw-concurrency", type=int, default=64, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.tools = [t.strip().lower() for t in args.tools.split(",") if t.strip()]
+    unknown = set(args.tools) - set(TOOL_NAMES)
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
+    args = parse_args(argv)
+    if args.raw_fetch is not None:
+        return raw_fetch(args.raw_fetch, args.raw_concurrency)
+    summary = benchmark(args)
+    out("")
+    out(f"Machine: {summary['machine']}; nginx {summary['nginx_workers']} worker(s) on 127.0.0.1")
+    spec = summary["spec"]
+    out(
+        f"Site: {spec['pages']} pages, {spec['links_per_page']} links per page, seed {spec['seed']}; "
+        f"medians of {summary['runs']} run(s)"
+    )
+    out("")
+    out(summary["table"])
+    out("")
+    for line in summary["ratios"]:
+        out(line)
+    if summary["profile"]:
+        out("")
+        out("Where linkdoctor's time goes (py-spy samples):")
+        for name, share in summary["profile"]:
+            out(f"  {share:5.1f}%  {name}")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
