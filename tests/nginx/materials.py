@@ -85,6 +85,23 @@ def make_ca(
     return Authority(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
 
 
+def issue_client(issuer: Authority, common_name: str, now: datetime) -> tuple[bytes, bytes]:
+    """A client certificate (PEM) and its key (PEM) issued by ``issuer``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(issuer.key, hashes.SHA256())
+    )
+    return pem(cert), key_pem(key)
+
+
 def make_crl(
     issuer_cert: x509.Certificate,
     issuer_key: ec.EllipticCurvePrivateKey,
