@@ -17,6 +17,7 @@ from linkdoctor.cli import cli
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Severity
 from linkdoctor.nginx import lint_config, select_rules
+from linkdoctor.nginx.context import default_trust_store_paths
 from linkdoctor.nginx.formats import report_to_json
 from linkdoctor.nginx.rules import RULES, get_rule
 
@@ -139,3 +140,14 @@ def test_explain_shows_a_lint_rule() -> None:
     result = CliRunner().invoke(cli, ["explain", "LDN004"])
     assert result.exit_code == 0, result.output
     assert "ssl_verify_depth" in result.output
+
+
+def test_the_real_system_trust_store_is_recognised(materialized: Callable[[FixtureSpec], Path]) -> None:
+    store = next((p for p in default_trust_store_paths() if p.is_file()), None)
+    assert store is not None, "no system CA bundle found: install the ca-certificates package"
+    conf = materialized(fixture("LDN003/clean_private_ca"))
+    text = conf.read_text(encoding="utf-8").replace("tls/client-ca.pem", str(store))
+    conf.write_text(text, encoding="utf-8")
+    findings = lint_config(conf).findings
+    assert [f.rule_id for f in findings] == ["LDN003"]
+    assert f"{store} is the system trust store" in findings[0].message

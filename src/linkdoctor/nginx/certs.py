@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 _KEY_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
@@ -85,9 +87,7 @@ class FileReader:
                 self._certs[path] = CertFile(path, problem=data)
             else:
                 try:
-                    with warnings.catch_warnings():
-                        # Trust stores carry old roots that cryptography warns about (negative serials).
-                        warnings.simplefilter("ignore")
+                    with _quiet():
                         loaded = tuple(x509.load_pem_x509_certificates(data))
                     self._certs[path] = CertFile(path, loaded)
                 except ValueError:
@@ -134,6 +134,14 @@ class FileReader:
         if isinstance(data, str):
             return data
         return tuple(line for line in data.splitlines() if line)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence cryptography's warnings about old trust-store roots (negative serial numbers)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        yield
 
 
 def _load_crls(path: Path, data: bytes) -> CrlFile:
@@ -200,7 +208,8 @@ def crl_issued_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> 
 def is_ca(cert: x509.Certificate) -> bool:
     """A CA by its basic constraints; OpenSSL also accepts an old v1 self-signed certificate as one."""
     try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+        with _quiet():
+            return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return cert.version is x509.Version.v1 and is_self_signed(cert)
 

@@ -1,4 +1,4 @@
-"""Helpers several rules share: the client CA files of a server and the date checks on certificates."""
+"""Helpers several rules share: a server's client CA files, public-bundle detection, and date checks."""
 
 from __future__ import annotations
 
@@ -8,13 +8,25 @@ from typing import Final
 
 from cryptography import x509
 
-from linkdoctor.nginx.certs import CertFile, describe, not_after, not_before
+from linkdoctor.nginx.certs import (
+    CertFile,
+    describe,
+    fingerprint,
+    is_self_signed,
+    not_after,
+    not_before,
+    organization,
+)
 from linkdoctor.nginx.context import LintContext
 from linkdoctor.nginx.parse import Directive
 from linkdoctor.nginx.views import ServerView
 
 EXPIRY_WARNING_DAYS: Final = 30
 CLIENT_CA_DIRECTIVES: Final = ("ssl_client_certificate", "ssl_trusted_certificate")
+# A private PKI has a handful of roots; a public bundle has over a hundred from as many organizations.
+PUBLIC_BUNDLE_MIN_ROOTS: Final = 20
+PUBLIC_BUNDLE_MIN_ORGANIZATIONS: Final = 10
+PUBLIC_BUNDLE_MIN_SHARED: Final = 5
 
 
 def client_ca_files(ctx: LintContext, server: ServerView) -> Iterator[tuple[Directive, CertFile]]:
@@ -26,10 +38,18 @@ def client_ca_files(ctx: LintContext, server: ServerView) -> Iterator[tuple[Dire
             yield directive, loaded
 
 
+def private_ca_files(ctx: LintContext, server: ServerView) -> Iterator[tuple[Directive, CertFile]]:
+    """The client CA files that are not public bundles (LDN003 reports those; their hundreds of roots
+    would only bury the finding under per-certificate noise)."""
+    for directive, loaded in client_ca_files(ctx, server):
+        if loaded.problem is not None or public_bundle_reason(ctx, loaded) is None:
+            yield directive, loaded
+
+
 def client_ca_certificates(ctx: LintContext, server: ServerView) -> tuple[x509.Certificate, ...]:
-    """Every certificate of the server's readable client CA files (duplicates removed)."""
+    """Every certificate of the server's readable, private client CA files (duplicates removed)."""
     seen: dict[bytes, x509.Certificate] = {}
-    for _, loaded in client_ca_files(ctx, server):
+    for _, loaded in private_ca_files(ctx, server):
         for cert in loaded.certificates:
             seen.setdefault(cert.tbs_certificate_bytes, cert)
     return tuple(seen.values())
@@ -49,4 +69,18 @@ def expires_soon(cert: x509.Certificate, now: datetime) -> int | None:
     left = not_after(cert) - now
     if timedelta(0) <= left < timedelta(days=EXPIRY_WARNING_DAYS):
         return left.days
+    return None
+
+
+def public_bundle_reason(ctx: LintContext, loaded: CertFile) -> str | None:
+    """Why ``loaded`` looks like a public CA bundle, or ``None``."""
+    if ctx.system_trust.is_trust_store_file(loaded.path):
+        return "is the system trust store"
+    roots = [c for c in loaded.certificates if is_self_signed(c)]
+    organizations = {organization(c) for c in roots}
+    if len(roots) >= PUBLIC_BUNDLE_MIN_ROOTS and len(organizations) >= PUBLIC_BUNDLE_MIN_ORGANIZATIONS:
+        return f"holds {len(roots)} root CAs from {len(organizations)} organizations"
+    shared = sum(1 for c in loaded.certificates if fingerprint(c) in ctx.system_trust.fingerprints)
+    if shared >= PUBLIC_BUNDLE_MIN_SHARED:
+        return f"holds {shared} root CAs of the system trust store"
     return None

@@ -8,7 +8,7 @@ from linkdoctor.models import Severity
 from linkdoctor.nginx.certs import describe, is_ca, issued_by, missing_issuers
 from linkdoctor.nginx.context import LintContext
 from linkdoctor.nginx.model import LintFinding, Rule
-from linkdoctor.nginx.rules._shared import client_ca_files, expires_soon, validity_problem
+from linkdoctor.nginx.rules._shared import expires_soon, private_ca_files, validity_problem
 from linkdoctor.nginx.views import ServerView
 
 
@@ -19,8 +19,8 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
 
 
 def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]:
-    all_certs = [c for _, loaded in client_ca_files(ctx, server) for c in loaded.certificates]
-    for directive, loaded in client_ca_files(ctx, server):
+    all_certs = [c for _, loaded in private_ca_files(ctx, server) for c in loaded.certificates]
+    for directive, loaded in private_ca_files(ctx, server):
         # nginx loads ssl_client_certificate only when it verifies clients, but ssl_trusted_certificate
         # always (it also serves OCSP stapling).
         loaded_by_nginx = directive.name == "ssl_trusted_certificate" or server.verify_mode != "off"

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
 
 from linkdoctor.models import Severity
-from linkdoctor.nginx.certs import CertFile, fingerprint, is_self_signed, organization
 from linkdoctor.nginx.context import LintContext
 from linkdoctor.nginx.model import LintFinding, Rule
-from linkdoctor.nginx.rules._shared import client_ca_files
-
-# A private PKI has a handful of roots; a public bundle has over a hundred from as many organizations.
-PUBLIC_BUNDLE_MIN_ROOTS: Final = 20
-PUBLIC_BUNDLE_MIN_ORGANIZATIONS: Final = 10
-PUBLIC_BUNDLE_MIN_SHARED: Final = 5
-
-
-def public_bundle_reason(ctx: LintContext, loaded: CertFile) -> str | None:
-    """Why ``loaded`` looks like a public CA bundle, or ``None``."""
-    if ctx.system_trust.is_trust_store_file(loaded.path):
-        return "is the system trust store"
-    roots = [c for c in loaded.certificates if is_self_signed(c)]
-    organizations = {organization(c) for c in roots}
-    if len(roots) >= PUBLIC_BUNDLE_MIN_ROOTS and len(organizations) >= PUBLIC_BUNDLE_MIN_ORGANIZATIONS:
-        return f"holds {len(roots)} root CAs from {len(organizations)} organizations"
-    shared = sum(1 for c in loaded.certificates if fingerprint(c) in ctx.system_trust.fingerprints)
-    if shared >= PUBLIC_BUNDLE_MIN_SHARED:
-        return f"holds {shared} root CAs of the system trust store"
-    return None
+from linkdoctor.nginx.rules._shared import client_ca_files, public_bundle_reason
 
 
 def check(ctx: LintContext) -> Iterator[LintFinding]:

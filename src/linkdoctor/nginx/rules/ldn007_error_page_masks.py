@@ -42,7 +42,7 @@ def _is_redirect_target(target: str) -> bool:
     return "://" in target or target.startswith("$scheme")
 
 
-def _named_location_status(directive: Directive, target: str, ctx: LintContext) -> int | None:
+def _named_location_status(target: str, ctx: LintContext) -> int | None:
     """The status a named location answers with ``return``, if it does so directly."""
     for d in ctx.config.walk():
         if d.name == "location" and d.args[:1] == (target,):
@@ -52,13 +52,13 @@ def _named_location_status(directive: Directive, target: str, ctx: LintContext) 
     return None
 
 
-def _masked_status(page: ErrorPage, directive: Directive, ctx: LintContext) -> str | None:
+def _masked_status(page: ErrorPage, ctx: LintContext) -> str | None:
     """How the answer hides the TLS error (``200``, ``a 302 redirect``…), or ``None`` if it does not."""
     if page.override is None:
         return "a 302 redirect" if _is_redirect_target(page.target) else None
     if page.override == 0:
         if page.target.startswith("@"):
-            status = _named_location_status(directive, page.target, ctx)
+            status = _named_location_status(page.target, ctx)
             return str(status) if status is not None and status < 400 else None
         return "the status of the error page itself (200 for a file)"
     if 200 <= page.override < 400:
@@ -84,7 +84,7 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
             continue
         if not codes:
             continue
-        masked = _masked_status(page, directive, ctx)
+        masked = _masked_status(page, ctx)
         if masked is None:
             continue
         listed = ", ".join(str(c) for c in sorted(codes))
