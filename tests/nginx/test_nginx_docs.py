@@ -21,3 +21,8 @@ def test_the_doc_has_a_section_for_every_rule() -> None:
 def test_the_doc_shows_the_tested_example_config_verbatim() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert f"```nginx\n{EXAMPLE.read_text(encoding='utf-8')}```" in text
+
+
+def test_the_readme_shows_the_tested_example_config_verbatim() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```nginx\n{EXAMPLE.read_text(encoding='utf-8')}```" in text

@@ -23,8 +23,6 @@ class UsageError(click.ClickException):
     def __init__(self, error: ConfigError) -> None:
         super().__init__(str(error))
 
-    def format_message(self) -> str:
-        return f"error: {self.message}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
