@@ -24,7 +24,6 @@ class UsageError(click.ClickException):
         super().__init__(str(error))
 
 
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="linkdoctor")
 def cli() -> None:

@@ -74,7 +74,7 @@ def site(nginx_factory: NginxFactory, pki: PKI, tmp_path_factory: pytest.TempPat
 
 
 def config(pki: PKI, cert: CertFiles | None = None, **extra: object) -> CheckConfig:
-    certs = ()
+    certs: tuple[ClientCert, ...] = ()
     if cert is not None:
         password = Secret(cert.password) if cert.password else None
         certs = (ClientCert(cert=cert.chain, key=cert.key, password=password),)
