@@ -47,6 +47,8 @@ _FOLLOW = frozenset(
     }
 )
 _IGNORED_FRAGMENTS = frozenset({"", "top"})
+# Resolutions remembered per run; past this many the memo starts over, so memory stays bounded.
+_RESOLVE_MEMO_LIMIT = 100_000
 
 
 @dataclass(slots=True)
@@ -110,6 +112,7 @@ class Crawler:
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
         self._scope = Scope(patterns=config.scope)
         self._robots: dict[str, Protego | None] = {}
+        self._resolved: dict[tuple[str, str], str | InvalidURL] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
         self._pages_started = 0
@@ -153,7 +156,7 @@ class Crawler:
         depth: int,
         allow_crawl: bool = True,
     ) -> None:
-        site = self._inputs.site_for(base)
+        site = self._inputs.site_for(base) if self._inputs.sites else None
         if (
             site is not None
             and site.base.startswith("file:")
@@ -161,11 +164,24 @@ class Crawler:
             and not raw.startswith("//")
         ):
             raw = site.root_relative(raw)
-        url = resolve(base, raw)
+        url = self._resolve(base, raw)
         if isinstance(url, InvalidURL):
             self._preset(raw, referrer, self._invalid(raw, url.reason))
             return
         self._add(url, referrer, element if allow_crawl else "url list", depth=depth)
+
+    def _resolve(self, base: str, raw: str) -> str | InvalidURL:
+        """:func:`resolve`, memoized. Except for an empty, ``#…`` or ``?…`` reference, a reference resolves
+        alike against every page of one directory, so pages of a folder share their resolutions."""
+        head = raw.lstrip()[:1]
+        scope = base if head in ("", "#", "?") else _directory_key(base)
+        key = (scope, raw)
+        url = self._resolved.get(key)
+        if url is None:
+            if len(self._resolved) >= _RESOLVE_MEMO_LIMIT:
+                self._resolved.clear()
+            url = self._resolved[key] = resolve(base, raw)
+        return url
 
     def _add(
         self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
@@ -356,7 +372,7 @@ class Crawler:
     async def _fetch(self, resource: _Resource, *, want_body: bool) -> Fetched:
         if want_body:
             resource.fetched_body = True
-        site = self._inputs.site_for(resource.url)
+        site = self._inputs.site_for(resource.url) if self._inputs.sites else None
         if site is not None or resource.url.startswith("file:"):
             return check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
         return await self._checker.fetch(resource.url, want_body=want_body)
@@ -488,6 +504,12 @@ class Crawler:
             warnings=tuple(self.warnings),
         )
         return Report(summary, results)
+
+
+def _directory_key(url: str) -> str:
+    """``url`` up to the last ``/`` of its path (query and fragment dropped): what a relative path
+    reference is resolved against."""
+    return url.partition("#")[0].partition("?")[0].rpartition("/")[0]
 
 
 def _fragment_found(fragment: str, anchors: frozenset[str]) -> bool:
