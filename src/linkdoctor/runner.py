@@ -45,12 +45,21 @@ async def check_async(
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on uvloop when it is installed, else on asyncio's default loop."""
+    box: list[T] = []
+
+    async def main() -> None:
+        # The main task finishes with None, not the result: when asyncio.Runner restores the SIGINT
+        # handler, Python 3.11 formats the old handler, and so the finished task, with repr() of its
+        # result, which for a large Report costs a quarter of a second per call.
+        box.append(await coro)
+
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
-        return asyncio.run(coro)
-    result: T = uvloop.run(coro)
-    return result
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
+    return box[0]
 
 
 def run_check(config: CheckConfig, inputs: Inputs, *, on_result: ResultSink | None = None) -> Report:
