@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any
 
 import click
 from rich.console import Console
@@ -19,13 +16,13 @@ from linkdoctor.cli import UsageError
 from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
 from linkdoctor.errors import ConfigError
 from linkdoctor.inputs import collect_inputs
-from linkdoctor.models import CheckResult, Report
-from linkdoctor.report.console import live_progress, render_report
-from linkdoctor.report.json import write_json, write_jsonl_result
+from linkdoctor.models import Report
+from linkdoctor.report.console import live_progress
+from linkdoctor.report.context import RenderContext
+from linkdoctor.report.formats import FORMAT_NAMES
+from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
 from linkdoctor.runner import check_async, run_sync
 from linkdoctor.tls.context import prompt_or_env_password
-
-FORMATS = ("console", "json", "jsonl")
 
 
 def parse_status_list(values: Sequence[str]) -> frozenset[int]:
@@ -149,25 +146,6 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         cacert=opts["cacert"],
         insecure=opts["insecure"],
     )
-
-
-@contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """Write to ``path`` atomically (temp file, then rename), or to stdout."""
-    if path is None:
-        yield sys.stdout
-        return
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        fh = cast(TextIO, tmp.open("w", encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
-    try:
-        with fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -301,9 +279,21 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     help="Trust this CA bundle instead of the system store.",
 )
 @click.option("--insecure", is_flag=True, help="Do not verify server certificates (reported as a warning).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="console", show_default=True)
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+    "--format",
+    "fmt",
+    multiple=True,
+    metavar="NAME[:FILE]",
+    help=f"Report format ({', '.join(FORMAT_NAMES)}) on stdout, or NAME:FILE to write a file "
+    "(repeatable). Default: console.",
+)
+@click.option(
+    "-o",
+    "--output",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a report to FILE, in the format its extension names (.json .jsonl .csv .xml .md "
+    ".sarif .html .txt); repeatable. Files are replaced atomically.",
 )
 @click.option(
     "--progress/--no-progress",
@@ -333,28 +323,20 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
 
 
 def _run(inputs: tuple[str, ...], opts: dict[str, Any]) -> Report:
+    targets = plan_outputs(opts["fmt"], opts["output"])
     config = build_config(opts)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
-    fmt: str = opts["fmt"]
     stderr = Console(stderr=True)
-    show_progress = opts["progress"] and fmt != "jsonl" and stderr.is_terminal
-    with _output(opts["output"]) as out:
-        on_result: Callable[[CheckResult], None] | None = None
-        if fmt == "jsonl":
-            on_result = functools.partial(write_jsonl_result, out=out)
+    show_progress = opts["progress"] and not streams_to_stdout(targets) and stderr.is_terminal
+    context = RenderContext(sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"])
+    with open_outputs(targets, context, stdout=sys.stdout) as outputs:
         report: Report = run_sync(
             check_async(
                 config,
                 collected,
-                on_result=on_result,
+                on_result=outputs.on_result if outputs.streaming else None,
                 around=lambda crawler: live_progress(crawler.progress, stderr, enabled=show_progress),
             )
         )
-        if fmt == "json":
-            write_json(report, out)
-        elif fmt == "console":
-            console = Console(file=out, highlight=False) if opts["output"] else Console(highlight=False)
-            if not console.is_terminal:
-                console.soft_wrap = True  # logs and CI: one line per fact, no wrapping at 80 columns
-            render_report(report, console, verbose=opts["verbose"])
+        outputs.finish(report)
     return report

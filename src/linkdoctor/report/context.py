@@ -1,0 +1,159 @@
+"""What every report format needs besides the :class:`~linkdoctor.models.Report` itself, and the small
+helpers they share: where a referring page lives on disk, how a status reads, which class it falls in.
+
+Local inputs map to URLs (``file://`` or the ``--base-url``); :meth:`RenderContext.source_path` maps a
+referrer URL back to the file a user would open, relative to ``root`` when it lies under it::
+
+    >>> from linkdoctor.inputs import LocalSite
+    >>> ctx = RenderContext(sites=(LocalSite(Path("/srv/site"), "https://example.org/"),), root=Path("/srv"))
+    >>> ctx.source_path("https://example.org/docs/guide.md")
+    'site/docs/guide.md'
+    >>> ctx.source_path("https://elsewhere.example/") is None
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from linkdoctor import __version__
+from linkdoctor.classify import codes
+from linkdoctor.inputs import LocalSite
+from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report
+
+TOOL_NAME = "linkdoctor"
+NO_REFERRER = "(start URL)"
+
+# The order categories are listed and sorted in: what needs attention first.
+CATEGORY_ORDER: tuple[Category, ...] = (
+    Category.BROKEN,
+    Category.UNVERIFIED,
+    Category.REDIRECTED,
+    Category.OK,
+    Category.EXCLUDED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """Rendering settings shared by all formats.
+
+    ``sites`` are the local folders of the run (``Inputs.sites``), so referrers can be shown as files;
+    ``root`` is the folder file paths are shown relative to (the working directory in the CLI);
+    ``tool_version`` is injected so golden files do not change with every release.
+    """
+
+    sites: tuple[LocalSite, ...] = ()
+    root: Path | None = None
+    tool_version: str = __version__
+    verbose: bool = False
+
+    def source_file(self, url: str) -> Path | None:
+        """The local file behind a referrer URL, or ``None`` for a remote page."""
+        site = next((s for s in self.sites if url.startswith(s.base)), None)
+        if site is not None:
+            return site.path_for(url)
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path))
+        return None
+
+    def source_path(self, url: str) -> str | None:
+        """The referrer's file as a POSIX path, relative to ``root`` when under it, else absolute."""
+        path = self.source_file(url)
+        if path is None:
+            return None
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
+
+    def page_label(self, url: str) -> str:
+        """How a referring page is named to a reader: its file when local, else its URL."""
+        if url == NO_REFERRER:
+            return url
+        return self.source_path(url) or url
+
+
+def referrer_pairs(
+    results: Iterable[CheckResult], categories: Iterable[Category] = (Category.BROKEN,)
+) -> Iterator[tuple[CheckResult, Referrer | None]]:
+    """Each (result, referrer) pair of the given categories; a result without referrers yields ``None``."""
+    wanted = frozenset(categories)
+    for result in results:
+        if result.category not in wanted:
+            continue
+        if not result.referrers:
+            yield result, None
+        for referrer in result.referrers:
+            yield result, referrer
+
+
+def status_text(result: CheckResult) -> str:
+    """``404``, ``400→496`` (wire status and the precise cause), an error kind, or ``-``."""
+    if result.status is None:
+        return result.error.value if result.error else "-"
+    if result.precise_status and result.precise_status != result.status:
+        return f"{result.status}→{result.precise_status}"
+    return str(result.status)
+
+
+def status_class(result: CheckResult) -> str:
+    """The class of the wire status for charts: ``2xx`` … ``5xx``, or why there is none."""
+    if result.status is not None:
+        return f"{result.status // 100}xx" if 100 <= result.status <= 599 else "other"
+    if result.error is ErrorKind.FILE_MISSING:
+        return "missing file"
+    if result.error is not None:
+        return "no answer"
+    return "local file"
+
+
+STATUS_CLASSES: tuple[str, ...] = (
+    "1xx",
+    "2xx",
+    "3xx",
+    "4xx",
+    "5xx",
+    "other",
+    "local file",
+    "missing file",
+    "no answer",
+)
+
+
+def diagnosis_code(result: CheckResult) -> str:
+    """The result's diagnosis code, or its category when it has none (``ok``, ``redirected`` …)."""
+    return result.diagnosis.code if result.diagnosis else result.category.value
+
+
+def diagnosis_title(code: str) -> str:
+    """The catalogue title of a code, or the code itself when it is not a catalogued diagnosis."""
+    entry = codes.CODES.get(code)
+    return entry.title if entry else code
+
+
+def diagnosis_counts(report: Report) -> list[tuple[str, int]]:
+    """How many results carry each diagnosis code, most frequent first (ties by code)."""
+    counts: dict[str, int] = {}
+    for result in report.results:
+        if result.diagnosis:
+            counts[result.diagnosis.code] = counts.get(result.diagnosis.code, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def category_counts(report: Report) -> list[tuple[Category, int]]:
+    s = report.summary
+    values = {
+        Category.BROKEN: s.broken,
+        Category.UNVERIFIED: s.unverified,
+        Category.REDIRECTED: s.redirected,
+        Category.OK: s.ok,
+        Category.EXCLUDED: s.excluded,
+    }
+    return [(category, values[category]) for category in CATEGORY_ORDER]

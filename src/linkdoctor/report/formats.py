@@ -1,0 +1,100 @@
+"""The registry of report formats: each name with its writer, file extensions and streaming writer.
+
+Every format renders the same :class:`~linkdoctor.models.Report` through a :data:`Writer`. ``jsonl``
+also has a per-result writer, so it streams as results arrive.
+
+    >>> format_named("sarif").extensions
+    ('.sarif',)
+    >>> format_for_path(Path("out/report.xml")).name
+    'junit'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final, TextIO
+
+from linkdoctor.errors import ConfigError
+from linkdoctor.models import CheckResult, Report
+from linkdoctor.report.console_file import write_console
+from linkdoctor.report.context import RenderContext
+from linkdoctor.report.csv_report import write_csv
+from linkdoctor.report.github import write_github
+from linkdoctor.report.html import write_html
+from linkdoctor.report.json import write_json, write_jsonl_result
+from linkdoctor.report.junit import write_junit
+from linkdoctor.report.markdown import write_markdown
+from linkdoctor.report.sarif import write_sarif
+
+Writer = Callable[[Report, TextIO, RenderContext], None]
+ResultWriter = Callable[[CheckResult, TextIO, RenderContext], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One output format. ``write_result`` is set for formats that stream one result at a time."""
+
+    name: str
+    write: Writer
+    extensions: tuple[str, ...]
+    description: str
+    write_result: ResultWriter | None = None
+
+
+def _json(report: Report, out: TextIO, context: RenderContext) -> None:
+    write_json(report, out)
+
+
+def _jsonl_result(result: CheckResult, out: TextIO, context: RenderContext) -> None:
+    write_jsonl_result(result, out)
+    out.flush()
+
+
+def _jsonl(report: Report, out: TextIO, context: RenderContext) -> None:
+    for result in report.results:
+        write_jsonl_result(result, out)
+
+
+_ALL: Final = (
+    Format("console", write_console, (".txt",), "human-readable text; colour on a terminal"),
+    Format("json", _json, (".json",), "one JSON document (schema report-v1)"),
+    Format("jsonl", _jsonl, (".jsonl",), "one JSON result per line, streamed", _jsonl_result),
+    Format("csv", write_csv, (".csv",), "one row per broken link and referring page"),
+    Format("junit", write_junit, (".xml", ".junit"), "JUnit XML: a test suite per page, a test per link"),
+    Format("markdown", write_markdown, (".md", ".markdown"), "GitHub job summaries and issue bodies"),
+    Format("sarif", write_sarif, (".sarif",), "SARIF 2.1.0 for code scanning"),
+    Format("html", write_html, (".html", ".htm"), "one self-contained page to filter and sort"),
+    Format("github", write_github, (), "GitHub Actions ::error annotations"),
+)
+
+FORMATS: Final[Mapping[str, Format]] = MappingProxyType({f.name: f for f in _ALL})
+EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType({ext: f.name for f in _ALL for ext in f.extensions})
+FORMAT_NAMES: Final = tuple(FORMATS)
+
+
+def format_named(name: str) -> Format:
+    """The format called ``name``; a :class:`ConfigError` naming the known formats otherwise."""
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        close = difflib.get_close_matches(name.lower(), FORMAT_NAMES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(
+            f"unknown format {name!r}{hint}; known formats: {', '.join(FORMAT_NAMES)}"
+        ) from None
+
+
+def format_for_path(path: Path) -> Format:
+    """The format a file's extension stands for; a :class:`ConfigError` for an unknown extension."""
+    name = EXTENSIONS.get(path.suffix.lower())
+    if name is None:
+        known = ", ".join(f"{ext} ({fmt})" for ext, fmt in EXTENSIONS.items())
+        raise ConfigError(
+            f"-o {path}: cannot tell the format from the extension {path.suffix or '(none)'!r}; "
+            f"use --format NAME:{path} or one of {known}"
+        )
+    return FORMATS[name]

@@ -1,0 +1,125 @@
+"""SARIF 2.1.0 output, for code-scanning UIs (GitHub code scanning, VS Code's SARIF viewer, GitLab).
+
+Each broken link is one result per page that refers to it. When the page is a local file (a
+``file://`` URL, or a ``--base-url`` URL mapped from a file), the result is located at that file and
+line, relative to ``%SRCROOT%`` (the context's root) when under it; a remote page is located by its URL.
+Rule ids are the diagnosis codes, with help from ``linkdoctor explain``'s catalogue.
+
+    json.dumps(report_to_sarif(report, RenderContext(sites=inputs.sites, root=Path.cwd())))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePosixPath
+from typing import Any, Final, TextIO
+from urllib.parse import quote
+
+from linkdoctor.classify import codes
+from linkdoctor.config import PROJECT_URL
+from linkdoctor.models import CheckResult, Referrer, Report
+from linkdoctor.report.context import TOOL_NAME, RenderContext, referrer_pairs, status_text
+
+SARIF_VERSION: Final = "2.1.0"
+SARIF_SCHEMA: Final = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+SRCROOT: Final = "%SRCROOT%"
+UNDIAGNOSED: Final = "link.broken"
+
+
+def _rule(code: str, sample: CheckResult) -> dict[str, Any]:
+    entry = codes.CODES.get(code)
+    if entry is None:
+        summary = sample.diagnosis.summary if sample.diagnosis else "The link is broken."
+        return {
+            "id": code,
+            "shortDescription": {"text": summary},
+            "defaultConfiguration": {"level": "error"},
+        }
+    steps = "\n".join(f"{number}. {step}" for number, step in enumerate(entry.fix, start=1))
+    return {
+        "id": entry.code,
+        "name": "".join(part.capitalize() for part in entry.code.replace(".", "-").split("-")),
+        "shortDescription": {"text": entry.title},
+        "fullDescription": {"text": entry.summary},
+        "help": {
+            "text": "\n".join((entry.explanation, "", "How to fix:", *entry.fix)),
+            "markdown": f"{entry.explanation}\n\n**How to fix**\n\n{steps}\n\n"
+            f"`linkdoctor explain {entry.code}` prints this entry.",
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["links", entry.code.split(".", 1)[0]], "actor": entry.actor},
+    }
+
+
+def _location(referrer: Referrer, context: RenderContext) -> dict[str, Any]:
+    path = context.source_path(referrer.url)
+    if path is None:
+        artifact: dict[str, Any] = {"uri": referrer.url}
+    elif path.startswith("/"):
+        artifact = {"uri": PurePosixPath(path).as_uri()}
+    else:
+        artifact = {"uri": quote(path), "uriBaseId": SRCROOT}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    if referrer.line:
+        physical["region"] = {"startLine": referrer.line}
+    return {"physicalLocation": physical}
+
+
+def _fingerprint(code: str, result: CheckResult, referrer: Referrer | None) -> str:
+    # Stable across runs and line moves, so code scanning keeps one alert per link and page.
+    key = "\0".join((code, result.url, referrer.url if referrer else ""))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _message(result: CheckResult, referrer: Referrer | None) -> str:
+    why = result.diagnosis.summary if result.diagnosis else result.error_message or "broken"
+    text = f" ({referrer.text})" if referrer and referrer.text else ""
+    return f"Broken link {result.url}{text} [{status_text(result)}]: {why}"
+
+
+def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
+    """A SARIF log with one run: the rules that occur (sorted by id) and one result per broken link and page."""
+    pairs = list(referrer_pairs(report.results))
+    samples: dict[str, CheckResult] = {}
+    for result, _ in pairs:
+        samples.setdefault(result.diagnosis.code if result.diagnosis else UNDIAGNOSED, result)
+    rule_ids = sorted(samples)
+    index = {code: i for i, code in enumerate(rule_ids)}
+    results = []
+    for result, referrer in pairs:
+        code = result.diagnosis.code if result.diagnosis else UNDIAGNOSED
+        entry: dict[str, Any] = {
+            "ruleId": code,
+            "ruleIndex": index[code],
+            "level": "error",
+            "message": {"text": _message(result, referrer)},
+            "locations": [_location(referrer, context)] if referrer else [],
+            "partialFingerprints": {"linkdoctorLink/v1": _fingerprint(code, result, referrer)},
+            "properties": {
+                "url": result.url,
+                "status": result.status,
+                "preciseStatus": result.precise_status,
+                "category": result.category.value,
+                "fix": list(result.diagnosis.fix) if result.diagnosis else [],
+            },
+        }
+        results.append(entry)
+    driver = {
+        "name": TOOL_NAME,
+        "version": context.tool_version,
+        "informationUri": PROJECT_URL,
+        "rules": [_rule(code, samples[code]) for code in rule_ids],
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+    }
+
+
+def write_sarif(report: Report, out: TextIO, context: RenderContext) -> None:
+    json.dump(report_to_sarif(report, context), out, indent=2, ensure_ascii=False)
+    out.write("\n")
