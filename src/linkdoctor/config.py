@@ -98,12 +98,18 @@ class ClientCert:
 
 @dataclass(frozen=True, slots=True)
 class HostSettings:
-    """Per-host extras: headers and basic auth, for the hosts they apply to."""
+    """Per-host extras: headers, basic auth, a CA bundle and politeness limits, for the hosts they apply to.
+
+    ``max_concurrency`` and ``interval`` (seconds between requests) override ``CheckConfig.max_per_host`` and
+    ``CheckConfig.host_interval`` for these hosts; ``None`` keeps the run's value.
+    """
 
     hosts: tuple[str, ...]
     headers: tuple[tuple[str, str], ...] = ()
     basic_auth: tuple[str, Secret] | None = None
     cacert: Path | None = None
+    max_concurrency: int | None = None
+    interval: float | None = None
 
     def applies_to(self, host: str) -> bool:
         return any(host_matches(p, host) for p in self.hosts)
@@ -143,6 +149,8 @@ class CheckConfig:
     cacert: Path | None = None
     insecure: bool = False
     diagnose: bool = False
+    # URL rewrites applied before checking: the first pattern that matches rewrites the URL (re.sub, once).
+    remap: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def client_cert_for(self, host: str) -> ClientCert | None:
         """The first client certificate whose hosts match ``host``."""
@@ -150,3 +158,18 @@ class CheckConfig:
 
     def host_settings_for(self, host: str) -> tuple[HostSettings, ...]:
         return tuple(h for h in self.host_settings if h.applies_to(host))
+
+    def host_limits(self, host: str) -> tuple[int, float]:
+        """(requests in flight, seconds between requests) for ``host``: the first matching host setting
+        that sets each, else ``max_per_host`` and ``host_interval``.
+
+        >>> CheckConfig(host_settings=(HostSettings(("*.slow.example",), interval=2.0),)).host_limits("a.slow.example")
+        (32, 2.0)
+        """
+        settings = self.host_settings_for(host)
+        per_host = next((s.max_concurrency for s in settings if s.max_concurrency is not None), None)
+        interval = next((s.interval for s in settings if s.interval is not None), None)
+        return (
+            self.max_per_host if per_host is None else per_host,
+            self.host_interval if interval is None else interval,
+        )

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 from protego import Protego
 
+from linkdoctor.cache import ResultCache
 from linkdoctor.check import ContextProvider, Fetched, HttpChecker, is_parseable
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
@@ -27,7 +28,16 @@ from linkdoctor.inputs import Inputs
 from linkdoctor.inputs.sitemap import looks_like_sitemap_url, parse_sitemap
 from linkdoctor.local import check_file
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
-from linkdoctor.urls import InvalidURL, Scope, directory_of, origin, resolve, scheme_of, split_fragment
+from linkdoctor.urls import (
+    InvalidURL,
+    Scope,
+    directory_of,
+    origin,
+    remap_url,
+    resolve,
+    scheme_of,
+    split_fragment,
+)
 
 # Elements whose targets are documents worth following when in scope.
 _FOLLOW = frozenset(
@@ -100,12 +110,16 @@ class Crawler:
         tls: ContextProvider | None = None,
         on_result: ResultSink | None = None,
         clock: Callable[[], float] = time.monotonic,
+        cache: ResultCache | None = None,
     ) -> None:
         self.config = config
         self.progress = Progress(started=clock())
         self._clock = clock
         self._on_result = on_result
-        self._limiter = HostLimiter(config.max_per_host, config.host_interval, clock=clock)
+        self._cache = cache
+        self._limiter = HostLimiter(
+            config.max_per_host, config.host_interval, clock=clock, limits=config.host_limits
+        )
         self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
         self._resources: dict[str, _Resource] = {}
         self._links: dict[str, _Link] = {}
@@ -186,6 +200,10 @@ class Crawler:
     def _add(
         self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
     ) -> None:
+        if self.config.remap and (remapped := remap_url(url, self.config.remap)) != url:
+            url = remapped  # the original's referrers are reported on the rewritten URL
+            if seed:
+                self._scope = self._scope.with_prefix(directory_of(url))
         link = self._links.get(url)
         if link is not None:
             if referrer is not None:
@@ -375,7 +393,14 @@ class Crawler:
         site = self._inputs.site_for(resource.url) if self._inputs.sites else None
         if site is not None or resource.url.startswith("file:"):
             return check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
-        return await self._checker.fetch(resource.url, want_body=want_body)
+        if self._cache is None or want_body:  # pages are always fetched: their links are needed
+            return await self._checker.fetch(resource.url, want_body=want_body)
+        cached = self._cache.get(resource.url)
+        if cached is not None:
+            return Fetched(cached)
+        fetched = await self._checker.fetch(resource.url, want_body=False)
+        self._cache.put(fetched.result)
+        return fetched
 
     def _take_body(self, resource: _Resource, fetched: Fetched, *, extract_links: bool) -> None:
         if fetched.body is None:

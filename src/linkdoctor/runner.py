@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any, TypeVar
 
+from linkdoctor.cache import ResultCache
 from linkdoctor.config import CheckConfig
 from linkdoctor.crawl import Crawler, ResultSink
 from linkdoctor.http.session import create_session
@@ -28,15 +29,17 @@ async def check_async(
     *,
     on_result: ResultSink | None = None,
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
+    cache: ResultCache | None = None,
 ) -> Report:
     """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
 
     ``around`` receives the crawler before it runs and may return an async context manager (used by the
-    CLI for the live progress bar)."""
+    CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
+    (see :mod:`linkdoctor.cache`); the caller closes it."""
     tls = TLSContextFactory(config)
     try:
         async with create_session(config) as session:
-            crawler = Crawler(config, session=session, tls=tls, on_result=on_result)
+            crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache)
             async with around(crawler) if around else nullcontext():
                 return await crawler.run(inputs)
     finally:

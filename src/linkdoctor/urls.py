@@ -7,6 +7,7 @@ All functions are pure. Resolution of a raw href never raises: a malformed value
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -80,6 +81,21 @@ def resolve(base: str, raw: str) -> str | InvalidURL:
         return normalize(joined)
     except ValueError as exc:
         return InvalidURL(raw, f"malformed URL ({exc})")
+
+
+def remap_url(url: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    """Rewrite ``url`` with the first rule whose pattern matches (``re.sub`` once, ``\\1`` templates), then
+    normalize it; unchanged when no rule matches.
+
+    >>> remap_url("https://old.example/a", [(re.compile("^https://old.example/(.*)"), r"https://new.example/\\1")])
+    'https://new.example/a'
+    """
+    for pattern, template in rules:
+        if pattern.search(url):
+            rewritten = pattern.sub(template, url, count=1)
+            resolved = resolve(rewritten, rewritten)
+            return resolved if isinstance(resolved, str) else rewritten
+    return url
 
 
 def split_fragment(url: str) -> tuple[str, str]:

@@ -51,10 +51,11 @@ def main(argv: list[str] | None = None) -> None:
 def _register() -> None:
     # Imported here so that ``linkdoctor --help`` stays fast and the group has no import cycle.
     from linkdoctor.cli.check import check
+    from linkdoctor.cli.config import config
     from linkdoctor.cli.explain import explain
     from linkdoctor.cli.nginx import nginx
 
-    for command in (check, explain, nginx):
+    for command in (check, config, explain, nginx):
         cli.add_command(command)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -12,8 +14,11 @@ import click
 from rich.console import Console
 
 from linkdoctor import config as cfg
+from linkdoctor.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 from linkdoctor.cli import UsageError
+from linkdoctor.cli.config import merge_config_file, open_cache
 from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
+from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.errors import ConfigError
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Report
@@ -163,6 +168,28 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
 
 @click.command()
 @click.argument("inputs", nargs=-1)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this TOML file (default: the nearest linkdoctor.toml or pyproject.toml).",
+)
+@click.option("--no-config", is_flag=True, help="Ignore configuration files.")
+@click.option(
+    "--cache/--no-cache", default=False, show_default=True, help="Reuse ok results of earlier runs."
+)
+@click.option(
+    "--cache-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CACHE_FILE,
+    show_default=True,
+)
+@click.option(
+    "--max-cache-age",
+    default=DEFAULT_MAX_CACHE_AGE,
+    show_default=True,
+    metavar="AGE",
+    help="Reuse cached results younger than this: seconds, or 30m, 12h, 1d.",
+)
 @click.option("--base-url", help="Site URL that local files stand for; links under it are checked on disk.")
 @click.option(
     "--urls-from", multiple=True, metavar="FILE", help="Check the URLs listed in FILE (- for stdin)."
@@ -316,26 +343,31 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
     """
     try:
-        report = _run(inputs, opts)
+        inputs, file = merge_config_file(ctx, inputs, opts)
+        report = _run(inputs, opts, file)
     except ConfigError as exc:
         raise UsageError(exc) from exc
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
 
-def _run(inputs: tuple[str, ...], opts: dict[str, Any]) -> Report:
+def _run(inputs: tuple[str, ...], opts: dict[str, Any], file: FileConfig | None = None) -> Report:
     targets = plan_outputs(opts["fmt"], opts["output"])
-    config = build_config(opts)
+    config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
     stderr = Console(stderr=True)
     show_progress = opts["progress"] and not streams_to_stdout(targets) and stderr.is_terminal
     context = RenderContext(sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"])
-    with open_outputs(targets, context, stdout=sys.stdout) as outputs:
+    with (
+        open_cache(opts, config) or contextlib.nullcontext() as cache,
+        open_outputs(targets, context, stdout=sys.stdout) as outputs,
+    ):
         report: Report = run_sync(
             check_async(
                 config,
                 collected,
                 on_result=outputs.on_result if outputs.streaming else None,
                 around=lambda crawler: live_progress(crawler.progress, stderr, enabled=show_progress),
+                cache=cache,
             )
         )
         outputs.finish(report)

@@ -1,7 +1,8 @@
 """Per-host politeness: a concurrency cap, an optional pause between requests, and a host-wide pause
 that a ``Retry-After`` answer sets for every queued request to that host, not just the one that got it.
 
-The clock and sleep are injected so the behaviour is testable without real waiting.
+Hosts may get their own cap and pause (``limits``, e.g. :meth:`CheckConfig.host_limits` from ``[[hosts]]``
+in the config file). The clock and sleep are injected so the behaviour is testable without real waiting.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import dataclass, field
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+Limits = Callable[[str], tuple[int, float]]
 
 
 @dataclass(slots=True)
 class _Host:
     semaphore: asyncio.Semaphore
+    interval: float
     paused_until: float = 0.0
     next_slot: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -27,8 +30,11 @@ class _Host:
 class HostLimiter:
     """Hands out request slots per host.
 
-    >>> limiter = HostLimiter(per_host=4, interval=0.0)
+    >>> limiter = HostLimiter(per_host=4, interval=0.0, limits=lambda host: (1, 2.0))
     >>> # async with limiter.slot("example.org"): ...
+
+    ``limits(host)`` gives (requests in flight, seconds between requests) for one host; without it every
+    host gets ``per_host`` and ``interval``.
     """
 
     def __init__(
@@ -38,9 +44,11 @@ class HostLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        limits: Limits | None = None,
     ) -> None:
         self._per_host = max(1, per_host)
         self._interval = max(0.0, interval)
+        self._limits = limits
         self._clock = clock
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
@@ -48,7 +56,8 @@ class HostLimiter:
     def _host(self, host: str) -> _Host:
         state = self._hosts.get(host)
         if state is None:
-            state = self._hosts[host] = _Host(asyncio.Semaphore(self._per_host))
+            per_host, interval = self._limits(host) if self._limits else (self._per_host, self._interval)
+            state = self._hosts[host] = _Host(asyncio.Semaphore(max(1, per_host)), max(0.0, interval))
         return state
 
     def pause(self, host: str, seconds: float) -> None:
@@ -67,10 +76,10 @@ class HostLimiter:
         async with state.semaphore:
             while (wait := state.paused_until - self._clock()) > 0:
                 await self._sleep(wait)
-            if self._interval:
+            if state.interval:
                 async with state.lock:
                     wait = state.next_slot - self._clock()
                     if wait > 0:
                         await self._sleep(wait)
-                    state.next_slot = self._clock() + self._interval
+                    state.next_slot = self._clock() + state.interval
             yield

@@ -1,0 +1,324 @@
+"""Results of earlier runs, kept in SQLite, so a second run skips links that were fine.
+
+What is kept and served: ``ok`` and ``redirected`` results of links checked *without* reading their body
+(links that are not crawled: images, scripts, external pages …). Pages that are crawled are always
+fetched again, since their links must be extracted; broken and unverified results are never kept, so
+failures are always re-checked. A result is served while it is younger than ``max_age`` seconds and was
+obtained with the same settings (see :func:`settings_fingerprint`: method, accepted statuses, headers,
+trust …); referrers are never stored, they come from the current run.
+
+Writes are batched, one transaction per batch, in WAL mode: a run killed at any moment leaves the file
+consistent (at worst the last, uncommitted batch is lost). A file that is not a usable cache (garbage, a
+damaged database, an older schema) is rebuilt with a warning instead of failing the run::
+
+    with ResultCache.open(Path(".linkdoctor/cache.sqlite"), max_age=parse_duration("12h")) as cache:
+        report = await check_async(config, inputs, cache=cache)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.errors import ConfigError
+from linkdoctor.models import Category, CheckResult, Diagnosis, Redirect
+
+DEFAULT_CACHE_FILE = Path(".linkdoctor") / "cache.sqlite"
+DEFAULT_MAX_CACHE_AGE = "1d"
+CACHEABLE = frozenset({Category.OK, Category.REDIRECTED})
+
+_SCHEMA_VERSION = 1
+_BATCH = 500
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+Warn = Callable[[str], None]
+
+
+def parse_duration(value: str | float) -> float:
+    """Seconds in ``value``: a number of seconds, or ``30m``, ``12h``, ``1d``, ``1w``, ``1h30m``.
+
+    >>> parse_duration("1d"), parse_duration("1h30m"), parse_duration(90)
+    (86400.0, 5400.0, 90.0)
+
+    Raises ``ValueError`` with the reason for anything else (negative numbers, unknown units).
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"must not be negative, got {value}")
+        return float(value)
+    text = value.strip().lower()
+    total = 0.0
+    position = 0
+    for match in _DURATION.finditer(text):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    if not text or position != len(text):
+        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
+    return total
+
+
+def settings_fingerprint(config: CheckConfig) -> str:
+    """A digest of the settings that can change a single link's result; results checked with other settings
+    are not served. Passwords are left out (the user names and hosts they belong to are in)."""
+    hosts = [
+        (h.hosts, h.headers, h.basic_auth[0] if h.basic_auth else None, str(h.cacert))
+        for h in config.host_settings
+    ]
+    certs = [(str(c.cert), str(c.key), str(c.pkcs12), c.hosts) for c in config.client_certs]
+    material = repr(
+        (
+            _SCHEMA_VERSION,
+            config.method.value,
+            sorted(config.accept),
+            config.max_redirects,
+            config.user_agent,
+            config.headers,
+            hosts,
+            certs,
+            str(config.cacert),
+            config.insecure,
+            str(config.cookie_jar),
+        )
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+class ResultCache:
+    """A results cache in one SQLite file. Open it with :meth:`open`; close it (or use ``with``) to write
+    the last batch. Counters ``hits``, ``misses`` and ``stored`` tell how much it helped."""
+
+    def __init__(
+        self,
+        path: Path,
+        connection: sqlite3.Connection,
+        *,
+        max_age: float,
+        fingerprint: str,
+        clock: Callable[[], float],
+        warn: Warn,
+    ) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = connection
+        self._max_age = max_age
+        self._fingerprint = fingerprint
+        self._clock = clock
+        self._warn = warn
+        self._pending: list[tuple[str, str, float, str]] = []
+        self.hits = 0
+        self.misses = 0
+        self.stored = 0
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        max_age: float = 86400.0,
+        fingerprint: str = "",
+        clock: Callable[[], float] = time.time,
+        warn: Warn | None = None,
+    ) -> ResultCache:
+        """Open (or create) the cache at ``path``, dropping entries older than ``max_age`` seconds.
+
+        A corrupt file is replaced by an empty cache and ``warn`` is told; a path that cannot be written
+        raises :class:`~linkdoctor.errors.ConfigError`."""
+        report: Warn = warn or (lambda _message: None)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the cache folder {path.parent}: {exc.strerror}") from exc
+        try:
+            connection = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if _unusable_location(exc):
+                raise ConfigError(f"cannot open the cache file {path}: {exc}") from exc
+            report(f"the cache file {path} was not a usable cache ({exc}); it was rebuilt empty")
+            connection = _rebuild(path)
+        cache = cls(path, connection, max_age=max_age, fingerprint=fingerprint, clock=clock, warn=report)
+        cache._expire()
+        return cache
+
+    def get(self, url: str) -> CheckResult | None:
+        """The stored result for ``url`` when it is fresh and was checked with the same settings."""
+        row = self._query(
+            "SELECT result FROM results WHERE url = ? AND settings = ? AND checked_at >= ?",
+            (url, self._fingerprint, self._clock() - self._max_age),
+        )
+        result = _decode(url, row[0]) if row is not None else None
+        if result is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return result
+
+    def put(self, result: CheckResult) -> None:
+        """Remember ``result`` if it is ``ok`` or ``redirected`` (others are ignored). Written in batches."""
+        if result.category not in CACHEABLE or result.error is not None:
+            return
+        self._pending.append((result.url, self._fingerprint, self._clock(), _encode(result)))
+        if len(self._pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending results in one transaction."""
+        if not self._pending or self._connection is None:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            with self._connection:
+                self._connection.executemany(
+                    "INSERT OR REPLACE INTO results (url, settings, checked_at, result) VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return
+        self.stored += len(rows)
+
+    def close(self) -> None:
+        """Write what is pending and close the file."""
+        try:
+            self.flush()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _expire(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            with self._connection:
+                self._connection.execute(
+                    "DELETE FROM results WHERE checked_at < ?", (self._clock() - self._max_age,)
+                )
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._connection is None:
+            return None
+        try:
+            row: tuple[Any, ...] | None = self._connection.execute(sql, params).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return None
+        return row
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """The file broke under us (damaged pages show only when read): start over with an empty cache, or
+        go on without one when even that fails."""
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        try:
+            self._connection = _rebuild(self.path)
+        except (sqlite3.DatabaseError, OSError) as again:
+            self._warn(f"the cache file {self.path} is unusable ({again}); continuing without the cache")
+            return
+        self._warn(f"the cache file {self.path} was damaged ({exc}); it was rebuilt empty")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` and make sure it holds our schema (creating it in a new file)."""
+    connection = sqlite3.connect(path, timeout=10.0)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version != _SCHEMA_VERSION or "results" not in tables:
+            if tables:
+                raise sqlite3.DatabaseError(f"schema version {version}, expected {_SCHEMA_VERSION}")
+            with connection:
+                connection.execute(
+                    "CREATE TABLE results (url TEXT NOT NULL, settings TEXT NOT NULL, checked_at REAL NOT NULL,"
+                    " result TEXT NOT NULL, PRIMARY KEY (url, settings)) WITHOUT ROWID"
+                )
+                connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        connection.execute("SELECT count(*) FROM results").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _rebuild(path: Path) -> sqlite3.Connection:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return _connect(path)
+
+
+def _unusable_location(exc: sqlite3.DatabaseError) -> bool:
+    """Errors about the place (no permission, a directory), as opposed to the file's content."""
+    return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)
+
+
+def _encode(result: CheckResult) -> str:
+    diagnosis = result.diagnosis
+    return json.dumps(
+        {
+            "category": result.category.value,
+            "status": result.status,
+            "reason": result.reason,
+            "precise_status": result.precise_status,
+            "final_url": result.final_url,
+            "redirects": [[r.url, r.status] for r in result.redirects],
+            "elapsed_ms": result.elapsed_ms,
+            "error_message": result.error_message,
+            "diagnosis": [diagnosis.code, diagnosis.summary, list(diagnosis.fix)] if diagnosis else None,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _decode(url: str, text: str) -> CheckResult | None:
+    """The stored result, or None when the row does not decode (treated as a miss)."""
+    try:
+        data = json.loads(text)
+        diagnosis = data["diagnosis"]
+        return CheckResult(
+            url=url,
+            category=Category(data["category"]),
+            status=data["status"],
+            reason=data["reason"],
+            precise_status=data["precise_status"],
+            final_url=data["final_url"],
+            redirects=tuple(Redirect(str(u), int(s)) for u, s in data["redirects"]),
+            elapsed_ms=float(data["elapsed_ms"]),
+            error_message=data["error_message"],
+            diagnosis=Diagnosis(diagnosis[0], diagnosis[1], tuple(diagnosis[2])) if diagnosis else None,
+        )
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+__all__ = [
+    "CACHEABLE",
+    "DEFAULT_CACHE_FILE",
+    "DEFAULT_MAX_CACHE_AGE",
+    "ResultCache",
+    "parse_duration",
+    "settings_fingerprint",
+]
