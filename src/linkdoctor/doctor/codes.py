@@ -1,0 +1,78 @@
+"""Diagnosis codes only the doctor can name, because they need two connections or a local file search.
+
+Every other finding reuses the ``check`` catalogue (:mod:`linkdoctor.classify.codes`), so a finding and
+a broken link name the same cause with the same id. These entries use the same
+:class:`~linkdoctor.classify.codes_model.DiagnosisInfo` shape, ready for ``linkdoctor explain``::
+
+    >>> DOCTOR_CODES[CLIENT_AUTH_NOT_ENFORCED].actor
+    'operator'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from linkdoctor.classify.codes_model import CLIENT, OPERATOR, DiagnosisInfo
+
+CLIENT_AUTH_NOT_ENFORCED: Final = "tls.client-auth-not-enforced"
+CLIENT_CERT_CHAIN_INCOMPLETE: Final = "tls.client-cert-chain-incomplete"
+CLIENT_CERT_CHAIN_TOO_DEEP: Final = "tls.client-cert-chain-too-deep"
+
+ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
+    DiagnosisInfo(
+        code=CLIENT_AUTH_NOT_ENFORCED,
+        title="Client certificate requested but not enforced",
+        summary="The server asks for a client certificate but serves the resource without one",
+        explanation=(
+            "The server sends a CertificateRequest (nginx: ssl_verify_client optional or optional_no_ca), "
+            "yet the resource answered normally to a client that sent no certificate. If the resource is "
+            "meant to be protected by mutual TLS, it is not: anyone can read it."
+        ),
+        fix=(
+            "Operator: require the certificate for the server (ssl_verify_client on;) or for the "
+            "location: if ($ssl_client_verify != SUCCESS) { return 496; }",
+            "If the resource is meant to be public, nothing needs fixing.",
+        ),
+        actor=OPERATOR,
+        related_status=(200,),
+    ),
+    DiagnosisInfo(
+        code=CLIENT_CERT_CHAIN_INCOMPLETE,
+        title="Client certificate sent without its intermediate",
+        summary="The client certificate is issued by an intermediate CA that the client does not send",
+        explanation=(
+            "The server accepts client certificates from a root CA, but this certificate was issued by an "
+            "intermediate CA under that root. The server can only build the chain when the client sends "
+            "the intermediate after its own certificate; without it, verification fails with 'unable to "
+            "get local issuer certificate' (nginx: 495)."
+        ),
+        fix=(
+            "Append the intermediate certificate to the certificate file: cat client.pem intermediate.pem "
+            "> client-chain.pem, and pass --cert client-chain.pem.",
+            "Operator (alternative): add the intermediate to ssl_trusted_certificate so nginx can build "
+            "the chain itself.",
+        ),
+        actor=CLIENT,
+        related_status=(400, 495),
+    ),
+    DiagnosisInfo(
+        code=CLIENT_CERT_CHAIN_TOO_DEEP,
+        title="Client certificate chain deeper than the server allows",
+        summary="The server rejects a client chain that is longer than its verification depth",
+        explanation=(
+            "The client certificate chains to a CA the server accepts through one or more intermediates, "
+            "and nothing is wrong with it locally, yet the server rejects it. nginx verifies client chains "
+            "only up to ssl_verify_depth (default 1); a longer chain fails with 'certificate chain too long'."
+        ),
+        fix=(
+            "Operator: raise ssl_verify_depth to cover the client chain (leaf, intermediates, root) and "
+            "reload nginx.",
+        ),
+        actor=OPERATOR,
+        related_status=(400, 495),
+    ),
+)
+
+DOCTOR_CODES: Final[Mapping[str, DiagnosisInfo]] = MappingProxyType({e.code: e for e in ENTRIES})
