@@ -41,9 +41,14 @@ async def check_async(
         async with create_session(config) as session:
             crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache)
             async with around(crawler) if around else nullcontext():
-                return await crawler.run(inputs)
+                report = await crawler.run(inputs)
     finally:
         tls.close()
+    if config.diagnose:
+        from linkdoctor.doctor import attach_findings  # imported on use: the doctor calls check_async
+
+        report = await attach_findings(report, config)
+    return report
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

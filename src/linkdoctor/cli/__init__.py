@@ -57,6 +57,7 @@ def _register() -> None:
 
     for command in (check, config, explain, nginx):
         cli.add_command(command)
+    cli.add_command(__import__("linkdoctor.cli.diagnose", fromlist=["diagnose"]).diagnose)
 
 
 _register()

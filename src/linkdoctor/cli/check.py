@@ -150,6 +150,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         client_certs=tuple(certs),
         cacert=opts["cacert"],
         insecure=opts["insecure"],
+        diagnose=bool(opts.get("diagnose", False)),
     )
 
 
@@ -306,6 +307,7 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     help="Trust this CA bundle instead of the system store.",
 )
 @click.option("--insecure", is_flag=True, help="Do not verify server certificates (reported as a warning).")
+@click.option("--diagnose", is_flag=True, help="Run the TLS doctor once per failing host and certificate.")
 @click.option(
     "--format",
     "fmt",
