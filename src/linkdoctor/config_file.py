@@ -165,6 +165,7 @@ _OPTIONS: dict[str, tuple[str, Converter]] = {
     "output": ("output", one_or_list(file_path(must_exist=False))),
     "progress": ("progress", boolean),
     "verbose": ("verbose", boolean),
+    "diagnose": ("diagnose", boolean),
     "cache": ("cache", boolean),
     "cache_file": ("cache_file", file_path(must_exist=False)),
     "max_cache_age": ("max_cache_age", duration),
@@ -292,14 +293,17 @@ class _Loader:
             hint = f" (keys use underscores: {spelled})"
         elif close := difflib.get_close_matches(key, list(known), n=1):
             hint = f" (did you mean {close[0]}?)"
+        elif len(known) <= len(_HOST_KEYS):
+            hint = f" (expected one of: {', '.join(known)})"
         return self._error(where + key_path(key), f"unknown key{hint}")
 
     def load(self, document: dict[str, Any]) -> FileConfig:
         known: dict[str, object] = {**_OPTIONS, **dict.fromkeys(SECTIONS)}
         options: list[tuple[str, Any]] = []
-        for key, value in document.items():
+        for key in document:
             if key not in known:
                 raise self._unknown("", key, known)
+        for key, value in document.items():
             if key in _OPTIONS:
                 dest, converter = _OPTIONS[key]
                 options.append((dest, self._convert(key, converter, value)))
@@ -320,12 +324,12 @@ class _Loader:
         return value
 
     def _entry(self, where: str, table: dict[str, Any], keys: Mapping[str, Converter]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for key, value in table.items():
+        for key in table:  # unknown keys (and plain passwords) first, before any value is judged
             if key not in keys:
                 raise self._unknown(where + ".", key, keys)
-            values[key] = self._convert(f"{where}.{key_path(key)}", keys[key], value)
-        return values
+        return {
+            key: self._convert(f"{where}.{key_path(key)}", keys[key], value) for key, value in table.items()
+        }
 
     def _hosts(self, value: Any) -> list[HostEntry]:
         entries = []

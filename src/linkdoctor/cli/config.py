@@ -8,7 +8,7 @@ and to open the results cache.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from linkdoctor.config_file import (
     merge_options,
 )
 from linkdoctor.errors import ConfigError
+from linkdoctor.report.formats import format_for_path, format_named
 
 MASK = "***"
 _SENSITIVE_HEADER = (
@@ -59,6 +60,7 @@ def merge_config_file(
     merged = merge_options(opts, file, explicit=lambda name: ctx.get_parameter_source(name) in _EXPLICIT)
     if file is not None:
         _fit_to_parameters(ctx.command, merged, file)
+        _check_reports(merged, file, given=lambda name: ctx.get_parameter_source(name) not in _EXPLICIT)
     opts.update(merged)
     return inputs or file_inputs(file), file
 
@@ -84,6 +86,23 @@ def _fit_to_parameters(command: click.Command, opts: dict[str, Any], file: FileC
                         f"must be one of {', '.join(map(str, param.type.choices))}, got {item!r}",
                     )
         opts[name] = value
+
+
+def _check_reports(opts: Mapping[str, Any], file: FileConfig, given: Callable[[str], bool]) -> None:
+    """Report formats and output files from the file are checked here, so errors name the file and key."""
+    values = file.option_values()
+    try:
+        if "fmt" in values and given("fmt"):
+            for spec in opts["fmt"]:
+                format_named(spec.partition(":")[0])
+    except ConfigError as exc:
+        raise file.error("format", str(exc)) from None
+    try:
+        if "output" in values and given("output"):
+            for path in opts["output"]:
+                format_for_path(path)
+    except ConfigError as exc:
+        raise file.error("output", str(exc).replace("-o ", "", 1)) from None
 
 
 def open_cache(opts: Mapping[str, Any], config: CheckConfig) -> ResultCache | None:

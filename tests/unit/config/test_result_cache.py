@@ -1,0 +1,232 @@
+"""Specs for the results cache (linkdoctor.cache): what is kept, for how long, under which settings, and
+that neither garbage on disk nor a killed writer can break it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from linkdoctor.cache import ResultCache, parse_duration, settings_fingerprint
+from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
+from linkdoctor.errors import ConfigError
+from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer
+
+OK = CheckResult("https://e.org/a.png", Category.OK, status=200, reason="OK", final_url="https://e.org/a.png")
+MOVED = CheckResult(
+    "https://e.org/old",
+    Category.REDIRECTED,
+    status=200,
+    final_url="https://e.org/new",
+    redirects=(Redirect("https://e.org/old", 301),),
+    elapsed_ms=12.5,
+    diagnosis=Diagnosis("http.redirected", "moved permanently", ("update the link",)),
+    referrers=(Referrer("https://e.org/", 3, "old"),),
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def open_cache(path: Path, clock: Clock | None = None, **kwargs: object) -> ResultCache:
+    return ResultCache.open(path, clock=clock or Clock(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_stored_result_comes_back_without_referrers(tmp_path: Path) -> None:
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(MOVED)
+        cache.flush()
+        assert cache.get(MOVED.url) == CheckResult(
+            MOVED.url,
+            Category.REDIRECTED,
+            status=200,
+            final_url="https://e.org/new",
+            redirects=MOVED.redirects,
+            elapsed_ms=12.5,
+            diagnosis=MOVED.diagnosis,
+        )
+
+
+def test_results_survive_closing_and_reopening(tmp_path: Path) -> None:
+    clock = Clock()
+    with open_cache(tmp_path / "c.sqlite", clock) as cache:
+        cache.put(OK)  # pending until close
+    with open_cache(tmp_path / "c.sqlite", clock) as cache:
+        assert cache.get(OK.url) == OK
+        assert (cache.hits, cache.misses) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        CheckResult("https://e.org/x", Category.BROKEN, status=404),
+        CheckResult("https://e.org/x", Category.UNVERIFIED, status=429),
+        CheckResult("https://e.org/x", Category.EXCLUDED, error=ErrorKind.FILTERED),
+    ],
+    ids=["broken", "unverified", "excluded"],
+)
+def test_only_ok_and_redirected_results_are_kept(tmp_path: Path, result: CheckResult) -> None:
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(result)
+        cache.flush()
+        assert cache.get(result.url) is None
+        assert cache.stored == 0
+
+
+def test_results_older_than_max_age_are_not_served(tmp_path: Path) -> None:
+    clock = Clock()
+    with open_cache(tmp_path / "c.sqlite", clock, max_age=3600.0) as cache:
+        cache.put(OK)
+        cache.flush()
+        clock.now += 3599
+        assert cache.get(OK.url) == OK
+        clock.now += 2
+        assert cache.get(OK.url) is None
+
+
+def test_expired_results_are_dropped_from_the_file(tmp_path: Path) -> None:
+    clock = Clock()
+    with open_cache(tmp_path / "c.sqlite", clock, max_age=60.0) as cache:
+        cache.put(OK)
+    clock.now += 120
+    open_cache(tmp_path / "c.sqlite", clock, max_age=60.0).close()
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone() == (0,)
+
+
+def test_results_checked_with_other_settings_are_not_served(tmp_path: Path) -> None:
+    clock = Clock()
+    with open_cache(tmp_path / "c.sqlite", clock, fingerprint="accept-200") as cache:
+        cache.put(OK)
+    with open_cache(tmp_path / "c.sqlite", clock, fingerprint="accept-429") as cache:
+        assert cache.get(OK.url) is None
+
+
+def test_the_fingerprint_follows_settings_but_not_passwords() -> None:
+    base = CheckConfig()
+    assert settings_fingerprint(base) == settings_fingerprint(CheckConfig())
+    assert settings_fingerprint(base) != settings_fingerprint(CheckConfig(accept=frozenset({429})))
+    assert settings_fingerprint(base) != settings_fingerprint(CheckConfig(method=Method.GET))
+    with_pw = CheckConfig(host_settings=(HostSettings(("a",), basic_auth=("bob", Secret("one"))),))
+    other_pw = CheckConfig(host_settings=(HostSettings(("a",), basic_auth=("bob", Secret("two"))),))
+    assert settings_fingerprint(with_pw) == settings_fingerprint(other_pw)
+
+
+def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    open_cache(tmp_path / "c.sqlite").close()
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_missing_folder_is_created(tmp_path: Path) -> None:
+    with open_cache(tmp_path / ".linkdoctor" / "cache.sqlite") as cache:
+        cache.put(OK)
+    assert (tmp_path / ".linkdoctor" / "cache.sqlite").is_file()
+
+
+def test_a_garbage_file_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(os.urandom(4096))
+    warnings: list[str] = []
+    with open_cache(path, warn=warnings.append) as cache:
+        cache.put(OK)
+        cache.flush()
+        assert cache.get(OK.url) == OK
+    assert len(warnings) == 1
+    assert f"the cache file {path} was not a usable cache" in warnings[0]
+    assert "rebuilt" in warnings[0]
+
+
+def test_a_database_of_another_schema_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE something_else (x)")
+    warnings: list[str] = []
+    with open_cache(path, warn=warnings.append) as cache:
+        cache.put(OK)
+        cache.flush()
+        assert cache.get(OK.url) == OK
+    assert len(warnings) == 1
+
+
+def test_a_cache_path_that_cannot_be_created_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot create the cache folder"):
+        open_cache(tmp_path / "file" / "cache.sqlite")
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from linkdoctor.cache import ResultCache
+    from linkdoctor.models import Category, CheckResult
+
+    cache = ResultCache.open(Path(sys.argv[1]))
+    n = 0
+    while True:  # killed from outside
+        cache.put(CheckResult(f"https://e.org/{n}", Category.OK, status=200))
+        n += 1
+    """
+)
+
+
+def test_a_writer_killed_mid_run_leaves_a_consistent_file(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)])
+    try:
+        deadline = time.monotonic() + 20
+        rows = 0
+        while rows < 2000 and time.monotonic() < deadline:  # at least a few committed batches
+            time.sleep(0.05)
+            try:
+                with sqlite3.connect(path, timeout=5) as db:
+                    rows = db.execute("SELECT count(*) FROM results").fetchone()[0]
+            except sqlite3.OperationalError:
+                rows = 0  # the table is not created yet
+        assert rows >= 2000, "the writer did not commit in time"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=10)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        count = db.execute("SELECT count(*) FROM results").fetchone()[0]
+    assert count % 500 == 0  # whole batches only: no half-written transaction survived
+    warnings: list[str] = []
+    with ResultCache.open(path, warn=warnings.append) as cache:
+        assert cache.get("https://e.org/0") is not None
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1d", 86400.0),
+        ("12h", 43200.0),
+        ("30m", 1800.0),
+        ("45s", 45.0),
+        ("90", 90.0),
+        ("1h30m", 5400.0),
+        (7, 7.0),
+    ],
+)
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1y", "d", "-5", "1d 2h", "1.5.2h"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="must be a duration"):
+        parse_duration(text)
