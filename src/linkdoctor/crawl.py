@@ -186,7 +186,15 @@ class Crawler:
 
     def _resolve(self, base: str, raw: str) -> str | InvalidURL:
         """:func:`resolve`, memoized. Except for an empty, ``#…`` or ``?…`` reference, a reference resolves
-        alike against every page of one directory, so pages of a folder share their resolutions."""
+        alike against every page of one directory, so pages of a folder share their resolutions; and a
+        clean ``path#fragment`` resolves as its path plus the fragment, so fragments share them too."""
+        path, _, fragment = raw.partition("#")
+        if fragment and path[:1] != "?" and not path[-1:].isspace() and _plain(raw):
+            resolved = self._resolve_memo(base, path or "#")
+            return f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw)
+        return self._resolve_memo(base, raw)
+
+    def _resolve_memo(self, base: str, raw: str) -> str | InvalidURL:
         head = raw.lstrip()[:1]
         scope = base if head in ("", "#", "?") else _directory_key(base)
         key = (scope, raw)
@@ -529,6 +537,11 @@ class Crawler:
             warnings=tuple(self.warnings),
         )
         return Report(summary, results)
+
+
+def _plain(raw: str) -> bool:
+    """No surrounding whitespace and no tab or newline inside: nothing for :func:`resolve` to clean."""
+    return raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
 
 
 def _directory_key(url: str) -> str:
