@@ -107,6 +107,8 @@ def status_class(result: CheckResult) -> str:
     """The class of the wire status for charts: ``2xx`` … ``5xx``, or why there is none."""
     if result.status is not None:
         return f"{result.status // 100}xx" if 100 <= result.status <= 599 else "other"
+    if result.category is Category.EXCLUDED:
+        return "not checked"
     if result.error is ErrorKind.FILE_MISSING:
         return "missing file"
     if result.error is not None:
@@ -124,6 +126,7 @@ STATUS_CLASSES: tuple[str, ...] = (
     "local file",
     "missing file",
     "no answer",
+    "not checked",
 )
 
 
@@ -135,7 +138,11 @@ def diagnosis_code(result: CheckResult) -> str:
 def diagnosis_title(code: str) -> str:
     """The catalogue title of a code, or the code itself when it is not a catalogued diagnosis."""
     entry = codes.CODES.get(code)
-    return entry.title if entry else code
+    if entry is not None:
+        return entry.title
+    if code in {c.value for c in Category}:
+        return f"{code.capitalize()}, without a diagnosis"
+    return code
 
 
 def diagnosis_counts(report: Report) -> list[tuple[str, int]]:

@@ -11,6 +11,7 @@ Command lines are printed unwrapped (``soft_wrap``) so they can be copied whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
@@ -34,6 +35,7 @@ from linkdoctor.models import Finding, Severity
 _SEVERITY_STYLE: Final[Mapping[Severity, str]] = MappingProxyType(
     {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 )
+_RDN_SEPARATOR: Final = re.compile(r"(?<!\\),")
 _ACTOR: Final[Mapping[str, str]] = MappingProxyType(
     {"client": "you must act (client side)", "operator": "the site operator must act"}
 )
@@ -152,8 +154,15 @@ def _chain_table(server: ServerExam) -> Table:
     table.add_column("Valid", no_wrap=True)
     for index, cert in enumerate(server.chain):
         valid = f"{cert.not_before:%Y-%m-%d}\n{cert.not_after:%Y-%m-%d}"
-        table.add_row(str(index), cert.subject, cert.issuer, ", ".join(cert.sans) or "-", valid)
+        table.add_row(
+            str(index), _spaced(cert.subject), _spaced(cert.issuer), ", ".join(cert.sans) or "-", valid
+        )
     return table
+
+
+def _spaced(name: str) -> str:
+    """An RFC 4514 name with a space after each separating comma, so a narrow column wraps between RDNs."""
+    return _RDN_SEPARATOR.sub(", ", name)
 
 
 def _handshake_text(outcome: HandshakeOutcome | None) -> str:
