@@ -205,13 +205,13 @@ def run_tool(
 
 # --- profiling -------------------------------------------------------------------------------------------
 PROFILE_BUCKETS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("start-up: imports", ("_find_and_load",)),
     ("report output (JSON)", ("write_json", "report_to_dict")),
     ("parse: HTML/CSS extraction", ("extract_html", "_HtmlPass", "extract_css", "_extract (")),
     ("URL handling: resolve, normalize", ("resolve (", "normalize (", "urljoin (")),
     ("network: HTTP checker + aiohttp", ("HttpChecker", "aiohttp/")),
     ("bookkeeping: frontier, dedupe, results", ("crawl.py",)),
     ("event loop, other async", ("run_sync",)),
-    ("start-up: imports, CLI", ("_find_and_load", "click/")),
 )
 
 
