@@ -1,0 +1,363 @@
+"""Specs for each report format's behaviour beyond its golden file: what rows, suites, results and
+annotations are made of, and that text from crawled pages cannot break out of any format."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import doctest
+import hashlib
+import importlib
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from tests.unit.report.report_checks import (
+    validate_json_report,
+    validate_jsonl_report,
+    validate_junit,
+    validate_sarif,
+)
+from tests.unit.report.report_sample import GUIDE, SITE, sample_context, sample_report
+
+from linkdoctor.classify import codes
+from linkdoctor.inputs import LocalSite
+from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
+from linkdoctor.report.context import RenderContext, status_class
+from linkdoctor.report.formats import EXTENSIONS, FORMAT_NAMES, FORMATS, format_for_path, format_named
+from linkdoctor.report.github import annotation_lines
+from linkdoctor.report.html import render_html
+from linkdoctor.report.junit import build_junit
+from linkdoctor.report.markdown import render_markdown
+from linkdoctor.report.sarif import report_to_sarif
+
+DOCTEST_MODULES = ["context", "formats", "github", "markdown", "outputs"]
+
+
+def render(name: str, report: Report | None = None, context: RenderContext | None = None) -> str:
+    out = io.StringIO()
+    FORMATS[name].write(report or sample_report(), out, context or sample_context())
+    return out.getvalue()
+
+
+def one_broken(referrer_url: str, line: int | None = 3, text: str = "link") -> Report:
+    result = CheckResult(
+        "https://example.org/gone",
+        Category.BROKEN,
+        status=404,
+        diagnosis=codes.make("http.not-found"),
+        referrers=(Referrer(referrer_url, line, text),),
+    )
+    return Report(Summary.from_results([result]), (result,))
+
+
+@pytest.mark.parametrize("name", DOCTEST_MODULES)
+def test_docstring_examples_hold(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(f"linkdoctor.report.{name}"))
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+# Registry
+
+
+@pytest.mark.parametrize(
+    ("extension", "name"),
+    [
+        (".json", "json"),
+        (".jsonl", "jsonl"),
+        (".csv", "csv"),
+        (".xml", "junit"),
+        (".md", "markdown"),
+        (".sarif", "sarif"),
+        (".html", "html"),
+        (".txt", "console"),
+    ],
+)
+def test_extension_names_its_format(extension: str, name: str) -> None:
+    assert EXTENSIONS[extension] == name
+    assert format_for_path(Path("out/report" + extension.upper())).name == name
+
+
+def test_format_names_are_case_insensitive() -> None:
+    assert format_named("SARIF").name == "sarif"
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_every_format_renders_an_empty_report(name: str) -> None:
+    empty = Report(Summary(), ())
+    text = render(name, empty, RenderContext())
+    validators = {
+        "json": validate_json_report,
+        "jsonl": validate_jsonl_report,
+        "junit": validate_junit,
+        "sarif": validate_sarif,
+    }
+    if name in validators:
+        validators[name](text)
+    if name not in ("jsonl", "github"):
+        assert text
+
+
+# Context: where referrers live on disk
+
+
+def test_base_url_referrer_maps_to_its_file_relative_to_root() -> None:
+    assert sample_context().source_path(GUIDE) == "docs/guide.md"
+
+
+def test_folder_url_maps_to_its_index_file() -> None:
+    assert sample_context().source_path("https://docs.example.org/") == "index.html"
+
+
+def test_file_url_referrer_maps_to_its_path(tmp_path: Path) -> None:
+    page = tmp_path / "docs" / "a b.md"
+    context = RenderContext(root=tmp_path)
+    assert context.source_path(page.as_uri()) == "docs/a b.md"
+
+
+def test_file_outside_root_keeps_its_absolute_path(tmp_path: Path) -> None:
+    context = RenderContext(root=tmp_path / "project")
+    assert context.source_path((tmp_path / "elsewhere.md").as_uri()) == f"{tmp_path}/elsewhere.md"
+
+
+def test_remote_referrer_has_no_file() -> None:
+    assert sample_context().source_path("https://partner.example.net/links.html") is None
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (CheckResult("u", Category.OK, status=204), "2xx"),
+        (CheckResult("u", Category.BROKEN, status=400, precise_status=496), "4xx"),
+        (CheckResult("u", Category.OK), "local file"),
+        (CheckResult("u", Category.BROKEN, error=ErrorKind.FILE_MISSING), "missing file"),
+        (CheckResult("u", Category.BROKEN, error=ErrorKind.DNS), "no answer"),
+        (CheckResult("u", Category.EXCLUDED, error=ErrorKind.FILTERED), "not checked"),
+    ],
+)
+def test_status_class(result: CheckResult, expected: str) -> None:
+    assert status_class(result) == expected
+
+
+# CSV
+
+
+def test_csv_has_one_row_per_broken_link_and_referrer() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv"))))
+    pairs = [(row["url"], row["file"] or row["page"], row["line"]) for row in rows]
+    assert len(rows) == 6
+    assert ("https://docs.example.org/docs/guide.md#install", "index.html", "7") in pairs
+    assert ("https://docs.example.org/docs/guide.md#install", "blog/post.html", "3") in pairs
+    assert {row["code"] for row in rows} >= {"tls.client-cert-required", "http.fragment-missing"}
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run() -> None:
+    report = one_broken("https://example.org/page", text='=HYPERLINK("http://evil")')
+    row = next(csv.DictReader(io.StringIO(render("csv", report, RenderContext()))))
+    assert row["text"] == '\'=HYPERLINK("http://evil")'
+
+
+# JUnit
+
+
+def test_junit_groups_links_by_referring_page() -> None:
+    root = build_junit(sample_report(), sample_context())
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert set(suites) == {
+        "(start URL)",
+        "blog/post.html",
+        "docs/guide.md",
+        "https://partner.example.net/links.html",
+        "index.html",
+    }
+    fragment = "https://docs.example.org/docs/guide.md#install"
+    for page in ("index.html", "blog/post.html"):
+        names = [c.get("name", "") for c in suites[page].iter("testcase")]
+        assert any(name.startswith(fragment) for name in names)
+
+
+def test_junit_failures_are_typed_by_diagnosis_and_others_skipped() -> None:
+    root = build_junit(sample_report(), sample_context())
+    failures = [f.get("type") for f in root.iter("failure")]
+    assert sorted(failures) == sorted(
+        [
+            "tls.client-cert-required",
+            "http.fragment-missing",
+            "http.fragment-missing",
+            "http.not-found",
+            "http.unavailable",
+            "broken",
+        ]
+    )
+    assert len(list(root.iter("skipped"))) == 2  # the unverified and the excluded link
+    assert root.get("tests") == "11"
+    assert root.get("failures") == "6"
+
+
+def test_junit_replaces_characters_xml_cannot_carry() -> None:
+    text = render("junit", one_broken("https://example.org/p", text="bell\x07 and \x00nul"))
+    validate_junit(text)
+    assert "bell\ufffd and \ufffdnul" in ET.fromstring(text.encode()).find(".//failure").text  # type: ignore[union-attr, operator]
+
+
+# Markdown
+
+
+def test_markdown_groups_by_page_then_diagnosis() -> None:
+    text = render_markdown(sample_report(), sample_context())
+    index = text.index("#### `index.html`")
+    assert text.index("**`http.fragment-missing`**", index) < text.index("**`http.unavailable`**", index)
+    assert text.index("### Broken links") < text.index("### Unverified links")
+
+
+def test_markdown_escapes_link_text_from_pages() -> None:
+    text = render_markdown(one_broken("https://e.org/p", text="<img src=x> | *bold* [x](y)"), RenderContext())
+    row = next(line for line in text.splitlines() if "example.org/gone" in line)
+    assert "&lt;img src=x&gt; \\| \\*bold\\* \\[x\\](y)" in row
+    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # still exactly five cells
+
+
+def test_markdown_without_broken_links_says_so() -> None:
+    assert render_markdown(Report(Summary(total=3, ok=3), ()), RenderContext()).startswith(
+        "## linkdoctor: ✅ no broken links\n"
+    )
+
+
+# SARIF
+
+
+def test_sarif_locates_local_referrers_at_file_and_line() -> None:
+    sarif = report_to_sarif(sample_report(), sample_context())
+    first = sarif["runs"][0]["results"][0]
+    assert first["ruleId"] == "tls.client-cert-required"
+    assert first["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "docs/guide.md", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 12},
+            }
+        }
+    ]
+
+
+def test_sarif_locates_a_file_url_outside_the_root_absolutely(tmp_path: Path) -> None:
+    page = tmp_path / "other dir" / "page.md"
+    sarif = report_to_sarif(one_broken(page.as_uri()), RenderContext(root=tmp_path / "project"))
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": page.as_uri()}
+    assert location["region"] == {"startLine": 3}
+
+
+def test_sarif_locates_a_remote_page_by_its_url() -> None:
+    sarif = report_to_sarif(one_broken("https://partner.example/links", line=None), RenderContext())
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location == {"artifactLocation": {"uri": "https://partner.example/links"}}
+
+
+def test_sarif_rules_are_diagnosis_codes_with_catalogue_help() -> None:
+    run = report_to_sarif(sample_report(), sample_context())["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == sorted(r["id"] for r in rules)
+    rule = next(r for r in rules if r["id"] == "http.unavailable")
+    entry = codes.info("http.unavailable")
+    assert rule["shortDescription"]["text"] == entry.title
+    assert entry.explanation in rule["help"]["text"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_fingerprints_tell_pages_apart() -> None:
+    results = report_to_sarif(sample_report(), sample_context())["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["linkdoctorLink/v1"] for r in results]
+    assert len(set(prints)) == len(prints)
+
+
+def test_sarif_of_a_real_file_site_validates(tmp_path: Path) -> None:
+    site = LocalSite(SITE.resolve(), "https://docs.example.org/")
+    text = render("sarif", sample_report(), RenderContext(sites=(site,), root=Path("/")))
+    results = validate_sarif(text)["runs"][0]["results"]
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "tests/fixtures/report/site/docs/guide.md"
+    )
+
+
+# GitHub annotations
+
+
+def test_annotations_escape_messages_and_properties(tmp_path: Path) -> None:
+    page = tmp_path / "a,b:c.md"
+    result = CheckResult(
+        "https://example.org/100%\nx",
+        Category.BROKEN,
+        status=404,
+        diagnosis=codes.make("http.not-found"),
+        referrers=(Referrer(page.as_uri(), 2, ""),),
+    )
+    (line,) = annotation_lines(
+        Report(Summary.from_results([result]), (result,)), RenderContext(root=tmp_path)
+    )
+    assert line.startswith("::error file=a%2Cb%3Ac.md,line=2,title=Broken link (http.not-found)::")
+    assert "100%25%0Ax" in line
+    assert "\n" not in line
+
+
+# HTML
+
+
+def test_html_pins_its_inline_style_and_script_by_hash() -> None:
+    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    csp = tree.css_first("meta[http-equiv=Content-Security-Policy]").attributes["content"] or ""
+    for tag, directive in (("style", "style-src"), ("script", "script-src")):
+        nodes = tree.css(tag)
+        assert len(nodes) == 1
+        body = nodes[0].text(deep=True)
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp
+
+
+def test_html_loads_nothing_from_elsewhere() -> None:
+    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    assert not tree.css("[src], link, img, iframe, object, embed")
+    assert not any((node.attributes.get("href") or "").startswith("javascript:") for node in tree.css("a"))
+
+
+def test_html_escapes_everything_from_pages() -> None:
+    html = render_html(sample_report(), sample_context())
+    assert html.count("<script") == 1
+    assert "&lt;b&gt;evil&lt;/b&gt;" in html
+
+
+def test_html_has_a_row_per_result_with_its_diagnosis_and_fix() -> None:
+    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    rows = tree.css("#results tbody tr")
+    assert len(rows) == len(sample_report().results)
+    private = next(r for r in rows if r.attributes["data-url"] == "https://api.example.org/private")
+    assert "tls.client-cert-required" in private.text()
+    assert [li.text() for li in private.css("details li")] == list(codes.info("tls.client-cert-required").fix)
+
+
+def test_html_summary_counts_categories_and_diagnoses() -> None:
+    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    categories = {
+        row.css_first("th").text(strip=True): row.css_first("td").text()
+        for row in tree.css("#category-counts tr")
+    }
+    assert categories == {"broken": "5", "unverified": "1", "redirected": "1", "ok": "2", "excluded": "1"}
+    codes_shown = [row.css_first("code").text() for row in tree.css("#diagnosis-counts tr")]
+    assert codes_shown[0] == "http.fragment-missing" or len(set(codes_shown)) == len(codes_shown)
+    assert set(codes_shown) == {r.diagnosis.code for r in sample_report().results if r.diagnosis}
+
+
+def test_json_and_html_agree_on_the_results() -> None:
+    document = json.loads(render("json"))
+    tree = HTMLParser(render("html"))
+    assert [r["url"] for r in document["results"]] == [
+        row.attributes["data-url"] for row in tree.css("#results tbody tr")
+    ]
+    assert re.search(r"5 broken of 10 links", tree.css_first("title").text())
