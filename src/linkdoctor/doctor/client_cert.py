@@ -89,7 +89,8 @@ def read_certificates(path: Path) -> list[x509.Certificate]:
 
 
 def local_certificates(places: Iterable[Path]) -> list[LocalCert]:
-    """Certificates in the given files and in the certificate files of the given folders (bounded)."""
+    """CA certificates in the given files and in the certificate files of the given folders (bounded);
+    files that also hold end-entity certificates are skipped."""
     files: list[Path] = []
     for place in places:
         if place.is_dir():
@@ -102,7 +103,10 @@ def local_certificates(places: Iterable[Path]) -> list[LocalCert]:
             files.append(place)
     found: list[LocalCert] = []
     for path in list(dict.fromkeys(files))[:MAX_FILES]:
-        found += [LocalCert(path, cert) for cert in read_certificates(path)]
+        certs = read_certificates(path)
+        # Only files of CA certificates: appending one to the client's file must not add a leaf.
+        if certs and all(_is_ca(cert) for cert in certs):
+            found += [LocalCert(path, cert) for cert in certs]
     return found
 
 
@@ -383,6 +387,13 @@ def _eku_text(cert: x509.Certificate) -> str:
     except x509.ExtensionNotFound:
         return "(none: any usage)"
     return ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in eku)
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

@@ -87,17 +87,21 @@ def headline(
     auth: ClientAuthExam,
     requests: Sequence[RequestOutcome],
 ) -> str:
-    """One line a reader takes in at a glance: healthy, works with warnings, or N problems and who acts."""
+    """One line a reader takes in at a glance: healthy, works with warnings, or N problems and who acts.
+
+    >>> # '1 problem; you (client side) must act: The client certificate expired on 2025-01-31 (3 days ago)'
+    """
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         lead = errors[0]
         count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
         return f"{count}; {_WHO.get(lead.actor, lead.actor)} must act: {lead.summary}"
-    healthy = f"Healthy: {_health_summary(server, auth, requests)}"
+    summary = _health_summary(server, auth, requests)
     warnings = [f for f in findings if f.severity is Severity.WARNING]
     if warnings:
-        return f"{healthy}; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: {warnings[0].summary}"
-    return healthy
+        count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        return f"Works ({summary}), with {count}: {warnings[0].summary}"
+    return f"Healthy: {summary}"
 
 
 def _health_summary(server: ServerExam, auth: ClientAuthExam, requests: Sequence[RequestOutcome]) -> str:
