@@ -1,9 +1,11 @@
 """Results of earlier runs, kept in SQLite, so a second run skips links that were fine.
 
-What is kept and served: ``ok`` and ``redirected`` results of links checked *without* reading their body
-(links that are not crawled: images, scripts, external pages …). Pages that are crawled are always
-fetched again, since their links must be extracted; broken and unverified results are never kept, so
-failures are always re-checked. A result is served while it is younger than ``max_age`` seconds and was
+What is kept and served: ``ok`` and ``redirected`` results. A check that does not need the body (a link
+that is not crawled: an image, a script, an external page) is served any fresh result; a check that wants
+the body (a page to crawl) is served only a result marked ``leaf``: one whose body, when it was fetched,
+held nothing to parse (a PDF, an image, an archive linked with ``<a href>``). So pages are always fetched
+again, since their links must be extracted; broken and unverified results are never kept, so failures are
+always re-checked. A result is served while it is younger than ``max_age`` seconds and was
 obtained with the same settings (see :func:`settings_fingerprint`: method, accepted statuses, headers,
 trust …); referrers are never stored, they come from the current run.
 
@@ -35,7 +37,7 @@ DEFAULT_CACHE_FILE = Path(".linkdoctor") / "cache.sqlite"
 DEFAULT_MAX_CACHE_AGE = "1d"
 CACHEABLE = frozenset({Category.OK, Category.REDIRECTED})
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _BATCH = 500
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -116,7 +118,7 @@ class ResultCache:
         self._fingerprint = fingerprint
         self._clock = clock
         self._warn = warn
-        self._pending: list[tuple[str, str, float, str]] = []
+        self._pending: list[tuple[str, str, float, int, str]] = []
         self.hits = 0
         self.misses = 0
         self.stored = 0
@@ -151,11 +153,13 @@ class ResultCache:
         cache._expire()
         return cache
 
-    def get(self, url: str) -> CheckResult | None:
-        """The stored result for ``url`` when it is fresh and was checked with the same settings."""
+    def get(self, url: str, *, leaf_only: bool = False) -> CheckResult | None:
+        """The stored result for ``url`` when it is fresh and was checked with the same settings;
+        ``leaf_only`` (for a check that wants the body) serves only results whose body held nothing to parse.
+        """
         row = self._query(
-            "SELECT result FROM results WHERE url = ? AND settings = ? AND checked_at >= ?",
-            (url, self._fingerprint, self._clock() - self._max_age),
+            "SELECT result FROM results WHERE url = ? AND settings = ? AND checked_at >= ? AND leaf >= ?",
+            (url, self._fingerprint, self._clock() - self._max_age, int(leaf_only)),
         )
         result = _decode(url, row[0]) if row is not None else None
         if result is None:
@@ -164,11 +168,12 @@ class ResultCache:
             self.hits += 1
         return result
 
-    def put(self, result: CheckResult) -> None:
-        """Remember ``result`` if it is ``ok`` or ``redirected`` (others are ignored). Written in batches."""
+    def put(self, result: CheckResult, *, leaf: bool = False) -> None:
+        """Remember ``result`` if it is ``ok`` or ``redirected`` (others are ignored); ``leaf`` says its body
+        was fetched and held nothing to parse. Written in batches."""
         if result.category not in CACHEABLE or result.error is not None:
             return
-        self._pending.append((result.url, self._fingerprint, self._clock(), _encode(result)))
+        self._pending.append((result.url, self._fingerprint, self._clock(), int(leaf), _encode(result)))
         if len(self._pending) >= _BATCH:
             self.flush()
 
@@ -180,7 +185,8 @@ class ResultCache:
         try:
             with self._connection:
                 self._connection.executemany(
-                    "INSERT OR REPLACE INTO results (url, settings, checked_at, result) VALUES (?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO results (url, settings, checked_at, leaf, result)"
+                    " VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
         except sqlite3.DatabaseError as exc:
@@ -254,7 +260,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             with connection:
                 connection.execute(
                     "CREATE TABLE results (url TEXT NOT NULL, settings TEXT NOT NULL, checked_at REAL NOT NULL,"
-                    " result TEXT NOT NULL, PRIMARY KEY (url, settings)) WITHOUT ROWID"
+                    " leaf INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (url, settings)) WITHOUT ROWID"
                 )
                 connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         connection.execute("SELECT count(*) FROM results").fetchone()

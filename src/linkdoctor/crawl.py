@@ -401,13 +401,14 @@ class Crawler:
         site = self._inputs.site_for(resource.url) if self._inputs.sites else None
         if site is not None or resource.url.startswith("file:"):
             return check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
-        if self._cache is None or want_body:  # pages are always fetched: their links are needed
+        if self._cache is None:
             return await self._checker.fetch(resource.url, want_body=want_body)
-        cached = self._cache.get(resource.url)
+        # A page to crawl is served from the cache only if it had no body worth parsing (a PDF, an image).
+        cached = self._cache.get(resource.url, leaf_only=want_body)
         if cached is not None:
             return Fetched(cached)
-        fetched = await self._checker.fetch(resource.url, want_body=False)
-        self._cache.put(fetched.result)
+        fetched = await self._checker.fetch(resource.url, want_body=want_body)
+        self._cache.put(fetched.result, leaf=want_body and fetched.body is None)
         return fetched
 
     def _take_body(self, resource: _Resource, fetched: Fetched, *, extract_links: bool) -> None:

@@ -59,6 +59,17 @@ def test_a_stored_result_comes_back_without_referrers(tmp_path: Path) -> None:
         )
 
 
+def test_a_check_that_wants_the_body_is_served_only_leaf_results(tmp_path: Path) -> None:
+    pdf = CheckResult("https://e.org/manual.pdf", Category.OK, status=200)
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(OK)  # checked without its body: it may be a page with links
+        cache.put(pdf, leaf=True)  # fetched for its body, which held nothing to parse
+        cache.flush()
+        assert cache.get(OK.url, leaf_only=True) is None
+        assert cache.get(pdf.url, leaf_only=True) == pdf
+        assert cache.get(pdf.url) == pdf
+
+
 def test_results_survive_closing_and_reopening(tmp_path: Path) -> None:
     clock = Clock()
     with open_cache(tmp_path / "c.sqlite", clock) as cache:
