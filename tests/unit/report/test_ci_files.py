@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
+from linkdoctor.ci.github import ActionInputs
+from linkdoctor.report.outputs import plan_outputs
+
 REPO = Path(__file__).resolve().parents[3]
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}")
 ENTRYPOINT_VARIABLES = {"LINKDOCTOR_ARGS", "LINKDOCTOR_FORMAT", "LINKDOCTOR_FAIL"}
@@ -130,3 +133,32 @@ def test_pre_commit_entry_checks_the_files_it_is_given(hook: dict[str, Any], tmp
     )
     assert run.returncode == 2
     assert "gone.md" in run.stdout
+
+
+def readme_ci_blocks() -> list[Any]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Use in CI", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+
+
+def test_readme_github_example_uses_the_actions_inputs(action: dict[str, Any]) -> None:
+    workflow = next(b for b in readme_ci_blocks() if isinstance(b, dict) and "jobs" in b)
+    step = next(s for s in workflow["jobs"]["links"]["steps"] if s.get("uses", "").startswith("linkdoctor/"))
+    assert set(step["with"]) <= set(action["inputs"])
+    inputs = ActionInputs.from_env(
+        {f"LINKDOCTOR_{k.upper()}": str(v).lower() for k, v in step["with"].items()}
+    )
+    uploaded = next(s for s in workflow["jobs"]["links"]["steps"] if "sarif_file" in s.get("with", {}))
+    assert uploaded["with"]["sarif_file"] in {str(path) for _, path in inputs.reports}
+
+
+def test_readme_gitlab_example_writes_the_junit_file_it_reports(tmp_path: Path) -> None:
+    job = next(
+        b for b in readme_ci_blocks() if isinstance(b, dict) and "links" in b and "script" in b["links"]
+    )
+    command = shlex.split(job["links"]["script"][-1])
+    assert command[:2] == ["linkdoctor", "check"]
+    files = [Path(command[i + 1]) for i, arg in enumerate(command) if arg == "-o"]
+    formats = [command[i + 1] for i, arg in enumerate(command) if arg == "--format"]
+    names = {str(t.path): t.format.name for t in plan_outputs(formats, files)}
+    assert names[job["links"]["artifacts"]["reports"]["junit"]] == "junit"
