@@ -248,7 +248,8 @@ class ResultCache:
 
 def _connect(path: Path) -> sqlite3.Connection:
     """Open ``path`` and make sure it holds our schema (creating it in a new file)."""
-    connection = sqlite3.connect(path, timeout=10.0)
+    # One event loop uses it at a time; a library caller may open it in another thread than the loop's.
+    connection = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")

@@ -204,7 +204,11 @@ def discover(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = directory / PYPROJECT_NAME
-        if pyproject.is_file() and _tool_table(_parse(pyproject)) is not None:
+        if (
+            pyproject.is_file()
+            and _mentions_linkdoctor(pyproject)
+            and _tool_table(_parse(pyproject)) is not None
+        ):
             return pyproject
     return None
 
@@ -255,6 +259,14 @@ def _parse(path: Path) -> dict[str, Any]:
             line, column = str(len(lines)), str(len(lines[-1]) + 1)
             message = message.removesuffix(_TOML_AT_END)
         raise ConfigError(f"{path}:{line}:{column}: malformed TOML: {message}") from None
+
+
+def _mentions_linkdoctor(path: Path) -> bool:
+    """Whether a pyproject.toml may hold our table: others' files, even malformed ones, are passed over unread."""
+    try:
+        return b"linkdoctor" in path.read_bytes()
+    except OSError:
+        return False
 
 
 def _tool_table(document: dict[str, Any]) -> dict[str, Any] | None:

@@ -134,9 +134,9 @@ def path_command(config_path: Path | None) -> None:
     cwd = Path.cwd()
     try:
         loaded = find_and_load(config_path, no_config=False, cwd=cwd) if config_path else None
+        found = loaded.path if loaded is not None else discover(cwd)
     except ConfigError as exc:
         raise UsageError(exc) from exc
-    found = loaded.path if loaded is not None else discover(cwd)
     if found is None:
         click.echo(f"no linkdoctor.toml or pyproject.toml with [tool.linkdoctor] in {cwd} or above", err=True)
         return

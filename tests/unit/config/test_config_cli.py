@@ -124,6 +124,20 @@ def test_path_says_so_when_there_is_no_file(project: Path) -> None:
     assert "no linkdoctor.toml or pyproject.toml" in result.stderr
 
 
+def test_path_reports_a_malformed_pyproject_table_with_exit_code_3(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.linkdoctor]\nretries = [\n")
+    result = run("config", "path")
+    assert result.exit_code == 3
+    assert f"{project / 'pyproject.toml'}:3:1: malformed TOML" in result.output
+
+
+def test_path_with_config_validates_the_file(project: Path) -> None:
+    (project / "ci.toml").write_text("retires = 1\n")
+    result = run("config", "path", "--config", "ci.toml")
+    assert result.exit_code == 3
+    assert "ci.toml: retires: unknown key (did you mean retries?)" in result.output
+
+
 def test_path_finds_a_pyproject_table(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.linkdoctor]\nretries = 1\n")
     assert run("config", "path").stdout == f"{project / 'pyproject.toml'}\n"

@@ -66,6 +66,18 @@ def test_a_pyproject_without_a_linkdoctor_table_is_passed_over(tmp_path: Path) -
     assert discover(tmp_path / "pkg") == path
 
 
+def test_an_unrelated_malformed_pyproject_is_passed_over_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, "retries = 1\n")
+    write(tmp_path / "pkg", "[project\nname = \n", name="pyproject.toml")
+    assert discover(tmp_path / "pkg") == path
+
+
+def test_a_malformed_pyproject_that_names_linkdoctor_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "[tool.linkdoctor]\nretries = \n", name="pyproject.toml")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}:2:11: malformed TOML"):
+        discover(tmp_path)
+
+
 def test_discover_finds_nothing_where_there_is_no_file(tmp_path: Path) -> None:
     assert discover(tmp_path) is None
 
