@@ -183,6 +183,7 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_CACHE_FILE,
     show_default=True,
+    help="Where --cache keeps results (relative to the working directory).",
 )
 @click.option(
     "--max-cache-age",
