@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import xmlschema  # type: ignore[import-untyped]
+import xmlschema
 from tests.nginx.test_nginx_output import SCHEMA_PATH as SARIF_SCHEMA_PATH
 
 from linkdoctor.report.json import schema as report_schema

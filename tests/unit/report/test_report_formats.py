@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 from tests.unit.report.report_checks import (
     validate_json_report,
     validate_jsonl_report,
@@ -36,6 +36,12 @@ from linkdoctor.report.markdown import render_markdown
 from linkdoctor.report.sarif import report_to_sarif
 
 DOCTEST_MODULES = ["context", "formats", "github", "markdown", "outputs"]
+
+
+def first(node: LexborHTMLParser | LexborNode, selector: str) -> LexborNode:
+    found = node.css_first(selector)
+    assert found is not None, f"no {selector}"
+    return found
 
 
 def render(name: str, report: Report | None = None, context: RenderContext | None = None) -> str:
@@ -183,7 +189,7 @@ def test_junit_groups_links_by_referring_page() -> None:
 
 def test_junit_failures_are_typed_by_diagnosis_and_others_skipped() -> None:
     root = build_junit(sample_report(), sample_context())
-    failures = [f.get("type") for f in root.iter("failure")]
+    failures = [f.get("type", "") for f in root.iter("failure")]
     assert sorted(failures) == sorted(
         [
             "tls.client-cert-required",
@@ -310,8 +316,8 @@ def test_annotations_escape_messages_and_properties(tmp_path: Path) -> None:
 
 
 def test_html_pins_its_inline_style_and_script_by_hash() -> None:
-    tree = HTMLParser(render_html(sample_report(), sample_context()))
-    csp = tree.css_first("meta[http-equiv=Content-Security-Policy]").attributes["content"] or ""
+    tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
+    csp = first(tree, "meta[http-equiv=Content-Security-Policy]").attributes["content"] or ""
     for tag, directive in (("style", "style-src"), ("script", "script-src")):
         nodes = tree.css(tag)
         assert len(nodes) == 1
@@ -322,7 +328,7 @@ def test_html_pins_its_inline_style_and_script_by_hash() -> None:
 
 
 def test_html_loads_nothing_from_elsewhere() -> None:
-    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
     assert not tree.css("[src], link, img, iframe, object, embed")
     assert not any((node.attributes.get("href") or "").startswith("javascript:") for node in tree.css("a"))
 
@@ -334,7 +340,7 @@ def test_html_escapes_everything_from_pages() -> None:
 
 
 def test_html_has_a_row_per_result_with_its_diagnosis_and_fix() -> None:
-    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
     rows = tree.css("#results tbody tr")
     assert len(rows) == len(sample_report().results)
     private = next(r for r in rows if r.attributes["data-url"] == "https://api.example.org/private")
@@ -343,21 +349,20 @@ def test_html_has_a_row_per_result_with_its_diagnosis_and_fix() -> None:
 
 
 def test_html_summary_counts_categories_and_diagnoses() -> None:
-    tree = HTMLParser(render_html(sample_report(), sample_context()))
+    tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
     categories = {
-        row.css_first("th").text(strip=True): row.css_first("td").text()
-        for row in tree.css("#category-counts tr")
+        first(row, "th").text(strip=True): first(row, "td").text() for row in tree.css("#category-counts tr")
     }
     assert categories == {"broken": "5", "unverified": "1", "redirected": "1", "ok": "2", "excluded": "1"}
-    codes_shown = [row.css_first("code").text() for row in tree.css("#diagnosis-counts tr")]
-    assert codes_shown[0] == "http.fragment-missing" or len(set(codes_shown)) == len(codes_shown)
-    assert set(codes_shown) == {r.diagnosis.code for r in sample_report().results if r.diagnosis}
+    codes_shown = [first(row, "code").text() for row in tree.css("#diagnosis-counts tr")]
+    # Each code occurs once in the sample, so ties are broken by code.
+    assert codes_shown == sorted(r.diagnosis.code for r in sample_report().results if r.diagnosis)
 
 
 def test_json_and_html_agree_on_the_results() -> None:
     document = json.loads(render("json"))
-    tree = HTMLParser(render("html"))
+    tree = LexborHTMLParser(render("html"))
     assert [r["url"] for r in document["results"]] == [
         row.attributes["data-url"] for row in tree.css("#results tbody tr")
     ]
-    assert re.search(r"5 broken of 10 links", tree.css_first("title").text())
+    assert re.search(r"5 broken of 10 links", first(tree, "title").text())
