@@ -123,7 +123,8 @@ def describe_unloadable(spec: ClientCert) -> ClientCertExam | None:
     certs = read_certificates(path)
     if not certs:
         return None
-    source = "pem" if path.read_bytes()[:64].lstrip().startswith(b"-----") else "der"
+    with path.open("rb") as handle:
+        source = "pem" if handle.read(64).lstrip().startswith(b"-----") else "der"
     return _exam(certs[0], path, spec.key, source, tuple(certs[1:]), loaded=False)
 
 

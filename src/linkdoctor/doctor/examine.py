@@ -108,18 +108,29 @@ async def diagnose(
     loaded, mismatch = _load(options.client, loader)
     local = preflight(loaded, now=now, warn_days=options.warn_days) if loaded else ()
 
-    # 2. The handshake, without and with the certificate.
+    # 2. The handshake without the certificate: is there anything to examine, and is one requested?
     without = await _probe(prober, target, None, options)
     _require_reachable(without, target, options)
-    with_cert = None
-    if loaded is not None and without.cert_requested:
-        with_cert = await _probe(prober, target, loaded, options)
 
-    # 3. The real request, without and with the certificate.
-    request_without = _outcome(await requester(target.url, _request_config(options, None)), False)
-    request_with = None
-    if loaded is not None and options.client is not None:
-        request_with = _outcome(await requester(target.url, _request_config(options, options.client)), True)
+    # 3. At once, so the whole examination stays within a few timeouts: the handshake with the
+    #    certificate, and the real request without and with it.
+    async def probe_with() -> ProbeResult | None:
+        if loaded is None or not without.cert_requested:
+            return None
+        return await _probe(prober, target, loaded, options)
+
+    async def request(client: ClientCert | None) -> RequestOutcome:
+        result = await requester(target.url, _request_config(options, client))
+        return _outcome(result, client is not None)
+
+    async def request_with_certificate() -> RequestOutcome | None:
+        if options.client is None or loaded is None:
+            return None  # no certificate, or one whose key cannot be used
+        return await request(options.client)
+
+    with_cert, request_without, request_with = await asyncio.gather(
+        probe_with(), request(None), request_with_certificate()
+    )
     requests = tuple(r for r in (request_without, request_with) if r is not None)
 
     # 4. The verdict.
