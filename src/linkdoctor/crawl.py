@@ -127,6 +127,7 @@ class Crawler:
         self._scope = Scope(patterns=config.scope)
         self._robots: dict[str, Protego | None] = {}
         self._resolved: dict[tuple[str, str], str | InvalidURL] = {}
+        self._texts: dict[str, str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
         self._pages_started = 0
@@ -443,11 +444,13 @@ class Crawler:
                 base = resolved
         depth = resource.depth + 1
         follow = not extraction.nofollow
+        # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
+        texts = self._texts
         for raw in extraction.links:
             self._add_raw(
                 base,
                 raw.url,
-                Referrer(resource.url, raw.line, raw.text),
+                Referrer(resource.url, raw.line, texts.setdefault(raw.text, raw.text)),
                 raw.element if follow else "nofollow",
                 depth=depth,
             )
