@@ -8,8 +8,9 @@ This is the library's one-call entry point; the CLI and later the service call i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+import gc
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from linkdoctor.cache import ResultCache
@@ -21,6 +22,7 @@ from linkdoctor.models import Report
 from linkdoctor.tls.context import TLSContextFactory
 
 T = TypeVar("T")
+_GC_YOUNG_THRESHOLD = 100_000
 
 
 async def check_async(
@@ -61,13 +63,30 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         # result, which for a large Report costs a quarter of a second per call.
         box.append(await coro)
 
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    with _fewer_collections():
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
+            asyncio.run(main())
+        else:
+            uvloop.run(main())
     return box[0]
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect the youngest generation every 100,000 allocations instead of 700, for the run only.
+
+    A crawl allocates millions of objects that live to the end (links, referrers, results) and makes little
+    cyclic garbage, so the default threshold has the collector rescan survivors over and over: 8% of the
+    CPU on a 10,000-page site, growing with the site.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def run_check(config: CheckConfig, inputs: Inputs, *, on_result: ResultSink | None = None) -> Report:
