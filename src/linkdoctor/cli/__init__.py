@@ -52,12 +52,12 @@ def _register() -> None:
     # Imported here so that ``linkdoctor --help`` stays fast and the group has no import cycle.
     from linkdoctor.cli.check import check
     from linkdoctor.cli.config import config
+    from linkdoctor.cli.diagnose import diagnose
     from linkdoctor.cli.explain import explain
     from linkdoctor.cli.nginx import nginx
 
-    for command in (check, config, explain, nginx):
+    for command in (check, config, diagnose, explain, nginx):
         cli.add_command(command)
-    cli.add_command(__import__("linkdoctor.cli.diagnose", fromlist=["diagnose"]).diagnose)
 
 
 _register()

@@ -11,8 +11,8 @@ Rendering lives in ``linkdoctor.report.doctor_console`` and ``linkdoctor.report.
 
 from __future__ import annotations
 
+from linkdoctor.classify.codes_doctor import DOCTOR_CODES
 from linkdoctor.doctor.attach import attach_findings, needs_doctor
-from linkdoctor.doctor.codes import DOCTOR_CODES
 from linkdoctor.doctor.examine import (
     DEFAULT_DIAGNOSE_TIMEOUT,
     DoctorOptions,

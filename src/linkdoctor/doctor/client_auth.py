@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Final
 
 from linkdoctor.classify import codes_model
+from linkdoctor.classify.codes_doctor import CLIENT_AUTH_NOT_ENFORCED
 from linkdoctor.classify.nginx_pages import precise_nginx_status
 from linkdoctor.classify.tls import CLIENT_CERT_REQUIRED
-from linkdoctor.doctor.codes import CLIENT_AUTH_NOT_ENFORCED
 from linkdoctor.doctor.fixes import nginx_snippet
 from linkdoctor.doctor.model import ClientAuthExam, ClientAuthMode, HandshakeOutcome, RequestOutcome
 from linkdoctor.models import Finding, Severity

@@ -23,9 +23,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from linkdoctor.classify import codes_model
+from linkdoctor.classify.codes_doctor import CLIENT_CERT_CHAIN_INCOMPLETE, CLIENT_CERT_CHAIN_TOO_DEEP
 from linkdoctor.classify.tls import CLIENT_CERT_REJECTED, CLIENT_CERT_UNTRUSTED_CA
 from linkdoctor.config import ClientCert
-from linkdoctor.doctor.codes import CLIENT_CERT_CHAIN_INCOMPLETE, CLIENT_CERT_CHAIN_TOO_DEEP
 from linkdoctor.doctor.fixes import nginx_snippet
 from linkdoctor.doctor.model import ClientAuthExam, ClientAuthMode, ClientCertExam, RequestOutcome
 from linkdoctor.models import Finding, Severity

@@ -15,6 +15,11 @@ from types import MappingProxyType
 from typing import Final
 
 from linkdoctor.classify import codes_model
+from linkdoctor.classify.codes_doctor import (
+    CLIENT_AUTH_NOT_ENFORCED,
+    CLIENT_CERT_CHAIN_INCOMPLETE,
+    CLIENT_CERT_CHAIN_TOO_DEEP,
+)
 from linkdoctor.classify.tls import (
     CLIENT_CERT_EXPIRED,
     CLIENT_CERT_NOT_YET_VALID,
@@ -28,11 +33,6 @@ from linkdoctor.classify.tls import (
     SERVER_CERT_INCOMPLETE_CHAIN,
     SERVER_CERT_SELF_SIGNED,
     SERVER_CERT_UNTRUSTED,
-)
-from linkdoctor.doctor.codes import (
-    CLIENT_AUTH_NOT_ENFORCED,
-    CLIENT_CERT_CHAIN_INCOMPLETE,
-    CLIENT_CERT_CHAIN_TOO_DEEP,
 )
 from linkdoctor.doctor.model import ClientAuthExam, ClientAuthMode, RequestOutcome, ServerExam
 from linkdoctor.models import Finding, Severity

@@ -1,8 +1,6 @@
-"""Diagnosis codes only the doctor can name, because they need two connections or a local file search.
-
-Every other finding reuses the ``check`` catalogue (:mod:`linkdoctor.classify.codes`), so a finding and
-a broken link name the same cause with the same id. These entries use the same
-:class:`~linkdoctor.classify.codes_model.DiagnosisInfo` shape, ready for ``linkdoctor explain``::
+"""Diagnosis codes only ``linkdoctor diagnose`` can name, because they need two connections or a local
+file search. They are part of the one catalogue (:data:`linkdoctor.classify.codes.CODES`), so
+``linkdoctor explain`` documents them like every other code::
 
     >>> DOCTOR_CODES[CLIENT_AUTH_NOT_ENFORCED].actor
     'operator'
