@@ -469,32 +469,54 @@ class Crawler:
 
     def _emit(self, link: _Link) -> None:
         link.emitted = True
+        if self._on_result is None:
+            # Only the count is needed now; the result itself is built once, for the report.
+            if self._category_of(link) is Category.BROKEN:
+                self.progress.broken += 1
+            return
         result = self._result_for(link)
         if result.category is Category.BROKEN:
             self.progress.broken += 1
-        if self._on_result is not None:
-            self._on_result(result)
+        self._on_result(result)
+
+    def _category_of(self, link: _Link) -> Category:
+        if link.preset is not None:
+            return link.preset.category
+        assert link.resource is not None and link.resource.result is not None
+        return Category.BROKEN if self._fragment_missing(link) else link.resource.result.category
+
+    def _fragment_missing(self, link: _Link) -> bool:
+        resource = link.resource
+        return bool(
+            link.fragment
+            and self.config.check_fragments
+            and resource is not None
+            and resource.result is not None
+            and resource.result.category in (Category.OK, Category.REDIRECTED)
+            and resource.anchors is not None
+            and not _fragment_found(link.fragment, resource.anchors)
+        )
 
     def _result_for(self, link: _Link) -> CheckResult:
-        referrers = tuple(sorted(set(link.referrers), key=lambda r: (r.url, r.line or 0, r.text)))
+        found = link.referrers
+        referrers = (
+            tuple(found)
+            if len(found) < 2
+            else tuple(sorted(set(found), key=lambda r: (r.url, r.line or 0, r.text)))
+        )
         if link.preset is not None:
             return replace(link.preset, referrers=referrers)
         assert link.resource is not None and link.resource.result is not None
         base = link.resource.result
-        result = replace(base, url=link.url, referrers=referrers)
-        if (
-            link.fragment
-            and self.config.check_fragments
-            and base.category in (Category.OK, Category.REDIRECTED)
-            and link.resource.anchors is not None
-            and not _fragment_found(link.fragment, link.resource.anchors)
-        ):
-            result = replace(
-                result,
+        if self._fragment_missing(link):
+            return replace(
+                base,
+                url=link.url,
+                referrers=referrers,
                 category=Category.BROKEN,
                 diagnosis=codes.make("http.fragment-missing", f"no id or name {link.fragment!r} on the page"),
             )
-        return result
+        return replace(base, url=link.url, referrers=referrers)
 
     # --- robots.txt --------------------------------------------------------------------------------
     async def _robots_allow(self, url: str) -> bool:
