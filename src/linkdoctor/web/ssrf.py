@@ -1,0 +1,185 @@
+"""The SSRF guard of server mode: no site or link may reach loopback, private or link-local addresses
+unless an allowlist permits them.
+
+A server that fetches URLs its users type in must not become a way into the network it runs in. The guard
+works at two points:
+
+* :meth:`SSRFGuard.check_url` vets a site's URL when it is added: the literal host *and* every address its
+  name resolves to must be public (or allowlisted); a refusal is a :class:`~linkdoctor.errors.ConfigError`.
+* :meth:`SSRFGuard.socket_factory` (and :meth:`SSRFGuard.make_connector`, an aiohttp connector built on it)
+  vets every connection the checker opens, after DNS resolution. Because it sits under the connection and
+  not on the URL, it also covers redirects, links found while crawling, and names that resolve to a
+  private address only at scan time (DNS rebinding).
+
+>>> from ipaddress import ip_network
+>>> guard = SSRFGuard(allow=[ip_network("127.0.0.1/32")])
+>>> guard.refusal(ip_address("127.0.0.1")) is None
+True
+>>> guard.refusal(ip_address("10.1.2.3"))
+'private'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from linkdoctor.errors import ConfigError
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+Resolve = Callable[[str, int], Awaitable[Sequence[str]]]
+"""Resolve ``(host, port)`` to address strings; the default asks the event loop's ``getaddrinfo``."""
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+ALLOW_HINT = "allow it with --allow-private CIDR"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedURL:
+    """A URL the guard accepted, with the addresses its host resolved to when it was checked."""
+
+    url: str
+    host: str
+    addresses: tuple[IPAddress, ...]
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+    """Parse ``--allow-private`` values (``127.0.0.1/32``, ``10.0.0.0/8``, ``::1``); a bad one is a ConfigError.
+
+    >>> parse_networks(["127.0.0.1", "fd00::/8"])
+    (IPv4Network('127.0.0.1/32'), IPv6Network('fd00::/8'))
+    """
+    networks = []
+    for value in values:
+        try:
+            networks.append(ip_network(value.strip(), strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"--allow-private {value!r} is not an IP network: {exc}") from exc
+    return tuple(networks)
+
+
+def classify_address(address: IPAddress) -> str | None:
+    """Why ``address`` is not a public destination (``loopback``, ``private``…), or None when it is public.
+
+    IPv4-mapped IPv6 addresses (``::ffff:127.0.0.1``) are judged by the IPv4 address they carry.
+
+    >>> classify_address(ip_address("::ffff:127.0.0.1"))
+    'loopback'
+    >>> classify_address(ip_address("93.184.216.34")) is None
+    True
+    """
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    checks = (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+    )
+    reason = next((name for name, hit in checks if hit), None)
+    if reason is None and not address.is_global:
+        reason = "not globally routable"  # e.g. 100.64.0.0/10 (carrier-grade NAT)
+    return reason
+
+
+async def _loop_resolve(host: str, port: int) -> Sequence[str]:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class SSRFGuard:
+    """Refuses non-public destinations unless one of ``allow``'s networks contains them.
+
+    ``resolve`` is injectable so tests can answer DNS questions without a DNS server.
+    """
+
+    def __init__(self, allow: Sequence[IPNetwork] = (), *, resolve: Resolve | None = None) -> None:
+        self.allow: tuple[IPNetwork, ...] = tuple(allow)
+        self._resolve = resolve or _loop_resolve
+
+    def __repr__(self) -> str:
+        return f"SSRFGuard(allow={[str(n) for n in self.allow]})"
+
+    def refusal(self, address: IPAddress) -> str | None:
+        """Why a connection to ``address`` is refused, or None when it is allowed."""
+        reason = classify_address(address)
+        if reason is None:
+            return None
+        candidates: tuple[IPAddress, ...] = (address,)
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            candidates = (address, address.ipv4_mapped)
+        if any(a in net for a in candidates for net in self.allow if a.version == net.version):
+            return None
+        return reason
+
+    def _refuse_message(self, target: str, address: IPAddress, reason: str) -> str:
+        shown = target if target == str(address) else f"{target} ({address})"
+        return f"refused by the SSRF guard: {shown} is a {reason} address; {ALLOW_HINT}"
+
+    async def check_url(self, url: str) -> CheckedURL:
+        """Accept an http(s) URL whose host and every resolved address are allowed; else raise ConfigError.
+
+        A name that does not resolve is refused too: a site that cannot be reached cannot be vetted.
+        """
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"not a valid URL: {url!r}") from exc
+        if parsed.scheme not in ALLOWED_SCHEMES or not parsed.host:
+            raise ConfigError(f"only http and https URLs with a host can be monitored, not {url!r}")
+        host = parsed.host
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        literal = _as_address(host)
+        if literal is not None:
+            addresses: tuple[IPAddress, ...] = (literal,)
+        else:
+            try:
+                answers = await self._resolve(host, port)
+            except OSError as exc:
+                raise ConfigError(f"cannot resolve {host}: {exc}") from exc
+            addresses = tuple(dict.fromkeys(a for a in map(_as_address, answers) if a is not None))
+            if not addresses:
+                raise ConfigError(f"cannot resolve {host}: no addresses")
+        for address in addresses:
+            reason = self.refusal(address)
+            if reason is not None:
+                raise ConfigError(self._refuse_message(host, address, reason))
+        return CheckedURL(url=str(parsed), host=host, addresses=addresses)
+
+    def socket_factory(self, addr_info: tuple[Any, ...]) -> socket.socket:
+        """aiohttp's ``socket_factory``: refuse the connection attempt unless its address is allowed.
+
+        Raising ``OSError`` makes aiohttp try the host's next address and, when none is left, fail the
+        request with a connection error that names the guard.
+        """
+        family, type_, proto, _, sockaddr = addr_info
+        address = _as_address(str(sockaddr[0]))
+        if address is None:
+            raise OSError(errno.EACCES, f"refused by the SSRF guard: {sockaddr[0]!r} is not an IP address")
+        reason = self.refusal(address)
+        if reason is not None:
+            raise OSError(errno.EACCES, self._refuse_message(str(address), address, reason))
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    def make_connector(self, **kwargs: Any) -> aiohttp.TCPConnector:
+        """An aiohttp connector (same keyword arguments as ``TCPConnector``) whose every connection is vetted."""
+        return aiohttp.TCPConnector(socket_factory=self.socket_factory, **kwargs)
+
+
+def _as_address(value: str) -> IPAddress | None:
+    try:
+        return ip_address(value.split("%", 1)[0])  # drop an IPv6 zone id ("fe80::1%eth0")
+    except ValueError:
+        return None
