@@ -21,10 +21,9 @@ True
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
@@ -36,8 +35,8 @@ from linkdoctor.errors import ConfigError
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
-Resolve = Callable[[str, int], Awaitable[Sequence[str]]]
-"""Resolve ``(host, port)`` to address strings; the default asks the event loop's ``getaddrinfo``."""
+Resolve = Callable[[str, int], Sequence[str]]
+"""Resolve ``(host, port)`` to address strings; the default is the system's ``getaddrinfo``."""
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 ALLOW_HINT = "allow it with --allow-private CIDR"
@@ -93,9 +92,8 @@ def classify_address(address: IPAddress) -> str | None:
     return reason
 
 
-async def _loop_resolve(host: str, port: int) -> Sequence[str]:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+def _system_resolve(host: str, port: int) -> Sequence[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 
 
@@ -107,7 +105,7 @@ class SSRFGuard:
 
     def __init__(self, allow: Sequence[IPNetwork] = (), *, resolve: Resolve | None = None) -> None:
         self.allow: tuple[IPNetwork, ...] = tuple(allow)
-        self._resolve = resolve or _loop_resolve
+        self._resolve = resolve or _system_resolve
 
     def __repr__(self) -> str:
         return f"SSRFGuard(allow={[str(n) for n in self.allow]})"
@@ -128,10 +126,11 @@ class SSRFGuard:
         shown = target if target == str(address) else f"{target} ({address})"
         return f"refused by the SSRF guard: {shown} is a {reason} address; {ALLOW_HINT}"
 
-    async def check_url(self, url: str) -> CheckedURL:
+    def check_url(self, url: str) -> CheckedURL:
         """Accept an http(s) URL whose host and every resolved address are allowed; else raise ConfigError.
 
-        A name that does not resolve is refused too: a site that cannot be reached cannot be vetted.
+        A name that does not resolve is refused too: a site that cannot be reached cannot be vetted. It
+        blocks on DNS, so async code calls it from a worker thread (the service's methods already run there).
         """
         try:
             parsed = URL(url)
@@ -146,7 +145,7 @@ class SSRFGuard:
             addresses: tuple[IPAddress, ...] = (literal,)
         else:
             try:
-                answers = await self._resolve(host, port)
+                answers = self._resolve(host, port)
             except OSError as exc:
                 raise ConfigError(f"cannot resolve {host}: {exc}") from exc
             addresses = tuple(dict.fromkeys(a for a in map(_as_address, answers) if a is not None))

@@ -86,6 +86,6 @@ async def test_name_that_resolves_to_loopback_is_refused_after_dns(first_server:
         await fetch(SSRFGuard(), f"http://localhost:{port}/")
 
 
-async def test_url_check_resolves_localhost_and_refuses_it() -> None:
+def test_url_check_resolves_localhost_and_refuses_it() -> None:
     with pytest.raises(ConfigError, match=r"localhost \((127\.0\.0\.1|::1)\) is a loopback address"):
-        await SSRFGuard().check_url("http://localhost:8484/")
+        SSRFGuard().check_url("http://localhost:8484/")

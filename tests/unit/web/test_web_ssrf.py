@@ -15,7 +15,7 @@ from linkdoctor.web.ssrf import SSRFGuard, classify_address, parse_networks
 
 
 def answering(*addresses: str) -> SSRFGuard:
-    async def resolve(host: str, port: int) -> Sequence[str]:
+    def resolve(host: str, port: int) -> Sequence[str]:
         return addresses
 
     return SSRFGuard(resolve=resolve)
@@ -79,51 +79,51 @@ def test_parse_networks_rejects_garbage_as_config_error() -> None:
         parse_networks(["localhost"])
 
 
-async def test_literal_loopback_url_is_refused() -> None:
+def test_literal_loopback_url_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"SSRF guard: 127\.0\.0\.1 is a loopback address"):
-        await SSRFGuard().check_url("http://127.0.0.1:8080/")
+        SSRFGuard().check_url("http://127.0.0.1:8080/")
 
 
-async def test_literal_loopback_url_is_accepted_when_allowlisted() -> None:
-    checked = await SSRFGuard(allow=[ip_network("127.0.0.1/32")]).check_url("http://127.0.0.1:8080/a")
+def test_literal_loopback_url_is_accepted_when_allowlisted() -> None:
+    checked = SSRFGuard(allow=[ip_network("127.0.0.1/32")]).check_url("http://127.0.0.1:8080/a")
     assert checked.addresses == (ip_address("127.0.0.1"),)
 
 
-async def test_bracketed_ipv6_loopback_url_is_refused() -> None:
+def test_bracketed_ipv6_loopback_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="loopback"):
-        await SSRFGuard().check_url("http://[::1]/")
+        SSRFGuard().check_url("http://[::1]/")
 
 
-async def test_name_resolving_to_a_private_address_is_refused_and_named() -> None:
+def test_name_resolving_to_a_private_address_is_refused_and_named() -> None:
     with pytest.raises(ConfigError, match=r"intranet\.example \(10\.1\.2\.3\) is a private address"):
-        await answering("10.1.2.3").check_url("https://intranet.example/")
+        answering("10.1.2.3").check_url("https://intranet.example/")
 
 
-async def test_name_with_any_private_answer_is_refused() -> None:
+def test_name_with_any_private_answer_is_refused() -> None:
     with pytest.raises(ConfigError, match="link-local"):
-        await answering("93.184.216.34", "169.254.169.254").check_url("https://mixed.example/")
+        answering("93.184.216.34", "169.254.169.254").check_url("https://mixed.example/")
 
 
-async def test_name_resolving_to_public_addresses_is_accepted() -> None:
-    checked = await answering("93.184.216.34").check_url("https://example.org/docs")
+def test_name_resolving_to_public_addresses_is_accepted() -> None:
+    checked = answering("93.184.216.34").check_url("https://example.org/docs")
     assert checked.host == "example.org"
     assert checked.addresses == (ip_address("93.184.216.34"),)
 
 
-async def test_unresolvable_name_is_refused() -> None:
-    async def fail(host: str, port: int) -> Sequence[str]:
+def test_unresolvable_name_is_refused() -> None:
+    def fail(host: str, port: int) -> Sequence[str]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     with pytest.raises(ConfigError, match=r"cannot resolve nowhere\.invalid"):
-        await SSRFGuard(resolve=fail).check_url("https://nowhere.invalid/")
+        SSRFGuard(resolve=fail).check_url("https://nowhere.invalid/")
 
 
 @pytest.mark.parametrize(
     "url", ["ftp://example.org/", "file:///etc/passwd", "javascript:alert(1)", "/relative"]
 )
-async def test_only_http_and_https_urls_with_a_host_are_accepted(url: str) -> None:
+def test_only_http_and_https_urls_with_a_host_are_accepted(url: str) -> None:
     with pytest.raises(ConfigError, match="only http and https"):
-        await answering("93.184.216.34").check_url(url)
+        answering("93.184.216.34").check_url(url)
 
 
 def test_socket_factory_refuses_a_loopback_address_with_eacces() -> None:

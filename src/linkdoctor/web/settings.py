@@ -1,0 +1,75 @@
+"""Settings of one ``linkdoctor serve`` process, and where its files live by default.
+
+With no configuration the service keeps its SQLite database in the user data directory
+(``$XDG_DATA_HOME/linkdoctor`` or ``~/.local/share/linkdoctor``).
+
+>>> default_data_dir({"XDG_DATA_HOME": "/srv/data"}, home=Path("/home/ann"))
+PosixPath('/srv/data/linkdoctor')
+>>> default_data_dir({}, home=Path("/home/ann"))
+PosixPath('/home/ann/.local/share/linkdoctor')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from linkdoctor.config import Secret
+from linkdoctor.web.ssrf import IPNetwork, SSRFGuard
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8484
+DEFAULT_TICK = 30.0
+DEFAULT_SESSION_DAYS = 14
+DB_FILENAME = "linkdoctor.sqlite"
+
+
+def default_data_dir(env: Mapping[str, str], *, home: Path) -> Path:
+    """The user data directory of linkdoctor, after the XDG base directory convention."""
+    base = env.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else home / ".local" / "share"
+    return root / "linkdoctor"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite database file.
+
+    >>> sqlite_url(Path("/var/lib/ld/db.sqlite"))
+    'sqlite:////var/lib/ld/db.sqlite'
+    """
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """What one serve process needs. ``tick`` is the scheduler's period in seconds (0 turns it off).
+
+    ``secure_cookies`` marks the session cookie ``Secure`` (set it when the service is reached over https).
+    ``public_status`` lets visitors who are not logged in read the overview, site and scan pages.
+    ``secret_key`` signs session cookies; None takes the service's stored secret.
+    ``base_url`` is the address alerts link to (default ``http://host:port``).
+    """
+
+    db_url: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    allow_private: tuple[IPNetwork, ...] = ()
+    tick: float = DEFAULT_TICK
+    secure_cookies: bool = False
+    public_status: bool = False
+    secret_key: Secret | None = None
+    base_url: str | None = None
+    session_days: int = DEFAULT_SESSION_DAYS
+    admin_password_env: str = "LINKDOCTOR_ADMIN_PASSWORD"
+    guard: SSRFGuard = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "guard", SSRFGuard(self.allow_private))
+
+    @property
+    def public_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
