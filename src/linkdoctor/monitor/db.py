@@ -1,0 +1,80 @@
+"""Database plumbing: the engine and session factory for SQLite (WAL) and PostgreSQL (psycopg 3), and
+the automatic Alembic upgrade on start.
+
+SQLite gets ``journal_mode=WAL`` (readers never block the writer), ``foreign_keys=ON`` and a busy timeout
+so two ``serve`` processes on one file wait for each other instead of failing.
+
+>>> # engine = create_engine_for("sqlite:////tmp/linkdoctor.sqlite"); upgrade(engine)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkdoctor.errors import ConfigError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine_for(db_url: str) -> Engine:
+    """An engine for ``sqlite:///…`` or ``postgresql+psycopg://…``; other URLs are a :class:`ConfigError`."""
+    try:
+        url = make_url(db_url)
+    except Exception as exc:
+        raise ConfigError(f"not a database URL: {db_url!r}") from exc
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        if url.get_driver_name() != "psycopg":
+            url = url.set(drivername="postgresql+psycopg")
+        return create_engine(url, pool_pre_ping=True)
+    raise ConfigError(
+        f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is switched off so that BEGIN is ours (see below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front: a read-then-write transaction cannot be overtaken by
+    # another process between its read and its write (that would raise "database is locked" instead of waiting).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """A programmatic Alembic config whose scripts are the ones shipped inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it is current)."""
+    command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,242 @@
+"""The monitor's value model: what the service hands to the web dashboard, the API and the CLI.
+
+Every type here is a frozen dataclass or an enum; the service never returns ORM objects. Client
+certificates are referenced by file path or by the name of an environment variable, never as key
+material, so nothing secret reaches the database.
+
+>>> spec = SiteSpec(name="docs", url="https://docs.example.org/", every=timedelta(days=1))
+>>> spec.budget
+1500
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from linkdoctor.models import Category, Diagnosis, Referrer
+
+DEFAULT_BUDGET = 1500
+DEFAULT_ALERT_AFTER = 2
+DEFAULT_EVERY = timedelta(days=1)
+DEFAULT_KEEP_SCANS = 30
+CERT_EXPIRY_WARNING = timedelta(days=14)
+
+
+class ScanState(StrEnum):
+    """Where a scan is in its life: queued → running → done | partial (budget hit, resumes) | failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ScanState.DONE, ScanState.FAILED)
+
+
+class SiteStatus(StrEnum):
+    """A site's state for the overview page, from its latest scan."""
+
+    NEVER_SCANNED = "never-scanned"
+    SCANNING = "scanning"
+    OK = "ok"
+    BROKEN = "broken"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOptions:
+    """Check options of one site. Headers and the key password are given as environment variable names.
+
+    ``headers_env`` pairs a header name with the environment variable holding its value, for example
+    ``(("Authorization", "DOCS_TOKEN"),)``. ``cert_hosts`` limits the client certificate to some hosts
+    (empty: every host of the scan).
+    """
+
+    max_pages: int | None = None
+    depth: int | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    accept: tuple[int, ...] = ()
+    headers_env: tuple[tuple[str, str], ...] = ()
+    cert_path: str | None = None
+    key_path: str | None = None
+    pkcs12_path: str | None = None
+    password_env: str | None = None
+    cert_hosts: tuple[str, ...] = ()
+    check_fragments: bool = True
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    """What a user says about a site: where it is, what to check, when, within which budget, whom to tell.
+
+    Give ``every`` (an interval) or ``cron`` (a cron expression), not both; with neither the site is scanned
+    only on request. ``alert_after`` is how many consecutive scans a link must be broken before it alerts.
+    """
+
+    name: str
+    url: str
+    every: timedelta | None = DEFAULT_EVERY
+    cron: str | None = None
+    budget: int = DEFAULT_BUDGET
+    scope: tuple[str, ...] = ()
+    options: SiteOptions = field(default_factory=SiteOptions)
+    notify: tuple[str, ...] = ()
+    alert_after: int = DEFAULT_ALERT_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A stored site: its id, the spec it was saved with, and when it is next due."""
+
+    id: int
+    spec: SiteSpec
+    created_at: datetime
+    next_run_at: datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def url(self) -> str:
+        return self.spec.url
+
+
+@dataclass(frozen=True, slots=True)
+class ScanCounts:
+    """Links per category in one scan."""
+
+    total: int = 0
+    ok: int = 0
+    redirected: int = 0
+    broken: int = 0
+    excluded: int = 0
+    unverified: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One scan of a site. A ``partial`` scan hit the daily budget and continues on its next run.
+
+    ``budget_used`` counts link checks across all runs of this scan; ``runs`` how many times it ran.
+    """
+
+    id: int
+    site_id: int
+    state: ScanState
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: ScanCounts
+    budget_used: int
+    runs: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding attached to a stored result (for example ``cert.expiring`` for a certificate near expiry)."""
+
+    code: str
+    severity: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """One link's result in one scan, as the scan detail page shows it."""
+
+    id: int
+    scan_id: int
+    url: str
+    category: Category
+    status: int | None
+    precise_status: int | None
+    reason: str
+    final_url: str
+    error: str | None
+    error_message: str
+    diagnosis: Diagnosis | None
+    referrers: tuple[Referrer, ...]
+    findings: tuple[StoredFinding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DiffEntry:
+    """One link in a diff: its URL, what it is now, and why."""
+
+    url: str
+    category: Category
+    status: int | None
+    final_url: str
+    diagnosis: Diagnosis | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDiff:
+    """A scan compared with the site's previous finished scan (``previous_scan_id`` None: the first scan)."""
+
+    scan_id: int
+    previous_scan_id: int | None
+    new_broken: tuple[DiffEntry, ...] = ()
+    fixed: tuple[DiffEntry, ...] = ()
+    still_broken: tuple[DiffEntry, ...] = ()
+    new_redirects: tuple[DiffEntry, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_broken or self.fixed or self.new_redirects)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCount:
+    """Links per category on one day (UTC) for one site, from the last scan that finished that day."""
+
+    day: date
+    ok: int
+    redirected: int
+    broken: int
+    unverified: int
+    scans: int
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOverview:
+    """A row of the sites overview: the site, its status, last scan, broken count and a sparkline.
+
+    ``sparkline`` holds the broken counts of the last finished scans, oldest first.
+    """
+
+    site: Site
+    status: SiteStatus
+    last_scan: Scan | None
+    broken: int
+    sparkline: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account of the dashboard and API."""
+
+    id: int
+    username: str
+    is_admin: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message for one scan, sent to every notification target of the site."""
+
+    site_id: int
+    scan_id: int
+    title: str
+    body: str
+    targets: tuple[str, ...]
