@@ -151,6 +151,8 @@ class CheckConfig:
     diagnose: bool = False
     # URL rewrites applied before checking: the first pattern that matches rewrites the URL (re.sub, once).
     remap: tuple[tuple[re.Pattern[str], str], ...] = ()
+    # Stop issuing new checks after this many (in-flight ones finish); the rest is the crawler's frontier.
+    max_checks: int | None = None
 
     def client_cert_for(self, host: str) -> ClientCert | None:
         """The first client certificate whose hosts match ``host``."""

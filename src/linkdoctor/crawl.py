@@ -23,6 +23,7 @@ from linkdoctor.check import ContextProvider, Fetched, HttpChecker, is_parseable
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.extract import Extraction, extract_css, extract_html, extract_markdown
+from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.http.limiter import HostLimiter
 from linkdoctor.inputs import Inputs
 from linkdoctor.inputs.sitemap import looks_like_sitemap_url, parse_sitemap
@@ -58,7 +59,7 @@ _FOLLOW = frozenset(
 )
 _IGNORED_FRAGMENTS = frozenset({"", "top"})
 # Resolutions remembered per run; past this many the memo starts over, so memory stays bounded.
-_RESOLVE_MEMO_LIMIT = 100_000
+_RESOLVE_MEMO_LIMIT = 50_000
 
 
 @dataclass(slots=True)
@@ -132,16 +133,27 @@ class Crawler:
         self._inputs = Inputs()
         self._pages_started = 0
         self.warnings: list[str] = []
+        self._checks = 0
+        self._deferred: list[_Resource] = []
 
     @property
     def requests(self) -> int:
         return self._checker.requests
 
+    @property
+    def checks(self) -> int:
+        """Resources checked so far (what ``CheckConfig.max_checks`` counts)."""
+        return self._checks
+
     # --- public -----------------------------------------------------------------------------------
-    async def run(self, inputs: Inputs) -> Report:
+    async def run(self, inputs: Inputs, *, resume: Frontier | None = None) -> Report:
+        """Crawl and check; with ``resume`` (from :meth:`frontier`), only what was left is checked and the
+        report covers the earlier run's links too."""
         self._inputs = inputs
         for site in inputs.sites:
             self._scope = self._scope.with_prefix(site.base)
+        if resume is not None:
+            self._restore(resume)
         for seed in inputs.seeds:
             self._scope = self._scope.with_prefix(directory_of(seed))
             self._add(seed, None, "seed", depth=0, seed=True)
@@ -198,6 +210,7 @@ class Crawler:
     def _resolve_memo(self, base: str, raw: str) -> str | InvalidURL:
         head = raw.lstrip()[:1]
         scope = base if head in ("", "#", "?") else _directory_key(base)
+        scope = self._texts.setdefault(scope, scope)  # one copy of each directory in the keys
         key = (scope, raw)
         url = self._resolved.get(key)
         if url is None:
@@ -349,6 +362,10 @@ class Crawler:
                 self._queue.task_done()
 
     async def _process(self, resource: _Resource) -> None:
+        if self.config.max_checks is not None and self._checks >= self.config.max_checks:
+            self._deferred.append(resource)  # stays queued: it is part of the frontier
+            return
+        self._checks += 1
         if resource.result is not None:
             # A refetch to read anchors of an already checked resource.
             fetched = await self._fetch(resource, want_body=True)
@@ -543,6 +560,43 @@ class Crawler:
             )
         return robots
 
+    # --- budget and resume -------------------------------------------------------------------------
+    def frontier(self) -> Frontier:
+        """The state to resume from: pending resources are those left over by ``max_checks``."""
+        deferred = {id(r) for r in self._deferred}
+        resources = tuple(
+            FrontierResource(r.url, r.depth, r.crawl, r.scope_seed, id(r) in deferred, r.fetched_body,
+                             r.result, None if r.anchors is None else tuple(sorted(r.anchors)))
+            for r in self._resources.values()
+        )  # fmt: skip
+        links = tuple(
+            FrontierLink(link.url, link.fragment, None if link.resource is None else link.resource.url,
+                         tuple(link.referrers), link.preset)
+            for link in self._links.values()
+        )  # fmt: skip
+        return Frontier(resources, links, self._scope.prefixes, self._pages_started)
+
+    def _restore(self, frontier: Frontier) -> None:
+        for prefix in frontier.scope_prefixes:
+            self._scope = self._scope.with_prefix(prefix)
+        self._pages_started = frontier.pages_started
+        for saved in frontier.resources:
+            anchors = None if saved.anchors is None else frozenset(saved.anchors)
+            self._resources[saved.url] = _Resource(
+                saved.url, saved.depth, saved.crawl, saved.scope_seed, done=not saved.pending,
+                fetched_body=saved.fetched_body, result=saved.result, anchors=anchors,
+            )  # fmt: skip
+        for found in frontier.links:
+            resource = None if found.resource is None else self._resources[found.resource]
+            emitted = resource is None or resource.done  # reported by the earlier run
+            link = _Link(found.url, found.fragment, resource, list(found.referrers), found.preset, emitted)
+            self._links[found.url] = link
+            if resource is not None:
+                resource.links.append(link)
+        for saved in frontier.resources:
+            if saved.pending:
+                self._enqueue(self._resources[saved.url])
+
     # --- the end -----------------------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
         if message not in self.warnings:
@@ -550,7 +604,10 @@ class Crawler:
 
     def _report(self) -> Report:
         results = tuple(
-            sorted((self._result_for(link) for link in self._links.values()), key=lambda r: r.url)
+            sorted(
+                (self._result_for(link) for link in self._links.values() if link.emitted),
+                key=lambda r: r.url,
+            )
         )
         if self.config.insecure:
             self._warn_once(

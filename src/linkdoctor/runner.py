@@ -13,9 +13,12 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
+import aiohttp
+
 from linkdoctor.cache import ResultCache
 from linkdoctor.config import CheckConfig
 from linkdoctor.crawl import Crawler, ResultSink
+from linkdoctor.frontier import Frontier
 from linkdoctor.http.session import create_session
 from linkdoctor.inputs import Inputs
 from linkdoctor.models import Report
@@ -32,18 +35,21 @@ async def check_async(
     on_result: ResultSink | None = None,
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
     cache: ResultCache | None = None,
+    resume: Frontier | None = None,
+    connector: Callable[[], aiohttp.BaseConnector] | None = None,
 ) -> Report:
     """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
 
     ``around`` receives the crawler before it runs and may return an async context manager (used by the
     CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
-    (see :mod:`linkdoctor.cache`); the caller closes it."""
+    (see :mod:`linkdoctor.cache`); the caller closes it. ``resume`` continues from a crawler's saved
+    :class:`~linkdoctor.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one)."""
     tls = TLSContextFactory(config)
     try:
-        async with create_session(config) as session:
+        async with create_session(config, connector=connector() if connector else None) as session:
             crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache)
             async with around(crawler) if around else nullcontext():
-                report = await crawler.run(inputs)
+                report = await crawler.run(inputs, resume=resume)
     finally:
         tls.close()
     if config.diagnose:

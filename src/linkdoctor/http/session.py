@@ -33,10 +33,13 @@ def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
     return jar
 
 
-def create_session(config: CheckConfig) -> aiohttp.ClientSession:
+def create_session(
+    config: CheckConfig, *, connector: aiohttp.BaseConnector | None = None
+) -> aiohttp.ClientSession:
     """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.http.limiter.HostLimiter`,
-    so the connector only caps the total number of connections."""
-    connector = aiohttp.TCPConnector(
+    so the connector only caps the total number of connections. A given ``connector`` (for example the
+    server mode's SSRF guard) is used instead, and the session closes it."""
+    connector = connector or aiohttp.TCPConnector(
         limit=config.max_concurrency,
         limit_per_host=0,
         ttl_dns_cache=300,
