@@ -55,8 +55,9 @@ def _register() -> None:
     from linkdoctor.cli.diagnose import diagnose
     from linkdoctor.cli.explain import explain
     from linkdoctor.cli.nginx import nginx
+    from linkdoctor.cli.serve import serve
 
-    for command in (check, config, diagnose, explain, nginx):
+    for command in (check, config, diagnose, explain, nginx, serve):
         cli.add_command(command)
 
 

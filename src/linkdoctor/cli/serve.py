@@ -1,0 +1,120 @@
+"""``linkdoctor serve``: the dashboard, the API and the scheduler in one process (uvicorn, run programmatically).
+
+With no options it listens on http://127.0.0.1:8484 and keeps a SQLite database in the user data directory;
+``--db postgresql+psycopg://…`` points it at PostgreSQL. On first run it creates the ``admin`` account and
+prints its password once (or takes it from ``LINKDOCTOR_ADMIN_PASSWORD``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from linkdoctor.errors import ConfigError
+from linkdoctor.web.settings import (
+    DB_FILENAME,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_TICK,
+    ServeSettings,
+    default_data_dir,
+    sqlite_url,
+)
+from linkdoctor.web.ssrf import parse_networks
+
+
+def shown_url(db_url: str) -> str:
+    """The database URL without its password, for the start-up line.
+
+    >>> shown_url("postgresql+psycopg://ld:secret@db.example/ld")
+    'postgresql+psycopg://ld:***@db.example/ld'
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except ArgumentError as exc:
+        raise ConfigError(f"--db is not a database URL: {exc}") from None
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. "
+    "[default: SQLite in $XDG_DATA_HOME/linkdoctor or ~/.local/share/linkdoctor]",
+)
+@click.option(
+    "--allow-private",
+    multiple=True,
+    metavar="CIDR",
+    help="Let scans reach this private, loopback or link-local network (repeatable), e.g. 10.0.0.0/8. "
+    "Without it the SSRF guard refuses such addresses.",
+)
+@click.option(
+    "--tick",
+    type=click.FloatRange(0),
+    default=DEFAULT_TICK,
+    show_default=True,
+    help="Seconds between scheduler runs (0: never run scans from this process).",
+)
+@click.option(
+    "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
+)
+@click.option(
+    "--secure-cookies", is_flag=True, help="Mark the session cookie Secure (when served over https)."
+)
+@click.option("--base-url", metavar="URL", help="Public address of the dashboard, for links in alerts.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+def serve(
+    host: str,
+    port: int,
+    db_url: str | None,
+    allow_private: tuple[str, ...],
+    tick: float,
+    public_status: bool,
+    secure_cookies: bool,
+    base_url: str | None,
+    log_level: str,
+) -> None:
+    """Run the monitoring dashboard, its REST API (/api/v1, docs at /docs) and the scan scheduler."""
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from linkdoctor.web.app import create_app
+
+    if db_url is None:
+        data_dir = default_data_dir(os.environ, home=Path.home())
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the data directory {data_dir}: {exc}") from exc
+        db_url = sqlite_url(data_dir / DB_FILENAME)
+    settings = ServeSettings(
+        db_url=db_url,
+        host=host,
+        port=port,
+        allow_private=parse_networks(allow_private),
+        tick=tick,
+        secure_cookies=secure_cookies,
+        public_status=public_status,
+        base_url=base_url,
+    )
+    shown = shown_url(db_url)
+    try:
+        app = create_app(settings, announce=click.echo)
+    except (SQLAlchemyError, OSError) as exc:  # a database that cannot be opened or migrated: say which
+        raise ConfigError(f"cannot open the database {shown}: {exc}") from exc
+    click.echo(f"linkdoctor: dashboard on {settings.public_url}/ (database {shown})")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")

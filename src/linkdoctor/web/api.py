@@ -1,0 +1,147 @@
+"""The REST API under ``/api/v1``: the dashboard's operations for scripts, documented at ``/docs``.
+
+Reads need a user (a session or ``Authorization: Bearer``) unless public status pages are on; writes always
+do. Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, where the monitor's
+synchronous database calls belong. A missing site or scan is 404, a spec the service refuses (including the
+SSRF guard's refusals) is 422.
+
+>>> # curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8484/api/v1/sites
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+
+from linkdoctor.models import Category
+from linkdoctor.monitor.model import DailyCount, Scan, ScanDiff, StoredResult
+from linkdoctor.monitor.service import Monitor
+from linkdoctor.web.auth import Principal, api_reader, api_writer
+from linkdoctor.web.context import monitor, runtime
+from linkdoctor.web.schemas import Me, SiteIn, SiteOut, SiteOverviewOut, TokenIn, TokenOut
+
+T = TypeVar("T")
+MAX_ID: Final = 2**31 - 1
+
+router = APIRouter(tags=["api"])
+Reader = Annotated[Principal | None, Depends(api_reader)]
+Writer = Annotated[Principal, Depends(api_writer)]
+Service = Annotated[Monitor, Depends(monitor)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {404: {"description": "No such site or scan"}}
+REFUSED: Final[dict[int | str, dict[str, Any]]] = {
+    422: {"description": "The site was refused (bad spec, duplicate name, SSRF guard)"}
+}
+
+
+def found(call: Callable[[], T]) -> T:
+    """Run a monitor call, turning its ``KeyError`` (no such site or scan) into 404."""
+    try:
+        return call()
+    except KeyError as exc:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, str(exc.args[0]) if exc.args else "not found"
+        ) from None
+
+
+@router.get("/me", response_model=Me)
+def me(principal: Writer) -> Me:
+    """Who the request is authenticated as."""
+    return Me(user_id=principal.user_id, username=principal.username, via=principal.via.value)
+
+
+@router.get("/sites", response_model=list[SiteOverviewOut])
+def list_sites(principal: Reader, service: Service) -> list[SiteOverviewOut]:
+    """Every site with its status, last scan, broken count and sparkline."""
+    return [SiteOverviewOut.of(o, redact=principal is None) for o in service.sites()]
+
+
+@router.post("/sites", response_model=SiteOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
+def add_site(body: SiteIn, principal: Writer, service: Service) -> SiteOut:
+    """Add a site. Its URL must pass the SSRF guard."""
+    return SiteOut.of(service.add_site(body.to_spec()), redact=False)
+
+
+@router.get("/sites/{site_id}", response_model=SiteOut, responses=NOT_FOUND)
+def get_site(site_id: Id, principal: Reader, service: Service) -> SiteOut:
+    return SiteOut.of(found(lambda: service.site(site_id)), redact=principal is None)
+
+
+@router.put("/sites/{site_id}", response_model=SiteOut, responses={**NOT_FOUND, **REFUSED})
+def replace_site(site_id: Id, body: SiteIn, principal: Writer, service: Service) -> SiteOut:
+    """Replace a site's settings (its scans and history stay)."""
+    return SiteOut.of(found(lambda: service.update_site(site_id, body.to_spec())), redact=False)
+
+
+@router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def remove_site(site_id: Id, principal: Writer, service: Service) -> Response:
+    """Remove a site with its scans, results and history."""
+    found(lambda: service.remove_site(site_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/sites/{site_id}/scans", response_model=Scan, status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND
+)
+def request_scan(site_id: Id, request: Request, principal: Writer, service: Service) -> Scan:
+    """Queue a scan now (or return the one already queued, running or partial); the scheduler runs it."""
+    scan = found(lambda: service.request_scan(site_id))
+    runtime(request).wake_scheduler()
+    return scan
+
+
+@router.get("/sites/{site_id}/scans", response_model=list[Scan], responses=NOT_FOUND)
+def list_scans(
+    site_id: Id, principal: Reader, service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[Scan]:
+    """The site's scans, newest first."""
+    return found(lambda: service.scans(site_id, limit=limit))
+
+
+@router.get("/sites/{site_id}/history", response_model=list[DailyCount], responses=NOT_FOUND)
+def site_history(
+    site_id: Id, principal: Reader, service: Service, days: Annotated[int, Query(ge=1, le=3660)] = 90
+) -> list[DailyCount]:
+    """Links per category per day (the last scan of each day), oldest first."""
+    return found(lambda: service.history(site_id, days=days))
+
+
+@router.get("/scans/{scan_id}", response_model=Scan, responses=NOT_FOUND)
+def get_scan(scan_id: Id, principal: Reader, service: Service) -> Scan:
+    return found(lambda: service.scan(scan_id))
+
+
+@router.get("/scans/{scan_id}/results", response_model=list[StoredResult], responses=NOT_FOUND)
+def scan_results(
+    scan_id: Id,
+    principal: Reader,
+    service: Service,
+    category: Category | None = None,
+    code: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9.\-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[StoredResult]:
+    """The scan's links, by URL, optionally only one category and/or one diagnosis code."""
+    return found(
+        lambda: service.results(
+            scan_id,
+            category=None if category is None else category.value,
+            code=code,
+            limit=limit,
+            offset=offset,
+        )
+    )
+
+
+@router.get("/scans/{scan_id}/diff", response_model=ScanDiff, responses=NOT_FOUND)
+def scan_diff(scan_id: Id, principal: Reader, service: Service) -> ScanDiff:
+    """New broken, fixed, still broken links and new redirects against the site's previous finished scan."""
+    return found(lambda: service.diff(scan_id))
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenIn, principal: Writer, service: Service) -> TokenOut:
+    """A new API token for the caller, shown once."""
+    return TokenOut(name=body.name, token=found(lambda: service.create_token(principal.user_id, body.name)))

@@ -1,0 +1,148 @@
+"""The app factory of ``linkdoctor serve``: dashboard pages, the ``/api/v1`` API (OpenAPI at ``/docs``), static
+files, sessions and security headers, and a lifespan that creates the admin and runs the scheduler.
+
+>>> # app = create_app(ServeSettings(db_url="sqlite:////tmp/ld.sqlite"))
+>>> # uvicorn.run(app, host="127.0.0.1", port=8484)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
+
+from linkdoctor import __version__
+from linkdoctor.errors import ConfigError
+from linkdoctor.monitor.service import Monitor
+from linkdoctor.web import api, charts, csrf, pages
+from linkdoctor.web.auth import LoginRequired
+from linkdoctor.web.context import Runtime, Ticker
+from linkdoctor.web.schemas import format_every
+from linkdoctor.web.settings import ServeSettings
+
+SESSION_COOKIE = "linkdoctor_session"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+# The API docs page loads Swagger UI from a CDN and runs inline script; it gets the framework's own page.
+_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def create_app(
+    settings: ServeSettings,
+    *,
+    service: Monitor | None = None,
+    announce: Callable[[str], None] = print,
+) -> FastAPI:
+    """Build the app. Without ``service`` it opens (and migrates) the database of ``settings.db_url`` and closes
+    it on shutdown; a given service stays the caller's. ``announce`` shows the generated admin password once.
+    """
+    owns_service = service is None
+    monitor = service or Monitor.open(
+        settings.db_url,
+        guard=settings.guard,
+        connector=settings.guard.make_connector,
+        dashboard_url=settings.public_url,
+    )
+    secret = settings.secret_key.reveal() if settings.secret_key else monitor.secret("session")
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    runtime = Runtime(settings=settings, templates=_templates(), monitor=monitor, owner=owner)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        password = monitor.ensure_admin(password_env=settings.admin_password_env)
+        if password is not None:
+            announce(
+                f"linkdoctor: created the admin account; log in as 'admin' with password {password} "
+                f"(shown once; set {settings.admin_password_env} to choose it)"
+            )
+        if settings.tick > 0:
+            runtime.ticker = Ticker(lambda: monitor.run_due_scans(owner=owner), settings.tick)
+            runtime.ticker.start()
+        try:
+            yield
+        finally:
+            if runtime.ticker is not None:
+                await runtime.ticker.stop()
+                runtime.ticker = None
+            if owns_service:
+                monitor.close()
+
+    app = FastAPI(
+        title="linkdoctor",
+        version=__version__,
+        summary="Scheduled link monitoring: sites, scans, results, diffs and history.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=int(timedelta(days=settings.session_days).total_seconds()),
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.middleware("http")(_security_headers)
+    app.add_exception_handler(LoginRequired, _login_redirect)
+    app.add_exception_handler(ConfigError, _config_error)
+    app.mount("/static", StaticFiles(packages=[("linkdoctor.web", "static")]), name="static")
+    app.include_router(api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(
+        loader=PackageLoader("linkdoctor.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["every"] = lambda value: "on request" if value is None else f"every {format_every(value)}"
+    env.filters["when"] = _when
+    env.globals["sparkline"] = charts.sparkline
+    env.globals["csrf_field"] = csrf.FORM_FIELD
+    env.globals["csrf_header"] = csrf.HEADER
+    env.globals["version"] = __version__
+    return Jinja2Templates(env=env)
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], ASGIApp]) -> Response:
+    response: Response = await call_next(request)  # type: ignore[misc]
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.url.path not in _DOCS_PATHS:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
+async def _login_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": exc.location})
+    return RedirectResponse(exc.location, status_code=303)
+
+
+async def _config_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -1,0 +1,177 @@
+"""Who is asking: login sessions (signed cookies) for the dashboard, API tokens for scripts.
+
+* A login stores the user in the session cookie, which Starlette's ``SessionMiddleware`` signs with the
+  service's secret and marks ``HttpOnly``, ``SameSite=Lax`` and (over https) ``Secure``.
+* ``Authorization: Bearer <token>`` authenticates API calls; tokens are created on the settings page or
+  with ``POST /api/v1/tokens`` and stored hashed by the monitor.
+* Every write needs a user. Reads need one too unless public status pages are switched on.
+* A write that rides on the session cookie must also present the session's CSRF token (see
+  :mod:`linkdoctor.web.csrf`); token-authenticated writes need not, as browsers never send tokens by themselves.
+
+The FastAPI dependencies at the bottom raise :class:`LoginRequired` (pages: redirect to the login form),
+:class:`HTTPException` 401 (API) or 403 (bad CSRF token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request, status
+
+from linkdoctor.monitor.model import User
+from linkdoctor.web import csrf
+from linkdoctor.web.context import monitor, runtime
+
+SESSION_USER: Final = "user"
+BEARER: Final = "bearer"
+
+
+class Via(StrEnum):
+    SESSION = "session"
+    TOKEN = "token"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    user_id: int
+    username: str
+    via: Via
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; the app turns this into a redirect to the login form."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+    @property
+    def location(self) -> str:
+        return f"/login?next={quote(self.next_path, safe='/')}"
+
+
+def log_in(request: Request, user: User) -> None:
+    """Start a fresh session for ``user`` (dropping anything the anonymous session held) with a new CSRF token."""
+    request.session.clear()
+    request.session[SESSION_USER] = {"id": user.id, "name": user.username}
+    csrf.rotate(request.session)
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+    csrf.rotate(request.session)
+
+
+def session_principal(request: Request) -> Principal | None:
+    data: Any = request.session.get(SESSION_USER)
+    if not isinstance(data, dict):
+        return None
+    user_id, name = data.get("id"), data.get("name")
+    if not isinstance(user_id, int) or not isinstance(name, str):
+        return None
+    return Principal(user_id, name, Via.SESSION)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != BEARER or not value.strip():
+        return None
+    return value.strip()
+
+
+def token_principal(request: Request) -> Principal | None:
+    """The user of a bearer token (a database lookup: call from a worker thread)."""
+    token = bearer_token(request)
+    if token is None or len(token) > 512:
+        return None
+    user = monitor(request).user_for_token(token)
+    return None if user is None else Principal(user.id, user.username, Via.TOKEN)
+
+
+def safe_next(value: str | None) -> str:
+    """A post-login redirect target that stays on this site (a path, never ``//host`` or a full URL).
+
+    >>> safe_next("/sites/3"), safe_next("//evil.example/"), safe_next("https://evil.example/")
+    ('/sites/3', '/', '/')
+    """
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+# --- FastAPI dependencies -------------------------------------------------------------------------------
+def api_reader(request: Request) -> Principal | None:
+    """API reads: any authenticated caller, or anyone when public status pages are on."""
+    principal = token_principal(request) if bearer_token(request) else session_principal(request)
+    if principal is None and bearer_token(request):
+        raise _unauthorized("invalid API token")
+    if principal is None and not runtime(request).settings.public_status:
+        raise _unauthorized("log in or send an API token (Authorization: Bearer …)")
+    return principal
+
+
+def api_writer(request: Request) -> Principal:
+    """API writes: a bearer token, or a session plus its CSRF token in the ``X-CSRF-Token`` header."""
+    if bearer_token(request):
+        principal = token_principal(request)
+        if principal is None:
+            raise _unauthorized("invalid API token")
+        return principal
+    principal = session_principal(request)
+    if principal is None:
+        raise _unauthorized("log in or send an API token (Authorization: Bearer …)")
+    if not csrf.tokens_match(request.session, request.headers.get(csrf.HEADER)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {csrf.HEADER} header")
+    return principal
+
+
+def page_reader(request: Request) -> Principal | None:
+    """Dashboard pages: a logged-in user, or anyone when public status pages are on."""
+    principal = session_principal(request)
+    if principal is None and not runtime(request).settings.public_status:
+        raise LoginRequired(_request_path(request))
+    return principal
+
+
+def page_user(request: Request) -> Principal:
+    """Pages that only users see (settings, forms)."""
+    principal = session_principal(request)
+    if principal is None:
+        raise LoginRequired(_request_path(request))
+    return principal
+
+
+async def page_writer(request: Request) -> Principal:
+    """Form posts and HTMX writes: a logged-in user and the session's CSRF token (form field or header)."""
+    principal = session_principal(request)
+    if principal is None:
+        raise LoginRequired("/")
+    await check_csrf(request)
+    return principal
+
+
+async def check_csrf(request: Request) -> None:
+    presented = request.headers.get(csrf.HEADER)
+    if presented is None:
+        form = await request.form()
+        value = form.get(csrf.FORM_FIELD)
+        presented = value if isinstance(value, str) else None
+    if not csrf.tokens_match(request.session, presented):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "the form expired or did not come from this site; reload it"
+        )
+
+
+def _request_path(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")

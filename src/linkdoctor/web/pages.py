@@ -1,0 +1,385 @@
+"""The dashboard's pages: login, the sites overview, site and scan detail, ``explain``, and settings (add and
+edit sites, API tokens). Server-rendered Jinja2; HTMX runs "scan now", watches a running scan, and filters
+the results table, and every form also works without JavaScript.
+
+Reading handlers are plain ``def`` (run in the thread pool, like the monitor's database calls); form
+handlers are ``async`` to read the form and hand the service calls to the thread pool.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Final, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from linkdoctor.classify.codes import CODES
+from linkdoctor.classify.statuses import STATUSES, explain_status
+from linkdoctor.errors import ConfigError
+from linkdoctor.models import Category
+from linkdoctor.monitor.model import ScanState, Site
+from linkdoctor.monitor.service import Monitor
+from linkdoctor.web import auth, charts, csrf
+from linkdoctor.web.auth import Principal, page_reader, page_user, page_writer
+from linkdoctor.web.context import monitor, runtime
+from linkdoctor.web.schemas import SiteIn, format_every
+
+T = TypeVar("T")
+MAX_ID: Final = 2**31 - 1
+PAGE_SIZE: Final = 500
+ACTIVE: Final = (ScanState.QUEUED, ScanState.RUNNING)
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Principal | None, Depends(page_reader)]
+User = Annotated[Principal, Depends(page_user)]
+Writer = Annotated[Principal, Depends(page_writer)]
+Service = Annotated[Monitor, Depends(monitor)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def render(
+    request: Request, template: str, principal: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page with what every page needs: the user, the CSRF token, whether pages are public."""
+    rt = runtime(request)
+    response: HTMLResponse = rt.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": principal,
+            "csrf": csrf.session_token(request.session),
+            "public": rt.settings.public_status,
+            **context,
+        },
+        status_code=status_code,
+    )
+    return response
+
+
+def found(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+# --- login ---------------------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    if auth.session_principal(request) is not None:
+        return _redirect(auth.safe_next(next))
+    return render(request, "login.html", None, next=auth.safe_next(next), error="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, service: Service) -> Response:
+    await auth.check_csrf(request)
+    form = await request.form()
+    username, password = _field(form, "username"), _field(form, "password")
+    target = auth.safe_next(_field(form, "next"))
+    user = (
+        await run_in_threadpool(service.authenticate, username, password) if username and password else None
+    )
+    if user is None:
+        return render(
+            request, "login.html", None, status_code=401, next=target, error="Wrong user name or password."
+        )
+    auth.log_in(request, user)
+    return _redirect(target)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await auth.check_csrf(request)
+    auth.log_out(request)
+    return _redirect("/login")
+
+
+@router.get("/healthz", response_class=PlainTextResponse)
+def healthz() -> str:
+    return "ok"
+
+
+# --- sites ---------------------------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, principal: Reader, service: Service) -> Response:
+    return render(request, "overview.html", principal, sites=service.sites())
+
+
+@router.get("/sites/{site_id}", response_class=HTMLResponse)
+def site_detail(request: Request, site_id: Id, principal: Reader, service: Service) -> Response:
+    site = found(lambda: service.site(site_id))
+    scans = service.scans(site_id, limit=100)
+    latest = next((s for s in scans if s.state is ScanState.DONE), None)
+    diff = service.diff(latest.id) if latest is not None else None
+    return render(
+        request,
+        "site.html",
+        principal,
+        site=site,
+        scans=scans,
+        active=any(s.state in ACTIVE for s in scans),
+        chart=charts.history_chart(scans),
+        history=service.history(site_id, days=90),
+        latest=latest,
+        diff=diff,
+    )
+
+
+@router.get("/sites/{site_id}/scans", response_class=HTMLResponse)
+def scans_panel(
+    request: Request, site_id: Id, principal: Reader, service: Service, watching: bool = False
+) -> Response:
+    """The scans table of a site page; HTMX polls it while a scan is queued or running, and reloads the page
+    (chart and diff included) when the scan it watched has finished."""
+    scans = found(lambda: service.scans(site_id, limit=100))
+    active = any(s.state in ACTIVE for s in scans)
+    if watching and not active:
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
+    return render(request, "_scans.html", principal, site_id=site_id, scans=scans, active=active)
+
+
+@router.post("/sites/{site_id}/scan")
+async def scan_now(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
+    await run_in_threadpool(found, lambda: service.request_scan(site_id))
+    runtime(request).wake_scheduler()
+    if request.headers.get("hx-request"):
+        scans = await run_in_threadpool(service.scans, site_id, limit=100)
+        return render(request, "_scans.html", principal, site_id=site_id, scans=scans, active=True)
+    return _redirect(f"/sites/{site_id}")
+
+
+@router.get("/sites/{site_id}/edit", response_class=HTMLResponse)
+def edit_site_form(request: Request, site_id: Id, principal: User, service: Service) -> Response:
+    site = found(lambda: service.site(site_id))
+    return render(request, "site_form.html", principal, site=site, form=form_values(site), errors=[])
+
+
+@router.post("/sites/{site_id}/edit", response_class=HTMLResponse)
+async def edit_site(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
+    site = await run_in_threadpool(found, lambda: service.site(site_id))
+    form = await request.form()
+    values = {key: _field(form, key) for key in FORM_KEYS} | {key: key in form for key in FORM_FLAGS}
+    try:
+        spec = site_in(values).to_spec()
+        await run_in_threadpool(service.update_site, site_id, spec)
+    except (ValidationError, ConfigError) as exc:
+        return render(
+            request, "site_form.html", principal, status_code=422, site=site, form=values, errors=_errors(exc)
+        )
+    return _redirect(f"/sites/{site_id}")
+
+
+@router.post("/sites/{site_id}/delete")
+async def delete_site(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
+    await run_in_threadpool(found, lambda: service.remove_site(site_id))
+    return _redirect("/settings")
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, principal: User, service: Service) -> Response:
+    return render(
+        request, "settings.html", principal, sites=service.sites(), form=EMPTY_FORM, errors=[], token=None
+    )
+
+
+@router.post("/settings/sites", response_class=HTMLResponse)
+async def add_site(request: Request, principal: Writer, service: Service) -> Response:
+    form = await request.form()
+    values = {key: _field(form, key) for key in FORM_KEYS} | {key: key in form for key in FORM_FLAGS}
+    try:
+        spec = site_in(values).to_spec()
+        site = await run_in_threadpool(service.add_site, spec)
+    except (ValidationError, ConfigError) as exc:
+        sites = await run_in_threadpool(service.sites)
+        return render(
+            request,
+            "settings.html",
+            principal,
+            status_code=422,
+            sites=sites,
+            form=values,
+            errors=_errors(exc),
+            token=None,
+        )
+    return _redirect(f"/sites/{site.id}")
+
+
+@router.post("/settings/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, principal: Writer, service: Service) -> Response:
+    name = _field(await request.form(), "token_name").strip()[:200] or "script"
+    token = await run_in_threadpool(service.create_token, principal.user_id, name)
+    sites = await run_in_threadpool(service.sites)
+    return render(request, "settings.html", principal, sites=sites, form=EMPTY_FORM, errors=[], token=token)
+
+
+# --- scans ---------------------------------------------------------------------------------------------
+@router.get("/scans/{scan_id}", response_class=HTMLResponse)
+def scan_detail(
+    request: Request,
+    scan_id: Id,
+    principal: Reader,
+    service: Service,
+    category: Annotated[str, Query(max_length=20)] = "broken",
+    code: Annotated[str, Query(max_length=100)] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Response:
+    """A scan's links, broken ones first by default, filterable by category and diagnosis code."""
+    scan = found(lambda: service.scan(scan_id))
+    site = found(lambda: service.site(scan.site_id))
+    chosen = category if category in {c.value for c in Category} else ""
+    chosen_code = code if code in CODES else ""
+    results = service.results(
+        scan_id, category=chosen or None, code=chosen_code or None, limit=PAGE_SIZE + 1, offset=offset
+    )
+    return render(
+        request,
+        "scan.html",
+        principal,
+        scan=scan,
+        site=site,
+        results=results[:PAGE_SIZE],
+        more=len(results) > PAGE_SIZE,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        category=chosen,
+        code=chosen_code,
+        categories=[c.value for c in Category],
+        codes=sorted(CODES),
+    )
+
+
+# --- explain -------------------------------------------------------------------------------------------
+@router.get("/explain", response_class=HTMLResponse)
+def explain_index(request: Request, principal: Reader) -> Response:
+    return render(
+        request, "explain_index.html", principal, statuses=list(STATUSES.values()), codes=list(CODES.values())
+    )
+
+
+@router.get("/explain/{topic}", response_class=HTMLResponse)
+def explain_topic(
+    request: Request, topic: Annotated[str, Path(max_length=100)], principal: Reader
+) -> Response:
+    """What a status (``496``) or a diagnosis code (``tls.client-cert-required``) means, and the fix."""
+    if re.fullmatch(r"\d{3}", topic):
+        return render(
+            request, "explain.html", principal, status_info=explain_status(int(topic)), code_info=None
+        )
+    if topic in CODES:
+        return render(request, "explain.html", principal, status_info=None, code_info=CODES[topic])
+    raise HTTPException(status.HTTP_404_NOT_FOUND, f"nothing to explain for {topic!r}")
+
+
+# --- the site form -------------------------------------------------------------------------------------
+FORM_KEYS: Final = (
+    "name", "url", "every", "cron", "budget", "scope", "notify", "alert_after", "max_pages", "depth",
+    "include", "exclude", "accept", "headers_env", "cert_path", "key_path", "pkcs12_path", "password_env",
+    "cert_hosts",
+)  # fmt: skip
+FORM_FLAGS: Final = ("check_fragments", "respect_robots")
+EMPTY_FORM: Final[Mapping[str, str | bool]] = {
+    **dict.fromkeys(FORM_KEYS, ""),
+    "every": "1d",
+    "budget": "1500",
+    "alert_after": "2",
+    "check_fragments": True,
+    "respect_robots": True,
+}
+
+
+def _field(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _lines(text: str | bool) -> list[str]:
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+def site_in(values: Mapping[str, str | bool]) -> SiteIn:
+    """Turn the site form's fields into a validated :class:`SiteIn` (raises pydantic's ValidationError)."""
+
+    def text(key: str) -> str:
+        return str(values.get(key, "")).strip()
+
+    def number(key: str) -> str | None:
+        return text(key) or None
+
+    headers = []
+    for line in _lines(values.get("headers_env", "")):
+        name, _, env = line.partition(":")
+        headers.append({"name": name.strip(), "env": env.strip()})
+    data = {
+        "name": text("name"),
+        "url": text("url"),
+        "every": text("every") or None,
+        "cron": text("cron") or None,
+        "budget": text("budget") or "1500",
+        "scope": _lines(values.get("scope", "")),
+        "notify": _lines(values.get("notify", "")),
+        "alert_after": text("alert_after") or "2",
+        "options": {
+            "max_pages": number("max_pages"),
+            "depth": number("depth"),
+            "include": _lines(values.get("include", "")),
+            "exclude": _lines(values.get("exclude", "")),
+            "accept": [a for a in re.split(r"[,\s]+", text("accept")) if a],
+            "headers_env": headers,
+            "cert_path": text("cert_path") or None,
+            "key_path": text("key_path") or None,
+            "pkcs12_path": text("pkcs12_path") or None,
+            "password_env": text("password_env") or None,
+            "cert_hosts": _lines(values.get("cert_hosts", "")),
+            "check_fragments": bool(values.get("check_fragments")),
+            "respect_robots": bool(values.get("respect_robots")),
+        },
+    }
+    return SiteIn.model_validate(data)
+
+
+def form_values(site: Site) -> dict[str, str | bool]:
+    """The site form's fields for an existing site."""
+    spec, options = site.spec, site.spec.options
+    return {
+        "name": spec.name,
+        "url": spec.url,
+        "every": "" if spec.every is None else format_every(spec.every),
+        "cron": spec.cron or "",
+        "budget": str(spec.budget),
+        "scope": "\n".join(spec.scope),
+        "notify": "\n".join(spec.notify),
+        "alert_after": str(spec.alert_after),
+        "max_pages": "" if options.max_pages is None else str(options.max_pages),
+        "depth": "" if options.depth is None else str(options.depth),
+        "include": "\n".join(options.include),
+        "exclude": "\n".join(options.exclude),
+        "accept": ", ".join(map(str, options.accept)),
+        "headers_env": "\n".join(f"{name}: {env}" for name, env in options.headers_env),
+        "cert_path": options.cert_path or "",
+        "key_path": options.key_path or "",
+        "pkcs12_path": options.pkcs12_path or "",
+        "password_env": options.password_env or "",
+        "cert_hosts": "\n".join(options.cert_hosts),
+        "check_fragments": options.check_fragments,
+        "respect_robots": options.respect_robots,
+    }
+
+
+def _errors(exc: ValidationError | ConfigError) -> list[str]:
+    if isinstance(exc, ConfigError):
+        return [str(exc)]
+    messages = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"] if part != "options")
+        messages.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    return messages
