@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -25,7 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkdoctor.errors import ConfigError
+from linkdoctor.models import Category, Diagnosis
 from linkdoctor.monitor import accounts
+from linkdoctor.monitor.alerts import Notifier, send_with_apprise
 from linkdoctor.monitor.convert import (
     fill_site_row,
     scan_from_row,
@@ -34,9 +36,13 @@ from linkdoctor.monitor.convert import (
     user_from_row,
 )
 from linkdoctor.monitor.db import create_engine_for, session_factory, upgrade
+from linkdoctor.monitor.diff import compare
 from linkdoctor.monitor.model import (
+    DEFAULT_KEEP_SCANS,
     DailyCount,
+    DiffEntry,
     Scan,
+    ScanDiff,
     ScanState,
     Site,
     SiteOverview,
@@ -54,9 +60,13 @@ from linkdoctor.monitor.orm import (
     TokenRow,
     UserRow,
 )
+from linkdoctor.monitor.scan import ConnectorFactory, ScanJob, ScanOutcome, run_scan_job
 from linkdoctor.monitor.schedule import check_schedule, next_due
+from linkdoctor.monitor.scheduler import claim, claimable_scans, execute, queue_due_scans
 
 SPARKLINE_SCANS = 20
+DEFAULT_LEASE = timedelta(minutes=10)
+JobRunner = Callable[[ScanJob], ScanOutcome]
 ADMIN_USERNAME = "admin"
 
 
@@ -79,10 +89,24 @@ class Monitor:
         *,
         clock: Callable[[], datetime] = utcnow,
         guard: UrlGuard | None = None,
+        connector: ConnectorFactory | None = None,
+        env: Mapping[str, str] | None = None,
+        job_runner: JobRunner | None = None,
+        notifier: Notifier = send_with_apprise,
+        dashboard_url: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        keep_scans: int = DEFAULT_KEEP_SCANS,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.guard = guard
+        self.connector = connector
+        self.env = env
+        self.job_runner = job_runner
+        self.notifier = notifier
+        self.dashboard_url = dashboard_url
+        self.lease = lease
+        self.keep_scans = keep_scans
         self._sessions: sessionmaker[Session] = session_factory(engine)
 
     @classmethod
@@ -93,12 +117,36 @@ class Monitor:
         clock: Callable[[], datetime] = utcnow,
         migrate: bool = True,
         guard: UrlGuard | None = None,
+        connector: ConnectorFactory | None = None,
+        env: Mapping[str, str] | None = None,
+        job_runner: JobRunner | None = None,
+        notifier: Notifier = send_with_apprise,
+        dashboard_url: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        keep_scans: int = DEFAULT_KEEP_SCANS,
     ) -> Self:
-        """Connect, and (unless ``migrate=False``) bring the schema up to date first."""
+        """Connect, and (unless ``migrate=False``) bring the schema up to date first.
+
+        ``guard`` checks site URLs and ``connector`` builds the scans' aiohttp connector (the server mode's
+        SSRF guard); ``env`` is where header values and key passwords are looked up (default: os.environ);
+        ``job_runner`` runs a :class:`ScanJob` (default: in this process); ``notifier`` sends alerts
+        (default: apprise); ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
+        stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results."""
         engine = create_engine_for(db_url)
         if migrate:
             upgrade(engine)
-        return cls(engine, clock=clock, guard=guard)
+        return cls(
+            engine,
+            clock=clock,
+            guard=guard,
+            connector=connector,
+            env=env,
+            job_runner=job_runner,
+            notifier=notifier,
+            dashboard_url=dashboard_url,
+            lease=lease,
+            keep_scans=keep_scans,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -282,6 +330,57 @@ class Monitor:
             query = query.order_by(ResultRow.url).limit(max(0, limit)).offset(max(0, offset))
             return [stored_result(r) for r in s.scalars(query).all()]
 
+    def diff(self, scan_id: int) -> ScanDiff:
+        """The scan against the site's previous finished (done) scan."""
+        with self.session() as s:
+            row = s.get(ScanRow, scan_id)
+            if row is None:
+                raise KeyError(f"no scan with id {scan_id}")
+            previous = s.scalar(
+                select(ScanRow.id)
+                .where(
+                    ScanRow.site_id == row.site_id,
+                    ScanRow.state == ScanState.DONE.value,
+                    ScanRow.id < scan_id,
+                )
+                .order_by(ScanRow.id.desc())
+                .limit(1)
+            )
+            current = _entries(s, scan_id)
+            before = {} if previous is None else _entries(s, previous)
+        return compare(scan_id, previous, before, current)
+
+    def run_scan(self, scan_id: int, *, owner: str) -> Scan:
+        """Run one scan now: claim it if it is queued, partial or abandoned (an expired lease), run it to
+        completion or to the budget, and commit. A scan another owner holds is returned as it is."""
+        if claim(self, scan_id, owner, self.now()):
+            return execute(self, scan_id, owner)
+        with self.session() as s:
+            row = s.get(ScanRow, scan_id)
+            if row is None:
+                raise KeyError(f"no scan with id {scan_id}")
+            if row.lease_owner == owner and row.state == ScanState.RUNNING.value:
+                return execute(self, scan_id, owner)
+            return scan_from_row(row)
+
+    def run_due_scans(self, *, owner: str, now: datetime | None = None) -> list[int]:
+        """The scheduler tick: queue the scans of due sites, then claim and run every scan that can run
+        (queued, partial with budget left, or abandoned by a dead process). Returns the ids it ran."""
+        now = self.now() if now is None else now
+        queue_due_scans(self, now)
+        ran = []
+        for scan_id in claimable_scans(self, now):
+            if claim(self, scan_id, owner, now):
+                execute(self, scan_id, owner)
+                ran.append(scan_id)
+        return ran
+
+    def run_job(self, job: ScanJob) -> ScanOutcome:
+        """Run a scan job with the injected runner (a task queue, a test double) or in this process."""
+        if self.job_runner is not None:
+            return self.job_runner(job)
+        return run_scan_job(job, connector=self.connector, env=self.env)
+
     def history(self, site_id: int, *, days: int = 90) -> list[DailyCount]:
         """Per-day counts for the charts, oldest first (kept forever, unlike raw results)."""
         with self.session() as s:
@@ -372,6 +471,30 @@ class Monitor:
                 row = SettingRow(key=f"secret:{name}", value=secrets.token_urlsafe(32))
                 s.add(row)
             return row.value
+
+
+def _entries(s: Session, scan_id: int) -> dict[str, DiffEntry]:
+    rows = s.execute(
+        select(
+            ResultRow.url,
+            ResultRow.category,
+            ResultRow.status,
+            ResultRow.final_url,
+            ResultRow.diagnosis_code,
+            ResultRow.diagnosis_summary,
+            ResultRow.diagnosis_fix,
+        ).where(ResultRow.scan_id == scan_id)
+    ).all()
+    return {
+        url: DiffEntry(
+            url,
+            Category(category),
+            status,
+            final_url,
+            None if code is None else Diagnosis(code, summary, tuple(fix)),
+        )
+        for url, category, status, final_url, code, summary, fix in rows
+    }
 
 
 def new_scan_row(site_id: int, now: datetime) -> ScanRow:

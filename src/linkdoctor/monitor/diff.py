@@ -1,0 +1,52 @@
+"""Compare a scan with the site's previous finished scan: new broken links, fixed links, links still
+broken and new redirects. A pure function over two scans' results, keyed by URL.
+
+>>> from linkdoctor.models import Category
+>>> before = {"https://a.example/x": DiffEntry("https://a.example/x", Category.BROKEN, 404, "", None)}
+>>> after = {"https://a.example/x": DiffEntry("https://a.example/x", Category.OK, 200, "", None)}
+>>> [e.url for e in compare(1, 2, before, after).fixed]
+['https://a.example/x']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from linkdoctor.models import Category
+from linkdoctor.monitor.model import DiffEntry, ScanDiff
+
+
+def compare(
+    scan_id: int,
+    previous_scan_id: int | None,
+    previous: Mapping[str, DiffEntry],
+    current: Mapping[str, DiffEntry],
+) -> ScanDiff:
+    """Sort ``current`` against ``previous``. A link that is gone from the site is not listed: it is
+    neither fixed nor broken any more. Each list is sorted by URL."""
+    new_broken: list[DiffEntry] = []
+    fixed: list[DiffEntry] = []
+    still_broken: list[DiffEntry] = []
+    new_redirects: list[DiffEntry] = []
+    for url in sorted(current):
+        entry = current[url]
+        before = previous.get(url)
+        was_broken = before is not None and before.category is Category.BROKEN
+        if entry.category is Category.BROKEN:
+            (still_broken if was_broken else new_broken).append(entry)
+        elif was_broken:
+            fixed.append(entry)
+        if entry.category is Category.REDIRECTED and (
+            before is None
+            or before.category is not Category.REDIRECTED
+            or before.final_url != entry.final_url
+        ):
+            new_redirects.append(entry)
+    return ScanDiff(
+        scan_id=scan_id,
+        previous_scan_id=previous_scan_id,
+        new_broken=tuple(new_broken),
+        fixed=tuple(fixed),
+        still_broken=tuple(still_broken),
+        new_redirects=tuple(new_redirects),
+    )

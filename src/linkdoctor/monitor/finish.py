@@ -1,0 +1,156 @@
+"""Committing a scan run: its results, counts, frontier and budget use in one transaction, then the
+per-day counts, the link streaks that drive alerts, the alert itself and retention.
+
+The transaction first checks that the caller still holds the scan's lease, so a process that lost its
+lease (it stalled, another took the scan over) cannot write a second copy of the results.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from linkdoctor.models import Category, CheckResult
+from linkdoctor.monitor import alerts
+from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
+from linkdoctor.monitor.db import rowcount
+from linkdoctor.monitor.model import DiffEntry, Scan, ScanState
+from linkdoctor.monitor.orm import DailyCountRow, LinkStateRow, ResultRow, ScanRow, ScanRunRow, SiteRow
+from linkdoctor.monitor.scan import ScanOutcome
+
+if TYPE_CHECKING:
+    from linkdoctor.monitor.service import Monitor
+
+_INSERT_BATCH = 500
+
+
+def commit(monitor: Monitor, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome) -> Scan:
+    now = monitor.now()
+    alerting: list[DiffEntry] = []
+    recovered: list[DiffEntry] = []
+    with monitor.session() as s:
+        scan = s.get(ScanRow, scan_id, with_for_update=True)
+        assert scan is not None
+        if scan.lease_owner != owner or scan.state != ScanState.RUNNING.value:
+            return scan_from_row(scan)  # the lease was lost: the new holder writes the results
+        s.execute(delete(ResultRow).where(ResultRow.scan_id == scan_id))
+        rows = [result_row(scan_id, r) for r in outcome.results]
+        for start in range(0, len(rows), _INSERT_BATCH):
+            s.execute(insert(ResultRow), rows[start : start + _INSERT_BATCH])
+        summary = outcome.summary
+        scan.total, scan.ok, scan.redirected = summary.total, summary.ok, summary.redirected
+        scan.broken, scan.excluded, scan.unverified = summary.broken, summary.excluded, summary.unverified
+        scan.budget_used += outcome.checks
+        scan.frontier = None if outcome.frontier is None else outcome.frontier.to_json()
+        scan.state = ScanState.PARTIAL.value if outcome.partial else ScanState.DONE.value
+        scan.error = "; ".join(outcome.warnings)
+        scan.lease_owner = None
+        scan.lease_expires_at = None
+        s.execute(
+            update(ScanRunRow).where(ScanRunRow.id == run_id).values(checks=outcome.checks, finished_at=now)
+        )
+        if not outcome.partial:
+            scan.finished_at = now
+            _count_day(s, scan, now)
+            alerting, recovered = _update_streaks(s, scan.site_id, outcome.results)
+        result = scan_from_row(scan)
+    if result.state is ScanState.DONE:
+        notify(monitor, result, alerting=alerting, recovered=recovered)
+        from linkdoctor.monitor.retention import prune
+
+        prune(monitor, result.site_id, keep=monitor.keep_scans)
+    return result
+
+
+def fail(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
+    now = monitor.now()
+    with monitor.session() as s:
+        scan = s.get(ScanRow, scan_id, with_for_update=True)
+        assert scan is not None
+        if scan.lease_owner != owner:
+            return scan_from_row(scan)
+        scan.state = ScanState.FAILED.value
+        scan.error = error[:2000]
+        scan.finished_at = now
+        scan.lease_owner = None
+        scan.lease_expires_at = None
+        if run_id is not None:
+            s.execute(update(ScanRunRow).where(ScanRunRow.id == run_id).values(finished_at=now))
+        result = scan_from_row(scan)
+    notify(monitor, result, alerting=[], recovered=[])
+    return result
+
+
+def notify(monitor: Monitor, scan: Scan, *, alerting: list[DiffEntry], recovered: list[DiffEntry]) -> None:
+    """Send the scan's one alert. The ``alerted`` flag is set first (compare-and-set), so an alert goes out
+    at most once even if two processes got here."""
+    site = monitor.site(scan.site_id)
+    alert = alerts.compose(
+        site, scan, alerting=alerting, recovered=recovered, dashboard_url=monitor.dashboard_url
+    )
+    if alert is None:
+        return
+    with monitor.session() as s:
+        won = s.execute(
+            update(ScanRow).where(ScanRow.id == scan.id, ScanRow.alerted.is_(False)).values(alerted=True)
+        )
+        if rowcount(won) != 1:
+            return
+    monitor.notifier(alert)
+
+
+def entry(result: CheckResult) -> DiffEntry:
+    return DiffEntry(result.url, result.category, result.status, result.final_url, result.diagnosis)
+
+
+def _count_day(s: Session, scan: ScanRow, now: datetime) -> None:
+    day = now.date()
+    row = s.get(DailyCountRow, (scan.site_id, day))
+    if row is None:
+        row = DailyCountRow(site_id=scan.site_id, day=day, scans=0)
+        s.add(row)
+    row.ok, row.redirected, row.broken, row.unverified = (
+        scan.ok,
+        scan.redirected,
+        scan.broken,
+        scan.unverified,
+    )
+    row.scans = (row.scans or 0) + 1
+
+
+def _update_streaks(
+    s: Session, site_id: int, results: tuple[CheckResult, ...]
+) -> tuple[list[DiffEntry], list[DiffEntry]]:
+    """Count consecutive broken scans per link; return links that reach the site's threshold now, and links
+    that had alerted and are fine again."""
+    site = s.get(SiteRow, site_id)
+    assert site is not None
+    threshold = site_from_row(site).spec.alert_after
+    states = {row.url: row for row in s.scalars(select(LinkStateRow).where(LinkStateRow.site_id == site_id))}
+    alerting: list[DiffEntry] = []
+    recovered: list[DiffEntry] = []
+    seen: set[str] = set()
+    for result in results:
+        seen.add(result.url)
+        state = states.get(result.url)
+        if result.category is Category.BROKEN:
+            if state is None:
+                state = states[result.url] = LinkStateRow(
+                    site_id=site_id, url=result.url, broken_streak=0, alerted=False
+                )
+                s.add(state)
+            state.broken_streak += 1
+            if state.broken_streak >= threshold and not state.alerted:
+                state.alerted = True
+                alerting.append(entry(result))
+        elif state is not None:
+            if state.alerted:
+                recovered.append(entry(result))
+            s.delete(state)
+    for url, state in states.items():
+        if url not in seen:
+            s.delete(state)  # gone from the site
+    return alerting, recovered

@@ -1,0 +1,30 @@
+"""Retention: raw results are kept for the newest N finished scans of each site; older scans keep their
+row and counts (the history) but lose their per-link results. Daily counts are never pruned."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+
+from linkdoctor.monitor.model import ScanState
+from linkdoctor.monitor.orm import ResultRow, ScanRow
+
+if TYPE_CHECKING:
+    from linkdoctor.monitor.service import Monitor
+
+
+def prune(monitor: Monitor, site_id: int, *, keep: int) -> int:
+    """Delete the results of all but the newest ``keep`` finished scans of the site; returns scans pruned."""
+    with monitor.session() as s:
+        finished = s.scalars(
+            select(ScanRow.id)
+            .where(
+                ScanRow.site_id == site_id, ScanRow.state.in_([ScanState.DONE.value, ScanState.FAILED.value])
+            )
+            .order_by(ScanRow.id.desc())
+        ).all()
+        old = list(finished[max(0, keep) :])
+        if old:
+            s.execute(delete(ResultRow).where(ResultRow.scan_id.in_(old)))
+        return len(old)

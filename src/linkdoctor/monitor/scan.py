@@ -1,0 +1,134 @@
+"""The scan job: one site's settings, budget and saved frontier in; results, counts and (when the budget
+ran out) the new frontier out. It touches no database, so a task queue can run it in another process.
+
+>>> # outcome = run_scan_job(ScanJob(site_url="https://docs.example.org/", spec=spec, budget=1500))
+>>> # outcome.partial, outcome.checks, len(outcome.results)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import aiohttp
+
+from linkdoctor.config import CheckConfig, ClientCert, Secret
+from linkdoctor.crawl import Crawler
+from linkdoctor.errors import ConfigError
+from linkdoctor.frontier import Frontier
+from linkdoctor.inputs import collect_inputs
+from linkdoctor.models import CheckResult, Summary
+from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.runner import check_async, run_sync
+
+ConnectorFactory = Callable[[], aiohttp.BaseConnector]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanJob:
+    """Everything a scan needs: the site's spec, the link checks it may still make today, and where the
+    previous run of this scan stopped (None: start from the site's URL)."""
+
+    spec: SiteSpec
+    budget: int
+    frontier: Frontier | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What a run of a scan produced. ``frontier`` is set when the budget stopped it (a partial scan)."""
+
+    results: tuple[CheckResult, ...]
+    summary: Summary
+    checks: int
+    frontier: Frontier | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def partial(self) -> bool:
+        return self.frontier is not None
+
+
+def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> CheckConfig:
+    """The engine's config for a site: options, scope, client certificate and headers from the environment."""
+    opts = spec.options
+    headers = []
+    for name, variable in opts.headers_env:
+        value = env.get(variable)
+        if value is None:
+            raise ConfigError(f"header {name}: environment variable {variable} is not set")
+        headers.append((name, value))
+    certs: tuple[ClientCert, ...] = ()
+    if opts.cert_path or opts.pkcs12_path:
+        password = None
+        if opts.password_env:
+            if opts.password_env not in env:
+                raise ConfigError(f"client key password: environment variable {opts.password_env} is not set")
+            password = Secret(env[opts.password_env])
+        certs = (
+            ClientCert(
+                cert=Path(opts.cert_path) if opts.cert_path else None,
+                key=Path(opts.key_path) if opts.key_path else None,
+                pkcs12=Path(opts.pkcs12_path) if opts.pkcs12_path else None,
+                password=password,
+                hosts=opts.cert_hosts,
+            ),
+        )
+    config = CheckConfig(
+        depth=opts.depth,
+        include=tuple(re.compile(p) for p in opts.include),
+        exclude=tuple(re.compile(p) for p in opts.exclude),
+        scope=tuple(re.compile(p) for p in spec.scope),
+        respect_robots=opts.respect_robots,
+        check_fragments=opts.check_fragments,
+        accept=frozenset(opts.accept),
+        headers=tuple(headers),
+        client_certs=certs,
+        max_checks=max(0, budget),
+    )
+    if opts.max_pages is not None:
+        config = replace(config, max_pages=opts.max_pages)
+    return config
+
+
+async def run_scan_job_async(
+    job: ScanJob,
+    *,
+    connector: ConnectorFactory | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ScanOutcome:
+    """Run one piece of a scan within ``job.budget`` link checks."""
+    config = build_config(job.spec, budget=job.budget, env=os.environ if env is None else env)
+    seen: list[Crawler] = []
+
+    @asynccontextmanager
+    async def capture(crawler: Crawler) -> AsyncIterator[None]:
+        seen.append(crawler)
+        yield
+
+    report = await check_async(
+        config, collect_inputs([job.spec.url]), around=capture, resume=job.frontier, connector=connector
+    )
+    crawler = seen[0]
+    frontier = crawler.frontier()
+    return ScanOutcome(
+        results=report.results,
+        summary=report.summary,
+        checks=crawler.checks,
+        frontier=frontier if frontier.pending else None,
+        warnings=report.summary.warnings,
+    )
+
+
+def run_scan_job(
+    job: ScanJob,
+    *,
+    connector: ConnectorFactory | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ScanOutcome:
+    """Synchronous :func:`run_scan_job_async` (a thread of its own, or a task queue worker, runs it)."""
+    return run_sync(run_scan_job_async(job, connector=connector, env=env))

@@ -1,0 +1,193 @@
+"""The scheduler tick and the running of scans, with leases so every due scan runs exactly once, across
+restarts and across several ``serve`` processes on one database.
+
+Each step that two processes could race on is a single compare-and-set ``UPDATE … WHERE`` whose row count
+says who won: moving a site's ``next_run_at`` (only the winner queues the scan) and claiming a scan (only
+the winner runs it, holding a lease it renews while it runs). A scan whose lease ran out — its process was
+killed — is claimed again and resumes from its last committed frontier; after ``MAX_INTERRUPTIONS`` it is
+marked failed instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select, update
+
+from linkdoctor.frontier import Frontier
+from linkdoctor.monitor.db import rowcount
+from linkdoctor.monitor.model import Scan, ScanState
+from linkdoctor.monitor.orm import ScanRow, ScanRunRow, SiteRow
+from linkdoctor.monitor.scan import ScanJob, ScanOutcome
+from linkdoctor.monitor.schedule import next_due
+
+if TYPE_CHECKING:
+    from linkdoctor.monitor.service import Monitor
+
+MAX_INTERRUPTIONS = 2
+BUDGET_WINDOW = timedelta(hours=24)
+_UNFINISHED = (ScanState.QUEUED.value, ScanState.RUNNING.value, ScanState.PARTIAL.value)
+
+
+def queue_due_scans(monitor: Monitor, now: datetime) -> None:
+    """Queue a scan for every site that is due (unless it has an unfinished scan) and move its due time."""
+    with monitor.session() as s:
+        due = s.execute(
+            select(SiteRow.id, SiteRow.next_run_at, SiteRow.every_seconds, SiteRow.cron).where(
+                SiteRow.next_run_at.is_not(None), SiteRow.next_run_at <= now
+            )
+        ).all()
+    for site_id, due_at, every_seconds, cron in due:
+        every = None if every_seconds is None else timedelta(seconds=every_seconds)
+        following = next_due(every, cron, now)
+        with monitor.session() as s:
+            moved = s.execute(
+                update(SiteRow)
+                .where(SiteRow.id == site_id, SiteRow.next_run_at == due_at)
+                .values(next_run_at=following)
+            )
+            if rowcount(moved) != 1:
+                continue  # another process queued this one
+            unfinished = s.scalar(
+                select(func.count())
+                .select_from(ScanRow)
+                .where(ScanRow.site_id == site_id, ScanRow.state.in_(_UNFINISHED))
+            )
+            if not unfinished:
+                from linkdoctor.monitor.service import new_scan_row
+
+                s.add(new_scan_row(site_id, now))
+
+
+def budget_left(monitor: Monitor, site_id: int, budget: int, now: datetime) -> int:
+    """Link checks the site may still make: its daily budget less the checks of the last 24 hours."""
+    with monitor.session() as s:
+        used = s.scalar(
+            select(func.coalesce(func.sum(ScanRunRow.checks), 0)).where(
+                ScanRunRow.site_id == site_id, ScanRunRow.started_at > now - BUDGET_WINDOW
+            )
+        )
+    return max(0, budget - int(used or 0))
+
+
+def claimable_scans(monitor: Monitor, now: datetime) -> list[int]:
+    """Queued scans, partial scans whose site has budget again, and running scans whose lease ran out."""
+    with monitor.session() as s:
+        rows = s.execute(
+            select(ScanRow.id, ScanRow.state, ScanRow.site_id, SiteRow.budget)
+            .join(SiteRow, SiteRow.id == ScanRow.site_id)
+            .where(
+                or_(
+                    ScanRow.state.in_([ScanState.QUEUED.value, ScanState.PARTIAL.value]),
+                    (ScanRow.state == ScanState.RUNNING.value) & (ScanRow.lease_expires_at < now),
+                )
+            )
+            .order_by(ScanRow.id)
+        ).all()
+    return [
+        scan_id
+        for scan_id, state, site_id, budget in rows
+        if state != ScanState.PARTIAL.value or budget_left(monitor, site_id, budget, now) > 0
+    ]
+
+
+def claim(monitor: Monitor, scan_id: int, owner: str, now: datetime) -> bool:
+    """Take the scan for ``owner`` (state running, lease until now + lease); False when someone else has it."""
+    with monitor.session() as s:
+        row = s.get(ScanRow, scan_id)
+        if row is None:
+            return False
+        expired = (
+            row.state == ScanState.RUNNING.value
+            and row.lease_expires_at is not None
+            and row.lease_expires_at < now
+        )
+        if row.state not in (ScanState.QUEUED.value, ScanState.PARTIAL.value) and not expired:
+            return False
+        taken = s.execute(
+            update(ScanRow)
+            .where(
+                ScanRow.id == scan_id,
+                ScanRow.state == row.state,
+                ScanRow.lease_owner.is_(None)
+                if row.lease_owner is None
+                else ScanRow.lease_owner == row.lease_owner,
+                ScanRow.runs == row.runs,
+            )
+            .values(
+                state=ScanState.RUNNING.value,
+                lease_owner=owner,
+                lease_expires_at=now + monitor.lease,
+                started_at=row.started_at or now,
+                runs=row.runs + 1,
+                interrupted=row.interrupted + (1 if expired else 0),
+            )
+        )
+        return rowcount(taken) == 1
+
+
+def renew(monitor: Monitor, scan_id: int, owner: str) -> bool:
+    with monitor.session() as s:
+        done = s.execute(
+            update(ScanRow)
+            .where(
+                ScanRow.id == scan_id, ScanRow.lease_owner == owner, ScanRow.state == ScanState.RUNNING.value
+            )
+            .values(lease_expires_at=monitor.now() + monitor.lease)
+        )
+        return rowcount(done) == 1
+
+
+@contextmanager
+def heartbeat(monitor: Monitor, scan_id: int, owner: str) -> Iterator[None]:
+    """Renew the lease every quarter lease while the body runs."""
+    stop = threading.Event()
+    interval = max(0.05, monitor.lease.total_seconds() / 4)
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            renew(monitor, scan_id, owner)
+
+    thread = threading.Thread(target=beat, name=f"linkdoctor-lease-{scan_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
+    """Run a scan this owner has claimed, and commit what it found (or its failure)."""
+    from linkdoctor.monitor import finish
+
+    now = monitor.now()
+    with monitor.session() as s:
+        scan = s.get(ScanRow, scan_id)
+        if scan is None or scan.lease_owner != owner or scan.state != ScanState.RUNNING.value:
+            raise RuntimeError(f"scan {scan_id} is not claimed by {owner}")
+        if scan.interrupted > MAX_INTERRUPTIONS:
+            return finish.fail(
+                monitor, scan_id, owner, "interrupted too often: the process running it stopped"
+            )
+        site = s.get(SiteRow, scan.site_id)
+        assert site is not None
+        frontier = None if scan.frontier is None else Frontier.from_json(scan.frontier)
+        run = ScanRunRow(scan_id=scan_id, site_id=site.id, owner=owner, started_at=now, checks=0)
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    from linkdoctor.monitor.convert import site_from_row
+
+    spec = site_from_row(site).spec
+    job = ScanJob(spec=spec, budget=budget_left(monitor, site.id, spec.budget, now), frontier=frontier)
+    try:
+        with heartbeat(monitor, scan_id, owner):
+            outcome: ScanOutcome = monitor.run_job(job)
+    except Exception as exc:  # a bad config or a bug fails this scan, not the scheduler
+        return finish.fail(monitor, scan_id, owner, f"{type(exc).__name__}: {exc}", run_id=run_id)
+    return finish.commit(monitor, scan_id, owner, run_id, outcome)

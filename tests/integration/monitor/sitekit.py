@@ -1,0 +1,49 @@
+"""Test helpers: a mutable static site served by nginx, and a clock the tests move by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.nginxctl import free_port, quote
+from tests.support.servers import NginxFactory
+
+
+@dataclass
+class Clock:
+    """An injectable clock: ``clock()`` is now; ``clock.advance(...)`` moves it."""
+
+    now: datetime = field(default_factory=lambda: datetime(2030, 3, 1, 12, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class StaticSite:
+    root: Path
+    base_url: str
+
+    def write(self, path: str, body: str) -> None:
+        target = self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body)
+
+    def page(self, path: str, links: list[str]) -> None:
+        anchors = "".join(f'<a href="{link}">{link}</a>\n' for link in links)
+        self.write(path, f"<!doctype html><html><body>{anchors}</body></html>")
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def serve_static(nginx_factory: NginxFactory, root: Path, *, extra: str = "") -> StaticSite:
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    block = f"server {{ listen 127.0.0.1:{port}; root {quote(root.resolve())}; {extra} }}"
+    server = nginx_factory(block, "monitor-site")
+    return StaticSite(root, server.url("/"))

@@ -1,0 +1,85 @@
+"""Real receivers for alert tests: an SMTP server (aiosmtpd) and a webhook server (http.server), both on
+free ports on 127.0.0.1, recording what they receive.
+
+    with smtp_sink() as smtp, webhook_sink() as hook:
+        notify = (smtp.apprise_url, hook.apprise_url)
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from benchmarks.nginxctl import free_port
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def apprise_url(self) -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=linkdoctor@example.org&to=ops@example.org&mode=insecure"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.content
+        raw = content if isinstance(content, bytes) else str(content).encode()
+        self.messages.append(email.message_from_bytes(raw))
+        return "250 OK"
+
+
+@dataclass
+class WebhookSink:
+    port: int
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def apprise_url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink(free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def webhook_sink() -> Iterator[WebhookSink]:
+    sink = WebhookSink(free_port())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            sink.payloads.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", sink.port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield sink
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
