@@ -14,7 +14,7 @@ from tests.support.alert_sinks import SmtpSink, WebhookSink, smtp_sink, webhook_
 from tests.support.servers import NginxFactory
 
 from linkdoctor.models import Category
-from linkdoctor.monitor.model import ScanState, SiteSpec, SiteStatus
+from linkdoctor.monitor.model import DiffEntry, ScanState, SiteOptions, SiteSpec, SiteStatus
 from linkdoctor.monitor.service import Monitor
 
 
@@ -47,7 +47,7 @@ def monitor(db_url: str, clock: Clock) -> Iterator[Monitor]:
     m.close()
 
 
-def urls(entries: tuple[object, ...]) -> list[str]:
+def urls(entries: tuple[DiffEntry, ...]) -> list[str]:
     return [e.url for e in entries]
 
 
@@ -113,8 +113,6 @@ def test_a_link_alerts_only_after_the_threshold_of_broken_scans(
 
 def test_a_failed_scan_alerts(monitor: Monitor, sinks: tuple[SmtpSink, WebhookSink]) -> None:
     _, hook = sinks
-    from linkdoctor.monitor.model import SiteOptions
-
     spec = SiteSpec(
         name="www",
         url="http://127.0.0.1:9/",
