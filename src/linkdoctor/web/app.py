@@ -1,5 +1,6 @@
 """The app factory of ``linkdoctor serve``: dashboard pages, the ``/api/v1`` API (OpenAPI at ``/docs``), static
-files, sessions and security headers, and a lifespan that creates the admin and runs the scheduler.
+files, sessions and security headers, and a lifespan that runs the scheduler. Building the app opens the
+database (migrating it) and creates the admin account on first run.
 
 >>> # app = create_app(ServeSettings(db_url="sqlite:////tmp/ld.sqlite"))
 >>> # uvicorn.run(app, host="127.0.0.1", port=8484)
@@ -47,7 +48,8 @@ def create_app(
     announce: Callable[[str], None] = print,
 ) -> FastAPI:
     """Build the app. Without ``service`` it opens (and migrates) the database of ``settings.db_url`` and closes
-    it on shutdown; a given service stays the caller's. ``announce`` shows the generated admin password once.
+    it on shutdown; a given service stays the caller's. On first run it creates the admin account, and
+    ``announce`` shows its generated password once.
     """
     owns_service = service is None
     monitor = service or Monitor.open(
@@ -60,14 +62,15 @@ def create_app(
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
     runtime = Runtime(settings=settings, templates=_templates(), monitor=monitor, owner=owner)
 
+    password = monitor.ensure_admin(password_env=settings.admin_password_env)
+    if password is not None:
+        announce(
+            f"linkdoctor: created the admin account; log in as 'admin' with password {password} "
+            f"(shown once; set {settings.admin_password_env} to choose it)"
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        password = monitor.ensure_admin(password_env=settings.admin_password_env)
-        if password is not None:
-            announce(
-                f"linkdoctor: created the admin account; log in as 'admin' with password {password} "
-                f"(shown once; set {settings.admin_password_env} to choose it)"
-            )
         if settings.tick > 0:
             runtime.ticker = Ticker(lambda: monitor.run_due_scans(owner=owner), settings.tick)
             runtime.ticker.start()
