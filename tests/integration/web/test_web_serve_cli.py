@@ -80,7 +80,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 def test_fresh_serve_keeps_its_sqlite_database_in_the_user_data_dir(served: Served) -> None:
     assert (served.home / ".local" / "share" / "linkdoctor" / "linkdoctor.sqlite").is_file()
-    assert any(f"dashboard on http://127.0.0.1:" in line for line in served.output)
+    assert any("dashboard on http://127.0.0.1:" in line for line in served.output)
 
 
 def test_fresh_serve_prints_the_admin_password_once_and_it_logs_in(served: Served) -> None:
