@@ -52,9 +52,7 @@ class Ticker:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), grace)
             except TimeoutError:
-                log.warning(
-                    "the scheduler was still busy after %.0f s; leaving its scan to the lease", grace
-                )
+                log.warning("the scheduler was still busy after %.0f s; leaving its scan to the lease", grace)
 
     async def _run(self) -> None:
         while not self._stop.is_set():
