@@ -64,9 +64,9 @@ def dashboard(db_url: str, tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=5)
 
 
-async def wait_for(page: Page, expression: str, what: str, timeout: float = WAIT) -> Any:
+async def wait_for(page: Page, expression: str, what: str) -> Any:
     """Poll a JavaScript expression until it is truthy (navigations in between are retried), bounded."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         try:
             value = await page.evaluate(expression)
