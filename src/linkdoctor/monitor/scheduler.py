@@ -170,17 +170,17 @@ def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
         scan = s.get(ScanRow, scan_id)
         if scan is None or scan.lease_owner != owner or scan.state != ScanState.RUNNING.value:
             raise RuntimeError(f"scan {scan_id} is not claimed by {owner}")
-        if scan.interrupted > MAX_INTERRUPTIONS:
-            return finish.fail(
-                monitor, scan_id, owner, "interrupted too often: the process running it stopped"
-            )
+        abandoned = scan.interrupted > MAX_INTERRUPTIONS
         site = s.get(SiteRow, scan.site_id)
         assert site is not None
         frontier = None if scan.frontier is None else Frontier.from_json(scan.frontier)
         run = ScanRunRow(scan_id=scan_id, site_id=site.id, owner=owner, started_at=now, checks=0)
-        s.add(run)
-        s.flush()
+        if not abandoned:
+            s.add(run)
+            s.flush()
         run_id = run.id
+    if abandoned:  # outside the session above: SQLite allows one writing transaction at a time
+        return finish.fail(monitor, scan_id, owner, "interrupted too often: the process running it stopped")
     from linkdoctor.monitor.convert import site_from_row
 
     spec = site_from_row(site).spec
