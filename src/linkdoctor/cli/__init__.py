@@ -56,8 +56,9 @@ def _register() -> None:
     from linkdoctor.cli.explain import explain
     from linkdoctor.cli.nginx import nginx
     from linkdoctor.cli.serve import serve
+    from linkdoctor.cli.sites import sites
 
-    for command in (check, config, diagnose, explain, nginx, serve):
+    for command in (check, config, diagnose, explain, nginx, serve, sites):
         cli.add_command(command)
 
 
