@@ -1,0 +1,167 @@
+"""The monitor's pure parts: diff sorting, alert composition, schedules, hashing and the frontier codec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from linkdoctor.errors import ConfigError
+from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource, result_from_json, result_to_json
+from linkdoctor.models import (
+    Category,
+    CheckResult,
+    Diagnosis,
+    ErrorKind,
+    Finding,
+    Redirect,
+    Referrer,
+    Severity,
+)
+from linkdoctor.monitor import accounts, alerts
+from linkdoctor.monitor.diff import compare
+from linkdoctor.monitor.model import DiffEntry, Scan, ScanCounts, ScanState, Site, SiteSpec
+from linkdoctor.monitor.schedule import check_schedule, next_due
+
+T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def e(url: str, category: Category, final_url: str = "") -> DiffEntry:
+    return DiffEntry(url, category, None, final_url, None)
+
+
+def test_the_diff_sorts_links_into_new_fixed_still_broken_and_new_redirects() -> None:
+    before = {
+        "u/fixed": e("u/fixed", Category.BROKEN),
+        "u/still": e("u/still", Category.BROKEN),
+        "u/moved": e("u/moved", Category.REDIRECTED, "u/a"),
+        "u/gone": e("u/gone", Category.BROKEN),
+    }
+    after = {
+        "u/fixed": e("u/fixed", Category.OK),
+        "u/still": e("u/still", Category.BROKEN),
+        "u/new": e("u/new", Category.BROKEN),
+        "u/moved": e("u/moved", Category.REDIRECTED, "u/b"),
+        "u/redirect": e("u/redirect", Category.REDIRECTED, "u/a"),
+    }
+    diff = compare(2, 1, before, after)
+    assert [x.url for x in diff.new_broken] == ["u/new"]
+    assert [x.url for x in diff.fixed] == ["u/fixed"]
+    assert [x.url for x in diff.still_broken] == ["u/still"]
+    assert [x.url for x in diff.new_redirects] == ["u/moved", "u/redirect"]
+    assert diff.changed
+
+
+def test_a_first_scan_finds_every_broken_link_new() -> None:
+    diff = compare(1, None, {}, {"u/x": e("u/x", Category.BROKEN)})
+    assert [x.url for x in diff.new_broken] == ["u/x"] and diff.previous_scan_id is None
+
+
+def scan(state: ScanState) -> Scan:
+    return Scan(
+        7,
+        1,
+        state,
+        T0,
+        T0,
+        T0,
+        ScanCounts(total=10, broken=1),
+        10,
+        1,
+        error="boom" if state is ScanState.FAILED else "",
+    )
+
+
+def site(notify: tuple[str, ...]) -> Site:
+    return Site(1, SiteSpec(name="docs", url="https://docs.example/", notify=notify), T0, None)
+
+
+def test_no_alert_without_targets_or_news() -> None:
+    broken = [e("u/x", Category.BROKEN)]
+    assert (
+        alerts.compose(site(()), scan(ScanState.DONE), alerting=broken, recovered=[], dashboard_url=None)
+        is None
+    )
+    assert (
+        alerts.compose(
+            site(("json://h",)), scan(ScanState.DONE), alerting=[], recovered=[], dashboard_url=None
+        )
+        is None
+    )
+
+
+def test_an_alert_lists_links_and_links_to_the_dashboard() -> None:
+    alert = alerts.compose(
+        site(("json://h",)),
+        scan(ScanState.DONE),
+        alerting=[e("https://docs.example/x", Category.BROKEN)],
+        recovered=[e("https://docs.example/y", Category.OK)],
+        dashboard_url="https://ld.example/",
+    )
+    assert alert is not None
+    assert alert.title == "linkdoctor: 1 new broken link on docs"
+    assert "- https://docs.example/x" in alert.body and "Fixed:" in alert.body
+    assert alert.body.endswith("Details: https://ld.example/scans/7")
+
+
+def test_a_failed_scan_alerts_with_its_error() -> None:
+    alert = alerts.compose(
+        site(("json://h",)), scan(ScanState.FAILED), alerting=[], recovered=[], dashboard_url=None
+    )
+    assert alert is not None and "failed" in alert.title and "Error: boom" in alert.body
+
+
+def test_schedules() -> None:
+    assert next_due(timedelta(hours=1), None, T0) == T0 + timedelta(hours=1)
+    assert next_due(None, "0 3 * * *", T0) == datetime(2030, 3, 2, 3, 0, tzinfo=UTC)
+    assert next_due(None, None, T0) is None
+    with pytest.raises(ConfigError):
+        check_schedule(timedelta(seconds=5), None)
+
+
+def test_passwords_and_tokens_hash_one_way() -> None:
+    stored = accounts.hash_password("open sesame")
+    assert "open sesame" not in stored
+    assert accounts.check_password("open sesame", stored)
+    assert not accounts.check_password("open sesame!", stored)
+    assert not accounts.check_password("x", "garbage")
+    token = accounts.new_token()
+    assert token.startswith(accounts.TOKEN_PREFIX) and accounts.hash_token(token) != token
+
+
+def test_a_check_result_survives_the_json_codec() -> None:
+    result = CheckResult(
+        url="https://a.example/x#f",
+        category=Category.BROKEN,
+        status=400,
+        reason="Bad Request",
+        precise_status=496,
+        final_url="https://a.example/x",
+        redirects=(Redirect("https://a.example/old", 301),),
+        elapsed_ms=12.5,
+        error=ErrorKind.TLS,
+        error_message="no client certificate",
+        diagnosis=Diagnosis("nginx.496", "no certificate", ("send one",)),
+        referrers=(Referrer("https://a.example/", 3, "x"),),
+        findings=(Finding("tls.x", Severity.ERROR, "client", "bad", (("k", "v"),), ("fix",)),),
+    )
+    assert result_from_json(result_to_json(result)) == result
+
+
+def test_a_frontier_survives_the_json_codec() -> None:
+    ok = CheckResult("https://a.example/", Category.OK, status=200)
+    frontier = Frontier(
+        resources=(
+            FrontierResource("https://a.example/", 0, True, True, False, True, ok, ("top",)),
+            FrontierResource("https://a.example/b", 1, True),
+        ),
+        links=(
+            FrontierLink(
+                "https://a.example/b", "", "https://a.example/b", (Referrer("https://a.example/", 1, "b"),)
+            ),
+        ),
+        scope_prefixes=("https://a.example/",),
+        pages_started=1,
+    )
+    assert Frontier.from_json(frontier.to_json()) == frontier
+    assert frontier.pending == 1
