@@ -112,7 +112,7 @@ class SiteOptionsIn(BaseModel):
     depth: int | None = Field(default=None, ge=0, le=1000)
     include: list[Pattern] = Field(default_factory=list, max_length=MAX_LIST)
     exclude: list[Pattern] = Field(default_factory=list, max_length=MAX_LIST)
-    accept: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=list, max_length=MAX_LIST)
+    accept: list[Annotated[int, Field(ge=100, le=999)]] = Field(default_factory=list, max_length=MAX_LIST)
     headers_env: list[HeaderEnv] = Field(default_factory=list, max_length=MAX_LIST)
     cert_path: Text | None = None
     key_path: Text | None = None

@@ -1,0 +1,66 @@
+"""CSRF tokens, post-login redirects and the scheduler loop, without a server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from linkdoctor.web import csrf
+from linkdoctor.web.auth import safe_next
+from linkdoctor.web.context import Ticker
+
+
+def test_csrf_token_is_stable_within_a_session_and_changes_on_rotation() -> None:
+    session: dict[str, Any] = {}
+    first = csrf.session_token(session)
+    assert csrf.session_token(session) == first
+    assert csrf.rotate(session) != first
+    assert not csrf.tokens_match(session, first)
+
+
+def test_a_session_without_a_token_matches_nothing() -> None:
+    assert not csrf.tokens_match({}, "")
+    assert not csrf.tokens_match({}, "anything")
+
+
+def test_post_login_targets_stay_on_the_site() -> None:
+    assert safe_next("/scans/3?category=broken") == "/scans/3?category=broken"
+    for hostile in ("https://evil.example/", "//evil.example", "/\\evil.example", "", None):
+        assert safe_next(hostile) == "/"
+
+
+async def test_ticker_ticks_at_once_then_again_when_woken_from_another_thread() -> None:
+    calls: list[str] = []
+    ticker = Ticker(lambda: calls.append(threading.current_thread().name), period=60)
+    ticker.start()
+    for _ in range(100):
+        if calls:
+            break
+        await asyncio.sleep(0.01)
+    threading.Thread(target=ticker.wake).start()
+    for _ in range(100):
+        if len(calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await ticker.stop(grace=5)
+    assert len(calls) == 2
+    assert threading.main_thread().name not in calls  # ticks run in worker threads
+
+
+async def test_a_failing_tick_does_not_stop_the_ticker() -> None:
+    calls = 0
+
+    def tick() -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("database away")
+
+    ticker = Ticker(tick, period=0.01)
+    ticker.start()
+    for _ in range(200):
+        if calls >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await ticker.stop(grace=5)
+    assert calls >= 3
