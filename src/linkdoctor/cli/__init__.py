@@ -6,7 +6,10 @@ their code (3 for usage and config); anything else is a bug and exits 1.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -24,7 +27,44 @@ class UsageError(click.ClickException):
         super().__init__(str(error))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used, so ``linkdoctor check`` never pays for the
+    web service's or the nginx linter's imports (start-up time is part of every CI run)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy and cmd_name not in self.commands:
+            module_name, _, attribute = self._lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self._lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+# Subcommand name → "module:attribute"; keep sorted.
+SUBCOMMANDS: Mapping[str, str] = {
+    "check": "linkdoctor.cli.check:check",
+    "config": "linkdoctor.cli.config:config",
+    "diagnose": "linkdoctor.cli.diagnose:diagnose",
+    "explain": "linkdoctor.cli.explain:explain",
+    "nginx": "linkdoctor.cli.nginx:nginx",
+    "serve": "linkdoctor.cli.serve:serve",
+    "sites": "linkdoctor.cli.sites:sites",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="linkdoctor")
 def cli() -> None:
     """Find every broken link on a website, and say exactly why it broke and how to fix it."""
@@ -46,20 +86,3 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
-
-
-def _register() -> None:
-    # Imported here so that ``linkdoctor --help`` stays fast and the group has no import cycle.
-    from linkdoctor.cli.check import check
-    from linkdoctor.cli.config import config
-    from linkdoctor.cli.diagnose import diagnose
-    from linkdoctor.cli.explain import explain
-    from linkdoctor.cli.nginx import nginx
-    from linkdoctor.cli.serve import serve
-    from linkdoctor.cli.sites import sites
-
-    for command in (check, config, diagnose, explain, nginx, serve, sites):
-        cli.add_command(command)
-
-
-_register()
