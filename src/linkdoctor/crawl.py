@@ -430,8 +430,9 @@ class Crawler:
         return fetched
 
     def _take_body(self, resource: _Resource, fetched: Fetched, *, extract_links: bool) -> None:
-        if fetched.body is None:
-            return
+        status = fetched.result.status
+        if fetched.body is None or (status is not None and status >= 400):
+            return  # an error page's body is only read for its fingerprint, never crawled
         kind = _document_kind(fetched.content_type, fetched.result.final_url or resource.url)
         if kind is None:
             return
