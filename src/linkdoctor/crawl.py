@@ -13,20 +13,20 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from protego import Protego
 
 from linkdoctor.cache import ResultCache
-from linkdoctor.check import ContextProvider, Fetched, HttpChecker, is_parseable
+from linkdoctor.check import ContextProvider, Fetched, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.extract import Extraction, extract_css, extract_html, extract_markdown
+from linkdoctor.documents import charset_of, document_kind, extract_document, fragment_found
+from linkdoctor.filters import excluded_result, invalid_result
 from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.http.limiter import HostLimiter
 from linkdoctor.inputs import Inputs
-from linkdoctor.inputs.sitemap import looks_like_sitemap_url, parse_sitemap
+from linkdoctor.inputs.sitemap import parse_sitemap
 from linkdoctor.local import check_file
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
@@ -36,7 +36,6 @@ from linkdoctor.urls import (
     origin,
     remap_url,
     resolve,
-    scheme_of,
     split_fragment,
 )
 
@@ -57,7 +56,6 @@ _FOLLOW = frozenset(
         "redirect",
     }
 )
-_IGNORED_FRAGMENTS = frozenset({"", "top"})
 # Resolutions remembered per run; past this many the memo starts over, so memory stays bounded.
 _RESOLVE_MEMO_LIMIT = 50_000
 
@@ -193,7 +191,7 @@ class Crawler:
             raw = site.root_relative(raw)
         url = self._resolve(base, raw)
         if isinstance(url, InvalidURL):
-            self._preset(raw, referrer, self._invalid(raw, url.reason))
+            self._preset(raw, referrer, invalid_result(raw, url.reason))
             return
         self._add(url, referrer, element if allow_crawl else "url list", depth=depth)
 
@@ -233,7 +231,7 @@ class Crawler:
             if link.resource is not None:
                 self._upgrade(link.resource, element, depth)
             return
-        preset = None if seed else self._filtered(url)
+        preset = None if seed else excluded_result(url, self.config)
         if preset is not None:
             self._preset(url, referrer, preset)
             return
@@ -264,49 +262,6 @@ class Crawler:
             self._emit(link)
         elif referrer:
             link.referrers.append(referrer)
-
-    def _filtered(self, url: str) -> CheckResult | None:
-        """An ``excluded`` (or invalid) result when ``url`` must not be requested at all."""
-        cfg = self.config
-        if len(url) > cfg.max_url_length:
-            return CheckResult(
-                url,
-                Category.EXCLUDED,
-                error=ErrorKind.FILTERED,
-                diagnosis=codes.make("url.too-long", f"{len(url)} characters"),
-            )
-        scheme = scheme_of(url)
-        if scheme not in ("http", "https", "file"):
-            return CheckResult(
-                url,
-                Category.EXCLUDED,
-                error=ErrorKind.UNSUPPORTED_SCHEME,
-                diagnosis=codes.make("url.unsupported-scheme", f"{scheme}: links are not checked"),
-            )
-        if cfg.include and not any(p.search(url) for p in cfg.include):
-            return CheckResult(
-                url,
-                Category.EXCLUDED,
-                error=ErrorKind.FILTERED,
-                diagnosis=codes.make("filter.excluded", "not matched by --include"),
-            )
-        if any(p.search(url) for p in cfg.exclude):
-            return CheckResult(
-                url,
-                Category.EXCLUDED,
-                error=ErrorKind.FILTERED,
-                diagnosis=codes.make("filter.excluded", "matched by --exclude"),
-            )
-        return None
-
-    def _invalid(self, raw: str, reason: str) -> CheckResult:
-        return CheckResult(
-            raw,
-            Category.BROKEN,
-            error=ErrorKind.INVALID_URL,
-            error_message=reason,
-            diagnosis=codes.make("url.invalid", reason),
-        )
 
     def _should_crawl(self, url: str, element: str, depth: int) -> bool:
         cfg = self.config
@@ -433,10 +388,10 @@ class Crawler:
         status = fetched.result.status
         if fetched.body is None or (status is not None and status >= 400):
             return  # an error page's body is only read for its fingerprint, never crawled
-        kind = _document_kind(fetched.content_type, fetched.result.final_url or resource.url)
+        kind = document_kind(fetched.content_type, fetched.result.final_url or resource.url)
         if kind is None:
             return
-        text = fetched.body.decode(_charset(fetched.content_type), errors="replace")
+        text = fetched.body.decode(charset_of(fetched.content_type), errors="replace")
         base = fetched.result.final_url or resource.url
         if kind == "sitemap":
             sitemap = parse_sitemap(fetched.body)
@@ -451,7 +406,7 @@ class Crawler:
                         depth=resource.depth,
                     )
             return
-        extraction = _extract(kind, text)
+        extraction = extract_document(kind, text)
         resource.anchors = extraction.anchors
         if not extract_links:
             return
@@ -512,7 +467,7 @@ class Crawler:
             and resource.result is not None
             and resource.result.category in (Category.OK, Category.REDIRECTED)
             and resource.anchors is not None
-            and not _fragment_found(link.fragment, resource.anchors)
+            and not fragment_found(link.fragment, resource.anchors)
         )
 
     def _result_for(self, link: _Link) -> CheckResult:
@@ -632,46 +587,3 @@ def _directory_key(url: str) -> str:
     """``url`` up to the last ``/`` of its path (query and fragment dropped): what a relative path
     reference is resolved against."""
     return url.partition("#")[0].partition("?")[0].rpartition("/")[0]
-
-
-def _fragment_found(fragment: str, anchors: frozenset[str]) -> bool:
-    if fragment in _IGNORED_FRAGMENTS or fragment.startswith(":~:"):
-        return True
-    return fragment in anchors or unquote(fragment) in anchors
-
-
-def _document_kind(content_type: str, url: str) -> str | None:
-    path = urlsplit(url).path.lower()
-    if "html" in content_type or path.endswith((".html", ".htm", ".xhtml")):
-        return "html"
-    if "css" in content_type or path.endswith(".css"):
-        return "css"
-    if "markdown" in content_type or path.endswith((".md", ".markdown")):
-        return "markdown"
-    if "xml" in content_type or looks_like_sitemap_url(url):
-        return "sitemap"
-    if not content_type or is_parseable(content_type):
-        return "html" if path.endswith("/") or "." not in path.rpartition("/")[2] else None
-    return None
-
-
-def _charset(content_type: str) -> str:
-    _, _, params = content_type.partition(";")
-    for param in params.split(";"):
-        key, _, value = param.strip().partition("=")
-        if key.lower() == "charset" and value:
-            name = value.strip("\"' ").lower()
-            try:
-                "".encode(name)
-            except LookupError:
-                return "utf-8"
-            return name
-    return "utf-8"
-
-
-def _extract(kind: str, text: str) -> Extraction:
-    if kind == "css":
-        return extract_css(text)
-    if kind == "markdown":
-        return extract_markdown(text)
-    return extract_html(text)

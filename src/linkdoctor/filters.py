@@ -1,0 +1,47 @@
+"""Links that are never requested: too long, a scheme we don't fetch, filtered by --include/--exclude,
+or not a URL at all. Each becomes a result value up front.
+"""
+
+from __future__ import annotations
+
+from linkdoctor.classify import codes
+from linkdoctor.config import CheckConfig
+from linkdoctor.models import Category, CheckResult, ErrorKind
+from linkdoctor.urls import scheme_of
+
+FETCHED_SCHEMES = frozenset({"http", "https", "file"})
+
+
+def _excluded(url: str, error: ErrorKind, code: str, detail: str) -> CheckResult:
+    return CheckResult(url, Category.EXCLUDED, error=error, diagnosis=codes.make(code, detail))
+
+
+def excluded_result(url: str, config: CheckConfig) -> CheckResult | None:
+    """An ``excluded`` result when ``url`` must not be requested at all, else ``None``.
+
+    >>> excluded_result("mailto:a@b.example", CheckConfig()).category.value
+    'excluded'
+    """
+    if len(url) > config.max_url_length:
+        return _excluded(url, ErrorKind.FILTERED, "url.too-long", f"{len(url)} characters")
+    scheme = scheme_of(url)
+    if scheme not in FETCHED_SCHEMES:
+        return _excluded(
+            url, ErrorKind.UNSUPPORTED_SCHEME, "url.unsupported-scheme", f"{scheme}: links are not checked"
+        )
+    if config.include and not any(p.search(url) for p in config.include):
+        return _excluded(url, ErrorKind.FILTERED, "filter.excluded", "not matched by --include")
+    if any(p.search(url) for p in config.exclude):
+        return _excluded(url, ErrorKind.FILTERED, "filter.excluded", "matched by --exclude")
+    return None
+
+
+def invalid_result(raw: str, reason: str) -> CheckResult:
+    """The ``broken`` result of an href that is not a URL (``url.invalid``)."""
+    return CheckResult(
+        raw,
+        Category.BROKEN,
+        error=ErrorKind.INVALID_URL,
+        error_message=reason,
+        diagnosis=codes.make("url.invalid", reason),
+    )
