@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -24,13 +24,14 @@ import aiohttp
 from linkdoctor.classify import codes
 from linkdoctor.classify.http import classify_response
 from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
-from linkdoctor.classify.tls import classify_tls_error, classify_verify_code, refine_client_cert_rejection
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.http.limiter import HostLimiter
 from linkdoctor.inputs.sitemap import looks_like_sitemap_url
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
-from linkdoctor.tls.certs import LoadedClientCert
-from linkdoctor.tls.probe import ProbeResult, probe
+
+if TYPE_CHECKING:
+    from linkdoctor.tls.certs import LoadedClientCert
+    from linkdoctor.tls.probe import ProbeResult
 from linkdoctor.urls import host_of, normalize, origin
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -78,6 +79,9 @@ class _Failure(Exception):
 
 def _error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
     """Map a network exception to (error kind, diagnosis code), by type and errno, never by message text."""
+    # Imported on the first failure: pyOpenSSL costs start-up time that a healthy run never needs.
+    from linkdoctor.classify.tls import classify_tls_error
+
     tls_code = classify_tls_error(exc)
     if tls_code is not None:
         return ErrorKind.TLS, tls_code
@@ -177,6 +181,9 @@ class HttpChecker:
     async def _refine_tls(self, fetched: Fetched, code: str) -> Fetched:
         """Name the real TLS cause with one handshake probe per host: which CAs the server accepts for
         client certificates, whether it asked for one at all, and the chain it sent."""
+        from linkdoctor.classify.tls import classify_verify_code, refine_client_cert_rejection
+        from linkdoctor.tls.probe import probe
+
         result = fetched.result
         parts = urlsplit(result.final_url or result.url)
         host = (parts.hostname or "").lower()

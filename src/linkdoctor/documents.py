@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.check import is_parseable
-from linkdoctor.extract import Extraction, extract_css, extract_html, extract_markdown
+from linkdoctor.extract import Extraction, extract_css, extract_html
 from linkdoctor.inputs.sitemap import looks_like_sitemap_url
 
 # Fragments every browser resolves without a matching id.
@@ -66,5 +66,7 @@ def extract_document(kind: str, text: str) -> Extraction:
     if kind == "css":
         return extract_css(text)
     if kind == "markdown":
+        from linkdoctor.extract.markdown import extract_markdown  # markdown-it only when needed
+
         return extract_markdown(text)
     return extract_html(text)

@@ -6,7 +6,8 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ from linkdoctor.cli import UsageError
 from linkdoctor.cli.config import merge_config_file, open_cache
 from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
+from linkdoctor.crawl import Crawler
 from linkdoctor.errors import ConfigError
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Report
-from linkdoctor.report.console import live_progress
 from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
@@ -353,6 +354,13 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
 
+def _progress_bar(console: Console) -> Callable[[Crawler], AbstractAsyncContextManager[None]]:
+    # rich.progress is imported only when a terminal will show the bar.
+    from linkdoctor.report.console import live_progress
+
+    return lambda crawler: live_progress(crawler.progress, console, enabled=True)
+
+
 def _run(inputs: tuple[str, ...], opts: dict[str, Any], file: FileConfig | None = None) -> Report:
     targets = plan_outputs(opts["fmt"], opts["output"])
     config = apply_sections(build_config(opts), file, environ=os.environ)
@@ -369,7 +377,7 @@ def _run(inputs: tuple[str, ...], opts: dict[str, Any], file: FileConfig | None 
                 config,
                 collected,
                 on_result=outputs.on_result if outputs.streaming else None,
-                around=lambda crawler: live_progress(crawler.progress, stderr, enabled=show_progress),
+                around=_progress_bar(stderr) if show_progress else None,
                 cache=cache,
             )
         )

@@ -10,9 +10,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from linkdoctor.extract.css import extract_css
 from linkdoctor.extract.html import extract_html
-from linkdoctor.extract.markdown import extract_markdown
 from linkdoctor.extract.model import Extraction, RawLink
+
+if TYPE_CHECKING:
+    from linkdoctor.extract.markdown import extract_markdown
+
+
+def __getattr__(name: str) -> Any:
+    # markdown-it is imported when Markdown is first extracted, not by every HTML crawl.
+    if name == "extract_markdown":
+        from linkdoctor.extract.markdown import extract_markdown
+
+        return extract_markdown
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Extraction", "RawLink", "extract_css", "extract_html", "extract_markdown"]

@@ -12,6 +12,7 @@ also has a per-result writer, so it streams as results arrive.
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +21,8 @@ from typing import Final, TextIO
 
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
-from linkdoctor.report.console_file import write_console
 from linkdoctor.report.context import RenderContext
-from linkdoctor.report.csv_report import write_csv
-from linkdoctor.report.github import write_github
-from linkdoctor.report.html import write_html
 from linkdoctor.report.json import write_json, write_jsonl_result
-from linkdoctor.report.junit import write_junit
-from linkdoctor.report.markdown import write_markdown
-from linkdoctor.report.sarif import write_sarif
 
 Writer = Callable[[Report, TextIO, RenderContext], None]
 ResultWriter = Callable[[CheckResult, TextIO, RenderContext], None]
@@ -43,6 +37,17 @@ class Format:
     extensions: tuple[str, ...]
     description: str
     write_result: ResultWriter | None = None
+
+
+def _lazy(target: str) -> Writer:
+    """A writer imported on first use, so a run pays only for the formats it writes (jinja2, rich …)."""
+    module_name, _, attribute = target.partition(":")
+
+    def write(report: Report, out: TextIO, context: RenderContext) -> None:
+        writer: Writer = getattr(importlib.import_module(module_name), attribute)
+        writer(report, out, context)
+
+    return write
 
 
 def _json(report: Report, out: TextIO, context: RenderContext) -> None:
@@ -60,15 +65,44 @@ def _jsonl(report: Report, out: TextIO, context: RenderContext) -> None:
 
 
 _ALL: Final = (
-    Format("console", write_console, (".txt",), "human-readable text; colour on a terminal"),
+    Format(
+        "console",
+        _lazy("linkdoctor.report.console_file:write_console"),
+        (".txt",),
+        "human-readable text; colour on a terminal",
+    ),
     Format("json", _json, (".json",), "one JSON document (schema report-v1)"),
     Format("jsonl", _jsonl, (".jsonl",), "one JSON result per line, streamed", _jsonl_result),
-    Format("csv", write_csv, (".csv",), "one row per broken link and referring page"),
-    Format("junit", write_junit, (".xml", ".junit"), "JUnit XML: a test suite per page, a test per link"),
-    Format("markdown", write_markdown, (".md", ".markdown"), "GitHub job summaries and issue bodies"),
-    Format("sarif", write_sarif, (".sarif",), "SARIF 2.1.0 for code scanning"),
-    Format("html", write_html, (".html", ".htm"), "one self-contained page to filter and sort"),
-    Format("github", write_github, (), "GitHub Actions ::error annotations"),
+    Format(
+        "csv",
+        _lazy("linkdoctor.report.csv_report:write_csv"),
+        (".csv",),
+        "one row per broken link and referring page",
+    ),
+    Format(
+        "junit",
+        _lazy("linkdoctor.report.junit:write_junit"),
+        (".xml", ".junit"),
+        "JUnit XML: a test suite per page, a test per link",
+    ),
+    Format(
+        "markdown",
+        _lazy("linkdoctor.report.markdown:write_markdown"),
+        (".md", ".markdown"),
+        "GitHub job summaries and issue bodies",
+    ),
+    Format(
+        "sarif", _lazy("linkdoctor.report.sarif:write_sarif"), (".sarif",), "SARIF 2.1.0 for code scanning"
+    ),
+    Format(
+        "html",
+        _lazy("linkdoctor.report.html:write_html"),
+        (".html", ".htm"),
+        "one self-contained page to filter and sort",
+    ),
+    Format(
+        "github", _lazy("linkdoctor.report.github:write_github"), (), "GitHub Actions ::error annotations"
+    ),
 )
 
 FORMATS: Final[Mapping[str, Format]] = MappingProxyType({f.name: f for f in _ALL})
