@@ -18,15 +18,15 @@ import aiohttp
 from protego import Protego
 
 from linkdoctor.cache import ResultCache
-from linkdoctor.check import ContextProvider, Fetched, HttpChecker
+from linkdoctor.check import ContextProvider, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.documents import charset_of, document_kind, extract_document, fragment_found
+from linkdoctor.documents import fragment_found
+from linkdoctor.fetching import FetchAborted, LocalPages, Page, PageSource, read_page
 from linkdoctor.filters import excluded_result, invalid_result
 from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.http.limiter import HostLimiter
 from linkdoctor.inputs import Inputs
-from linkdoctor.inputs.sitemap import parse_sitemap
 from linkdoctor.local import check_file
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
@@ -110,7 +110,9 @@ class Crawler:
         on_result: ResultSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         cache: ResultCache | None = None,
+        pages: PageSource | None = None,
     ) -> None:
+        """``pages`` fetches and parses (default: here, with an HttpChecker on ``session``)."""
         self.config = config
         self.progress = Progress(started=clock())
         self._clock = clock
@@ -120,6 +122,7 @@ class Crawler:
             config.max_per_host, config.host_interval, clock=clock, limits=config.host_limits
         )
         self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
+        self._pages = pages or LocalPages(self._checker)
         self._resources: dict[str, _Resource] = {}
         self._links: dict[str, _Link] = {}
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
@@ -162,12 +165,16 @@ class Crawler:
         for _path, url in inputs.documents:
             self._add(url, None, "seed", depth=0, seed=True)
         workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.config.max_concurrency))]
-        try:
-            await self._queue.join()
+        joined = asyncio.ensure_future(self._queue.join())
+        try:  # a worker ends only on FetchAborted, and that ends the run
+            done, _ = await asyncio.wait([joined, *workers], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in workers:
+            for task in (joined, *workers):
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(joined, *workers, return_exceptions=True)
+        for task in done:
+            if task is not joined:
+                task.result()
         return self._report()
 
     # --- collecting links ------------------------------------------------------------------------
@@ -305,6 +312,8 @@ class Crawler:
             resource = await self._queue.get()
             try:
                 await self._process(resource)
+            except FetchAborted:
+                raise
             except Exception as exc:  # a bug must not hang the run: record it on the resource
                 resource.result = CheckResult(
                     resource.url,
@@ -323,8 +332,8 @@ class Crawler:
         self._checks += 1
         if resource.result is not None:
             # A refetch to read anchors of an already checked resource.
-            fetched = await self._fetch(resource, want_body=True)
-            self._take_body(resource, fetched, extract_links=False)
+            page = await self._fetch(resource, want_body=True)
+            self._take_body(resource, page, extract_links=False)
             self._finish(resource)
             return
         if resource.crawl and self.config.respect_robots and not await self._robots_allow(resource.url):
@@ -345,68 +354,65 @@ class Crawler:
         if crawl:
             self._pages_started += 1
         want_body = crawl or (self.config.check_fragments and any(link.fragment for link in resource.links))
-        fetched = await self._fetch(resource, want_body=want_body)
-        resource.result = fetched.result
-        if crawl and resource.scope_seed and fetched.result.redirects:
+        page = await self._fetch(resource, want_body=want_body)
+        resource.result = page.result
+        if crawl and resource.scope_seed and page.result.redirects:
             # A start URL that redirects (http→https, www) moves the scope along with it.
-            self._scope = self._scope.with_prefix(directory_of(fetched.result.final_url))
-        final_url = fetched.result.final_url
-        if crawl and fetched.result.redirects and final_url != resource.url:
-            self._adopt_redirect_target(resource, fetched, final_url)
+            self._scope = self._scope.with_prefix(directory_of(page.result.final_url))
+        final_url = page.result.final_url
+        if crawl and page.result.redirects and final_url != resource.url:
+            self._adopt_redirect_target(resource, page, final_url)
         else:
-            self._take_body(resource, fetched, extract_links=crawl)
+            self._take_body(resource, page, extract_links=crawl)
         self._finish(resource)
 
-    def _adopt_redirect_target(self, resource: _Resource, fetched: Fetched, final_url: str) -> None:
+    def _adopt_redirect_target(self, resource: _Resource, page: Page, final_url: str) -> None:
         """A crawled page that redirects is parsed under its final URL (once), so referrers name the page
         that really holds the links and the target is not fetched a second time."""
         if final_url in self._resources or not self._scope.contains(final_url):
             return
         target = self._resources[final_url] = _Resource(final_url, resource.depth, crawl=True)
         target.fetched_body = True
-        target.result = replace(fetched.result, url=final_url, redirects=(), final_url=final_url)
-        self._take_body(target, fetched, extract_links=True)
+        target.result = replace(page.result, url=final_url, redirects=(), final_url=final_url)
+        self._take_body(target, page, extract_links=True)
         target.done = True
 
-    async def _fetch(self, resource: _Resource, *, want_body: bool) -> Fetched:
+    async def _fetch(self, resource: _Resource, *, want_body: bool) -> Page:
         if want_body:
             resource.fetched_body = True
         site = self._inputs.site_for(resource.url) if self._inputs.sites else None
         if site is not None or resource.url.startswith("file:"):
-            return check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
+            fetched = check_file(resource.url, site, want_body=want_body, max_body=self.config.max_body)
+            return read_page(fetched, resource.url)
         if self._cache is None:
-            return await self._checker.fetch(resource.url, want_body=want_body)
+            return await self._pages.page(resource.url, want_body=want_body)
         # A page to crawl is served from the cache only if it had no body worth parsing (a PDF, an image).
         cached = self._cache.get(resource.url, leaf_only=want_body)
         if cached is not None:
-            return Fetched(cached)
-        fetched = await self._checker.fetch(resource.url, want_body=want_body)
-        self._cache.put(fetched.result, leaf=want_body and fetched.body is None)
-        return fetched
+            return Page(cached)
+        page = await self._pages.page(resource.url, want_body=want_body)
+        self._cache.put(page.result, leaf=want_body and not page.body_read)
+        return page
 
-    def _take_body(self, resource: _Resource, fetched: Fetched, *, extract_links: bool) -> None:
-        status = fetched.result.status
-        if fetched.body is None or (status is not None and status >= 400):
-            return  # an error page's body is only read for its fingerprint, never crawled
-        kind = document_kind(fetched.content_type, fetched.result.final_url or resource.url)
-        if kind is None:
+    def _take_body(self, resource: _Resource, page: Page, *, extract_links: bool) -> None:
+        """Take in what the page's body held (parsed by :func:`~linkdoctor.fetching.read_page`; an error
+        page's body is only read for its fingerprint, never crawled)."""
+        base = page.result.final_url or resource.url
+        sitemap = page.sitemap
+        if sitemap is not None:
+            self.progress.pages += 1
+            for loc in sitemap.locs:
+                self._add_raw(
+                    base,
+                    loc,
+                    Referrer(base, None, "sitemap"),
+                    "seed" if not sitemap.is_index else "sitemap",
+                    depth=resource.depth,
+                )
             return
-        text = fetched.body.decode(charset_of(fetched.content_type), errors="replace")
-        base = fetched.result.final_url or resource.url
-        if kind == "sitemap":
-            sitemap = parse_sitemap(fetched.body)
-            if sitemap is not None:
-                self.progress.pages += 1
-                for loc in sitemap.locs:
-                    self._add_raw(
-                        base,
-                        loc,
-                        Referrer(base, None, "sitemap"),
-                        "seed" if not sitemap.is_index else "sitemap",
-                        depth=resource.depth,
-                    )
+        extraction = page.extraction
+        if extraction is None:
             return
-        extraction = extract_document(kind, text)
         resource.anchors = extraction.anchors
         if not extract_links:
             return
@@ -505,11 +511,10 @@ class Crawler:
         return robots is None or bool(robots.can_fetch(url, self.config.user_agent.partition("/")[0]))
 
     async def _load_robots(self, site: str) -> Protego | None:
-        fetched = await self._checker.fetch(site + "/robots.txt", want_body=True, method=Method.GET)
-        if fetched.result.category is not Category.OK or fetched.body is None:
+        page = await self._pages.page(site + "/robots.txt", want_body=True, method=Method.GET, raw=True)
+        if page.result.category is not Category.OK or page.text is None:
             return None
-        text = fetched.body.decode("utf-8", errors="replace")
-        robots = Protego.parse(text)
+        robots = Protego.parse(page.text)
         for sitemap in robots.sitemaps:
             self._add_raw(
                 site + "/", sitemap, Referrer(site + "/robots.txt", None, "Sitemap:"), "sitemap", depth=0

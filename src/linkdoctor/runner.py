@@ -18,6 +18,7 @@ import aiohttp
 from linkdoctor.cache import ResultCache
 from linkdoctor.config import CheckConfig
 from linkdoctor.crawl import Crawler, ResultSink
+from linkdoctor.fetching import PageSource
 from linkdoctor.frontier import Frontier
 from linkdoctor.http.session import create_session
 from linkdoctor.inputs import Inputs
@@ -37,17 +38,19 @@ async def check_async(
     cache: ResultCache | None = None,
     resume: Frontier | None = None,
     connector: Callable[[], aiohttp.BaseConnector] | None = None,
+    pages: PageSource | None = None,
 ) -> Report:
     """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
 
     ``around`` receives the crawler before it runs and may return an async context manager (used by the
     CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
     (see :mod:`linkdoctor.cache`); the caller closes it. ``resume`` continues from a crawler's saved
-    :class:`~linkdoctor.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one)."""
+    :class:`~linkdoctor.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one);
+    ``pages`` fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
     try:
         async with create_session(config, connector=connector() if connector else None) as session:
-            crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache)
+            crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache, pages=pages)
             async with around(crawler) if around else nullcontext():
                 report = await crawler.run(inputs, resume=resume)
     finally:

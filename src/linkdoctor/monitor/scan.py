@@ -19,6 +19,7 @@ import aiohttp
 from linkdoctor.config import CheckConfig, ClientCert, Secret
 from linkdoctor.crawl import Crawler
 from linkdoctor.errors import ConfigError
+from linkdoctor.fetching import PageSource
 from linkdoctor.frontier import Frontier
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import CheckResult, Summary
@@ -36,6 +37,7 @@ class ScanJob:
     spec: SiteSpec
     budget: int
     frontier: Frontier | None = None
+    scan_id: int | None = None  # names the scan's work in a task queue (see linkdoctor.distributed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +102,10 @@ async def run_scan_job_async(
     *,
     connector: ConnectorFactory | None = None,
     env: Mapping[str, str] | None = None,
+    pages: PageSource | None = None,
 ) -> ScanOutcome:
-    """Run one piece of a scan within ``job.budget`` link checks."""
+    """Run one piece of a scan within ``job.budget`` link checks (``pages``: fetch elsewhere, e.g. on
+    Celery workers)."""
     config = build_config(job.spec, budget=job.budget, env=os.environ if env is None else env)
     seen: list[Crawler] = []
 
@@ -111,7 +115,12 @@ async def run_scan_job_async(
         yield
 
     report = await check_async(
-        config, collect_inputs([job.spec.url]), around=capture, resume=job.frontier, connector=connector
+        config,
+        collect_inputs([job.spec.url]),
+        around=capture,
+        resume=job.frontier,
+        connector=connector,
+        pages=pages,
     )
     crawler = seen[0]
     frontier = crawler.frontier()

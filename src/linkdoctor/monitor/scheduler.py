@@ -184,7 +184,9 @@ def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
     from linkdoctor.monitor.convert import site_from_row
 
     spec = site_from_row(site).spec
-    job = ScanJob(spec=spec, budget=budget_left(monitor, site.id, spec.budget, now), frontier=frontier)
+    job = ScanJob(
+        spec=spec, budget=budget_left(monitor, site.id, spec.budget, now), frontier=frontier, scan_id=scan_id
+    )
     try:
         with heartbeat(monitor, scan_id, owner):
             outcome: ScanOutcome = monitor.run_job(job)

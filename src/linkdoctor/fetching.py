@@ -1,0 +1,84 @@
+"""What the crawler gets from one fetch, and who does the fetching.
+
+A :class:`Page` is a check result plus what the body held, already parsed (a document's extraction, a
+sitemap, or raw text for ``robots.txt``). Parsing next to the fetch lets a remote worker do both and send
+back only the links it found (see :mod:`linkdoctor.distributed`); in one process, :class:`LocalPages` fetches
+with an :class:`~linkdoctor.check.HttpChecker` and parses right away.
+
+>>> # page = await LocalPages(checker).page("https://example.org/", want_body=True)
+>>> # page.extraction.links if page.extraction else ()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from linkdoctor.check import Fetched, HttpChecker
+from linkdoctor.config import Method
+from linkdoctor.documents import charset_of, document_kind, extract_document
+from linkdoctor.errors import LinkdoctorError
+from linkdoctor.extract import Extraction
+from linkdoctor.inputs.sitemap import Sitemap, parse_sitemap
+from linkdoctor.models import CheckResult
+
+
+class FetchAborted(LinkdoctorError):
+    """A page source that can no longer fetch (a lost broker, say): the run stops rather than record
+    results it never obtained."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One fetch as the crawler consumes it. ``body_read`` says whether a body was read at all (the result
+    cache keeps only results of bodiless fetches); ``text`` is set only for raw fetches (robots.txt)."""
+
+    result: CheckResult
+    body_read: bool = False
+    extraction: Extraction | None = None
+    sitemap: Sitemap | None = None
+    text: str | None = None
+
+
+class PageSource(Protocol):
+    """Fetches one URL (no fragment) for the crawler. ``raw`` asks for the body as text, unparsed."""
+
+    async def page(
+        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
+    ) -> Page: ...
+
+
+def read_page(fetched: Fetched, url: str, *, raw: bool = False) -> Page:
+    """Parse what the crawler needs out of ``fetched`` (the fetch of ``url``).
+
+    An error page's body is only read for its fingerprint and never crawled; a sitemap that does not parse
+    holds nothing.
+    """
+    result = fetched.result
+    body = fetched.body
+    if body is None:
+        return Page(result)
+    if raw:
+        return Page(result, body_read=True, text=body.decode("utf-8", errors="replace"))
+    if result.status is not None and result.status >= 400:
+        return Page(result, body_read=True)
+    kind = document_kind(fetched.content_type, result.final_url or url)
+    if kind is None:
+        return Page(result, body_read=True)
+    if kind == "sitemap":
+        return Page(result, body_read=True, sitemap=parse_sitemap(body))
+    text = body.decode(charset_of(fetched.content_type), errors="replace")
+    return Page(result, body_read=True, extraction=extract_document(kind, text))
+
+
+class LocalPages:
+    """The in-process page source: fetch with ``checker``, parse here."""
+
+    def __init__(self, checker: HttpChecker) -> None:
+        self._checker = checker
+
+    async def page(
+        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
+    ) -> Page:
+        fetched = await self._checker.fetch(url, want_body=want_body, method=method)
+        return read_page(fetched, url, raw=raw)
