@@ -373,7 +373,12 @@ class Crawler:
             return
         target = self._resources[final_url] = _Resource(final_url, resource.depth, crawl=True)
         target.fetched_body = True
-        target.result = replace(page.result, url=final_url, redirects=(), final_url=final_url)
+        # The target's own answer, as a direct fetch would judge it: not redirected (else the verdict
+        # would hang on whether the target or a link to it was fetched first).
+        category = Category.OK if page.result.category is Category.REDIRECTED else page.result.category
+        target.result = replace(
+            page.result, url=final_url, redirects=(), final_url=final_url, category=category
+        )
         self._take_body(target, page, extract_links=True)
         target.done = True
 
