@@ -333,6 +333,11 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     help="Live progress bar (only on a terminal).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show fix steps for every broken link.")
+@click.option(
+    "--broker",
+    metavar="URL",
+    help="Spread the crawl over linkdoctor workers through this Redis broker, e.g. redis://redis:6379/0.",
+)
 @click.pass_context
 def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     """Crawl sites and check every link: URLs, local folders and files (HTML, Markdown), sitemaps.
@@ -346,9 +351,10 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
 
     Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
     """
+    broker = opts.pop("broker")
     try:
         inputs, file = merge_config_file(ctx, inputs, opts)
-        report = _run(inputs, opts, file)
+        report = _run(inputs, opts, file, broker=broker)
     except ConfigError as exc:
         raise UsageError(exc) from exc
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
@@ -361,7 +367,13 @@ def _progress_bar(console: Console) -> Callable[[Crawler], AbstractAsyncContextM
     return lambda crawler: live_progress(crawler.progress, console, enabled=True)
 
 
-def _run(inputs: tuple[str, ...], opts: dict[str, Any], file: FileConfig | None = None) -> Report:
+def _run(
+    inputs: tuple[str, ...],
+    opts: dict[str, Any],
+    file: FileConfig | None = None,
+    *,
+    broker: str | None = None,
+) -> Report:
     targets = plan_outputs(opts["fmt"], opts["output"])
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
@@ -372,14 +384,17 @@ def _run(inputs: tuple[str, ...], opts: dict[str, Any], file: FileConfig | None 
         open_cache(opts, config) or contextlib.nullcontext() as cache,
         open_outputs(targets, context, stdout=sys.stdout) as outputs,
     ):
-        report: Report = run_sync(
-            check_async(
-                config,
-                collected,
-                on_result=outputs.on_result if outputs.streaming else None,
-                around=_progress_bar(stderr) if show_progress else None,
-                cache=cache,
+        on_result = outputs.on_result if outputs.streaming else None
+        around = _progress_bar(stderr) if show_progress else None
+        if broker:  # the distributed mode's imports (celery, redis) load only when asked for
+            from linkdoctor.distributed.run import check_distributed
+            from linkdoctor.distributed.settings import BrokerSettings
+
+            run = check_distributed(
+                config, collected, BrokerSettings(broker), on_result=on_result, around=around, cache=cache
             )
-        )
+        else:
+            run = check_async(config, collected, on_result=on_result, around=around, cache=cache)
+        report: Report = run_sync(run)
         outputs.finish(report)
     return report

@@ -1,0 +1,104 @@
+"""The Celery app factory: one app per process, built from :class:`BrokerSettings`, with the batch task.
+
+Nothing is configured at import time. A batch is acknowledged only after it ran (``acks_late``), a worker
+that dies mid-batch gets it redelivered (``task_reject_on_worker_lost`` for a lost pool process, the
+broker's visibility timeout for a lost machine), and each worker process reserves one batch at a time
+(prefetch 1), so a slow batch never holds others hostage. Batches are JSON; their results travel through
+the scan's reply list in Redis, not Celery's result backend.
+
+>>> # app = create_celery(BrokerSettings("redis://127.0.0.1:6379/0"))
+>>> # app.worker_main(["worker", "--pool=solo"])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.distributed.wire import Batch
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from linkdoctor.distributed.store import FetchStore
+
+BATCH_TASK = "linkdoctor.batch"
+
+
+class WorkerRuntime:
+    """What one worker process keeps between batches: the settings and the database store (opened on
+    first use, so a forked pool process opens its own)."""
+
+    def __init__(self, settings: BrokerSettings) -> None:
+        self.settings = settings
+        self._store: FetchStore | None = None
+
+    @property
+    def store(self) -> FetchStore | None:
+        if self._store is None and self.settings.db_url:
+            from linkdoctor.distributed.store import FetchStore
+
+            self._store = FetchStore.open(self.settings.db_url)
+        return self._store
+
+    def run(self, batch: Batch, worker: str) -> int:
+        from linkdoctor.runner import run_sync
+
+        return run_sync(self._run(batch, worker))
+
+    async def _run(self, batch: Batch, worker: str) -> int:
+        from redis.asyncio import Redis
+
+        from linkdoctor.distributed.work import run_batch
+
+        redis = Redis.from_url(self.settings.broker_url)
+        try:
+            return await run_batch(
+                batch,
+                redis=redis,
+                keys=self.settings.keys,
+                store=self.store,
+                worker=worker,
+                key_ttl=self.settings.key_ttl,
+            )
+        finally:
+            await redis.aclose()
+
+
+def create_celery(settings: BrokerSettings) -> Celery:
+    """A Celery app for ``settings``: the broker, the queue, late acks, and the batch task."""
+    from celery import Celery
+
+    app = Celery("linkdoctor", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.queue,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_connection_retry_on_startup=True,
+        worker_send_task_events=False,
+        worker_hijack_root_logger=False,
+    )
+    runtime = WorkerRuntime(settings)
+
+    def batch(task: Any, data: dict[str, Any]) -> int:
+        return runtime.run(Batch.from_json(data), str(task.request.hostname or "worker"))
+
+    app.task(name=BATCH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(
+        batch
+    )
+
+    return app
+
+
+def celery_publisher(app: Celery, settings: BrokerSettings) -> Any:
+    """A ``publish(batch)`` callable sending batches to the workers' queue."""
+
+    def publish(batch: Batch) -> None:
+        app.send_task(BATCH_TASK, args=[batch.to_json()], queue=settings.queue)
+
+    return publish

@@ -1,0 +1,287 @@
+"""What travels through the broker: the fetch settings of a run, batches of fetches, and parsed pages.
+
+Only what a worker needs to fetch goes out (timeouts, headers, accepted statuses, per-host settings,
+client certificate *paths*). Secrets never travel: a key password or a basic-auth password is sent as the
+name of the environment variable that holds it, and the worker reads its own environment. A secret that
+did not come from the environment cannot be distributed, and says so (:class:`ConfigError`).
+
+>>> spec = FetchSpec.from_config(CheckConfig(timeout=5.0), env={})
+>>> FetchSpec.from_json(spec.to_json()) == spec
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
+from linkdoctor.errors import ConfigError
+from linkdoctor.extract import Extraction, RawLink
+from linkdoctor.fetching import Page
+from linkdoctor.frontier import result_from_json, result_to_json
+from linkdoctor.inputs.sitemap import Sitemap
+
+
+def env_name_of(secret: Secret, env: Mapping[str, str], what: str) -> str:
+    """The environment variable holding ``secret`` (the workers read the same variable).
+
+    >>> env_name_of(Secret("s3cret"), {"KEY_PASS": "s3cret"}, "the key password")
+    'KEY_PASS'
+    """
+    value = secret.reveal()
+    for name in sorted(env):
+        if env[name] == value:
+            return name
+    raise ConfigError(
+        f"{what} must come from an environment variable (set on the workers too) to scan with --broker; "
+        "secrets never travel through the broker"
+    )
+
+
+def _env_value(name: str, env: Mapping[str, str], what: str) -> Secret:
+    if name not in env:
+        raise ConfigError(f"{what}: environment variable {name} is not set on this worker")
+    return Secret(env[name])
+
+
+def _path(value: Path | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _unpath(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@dataclass(frozen=True, slots=True)
+class CertRef:
+    """A client certificate as files on the workers, its password as an environment variable name."""
+
+    cert: str | None
+    key: str | None
+    pkcs12: str | None
+    password_env: str | None
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HostRef:
+    """:class:`HostSettings` with the basic-auth password replaced by its environment variable name."""
+
+    hosts: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...]
+    basic_auth: tuple[str, str] | None
+    cacert: str | None
+    max_concurrency: int | None
+    interval: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSpec:
+    """The part of a :class:`CheckConfig` that decides how one URL is fetched and judged."""
+
+    method: str = Method.AUTO.value
+    max_concurrency: int = 128
+    max_per_host: int = 32
+    host_interval: float = 0.0
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    retries: int = 2
+    retry_backoff: float = 0.5
+    max_retry_after: float = 60.0
+    max_redirects: int = 10
+    max_body: int = 10 * 1024 * 1024
+    user_agent: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    hosts: tuple[HostRef, ...] = ()
+    cookie_jar: str | None = None
+    accept: tuple[int, ...] = ()
+    certs: tuple[CertRef, ...] = ()
+    cacert: str | None = None
+    insecure: bool = False
+    # Networks the SSRF guard lets through; None: no guard (the CLI), () : guard with no exceptions.
+    allow_private: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: CheckConfig, *, env: Mapping[str, str], allow_private: tuple[str, ...] | None = None
+    ) -> FetchSpec:
+        certs = tuple(
+            CertRef(
+                _path(c.cert), _path(c.key), _path(c.pkcs12),
+                None if c.password is None else env_name_of(c.password, env, "the client key password"),
+                c.hosts,
+            )
+            for c in config.client_certs
+        )  # fmt: skip
+        hosts = tuple(
+            HostRef(
+                h.hosts, h.headers,
+                None if h.basic_auth is None
+                else (h.basic_auth[0], env_name_of(h.basic_auth[1], env, f"the basic-auth password of {h.hosts[0]}")),
+                _path(h.cacert), h.max_concurrency, h.interval,
+            )
+            for h in config.host_settings
+        )  # fmt: skip
+        return cls(
+            config.method.value, config.max_concurrency, config.max_per_host, config.host_interval,
+            config.timeout, config.connect_timeout, config.retries, config.retry_backoff,
+            config.max_retry_after, config.max_redirects, config.max_body, config.user_agent, config.headers,
+            hosts, _path(config.cookie_jar), tuple(sorted(config.accept)), certs, _path(config.cacert),
+            config.insecure, allow_private,
+        )  # fmt: skip
+
+    def to_config(self, *, env: Mapping[str, str]) -> CheckConfig:
+        """The worker's :class:`CheckConfig`, with passwords read from the worker's environment."""
+        certs = tuple(
+            ClientCert(
+                _unpath(c.cert), _unpath(c.key), _unpath(c.pkcs12),
+                None if c.password_env is None else _env_value(c.password_env, env, "client key password"),
+                c.hosts,
+            )
+            for c in self.certs
+        )  # fmt: skip
+        hosts = tuple(
+            HostSettings(
+                h.hosts, h.headers,
+                None if h.basic_auth is None
+                else (h.basic_auth[0], _env_value(h.basic_auth[1], env, "basic-auth password")),
+                _unpath(h.cacert), h.max_concurrency, h.interval,
+            )
+            for h in self.hosts
+        )  # fmt: skip
+        config = CheckConfig(
+            method=Method(self.method), max_concurrency=self.max_concurrency, max_per_host=self.max_per_host,
+            host_interval=self.host_interval, timeout=self.timeout, connect_timeout=self.connect_timeout,
+            retries=self.retries, retry_backoff=self.retry_backoff, max_retry_after=self.max_retry_after,
+            max_redirects=self.max_redirects, max_body=self.max_body, headers=self.headers,
+            host_settings=hosts, cookie_jar=_unpath(self.cookie_jar), accept=frozenset(self.accept),
+            client_certs=certs, cacert=_unpath(self.cacert), insecure=self.insecure,
+        )  # fmt: skip
+        return replace(config, user_agent=self.user_agent) if self.user_agent else config
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("hosts", "certs")
+        }
+        data["headers"] = [list(h) for h in self.headers]
+        data["accept"] = list(self.accept)
+        data["allow_private"] = None if self.allow_private is None else list(self.allow_private)
+        data["certs"] = [[c.cert, c.key, c.pkcs12, c.password_env, list(c.hosts)] for c in self.certs]
+        data["hosts"] = [
+            [list(h.hosts), [list(x) for x in h.headers], None if h.basic_auth is None else list(h.basic_auth),
+             h.cacert, h.max_concurrency, h.interval]
+            for h in self.hosts
+        ]  # fmt: skip
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FetchSpec:
+        plain = {
+            k: v for k, v in data.items() if k not in ("hosts", "certs", "headers", "accept", "allow_private")
+        }
+        allow = data.get("allow_private")
+        return cls(
+            **plain,
+            headers=tuple((k, v) for k, v in data.get("headers", ())),
+            accept=tuple(data.get("accept", ())),
+            allow_private=None if allow is None else tuple(allow),
+            certs=tuple(CertRef(c, k, p, pw, tuple(h)) for c, k, p, pw, h in data.get("certs", ())),
+            hosts=tuple(
+                HostRef(tuple(hs), tuple((a, b) for a, b in hd), None if ba is None else (ba[0], ba[1]), ca, mc, iv)
+                for hs, hd, ba, ca, mc, iv in data.get("hosts", ())
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FetchItem:
+    """One fetch the crawler asked for; ``key`` names it in dedupe sets, replies and the store."""
+
+    url: str
+    want_body: bool
+    method: str | None = None
+    raw: bool = False
+    key: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            text = f"{int(self.want_body)}|{self.method or ''}|{int(self.raw)}|{self.url}"
+            object.__setattr__(self, "key", hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+
+    def to_json(self) -> list[Any]:
+        return [self.url, self.want_body, self.method, self.raw]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> FetchItem:
+        url, want_body, method, raw = data
+        return cls(url, bool(want_body), method, bool(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A unit of work: fetches of one scan, with the settings to fetch them."""
+
+    scan: str
+    id: str
+    spec: FetchSpec
+    items: tuple[FetchItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan,
+            "id": self.id,
+            "spec": self.spec.to_json(),
+            "items": [i.to_json() for i in self.items],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Batch:
+        return cls(
+            data["scan"],
+            data["id"],
+            FetchSpec.from_json(data["spec"]),
+            tuple(FetchItem.from_json(i) for i in data["items"]),
+        )
+
+
+def page_to_json(page: Page) -> dict[str, Any]:
+    """A :class:`Page` as JSON-ready values (the inverse of :func:`page_from_json`)."""
+    data: dict[str, Any] = {"result": result_to_json(page.result), "body_read": page.body_read}
+    if page.extraction is not None:
+        e = page.extraction
+        data["extraction"] = {
+            "links": [[link.url, link.line, link.text, link.element] for link in e.links],
+            "anchors": sorted(e.anchors),
+            "base_href": e.base_href,
+            "nofollow": e.nofollow,
+        }
+    if page.sitemap is not None:
+        data["sitemap"] = {"locs": list(page.sitemap.locs), "is_index": page.sitemap.is_index}
+    if page.text is not None:
+        data["text"] = page.text
+    return data
+
+
+def page_from_json(data: Mapping[str, Any]) -> Page:
+    extraction = None
+    if (e := data.get("extraction")) is not None:
+        extraction = Extraction(
+            links=tuple(RawLink(url, line, text, element) for url, line, text, element in e["links"]),
+            anchors=frozenset(e["anchors"]),
+            base_href=e["base_href"],
+            nofollow=e["nofollow"],
+        )
+    sitemap = None
+    if (s := data.get("sitemap")) is not None:
+        sitemap = Sitemap(tuple(s["locs"]), s["is_index"])
+    return Page(
+        result_from_json(data["result"]),
+        body_read=data["body_read"],
+        extraction=extraction,
+        sitemap=sitemap,
+        text=data.get("text"),
+    )

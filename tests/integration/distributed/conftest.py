@@ -1,0 +1,63 @@
+"""Fixtures of the distributed tests: real Redis, real ``linkdoctor worker`` processes, real PostgreSQL,
+and a 3,000-page generated site on nginx.
+
+* ``redis_server`` — a fresh redis-server per test (fails, never skips, when missing).
+* ``pg_url`` — a fresh database on the session's PostgreSQL cluster.
+* ``start_worker(name, **options)`` — starts a worker against this test's Redis and database, waits until it
+  consumes, and stops it at the end.
+* ``big_site`` — 3,000 pages served by nginx (module).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from benchmarks.sitegen import SiteSpec
+from tests.integration.distributed.cluster import RedisServer, Worker
+from tests.support.db_fixtures import postgres_cluster
+from tests.support.postgres import PostgresCluster
+from tests.support.servers import GeneratedSite, NginxPool, serve_generated_site
+
+__all__ = ["postgres_cluster"]
+BIG_SITE = SiteSpec(pages=3000, links_per_page=12, broken_share=0.1, redirect_chains=6, seed=11)
+StartWorker = Callable[..., Worker]
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    try:
+        server = RedisServer.start(tmp_path / "redis")
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_cluster: PostgresCluster) -> str:
+    return postgres_cluster.create_database(f"dist_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def start_worker(redis_server: RedisServer, pg_url: str, tmp_path: Path) -> Iterator[StartWorker]:
+    started: list[Worker] = []
+
+    def start(name: str, **options: Any) -> Worker:
+        worker = Worker.start(redis_server.url, pg_url, name=name, directory=tmp_path / "workers", **options)
+        started.append(worker)
+        worker.wait_ready(redis_server.client())
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def big_site(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GeneratedSite]:
+    with NginxPool(nginx_bin, tmp_path_factory.mktemp("big-nginx")) as pool:
+        yield serve_generated_site(pool, tmp_path_factory.mktemp("big-site"), BIG_SITE)
