@@ -86,9 +86,8 @@ async def login(request: Request, service: Service) -> Response:
     form = await request.form()
     username, password = _field(form, "username"), _field(form, "password")
     target = auth.safe_next(_field(form, "next"))
-    user = (
-        await run_in_threadpool(service.authenticate, username, password) if username and password else None
-    )
+    plausible = all(0 < len(v) <= 200 and v.isprintable() for v in (username, password))
+    user = await run_in_threadpool(service.authenticate, username, password) if plausible else None
     if user is None:
         return render(
             request, "login.html", None, status_code=401, next=target, error="Wrong user name or password."
@@ -216,7 +215,10 @@ async def add_site(request: Request, principal: Writer, service: Service) -> Res
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
 async def create_token(request: Request, principal: Writer, service: Service) -> Response:
-    name = _field(await request.form(), "token_name").strip()[:200] or "script"
+    name = (
+        "".join(c for c in _field(await request.form(), "token_name") if c.isprintable()).strip()[:100]
+        or "script"
+    )
     token = await run_in_threadpool(service.create_token, principal.user_id, name)
     sites = await run_in_threadpool(service.sites)
     return render(request, "settings.html", principal, sites=sites, form=EMPTY_FORM, errors=[], token=token)

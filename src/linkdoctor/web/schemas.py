@@ -17,7 +17,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from yarl import URL
 
 from linkdoctor.errors import ConfigError
@@ -36,6 +36,7 @@ _PRINTABLE: Final = r"^[^\x00-\x1f\x7f]*$"
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _EVERY: Final = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
 MAX_LIST: Final = 50
+MAX_EVERY: Final = timedelta(days=366)
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE)
@@ -68,7 +69,10 @@ def parse_every(text: str) -> timedelta:
     match = _EVERY.match(text)
     if match is None:
         raise ConfigError(f"not an interval: {text!r} (use a number and s, m, h, d or w, such as 1d)")
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+    every = timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+    if every > MAX_EVERY:
+        raise ConfigError(f"the interval {text.strip()} is longer than a year")
+    return every
 
 
 def format_every(every: timedelta) -> str:
@@ -172,6 +176,16 @@ class SiteIn(BaseModel):
     notify: list[Text] = Field(default_factory=list, max_length=20, description="apprise URLs")
     alert_after: int = Field(default=DEFAULT_ALERT_AFTER, ge=1, le=100)
 
+    @field_validator("every")
+    @classmethod
+    def _every_is_an_interval(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_every(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     def to_spec(self) -> SiteSpec:
         return SiteSpec(
             name=self.name,
@@ -232,9 +246,14 @@ class SiteOverviewOut(BaseModel):
         )
 
 
+TokenName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=_PRINTABLE)
+]
+
+
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Name
+    name: TokenName
 
 
 class TokenOut(BaseModel):

@@ -25,6 +25,15 @@ def test_wrong_password_is_refused_with_401(make_client: MakeClient, db_url: str
     assert web.get("/", follow_redirects=False).status_code == 303
 
 
+def test_login_with_control_characters_is_a_wrong_password_not_an_error(
+    make_client: MakeClient, db_url: str
+) -> None:
+    web = make_client(db_url)
+    token = csrf_token(web, "/login")
+    response = web.post("/login", data={"username": "ad\x00min", "password": "x\x00", "csrf_token": token})
+    assert response.status_code == 401
+
+
 def test_login_without_the_csrf_token_is_refused(make_client: MakeClient, db_url: str) -> None:
     web = make_client(db_url)
     web.get("/login")

@@ -26,6 +26,12 @@ def test_other_interval_text_is_a_config_error(text: str) -> None:
         parse_every(text)
 
 
+def test_intervals_longer_than_a_year_are_refused() -> None:
+    # found by schemathesis: 30000d overflowed PostgreSQL's integer column
+    with pytest.raises(ConfigError, match="longer than a year"):
+        parse_every("30000d")
+
+
 @pytest.mark.parametrize(
     ("every", "text"),
     [(timedelta(hours=36), "36h"), (timedelta(days=14), "2w"), (timedelta(seconds=90), "90s")],
@@ -53,6 +59,7 @@ def test_notify_passwords_are_redacted_and_urls_without_one_kept() -> None:
         {"budget": 10**12},
         {"alert_after": 0},
         {"every": "soon"},
+        {"every": "30000d"},
         {"cron": "0 3 * * *; rm"},
         {"notify": ["x"] * 21},
         {"options": {"accept": [99]}},
