@@ -72,6 +72,11 @@ def shown_url(db_url: str) -> str:
 )
 @click.option("--base-url", metavar="URL", help="Public address of the dashboard, for links in alerts.")
 @click.option(
+    "--broker",
+    metavar="URL",
+    help="Run scans' fetches on linkdoctor workers through this Redis broker (use a --db they share).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -86,6 +91,7 @@ def serve(
     public_status: bool,
     secure_cookies: bool,
     base_url: str | None,
+    broker: str | None,
     log_level: str,
 ) -> None:
     """Run the monitoring dashboard, its REST API (/api/v1, docs at /docs) and the scan scheduler."""
@@ -110,6 +116,7 @@ def serve(
         secure_cookies=secure_cookies,
         public_status=public_status,
         base_url=base_url,
+        broker_url=broker,
     )
     shown = shown_url(db_url)
     try:

@@ -25,8 +25,8 @@ from starlette.types import ASGIApp
 
 from linkdoctor import __version__
 from linkdoctor.errors import ConfigError
-from linkdoctor.monitor.service import Monitor
-from linkdoctor.web import api, charts, csrf, pages
+from linkdoctor.monitor.service import JobRunner, Monitor
+from linkdoctor.web import api, charts, cluster, csrf, pages
 from linkdoctor.web.auth import LoginRequired
 from linkdoctor.web.context import Runtime, Ticker
 from linkdoctor.web.schemas import format_every
@@ -57,6 +57,7 @@ def create_app(
         guard=settings.guard,
         connector=settings.guard.make_connector,
         dashboard_url=settings.public_url,
+        job_runner=_distributed_runner(settings),
     )
     secret = settings.secret_key.reveal() if settings.secret_key else monitor.secret("session")
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -107,7 +108,19 @@ def create_app(
     app.mount("/static", StaticFiles(packages=[("linkdoctor.web", "static")]), name="static")
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(cluster.router)
     return app
+
+
+def _distributed_runner(settings: ServeSettings) -> JobRunner | None:
+    """With ``--broker``, scans run their fetches on Celery workers (imported only then)."""
+    if not settings.broker_url:
+        return None
+    from linkdoctor.distributed.run import scan_job_runner
+    from linkdoctor.distributed.settings import BrokerSettings
+
+    broker = BrokerSettings(settings.broker_url, db_url=settings.db_url)
+    return scan_job_runner(broker, allow_private=tuple(str(n) for n in settings.allow_private))
 
 
 def _templates() -> Jinja2Templates:

@@ -24,7 +24,7 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category
 from linkdoctor.monitor.model import ScanState, Site
 from linkdoctor.monitor.service import Monitor
-from linkdoctor.web import auth, charts, csrf
+from linkdoctor.web import auth, charts, cluster, csrf
 from linkdoctor.web.auth import Principal, page_reader, page_user, page_writer
 from linkdoctor.web.context import monitor, runtime
 from linkdoctor.web.schemas import SiteIn, format_every
@@ -111,7 +111,8 @@ def healthz() -> str:
 # --- sites ---------------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, principal: Reader, service: Service) -> Response:
-    return render(request, "overview.html", principal, sites=service.sites())
+    health = cluster.cluster_health(runtime(request).settings)
+    return render(request, "overview.html", principal, sites=service.sites(), cluster=health)
 
 
 @router.get("/sites/{site_id}", response_class=HTMLResponse)

@@ -62,6 +62,8 @@ class ServeSettings:
     base_url: str | None = None
     session_days: int = DEFAULT_SESSION_DAYS
     admin_password_env: str = "LINKDOCTOR_ADMIN_PASSWORD"
+    # With a Redis broker URL, scans are fetched by ``linkdoctor worker`` processes (linkdoctor.distributed).
+    broker_url: str | None = None
     guard: SSRFGuard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
