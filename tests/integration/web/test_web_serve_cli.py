@@ -94,8 +94,8 @@ def test_fresh_serve_prints_the_admin_password_once_and_it_logs_in(served: Serve
             "/login",
             data={"username": "admin", "password": passwords[0], "csrf_token": token[1], "next": "/"},
         )
-        assert answer.status_code == 200
-        assert "<h1>Sites</h1>" in answer.text
+        assert answer.status_code == 200, (answer.url, answer.text[:1000], served.output)
+        assert "<h1>Sites</h1>" in answer.text, answer.text[:1000]
         assert "No sites yet" in answer.text
         assert browser.get("/static/htmx.min.js").status_code == 200
 
