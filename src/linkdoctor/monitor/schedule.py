@@ -13,6 +13,8 @@ from croniter import croniter
 
 from linkdoctor.errors import ConfigError
 
+MAX_INTERVAL = timedelta(days=366)  # also keeps the stored seconds inside a 32-bit integer column
+
 
 def check_schedule(every: timedelta | None, cron: str | None) -> None:
     """Raise :class:`ConfigError` for a schedule that cannot run: both set, a non-positive interval, bad cron."""
@@ -20,6 +22,8 @@ def check_schedule(every: timedelta | None, cron: str | None) -> None:
         raise ConfigError("give an interval or a cron expression, not both")
     if every is not None and every < timedelta(minutes=1):
         raise ConfigError(f"the interval must be at least one minute, not {every}")
+    if every is not None and every > MAX_INTERVAL:
+        raise ConfigError(f"the interval must be at most a year, not {every.days} days")
     if cron is not None and not croniter.is_valid(cron):
         raise ConfigError(f"not a cron expression: {cron!r}")
 

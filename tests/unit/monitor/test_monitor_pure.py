@@ -165,3 +165,14 @@ def test_a_frontier_survives_the_json_codec() -> None:
     )
     assert Frontier.from_json(frontier.to_json()) == frontier
     assert frontier.pending == 1
+
+
+def test_an_interval_longer_than_a_year_is_refused() -> None:
+    from datetime import timedelta
+
+    from linkdoctor.errors import ConfigError
+    from linkdoctor.monitor.schedule import check_schedule
+
+    with pytest.raises(ConfigError, match="at most a year"):
+        check_schedule(timedelta(days=30000), None)
+    check_schedule(timedelta(days=365), None)
