@@ -54,7 +54,9 @@ class SiteOptions:
 
     ``headers_env`` pairs a header name with the environment variable holding its value, for example
     ``(("Authorization", "DOCS_TOKEN"),)``. ``cert_hosts`` limits the client certificate to some hosts
-    (empty: every host of the scan).
+    (empty: every host of the scan). ``cacert_path`` trusts an extra CA bundle for the site's servers (an
+    internal CA). ``cert_warning_days`` is how close to expiry a server certificate becomes a finding
+    (None: the monitor's default, 14 days; 0: only expired certificates).
     """
 
     max_pages: int | None = None
@@ -68,6 +70,8 @@ class SiteOptions:
     pkcs12_path: str | None = None
     password_env: str | None = None
     cert_hosts: tuple[str, ...] = ()
+    cacert_path: str | None = None
+    cert_warning_days: int | None = None
     check_fragments: bool = True
     respect_robots: bool = True
 

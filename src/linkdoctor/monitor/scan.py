@@ -90,6 +90,7 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
         accept=frozenset(opts.accept),
         headers=tuple(headers),
         client_certs=certs,
+        cacert=Path(opts.cacert_path) if opts.cacert_path else None,
         max_checks=max(0, budget),
     )
     if opts.max_pages is not None:
