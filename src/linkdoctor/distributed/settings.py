@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 DEFAULT_QUEUE = "linkdoctor.batches"
 DEFAULT_NAMESPACE = "linkdoctor"
-DEFAULT_PAGE_BATCH = 8
+DEFAULT_PAGE_BATCH = 16
 DEFAULT_LINK_BATCH = 32
 DEFAULT_BATCH_WAIT = 0.02
 # A batch a killed worker held is handed out again once the broker's visibility timeout has passed;

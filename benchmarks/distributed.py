@@ -1,0 +1,209 @@
+"""Distributed crawl benchmark: the same generated site on nginx, crawled in-process, then by one and by two
+``linkdoctor worker`` processes (solo pool: one batch at a time each) through a local Redis, with the
+workers storing every page in a SQLite database as in production (PostgreSQL there).
+
+    python -m benchmarks.distributed --pages 3000 --runs 2
+
+It prints a Markdown table: wall time, pages and checks per second, the speed-up of two workers over one,
+each worker's peak RSS, and Redis's peak memory; plus the cost of the two dedupe stores (Redis set vs
+database unique constraint) per 100,000 URL hashes. The figures go into docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis as redis_sync
+
+from benchmarks.nginxctl import free_port, quote, start_nginx
+from benchmarks.sitegen import SiteSpec, generate_site
+from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.run import check_distributed
+from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.inputs import collect_inputs
+from linkdoctor.runner import check_async, run_sync
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Row:
+    mode: str
+    seconds: float
+    pages: int
+    results: int
+    checks: int
+    worker_rss_mb: tuple[float, ...]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a live process and its children (VmHWM), in MB."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return round(total, 1)
+
+
+def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis_sync.Redis(port=port)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            return process, f"redis://127.0.0.1:{port}/0"
+        except redis_sync.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def _start_worker(broker: str, db: str, name: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "linkdoctor", "worker", "--broker", broker, "--db", db, "--pool", "solo",
+             "--name", name, "--log-level", "info"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if "ready" in log.read_text(errors="replace"):
+            return process
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError(f"worker {name} did not start: {log.read_text()[-2000:]}")
+
+
+def _run_distributed(url: str, settings: BrokerSettings, config: CheckConfig) -> tuple[float, int, int]:
+    started = time.perf_counter()
+    report = run_sync(check_distributed(config, collect_inputs([url]), settings))
+    return time.perf_counter() - started, report.summary.pages_crawled, len(report.results)
+
+
+def _run_local(url: str, config: CheckConfig) -> float:
+    started = time.perf_counter()
+    run_sync(check_async(config, collect_inputs([url])))
+    return time.perf_counter() - started
+
+
+def _dedupe_costs(broker: str, directory: Path, count: int = 100_000) -> tuple[float, float]:
+    """Seconds to record ``count`` URL hashes in a Redis set (pipelined) and in SQLite with a unique key."""
+    from linkdoctor.distributed.store import FetchStore
+
+    hashes = [
+        hashlib.blake2b(f"https://site.example/{i}".encode(), digest_size=16).hexdigest()
+        for i in range(count)
+    ]
+    client = redis_sync.Redis.from_url(broker)
+    started = time.perf_counter()
+    for start in range(0, count, 1000):
+        pipe = client.pipeline(transaction=False)
+        for key in hashes[start : start + 1000]:
+            pipe.sadd("bench:seen", key)
+        pipe.execute()
+    redis_s = time.perf_counter() - started
+    store = FetchStore.open(f"sqlite:///{directory / 'dedupe.sqlite'}")
+    started = time.perf_counter()
+    for start in range(0, count, 1000):
+        store.put("bench", {key: {} for key in hashes[start : start + 1000]})
+    db_s = time.perf_counter() - started
+    store.close()
+    return redis_s, db_s
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--links-per-page", type=int, default=25)
+    parser.add_argument("--runs", type=int, default=2, help="runs per mode; the best is reported")
+    parser.add_argument("--work", type=Path, default=None, help="work directory (default: a temp dir)")
+    args = parser.parse_args(argv)
+    if shutil.which("redis-server") is None:
+        print("redis-server is required (apt-get install redis-server)", file=sys.stderr)
+        return 1
+    work = args.work or Path(tempfile.mkdtemp(prefix="ld-dist-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=5)
+    root = work / "site"
+    generate_site(spec, root)
+    port = free_port()
+    block = (
+        f"server {{ listen 127.0.0.1:{port}; server_name localhost; root {quote(root.resolve())}; "
+        f"include {quote(root.resolve() / 'nginx-locations.conf')}; }}"
+    )
+    nginx = start_nginx(block, work / "nginx")
+    redis_process, broker = _start_redis(work)
+    db = f"sqlite:///{work / 'linkdoctor.sqlite'}"
+    settings = BrokerSettings(broker, db_url=db)
+    config = CheckConfig(retries=0)
+    url = nginx.url("/")
+    rows: list[Row] = []
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        best = min(_run_local(url, config) for _ in range(args.runs))
+        local = run_sync(check_async(config, collect_inputs([url])))
+        rows.append(Row("in-process", best, local.summary.pages_crawled, len(local.results), 0, ()))
+        for count in (1, 2):
+            while len(workers) < count:
+                workers.append(
+                    _start_worker(broker, db, f"bench{len(workers) + 1}@local", work / f"w{len(workers)}.log")
+                )
+            client = redis_sync.Redis.from_url(broker)
+            client.delete(settings.keys.counters)
+            runs = [_run_distributed(url, settings, config) for _ in range(args.runs)]
+            seconds, pages, results = min(runs)
+            checks = int(client.hget(settings.keys.counters, "checks") or 0) // args.runs
+            rows.append(Row(f"{count} worker{'s' if count > 1 else ''}", seconds, pages, results, checks,
+                            tuple(_peak_rss_mb(w.pid) for w in workers)))  # fmt: skip
+        redis_peak = redis_sync.Redis.from_url(broker).info("memory")["used_memory_peak"] / 1024 / 1024
+        redis_s, db_s = _dedupe_costs(broker, work)
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+        nginx.stop()
+    print(
+        f"site: {args.pages} pages, {args.links_per_page} links per page; {os.cpu_count()} CPUs; best of {args.runs}"
+    )
+    print()
+    print("| mode | wall s | pages/s | fetches/s | results | worker peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---|")
+    for row in rows:
+        fetches = f"{row.checks / row.seconds:,.0f}" if row.checks else "—"
+        rss = ", ".join(f"{r:.0f}" for r in row.worker_rss_mb) or "—"
+        print(
+            f"| {row.mode} | {row.seconds:.2f} | {row.pages / row.seconds:,.0f} | {fetches} | {row.results:,} | {rss} |"
+        )
+    one, two = rows[1], rows[2]
+    print()
+    print(f"two workers vs one: {one.seconds / two.seconds:.2f}x; Redis peak memory {redis_peak:.1f} MB")
+    print(f"dedupe of 100,000 URL hashes: Redis set {redis_s:.2f} s, SQLite unique key {db_s:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
