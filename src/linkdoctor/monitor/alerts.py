@@ -2,7 +2,8 @@
 site's notification URLs (mailto://, json://, slack://, …).
 
 A scan alerts when links became broken (after ``alert_after`` consecutive broken scans, so a flapping
-link stays quiet), when links that had alerted recover, and when the scan itself failed.
+link stays quiet), when links that had alerted recover, when a server certificate nears or passes its
+expiry (once per origin and state), and when the scan itself failed.
 
 >>> # send(compose(site, scan, diff, alerting, recovered, dashboard_url="https://ld.example/"), notifier)
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import apprise
 
-from linkdoctor.monitor.model import Alert, DiffEntry, Scan, ScanState, Site
+from linkdoctor.monitor.model import Alert, CertificateNotice, DiffEntry, Scan, ScanState, Site
 
 MAX_LISTED = 20
 
@@ -26,13 +27,14 @@ def compose(
     *,
     alerting: Sequence[DiffEntry],
     recovered: Sequence[DiffEntry],
+    certificates: Sequence[CertificateNotice] = (),
     dashboard_url: str | None,
 ) -> Alert | None:
     """The alert for a finished scan, or None when there is nothing to tell (or nobody to tell)."""
     if not site.spec.notify:
         return None
     failed = scan.state is ScanState.FAILED
-    if not (failed or alerting or recovered):
+    if not (failed or alerting or recovered or certificates):
         return None
     if failed:
         title = f"linkdoctor: scan of {site.name} failed"
@@ -40,6 +42,11 @@ def compose(
         title = (
             f"linkdoctor: {len(alerting)} new broken link{'s' if len(alerting) != 1 else ''} on {site.name}"
         )
+    elif certificates:
+        expired = any(n.severity == "error" for n in certificates)
+        plural = "s" if len(certificates) != 1 else ""
+        state = "expired or expiring" if expired else "expiring"
+        title = f"linkdoctor: {len(certificates)} server certificate{plural} {state} on {site.name}"
     else:
         title = f"linkdoctor: {len(recovered)} link{'s' if len(recovered) != 1 else ''} fixed on {site.name}"
     lines = [
@@ -50,6 +57,11 @@ def compose(
         lines.append(f"Error: {scan.error}")
     lines += _section("New broken links", alerting)
     lines += _section("Fixed", recovered)
+    if certificates:
+        lines += ["", "Server certificates:"]
+        lines += [f"- {n.summary}" for n in certificates[:MAX_LISTED]]
+        if len(certificates) > MAX_LISTED:
+            lines.append(f"- … and {len(certificates) - MAX_LISTED} more")
     if dashboard_url:
         lines += ["", f"Details: {dashboard_url.rstrip('/')}/scans/{scan.id}"]
     return Alert(

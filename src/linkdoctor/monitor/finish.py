@@ -1,12 +1,15 @@
 """Committing a scan run: its results, counts, frontier and budget use in one transaction, then the
 per-day counts, the link streaks that drive alerts, the alert itself and retention.
 
+Certificates near expiry alert when they are new to the site (or newly expired) since its previous scan.
+
 The transaction first checks that the caller still holds the scan's lease, so a process that lost its
 lease (it stalled, another took the scan over) cannot write a second copy of the results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from linkdoctor.models import Category, CheckResult
 from linkdoctor.monitor import alerts
+from linkdoctor.monitor.certs import new_notices, notices
 from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import rowcount
-from linkdoctor.monitor.model import DiffEntry, Scan, ScanState
+from linkdoctor.monitor.model import CertificateNotice, DiffEntry, Scan, ScanState
 from linkdoctor.monitor.orm import DailyCountRow, LinkStateRow, ResultRow, ScanRow, ScanRunRow, SiteRow
 from linkdoctor.monitor.scan import ScanOutcome
 
@@ -31,6 +35,7 @@ def commit(monitor: Monitor, scan_id: int, owner: str, run_id: int, outcome: Sca
     now = monitor.now()
     alerting: list[DiffEntry] = []
     recovered: list[DiffEntry] = []
+    certificates: list[CertificateNotice] = []
     with monitor.session() as s:
         scan = s.get(ScanRow, scan_id, with_for_update=True)
         assert scan is not None
@@ -56,9 +61,10 @@ def commit(monitor: Monitor, scan_id: int, owner: str, run_id: int, outcome: Sca
             scan.finished_at = now
             _count_day(s, scan, now)
             alerting, recovered = _update_streaks(s, scan.site_id, outcome.results)
+            certificates = _new_certificates(s, scan, outcome.results)
         result = scan_from_row(scan)
     if result.state is ScanState.DONE:
-        notify(monitor, result, alerting=alerting, recovered=recovered)
+        notify(monitor, result, alerting=alerting, recovered=recovered, certificates=certificates)
         from linkdoctor.monitor.retention import prune
 
         prune(monitor, result.site_id, keep=monitor.keep_scans)
@@ -84,12 +90,24 @@ def fail(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int 
     return result
 
 
-def notify(monitor: Monitor, scan: Scan, *, alerting: list[DiffEntry], recovered: list[DiffEntry]) -> None:
+def notify(
+    monitor: Monitor,
+    scan: Scan,
+    *,
+    alerting: list[DiffEntry],
+    recovered: list[DiffEntry],
+    certificates: Sequence[CertificateNotice] = (),
+) -> None:
     """Send the scan's one alert. The ``alerted`` flag is set first (compare-and-set), so an alert goes out
     at most once even if two processes got here."""
     site = monitor.site(scan.site_id)
     alert = alerts.compose(
-        site, scan, alerting=alerting, recovered=recovered, dashboard_url=monitor.dashboard_url
+        site,
+        scan,
+        alerting=alerting,
+        recovered=recovered,
+        certificates=certificates,
+        dashboard_url=monitor.dashboard_url,
     )
     if alert is None:
         return
@@ -104,6 +122,22 @@ def notify(monitor: Monitor, scan: Scan, *, alerting: list[DiffEntry], recovered
 
 def entry(result: CheckResult) -> DiffEntry:
     return DiffEntry(result.url, result.category, result.status, result.final_url, result.diagnosis)
+
+
+def _new_certificates(s: Session, scan: ScanRow, results: tuple[CheckResult, ...]) -> list[CertificateNotice]:
+    """This scan's certificate notices that the site's previous finished scan did not have."""
+    from linkdoctor.monitor.service import certificate_notices
+
+    current = notices((r.url, [[f.code, f.severity.value, f.summary] for f in r.findings]) for r in results)
+    if not current:
+        return []
+    previous = s.scalar(
+        select(ScanRow.id)
+        .where(ScanRow.site_id == scan.site_id, ScanRow.state == ScanState.DONE.value, ScanRow.id < scan.id)
+        .order_by(ScanRow.id.desc())
+        .limit(1)
+    )
+    return new_notices(current, [] if previous is None else certificate_notices(s, previous))
 
 
 def _count_day(s: Session, scan: ScanRow, now: datetime) -> None:

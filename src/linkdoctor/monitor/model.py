@@ -154,6 +154,18 @@ class StoredFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateNotice:
+    """A server certificate that expires within the warning window (``warning``) or has expired (``error``),
+    one per https origin of a scan; ``url`` is the stored result that carries it as a finding."""
+
+    origin: str
+    url: str
+    code: str
+    severity: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResult:
     """One link's result in one scan, as the scan detail page shows it."""
 
@@ -185,7 +197,9 @@ class DiffEntry:
 
 @dataclass(frozen=True, slots=True)
 class ScanDiff:
-    """A scan compared with the site's previous finished scan (``previous_scan_id`` None: the first scan)."""
+    """A scan compared with the site's previous finished scan (``previous_scan_id`` None: the first scan).
+
+    ``certificates`` lists the scan's server certificates near or past expiry, by origin."""
 
     scan_id: int
     previous_scan_id: int | None
@@ -193,6 +207,7 @@ class ScanDiff:
     fixed: tuple[DiffEntry, ...] = ()
     still_broken: tuple[DiffEntry, ...] = ()
     new_redirects: tuple[DiffEntry, ...] = ()
+    certificates: tuple[CertificateNotice, ...] = ()
 
     @property
     def changed(self) -> bool:

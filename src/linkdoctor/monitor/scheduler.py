@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -190,6 +191,11 @@ def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
     try:
         with heartbeat(monitor, scan_id, owner):
             outcome: ScanOutcome = monitor.run_job(job)
+            if not outcome.partial and monitor.certs is not None:
+                results = monitor.certs.attach(
+                    outcome.results, site_url=spec.url, options=spec.options, now=now, guard=monitor.guard
+                )
+                outcome = replace(outcome, results=results)
     except Exception as exc:  # a bad config or a bug fails this scan, not the scheduler
         return finish.fail(monitor, scan_id, owner, f"{type(exc).__name__}: {exc}", run_id=run_id)
     return finish.commit(monitor, scan_id, owner, run_id, outcome)

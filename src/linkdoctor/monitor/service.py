@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Protocol, Self
@@ -28,6 +29,7 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, Diagnosis
 from linkdoctor.monitor import accounts
 from linkdoctor.monitor.alerts import Notifier, send_with_apprise
+from linkdoctor.monitor.certs import CertExpiry, notices
 from linkdoctor.monitor.convert import (
     fill_site_row,
     scan_from_row,
@@ -39,6 +41,7 @@ from linkdoctor.monitor.db import create_engine_for, session_factory, upgrade
 from linkdoctor.monitor.diff import compare
 from linkdoctor.monitor.model import (
     DEFAULT_KEEP_SCANS,
+    CertificateNotice,
     DailyCount,
     DiffEntry,
     Scan,
@@ -65,6 +68,7 @@ from linkdoctor.monitor.schedule import check_schedule, next_due
 from linkdoctor.monitor.scheduler import claim, claimable_scans, execute, queue_due_scans
 
 SPARKLINE_SCANS = 20
+DEFAULT_CERT_EXPIRY = CertExpiry()
 DEFAULT_LEASE = timedelta(minutes=10)
 JobRunner = Callable[[ScanJob], ScanOutcome]
 ADMIN_USERNAME = "admin"
@@ -96,6 +100,7 @@ class Monitor:
         dashboard_url: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
+        certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -107,6 +112,7 @@ class Monitor:
         self.dashboard_url = dashboard_url
         self.lease = lease
         self.keep_scans = keep_scans
+        self.certs = certs
         self._sessions: sessionmaker[Session] = session_factory(engine)
 
     @classmethod
@@ -124,6 +130,7 @@ class Monitor:
         dashboard_url: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
+        certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
     ) -> Self:
         """Connect, and (unless ``migrate=False``) bring the schema up to date first.
 
@@ -131,7 +138,8 @@ class Monitor:
         SSRF guard); ``env`` is where header values and key passwords are looked up (default: os.environ);
         ``job_runner`` runs a :class:`ScanJob` (default: in this process); ``notifier`` sends alerts
         (default: apprise); ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
-        stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results."""
+        stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results;
+        ``certs`` reads the server certificates' expiry after each finished scan (None: not at all)."""
         engine = create_engine_for(db_url)
         if migrate:
             upgrade(engine)
@@ -146,6 +154,7 @@ class Monitor:
             dashboard_url=dashboard_url,
             lease=lease,
             keep_scans=keep_scans,
+            certs=certs,
         )
 
     def close(self) -> None:
@@ -348,7 +357,15 @@ class Monitor:
             )
             current = _entries(s, scan_id)
             before = {} if previous is None else _entries(s, previous)
-        return compare(scan_id, previous, before, current)
+            certificates = certificate_notices(s, scan_id)
+        return replace(compare(scan_id, previous, before, current), certificates=tuple(certificates))
+
+    def certificates(self, scan_id: int) -> list[CertificateNotice]:
+        """The scan's server certificates near or past expiry, one per https origin, by origin."""
+        with self.session() as s:
+            if s.get(ScanRow, scan_id) is None:
+                raise KeyError(f"no scan with id {scan_id}")
+            return certificate_notices(s, scan_id)
 
     def run_scan(self, scan_id: int, *, owner: str) -> Scan:
         """Run one scan now: claim it if it is queued, partial or abandoned (an expired lease), run it to
@@ -495,6 +512,15 @@ def _entries(s: Session, scan_id: int) -> dict[str, DiffEntry]:
         )
         for url, category, status, final_url, code, summary, fix in rows
     }
+
+
+def certificate_notices(s: Session, scan_id: int) -> list[CertificateNotice]:
+    rows = s.execute(
+        select(ResultRow.url, ResultRow.findings).where(
+            ResultRow.scan_id == scan_id, ResultRow.url.like("https://%")
+        )
+    ).all()
+    return notices((url, findings) for url, findings in rows)
 
 
 def new_scan_row(site_id: int, now: datetime) -> ScanRow:
