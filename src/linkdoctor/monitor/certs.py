@@ -62,7 +62,8 @@ class Origin:
 
     @property
     def url(self) -> str:
-        return f"https://{_bracket(self.host)}:{self.port}"
+        """``https://host`` (``:port`` unless 443)."""
+        return f"https://{_bracket(self.host)}" + ("" if self.port == 443 else f":{self.port}")
 
 
 def origin_of(url: str) -> Origin | None:
