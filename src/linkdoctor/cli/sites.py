@@ -91,6 +91,12 @@ def sites(ctx: click.Context, db: str | None) -> None:
 @click.option("--key", "key_path", help="Client key (PEM) path.")
 @click.option("--pkcs12", "pkcs12_path", help="Client certificate and key as PKCS#12 path.")
 @click.option("--password-env", help="Environment variable holding the key's password.")
+@click.option("--cacert", "cacert_path", help="CA bundle that verifies the site's server certificate.")
+@click.option(
+    "--cert-warning-days",
+    type=click.IntRange(0, 366),
+    help="Warn when a server certificate expires within this many days [default: 14].",
+)
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -109,6 +115,8 @@ def add(
     key_path: str | None,
     pkcs12_path: str | None,
     password_env: str | None,
+    cacert_path: str | None,
+    cert_warning_days: int | None,
 ) -> None:
     """Add a site to monitor."""
     every = None if manual or cron else parse_every(every_text or "1d")
@@ -120,6 +128,8 @@ def add(
         key_path=key_path,
         pkcs12_path=pkcs12_path,
         password_env=password_env,
+        cacert_path=cacert_path,
+        cert_warning_days=cert_warning_days,
     )
     spec = SiteSpec(
         name=name or host,

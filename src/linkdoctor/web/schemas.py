@@ -123,6 +123,8 @@ class SiteOptionsIn(BaseModel):
     pkcs12_path: Text | None = None
     password_env: EnvName | None = None
     cert_hosts: list[Name] = Field(default_factory=list, max_length=MAX_LIST)
+    cacert_path: Text | None = None
+    cert_warning_days: int | None = Field(default=None, ge=0, le=366)
     check_fragments: bool = True
     respect_robots: bool = True
 
@@ -139,6 +141,8 @@ class SiteOptionsIn(BaseModel):
             pkcs12_path=self.pkcs12_path or None,
             password_env=self.password_env or None,
             cert_hosts=tuple(self.cert_hosts),
+            cacert_path=self.cacert_path or None,
+            cert_warning_days=self.cert_warning_days,
             check_fragments=self.check_fragments,
             respect_robots=self.respect_robots,
         )
@@ -157,6 +161,8 @@ class SiteOptionsIn(BaseModel):
             pkcs12_path=options.pkcs12_path,
             password_env=options.password_env,
             cert_hosts=list(options.cert_hosts),
+            cacert_path=options.cacert_path,
+            cert_warning_days=options.cert_warning_days,
             check_fragments=options.check_fragments,
             respect_robots=options.respect_robots,
         )

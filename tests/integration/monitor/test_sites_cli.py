@@ -50,3 +50,34 @@ def test_bad_input_exits_3_with_one_line(tmp_path: Path, args: tuple[str, ...], 
     done = run(f"sqlite:///{tmp_path / 'db.sqlite'}", *args)
     assert done.returncode == 3
     assert message in done.stderr
+
+
+def test_add_stores_the_sites_ca_bundle_and_certificate_window(tmp_path: Path) -> None:
+    from linkdoctor.monitor.service import Monitor
+
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    ca = tmp_path / "internal-ca.pem"
+    added = run(
+        db_url,
+        "add",
+        "https://intranet.example/",
+        "--manual",
+        "--cacert",
+        str(ca),
+        "--cert-warning-days",
+        "30",
+    )
+    assert added.returncode == 0, added.stderr
+    monitor = Monitor.open(db_url)
+    try:
+        options = monitor.site("intranet.example").spec.options
+    finally:
+        monitor.close()
+    assert options.cacert_path == str(ca)
+    assert options.cert_warning_days == 30
+
+
+def test_an_interval_over_a_year_is_refused(tmp_path: Path) -> None:
+    done = run(f"sqlite:///{tmp_path / 'db.sqlite'}", "add", "https://a.example/", "--every", "30000d")
+    assert done.returncode == 3
+    assert "year" in done.stderr
