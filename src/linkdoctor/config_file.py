@@ -166,6 +166,7 @@ _OPTIONS: dict[str, tuple[str, Converter]] = {
     "progress": ("progress", boolean),
     "verbose": ("verbose", boolean),
     "diagnose": ("diagnose", boolean),
+    "broker": ("broker", string),
     "cache": ("cache", boolean),
     "cache_file": ("cache_file", file_path(must_exist=False)),
     "max_cache_age": ("max_cache_age", duration),

@@ -351,10 +351,10 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
 
     Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
     """
-    broker = opts.pop("broker")
     try:
         inputs, file = merge_config_file(ctx, inputs, opts)
-        report = _run(inputs, opts, file, broker=broker)
+        broker = opts.pop("broker")
+        report = _run(inputs, opts, file, broker=broker or None)
     except ConfigError as exc:
         raise UsageError(exc) from exc
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)

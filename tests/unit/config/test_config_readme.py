@@ -70,7 +70,10 @@ def effective(args: list[str]) -> tuple[tuple[str, ...], dict[str, Any], CheckCo
 
 def test_the_example_covers_every_key() -> None:
     document = tomllib.loads(readme_example())
-    assert set(OPTION_KEYS) - set(document) == {"pkcs12"}  # the alternative to cert/key, named in the text
+    # pkcs12 (the alternative to cert/key) and broker (distributed mode) are named in the text instead
+    assert set(OPTION_KEYS) - set(document) == {"pkcs12", "broker"}
+    assert 'pkcs12 = "client.p12"' in README.read_text(encoding="utf-8")
+    assert 'broker = "redis://' in README.read_text(encoding="utf-8")
     assert {"hosts", "tls", "remap"} <= set(document)
     assert set(document["hosts"][0]) == {
         "match",
