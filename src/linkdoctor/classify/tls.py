@@ -25,7 +25,7 @@ import aiohttp
 from cryptography import x509
 from OpenSSL import SSL
 
-from linkdoctor.tls.certs import LoadedClientCert, allows_client_auth, reaches_acceptable_ca
+from linkdoctor.tls.certs import LoadedClientCert, allows_client_auth, is_ca, reaches_acceptable_ca
 
 CLIENT_CERT_REQUIRED: Final = "tls.client-cert-required"
 CLIENT_CERT_REJECTED: Final = "tls.client-cert-rejected"
@@ -164,7 +164,7 @@ def classify_verify_code(verify_code: int, peer_chain: Sequence[x509.Certificate
     intermediate is missing (``tls.server-cert-incomplete-chain``).
     """
     if verify_code in _MISSING_ISSUER:
-        if peer_chain and not any(_is_ca(cert) for cert in peer_chain):
+        if peer_chain and not any(is_ca(cert) for cert in peer_chain):
             return SERVER_CERT_INCOMPLETE_CHAIN
         return SERVER_CERT_UNTRUSTED
     return _VERIFY_CODES.get(verify_code, SERVER_CERT_UNTRUSTED)
@@ -243,13 +243,6 @@ def refine_client_cert_rejection(
     if acceptable_ca_names and not reaches_acceptable_ca(leaf, cert.chain, acceptable_ca_names):
         return CLIENT_CERT_UNTRUSTED_CA
     return CLIENT_CERT_REJECTED
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
 
 
 def _openssl_reasons(error: SSL.Error) -> Iterator[str]:

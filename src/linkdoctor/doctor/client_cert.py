@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from linkdoctor.classify import codes_model
 from linkdoctor.classify.codes_doctor import CLIENT_CERT_CHAIN_INCOMPLETE, CLIENT_CERT_CHAIN_TOO_DEEP
@@ -29,7 +27,14 @@ from linkdoctor.config import ClientCert
 from linkdoctor.doctor.fixes import nginx_snippet
 from linkdoctor.doctor.model import ClientAuthExam, ClientAuthMode, ClientCertExam, RequestOutcome
 from linkdoctor.models import Finding, Severity
-from linkdoctor.tls.certs import KEY_MISMATCH, LoadedClientCert, reaches_acceptable_ca
+from linkdoctor.tls.certs import (
+    KEY_MISMATCH,
+    LoadedClientCert,
+    eku_text,
+    is_ca,
+    reaches_acceptable_ca,
+    signed_by,
+)
 
 CLIENT: Final = codes_model.CLIENT
 OPERATOR: Final = codes_model.OPERATOR
@@ -39,13 +44,6 @@ _CERT_SUFFIXES: Final = frozenset({".pem", ".crt", ".cer", ".der", ".cert"})
 _PEM_CERT = re.compile(
     rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----.+?-----END [A-Z0-9 ]+-----", re.DOTALL
 )
-_EKU_NAMES: Final = {
-    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
-    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
-    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +103,7 @@ def local_certificates(places: Iterable[Path]) -> list[LocalCert]:
     for path in list(dict.fromkeys(files))[:MAX_FILES]:
         certs = read_certificates(path)
         # Only files of CA certificates: appending one to the client's file must not add a leaf.
-        if certs and all(_is_ca(cert) for cert in certs):
+        if certs and all(is_ca(cert) for cert in certs):
             found += [LocalCert(path, cert) for cert in certs]
     return found
 
@@ -146,7 +144,7 @@ def missing_intermediates(
     path: list[LocalCert] = []
     for _ in range(5):
         parent = next(
-            (c for c in candidates if c.cert.subject == current.issuer and _signed_by(current, c.cert)), None
+            (c for c in candidates if c.cert.subject == current.issuer and signed_by(current, c.cert)), None
         )
         if parent is None or parent.cert.subject == parent.cert.issuer or parent in path:
             return ()  # nothing found, or a root the server does not accept
@@ -160,7 +158,7 @@ def missing_intermediates(
 def issuer_file(loaded: LoadedClientCert, candidates: Sequence[LocalCert]) -> LocalCert | None:
     """The local file holding the certificate of the client certificate's issuer, if any."""
     leaf = loaded.cert
-    return next((c for c in candidates if c.cert.subject == leaf.issuer and _signed_by(leaf, c.cert)), None)
+    return next((c for c in candidates if c.cert.subject == leaf.issuer and signed_by(leaf, c.cert)), None)
 
 
 def client_findings(
@@ -376,30 +374,7 @@ def _exam(
         issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        extended_key_usage=_eku_text(cert),
+        extended_key_usage=eku_text(cert),
         intermediates=tuple(c.subject.rfc4514_string() for c in chain),
         loaded=loaded,
     )
-
-
-def _eku_text(cert: x509.Certificate) -> str:
-    try:
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return "(none: any usage)"
-    return ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in eku)
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-
-
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True

@@ -29,6 +29,7 @@ from linkdoctor.classify.tls import (
 from linkdoctor.doctor.fixes import days_text, nginx_snippet
 from linkdoctor.doctor.model import CertSummary, ServerExam
 from linkdoctor.models import Finding, Severity
+from linkdoctor.tls.certs import is_ca
 from linkdoctor.tls.probe import ProbeResult
 
 OPERATOR: Final = codes_model.OPERATOR
@@ -58,7 +59,7 @@ def summarize(cert: x509.Certificate) -> CertSummary:
         sans=_sans(cert),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        is_ca=_is_ca(cert),
+        is_ca=is_ca(cert),
         self_issued=cert.subject == cert.issuer,
     )
 
@@ -337,13 +338,6 @@ def _sans(cert: x509.Certificate) -> tuple[str, ...]:
     names = [*sans.get_values_for_type(x509.DNSName)]
     names += [str(a) for a in sans.get_values_for_type(x509.IPAddress)]
     return tuple(names)
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
 
 
 def _dns_match(pattern: str, host: str) -> bool:

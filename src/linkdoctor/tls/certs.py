@@ -25,9 +25,10 @@ import re
 import secrets
 import ssl
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final, Literal
 
 from cryptography import x509
@@ -291,19 +292,51 @@ def reaches_acceptable_ca(
     for _ in range(len(chain) + 1):
         if current.issuer in names:
             return True
-        parent = next((c for c in chain if c.subject == current.issuer and _signed_by(current, c)), None)
+        parent = next((c for c in chain if c.subject == current.issuer and signed_by(current, c)), None)
         if parent is None or parent is current:
             return False
         current = parent
     return False
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s key really signed ``cert`` (names alone prove nothing)."""
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` has ``basicConstraints CA:TRUE``."""
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+# OpenSSL's short names, so evidence reads like `openssl x509 -ext extendedKeyUsage` output.
+EKU_NAMES: Final[Mapping[x509.ObjectIdentifier, str]] = MappingProxyType(
+    {
+        ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+        ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+        ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+        ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+        ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+        ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    }
+)
+
+
+def eku_text(cert: x509.Certificate) -> str:
+    """The extended key usages of ``cert`` by their OpenSSL names, or a note that it has none."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return "(none: any usage)"
+    return ", ".join(EKU_NAMES.get(oid, oid.dotted_string) for oid in eku)
 
 
 # --- helpers -------------------------------------------------------------------------------------------

@@ -13,9 +13,8 @@ usages) and fix steps with the exact ``openssl`` command to confirm it by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Final
 
 from cryptography import x509
@@ -28,23 +27,15 @@ from linkdoctor.classify.tls import (
     CLIENT_CERT_WRONG_USAGE,
 )
 from linkdoctor.models import Finding, Severity
-from linkdoctor.tls.certs import KEY_MISMATCH, LoadedClientCert, reaches_acceptable_ca
+from linkdoctor.tls.certs import (
+    KEY_MISMATCH,
+    LoadedClientCert,
+    eku_text,
+    reaches_acceptable_ca,
+)
 
 ACTOR: Final = "client"
 DEFAULT_WARN_DAYS: Final = 14
-
-# OpenSSL's short names, so the evidence reads like `openssl x509 -ext extendedKeyUsage` output.
-_EKU_NAMES: Final[Mapping[x509.ObjectIdentifier, str]] = MappingProxyType(
-    {
-        ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
-        ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-        ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
-        ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
-        ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
-        ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
-        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
-    }
-)
 
 
 def preflight(
@@ -79,7 +70,7 @@ class _Facts:
         self.issuer = ("issuer", leaf.issuer.rfc4514_string())
         self.not_before = ("not_before", leaf.not_valid_before_utc.isoformat())
         self.not_after = ("not_after", leaf.not_valid_after_utc.isoformat())
-        self.eku = ("extended_key_usage", _eku_text(leaf))
+        self.eku = ("extended_key_usage", eku_text(leaf))
         self.key_usage = ("key_usage", _key_usage_text(leaf))
         self.file = ("file", str(cert.cert_path))
         self.chain = ("intermediates_in_file", str(len(cert.chain)))
@@ -217,14 +208,6 @@ def _issuer(cert: LoadedClientCert, facts: _Facts, acceptable: Sequence[x509.Nam
             f"Otherwise obtain a client certificate from one of: {names}.",
         ),
     )
-
-
-def _eku_text(leaf: x509.Certificate) -> str:
-    try:
-        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return "(none: any usage)"
-    return ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in eku)
 
 
 def _key_usage_text(leaf: x509.Certificate) -> str:
