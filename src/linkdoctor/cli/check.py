@@ -18,7 +18,8 @@ from linkdoctor import config as cfg
 from linkdoctor.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 from linkdoctor.cli import UsageError
 from linkdoctor.cli.config import merge_config_file, open_cache
-from linkdoctor.config import CheckConfig, ClientCert, ExitCode, HostSettings, Method, Secret
+from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
+from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.crawl import Crawler
 from linkdoctor.errors import ConfigError
@@ -77,30 +78,6 @@ def _env_secret(var: str, what: str) -> Secret:
     return secret
 
 
-def _looks_encrypted(*paths: Path | None) -> bool:
-    """Whether a PEM key among ``paths`` is encrypted (so a password is needed)."""
-    for path in paths:
-        if path is None:
-            continue
-        try:
-            head = path.read_bytes()[:65536]
-        except OSError:
-            continue  # the loader reports unreadable files with a clear message
-        if b"ENCRYPTED" in head:
-            return True
-    return False
-
-
-def _prompt(message: str) -> str:
-    return str(click.prompt(message.rstrip(": "), hide_input=True, default="", show_default=False))
-
-
-def _key_password(opts: dict[str, Any], what: str, *, needed: bool) -> Secret | None:
-    """From ``--key-password-env``, else a hidden prompt when a terminal is attached and one is needed."""
-    interactive = needed and sys.stdin.isatty()
-    return prompt_or_env_password(opts["key_password_env"], _prompt if interactive else None, what=what)
-
-
 def build_config(opts: dict[str, Any]) -> CheckConfig:
     """Turn parsed CLI options into a :class:`CheckConfig` (raises ``ConfigError`` for bad values)."""
     host_settings: list[HostSettings] = []
@@ -108,18 +85,8 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         host_settings.append(HostSettings((host,), headers=(_header(header, "--host-header"),)))
     for host, user, env_var in opts["basic_auth"]:
         host_settings.append(HostSettings((host,), basic_auth=(user, _env_secret(env_var, "--basic-auth"))))
-    certs: list[ClientCert] = []
-    if opts["pkcs12"]:
-        password = _key_password(opts, str(opts["pkcs12"]), needed=True)
-        certs.append(ClientCert(pkcs12=opts["pkcs12"], password=password, hosts=tuple(opts["cert_host"])))
-    elif opts["cert"]:
-        needed = _looks_encrypted(opts["key"], opts["cert"])
-        password = _key_password(opts, str(opts["key"] or opts["cert"]), needed=needed)
-        certs.append(
-            ClientCert(cert=opts["cert"], key=opts["key"], password=password, hosts=tuple(opts["cert_host"]))
-        )
-    elif opts["key"]:
-        raise ConfigError("--key needs --cert")
+    client = client_cert_from_options(opts, hosts=tuple(opts["cert_host"]))
+    certs = [client] if client is not None else []
     for name in ("max_concurrency", "max_per_host", "max_body", "max_url_length", "max_pages"):
         if opts[name] is not None and opts[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
@@ -279,24 +246,7 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
 @click.option(
     "--accept", multiple=True, metavar="STATUSES", help="Statuses that count as ok, e.g. 200..299,429,496."
 )
-@click.option(
-    "--cert",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Client certificate (PEM or DER) for mutual TLS.",
-)
-@click.option(
-    "--key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Private key of --cert (when not in the same file).",
-)
-@click.option(
-    "--pkcs12", type=click.Path(dir_okay=False, path_type=Path), help="Client certificate and key as PKCS#12."
-)
-@click.option(
-    "--key-password-env",
-    metavar="VAR",
-    help="Read the key (or PKCS#12) password from this environment variable.",
-)
+@client_cert_options
 @click.option(
     "--cert-host",
     multiple=True,

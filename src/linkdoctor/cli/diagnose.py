@@ -14,56 +14,22 @@ import click
 from rich.console import Console
 
 from linkdoctor.cli import UsageError
-from linkdoctor.config import ClientCert, Secret
+from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
 from linkdoctor.doctor import DEFAULT_DIAGNOSE_TIMEOUT, DoctorOptions
 from linkdoctor.doctor import diagnose as run_doctor
 from linkdoctor.errors import ConfigError
 from linkdoctor.report.doctor_console import render_verdict
 from linkdoctor.report.doctor_json import write_verdict_json
 from linkdoctor.runner import run_sync
-from linkdoctor.tls.context import prompt_or_env_password
 from linkdoctor.tls.preflight import DEFAULT_WARN_DAYS
 
 FORMATS = ("console", "json")
 
 
-def _prompt(message: str) -> str:
-    return str(click.prompt(message.rstrip(": "), hide_input=True, default="", show_default=False))
-
-
-def _encrypted_pem(*paths: Path | None) -> bool:
-    for path in paths:
-        if path is None:
-            continue
-        try:
-            with path.open("rb") as handle:
-                if b"ENCRYPTED" in handle.read(65536):
-                    return True
-        except OSError:
-            continue  # the loader reports unreadable files with a clear message
-    return False
-
-
-def _password(env_var: str | None, what: str, *, needed: bool) -> Secret | None:
-    interactive = needed and sys.stdin.isatty()
-    return prompt_or_env_password(env_var, _prompt if interactive else None, what=what)
-
-
 def build_options(opts: dict[str, Any]) -> DoctorOptions:
     """Turn parsed flags into :class:`DoctorOptions` (raises ``ConfigError`` for bad combinations)."""
-    client: ClientCert | None = None
+    client = client_cert_from_options(opts)
     env_var: str | None = opts["key_password_env"]
-    if opts["pkcs12"] is not None:
-        if opts["cert"] is not None or opts["key"] is not None:
-            raise ConfigError("give either --pkcs12 or --cert/--key, not both")
-        password = _password(env_var, str(opts["pkcs12"]), needed=True)
-        client = ClientCert(pkcs12=opts["pkcs12"], password=password)
-    elif opts["cert"] is not None:
-        needed = _encrypted_pem(opts["key"], opts["cert"])
-        password = _password(env_var, str(opts["key"] or opts["cert"]), needed=needed)
-        client = ClientCert(cert=opts["cert"], key=opts["key"], password=password)
-    elif opts["key"] is not None:
-        raise ConfigError("--key needs --cert")
     return DoctorOptions(
         client=client,
         cafile=opts["cacert"],
@@ -75,24 +41,7 @@ def build_options(opts: dict[str, Any]) -> DoctorOptions:
 
 @click.command()
 @click.argument("url")
-@click.option(
-    "--cert",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Client certificate (PEM or DER; intermediates after it in the same PEM file).",
-)
-@click.option(
-    "--key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Private key of --cert (when not in the same file).",
-)
-@click.option(
-    "--pkcs12", type=click.Path(dir_okay=False, path_type=Path), help="Client certificate and key as PKCS#12."
-)
-@click.option(
-    "--key-password-env",
-    metavar="VAR",
-    help="Read the key (or PKCS#12) password from this environment variable.",
-)
+@client_cert_options
 @click.option(
     "--cacert",
     type=click.Path(dir_okay=False, path_type=Path),
