@@ -9,7 +9,6 @@ Client credentials appear as file paths and certificate fields only; the verdict
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any, TextIO
 
 from linkdoctor.doctor.model import (
@@ -21,7 +20,7 @@ from linkdoctor.doctor.model import (
     ServerExam,
     Verdict,
 )
-from linkdoctor.models import Finding
+from linkdoctor.report.json import finding_to_dict, load_schema
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/diagnose-v1.schema.json"
@@ -29,20 +28,7 @@ SCHEMA_RESOURCE = "schemas/diagnose-v1.schema.json"
 
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the ``diagnose --format json`` document."""
-    text = resources.files("linkdoctor.report").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code,
-        "severity": finding.severity.value,
-        "actor": finding.actor,
-        "summary": finding.summary,
-        "evidence": dict(finding.evidence),
-        "fix": list(finding.fix),
-    }
+    return load_schema(SCHEMA_RESOURCE)
 
 
 def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:

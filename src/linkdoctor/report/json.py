@@ -9,17 +9,34 @@ import json
 from importlib import resources
 from typing import Any, TextIO
 
-from linkdoctor.models import CheckResult, Report, Summary
+from linkdoctor.models import CheckResult, Finding, Report, Summary
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the ``--format json`` document."""
-    text = resources.files("linkdoctor.report").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+def load_schema(resource: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``linkdoctor/report/schemas/``."""
+    text = resources.files("linkdoctor.report").joinpath(resource).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the ``--format json`` document."""
+    return load_schema(SCHEMA_RESOURCE)
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """One finding of the TLS doctor, as in ``check --diagnose`` and ``diagnose --format json``."""
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "actor": finding.actor,
+        "summary": finding.summary,
+        "evidence": dict(finding.evidence),
+        "fix": list(finding.fix),
+    }
 
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:
@@ -41,17 +58,7 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
         "elapsed_ms": result.elapsed_ms,
         "error": result.error.value if result.error else None,
         "error_message": result.error_message,
-        "findings": [
-            {
-                "code": f.code,
-                "severity": f.severity.value,
-                "actor": f.actor,
-                "summary": f.summary,
-                "evidence": dict(f.evidence),
-                "fix": list(f.fix),
-            }
-            for f in result.findings
-        ],
+        "findings": [finding_to_dict(f) for f in result.findings],
     }
 
 
