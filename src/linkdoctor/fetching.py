@@ -28,6 +28,11 @@ class FetchAborted(LinkdoctorError):
     results it never obtained."""
 
 
+class FetchInterrupted(FetchAborted):
+    """A page source out of reach for now (a lost broker): the run stops, and a later run of the same scan
+    can pick up from what was saved (see :mod:`linkdoctor.monitor.scheduler`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One fetch as the crawler consumes it. ``body_read`` says whether a body was read at all (the result

@@ -10,7 +10,8 @@ Every fetch handed out is recorded in the scan's Redis set (keyed by a hash of t
 they fetched in the database when one is configured, and a restarted coordinator replays the crawl from
 those rows; fetches handed out by an earlier coordinator are awaited, not repeated. A batch without a reply
 for ``redispatch_after`` seconds is sent again (its worker died and the broker has not redelivered it yet);
-duplicate replies are ignored. A lost broker stops the scan loudly (:class:`FetchAborted`).
+duplicate replies are ignored. A lost broker stops the scan loudly and resumably (:class:`FetchInterrupted`):
+the pages already stored stay, and the next run of the scan replays them.
 
 >>> # async with RemotePages(settings, spec, scan="cli-1", redis=redis, publish=publish) as pages:
 >>> #     report = await check_async(config, inputs, pages=pages)
@@ -34,7 +35,7 @@ from linkdoctor.config import Method
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
-from linkdoctor.fetching import FetchAborted, Page
+from linkdoctor.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
 
 Publish = Callable[[Batch], None]
@@ -85,8 +86,11 @@ class RemotePages:
     async def __aenter__(self) -> Self:
         if self._store is not None:
             self._stored = await asyncio.to_thread(self._store.load, self.scan)
-        await self._redis.sadd(self._keys.running_scans, self.scan)
-        await self._redis.hincrby(self._keys.counters, "scans_started", 1)
+        try:
+            await self._redis.sadd(self._keys.running_scans, self.scan)
+            await self._redis.hincrby(self._keys.counters, "scans_started", 1)
+        except (RedisError, OSError) as exc:
+            raise FetchInterrupted(f"cannot reach the broker: {exc}") from exc
         self._listener = asyncio.create_task(self._listen())
         return self
 
@@ -159,9 +163,9 @@ class RemotePages:
             if fresh:
                 self._send(fresh)
         except (RedisError, OSError) as exc:
-            self._fail(FetchAborted(f"lost the broker while handing out work: {exc}"))
+            self._fail(FetchInterrupted(f"lost the broker while handing out work: {exc}"))
         except Exception as exc:  # kombu's connection errors: the broker is gone
-            self._fail(FetchAborted(f"cannot publish to the broker: {exc}"))
+            self._fail(FetchInterrupted(f"cannot publish to the broker: {exc}"))
 
     async def _claim(self, items: list[FetchItem]) -> list[FetchItem]:
         """Record the fetches in the scan's dedupe set. A fetch an earlier coordinator of this scan handed
@@ -194,7 +198,7 @@ class RemotePages:
             except (RedisError, OSError) as exc:
                 failures += 1
                 if failures > _BROKER_RETRIES:
-                    self._fail(FetchAborted(f"lost the broker: {exc}"))
+                    self._fail(FetchInterrupted(f"lost the broker: {exc}"))
                     return
                 await asyncio.sleep(1)
                 continue
@@ -228,7 +232,7 @@ class RemotePages:
                 for start in range(0, len(items), limit):
                     self._send(items[start : start + limit])
         except Exception as exc:  # kombu's connection errors: the broker is gone
-            self._fail(FetchAborted(f"cannot publish to the broker: {exc}"))
+            self._fail(FetchInterrupted(f"cannot publish to the broker: {exc}"))
             return
         self.redispatched += len(overdue)
 

@@ -90,6 +90,24 @@ def fail(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int 
     return result
 
 
+def interrupt(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
+    """Put a scan whose run could not go on back as partial, its saved frontier untouched, so a later tick
+    resumes it; ``error`` says why it stopped."""
+    now = monitor.now()
+    with monitor.session() as s:
+        scan = s.get(ScanRow, scan_id, with_for_update=True)
+        assert scan is not None
+        if scan.lease_owner != owner:
+            return scan_from_row(scan)
+        scan.state = ScanState.PARTIAL.value
+        scan.error = f"interrupted, resumes on a later run: {error}"[:2000]
+        scan.lease_owner = None
+        scan.lease_expires_at = None
+        if run_id is not None:
+            s.execute(update(ScanRunRow).where(ScanRunRow.id == run_id).values(finished_at=now))
+        return scan_from_row(scan)
+
+
 def notify(
     monitor: Monitor,
     scan: Scan,

@@ -5,7 +5,8 @@ Each step that two processes could race on is a single compare-and-set ``UPDATE 
 says who won: moving a site's ``next_run_at`` (only the winner queues the scan) and claiming a scan (only
 the winner runs it, holding a lease it renews while it runs). A scan whose lease ran out — its process was
 killed — is claimed again and resumes from its last committed frontier; after ``MAX_INTERRUPTIONS`` it is
-marked failed instead.
+marked failed instead. A scan whose page source went out of reach (:class:`FetchInterrupted`: the broker of
+a distributed scan was lost) is put back as partial with its frontier, and a later tick resumes it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 
+from linkdoctor.fetching import FetchInterrupted
 from linkdoctor.frontier import Frontier
 from linkdoctor.monitor.db import rowcount
 from linkdoctor.monitor.model import Scan, ScanState
@@ -196,6 +198,8 @@ def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
                     outcome.results, site_url=spec.url, options=spec.options, now=now, guard=monitor.guard
                 )
                 outcome = replace(outcome, results=results)
+    except FetchInterrupted as exc:  # out of reach for now: resumable, not failed
+        return finish.interrupt(monitor, scan_id, owner, str(exc), run_id=run_id)
     except Exception as exc:  # a bad config or a bug fails this scan, not the scheduler
         return finish.fail(monitor, scan_id, owner, f"{type(exc).__name__}: {exc}", run_id=run_id)
     return finish.commit(monitor, scan_id, owner, run_id, outcome)

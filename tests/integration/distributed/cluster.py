@@ -41,13 +41,13 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @classmethod
-    def start(cls, directory: Path) -> Self:
+    def start(cls, directory: Path, *, port: int | None = None) -> Self:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(binary).exists():
             raise RuntimeError(REDIS_MISSING)
         directory.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        log = (directory / "redis.log").open("wb")
+        port = free_port() if port is None else port
+        log = (directory / "redis.log").open("ab")
         process = subprocess.Popen(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(directory)],
@@ -66,6 +66,10 @@ class RedisServer:
                 break
         server.stop()
         raise RuntimeError(f"redis-server did not start: {(directory / 'redis.log').read_text()[-2000:]}")
+
+    def restart(self) -> None:
+        """Start redis-server again on the same port after :meth:`stop` (empty: it keeps nothing)."""
+        self.process = type(self).start(self.directory, port=self.port).process
 
     def client(self) -> redis_sync.Redis:
         return redis_sync.Redis(port=self.port)

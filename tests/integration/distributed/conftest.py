@@ -6,6 +6,7 @@ and a 3,000-page generated site on nginx.
 * ``start_worker(name, **options)`` — starts a worker against this test's Redis and database, waits until it
   consumes, and stops it at the end.
 * ``big_site`` — 3,000 pages served by nginx (module).
+* ``logged_site`` — 800 pages served by an nginx that logs every request, and that nginx.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.nginxctl import NginxServer
 from benchmarks.sitegen import SiteSpec
 from tests.integration.distributed.cluster import RedisServer, Worker
 from tests.support.db_fixtures import postgres_cluster
@@ -24,7 +26,9 @@ from tests.support.servers import GeneratedSite, NginxPool, serve_generated_site
 
 __all__ = ["postgres_cluster"]
 BIG_SITE = SiteSpec(pages=3000, links_per_page=12, broken_share=0.1, redirect_chains=6, seed=11)
+LOGGED_SITE = SiteSpec(pages=800, links_per_page=10, broken_share=0.1, redirect_chains=4, seed=23)
 StartWorker = Callable[..., Worker]
+LoggedSite = tuple[GeneratedSite, NginxServer]
 
 
 @pytest.fixture
@@ -61,3 +65,10 @@ def start_worker(redis_server: RedisServer, pg_url: str, tmp_path: Path) -> Iter
 def big_site(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GeneratedSite]:
     with NginxPool(nginx_bin, tmp_path_factory.mktemp("big-nginx")) as pool:
         yield serve_generated_site(pool, tmp_path_factory.mktemp("big-site"), BIG_SITE)
+
+
+@pytest.fixture
+def logged_site(nginx_bin: str, tmp_path: Path) -> Iterator[LoggedSite]:
+    with NginxPool(nginx_bin, tmp_path / "nginx") as pool:
+        site = serve_generated_site(pool, tmp_path / "site", LOGGED_SITE, access_log=True)
+        yield site, pool.servers[-1]

@@ -11,17 +11,14 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from benchmarks.nginxctl import NginxServer
-from benchmarks.sitegen import SiteSpec as GeneratedSpec
 from tests.integration.distributed.cluster import RedisServer
-from tests.integration.distributed.conftest import StartWorker
+from tests.integration.distributed.conftest import LoggedSite, StartWorker
 from tests.integration.distributed.test_serve import stored
-from tests.support.servers import GeneratedSite, NginxPool, serve_generated_site
 
 from linkdoctor.distributed.run import scan_job_runner
 from linkdoctor.distributed.settings import BrokerSettings
@@ -30,7 +27,6 @@ from linkdoctor.monitor.model import ScanState, SiteSpec
 from linkdoctor.monitor.service import Monitor
 
 pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
-SITE = GeneratedSpec(pages=800, links_per_page=10, broken_share=0.1, redirect_chains=4, seed=23)
 LEASE_S = 2.0
 KILL_AFTER_ROWS = 150
 BUSY_TIMEOUT_S = 90.0
@@ -50,19 +46,12 @@ COORDINATOR = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def logged_site(nginx_bin: str, tmp_path: Path) -> Iterator[tuple[GeneratedSite, NginxServer]]:
-    with NginxPool(nginx_bin, tmp_path / "nginx") as pool:
-        site = serve_generated_site(pool, tmp_path / "site", SITE, access_log=True)
-        yield site, pool.servers[-1]
-
-
 def requests(server: NginxServer, start: int = 0) -> Counter[tuple[str, str]]:
     return Counter((entry.method, entry.uri) for entry in server.access_log_entries()[start:])
 
 
 def test_a_restarted_coordinator_resumes_the_scan_without_fetching_stored_pages_again(
-    logged_site: tuple[GeneratedSite, NginxServer],
+    logged_site: LoggedSite,
     redis_server: RedisServer,
     pg_url: str,
     start_worker: StartWorker,
