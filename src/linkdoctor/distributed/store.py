@@ -4,8 +4,9 @@ One row per (scan, fetch key), the primary key being the unique constraint: a ba
 worker killed after fetching, the batch redelivered) upserts the same rows, never duplicates them. A
 restarted coordinator reads the rows back and replays the crawl from them instead of fetching again.
 
-The table lives next to the service's tables in the shared database (SQLite or PostgreSQL) and is created
-on first use; it holds only scans in flight (the coordinator deletes a scan's rows when it is done).
+The table lives next to the service's tables in the shared database (SQLite or PostgreSQL) and comes from
+the service's Alembic migrations (:func:`linkdoctor.monitor.db.upgrade`), which :meth:`FetchStore.open` runs
+when the table is missing; it holds only scans in flight (the coordinator deletes a scan's rows when done).
 
 >>> # store = FetchStore.open("postgresql+psycopg://ld@db/ld")
 >>> # store.put("scan-7", {"key": "{...page json...}"}); store.load("scan-7")
@@ -17,12 +18,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, func, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from linkdoctor.monitor.db import create_engine_for
+from linkdoctor.monitor.db import create_engine_for, upgrade
 
-_metadata = MetaData()
+_metadata = MetaData()  # the table as the store uses it; its schema is migration 0002
 FETCHES = Table(
     "distributed_fetches",
     _metadata,
@@ -37,11 +38,17 @@ class FetchStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _metadata.create_all(engine, checkfirst=True)
 
     @classmethod
     def open(cls, db_url: str) -> FetchStore:
-        return cls(create_engine_for(db_url))
+        """The store of ``db_url``, migrated first when its table is missing (a fresh database)."""
+        engine = create_engine_for(db_url)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -76,3 +83,15 @@ class FetchStore:
     def forget(self, scan: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(delete(FETCHES).where(FETCHES.c.scan == scan))
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema unless the store's table is there already. Another process
+    migrating the same fresh database at the same moment may win the race: that is fine too."""
+    if inspect(engine).has_table(FETCHES.name):
+        return
+    try:
+        upgrade(engine)
+    except Exception:
+        if not inspect(engine).has_table(FETCHES.name):
+            raise
