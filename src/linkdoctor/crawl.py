@@ -21,8 +21,8 @@ from linkdoctor.cache import ResultCache
 from linkdoctor.check import ContextProvider, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.documents import fragment_found
-from linkdoctor.fetching import FetchAborted, LocalPages, Page, PageSource, read_page
+from linkdoctor.documents import ParserProcess, document_kind, fragment_found
+from linkdoctor.fetching import FetchAborted, Page, PageSource, read_page
 from linkdoctor.filters import excluded_result, invalid_result
 from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.http.limiter import HostLimiter
@@ -98,6 +98,28 @@ class _Link:
 ResultSink = Callable[[CheckResult], None]
 
 
+class _ParsingPages:
+    """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
+    extracted by a :class:`ParserProcess`, so a big crawl parses on the second core."""
+
+    def __init__(self, checker: HttpChecker, parser: ParserProcess) -> None:
+        self._checker = checker
+        self._parser = parser
+
+    async def page(
+        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
+    ) -> Page:
+        fetched = await self._checker.fetch(url, want_body=want_body, method=method)
+        result, body = fetched.result, fetched.body
+        if body is None or raw or (result.status is not None and result.status >= 400):
+            return read_page(fetched, url, raw=raw)
+        kind = document_kind(fetched.content_type, result.final_url or url)
+        if kind not in ("html", "css"):
+            return read_page(fetched, url)
+        extraction = await self._parser.extract(kind, body, fetched.content_type)
+        return Page(result, body_read=True, extraction=extraction)
+
+
 class Crawler:
     """One run over some inputs. Create it per run; it is not reusable."""
 
@@ -122,7 +144,8 @@ class Crawler:
             config.max_per_host, config.host_interval, clock=clock, limits=config.host_limits
         )
         self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
-        self._pages = pages or LocalPages(self._checker)
+        self._parser = ParserProcess() if pages is None else None
+        self._pages = pages or _ParsingPages(self._checker, self._parser or ParserProcess())
         self._resources: dict[str, _Resource] = {}
         self._links: dict[str, _Link] = {}
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
@@ -172,6 +195,8 @@ class Crawler:
             for task in (joined, *workers):
                 task.cancel()
             await asyncio.gather(joined, *workers, return_exceptions=True)
+            if self._parser is not None:
+                self._parser.close()
         for task in done:
             if task is not joined:
                 task.result()

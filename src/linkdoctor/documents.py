@@ -1,15 +1,20 @@
 """What a fetched body is and how to read it: document kind, charset, extraction, fragment lookup.
 
-Pure functions used by the crawler (and by anything else that parses fetched pages).
+Pure functions used by the crawler (and by anything else that parses fetched pages), plus
+:class:`ParserProcess`, which runs the extraction of a big crawl's pages in a second process so that
+parsing and the network use both cores. This module imports only the extractors at load time, so that
+process starts quickly.
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
 from urllib.parse import unquote, urlsplit
 
-from linkdoctor.check import is_parseable
-from linkdoctor.extract import Extraction, extract_css, extract_html
-from linkdoctor.inputs.sitemap import looks_like_sitemap_url
+from linkdoctor.extract import Extraction, RawLink, extract_css, extract_html
 
 # Fragments every browser resolves without a matching id.
 _IGNORED_FRAGMENTS = frozenset({"", "top"})
@@ -35,6 +40,10 @@ def document_kind(content_type: str, url: str) -> str | None:
         return "css"
     if "markdown" in content_type or path.endswith((".md", ".markdown")):
         return "markdown"
+    # Imported here: the parser process needs neither (and linkdoctor.check would load aiohttp there).
+    from linkdoctor.check import is_parseable
+    from linkdoctor.inputs.sitemap import looks_like_sitemap_url
+
     if "xml" in content_type or looks_like_sitemap_url(url):
         return "sitemap"
     if not content_type or is_parseable(content_type):
@@ -70,3 +79,115 @@ def extract_document(kind: str, text: str) -> Extraction:
 
         return extract_markdown(text)
     return extract_html(text)
+
+
+# An extraction as it crosses the process boundary: links as (url, line, text, element), anchors,
+# base href, nofollow. Plain tuples and strings pickle in C; the frozen dataclasses would not.
+CompactExtraction = tuple[tuple[tuple[str, int | None, str, str], ...], tuple[str, ...], str | None, bool]
+ParseJob = tuple[str, bytes, str]  # (kind, body, content type)
+# Fork on Linux: the worker starts at once and never re-runs the caller's __main__ (a library caller's
+# script need not guard itself); elsewhere fork is unsafe or missing, so spawn.
+_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+
+def extract_batch(jobs: list[ParseJob]) -> list[CompactExtraction]:
+    """Decode and extract each ``(kind, body, content_type)`` job: the parser process's work."""
+    out: list[CompactExtraction] = []
+    for kind, body, content_type in jobs:
+        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
+        links = tuple((link.url, link.line, link.text, link.element) for link in found.links)
+        out.append((links, tuple(found.anchors), found.base_href, found.nofollow))
+    return out
+
+
+def from_compact(compact: CompactExtraction) -> Extraction:
+    """The :class:`Extraction` that :func:`extract_batch` flattened."""
+    links, anchors, base_href, nofollow = compact
+    return Extraction(tuple(RawLink(*link) for link in links), frozenset(anchors), base_href, nofollow)
+
+
+class ParserProcess:
+    """Extraction for one crawl, moved to a worker process once the crawl passes ``after`` documents.
+
+    Small crawls never pay for the process. Until the worker has started, documents are parsed here;
+    after that, documents that arrive while a batch is in the worker wait for the next batch (at most
+    ``in_flight`` batches at a time), which keeps the pipe's cost per page small. If the worker dies,
+    its documents are parsed here. Call :meth:`close` when the crawl ends.
+    """
+
+    def __init__(self, *, after: int = 150, in_flight: int = 2) -> None:
+        self._after = after
+        self._max_in_flight = in_flight
+        self._seen = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[list[CompactExtraction]] | None = None
+        self._pending: list[tuple[ParseJob, asyncio.Future[CompactExtraction]]] = []
+        self._in_flight = 0
+        self._broken = False
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker process is up and takes documents."""
+        ready = self._ready
+        return not self._broken and ready is not None and ready.done() and ready.exception() is None
+
+    async def extract(self, kind: str, body: bytes, content_type: str) -> Extraction:
+        """What :func:`extract_document` finds in ``body`` decoded per ``content_type``."""
+        self._seen += 1
+        if self._ready is None and not self._broken and self._seen > self._after:
+            try:
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_START_METHOD))
+                self._ready = self._pool.submit(extract_batch, [])
+            except (OSError, RuntimeError):  # no process to be had: parse here
+                self._broken = True
+        if not self.started:
+            return extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
+        waiter: asyncio.Future[CompactExtraction] = asyncio.get_running_loop().create_future()
+        self._pending.append(((kind, body, content_type), waiter))
+        self._send()
+        return from_compact(await waiter)
+
+    def _send(self) -> None:
+        if self._in_flight >= self._max_in_flight or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        jobs = [job for job, _ in batch]
+        if self._pool is None or self._broken:
+            self._deliver(batch, extract_batch(jobs))
+            return
+        try:
+            sent = asyncio.get_running_loop().run_in_executor(self._pool, extract_batch, jobs)
+        except RuntimeError:  # a broken pool (BrokenProcessPool is one) refuses work
+            self._broken = True
+            self._deliver(batch, extract_batch(jobs))
+            return
+        self._in_flight += 1
+        sent.add_done_callback(lambda done: self._received(batch, done))
+
+    def _received(
+        self,
+        batch: list[tuple[ParseJob, asyncio.Future[CompactExtraction]]],
+        done: asyncio.Future[list[CompactExtraction]],
+    ) -> None:
+        self._in_flight -= 1
+        if done.cancelled() or done.exception() is not None:
+            self._broken = True  # the worker is gone: parse here from now on
+            self._deliver(batch, extract_batch([job for job, _ in batch]))
+        else:
+            self._deliver(batch, done.result())
+        self._send()
+
+    @staticmethod
+    def _deliver(
+        batch: list[tuple[ParseJob, asyncio.Future[CompactExtraction]]], results: list[CompactExtraction]
+    ) -> None:
+        for (_, waiter), result in zip(batch, results, strict=True):
+            if not waiter.done():
+                waiter.set_result(result)
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started; later documents are parsed here."""
+        self._broken = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
