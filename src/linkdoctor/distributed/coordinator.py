@@ -6,7 +6,7 @@ checker; it gathers the requests into batches — pages to fetch and parse, and 
 host — publishes them, and hands each answer back as it arrives. So a distributed scan gives exactly the
 results of an in-process one.
 
-Every fetch handed out is recorded in the scan's Redis set (keyed by a hash of the fetch). Workers store what
+Every fetch handed out is recorded, once sent, in the scan's Redis set (keyed by a hash of the fetch). Workers store what
 they fetched in the database when one is configured, and a restarted coordinator replays the crawl from
 those rows; fetches handed out by an earlier coordinator are awaited, not repeated. A batch without a reply
 for ``redispatch_after`` seconds is sent again (its worker died and the broker has not redelivered it yet);
@@ -162,26 +162,31 @@ class RemotePages:
                 self._outstanding[item.key] = (item, now)
             if fresh:
                 self._send(fresh)
+                await self._mark_sent(fresh)
         except (RedisError, OSError) as exc:
             self._fail(FetchInterrupted(f"lost the broker while handing out work: {exc}"))
         except Exception as exc:  # kombu's connection errors: the broker is gone
             self._fail(FetchInterrupted(f"cannot publish to the broker: {exc}"))
 
     async def _claim(self, items: list[FetchItem]) -> list[FetchItem]:
-        """Record the fetches in the scan's dedupe set. A fetch an earlier coordinator of this scan handed
-        out (its reply or stored row is still to come) is awaited rather than sent again."""
-        seen = self._keys.seen(self.scan)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for item in items:
-                pipe.sadd(seen, item.key)
-            pipe.expire(seen, self.settings.key_ttl)
-            added = await pipe.execute()
+        """The fetches to send. One an earlier coordinator of this scan already sent (its reply or stored
+        row is still to come) is awaited rather than sent again. A fetch enters the scan's set only once it
+        was sent (:meth:`_mark_sent`): a coordinator killed between the two leaves it out, so the next one
+        sends it again rather than wait for a batch that was never published."""
+        present = await self._redis.smismember(self._keys.seen(self.scan), [item.key for item in items])
         fresh = []
-        for item, new in zip(items, added[:-1], strict=True):
-            if new or item.key in self._mine or self._store is None:
+        for item, sent in zip(items, present, strict=True):
+            if not sent or item.key in self._mine or self._store is None:
                 fresh.append(item)
             self._mine.add(item.key)
         return fresh
+
+    async def _mark_sent(self, items: list[FetchItem]) -> None:
+        seen = self._keys.seen(self.scan)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(seen, *(item.key for item in items))
+            pipe.expire(seen, self.settings.key_ttl)
+            await pipe.execute()
 
     def _send(self, items: list[FetchItem]) -> None:
         self.dispatched += len(items)

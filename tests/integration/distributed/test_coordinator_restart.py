@@ -11,7 +11,6 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,6 @@ from tests.integration.distributed.cluster import RedisServer
 from tests.integration.distributed.conftest import LoggedSite, StartWorker
 from tests.integration.distributed.test_serve import stored
 
-from linkdoctor.distributed.run import scan_job_runner
-from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.store import FetchStore
 from linkdoctor.monitor.model import ScanState, SiteSpec
 from linkdoctor.monitor.service import Monitor
@@ -30,6 +27,8 @@ pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
 LEASE_S = 2.0
 KILL_AFTER_ROWS = 150
 BUSY_TIMEOUT_S = 90.0
+DRAIN_TIMEOUT_S = 60.0
+RESUME_TIMEOUT_S = 180.0
 COORDINATOR = textwrap.dedent(
     """
     import sys
@@ -38,12 +37,25 @@ COORDINATOR = textwrap.dedent(
     from linkdoctor.distributed.settings import BrokerSettings
     from linkdoctor.monitor.service import Monitor
 
-    broker, db, scan_id, lease = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    broker, db, scan_id, lease, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
     runner = scan_job_runner(BrokerSettings(broker, db_url=db), allow_private=("127.0.0.1/32",))
     monitor = Monitor.open(db, lease=timedelta(seconds=lease), job_runner=runner)
-    monitor.run_scan(scan_id, owner="first-coordinator")
+    if mode == "run":
+        monitor.run_scan(scan_id, owner="first-coordinator")
+    else:  # one scheduler tick, as a restarted serve makes it
+        print(monitor.run_due_scans(owner="second-coordinator"))
     """
 )
+
+
+def coordinate(broker: str, db: str, scan_id: int, mode: str, log: Path) -> subprocess.Popen[bytes]:
+    """A coordinator process: ``run`` runs the scan, ``tick`` makes one scheduler tick and prints its scans."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", COORDINATOR, broker, db, str(scan_id), str(LEASE_S), mode],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def requests(server: NginxServer, start: int = 0) -> Counter[tuple[str, str]]:
@@ -71,12 +83,7 @@ def test_a_restarted_coordinator_resumes_the_scan_without_fetching_stored_pages_
     distributed = local.add_site(SiteSpec(name="via-workers", url=site.base_url, every=None))
     scan = local.request_scan(distributed.id)
     store = FetchStore.open(pg_url)
-    log = (tmp_path / "coordinator.log").open("wb")
-    coordinator = subprocess.Popen(
-        [sys.executable, "-c", COORDINATOR, redis_server.url, pg_url, str(scan.id), str(LEASE_S)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    coordinator = coordinate(redis_server.url, pg_url, scan.id, "run", tmp_path / "first.log")
     try:
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while store.count(f"site-{scan.id}")[0] < KILL_AFTER_ROWS:
@@ -86,21 +93,37 @@ def test_a_restarted_coordinator_resumes_the_scan_without_fetching_stored_pages_
         os.kill(coordinator.pid, signal.SIGKILL)
     finally:
         coordinator.wait(timeout=30)
-        log.close()
     assert coordinator.returncode == -signal.SIGKILL
-    stored_at_kill = store.count(f"site-{scan.id}")[0]
     assert local.scan(scan.id).state is ScanState.RUNNING
 
+    # The batches the dead coordinator published are still done and stored by the workers.
+    client = redis_server.client()
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while client.llen("linkdoctor.batches") or client.hlen("unacked"):
+        assert time.monotonic() < deadline, "the workers did not drain the queue"
+        time.sleep(0.05)
     time.sleep(LEASE_S + 0.5)  # the killed coordinator's lease runs out
-    runner = scan_job_runner(BrokerSettings(redis_server.url, db_url=pg_url), allow_private=("127.0.0.1/32",))
-    restarted = Monitor.open(pg_url, lease=timedelta(seconds=30), job_runner=runner)
+    stored_at_restart = store.count(f"site-{scan.id}")[0]
+    restart_at = len(nginx.access_log_entries())
+    fetched_before_restart = set(requests(nginx, before))
+
+    second = coordinate(redis_server.url, pg_url, scan.id, "tick", tmp_path / "second.log")
     try:
-        assert restarted.run_due_scans(owner="second-coordinator") == [scan.id]
-        resumed = restarted.scan(scan.id)
-        results = restarted.results(scan.id, limit=100_000)
-        scans = restarted.scans(distributed.id)
+        second.wait(timeout=RESUME_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        second.kill()
+        second.wait(timeout=30)
+        pytest.fail(
+            f"the restarted coordinator did not finish the scan: {(tmp_path / 'second.log').read_text()}"
+        )
+    try:
+        assert (tmp_path / "second.log").read_text().strip().splitlines()[-1] == f"[{scan.id}]"
+        resumed = local.scan(scan.id)
+        results = local.results(scan.id, limit=100_000)
+        scans = local.scans(distributed.id)
+        fetched = requests(nginx, before)
+        fetched_after_restart = set(requests(nginx, restart_at))
     finally:
-        restarted.close()
         local.close()
         store.close()
 
@@ -109,7 +132,8 @@ def test_a_restarted_coordinator_resumes_the_scan_without_fetching_stored_pages_
     assert [s.id for s in scans] == [scan.id]  # the same scan, no second one
     assert stored(results) == stored(expected_results)
     assert len(results) == len(expected_results)  # no duplicated result row
-    assert stored_at_kill < len(in_process_requests)  # it was killed well before the end
-    # Every request of the distributed scan, across both coordinators, was made exactly once: what the
-    # workers had stored was replayed, not fetched again.
-    assert requests(nginx, before) == in_process_requests
+    assert KILL_AFTER_ROWS <= stored_at_restart < len(in_process_requests)  # killed well before the end
+    assert set(fetched) == set(in_process_requests)  # nothing missed, nothing extra
+    # What the workers had fetched and stored before the restart was replayed, not fetched again.
+    assert fetched_after_restart  # the restarted coordinator had work left
+    assert fetched_before_restart.isdisjoint(fetched_after_restart)
