@@ -75,6 +75,16 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Tables that migrations own but the ORM does not map (the distributed mode's fetch store): autogenerate
+# must not propose dropping them.
+UNMAPPED_TABLES = frozenset({"distributed_fetches"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's ``include_object`` hook: leave the unmapped tables out of autogenerate comparisons."""
+    return not (type_ == "table" and reflected and compare_to is None and name in UNMAPPED_TABLES)
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is current)."""
     command.upgrade(alembic_config(engine), "head")

@@ -65,3 +65,21 @@ def test_a_table_created_by_earlier_versions_is_adopted_by_the_migration(fresh_d
             assert connection.execute(FETCHES.select()).all() == [("old", "k", "{}")]
     finally:
         engine.dispose()
+
+
+def test_autogenerate_sees_no_difference_and_keeps_the_unmapped_table(fresh_db: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from linkdoctor.monitor.db import include_object
+    from linkdoctor.monitor.orm import Base
+
+    engine = create_engine_for(fresh_db)
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"include_object": include_object})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert not [d for d in differences if d[0] == "remove_table"], differences
