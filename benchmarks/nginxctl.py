@@ -39,6 +39,8 @@ _LOG_TAIL_LINES: Final = 30
 
 # Tab-separated so tests can split an access-log line without a regex.
 ACCESS_LOG_FORMAT: Final = "linkdoctor_hits"
+ACCESS_LOG_SETTLE: Final = 0.05
+ACCESS_LOG_WAIT: Final = 2.0
 _ACCESS_LOG_FIELDS: Final = r"$request_method\t$request_uri\t$status\t$msec"
 
 _MIME_TYPES: Final = """\
@@ -221,10 +223,22 @@ class NginxServer:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def access_log_entries(self) -> list[AccessLogEntry]:
-        """Requests served so far (needs ``access_log=True``); nginx writes each line unbuffered."""
+    def access_log_entries(self, *, settle: float = ACCESS_LOG_SETTLE) -> list[AccessLogEntry]:
+        """Requests served so far (needs ``access_log=True``).
+
+        nginx writes a request's line unbuffered but only after the response went out, so a client can
+        see the answer before the line exists: wait until the log has stopped growing for ``settle``
+        seconds (at most ``ACCESS_LOG_WAIT``) before reading it."""
         if self.access_log is None:
             raise ValueError("start nginx with access_log=True to record requests")
+        deadline = time.monotonic() + ACCESS_LOG_WAIT
+        size = -1
+        while time.monotonic() < deadline:
+            current = self.access_log.stat().st_size if self.access_log.exists() else 0
+            if current == size:
+                break
+            size = current
+            time.sleep(settle)
         if not self.access_log.exists():
             return []
         entries = []
