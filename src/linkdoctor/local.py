@@ -25,21 +25,25 @@ def path_of(url: str, site: LocalSite | None) -> Path | None:
     return Path(unquote(parts.path))
 
 
+def _missing(url: str, message: str, detail: str) -> Fetched:
+    return Fetched(
+        CheckResult(
+            url,
+            Category.BROKEN,
+            final_url=url,
+            error=ErrorKind.FILE_MISSING,
+            error_message=message,
+            diagnosis=codes.make("file.not-found", detail),
+        )
+    )
+
+
 def check_file(url: str, site: LocalSite | None, *, want_body: bool, max_body: int) -> Fetched:
     """Check that the file behind ``url`` exists; read up to ``max_body`` bytes of it when asked."""
     path = path_of(url, site)
     if path is None or not path.exists():
         shown = str(path) if path is not None else url
-        return Fetched(
-            CheckResult(
-                url,
-                Category.BROKEN,
-                final_url=url,
-                error=ErrorKind.FILE_MISSING,
-                error_message=f"{shown} does not exist",
-                diagnosis=codes.make("file.not-found", shown),
-            )
-        )
+        return _missing(url, f"{shown} does not exist", shown)
     if path.is_dir():
         return Fetched(CheckResult(url, Category.OK, final_url=url))
     content_type = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
@@ -50,16 +54,7 @@ def check_file(url: str, site: LocalSite | None, *, want_body: bool, max_body: i
             with path.open("rb") as fh:
                 body = fh.read(max_body + 1)
         except OSError as exc:
-            return Fetched(
-                CheckResult(
-                    url,
-                    Category.BROKEN,
-                    final_url=url,
-                    error=ErrorKind.FILE_MISSING,
-                    error_message=f"cannot read {path}: {exc.strerror}",
-                    diagnosis=codes.make("file.not-found", f"cannot read {path}"),
-                )
-            )
+            return _missing(url, f"cannot read {path}: {exc.strerror}", f"cannot read {path}")
         truncated = len(body) > max_body
         body = body[:max_body]
     return Fetched(CheckResult(url, Category.OK, final_url=url), body, content_type, truncated)
