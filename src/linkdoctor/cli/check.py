@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from linkdoctor import config as cfg
 from linkdoctor.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
@@ -310,10 +309,17 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
 
-def _progress_bar(console: Console) -> Callable[[Crawler], AbstractAsyncContextManager[None]]:
-    # rich.progress is imported only when a terminal will show the bar.
+def _progress_bar() -> Callable[[Crawler], AbstractAsyncContextManager[None]] | None:
+    """The live progress bar on stderr when that is a terminal (rich loads only then)."""
+    if not (sys.stderr.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("FORCE_TERMINAL")):
+        return None
+    from rich.console import Console
+
     from linkdoctor.report.console import live_progress
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None
     return lambda crawler: live_progress(crawler.progress, console, enabled=True)
 
 
@@ -327,15 +333,14 @@ def _run(
     targets = plan_outputs(opts["fmt"], opts["output"])
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
-    stderr = Console(stderr=True)
-    show_progress = opts["progress"] and not streams_to_stdout(targets) and stderr.is_terminal
+    show_progress = opts["progress"] and not streams_to_stdout(targets)
     context = RenderContext(sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"])
     with (
         open_cache(opts, config) or contextlib.nullcontext() as cache,
         open_outputs(targets, context, stdout=sys.stdout) as outputs,
     ):
         on_result = outputs.on_result if outputs.streaming else None
-        around = _progress_bar(stderr) if show_progress else None
+        around = _progress_bar() if show_progress else None
         if broker:  # the distributed mode's imports (celery, redis) load only when asked for
             from linkdoctor.distributed.run import check_distributed
             from linkdoctor.distributed.settings import BrokerSettings

@@ -11,7 +11,6 @@ also has a per-result writer, so it streams as results arrive.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -115,6 +114,8 @@ def format_named(name: str) -> Format:
     try:
         return FORMATS[name.lower()]
     except KeyError:
+        import difflib
+
         close = difflib.get_close_matches(name.lower(), FORMAT_NAMES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise ConfigError(

@@ -21,11 +21,13 @@ import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from linkdoctor.config import CheckConfig, ClientCert, Secret
 from linkdoctor.errors import CertificateError, ConfigError
-from linkdoctor.tls.certs import LoadedClientCert, install_client_cert, load_client_cert
+
+if TYPE_CHECKING:  # cryptography loads only when a client certificate is configured
+    from linkdoctor.tls.certs import LoadedClientCert
 
 _ContextKey = tuple[int | None, Path | None, bool]
 
@@ -47,11 +49,19 @@ def ssl_context_for(
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if client is not None:
+        from linkdoctor.tls.certs import install_client_cert
+
         install_client_cert(context, client)
         # Servers that ask for the certificate only for some paths (Apache's per-location
         # SSLVerifyClient) do so after the TLS 1.3 handshake; without this the client cannot answer.
         context.post_handshake_auth = True
     return context
+
+
+def _load_client_cert(spec: ClientCert) -> LoadedClientCert:
+    from linkdoctor.tls.certs import load_client_cert
+
+    return load_client_cert(spec)
 
 
 class TLSContextFactory:
@@ -61,10 +71,11 @@ class TLSContextFactory:
         self,
         config: CheckConfig,
         *,
-        loader: Callable[[ClientCert], LoadedClientCert] = load_client_cert,
+        loader: Callable[[ClientCert], LoadedClientCert] | None = None,
     ) -> None:
         self._config = config
-        self._clients: tuple[LoadedClientCert, ...] = tuple(loader(spec) for spec in config.client_certs)
+        load = loader or _load_client_cert
+        self._clients: tuple[LoadedClientCert, ...] = tuple(load(spec) for spec in config.client_certs)
         self._contexts: dict[_ContextKey, ssl.SSLContext] = {}
         for cafile in self._cafiles():
             _verifying_context(cafile)  # fail now, not at the first request to that host
