@@ -21,7 +21,7 @@ from linkdoctor.cache import ResultCache
 from linkdoctor.check import ContextProvider, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.documents import ParserProcess, document_kind, fragment_found
+from linkdoctor.documents import ParserProcess, document_kind, fragment_found, links_base
 from linkdoctor.fetching import FetchAborted, Page, PageSource, read_page
 from linkdoctor.filters import excluded_result, invalid_result
 from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
@@ -31,11 +31,11 @@ from linkdoctor.local import check_file
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
+    Resolver,
     Scope,
     directory_of,
     origin,
     remap_url,
-    resolve,
     split_fragment,
 )
 
@@ -56,8 +56,6 @@ _FOLLOW = frozenset(
         "redirect",
     }
 )
-# Resolutions remembered per run; past this many the memo starts over, so memory stays bounded.
-_RESOLVE_MEMO_LIMIT = 50_000
 
 
 @dataclass(slots=True)
@@ -116,8 +114,9 @@ class _ParsingPages:
         kind = document_kind(fetched.content_type, result.final_url or url)
         if kind not in ("html", "css"):
             return read_page(fetched, url)
-        extraction = await self._parser.extract(kind, body, fetched.content_type)
-        return Page(result, body_read=True, extraction=extraction)
+        page_url = result.final_url or url
+        extraction, resolved = await self._parser.extract(kind, body, fetched.content_type, page_url=page_url)
+        return Page(result, body_read=True, extraction=extraction, resolved=resolved)
 
 
 class Crawler:
@@ -151,7 +150,7 @@ class Crawler:
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
         self._scope = Scope(patterns=config.scope)
         self._robots: dict[str, Protego | None] = {}
-        self._resolved: dict[tuple[str, str], str | InvalidURL] = {}
+        self._resolve = Resolver()
         self._texts: dict[str, str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
@@ -221,33 +220,17 @@ class Crawler:
             and not raw.startswith("//")
         ):
             raw = site.root_relative(raw)
-        url = self._resolve(base, raw)
+        self._add_resolved(
+            raw, self._resolve(base, raw), referrer, element if allow_crawl else "url list", depth=depth
+        )
+
+    def _add_resolved(
+        self, raw: str, url: str | InvalidURL, referrer: Referrer | None, element: str, *, depth: int
+    ) -> None:
         if isinstance(url, InvalidURL):
             self._preset(raw, referrer, invalid_result(raw, url.reason))
-            return
-        self._add(url, referrer, element if allow_crawl else "url list", depth=depth)
-
-    def _resolve(self, base: str, raw: str) -> str | InvalidURL:
-        """:func:`resolve`, memoized. Except for an empty, ``#…`` or ``?…`` reference, a reference resolves
-        alike against every page of one directory, so pages of a folder share their resolutions; and a
-        clean ``path#fragment`` resolves as its path plus the fragment, so fragments share them too."""
-        path, _, fragment = raw.partition("#")
-        if fragment and path[:1] != "?" and not path[-1:].isspace() and _plain(raw):
-            resolved = self._resolve_memo(base, path or "#")
-            return f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw)
-        return self._resolve_memo(base, raw)
-
-    def _resolve_memo(self, base: str, raw: str) -> str | InvalidURL:
-        head = raw.lstrip()[:1]
-        scope = base if head in ("", "#", "?") else _directory_key(base)
-        scope = self._texts.setdefault(scope, scope)  # one copy of each directory in the keys
-        key = (scope, raw)
-        url = self._resolved.get(key)
-        if url is None:
-            if len(self._resolved) >= _RESOLVE_MEMO_LIMIT:
-                self._resolved.clear()
-            url = self._resolved[key] = resolve(base, raw)
-        return url
+        else:
+            self._add(url, referrer, element, depth=depth)
 
     def _add(
         self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
@@ -447,22 +430,19 @@ class Crawler:
         if not extract_links:
             return
         self.progress.pages += 1
-        if extraction.base_href:
-            resolved = resolve(base, extraction.base_href)
-            if isinstance(resolved, str):
-                base = resolved
+        resolved = page.resolved
+        base = links_base(base, extraction.base_href)
         depth = resource.depth + 1
         follow = not extraction.nofollow
         # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
         texts = self._texts
-        for raw in extraction.links:
-            self._add_raw(
-                base,
-                raw.url,
-                Referrer(resource.url, raw.line, texts.setdefault(raw.text, raw.text)),
-                raw.element if follow else "nofollow",
-                depth=depth,
-            )
+        for index, raw in enumerate(extraction.links):
+            referrer = Referrer(resource.url, raw.line, texts.setdefault(raw.text, raw.text))
+            element = raw.element if follow else "nofollow"
+            if resolved is None:
+                self._add_raw(base, raw.url, referrer, element, depth=depth)
+            else:  # the parser process resolved it already
+                self._add_resolved(raw.url, resolved[index], referrer, element, depth=depth)
 
     def _finish(self, resource: _Resource) -> None:
         resource.done = True
@@ -611,14 +591,3 @@ class Crawler:
             warnings=tuple(self.warnings),
         )
         return Report(summary, results)
-
-
-def _plain(raw: str) -> bool:
-    """No surrounding whitespace and no tab or newline inside: nothing for :func:`resolve` to clean."""
-    return raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
-
-
-def _directory_key(url: str) -> str:
-    """``url`` up to the last ``/`` of its path (query and fragment dropped): what a relative path
-    reference is resolved against."""
-    return url.partition("#")[0].partition("?")[0].rpartition("/")[0]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sys
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.extract import Extraction, RawLink, extract_css, extract_html
+from linkdoctor.urls import InvalidURL, Resolver, resolve
 
 # Fragments every browser resolves without a matching id.
 _IGNORED_FRAGMENTS = frozenset({"", "top"})
@@ -82,28 +84,55 @@ def extract_document(kind: str, text: str) -> Extraction:
 
 
 # An extraction as it crosses the process boundary: links as (url, line, text, element), anchors,
-# base href, nofollow. Plain tuples and strings pickle in C; the frozen dataclasses would not.
-CompactExtraction = tuple[tuple[tuple[str, int | None, str, str], ...], tuple[str, ...], str | None, bool]
-ParseJob = tuple[str, bytes, str]  # (kind, body, content type)
+# base href, nofollow, and each link resolved against the job's base URL (or None when the job has none).
+# Plain tuples and strings pickle in C; the frozen dataclasses would not.
+CompactExtraction = tuple[
+    tuple[tuple[str, int | None, str, str], ...],
+    tuple[str, ...],
+    str | None,
+    bool,
+    tuple[str | InvalidURL, ...] | None,
+]
+ParseJob = tuple[str, bytes, str, str | None]  # (kind, body, content type, base URL to resolve against)
 # Fork on Linux: the worker starts at once and never re-runs the caller's __main__ (a library caller's
 # script need not guard itself); elsewhere fork is unsafe or missing, so spawn.
 _START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+_worker_resolver: Resolver | None = None
 
 
-def extract_batch(jobs: list[ParseJob]) -> list[CompactExtraction]:
-    """Decode and extract each ``(kind, body, content_type)`` job: the parser process's work."""
+def links_base(page_url: str, base_href: str | None) -> str:
+    """What a document's relative links resolve against: its ``<base href>`` when that resolves, else
+    the page's own URL."""
+    if base_href:
+        resolved = resolve(page_url, base_href)
+        if isinstance(resolved, str):
+            return resolved
+    return page_url
+
+
+def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) -> list[CompactExtraction]:
+    """Decode and extract each job and resolve its links when it names a base: the parser process's work
+    (it keeps one :class:`Resolver` for all its batches)."""
+    global _worker_resolver
+    if resolver is None:
+        resolver = _worker_resolver = _worker_resolver or Resolver()
     out: list[CompactExtraction] = []
-    for kind, body, content_type in jobs:
+    for kind, body, content_type, page_url in jobs:
         found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
         links = tuple((link.url, link.line, link.text, link.element) for link in found.links)
-        out.append((links, tuple(found.anchors), found.base_href, found.nofollow))
+        resolved = None
+        if page_url is not None:
+            base = links_base(page_url, found.base_href)
+            resolved = tuple(resolver(base, url) for url, _, _, _ in links)
+        out.append((links, tuple(found.anchors), found.base_href, found.nofollow, resolved))
     return out
 
 
-def from_compact(compact: CompactExtraction) -> Extraction:
-    """The :class:`Extraction` that :func:`extract_batch` flattened."""
-    links, anchors, base_href, nofollow = compact
-    return Extraction(tuple(RawLink(*link) for link in links), frozenset(anchors), base_href, nofollow)
+def from_compact(compact: CompactExtraction) -> tuple[Extraction, tuple[str | InvalidURL, ...] | None]:
+    """The :class:`Extraction` that :func:`extract_batch` flattened, and the links' resolutions."""
+    links, anchors, base_href, nofollow, resolved = compact
+    extraction = Extraction(tuple(RawLink(*link) for link in links), frozenset(anchors), base_href, nofollow)
+    return extraction, resolved
 
 
 class ParserProcess:
@@ -131,8 +160,11 @@ class ParserProcess:
         ready = self._ready
         return not self._broken and ready is not None and ready.done() and ready.exception() is None
 
-    async def extract(self, kind: str, body: bytes, content_type: str) -> Extraction:
-        """What :func:`extract_document` finds in ``body`` decoded per ``content_type``."""
+    async def extract(
+        self, kind: str, body: bytes, content_type: str, *, page_url: str | None = None
+    ) -> tuple[Extraction, tuple[str | InvalidURL, ...] | None]:
+        """What :func:`extract_document` finds in ``body`` decoded per ``content_type`` and, when the
+        worker did the parsing, the links resolved against ``page_url`` (see :func:`links_base`)."""
         self._seen += 1
         if self._ready is None and not self._broken and self._seen > self._after:
             try:
@@ -141,9 +173,9 @@ class ParserProcess:
             except (OSError, RuntimeError):  # no process to be had: parse here
                 self._broken = True
         if not self.started:
-            return extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
+            return extract_document(kind, body.decode(charset_of(content_type), errors="replace")), None
         waiter: asyncio.Future[CompactExtraction] = asyncio.get_running_loop().create_future()
-        self._pending.append(((kind, body, content_type), waiter))
+        self._pending.append(((kind, body, content_type, page_url), waiter))
         self._send()
         return from_compact(await waiter)
 
@@ -153,13 +185,13 @@ class ParserProcess:
         batch, self._pending = self._pending, []
         jobs = [job for job, _ in batch]
         if self._pool is None or self._broken:
-            self._deliver(batch, extract_batch(jobs))
+            self._deliver(batch, _extract_here(jobs))
             return
         try:
             sent = asyncio.get_running_loop().run_in_executor(self._pool, extract_batch, jobs)
         except RuntimeError:  # a broken pool (BrokenProcessPool is one) refuses work
             self._broken = True
-            self._deliver(batch, extract_batch(jobs))
+            self._deliver(batch, _extract_here(jobs))
             return
         self._in_flight += 1
         sent.add_done_callback(lambda done: self._received(batch, done))
@@ -172,7 +204,7 @@ class ParserProcess:
         self._in_flight -= 1
         if done.cancelled() or done.exception() is not None:
             self._broken = True  # the worker is gone: parse here from now on
-            self._deliver(batch, extract_batch([job for job, _ in batch]))
+            self._deliver(batch, _extract_here([job for job, _ in batch]))
         else:
             self._deliver(batch, done.result())
         self._send()
@@ -191,3 +223,8 @@ class ParserProcess:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _extract_here(jobs: list[ParseJob]) -> list[CompactExtraction]:
+    """The worker's work done in this process, leaving resolution to the caller's own memo."""
+    return extract_batch([(kind, body, content_type, None) for kind, body, content_type, _ in jobs])

@@ -21,6 +21,7 @@ from linkdoctor.errors import LinkdoctorError
 from linkdoctor.extract import Extraction
 from linkdoctor.inputs.sitemap import Sitemap, parse_sitemap
 from linkdoctor.models import CheckResult
+from linkdoctor.urls import InvalidURL
 
 
 class FetchAborted(LinkdoctorError):
@@ -36,13 +37,16 @@ class FetchInterrupted(FetchAborted):
 @dataclass(frozen=True, slots=True)
 class Page:
     """One fetch as the crawler consumes it. ``body_read`` says whether a body was read at all (the result
-    cache keeps only results of bodiless fetches); ``text`` is set only for raw fetches (robots.txt)."""
+    cache keeps only results of bodiless fetches); ``text`` is set only for raw fetches (robots.txt).
+    ``resolved``, when the parser already did it, holds each extracted link resolved against
+    ``links_base(the page's final URL, extraction.base_href)`` (see :func:`~linkdoctor.documents.links_base`)."""
 
     result: CheckResult
     body_read: bool = False
     extraction: Extraction | None = None
     sitemap: Sitemap | None = None
     text: str | None = None
+    resolved: tuple[str | InvalidURL, ...] | None = None
 
 
 class PageSource(Protocol):

@@ -83,6 +83,58 @@ def resolve(base: str, raw: str) -> str | InvalidURL:
         return InvalidURL(raw, f"malformed URL ({exc})")
 
 
+# Resolutions a Resolver remembers; past this many it starts over, so memory stays bounded.
+RESOLVE_MEMO_LIMIT = 50_000
+
+
+class Resolver:
+    """:func:`resolve`, memoized for one run (or one parser process).
+
+    Except for an empty, ``#…`` or ``?…`` reference, a reference resolves alike against every page of one
+    directory, so pages of a folder share their resolutions; and a clean ``path#fragment`` resolves as its
+    path plus the fragment, so fragments share them too.
+
+    >>> Resolver()("http://h/docs/a.html", "b.html#top")
+    'http://h/docs/b.html#top'
+    """
+
+    def __init__(self, limit: int = RESOLVE_MEMO_LIMIT) -> None:
+        self._limit = limit
+        self._memo: dict[tuple[str, str], str | InvalidURL] = {}
+        self._directories: dict[str, str] = {}
+
+    def __call__(self, base: str, raw: str) -> str | InvalidURL:
+        path, _, fragment = raw.partition("#")
+        if fragment and path[:1] != "?" and not path[-1:].isspace() and _plain(raw):
+            resolved = self._memoized(base, path or "#")
+            return f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw)
+        return self._memoized(base, raw)
+
+    def _memoized(self, base: str, raw: str) -> str | InvalidURL:
+        head = raw.lstrip()[:1]
+        scope = base if head in ("", "#", "?") else _directory_key(base)
+        scope = self._directories.setdefault(scope, scope)  # one copy of each directory in the keys
+        key = (scope, raw)
+        url = self._memo.get(key)
+        if url is None:
+            if len(self._memo) >= self._limit:
+                self._memo.clear()
+                self._directories.clear()
+            url = self._memo[key] = resolve(base, raw)
+        return url
+
+
+def _plain(raw: str) -> bool:
+    """No surrounding whitespace and no tab or newline inside: nothing for :func:`resolve` to clean."""
+    return raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
+
+
+def _directory_key(url: str) -> str:
+    """``url`` up to the last ``/`` of its path (query and fragment dropped): what a relative path
+    reference is resolved against."""
+    return url.partition("#")[0].partition("?")[0].rpartition("/")[0]
+
+
 def remap_url(url: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:
     """Rewrite ``url`` with the first rule whose pattern matches (``re.sub`` once, ``\\1`` templates), then
     normalize it; unchanged when no rule matches.

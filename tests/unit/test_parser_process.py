@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from linkdoctor.documents import ParserProcess, extract_batch, extract_document, from_compact
+from linkdoctor.documents import ParserProcess, extract_batch, extract_document, from_compact, links_base
+from linkdoctor.urls import InvalidURL, resolve
 
 PAGE = (
     b'<html><head><base href="/docs/"><meta name="robots" content="nofollow"></head>\n'
@@ -17,35 +18,56 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 
 def test_a_flattened_extraction_rebuilds_to_the_same_extraction() -> None:
-    jobs = [("html", PAGE, HTML_TYPE), ("css", CSS, "text/css")]
+    jobs = [("html", PAGE, HTML_TYPE, None), ("css", CSS, "text/css", None)]
     rebuilt = [from_compact(compact) for compact in extract_batch(jobs)]
-    assert rebuilt == [extract_document("html", PAGE.decode()), extract_document("css", CSS.decode())]
+    assert rebuilt == [
+        (extract_document("html", PAGE.decode()), None),
+        (extract_document("css", CSS.decode()), None),
+    ]
+
+
+def test_links_are_resolved_against_the_base_href_as_the_crawler_would() -> None:
+    page = (
+        b'<base href="/docs/">\n<a href="a.html#intro">A</a> <a href="http://[x">bad</a> <a href="?q">Q</a>'
+    )
+    (compact,) = extract_batch([("html", page, HTML_TYPE, "http://h/site/p.html")])
+    extraction, resolved = from_compact(compact)
+    assert links_base("http://h/site/p.html", extraction.base_href) == "http://h/docs/"
+    assert resolved is not None
+    assert resolved[0] == "http://h/docs/a.html#intro"
+    assert isinstance(resolved[1], InvalidURL)
+    assert list(resolved) == [resolve("http://h/docs/", link.url) for link in extraction.links]
 
 
 def test_the_body_is_decoded_with_the_charset_of_its_content_type() -> None:
     body = '<a href="x.html">caf\xe9</a>'.encode("iso-8859-1")
-    (compact,) = extract_batch([("html", body, "text/html; charset=ISO-8859-1")])
-    assert from_compact(compact).links[0].text == "caf\xe9"
+    (compact,) = extract_batch([("html", body, "text/html; charset=ISO-8859-1", None)])
+    assert from_compact(compact)[0].links[0].text == "caf\xe9"
 
 
 async def test_documents_parsed_in_the_worker_equal_documents_parsed_here() -> None:
     parser = ParserProcess(after=0)
     try:
-        first = await parser.extract("html", PAGE, HTML_TYPE)  # starts the worker, parses here meanwhile
+        first, unresolved = await parser.extract("html", PAGE, HTML_TYPE, page_url="http://h/p.html")
         for _ in range(1000):  # at most 20 s
             if parser.started:
                 break
             await asyncio.sleep(0.02)
         assert parser.started
         in_worker = await asyncio.gather(
-            *(parser.extract(kind, body, ctype) for kind, body, ctype in
-              [("html", PAGE, HTML_TYPE), ("css", CSS, "text/css"), ("html", PAGE, HTML_TYPE)])
+            *(parser.extract(kind, body, ctype, page_url=url) for kind, body, ctype, url in
+              [("html", PAGE, HTML_TYPE, "http://h/p.html"), ("css", CSS, "text/css", "http://h/s/a.css"),
+               ("html", PAGE, HTML_TYPE, None)])
         )  # fmt: skip
     finally:
         parser.close()
     here = extract_document("html", PAGE.decode())
-    assert first == here
-    assert list(in_worker) == [here, extract_document("css", CSS.decode()), here]
+    assert (first, unresolved) == (here, None)  # parsed here while the worker started: the crawler resolves
+    css = extract_document("css", CSS.decode())
+    assert [extraction for extraction, _ in in_worker] == [here, css, here]
+    assert in_worker[0][1] == tuple(resolve("http://h/docs/", link.url) for link in here.links)
+    assert in_worker[1][1] == tuple(resolve("http://h/s/a.css", link.url) for link in css.links)
+    assert in_worker[2][1] is None
 
 
 async def test_a_small_crawl_never_starts_the_worker() -> None:
@@ -61,4 +83,7 @@ async def test_after_close_documents_are_parsed_here() -> None:
     await parser.extract("html", PAGE, HTML_TYPE)
     parser.close()
     assert not parser.started
-    assert await parser.extract("css", CSS, "text/css") == extract_document("css", CSS.decode())
+    assert await parser.extract("css", CSS, "text/css", page_url="http://h/a.css") == (
+        extract_document("css", CSS.decode()),
+        None,
+    )

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkdoctor.urls import InvalidURL, Scope, directory_of, normalize, resolve, split_fragment
+from linkdoctor.urls import InvalidURL, Resolver, Scope, directory_of, normalize, resolve, split_fragment
 
 
 def test_same_folder_relative_link_resolves_against_the_files_own_folder() -> None:
@@ -78,3 +78,29 @@ def test_resolved_http_urls_are_stable_under_normalize(raw: str) -> None:
     result = resolve("http://example.org/dir/page.html", raw)
     if isinstance(result, str) and result.startswith("http"):
         assert normalize(result) == result
+
+
+_BASES = st.sampled_from(
+    [
+        "http://h/",
+        "http://h/docs/a.html",
+        "http://h/docs/b.html?x=1",
+        "http://h/docs/sub/",
+        "https://H:443/docs/a.html#frag",
+        "http://h/docs",
+    ]
+)
+_REFERENCES = st.one_of(
+    st.text(max_size=20),
+    st.lists(
+        st.sampled_from(["", "a.html", "../", "./", "/", "#", "#top", "?q=1", "//o/", " ", "\t", "x", ":"]),
+        max_size=4,
+    ).map("".join),
+)
+
+
+@given(st.lists(st.tuples(_BASES, _REFERENCES), max_size=30), st.integers(min_value=1, max_value=8))
+def test_the_memoized_resolver_equals_resolve(pairs: list[tuple[str, str]], limit: int) -> None:
+    resolver = Resolver(limit=limit)  # a small limit makes the memo start over now and then
+    for base, raw in pairs + pairs:
+        assert resolver(base, raw) == resolve(base, raw)

@@ -110,3 +110,22 @@ async def test_folder_without_base_url_uses_file_urls(tmp_path: Path) -> None:
     # Without a server, every target that is not a file (410, 500, loops) is missing on disk.
     assert set(truth.broken) <= found
     assert all(url.startswith("file://") for url in broken(report))
+
+
+async def test_a_crawl_big_enough_for_the_parser_process_finds_exactly_the_truth(
+    nginx_factory: NginxFactory, tmp_path: Path
+) -> None:
+    """Past 150 documents the pages are parsed, and their links resolved, in the second process."""
+    from benchmarks.nginxctl import free_port
+    from benchmarks.sitegen import SiteSpec, generate_site
+
+    truth = generate_site(SiteSpec(pages=400, seed=7), tmp_path)
+    server = nginx_factory(site_server_block(tmp_path, free_port()), "parser-process")
+    base = server.url("/")
+    report = await check_async(CONFIG, collect_inputs([base]))
+    root = base.rstrip("/")
+    expected = {
+        root + path: {(root + page, line) for page, line in refs} for path, refs in truth.referrers.items()
+    }
+    assert broken(report) == expected
+    assert report.summary.pages_crawled >= 400
