@@ -240,11 +240,12 @@ class Crawler:
             if seed:
                 self._scope = self._scope.with_prefix(directory_of(url))
         link = self._links.get(url)
-        if link is not None:
+        if link is not None:  # the common case, most links are seen again: keep it short
             if referrer is not None:
                 link.referrers.append(referrer)
-            if link.resource is not None:
-                self._upgrade(link.resource, element, depth)
+            known = link.resource
+            if known is not None and (depth < known.depth or not (known.crawl or known.queued)):
+                self._upgrade(known, element, depth)
             return
         preset = None if seed else excluded_result(url, self.config)
         if preset is not None:
