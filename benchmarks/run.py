@@ -2,7 +2,8 @@
 
 ``python benchmarks/run.py --pages 2000`` generates a deterministic site (:mod:`benchmarks.sitegen`),
 serves it with its own nginx on 127.0.0.1, installs lychee and LinkChecker into ``benchmarks/.work/
-peers-venv`` (never into the project), runs every tool ``--runs`` times in alternation, and prints a
+peers-venv`` and linkinator into ``benchmarks/.work/node-peers`` (never into the project), runs every tool
+``--runs`` times in alternation, and prints a
 table: median wall time, CPU seconds, peak RSS, requests and requests per second (counted in nginx's
 access log), and each tool's broken set against the generator's ground truth. ``--profile`` adds a
 py-spy breakdown of where linkdoctor's time goes. ``--json-out`` keeps the numbers.
@@ -37,9 +38,11 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks.nginxctl import NginxServer, free_port, quote, start_nginx
 from benchmarks.peers import (
+    NodePeer,
     Peers,
     Target,
     Tool,
+    install_linkinator,
     install_peers,
     linkdoctor_tool,
     normalize_url,
@@ -52,7 +55,7 @@ HERE: Final = Path(__file__).resolve().parent
 DEFAULT_WORK: Final = HERE / ".work"
 DEFAULT_TIMEOUT: Final = 600.0
 GNU_TIME: Final = "/usr/bin/time"
-TOOL_NAMES: Final = ("linkdoctor", "lychee", "linkchecker", "raw")
+TOOL_NAMES: Final = ("linkdoctor", "lychee", "linkinator", "linkchecker", "raw")
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,11 @@ def ratios(results: list[ToolResult]) -> list[str]:
         lines.append(
             f"linkdoctor wall / lychee wall: {ratio:.2f}× (target ≤ 1.0×): {'met' if ratio <= 1.0 else 'NOT met'}"
         )
+    if "linkinator" in by_name:
+        ratio = by_name["linkinator"].median("wall_s") / wall
+        lines.append(
+            f"linkinator wall / linkdoctor wall: {ratio:.1f}× faster (target ≥ 5×): {'met' if ratio >= 5 else 'NOT met'}"
+        )
     if "LinkChecker" in by_name:
         ratio = by_name["LinkChecker"].median("wall_s") / wall
         lines.append(
@@ -357,7 +365,9 @@ def ratios(results: list[ToolResult]) -> list[str]:
 
 
 # --- the run ---------------------------------------------------------------------------------------------
-def select_tools(names: Sequence[str], peers: Peers | None) -> tuple[list[Tool], list[ToolResult]]:
+def select_tools(
+    names: Sequence[str], peers: Peers | None, node_peer: NodePeer | None = None
+) -> tuple[list[Tool], list[ToolResult]]:
     tools: list[Tool] = []
     missing: list[ToolResult] = []
     python = sys.executable
@@ -366,6 +376,13 @@ def select_tools(names: Sequence[str], peers: Peers | None) -> tuple[list[Tool],
             tools.append(linkdoctor_tool(python))
         elif name == "raw":
             tools.append(raw_fetch_tool(python, Path(__file__).resolve()))
+        elif name == "linkinator":
+            tool = node_peer.tool() if node_peer else None
+            if tool is not None:
+                tools.append(tool)
+            else:
+                why = node_peer.unavailable if node_peer else "not installed"
+                missing.append(ToolResult(name, "", "", note=f"unavailable ({why})"))
         else:
             found = [t for t in (peers.tools() if peers else []) if t.name.lower() == name]
             if found:
@@ -376,10 +393,12 @@ def select_tools(names: Sequence[str], peers: Peers | None) -> tuple[list[Tool],
     return tools, missing
 
 
-def versions(tools: list[Tool], peers: Peers | None) -> dict[str, str]:
+def versions(tools: list[Tool], peers: Peers | None, node_peer: NodePeer | None = None) -> dict[str, str]:
     found = {
         "linkdoctor": tool_version([sys.executable, "-m", "linkdoctor"]).replace("linkdoctor, version ", "")
     }
+    if node_peer and node_peer.node and node_peer.cli:
+        found["linkinator"] = tool_version([str(node_peer.node), str(node_peer.cli)])
     if peers and peers.lychee:
         found["lychee"] = tool_version([str(peers.lychee)]).replace("lychee ", "")
     if peers and peers.linkchecker:
@@ -392,8 +411,15 @@ def versions(tools: list[Tool], peers: Peers | None) -> dict[str, str]:
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=args.seed)
-    root = work / f"site-{spec.pages}-{spec.links_per_page}-{spec.seed}"
+    spec = SiteSpec(
+        pages=args.pages,
+        links_per_page=args.links_per_page,
+        seed=args.seed,
+        server_errors=not args.no_server_errors,
+    )
+    root = (
+        work / f"site-{spec.pages}-{spec.links_per_page}-{spec.seed}{'' if spec.server_errors else '-no5xx'}"
+    )
     started = time.perf_counter()
     truth = generate_site(spec, root)
     print(
@@ -406,15 +432,16 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         if peer_names or args.profile
         else None
     )
-    tools, results_missing = select_tools(args.tools, peers)
-    found_versions = versions(tools, peers)
+    node_peer = install_linkinator(work / "node-peers", log=print) if "linkinator" in args.tools else None
+    tools, results_missing = select_tools(args.tools, peers, node_peer)
+    found_versions = versions(tools, peers, node_peer)
     port = free_port()
     server: NginxServer = start_nginx(
         server_block(root, port), work / "nginx", access_log=True, workers=args.nginx_workers
     )
     try:
         base = server.url("/")
-        pages_file = work / f"pages-{spec.pages}.txt"
+        pages_file = root.with_name(root.name + "-pages.txt")
         pages_file.write_text(
             "".join(base.rstrip("/") + p + "\n" for p in sorted(truth.ok_pages)), encoding="utf-8"
         )
@@ -471,13 +498,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="runs per tool, alternating (default 3)")
     parser.add_argument(
         "--tools",
-        default="linkdoctor,lychee,linkchecker,raw",
+        default="linkdoctor,lychee,linkinator,linkchecker,raw",
         help=f"comma-separated subset of {','.join(TOOL_NAMES)}",
     )
     parser.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds before a run is killed"
     )
     parser.add_argument("--nginx-workers", type=int, default=1)
+    parser.add_argument(
+        "--no-server-errors",
+        action="store_true",
+        help="a site without 500 answers (lychee backs off from a host after 5xx, which slows it down)",
+    )
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch directory (gitignored)")
     parser.add_argument("--profile", action="store_true", help="also profile one linkdoctor run with py-spy")
     parser.add_argument("--json-out", type=Path, help="write all measurements to this JSON file")
@@ -500,7 +532,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     out(f"Machine: {summary['machine']}; nginx {summary['nginx_workers']} worker(s) on 127.0.0.1")
     spec = summary["spec"]
     out(
-        f"Site: {spec['pages']} pages, {spec['links_per_page']} links per page, seed {spec['seed']}; "
+        f"Site: {spec['pages']} pages, {spec['links_per_page']} links per page, seed {spec['seed']}"
+        f"{'' if spec['server_errors'] else ', no 500s'}; "
         f"medians of {summary['runs']} run(s)"
     )
     out("")

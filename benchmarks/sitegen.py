@@ -80,6 +80,7 @@ class SiteSpec:
     fragments: bool = True
     assets: bool = True
     seed: int = 1
+    server_errors: bool = True  # False: no 500s among the broken targets (some checkers back off after 5xx)
 
     def __post_init__(self) -> None:
         if self.pages < 1:
@@ -200,6 +201,8 @@ class _Site:
         weights = dict(_BROKEN_WEIGHTS)
         if not spec.fragments:
             del weights[BrokenKind.MISSING_FRAGMENT]
+        if not spec.server_errors:
+            del weights[BrokenKind.SERVER_ERROR]
         self.kinds = tuple(weights)
         self.weights = tuple(weights.values())
         self.pool = {kind: max(1, int(expected * weight / _REPEATS)) for kind, weight in weights.items()}
@@ -443,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redirect-chains", type=int, default=defaults.redirect_chains)
     parser.add_argument("--no-fragments", action="store_true")
     parser.add_argument("--no-assets", action="store_true")
+    parser.add_argument("--no-server-errors", action="store_true", help="no 500 answers among the broken")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     args = parser.parse_args(argv)
     spec = SiteSpec(
@@ -453,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         fragments=not args.no_fragments,
         assets=not args.no_assets,
         seed=args.seed,
+        server_errors=not args.no_server_errors,
     )
     started = time.perf_counter()
     truth = generate_site(spec, args.out)
