@@ -211,7 +211,8 @@ def linkinator_tool(node: Path, cli: Path) -> Tool:
         return frozenset(
             normalize_url(link["url"], keep_fragment=False)
             for link in report["links"]
-            if link.get("state") == "BROKEN" and str(link.get("url", "")).startswith("http")
+            if link.get("state") == "BROKEN"
+            and str(link.get("url", "")).lower().startswith(("http:", "https:"))
         )
 
     return Tool(

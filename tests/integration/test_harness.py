@@ -291,6 +291,12 @@ def test_zero_broken_share_generates_no_broken_links(tmp_path: Path) -> None:
     assert truth.broken == frozenset()
 
 
+def test_a_site_without_server_errors_has_no_500_targets(tmp_path: Path) -> None:
+    truth = generate_site(SiteSpec(pages=200, server_errors=False), tmp_path)
+    assert truth.broken
+    assert BrokenKind.SERVER_ERROR not in set(truth.kinds.values())
+
+
 def test_command_line_writes_the_site_and_its_ground_truth(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "sitegen.py"
     done = subprocess.run(
