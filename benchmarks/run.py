@@ -337,13 +337,33 @@ def table(results: list[ToolResult], pages: int) -> str:
     return "\n".join(rows)
 
 
-def ratios(results: list[ToolResult]) -> list[str]:
+# Peak RSS targets: 100 MB on the 2,000-page site; 400 MB on the 50,000-page scaling site.
+RSS_TARGET_MB: Final = 100
+SCALING_RSS_TARGET_MB: Final = 400
+SCALING_TARGET: Final = 1.2  # wall at most this times the linear extrapolation from a smaller run
+
+
+def ratios(
+    results: list[ToolResult], pages: int = 2000, baseline: tuple[int, float] | None = None
+) -> list[str]:
+    """The targets' lines; ``baseline`` is (pages, linkdoctor's median wall s) of a smaller run, for the
+    scaling target."""
     by_name = {r.name: r for r in results if r.runs}
     ours = by_name.get("linkdoctor")
     if ours is None:
         return []
     wall, rss = ours.median("wall_s"), ours.median("peak_rss_mb")
-    lines = [f"linkdoctor peak RSS: {rss:.0f} MB (target ≤ 100 MB): {'met' if rss <= 100 else 'NOT met'}"]
+    limit = RSS_TARGET_MB if pages <= 2000 else SCALING_RSS_TARGET_MB
+    lines = [
+        f"linkdoctor peak RSS: {rss:.0f} MB (target ≤ {limit} MB): {'met' if rss <= limit else 'NOT met'}"
+    ]
+    if baseline is not None and baseline[0] < pages:
+        expected = baseline[1] * pages / baseline[0]
+        scale = wall / expected
+        lines.append(
+            f"linkdoctor wall / linear extrapolation from {baseline[0]} pages ({expected:.1f} s): {scale:.2f}× "
+            f"(target ≤ {SCALING_TARGET}×): {'met' if scale <= SCALING_TARGET else 'NOT met'}"
+        )
     if "lychee" in by_name:
         cpu_ratio = ours.median("cpu_s") / by_name["lychee"].median("cpu_s")
         lines.append(f"linkdoctor CPU / lychee CPU: {cpu_ratio:.2f}× (no target; lychee is native code)")
@@ -485,9 +505,18 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             {**asdict(r), "median_wall_s": r.median("wall_s") if r.runs else None} for r in all_results
         ],
         "table": table(all_results, spec.pages),
-        "ratios": ratios(all_results),
+        "ratios": ratios(all_results, spec.pages, _baseline(args.scale_from)),
         "profile": profile,
     }
+
+
+def _baseline(path: Path | None) -> tuple[int, float] | None:
+    """(pages, linkdoctor's median wall s) from an earlier run's ``--json-out`` file."""
+    if path is None:
+        return None
+    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    ours = [r for r in summary["results"] if r["name"] == "linkdoctor" and r["median_wall_s"]]
+    return (int(summary["spec"]["pages"]), float(ours[0]["median_wall_s"])) if ours else None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -513,6 +542,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch directory (gitignored)")
     parser.add_argument("--profile", action="store_true", help="also profile one linkdoctor run with py-spy")
     parser.add_argument("--json-out", type=Path, help="write all measurements to this JSON file")
+    parser.add_argument(
+        "--scale-from",
+        type=Path,
+        help="an earlier, smaller run's --json-out file: report the wall time against its linear extrapolation",
+    )
     parser.add_argument("--raw-fetch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--raw-concurrency", type=int, default=64, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
