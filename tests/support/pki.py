@@ -192,6 +192,14 @@ class PKI:
             not_after=self.now - timedelta(days=1),
         )
 
+    def server_not_yet_valid(self, name: str = "server-not-yet-valid") -> CertFiles:
+        return self._server(
+            name,
+            issuer=self.root,
+            not_before=self.now + timedelta(days=2),
+            not_after=self.now + timedelta(days=60),
+        )
+
     def server_wrong_host(self, name: str = "server-wrong-host") -> CertFiles:
         """Valid and trusted, but only for ``wrong.example`` (not 127.0.0.1 nor localhost)."""
         return self._server(name, issuer=self.root, sans=("wrong.example",))

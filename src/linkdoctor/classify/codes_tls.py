@@ -217,6 +217,25 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         actor=OPERATOR,
     ),
     DiagnosisInfo(
+        code="tls.server-cert-not-yet-valid",
+        title="Server certificate not yet valid",
+        summary="The server's TLS certificate is not valid yet (its notBefore date is in the future)",
+        explanation=(
+            "The certificate the server presented starts being valid later than the checking machine's "
+            "clock says it is now. Either that clock is behind (a machine without NTP, a container or VM "
+            "restored from a snapshot), or a certificate was installed before its start date: a "
+            "certificate issued with a future notBefore, or one from a clock-skewed signing system."
+        ),
+        fix=(
+            f"Check the dates: {_OPENSSL_S_CLIENT} | openssl x509 -noout -dates",
+            "Client: compare the checking machine's clock with a reference (timedatectl status) and "
+            "enable NTP if it is behind.",
+            "Operator: if the notBefore date really is in the future, install a certificate that is "
+            "valid now (the previous one, or re-issue) and reload the server (nginx -s reload).",
+        ),
+        actor=EITHER,
+    ),
+    DiagnosisInfo(
         code="tls.server-cert-hostname-mismatch",
         title="Server certificate does not match the host name",
         summary="The server's TLS certificate is not valid for the link's host name",

@@ -34,6 +34,7 @@ CLIENT_CERT_NOT_YET_VALID: Final = "tls.client-cert-not-yet-valid"
 CLIENT_CERT_UNTRUSTED_CA: Final = "tls.client-cert-untrusted-ca"
 CLIENT_CERT_WRONG_USAGE: Final = "tls.client-cert-wrong-usage"
 SERVER_CERT_EXPIRED: Final = "tls.server-cert-expired"
+SERVER_CERT_NOT_YET_VALID: Final = "tls.server-cert-not-yet-valid"
 SERVER_CERT_SELF_SIGNED: Final = "tls.server-cert-self-signed"
 SERVER_CERT_INCOMPLETE_CHAIN: Final = "tls.server-cert-incomplete-chain"
 SERVER_CERT_HOSTNAME_MISMATCH: Final = "tls.server-cert-hostname-mismatch"
@@ -54,6 +55,7 @@ X509_V_ERR_IP_ADDRESS_MISMATCH: Final = 64
 _VERIFY_CODES: Final[Mapping[int, str]] = MappingProxyType(
     {
         X509_V_ERR_CERT_HAS_EXPIRED: SERVER_CERT_EXPIRED,
+        X509_V_ERR_CERT_NOT_YET_VALID: SERVER_CERT_NOT_YET_VALID,
         X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: SERVER_CERT_SELF_SIGNED,
         X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: SERVER_CERT_SELF_SIGNED,
         # 21 ("unable to verify the first certificate") means the chain is the leaf alone and its

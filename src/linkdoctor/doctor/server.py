@@ -22,6 +22,7 @@ from linkdoctor.classify.tls import (
     SERVER_CERT_EXPIRED,
     SERVER_CERT_HOSTNAME_MISMATCH,
     SERVER_CERT_INCOMPLETE_CHAIN,
+    SERVER_CERT_NOT_YET_VALID,
     SERVER_CERT_SELF_SIGNED,
     SERVER_CERT_UNTRUSTED,
     classify_verify_code,
@@ -119,6 +120,8 @@ def server_findings(exam: ServerExam, *, now: datetime, warn_days: int) -> list[
     findings: list[Finding] = []
     if leaf.not_after < now:
         findings.append(_expired(exam, leaf, now))
+    elif leaf.not_before > now:
+        findings.append(_not_yet_valid(exam, leaf, now))
     if exam.hostname_matches is False:
         findings.append(_hostname_mismatch(exam, leaf))
     if exam.verify_code not in (None, 0):
@@ -129,6 +132,9 @@ def server_findings(exam: ServerExam, *, now: datetime, warn_days: int) -> list[
             findings.append(_incomplete(exam, leaf))
         elif code == SERVER_CERT_EXPIRED and not findings:
             findings.append(_expired(exam, _first_expired(exam, now) or leaf, now))
+        elif code == SERVER_CERT_NOT_YET_VALID and not findings:
+            early = next((c for c in exam.chain if c.not_before > now), leaf)
+            findings.append(_not_yet_valid(exam, early, now))
         elif code == SERVER_CERT_UNTRUSTED:
             findings.append(_untrusted(exam))
     if not findings and exam.days_to_expiry is not None and exam.days_to_expiry < warn_days:
@@ -163,6 +169,23 @@ def _expired(exam: ServerExam, cert: CertSummary, now: datetime) -> Finding:
             _confirm(exam, " | openssl x509 -noout -dates"),
             "Renew the certificate (for example certbot renew) and install it.",
             _RENEW,
+        ),
+    )
+
+
+def _not_yet_valid(exam: ServerExam, cert: CertSummary, now: datetime) -> Finding:
+    return Finding(
+        code=SERVER_CERT_NOT_YET_VALID,
+        severity=Severity.ERROR,
+        actor=codes_model.CLIENT,
+        summary=f"The server's certificate is valid only from {cert.not_before:%Y-%m-%d %H:%M} UTC "
+        f"(in {days_text(cert.not_before - now)}): this machine's clock is behind, or the certificate "
+        "was installed too early",
+        evidence=(("subject", cert.subject), ("not_before", cert.not_before.isoformat()), _now(now)),
+        fix=(
+            _confirm(exam, " | openssl x509 -noout -dates"),
+            "Check this machine's clock against a reference (timedatectl status; enable NTP if it is behind).",
+            "If the start date really is in the future, install a certificate that is valid now and reload.",
         ),
     )
 

@@ -22,6 +22,13 @@ Case = tuple[Callable[[PKI], CertFiles], bool, str, Callable[[PKI], Path], str]
 CASES: dict[str, Case] = {
     # name: (server certificate, serve leaf only, URL host, client trust, expected code)
     "expired": (PKI.server_expired, False, "127.0.0.1", lambda p: p.root.cert, "tls.server-cert-expired"),
+    "not yet valid": (
+        PKI.server_not_yet_valid,
+        False,
+        "127.0.0.1",
+        lambda p: p.root.cert,
+        "tls.server-cert-not-yet-valid",
+    ),
     "wrong IP address": (
         PKI.server_wrong_host,
         False,
@@ -105,10 +112,11 @@ async def test_the_complete_chain_via_the_intermediate_is_trusted(
     ("make_cert", "leaf_only", "expected"),
     [
         (PKI.server_expired, False, "tls.server-cert-expired"),
+        (PKI.server_not_yet_valid, False, "tls.server-cert-not-yet-valid"),
         (PKI.server_self_signed, False, "tls.server-cert-self-signed"),
         (PKI.server_via_intermediate, True, "tls.server-cert-incomplete-chain"),
     ],
-    ids=["expired", "self-signed", "missing intermediate"],
+    ids=["expired", "not yet valid", "self-signed", "missing intermediate"],
 )
 def test_the_probe_reports_the_chain_problem_without_failing_the_handshake(
     py_tls_server: PyTLSServerFactory,

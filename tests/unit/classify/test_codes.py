@@ -22,6 +22,7 @@ REQUIRED_CODES = (
     "http.request-header-too-large",
     "http.connection-closed-no-response",
     "tls.server-cert-expired",
+    "tls.server-cert-not-yet-valid",
     "tls.server-cert-hostname-mismatch",
     "tls.server-cert-self-signed",
     "tls.server-cert-untrusted",

@@ -86,3 +86,15 @@ def test_no_certificate_at_all_is_a_failed_handshake(healthy_probe: ProbeResult)
     findings = server_findings(examine_server(seen, "api.example.test", NOW), now=NOW, warn_days=14)
     assert findings[0].code == "tls.handshake-failed"
     assert "wrong version number" in findings[0].summary
+
+
+def test_a_certificate_not_valid_yet_points_at_the_clock_first(healthy_probe: ProbeResult) -> None:
+    leaf = healthy_probe.peer_chain[0]
+    now = leaf.not_valid_before_utc - timedelta(days=3)  # this machine's clock is three days behind
+    seen = probe_result(healthy_probe, verify_code=9)
+    findings = server_findings(examine_server(seen, "api.example.test", now), now=now, warn_days=14)
+    assert [(f.code, f.severity, f.actor) for f in findings] == [
+        ("tls.server-cert-not-yet-valid", Severity.ERROR, "client")
+    ]
+    assert "in 3 days" in findings[0].summary and "clock" in findings[0].summary
+    assert any("timedatectl" in step for step in findings[0].fix)

@@ -51,6 +51,7 @@ def test_every_code_this_module_returns_is_in_the_catalogue() -> None:
 @pytest.mark.parametrize(
     ("verify_code", "expected"),
     [
+        (9, "tls.server-cert-not-yet-valid"),
         (10, "tls.server-cert-expired"),
         (18, "tls.server-cert-self-signed"),
         (19, "tls.server-cert-self-signed"),
