@@ -22,7 +22,7 @@ from linkdoctor.fetching import PageSource
 from linkdoctor.frontier import Frontier
 from linkdoctor.http.session import create_session
 from linkdoctor.inputs import Inputs
-from linkdoctor.models import Report
+from linkdoctor.models import CheckResult, Report
 from linkdoctor.tls.context import TLSContextFactory
 
 T = TypeVar("T")
@@ -48,9 +48,11 @@ async def check_async(
     :class:`~linkdoctor.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one);
     ``pages`` fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
+    held: list[str] = []  # streamed results the doctor will examine: sent once they carry its findings
+    sink = _holding_back_tls_failures(on_result, held) if config.diagnose and on_result else on_result
     try:
         async with create_session(config, connector=connector() if connector else None) as session:
-            crawler = Crawler(config, session=session, tls=tls, on_result=on_result, cache=cache, pages=pages)
+            crawler = Crawler(config, session=session, tls=tls, on_result=sink, cache=cache, pages=pages)
             async with around(crawler) if around else nullcontext():
                 report = await crawler.run(inputs, resume=resume)
     finally:
@@ -59,7 +61,24 @@ async def check_async(
         from linkdoctor.doctor import attach_findings  # imported on use: the doctor calls check_async
 
         report = await attach_findings(report, config)
+    if held and on_result is not None:
+        examined = {result.url: result for result in report.results}
+        for url in held:
+            on_result(examined[url])
     return report
+
+
+def _holding_back_tls_failures(on_result: ResultSink, held: list[str]) -> ResultSink:
+    """``on_result``, except that TLS failures (what ``--diagnose`` examines) are only noted in ``held``."""
+    from linkdoctor.doctor.attach import needs_doctor
+
+    def sink(result: CheckResult) -> None:
+        if needs_doctor(result):
+            held.append(result.url)
+        else:
+            on_result(result)
+
+    return sink
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

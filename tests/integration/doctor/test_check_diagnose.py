@@ -62,3 +62,19 @@ def test_links_that_work_get_no_findings(doctor_pki: PKI, doctor_site: DoctorSit
 def test_without_the_flag_no_findings_are_attached(doctor_pki: PKI, doctor_site: DoctorSite) -> None:
     _, document = check_json(doctor_pki, doctor_site.url("on"))
     assert by_url(document)[doctor_site.url("on")]["findings"] == []
+
+
+def test_streamed_json_lines_carry_the_findings_too(doctor_pki: PKI, doctor_site: DoctorSite) -> None:
+    """With ``--format jsonl`` a TLS failure's line waits for the doctor; the other lines stream as found."""
+    base = ["check", "--no-progress", "--retries", "0", "--no-recursive", "--ignore-robots", "--diagnose"]
+    urls = [doctor_site.url("plain"), doctor_site.url("on"), doctor_site.url("nochain")]
+    result = CliRunner().invoke(
+        cli, [*base, "--cacert", str(doctor_pki.root.cert), "--format", "jsonl", *urls]
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert sorted(line["url"] for line in lines) == sorted(urls)  # each link once
+    by = {line["url"]: line for line in lines}
+    assert by[doctor_site.url("plain")]["findings"] == []
+    assert by[doctor_site.url("on")]["findings"][0]["code"] == "tls.client-cert-required"
+    assert by[doctor_site.url("nochain")]["findings"][0]["code"] == "tls.server-cert-incomplete-chain"
+    assert lines[0]["url"] == doctor_site.url("plain")  # it did not wait for the doctor
