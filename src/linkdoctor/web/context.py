@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web.settings import ServeSettings
+from linkdoctor.web.throttle import LoginThrottle
 
 log = logging.getLogger("linkdoctor.web")
 
@@ -75,6 +76,7 @@ class Runtime:
     monitor: Monitor
     owner: str
     ticker: Ticker | None = None
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
 
     def wake_scheduler(self) -> None:
         if self.ticker is not None:

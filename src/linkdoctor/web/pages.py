@@ -8,6 +8,7 @@ handlers are ``async`` to read the form and hand the service calls to the thread
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Final, TypeVar
@@ -86,12 +87,28 @@ async def login(request: Request, service: Service) -> Response:
     form = await request.form()
     username, password = _field(form, "username"), _field(form, "password")
     target = auth.safe_next(_field(form, "next"))
+    logins, address = runtime(request).logins, request.client.host if request.client else ""
+    wait = logins.retry_after(address, username)
+    if wait > 0:  # the password is not even checked
+        minutes = max(1, math.ceil(wait / 60))
+        response = render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=target,
+            error=f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     plausible = all(0 < len(v) <= 200 and v.isprintable() for v in (username, password))
     user = await run_in_threadpool(service.authenticate, username, password) if plausible else None
     if user is None:
+        logins.failed(address, username)
         return render(
             request, "login.html", None, status_code=401, next=target, error="Wrong user name or password."
         )
+    logins.succeeded(address, username)
     auth.log_in(request, user)
     return _redirect(target)
 

@@ -3,8 +3,12 @@ default). Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from tests.integration.web.conftest import ADMIN_PASSWORD, MakeClient, csrf_token, log_in
+
+from linkdoctor.web.throttle import LoginThrottle
 
 SITE = {"name": "docs", "url": "http://127.0.0.1:9/", "every": None}
 
@@ -147,3 +151,22 @@ def test_public_status_lets_anonymous_visitors_read_but_hides_notify_passwords(
     assert listed[0]["site"]["notify"] == ["json://hook:***@127.0.0.1:9/x"]
     assert visitor.post("/api/v1/sites", json={**SITE, "name": "other"}).status_code == 401
     assert visitor.get("/settings", follow_redirects=False).status_code == 303
+
+
+def test_repeated_wrong_passwords_are_throttled_even_before_the_right_one(
+    make_client: MakeClient, db_url: str
+) -> None:
+    web = make_client(db_url)
+    token = csrf_token(web, "/login")
+    for _ in range(5):
+        wrong = web.post("/login", data={"username": "admin", "password": "guess", "csrf_token": token})
+        assert wrong.status_code == 401
+    right = {"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token}
+    held = web.post("/login", data=right, follow_redirects=False)
+    assert held.status_code == 429
+    assert 0 < int(held.headers["retry-after"]) <= 900
+    assert "Too many failed logins" in held.text
+    assert web.get("/", follow_redirects=False).status_code == 303  # still logged out
+    app: Any = web.app
+    app.state.runtime.logins = LoginThrottle()  # as if the window had passed
+    assert web.post("/login", data=right, follow_redirects=False).status_code == 303
