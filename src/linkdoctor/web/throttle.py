@@ -4,8 +4,9 @@ Failed logins are counted per (client address, user name) and per client address
 Past the limit, the login form answers ``429 Too Many Requests`` with ``Retry-After`` and does not check
 the password at all, until the oldest counted failure leaves the window. A successful login clears its
 (address, user name) count. The counts live in this process: each process of a scaled-out service counts
-on its own. Behind a reverse proxy, the client address is the proxy's unless the server is told to trust
-its forwarded headers (``uvicorn --proxy-headers``); the per-user-name limit then still holds.
+on its own. Behind a reverse proxy, the address is the client's only when the server trusts the proxy's
+``X-Forwarded-For`` (uvicorn trusts 127.0.0.1, more with ``FORWARDED_ALLOW_IPS``); otherwise every
+client shares the proxy's address, and the per-user-name limit still holds.
 
 >>> throttle = LoginThrottle(clock=lambda: 0.0)
 >>> for _ in range(5):
