@@ -42,6 +42,7 @@ class SmtpSink:
 class WebhookSink:
     port: int
     payloads: list[dict[str, Any]] = field(default_factory=list)
+    failures: int = 0  # answer this many of the next posts with 503, recording nothing
 
     @property
     def apprise_url(self) -> str:
@@ -66,7 +67,14 @@ def webhook_sink() -> Iterator[WebhookSink]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
-            sink.payloads.append(json.loads(self.rfile.read(length)))
+            payload = json.loads(self.rfile.read(length))
+            if sink.failures > 0:
+                sink.failures -= 1
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            sink.payloads.append(payload)
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkdoctor.models import Category, CheckResult
-from linkdoctor.monitor import alerts
+from linkdoctor.monitor import alerts, outbox
 from linkdoctor.monitor.certs import new_notices, notices
 from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import rowcount
@@ -116,8 +116,9 @@ def notify(
     recovered: list[DiffEntry],
     certificates: Sequence[CertificateNotice] = (),
 ) -> None:
-    """Send the scan's one alert. The ``alerted`` flag is set first (compare-and-set), so an alert goes out
-    at most once even if two processes got here."""
+    """Send the scan's one alert. The ``alerted`` flag is set (compare-and-set) in the transaction that
+    stores the alert in the outbox, so two processes that got here make one alert; a failed delivery is
+    retried from the outbox (see :mod:`linkdoctor.monitor.outbox`)."""
     site = monitor.site(scan.site_id)
     alert = alerts.compose(
         site,
@@ -135,7 +136,8 @@ def notify(
         )
         if rowcount(won) != 1:
             return
-    monitor.notifier(alert)
+        alert_id = outbox.enqueue(s, alert, monitor.now())
+    outbox.deliver(monitor, alert_id)
 
 
 def entry(result: CheckResult) -> DiffEntry:

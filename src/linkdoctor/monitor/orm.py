@@ -133,6 +133,24 @@ class ResultRow(Base):
     findings: Mapped[list[Any]] = mapped_column(JSON)
 
 
+class AlertRow(Base):
+    """One alert as composed for a scan: the outbox it is delivered from, retried until it is sent or given
+    up on (``next_attempt_at`` is then None). The targets are read from the site at each attempt."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    scan_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
 class LinkStateRow(Base):
     """Consecutive broken scans per link and site, for alert thresholds; survives result retention."""
 

@@ -1,5 +1,6 @@
 """Retention: raw results are kept for the newest N finished scans of each site; older scans keep their
-row and counts (the history) but lose their per-link results. Daily counts are never pruned."""
+row and counts (the history) but lose their per-link results, and their alerts once those were sent or
+given up on (an alert still being retried stays). Daily counts are never pruned."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 
 from linkdoctor.monitor.model import ScanState
-from linkdoctor.monitor.orm import ResultRow, ScanRow
+from linkdoctor.monitor.orm import AlertRow, ResultRow, ScanRow
 
 if TYPE_CHECKING:
     from linkdoctor.monitor.service import Monitor
@@ -27,4 +28,5 @@ def prune(monitor: Monitor, site_id: int, *, keep: int) -> int:
         old = list(finished[max(0, keep) :])
         if old:
             s.execute(delete(ResultRow).where(ResultRow.scan_id.in_(old)))
+            s.execute(delete(AlertRow).where(AlertRow.scan_id.in_(old), AlertRow.next_attempt_at.is_(None)))
         return len(old)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, Diagnosis
-from linkdoctor.monitor import accounts
+from linkdoctor.monitor import accounts, outbox
 from linkdoctor.monitor.alerts import Notifier, send_with_apprise
 from linkdoctor.monitor.certs import CertExpiry, notices
 from linkdoctor.monitor.convert import (
@@ -384,6 +384,7 @@ class Monitor:
         """The scheduler tick: queue the scans of due sites, then claim and run every scan that can run
         (queued, partial with budget left, or abandoned by a dead process). Returns the ids it ran."""
         now = self.now() if now is None else now
+        outbox.deliver_due(self, now)  # alerts whose delivery failed earlier
         queue_due_scans(self, now)
         ran = []
         for scan_id in claimable_scans(self, now):
