@@ -218,40 +218,34 @@ class Monitor:
             return site_from_row(row)
 
     def sites(self) -> list[SiteOverview]:
+        """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
         with self.session() as s:
             rows = s.scalars(select(SiteRow).order_by(SiteRow.name)).all()
-            return [self._overview(s, row) for row in rows]
-
-    def _overview(self, s: Session, row: SiteRow) -> SiteOverview:
-        last = s.scalar(select(ScanRow).where(ScanRow.site_id == row.id).order_by(ScanRow.id.desc()).limit(1))
-        finished = s.scalars(
-            select(ScanRow.broken)
-            .where(ScanRow.site_id == row.id, ScanRow.state == ScanState.DONE.value)
-            .order_by(ScanRow.id.desc())
-            .limit(SPARKLINE_SCANS)
-        ).all()
-        last_done = s.scalar(
-            select(ScanRow)
-            .where(ScanRow.site_id == row.id, ScanRow.state == ScanState.DONE.value)
-            .order_by(ScanRow.id.desc())
-            .limit(1)
-        )
-        broken = last_done.broken if last_done is not None else 0
-        if last is None:
-            status = SiteStatus.NEVER_SCANNED
-        elif last.state in (ScanState.RUNNING.value, ScanState.QUEUED.value, ScanState.PARTIAL.value):
-            status = SiteStatus.SCANNING
-        elif last.state == ScanState.FAILED.value:
-            status = SiteStatus.FAILED
-        else:
-            status = SiteStatus.BROKEN if broken else SiteStatus.OK
-        return SiteOverview(
-            site=site_from_row(row),
-            status=status,
-            last_scan=None if last is None else scan_from_row(last),
-            broken=broken,
-            sparkline=tuple(reversed(finished)),
-        )
+            latest = {
+                scan.site_id: scan
+                for scan in s.scalars(
+                    select(ScanRow).where(
+                        ScanRow.id.in_(select(func.max(ScanRow.id)).group_by(ScanRow.site_id))
+                    )
+                )
+            }
+            newest_first = (
+                select(
+                    ScanRow.site_id,
+                    ScanRow.broken,
+                    func.row_number()
+                    .over(partition_by=ScanRow.site_id, order_by=ScanRow.id.desc())
+                    .label("n"),
+                )
+                .where(ScanRow.state == ScanState.DONE.value)
+                .subquery()
+            )
+            finished: dict[int, list[int]] = {}
+            for site_id, broken, _ in s.execute(
+                select(newest_first).where(newest_first.c.n <= SPARKLINE_SCANS).order_by(newest_first.c.n)
+            ):
+                finished.setdefault(site_id, []).append(broken)
+            return [_overview(row, latest.get(row.id), finished.get(row.id, [])) for row in rows]
 
     def _validate(self, spec: SiteSpec) -> None:
         if not spec.name.strip() or len(spec.name) > 200:
@@ -546,3 +540,23 @@ def new_scan_row(site_id: int, now: datetime) -> ScanRow:
 @cache
 def _dummy_hash() -> str:
     return accounts.hash_password("linkdoctor-dummy-password")
+
+
+def _overview(row: SiteRow, last: ScanRow | None, finished: list[int]) -> SiteOverview:
+    """A site's overview from its latest scan and the broken counts of its finished scans, newest first."""
+    broken = finished[0] if finished else 0
+    if last is None:
+        status = SiteStatus.NEVER_SCANNED
+    elif last.state in (ScanState.RUNNING.value, ScanState.QUEUED.value, ScanState.PARTIAL.value):
+        status = SiteStatus.SCANNING
+    elif last.state == ScanState.FAILED.value:
+        status = SiteStatus.FAILED
+    else:
+        status = SiteStatus.BROKEN if broken else SiteStatus.OK
+    return SiteOverview(
+        site=site_from_row(row),
+        status=status,
+        last_scan=None if last is None else scan_from_row(last),
+        broken=broken,
+        sparkline=tuple(reversed(finished)),
+    )

@@ -154,3 +154,48 @@ def test_an_api_token_names_its_user_until_revoked(monitor: Monitor) -> None:
 
 def test_a_service_secret_is_stable(monitor: Monitor) -> None:
     assert monitor.secret("session") == monitor.secret("session") != monitor.secret("other")
+
+
+def test_the_overview_of_many_sites_takes_as_many_queries_as_that_of_one(monitor: Monitor) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    def overview_queries() -> int:
+        statements.clear()
+        event.listen(monitor.engine, "before_cursor_execute", count)
+        try:
+            monitor.sites()
+        finally:
+            event.remove(monitor.engine, "before_cursor_execute", count)
+        return len([q for q in statements if q.lstrip().upper().startswith("SELECT")])
+
+    unreachable = monitor.add_site(SiteSpec(name="a-down", url="http://127.0.0.1:9/", every=None))
+    for _ in range(3):  # done scans: the start page is broken (connection refused)
+        monitor.run_scan(monitor.request_scan(unreachable.id).id, owner="test")
+    one = overview_queries()
+    monitor.add_site(SiteSpec(name="b-never", url="https://b.example/", every=None))
+    failing = monitor.add_site(
+        SiteSpec(
+            name="c-failed",
+            url="http://127.0.0.1:9/",
+            every=None,
+            options=SiteOptions(headers_env=(("Authorization", "LINKDOCTOR_TEST_UNSET_VARIABLE"),)),
+        )
+    )
+    monitor.run_scan(monitor.request_scan(failing.id).id, owner="test")
+    for n in range(10):
+        monitor.add_site(SiteSpec(name=f"d-{n}", url=f"https://d{n}.example/", every=None))
+    assert overview_queries() == one
+
+    by_name = {o.site.name: o for o in monitor.sites()}
+    assert (by_name["a-down"].status, by_name["a-down"].broken, by_name["a-down"].sparkline) == (
+        SiteStatus.BROKEN,
+        1,
+        (1, 1, 1),
+    )
+    assert by_name["b-never"].status is SiteStatus.NEVER_SCANNED and by_name["b-never"].last_scan is None
+    assert by_name["c-failed"].status is SiteStatus.FAILED and by_name["c-failed"].sparkline == ()
