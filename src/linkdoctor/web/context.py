@@ -19,6 +19,7 @@ from linkdoctor.web.settings import ServeSettings
 from linkdoctor.web.throttle import LoginThrottle
 
 log = logging.getLogger("linkdoctor.web")
+MAX_TICK_BACKOFF = 300.0  # the longest wait between failing ticks, in seconds
 
 
 class Ticker:
@@ -56,15 +57,28 @@ class Ticker:
                 log.warning("the scheduler was still busy after %.0f s; leaving its scan to the lease", grace)
 
     async def _run(self) -> None:
+        failures = 0  # in a row: while the database or the broker is away, wait longer each time
         while not self._stop.is_set():
             try:
                 await asyncio.to_thread(self._tick)
+                failures = 0
             except Exception:  # a failing tick must not end scheduling; the next one retries
-                log.exception("scheduler tick failed")
+                failures += 1
+                if failures == 1:
+                    log.exception("scheduler tick failed")
+                else:
+                    log.warning("scheduler tick failed again (%d in a row)", failures)
             self.ticks += 1
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._period)
+                await asyncio.wait_for(self._wake.wait(), self.wait_after(failures))
             self._wake.clear()
+
+    def wait_after(self, failures: int) -> float:
+        """Seconds to the next tick after ``failures`` failed ticks in a row: the period, doubled per
+        failure up to :data:`MAX_TICK_BACKOFF` (never less than the period)."""
+        if failures == 0:
+            return self._period
+        return max(self._period, min(self._period * (1 << min(failures, 30)), MAX_TICK_BACKOFF))
 
 
 @dataclass

@@ -64,3 +64,32 @@ async def test_a_failing_tick_does_not_stop_the_ticker() -> None:
         await asyncio.sleep(0.01)
     await ticker.stop(grace=5)
     assert calls >= 3
+
+
+def test_failing_ticks_wait_longer_each_time_up_to_a_bound() -> None:
+    ticker = Ticker(lambda: None, period=5)
+    assert [ticker.wait_after(n) for n in range(4)] == [5, 10, 20, 40]
+    assert ticker.wait_after(12) == 300 and ticker.wait_after(10_000) == 300
+    assert Ticker(lambda: None, period=600).wait_after(3) == 600  # never shorter than the period
+
+
+async def test_a_tick_that_fails_in_a_row_is_retried_less_often_and_recovers() -> None:
+    calls = 0
+
+    def tick() -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            raise RuntimeError("broker away")
+
+    ticker = Ticker(tick, period=0.05)
+    ticker.start()
+    await asyncio.sleep(0.5)  # failing: ticks at 0, 0.1, 0.3 (waits 0.1, 0.2, then 0.4); 20 without backoff
+    during = calls
+    for _ in range(500):  # the fourth tick (at 0.7) succeeds, then one every 0.05 s; at most 5 s
+        if calls >= during + 4:
+            break
+        await asyncio.sleep(0.01)
+    await ticker.stop(grace=5)
+    assert during <= 4
+    assert calls >= during + 4
