@@ -262,23 +262,23 @@ class Peers:
         return found
 
 
-def _pip_install(python: Path, packages: tuple[str, ...], log: Callable[[str], None]) -> bool:
+def _install(argv: list[str], what: str, log: Callable[[str], None]) -> bool:
+    """Run an installer command; a failure is logged with the end of its error output."""
     try:
-        done = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages],
-            capture_output=True,
-            text=True,
-            timeout=_INSTALL_TIMEOUT,
-            check=False,
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        log(f"pip install {' '.join(packages)} failed: {exc}")
+        log(f"{what} failed: {exc}")
         return False
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-3:])
-        log(f"pip install {' '.join(packages)} failed (exit {done.returncode}): {tail}")
+        log(f"{what} failed (exit {done.returncode}): {tail}")
         return False
     return True
+
+
+def _pip_install(python: Path, packages: tuple[str, ...], log: Callable[[str], None]) -> bool:
+    argv = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages]
+    return _install(argv, f"pip install {' '.join(packages)}", log)
 
 
 def install_peers(env_dir: Path, *, log: Callable[[str], None], profiler: bool = False) -> Peers:
@@ -336,21 +336,8 @@ def _node_major(node: str) -> int:
 
 def _npm_install(npm: str, prefix: Path, package: str, log: Callable[[str], None]) -> bool:
     log(f"installing {package} into {prefix}")
-    try:
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", package],
-            capture_output=True,
-            text=True,
-            timeout=_INSTALL_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log(f"npm install {package} failed: {exc}")
-        return False
-    if done.returncode != 0:
-        log(f"npm install {package} failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
-        return False
-    return True
+    argv = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", package]
+    return _install(argv, f"npm install {package}", log)
 
 
 def install_linkinator(prefix: Path, *, log: Callable[[str], None]) -> NodePeer:

@@ -28,9 +28,16 @@ def test_linkinator_broken_links_are_read_without_fragments_or_mailto(tmp_path: 
     assert tool.broken(tmp_path) == {"http://127.0.0.1:9/missing.html", "http://127.0.0.1:9/loop-a"}
 
 
-def _fake_program(path: Path, body: str) -> None:
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+def _fake_node_and_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, npm: str) -> Path:
+    """A recent ``node`` and an ``npm`` running ``npm`` (a shell line), first on the PATH; returns their folder."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("node", f"echo v{NODE_MAJOR}.1.0"), ("npm", npm)):
+        program = bin_dir / name
+        program.write_text(f"#!/bin/sh\n{body}\n")
+        program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+    return bin_dir
 
 
 def test_without_npm_linkinator_is_unavailable_with_the_reason(
@@ -45,11 +52,7 @@ def test_without_npm_linkinator_is_unavailable_with_the_reason(
 def test_an_installed_linkinator_on_a_recent_node_is_used_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    _fake_program(bin_dir / "node", f"echo v{NODE_MAJOR}.1.0")
-    _fake_program(bin_dir / "npm", "exit 1")  # installing anything would fail
-    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+    bin_dir = _fake_node_and_npm(tmp_path, monkeypatch, "exit 1")  # installing anything would fail
     cli = tmp_path / "peers" / "node_modules" / "linkinator" / "build" / "src" / "cli.js"
     cli.parent.mkdir(parents=True)
     cli.write_text("")
@@ -61,11 +64,7 @@ def test_an_installed_linkinator_on_a_recent_node_is_used_as_it_is(
 def test_a_failed_install_leaves_linkinator_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    _fake_program(bin_dir / "node", f"echo v{NODE_MAJOR}.1.0")
-    _fake_program(bin_dir / "npm", "echo 'E404 no such package' >&2; exit 1")
-    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+    _fake_node_and_npm(tmp_path, monkeypatch, "echo 'E404 no such package' >&2; exit 1")
     said: list[str] = []
     peer = install_linkinator(tmp_path / "peers", log=said.append)
     assert peer.tool() is None and peer.unavailable == "linkinator: not installed"
