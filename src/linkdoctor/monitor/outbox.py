@@ -65,6 +65,9 @@ def deliver(monitor: Monitor, alert_id: int) -> bool:
         site = s.get(SiteRow, row.site_id) if row is not None else None
         if row is None or site is None or row.sent_at is not None:
             return False
+        if not site.notify:  # its targets were removed since: nobody to tell
+            row.next_attempt_at, row.last_error = None, "the site has no notification targets any more"
+            return False
         alert = Alert(row.site_id, row.scan_id, row.title, row.body, tuple(site.notify))
     error = ""
     try:

@@ -44,6 +44,16 @@ def open_monitor(db_url: str, clock: Clock, notifier: Callable[[Alert], bool] | 
     return Monitor.open(db_url, clock=clock, notifier=notifier)
 
 
+def refusing(calls: list[Alert]) -> Callable[[Alert], bool]:
+    """A notifier whose targets refuse every alert; ``calls`` collects the attempts."""
+
+    def refuse(alert: Alert) -> bool:
+        calls.append(alert)
+        return False
+
+    return refuse
+
+
 def test_a_refused_alert_is_delivered_by_a_later_tick(db_url: str, hook: WebhookSink) -> None:
     clock = Clock()
     monitor = open_monitor(db_url, clock)
@@ -73,12 +83,7 @@ def test_a_refused_alert_is_delivered_by_a_later_tick(db_url: str, hook: Webhook
 def test_delivery_gives_up_after_the_last_attempt_and_says_why(db_url: str) -> None:
     clock = Clock()
     calls: list[Alert] = []
-
-    def refuse(alert: Alert) -> bool:
-        calls.append(alert)
-        return False
-
-    monitor = open_monitor(db_url, clock, refuse)
+    monitor = open_monitor(db_url, clock, refusing(calls))
     try:
         failing_site(monitor)
         for attempt in range(1, outbox.MAX_ATTEMPTS + 3):
@@ -162,5 +167,26 @@ def test_retention_drops_the_alerts_of_old_scans_once_they_are_settled(db_url: s
         with monitor.session() as s:
             [kept] = s.query(AlertRow).all()
             assert kept.sent_at is None and kept.next_attempt_at is not None
+    finally:
+        monitor.close()
+
+
+def test_an_alert_whose_site_lost_its_targets_is_settled_not_retried(db_url: str) -> None:
+    from dataclasses import replace
+
+    clock = Clock()
+    calls: list[Alert] = []
+    monitor = open_monitor(db_url, clock, refusing(calls))
+    try:
+        site_id = failing_site(monitor)
+        monitor.update_site(site_id, replace(monitor.site(site_id).spec, notify=()))
+        clock.advance(outbox.backoff(1))
+        monitor.run_due_scans(owner="test")
+        assert len(calls) == 1  # only the first attempt, before the targets were removed
+        [(_, _, _, error)] = outbox.pending(monitor)
+        assert "no notification targets" in error
+        clock.advance(timedelta(days=1))
+        monitor.run_due_scans(owner="test")
+        assert len(calls) == 1
     finally:
         monitor.close()
