@@ -19,6 +19,7 @@ from linkdoctor.models import Severity
 from linkdoctor.nginx import lint_config, select_rules
 from linkdoctor.nginx.context import default_trust_store_paths
 from linkdoctor.nginx.formats import report_to_json
+from linkdoctor.nginx.parse import NginxParseError
 from linkdoctor.nginx.rules import RULES, get_rule
 
 FIXTURES = {s.id: s for s in all_fixtures()}
@@ -28,8 +29,8 @@ def fixture(fixture_id: str) -> FixtureSpec:
     return FIXTURES[fixture_id]
 
 
-def test_rule_ids_run_from_ldn001_to_ldn013_in_order() -> None:
-    assert [r.id for r in RULES] == [f"LDN{n:03d}" for n in range(1, 14)]
+def test_rule_ids_run_from_ldn001_to_ldn014_in_order() -> None:
+    assert [r.id for r in RULES] == [f"LDN{n:03d}" for n in range(1, 15)]
 
 
 def test_each_rule_lives_in_its_own_module() -> None:
@@ -151,3 +152,31 @@ def test_the_real_system_trust_store_is_recognised(materialized: Callable[[Fixtu
     findings = lint_config(conf).findings
     assert [f.rule_id for f in findings] == ["LDN003"]
     assert f"{store} is the system trust store" in findings[0].message
+
+
+def test_upstream_verify_depths_take_only_numbers_and_flags_are_refused_by_the_parser(tmp_path: Path) -> None:
+    def conf(verify: str) -> Path:
+        path = tmp_path / "nginx.conf"
+        path.write_text(
+            "events {}\n"
+            "http {\n"
+            "    server {\n"
+            "        listen 127.0.0.1:8080;\n"
+            "        location / {\n"
+            "            proxy_pass https://127.0.0.1:9443;\n"
+            f"            proxy_ssl_verify {verify};\n"
+            "            proxy_ssl_verify_depth 2x;\n"
+            "            proxy_ssl_trusted_certificate ca.pem;\n"
+            "        }\n"
+            "    }\n"
+            "}\n",
+            encoding="utf-8",
+        )
+        return path
+
+    (tmp_path / "ca.pem").write_text("", encoding="utf-8")
+    (found,) = lint_config(conf("on"), select=("LDN014",)).findings
+    assert (found.line, found.refuses_start) == (8, True)
+    assert '"proxy_ssl_verify_depth 2x": it must be a whole number' in found.message
+    with pytest.raises(NginxParseError, match=r'nginx.conf:7: invalid value "true" in "proxy_ssl_verify"'):
+        lint_config(conf("true"))

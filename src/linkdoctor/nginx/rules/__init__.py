@@ -21,6 +21,7 @@ from linkdoctor.nginx.rules import (
     ldn011_crl,
     ldn012_upstream_tls,
     ldn013_directive_context,
+    ldn014_invalid_value,
 )
 
 __all__ = ["RULES", "Rule", "get_rule"]
@@ -39,6 +40,7 @@ RULES: tuple[Rule, ...] = (
     ldn011_crl.RULE,
     ldn012_upstream_tls.RULE,
     ldn013_directive_context.RULE,
+    ldn014_invalid_value.RULE,
 )
 
 
