@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linkdoctor.monitor.db import rowcount
@@ -121,6 +121,18 @@ def pending(monitor: Monitor) -> list[tuple[int, str, int, str]]:
     with monitor.session() as s:
         rows = s.scalars(select(AlertRow).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id)).all()
         return [(r.id, r.title, r.attempts, r.last_error) for r in rows]
+
+
+def undelivered(monitor: Monitor) -> tuple[int, int]:
+    """How many alerts are not delivered: (still being retried, given up on)."""
+    with monitor.session() as s:
+        waiting = s.scalar(
+            select(func.count()).where(AlertRow.sent_at.is_(None), AlertRow.next_attempt_at.is_not(None))
+        )
+        given_up = s.scalar(
+            select(func.count()).where(AlertRow.sent_at.is_(None), AlertRow.next_attempt_at.is_(None))
+        )
+        return int(waiting or 0), int(given_up or 0)
 
 
 def _claim(monitor: Monitor, alert_id: int, seen: datetime, now: datetime) -> bool:

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from linkdoctor.monitor import outbox
 from linkdoctor.monitor.model import SiteOverview
 from linkdoctor.web.auth import Principal, api_reader
 from linkdoctor.web.context import runtime
@@ -49,10 +50,17 @@ def cluster_health(settings: ServeSettings) -> ClusterHealth | None:
 class _Collector:
     """One scrape's metrics, from values read beforehand."""
 
-    def __init__(self, sites: list[SiteOverview], health: ClusterHealth | None, broker: bool) -> None:
+    def __init__(
+        self,
+        sites: list[SiteOverview],
+        health: ClusterHealth | None,
+        broker: bool,
+        undelivered: tuple[int, int] = (0, 0),
+    ) -> None:
         self._sites = sites
         self._health = health
         self._broker = broker
+        self._undelivered = undelivered
 
     def collect(self) -> Iterator[Metric]:
         by_status = GaugeMetricFamily(
@@ -70,6 +78,12 @@ class _Collector:
         for overview in self._sites:
             broken.add_metric([overview.site.name], overview.broken)
         yield broken
+        alerts = GaugeMetricFamily(
+            "linkdoctor_alerts_undelivered", "Alerts not delivered yet, or given up on", labels=["state"]
+        )
+        alerts.add_metric(["retrying"], self._undelivered[0])
+        alerts.add_metric(["given_up"], self._undelivered[1])
+        yield alerts
         if not self._broker:
             return
         yield GaugeMetricFamily(
@@ -119,5 +133,6 @@ def metrics(request: Request, principal: Annotated[Principal | None, Depends(api
     rt = runtime(request)
     registry = CollectorRegistry(auto_describe=False)
     health = cluster_health(rt.settings)
-    registry.register(_Collector(rt.monitor.sites(), health, bool(rt.settings.broker_url)))
+    undelivered = outbox.undelivered(rt.monitor)
+    registry.register(_Collector(rt.monitor.sites(), health, bool(rt.settings.broker_url), undelivered))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
