@@ -57,6 +57,7 @@ SUBCOMMANDS: Mapping[str, str] = {
     "nginx": "linkdoctor.cli.nginx:nginx",
     "serve": "linkdoctor.cli.serve:serve",
     "sites": "linkdoctor.cli.sites:sites",
+    "users": "linkdoctor.cli.users:users",
     "worker": "linkdoctor.cli.worker:worker",
 }
 

@@ -41,7 +41,8 @@ def default_db_url() -> str:
     return sqlite_url(default_data_dir(os.environ, home=Path.home()) / DB_FILENAME)
 
 
-def _open(ctx: click.Context) -> Monitor:
+def open_monitor(ctx: click.Context) -> Monitor:
+    """The monitor on the group's ``--db`` (or the default SQLite file); the caller closes it."""
     db: str | None = ctx.obj
     return Monitor.open(db or default_db_url())
 
@@ -142,7 +143,7 @@ def add(
         notify=notify,
         alert_after=alert_after,
     )
-    monitor = _open(ctx)
+    monitor = open_monitor(ctx)
     try:
         site = monitor.add_site(spec)
     finally:
@@ -155,7 +156,7 @@ def add(
 @click.pass_context
 def list_sites(ctx: click.Context) -> None:
     """List the sites with their status and broken-link count."""
-    monitor = _open(ctx)
+    monitor = open_monitor(ctx)
     try:
         rows = monitor.sites()
     finally:
@@ -174,7 +175,7 @@ def list_sites(ctx: click.Context) -> None:
 @click.pass_context
 def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
     """Scan a site now (within its daily budget) and print the counts."""
-    monitor = _open(ctx)
+    monitor = open_monitor(ctx)
     try:
         queued = monitor.request_scan(_site(monitor, name))
         if queue_only:
@@ -198,7 +199,7 @@ def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
 @click.pass_context
 def history(ctx: click.Context, name: str, limit: int) -> None:
     """The site's latest scans, newest first."""
-    monitor = _open(ctx)
+    monitor = open_monitor(ctx)
     try:
         rows = monitor.scans(_site(monitor, name), limit=limit)
     finally:
@@ -213,7 +214,7 @@ def history(ctx: click.Context, name: str, limit: int) -> None:
 @click.pass_context
 def remove(ctx: click.Context, name: str) -> None:
     """Remove a site with its scans and history."""
-    monitor = _open(ctx)
+    monitor = open_monitor(ctx)
     try:
         monitor.remove_site(_site(monitor, name))
     finally:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, Diagnosis
-from linkdoctor.monitor import accounts, outbox
+from linkdoctor.monitor import accounts, outbox, users
 from linkdoctor.monitor.alerts import Notifier, send_with_apprise
 from linkdoctor.monitor.certs import CertExpiry, notices
 from linkdoctor.monitor.convert import (
@@ -425,8 +425,9 @@ class Monitor:
         return None if from_env else password
 
     def create_user(self, username: str, password: str, *, is_admin: bool = False) -> User:
-        if not username.strip() or len(password) < 8:
-            raise ConfigError("a user needs a name and a password of at least 8 characters")
+        if not username.strip() or len(username) > 100 or not username.isprintable():
+            raise ConfigError("a user name needs 1 to 100 printable characters")
+        users.check_password_rules(password)
         try:
             with self.session() as s:
                 row = UserRow(

@@ -20,7 +20,9 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 
+from linkdoctor.monitor import users
 from linkdoctor.monitor.model import User
 from linkdoctor.web import csrf
 from linkdoctor.web.context import monitor, runtime
@@ -55,10 +57,12 @@ class LoginRequired(Exception):
         return f"/login?next={quote(self.next_path, safe='/')}"
 
 
-def log_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (dropping anything the anonymous session held) with a new CSRF token."""
+def log_in(request: Request, user: User, stamp: str) -> None:
+    """Start a fresh session for ``user`` (dropping anything the anonymous session held) with a new CSRF
+    token. ``stamp`` (:func:`linkdoctor.monitor.users.session_stamp`) ends the session when the user's
+    password changes or the user is removed."""
     request.session.clear()
-    request.session[SESSION_USER] = {"id": user.id, "name": user.username}
+    request.session[SESSION_USER] = {"id": user.id, "name": user.username, "stamp": stamp}
     csrf.rotate(request.session)
 
 
@@ -68,13 +72,16 @@ def log_out(request: Request) -> None:
 
 
 def session_principal(request: Request) -> Principal | None:
+    """The user of the session cookie while that user exists with the password it logged in with (a
+    database lookup: call from a worker thread)."""
     data: Any = request.session.get(SESSION_USER)
     if not isinstance(data, dict):
         return None
-    user_id, name = data.get("id"), data.get("name")
-    if not isinstance(user_id, int) or not isinstance(name, str):
+    user_id, stamp = data.get("id"), data.get("stamp")
+    if not isinstance(user_id, int) or not isinstance(stamp, str):
         return None
-    return Principal(user_id, name, Via.SESSION)
+    user = users.session_user(monitor(request), user_id, stamp)
+    return None if user is None else Principal(user.id, user.username, Via.SESSION)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -153,7 +160,7 @@ def page_user(request: Request) -> Principal:
 
 async def page_writer(request: Request) -> Principal:
     """Form posts and HTMX writes: a logged-in user and the session's CSRF token (form field or header)."""
-    principal = session_principal(request)
+    principal = await run_in_threadpool(session_principal, request)
     if principal is None:
         raise LoginRequired("/")
     await check_csrf(request)

@@ -23,6 +23,7 @@ from linkdoctor.classify.codes import CODES
 from linkdoctor.classify.statuses import STATUSES, explain_status
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category
+from linkdoctor.monitor import users
 from linkdoctor.monitor.model import ScanState, Site
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web import auth, charts, cluster, csrf
@@ -109,7 +110,8 @@ async def login(request: Request, service: Service) -> Response:
             request, "login.html", None, status_code=401, next=target, error="Wrong user name or password."
         )
     logins.succeeded(address, username)
-    auth.log_in(request, user)
+    stamp = await run_in_threadpool(users.session_stamp, service, user.id)
+    auth.log_in(request, user, stamp or "")
     return _redirect(target)
 
 

@@ -170,3 +170,20 @@ def test_repeated_wrong_passwords_are_throttled_even_before_the_right_one(
     app: Any = web.app
     app.state.runtime.logins = LoginThrottle()  # as if the window had passed
     assert web.post("/login", data=right, follow_redirects=False).status_code == 303
+
+
+def test_a_new_password_or_a_removed_user_ends_the_open_sessions(client: TestClient) -> None:
+    from linkdoctor.monitor import users
+
+    app: Any = client.app
+    monitor = app.state.runtime.monitor
+    assert client.get("/", follow_redirects=False).status_code == 200
+    users.set_password(monitor, "admin", "changed-elsewhere")
+    assert client.get("/", follow_redirects=False).status_code == 303  # back to the login form
+    log_in(client, "changed-elsewhere")
+    assert client.get("/", follow_redirects=False).status_code == 200
+
+    monitor.create_user("second", "second-admin-pw", is_admin=True)
+    users.remove_user(monitor, "admin")
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/api/v1/sites").status_code == 401

@@ -1,0 +1,106 @@
+"""``linkdoctor users list|add|passwd|remove``: the accounts of ``linkdoctor serve``, on the same database
+(``--db``, or SQLite in the user data directory). Passwords come from a hidden prompt or an environment
+variable named with ``--password-env``, never from a command-line value.
+
+    linkdoctor users add alice --admin
+    LD_PW=… linkdoctor users passwd admin --password-env LD_PW --revoke-tokens
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from linkdoctor.cli import UsageError
+from linkdoctor.cli.sites import open_monitor
+from linkdoctor.errors import ConfigError
+from linkdoctor.monitor import users as accounts
+from linkdoctor.monitor.service import Monitor
+
+
+@contextmanager
+def _service(ctx: click.Context) -> Iterator[Monitor]:
+    """The monitor for one command; its refusals (a short password, an unknown user) exit 3."""
+    monitor = open_monitor(ctx)
+    try:
+        yield monitor
+    except ConfigError as exc:
+        raise UsageError(exc) from exc
+    finally:
+        monitor.close()
+
+
+def _password(password_env: str | None) -> str:
+    if password_env is not None:
+        value = os.environ.get(password_env)
+        if value is None:
+            raise UsageError(
+                ConfigError(f"the environment variable {password_env} (the new password) is not set")
+            )
+        return value
+    entered: str = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    return entered
+
+
+_PASSWORD_ENV = click.option(
+    "--password-env", metavar="VAR", help="Read the password from this environment variable (else a prompt)."
+)
+
+
+@click.group()
+@click.option("--db", envvar="LINKDOCTOR_DB", help="Database URL (sqlite:///… or postgresql+psycopg://…).")
+@click.pass_context
+def users(ctx: click.Context, db: str | None) -> None:
+    """Manage who can log in to `linkdoctor serve`."""
+    ctx.obj = db
+
+
+@users.command("list")
+@click.pass_context
+def list_(ctx: click.Context) -> None:
+    """List the accounts."""
+    with _service(ctx) as monitor:
+        for user in accounts.list_users(monitor):
+            role = "admin" if user.is_admin else "user"
+            click.echo(f"{user.username}\t{role}\tcreated {user.created_at:%Y-%m-%d}")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="An administrator (manages users and settings).")
+@_PASSWORD_ENV
+@click.pass_context
+def add(ctx: click.Context, username: str, admin: bool, password_env: str | None) -> None:
+    """Add an account."""
+    password = _password(password_env)
+    with _service(ctx) as monitor:
+        monitor.create_user(username, password, is_admin=admin)
+    click.echo(f"added {'admin' if admin else 'user'} {username}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@_PASSWORD_ENV
+@click.option("--revoke-tokens", is_flag=True, help="Also delete the account's API tokens.")
+@click.pass_context
+def passwd(ctx: click.Context, username: str, password_env: str | None, revoke_tokens: bool) -> None:
+    """Set an account's password (for example a lost admin password)."""
+    password = _password(password_env)
+    with _service(ctx) as monitor:
+        accounts.set_password(monitor, username, password, revoke_tokens=revoke_tokens)
+    click.echo(
+        f"changed the password of {username}" + (" and revoked its API tokens" if revoke_tokens else "")
+    )
+
+
+@users.command("remove")
+@click.argument("username")
+@click.pass_context
+def remove(ctx: click.Context, username: str) -> None:
+    """Remove an account and its API tokens (never the last admin)."""
+    with _service(ctx) as monitor:
+        accounts.remove_user(monitor, username)
+    click.echo(f"removed {username}")
