@@ -54,8 +54,14 @@ def _site(monitor: Monitor, name: str) -> int:
         raise ConfigError(f"no site named {name!r} (see: linkdoctor sites list)") from None
 
 
+# The service's database, for every command group that works on it (sites, users).
+DB_OPTION = click.option(
+    "--db", envvar="LINKDOCTOR_DB", help="Database URL (sqlite:///… or postgresql+psycopg://…)."
+)
+
+
 @click.group()
-@click.option("--db", envvar="LINKDOCTOR_DB", help="Database URL (sqlite:///… or postgresql+psycopg://…).")
+@DB_OPTION
 @click.pass_context
 def sites(ctx: click.Context, db: str | None) -> None:
     """Manage the sites that `linkdoctor serve` monitors."""

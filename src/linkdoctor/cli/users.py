@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import click
 
 from linkdoctor.cli import UsageError
-from linkdoctor.cli.sites import open_monitor
+from linkdoctor.cli.sites import DB_OPTION, open_monitor
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor import users as accounts
 from linkdoctor.monitor.service import Monitor
@@ -51,7 +51,7 @@ _PASSWORD_ENV = click.option(
 
 
 @click.group()
-@click.option("--db", envvar="LINKDOCTOR_DB", help="Database URL (sqlite:///… or postgresql+psycopg://…).")
+@DB_OPTION
 @click.pass_context
 def users(ctx: click.Context, db: str | None) -> None:
     """Manage who can log in to `linkdoctor serve`."""
