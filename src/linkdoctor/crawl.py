@@ -94,20 +94,27 @@ class _Link:
 
 
 ResultSink = Callable[[CheckResult], None]
+# Pages that may wait for the parser process, per fetch slot, without holding one (see _ParsingPages).
+PARSE_BACKLOG_FACTOR = 3
 
 
 class _ParsingPages:
     """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
-    extracted by a :class:`ParserProcess`, so a big crawl parses on the second core."""
+    extracted by a :class:`ParserProcess`, so a big crawl parses on the second core.
 
-    def __init__(self, checker: HttpChecker, parser: ParserProcess) -> None:
+    At most ``fetch_slots`` fetches run at once. A page waiting for the parser process holds none, so the
+    network stays busy while the other core parses (the crawler runs more workers than fetch slots)."""
+
+    def __init__(self, checker: HttpChecker, parser: ParserProcess, *, fetch_slots: int) -> None:
         self._checker = checker
         self._parser = parser
+        self._fetch_slots = asyncio.Semaphore(fetch_slots)
 
     async def page(
         self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
     ) -> Page:
-        fetched = await self._checker.fetch(url, want_body=want_body, method=method)
+        async with self._fetch_slots:
+            fetched = await self._checker.fetch(url, want_body=want_body, method=method)
         result, body = fetched.result, fetched.body
         if body is None or raw or (result.status is not None and result.status >= 400):
             return read_page(fetched, url, raw=raw)
@@ -144,7 +151,9 @@ class Crawler:
         )
         self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
         self._parser = ParserProcess() if pages is None else None
-        self._pages = pages or _ParsingPages(self._checker, self._parser or ParserProcess())
+        self._pages = pages or _ParsingPages(
+            self._checker, self._parser or ParserProcess(), fetch_slots=max(1, config.max_concurrency)
+        )
         self._resources: dict[str, _Resource] = {}
         self._links: dict[str, _Link] = {}
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
@@ -186,7 +195,10 @@ class Crawler:
             )
         for _path, url in inputs.documents:
             self._add(url, None, "seed", depth=0, seed=True)
-        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.config.max_concurrency))]
+        count = max(1, self.config.max_concurrency)
+        if self._parser is not None:  # and as many pages again waiting for the parser process, times three
+            count += PARSE_BACKLOG_FACTOR * count
+        workers = [asyncio.create_task(self._worker()) for _ in range(count)]
         joined = asyncio.ensure_future(self._queue.join())
         try:  # a worker ends only on FetchAborted, and that ends the run
             done, _ = await asyncio.wait([joined, *workers], return_when=asyncio.FIRST_COMPLETED)
