@@ -149,6 +149,7 @@ class HttpChecker:
         self._nginx_origins: set[str] = set()
         self._probed_origins: dict[str, bool] = {}
         self._probes: dict[tuple[str, int], ProbeResult] = {}
+        self._host_headers: dict[str, dict[str, str]] = {}
         self.requests = 0
 
     async def fetch(self, url: str, *, want_body: bool, method: Method | None = None) -> Fetched:
@@ -298,7 +299,6 @@ class HttpChecker:
     def _final(
         self, url: str, current: str, chain: list[Redirect], started: float, answer: _Answer
     ) -> Fetched:
-        host = host_of(current)
         body = answer.body or b""
         if looks_like_nginx(answer.headers.get("server"), body):
             self._nginx_origins.add(origin(current))
@@ -308,7 +308,7 @@ class HttpChecker:
             body[:FINGERPRINT_BYTES],
             redirected=bool(chain),
             accept=self._config.accept,
-            has_client_cert=self._tls is not None and self._tls.client_cert_for(host) is not None,
+            has_client_cert=self._tls is not None and self._tls.client_cert_for(host_of(current)) is not None,
         )
         result = CheckResult(
             url=url,
@@ -365,8 +365,14 @@ class HttpChecker:
         return looks_like_nginx(answer.headers.get("server"))
 
     def _headers_for(self, host: str) -> dict[str, str]:
-        """Global headers, then the host's own; auth is recomputed per hop, so a redirect to another host
-        never carries it along."""
+        """Global headers, then the host's own; chosen per hop, so a redirect to another host never
+        carries a host's auth along."""
+        headers = self._host_headers.get(host)
+        if headers is None:
+            headers = self._host_headers[host] = self._build_headers(host)
+        return headers
+
+    def _build_headers(self, host: str) -> dict[str, str]:
         headers = dict(self._config.headers)
         for settings in self._config.host_settings_for(host):
             headers.update(settings.headers)

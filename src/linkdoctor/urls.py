@@ -13,6 +13,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_NETLOC_END = re.compile(r"[/?#]")
+_NETLOC_SPECIAL = re.compile(r"[@\[\]%]")  # userinfo, IPv6 brackets, a zone: urlsplit decides
 # Schemes that are links but not fetchable; reported as ``excluded``.
 NON_FETCHABLE_SCHEMES = frozenset(
     {"mailto", "tel", "sms", "javascript", "data", "about", "callto", "skype", "geo", "ftp", "irc", "news"}
@@ -156,13 +159,35 @@ def split_fragment(url: str) -> tuple[str, str]:
     return head, fragment
 
 
+def _plain_netloc(url: str) -> tuple[str, str] | None:
+    """``(scheme, netloc)`` of ``scheme://netloc…`` as :func:`urlsplit` splits it, or ``None`` when the URL has
+    anything that :func:`urlsplit` treats specially (userinfo, brackets, zones, whitespace, non-ASCII).
+    The checker asks for every request's host, and :func:`urlsplit` costs more than the request's own
+    bookkeeping."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not _SCHEME.fullmatch(scheme) or _WS.search(url):
+        return None
+    end = _NETLOC_END.search(rest)
+    netloc = rest if end is None else rest[: end.start()]
+    if not netloc.isascii() or _NETLOC_SPECIAL.search(netloc):
+        return None
+    return scheme.lower(), netloc
+
+
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of a normalized URL."""
+    plain = _plain_netloc(url)
+    if plain is not None:
+        return f"{plain[0]}://{plain[1]}"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
 def host_of(url: str) -> str:
+    """The lowercase host of a URL (no brackets around IPv6), or "" when it has none."""
+    plain = _plain_netloc(url)
+    if plain is not None:
+        return plain[1].partition(":")[0].lower()
     return (urlsplit(url).hostname or "").lower()
 
 

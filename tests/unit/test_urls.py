@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkdoctor.urls import InvalidURL, Resolver, Scope, directory_of, normalize, resolve, split_fragment
+from linkdoctor.urls import (
+    InvalidURL,
+    Resolver,
+    Scope,
+    directory_of,
+    host_of,
+    normalize,
+    origin,
+    resolve,
+    split_fragment,
+)
 
 
 def test_same_folder_relative_link_resolves_against_the_files_own_folder() -> None:
@@ -104,3 +115,60 @@ def test_the_memoized_resolver_equals_resolve(pairs: list[tuple[str, str]], limi
     resolver = Resolver(limit=limit)  # a small limit makes the memo start over now and then
     for base, raw in pairs + pairs:
         assert resolver(base, raw) == resolve(base, raw)
+
+
+# Pieces that urlsplit treats specially, so the quick path must step aside for them.
+_URL_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "http",
+            "HTTPS",
+            "x+y",
+            "1a",
+            "://",
+            ":",
+            "//",
+            "/",
+            "?",
+            "#",
+            "@",
+            "[",
+            "]",
+            "::1",
+            "%",
+            "eth0",
+            "\t",
+            "\n",
+            " ",
+            "\x00",
+            "Exa",
+            "mple.org",
+            ":8080",
+            "é",
+            "ａ",
+            "user:pw",
+            "..",
+            "a",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(st.one_of(_URL_PIECES, st.text(max_size=40)))
+def test_host_and_origin_agree_with_urlsplit(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        expected_host = (parts.hostname or "").lower()
+    except ValueError:
+        return  # the callers only pass URLs that split
+    assert host_of(url) == expected_host
+    assert origin(url) == f"{parts.scheme}://{parts.netloc}"
+
+
+def test_host_of_the_usual_urls() -> None:
+    assert host_of("https://Example.ORG:8443/a?b#c") == "example.org"
+    assert host_of("http://user:pw@Host/") == "host"
+    assert host_of("http://[::1]:8080/") == "::1"
+    assert host_of("mailto:someone@example.org") == ""
+    assert origin("HTTP://Example.org:81/x") == "http://Example.org:81"

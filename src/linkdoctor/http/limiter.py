@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 Clock = Callable[[], float]
@@ -70,16 +69,35 @@ class HostLimiter:
         state = self._hosts.get(host)
         return max(0.0, state.paused_until - self._clock()) if state else 0.0
 
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        state = self._host(host)
-        async with state.semaphore:
-            while (wait := state.paused_until - self._clock()) > 0:
-                await self._sleep(wait)
+    def slot(self, host: str) -> _Slot:
+        """``async with limiter.slot(host):`` holds one of the host's request slots."""
+        return _Slot(self, self._host(host))
+
+
+class _Slot:
+    """One request's hold on a host (a class, not a generator: the checker takes one per request)."""
+
+    __slots__ = ("_limiter", "_state")
+
+    def __init__(self, limiter: HostLimiter, state: _Host) -> None:
+        self._limiter = limiter
+        self._state = state
+
+    async def __aenter__(self) -> None:
+        state, clock, sleep = self._state, self._limiter._clock, self._limiter._sleep
+        await state.semaphore.acquire()
+        try:
+            while (wait := state.paused_until - clock()) > 0:
+                await sleep(wait)
             if state.interval:
                 async with state.lock:
-                    wait = state.next_slot - self._clock()
+                    wait = state.next_slot - clock()
                     if wait > 0:
-                        await self._sleep(wait)
-                    state.next_slot = self._clock() + state.interval
-            yield
+                        await sleep(wait)
+                    state.next_slot = clock() + state.interval
+        except BaseException:
+            state.semaphore.release()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._state.semaphore.release()
