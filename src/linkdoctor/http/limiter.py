@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 Clock = Callable[[], float]
@@ -69,7 +70,7 @@ class HostLimiter:
         state = self._hosts.get(host)
         return max(0.0, state.paused_until - self._clock()) if state else 0.0
 
-    def slot(self, host: str) -> _Slot:
+    def slot(self, host: str) -> AbstractAsyncContextManager[None]:
         """``async with limiter.slot(host):`` holds one of the host's request slots."""
         return _Slot(self, self._host(host))
 
