@@ -13,9 +13,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_NETLOC_END = re.compile(r"[/?#]")
-_NETLOC_SPECIAL = re.compile(r"[@\[\]%]")  # userinfo, IPv6 brackets, a zone: urlsplit decides
+# scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
+# whitespace anywhere) is left to urlsplit.
+_PLAIN_NETLOC = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]%\t\n\r]*)(?:[/?#]|$)")
 # Schemes that are links but not fetchable; reported as ``excluded``.
 NON_FETCHABLE_SCHEMES = frozenset(
     {"mailto", "tel", "sms", "javascript", "data", "about", "callto", "skype", "geo", "ftp", "irc", "news"}
@@ -164,14 +164,10 @@ def _plain_netloc(url: str) -> tuple[str, str] | None:
     anything that :func:`urlsplit` treats specially (userinfo, brackets, zones, whitespace, non-ASCII).
     The checker asks for every request's host, and :func:`urlsplit` costs more than the request's own
     bookkeeping."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or not _SCHEME.fullmatch(scheme) or _WS.search(url):
+    match = _PLAIN_NETLOC.match(url)
+    if match is None or not match[2].isascii() or _WS.search(url, match.end()):
         return None
-    end = _NETLOC_END.search(rest)
-    netloc = rest if end is None else rest[: end.start()]
-    if not netloc.isascii() or _NETLOC_SPECIAL.search(netloc):
-        return None
-    return scheme.lower(), netloc
+    return match[1].lower(), match[2]
 
 
 def origin(url: str) -> str:
