@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import aiohttp
@@ -224,17 +224,18 @@ class Crawler:
         depth: int,
         allow_crawl: bool = True,
     ) -> None:
+        (url,) = self._resolve_all(base, (raw,))
+        self._add_resolved(raw, url, referrer, element if allow_crawl else "url list", depth=depth)
+
+    def _resolve_all(self, base: str, raws: Sequence[str]) -> tuple[str | InvalidURL, ...]:
+        """``raws`` (one document's links) resolved against ``base``; in a local folder, a path from the
+        root starts at the folder's root."""
         site = self._inputs.site_for(base) if self._inputs.sites else None
-        if (
-            site is not None
-            and site.base.startswith("file:")
-            and raw.startswith("/")
-            and not raw.startswith("//")
-        ):
-            raw = site.root_relative(raw)
-        self._add_resolved(
-            raw, self._resolve(base, raw), referrer, element if allow_crawl else "url list", depth=depth
-        )
+        if site is not None and site.base.startswith("file:"):
+            raws = [
+                site.root_relative(r) if r.startswith("/") and not r.startswith("//") else r for r in raws
+            ]
+        return self._resolve.page(base, raws)
 
     def _add_resolved(
         self, raw: str, url: str | InvalidURL, referrer: Referrer | None, element: str, *, depth: int
@@ -449,13 +450,12 @@ class Crawler:
         follow = not extraction.nofollow
         # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
         texts = self._texts
+        if resolved is None:  # parsed here, not by the parser process
+            resolved = self._resolve_all(base, [raw.url for raw in extraction.links])
         for index, raw in enumerate(extraction.links):
             referrer = Referrer(resource.url, raw.line, texts.setdefault(raw.text, raw.text))
             element = raw.element if follow else "nofollow"
-            if resolved is None:
-                self._add_raw(base, raw.url, referrer, element, depth=depth)
-            else:  # the parser process resolved it already
-                self._add_resolved(raw.url, resolved[index], referrer, element, depth=depth)
+            self._add_resolved(raw.url, resolved[index], referrer, element, depth=depth)
 
     def _finish(self, resource: _Resource) -> None:
         resource.done = True

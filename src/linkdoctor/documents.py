@@ -123,7 +123,7 @@ def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) ->
         resolved = None
         if page_url is not None:
             base = links_base(page_url, found.base_href)
-            resolved = tuple(resolver(base, url) for url, _, _, _ in links)
+            resolved = resolver.page(base, [url for url, _, _, _ in links])
         out.append((links, tuple(found.anchors), found.base_href, found.nofollow, resolved))
     return out
 

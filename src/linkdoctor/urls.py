@@ -7,7 +7,7 @@ All functions are pure. Resolution of a raw href never raises: a malformed value
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -15,6 +15,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
 # whitespace anywhere) is left to urlsplit.
+_SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _PLAIN_NETLOC = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]%\t\n\r]*)(?:[/?#]|$)")
 # Schemes that are links but not fetchable; reported as ``excluded``.
 NON_FETCHABLE_SCHEMES = frozenset(
@@ -93,9 +94,10 @@ RESOLVE_MEMO_LIMIT = 50_000
 class Resolver:
     """:func:`resolve`, memoized for one run (or one parser process).
 
-    Except for an empty, ``#…`` or ``?…`` reference, a reference resolves alike against every page of one
-    directory, so pages of a folder share their resolutions; and a clean ``path#fragment`` resolves as its
-    path plus the fragment, so fragments share them too.
+    A reference's resolution depends on less than the whole base URL, so pages share resolutions: an
+    absolute URL depends on nothing, a path from the root (``/docs/a.html``) on the base's origin, a
+    relative path on the base's directory. A clean ``path#fragment`` resolves as its path plus the
+    fragment, so fragments share them too. Only an empty, ``#…`` or ``?…`` reference is the page's own.
 
     >>> Resolver()("http://h/docs/a.html", "b.html#top")
     'http://h/docs/b.html#top'
@@ -103,28 +105,71 @@ class Resolver:
 
     def __init__(self, limit: int = RESOLVE_MEMO_LIMIT) -> None:
         self._limit = limit
-        self._memo: dict[tuple[str, str], str | InvalidURL] = {}
-        self._directories: dict[str, str] = {}
+        self._size = 0
+        self._memo: dict[str, dict[str, str | InvalidURL]] = {}
 
     def __call__(self, base: str, raw: str) -> str | InvalidURL:
-        path, _, fragment = raw.partition("#")
-        if fragment and path[:1] != "?" and not path[-1:].isspace() and _plain(raw):
-            resolved = self._memoized(base, path or "#")
-            return f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw)
-        return self._memoized(base, raw)
+        return self.page(base, (raw,))[0]
 
-    def _memoized(self, base: str, raw: str) -> str | InvalidURL:
-        head = raw.lstrip()[:1]
-        scope = base if head in ("", "#", "?") else _directory_key(base)
-        scope = self._directories.setdefault(scope, scope)  # one copy of each directory in the keys
-        key = (scope, raw)
-        url = self._memo.get(key)
+    def page(self, base: str, raws: Iterable[str]) -> tuple[str | InvalidURL, ...]:
+        """Each of ``raws`` (one page's links) resolved against ``base``."""
+        scopes: dict[str, dict[str, str | InvalidURL]] = {}  # this page's memo tables, by kind
+        out: list[str | InvalidURL] = []
+        for raw in raws:
+            path, _, fragment = raw.partition("#")
+            plain = _plain(raw)
+            if fragment and plain and path[:1] != "?" and not path[-1:].isspace():
+                resolved = self._memoized(base, path or "#", scopes, plain)
+                out.append(f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw))
+            else:
+                out.append(self._memoized(base, raw, scopes, plain))
+        return tuple(out)
+
+    def _memoized(
+        self, base: str, raw: str, scopes: dict[str, dict[str, str | InvalidURL]], plain: bool
+    ) -> str | InvalidURL:
+        kind = _reference_kind(raw) if plain else "page"
+        table = scopes.get(kind)
+        if table is None:
+            table = scopes[kind] = self._table(_scope_key(base, kind))
+        url = table.get(raw)
         if url is None:
-            if len(self._memo) >= self._limit:
+            if self._size >= self._limit:
                 self._memo.clear()
-                self._directories.clear()
-            url = self._memo[key] = resolve(base, raw)
+                self._size = 0
+                scopes.clear()
+                table = scopes[kind] = self._table(_scope_key(base, kind))
+            url = table[raw] = resolve(base, raw)
+            self._size += 1
         return url
+
+    def _table(self, key: str) -> dict[str, str | InvalidURL]:
+        table = self._memo.get(key)
+        if table is None:
+            table = self._memo[key] = {}
+        return table
+
+
+def _reference_kind(raw: str) -> str:
+    """What part of the base URL a clean reference's resolution depends on."""
+    head = raw[:1]
+    if head in ("", "#", "?"):
+        return "page"
+    if head == "/":
+        return "directory" if raw[1:2] == "/" else "origin"  # ``//host/…`` keeps the scheme only: rare
+    if _SCHEME_PREFIX.match(raw):
+        return "absolute"
+    return "directory"
+
+
+def _scope_key(base: str, kind: str) -> str:
+    if kind == "absolute":
+        return "absolute:"
+    if kind == "origin":
+        return "origin:" + origin(base)
+    if kind == "directory":
+        return "directory:" + _directory_key(base)
+    return "page:" + base
 
 
 def _plain(raw: str) -> bool:

@@ -99,12 +99,36 @@ _BASES = st.sampled_from(
         "http://h/docs/sub/",
         "https://H:443/docs/a.html#frag",
         "http://h/docs",
+        "http://other:8080/docs/a.html",
+        "http://u:p@h/docs/a.html",
+        "HTTP://h./docs/a.html",
+        "file:///srv/site/docs/a.html",
     ]
 )
 _REFERENCES = st.one_of(
     st.text(max_size=20),
     st.lists(
-        st.sampled_from(["", "a.html", "../", "./", "/", "#", "#top", "?q=1", "//o/", " ", "\t", "x", ":"]),
+        st.sampled_from(
+            [
+                "",
+                "a.html",
+                "../",
+                "./",
+                "/",
+                "#",
+                "#top",
+                "?q=1",
+                "//o/",
+                " ",
+                "\t",
+                "x",
+                ":",
+                "http:",
+                "HTTP://",
+                "mailto:",
+                "é:",
+            ]
+        ),
         max_size=4,
     ).map("".join),
 )
@@ -115,6 +139,15 @@ def test_the_memoized_resolver_equals_resolve(pairs: list[tuple[str, str]], limi
     resolver = Resolver(limit=limit)  # a small limit makes the memo start over now and then
     for base, raw in pairs + pairs:
         assert resolver(base, raw) == resolve(base, raw)
+
+
+@given(st.lists(st.tuples(_BASES, st.lists(_REFERENCES, max_size=6)), max_size=12), st.integers(1, 8))
+def test_pages_resolved_together_equal_each_link_resolved_alone(
+    pages: list[tuple[str, list[str]]], limit: int
+) -> None:
+    resolver = Resolver(limit=limit)  # pages of several origins and folders share one memo
+    for base, raws in pages + pages:
+        assert resolver.page(base, raws) == tuple(resolve(base, raw) for raw in raws)
 
 
 # Pieces that urlsplit treats specially, so the quick path must step aside for them.
