@@ -94,8 +94,8 @@ def write_json(report: Report, out: TextIO) -> None:
 
     Each line is exactly ``json.dumps(result_to_dict(result), ensure_ascii=False, separators=(", ", ": "))``
     (the tests hold it to that), written without building the dicts: on a site of 2,000 pages (8,400
-    results, 60,000 referrers) the dicts and the encoder's per-call set-up cost 0.1 s. Strings that repeat,
-    such as a referring page's URL, are encoded once.
+    results, 60,000 referrers) the dicts and the encoder's per-call set-up cost 0.1 s. Referrers' strings,
+    which repeat (a page's URL, a link text), are encoded once while they stay in a bounded memo.
     """
     head = json.dumps(
         {"version": SCHEMA_VERSION, "summary": summary_to_dict(report.summary)}, indent=2, ensure_ascii=False
@@ -119,7 +119,7 @@ def _result_json(result: CheckResult, encoded: dict[str, str]) -> str:
         ]
     )
     return (
-        f'{{"url": {_once(result.url, encoded)}, "final_url": {_once(result.final_url or result.url, encoded)}, '
+        f'{{"url": {encode_basestring(result.url)}, "final_url": {encode_basestring(result.final_url or result.url)}, '
         f'"status": {_number(result.status)}, "reason": {encode_basestring(result.reason)}, '
         f'"precise_status": {_number(result.precise_status)}, "category": "{result.category.value}", '
         f'"diagnosis": {"null" if diagnosis is None else _encode(_diagnosis(diagnosis))}, '
@@ -132,12 +132,16 @@ def _result_json(result: CheckResult, encoded: dict[str, str]) -> str:
     )
 
 
+_ENCODED_LIMIT = 4096
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def _once(text: str, encoded: dict[str, str]) -> str:
+    """``text`` encoded, from ``encoded`` when it was seen lately (bounded: a big report has a million)."""
     quoted = encoded.get(text)
     if quoted is None:
+        if len(encoded) >= _ENCODED_LIMIT:
+            encoded.clear()
         quoted = encoded[text] = encode_basestring(text)
     return quoted
 

@@ -7,6 +7,7 @@ import io
 import json
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,3 +68,20 @@ def test_each_line_is_the_json_modules_encoding_of_the_result(results: list[Chec
         assert json.loads(out.getvalue()) == report_to_dict(
             Report(Summary.from_results(results), tuple(results))
         )
+
+
+def test_lines_stay_exact_when_the_memo_of_encoded_strings_starts_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("linkdoctor.report.json._ENCODED_LIMIT", 2)
+    referrers = tuple(Referrer(f"https://h/p{i % 5}.html", i, f'text {i % 3} \u00e9"') for i in range(12))
+    results = [CheckResult(f"https://h/t{i}", Category.OK, referrers=referrers[i:]) for i in range(6)]
+    out = io.StringIO()
+    write_json(Report(Summary.from_results(results), tuple(results)), out)
+    assert json.loads(out.getvalue()) == report_to_dict(Report(Summary.from_results(results), tuple(results)))
+    lines = out.getvalue().split("\n")
+    start = lines.index('  "results": [') + 1
+    lines = [line.strip().removesuffix(",") for line in lines[start : start + len(results)]]
+    assert lines == [
+        json.dumps(result_to_dict(r), ensure_ascii=False, separators=(", ", ": ")) for r in results
+    ]
