@@ -15,7 +15,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
 # whitespace anywhere) is left to urlsplit.
-_SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _PLAIN_NETLOC = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]%\t\n\r]*)(?:[/?#]|$)")
 # Schemes that are links but not fetchable; reported as ``excluded``.
 NON_FETCHABLE_SCHEMES = frozenset(
@@ -33,8 +33,11 @@ class InvalidURL:
 
 def scheme_of(url: str) -> str:
     """The lowercase scheme of an absolute URL, or "" for relative ones."""
+    match = _SCHEME_PREFIX.match(url)
+    if match is not None:  # the usual, ASCII scheme
+        return match[1].lower()
     head, sep, _ = url.partition(":")
-    if not sep or not head or not head[0].isalpha():
+    if not sep or not head or head.isascii() or not head[0].isalpha():
         return ""
     if all(c.isalnum() or c in "+-." for c in head):
         return head.lower()

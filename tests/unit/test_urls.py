@@ -17,6 +17,7 @@ from linkdoctor.urls import (
     normalize,
     origin,
     resolve,
+    scheme_of,
     split_fragment,
 )
 
@@ -205,3 +206,15 @@ def test_host_of_the_usual_urls() -> None:
     assert host_of("http://[::1]:8080/") == "::1"
     assert host_of("mailto:someone@example.org") == ""
     assert origin("HTTP://Example.org:81/x") == "http://Example.org:81"
+
+
+def _scheme_by_characters(url: str) -> str:
+    head, sep, _ = url.partition(":")
+    if sep and head and head[0].isalpha() and all(c.isalnum() or c in "+-." for c in head):
+        return head.lower()
+    return ""
+
+
+@given(st.one_of(_URL_PIECES, st.text(max_size=20)))
+def test_scheme_of_is_the_head_before_the_first_colon_when_it_is_a_scheme(url: str) -> None:
+    assert scheme_of(url) == _scheme_by_characters(url)
