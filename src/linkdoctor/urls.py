@@ -6,6 +6,7 @@ All functions are pure. Resolution of a raw href never raises: a malformed value
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,28 @@ def normalize(url: str) -> str:
     >>> normalize("HTTP://Example.ORG:80")
     'http://example.org/'
     """
+    match = _PLAIN_NETLOC.match(url)
+    if match is None or not match[2] or not match[2].isascii() or _WS.search(url, match.end()):
+        return _normalize_split(url)
+    # A plain URL: the netloc is normalized once per run (hosts are few), the rest as urlsplit and
+    # urlunsplit would leave it (an empty query or fragment dropped).
+    scheme = match[1].lower()
+    netloc = _normal_netloc(scheme, match[2]) if scheme in _DEFAULT_PORTS else match[2]
+    before_fragment, _, fragment = url[match.end(2) :].partition("#")
+    path, _, query = before_fragment.partition("?")
+    if not path and scheme in _DEFAULT_PORTS:
+        path = "/"
+    return f"{scheme}://{netloc}{path}{'?' if query else ''}{query}{'#' if fragment else ''}{fragment}"
+
+
+@functools.lru_cache(maxsize=256)
+def _normal_netloc(scheme: str, netloc: str) -> str:
+    """An http(s) netloc normalized: lowercase host without a trailing dot, no default port."""
+    return urlsplit(_normalize_split(f"{scheme}://{netloc}/")).netloc
+
+
+def _normalize_split(url: str) -> str:
+    """:func:`normalize` by way of :func:`urlsplit`, for any URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = parts.netloc

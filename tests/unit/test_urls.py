@@ -12,6 +12,7 @@ from linkdoctor.urls import (
     InvalidURL,
     Resolver,
     Scope,
+    _normalize_split,
     directory_of,
     host_of,
     normalize,
@@ -180,6 +181,10 @@ _URL_PIECES = st.lists(
             ":8080",
             "é",
             "ａ",
+            ":080",
+            ":99999",
+            "foo:",
+            ".",
             "user:pw",
             "..",
             "a",
@@ -218,3 +223,16 @@ def _scheme_by_characters(url: str) -> str:
 @given(st.one_of(_URL_PIECES, st.text(max_size=20)))
 def test_scheme_of_is_the_head_before_the_first_colon_when_it_is_a_scheme(url: str) -> None:
     assert scheme_of(url) == _scheme_by_characters(url)
+
+
+@given(st.one_of(_URL_PIECES, st.text(max_size=30), _URL_PIECES.map(lambda rest: "http://Ex.org:80" + rest)))
+def test_normalize_equals_normalizing_by_urlsplit(url: str) -> None:
+    try:
+        expected: str | type[ValueError] = _normalize_split(url)
+    except ValueError:
+        expected = ValueError
+    try:
+        found: str | type[ValueError] = normalize(url)
+    except ValueError:
+        found = ValueError
+    assert found == expected
