@@ -98,6 +98,13 @@ ResultSink = Callable[[CheckResult], None]
 PARSE_BACKLOG_FACTOR = 3
 
 
+def _in_page_order(found: list[Referrer]) -> tuple[Referrer, ...]:
+    """Referrers without repeats, by page, line and text (a line-less referrer first on its page)."""
+    if len(found) < 2:
+        return tuple(found)
+    return tuple(sorted(set(found), key=lambda r: (r.url, r.line or 0, r.text)))
+
+
 class _ParsingPages:
     """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
     extracted by a :class:`ParserProcess`, so a big crawl parses on the second core.
@@ -500,12 +507,7 @@ class Crawler:
         )
 
     def _result_for(self, link: _Link) -> CheckResult:
-        found = link.referrers
-        referrers = (
-            tuple(found)
-            if len(found) < 2
-            else tuple(sorted(set(found), key=lambda r: (r.url, r.line or 0, r.text)))
-        )
+        referrers = _in_page_order(link.referrers)
         if link.preset is not None:
             return replace(link.preset, referrers=referrers)
         assert link.resource is not None and link.resource.result is not None
@@ -518,7 +520,7 @@ class Crawler:
                 category=Category.BROKEN,
                 diagnosis=codes.make("http.fragment-missing", f"no id or name {link.fragment!r} on the page"),
             )
-        return replace(base, url=link.url, referrers=referrers)
+        return base.for_link(link.url, referrers)
 
     # --- robots.txt --------------------------------------------------------------------------------
     async def _robots_allow(self, url: str) -> bool:
