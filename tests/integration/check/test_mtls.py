@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_port, quote
+from benchmarks.nginxctl import NginxServer, free_ports, quote
 from tests.integration.tls.tls_servers import start_openssl_server
 from tests.support.pki import PKI, CertFiles
 from tests.support.servers import NginxFactory
@@ -47,7 +47,7 @@ def site(nginx_factory: NginxFactory, pki: PKI, tmp_path_factory: pytest.TempPat
     good = pki.server("nginx-good")
     ca = pki.bundle("client-cas", [pki.root])
     names = ("on", "optional", "no_ca", "mapped", "close", "expired", "wronghost", "selfsigned", "nochain")
-    ports = {name: free_port() for name in names}
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
 
     def tls(name: str, cert: CertFiles, chain: Path | None = None) -> str:
         return (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.nginxctl import free_port, quote
+from benchmarks.nginxctl import free_ports, quote
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from tests.support.pki import PKI, CertFiles
@@ -38,7 +38,7 @@ def servers(nginx_factory: NginxFactory, tmp_path_factory: pytest.TempPathFactor
     (root / "index.html").write_text('<a href="inside.html">inside</a>\n')
     (root / "inside.html").write_text("<p>only with a certificate</p>\n")
     server = pki.server("nginx-config")
-    corp_port, partner_port = free_port(), free_port()
+    corp_port, partner_port = free_ports(2)
 
     def block(port: int, client_ca: Path) -> str:
         return (

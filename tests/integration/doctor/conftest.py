@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_port, quote
+from benchmarks.nginxctl import NginxServer, free_ports, quote
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -173,7 +173,7 @@ def doctor_site(nginx_factory: NginxFactory, doctor_pki: PKI) -> DoctorSite:
         "selfsigned",
         "nochain",
     )
-    ports = {name: free_port() for name in names}
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     ca = f"ssl_client_certificate {quote(pki.root.cert)};"
 
     def block(

@@ -13,7 +13,7 @@ from pathlib import Path
 from threading import Lock
 
 import pytest
-from benchmarks.nginxctl import free_port, quote
+from benchmarks.nginxctl import free_ports, quote
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from fastapi.testclient import TestClient
 from tests.integration.web.conftest import log_in
@@ -52,7 +52,7 @@ class Origins:
 def origins(nginx_factory: NginxFactory, tmp_path_factory: pytest.TempPathFactory) -> Origins:
     pki = PKI(tmp_path_factory.mktemp("monitor-certs-pki"))
     root = tmp_path_factory.mktemp("monitor-certs-site")
-    ports = {name: free_port() for name in ("year", "soon", "expired")}
+    ports = dict(zip(("year", "soon", "expired"), free_ports(3), strict=True))
 
     def page(name: str, links: list[str]) -> None:
         (root / name).write_text("".join(f'<a href="{link}">{link}</a>\n' for link in links))
