@@ -144,7 +144,7 @@ class ParserProcess:
     its documents are parsed here. Call :meth:`close` when the crawl ends.
     """
 
-    def __init__(self, *, after: int = 150, in_flight: int = 2) -> None:
+    def __init__(self, *, after: int = 30, in_flight: int = 2) -> None:
         self._after = after
         self._max_in_flight = in_flight
         self._seen = 0

@@ -16,7 +16,7 @@ from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult
 from linkdoctor.runner import check_async
 
-PAGES = 240  # past the 150 documents after which the parser process takes over
+PAGES = 240  # past the 30 documents after which the parser process takes over
 
 
 def _page(index: int) -> str:

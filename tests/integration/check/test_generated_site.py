@@ -115,7 +115,7 @@ async def test_folder_without_base_url_uses_file_urls(tmp_path: Path) -> None:
 async def test_a_crawl_big_enough_for_the_parser_process_finds_exactly_the_truth(
     nginx_factory: NginxFactory, tmp_path: Path
 ) -> None:
-    """Past 150 documents the pages are parsed, and their links resolved, in the second process."""
+    """Past 30 documents the pages are parsed, and their links resolved, in the second process."""
     from benchmarks.nginxctl import free_port
     from benchmarks.sitegen import SiteSpec, generate_site
 
