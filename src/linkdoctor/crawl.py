@@ -99,10 +99,13 @@ PARSE_BACKLOG_FACTOR = 3
 
 
 def _in_page_order(found: list[Referrer]) -> tuple[Referrer, ...]:
-    """Referrers without repeats, by page, line and text (a line-less referrer first on its page)."""
+    """Referrers without repeats, by page, line and text (a line-less referrer first on its page).
+
+    Keyed by plain tuples, which hash and compare in C; equal keys mean equal referrers."""
     if len(found) < 2:
         return tuple(found)
-    return tuple(sorted(set(found), key=lambda r: (r.url, r.line or 0, r.text)))
+    unique = {(r.url, r.line is not None, r.line or 0, r.text): r for r in found}
+    return tuple([unique[key] for key in sorted(unique)])
 
 
 class _ParsingPages:

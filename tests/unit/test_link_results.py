@@ -65,3 +65,8 @@ def test_a_line_less_referrer_sorts_first_on_its_page() -> None:
         Referrer("p", None, "sitemap"),
         Referrer("p", 4, "t"),
     )
+
+
+def test_a_line_less_referrer_comes_before_line_zero() -> None:
+    found = [Referrer("p", 0, "a"), Referrer("p", None, "b"), Referrer("p", 0, "a")]
+    assert _in_page_order(found) == (Referrer("p", None, "b"), Referrer("p", 0, "a"))
