@@ -21,8 +21,8 @@ from linkdoctor.cache import ResultCache
 from linkdoctor.check import ContextProvider, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.documents import ParserProcess, document_kind, fragment_found, links_base
-from linkdoctor.fetching import FetchAborted, Page, PageSource, read_page
+from linkdoctor.documents import ParserProcess, fragment_found, links_base
+from linkdoctor.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
 from linkdoctor.filters import excluded_result, invalid_result
 from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.http.limiter import HostLimiter
@@ -94,7 +94,7 @@ class _Link:
 
 
 ResultSink = Callable[[CheckResult], None]
-# Pages that may wait for the parser process, per fetch slot, without holding one (see _ParsingPages).
+# Pages that may wait for the parser process, per fetch slot, without holding one (see ParsingPages).
 PARSE_BACKLOG_FACTOR = 3
 
 
@@ -106,34 +106,6 @@ def _in_page_order(found: list[Referrer]) -> tuple[Referrer, ...]:
         return tuple(found)
     unique = {(r.url, r.line is not None, r.line or 0, r.text): r for r in found}
     return tuple([unique[key] for key in sorted(unique)])
-
-
-class _ParsingPages:
-    """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
-    extracted by a :class:`ParserProcess`, so a big crawl parses on the second core.
-
-    At most ``fetch_slots`` fetches run at once. A page waiting for the parser process holds none, so the
-    network stays busy while the other core parses (the crawler runs more workers than fetch slots)."""
-
-    def __init__(self, checker: HttpChecker, parser: ParserProcess, *, fetch_slots: int) -> None:
-        self._checker = checker
-        self._parser = parser
-        self._fetch_slots = asyncio.Semaphore(fetch_slots)
-
-    async def page(
-        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
-    ) -> Page:
-        async with self._fetch_slots:
-            fetched = await self._checker.fetch(url, want_body=want_body, method=method)
-        result, body = fetched.result, fetched.body
-        if body is None or raw or (result.status is not None and result.status >= 400):
-            return read_page(fetched, url, raw=raw)
-        kind = document_kind(fetched.content_type, result.final_url or url)
-        if kind not in ("html", "css"):
-            return read_page(fetched, url)
-        page_url = result.final_url or url
-        extraction, resolved = await self._parser.extract(kind, body, fetched.content_type, page_url=page_url)
-        return Page(result, body_read=True, extraction=extraction, resolved=resolved)
 
 
 class Crawler:
@@ -161,7 +133,7 @@ class Crawler:
         )
         self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
         self._parser = ParserProcess() if pages is None else None
-        self._pages = pages or _ParsingPages(
+        self._pages = pages or ParsingPages(
             self._checker, self._parser or ParserProcess(), fetch_slots=max(1, config.max_concurrency)
         )
         self._resources: dict[str, _Resource] = {}

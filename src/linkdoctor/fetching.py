@@ -3,7 +3,8 @@
 A :class:`Page` is a check result plus what the body held, already parsed (a document's extraction, a
 sitemap, or raw text for ``robots.txt``). Parsing next to the fetch lets a remote worker do both and send
 back only the links it found (see :mod:`linkdoctor.distributed`); in one process, :class:`LocalPages` fetches
-with an :class:`~linkdoctor.check.HttpChecker` and parses right away.
+with an :class:`~linkdoctor.check.HttpChecker` and parses right away, and :class:`ParsingPages` (the
+crawler's default) hands HTML and CSS to a :class:`~linkdoctor.documents.ParserProcess`.
 
 >>> # page = await LocalPages(checker).page("https://example.org/", want_body=True)
 >>> # page.extraction.links if page.extraction else ()
@@ -11,12 +12,13 @@ with an :class:`~linkdoctor.check.HttpChecker` and parses right away.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
 from linkdoctor.check import Fetched, HttpChecker
 from linkdoctor.config import Method
-from linkdoctor.documents import charset_of, document_kind, extract_document
+from linkdoctor.documents import ParserProcess, charset_of, document_kind, extract_document
 from linkdoctor.errors import LinkdoctorError
 from linkdoctor.extract import Extraction
 from linkdoctor.inputs.sitemap import Sitemap, parse_sitemap
@@ -47,6 +49,10 @@ class Page:
     sitemap: Sitemap | None = None
     text: str | None = None
     resolved: tuple[str | InvalidURL, ...] | None = None
+
+
+# Bytes of bodies that may wait for the parser process without holding a fetch slot (ParsingPages).
+WAITING_BODY_BYTES = 32 * 1024 * 1024
 
 
 class PageSource(Protocol):
@@ -91,3 +97,51 @@ class LocalPages:
     ) -> Page:
         fetched = await self._checker.fetch(url, want_body=want_body, method=method)
         return read_page(fetched, url, raw=raw)
+
+
+class ParsingPages:
+    """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
+    extracted by a :class:`ParserProcess`, so a big crawl parses on the second core.
+
+    At most ``fetch_slots`` fetches run at once. A page waiting for the parser process holds none, so the
+    network stays busy while the other core parses (the crawler runs more workers than fetch slots). Past
+    :data:`WAITING_BODY_BYTES` of bodies waiting so, a page waits with its slot, as memory allows."""
+
+    def __init__(self, checker: HttpChecker, parser: ParserProcess, *, fetch_slots: int) -> None:
+        self._checker = checker
+        self._parser = parser
+        self._fetch_slots = asyncio.Semaphore(fetch_slots)
+        self._waiting_bytes = 0
+
+    async def page(
+        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
+    ) -> Page:
+        async with self._fetch_slots:
+            fetched = await self._checker.fetch(url, want_body=want_body, method=method)
+            kind = _parsed_kind(fetched, url, raw)
+            if kind is None:
+                return read_page(fetched, url, raw=raw)
+            size = len(fetched.body or b"")
+            if self._waiting_bytes + size > WAITING_BODY_BYTES:
+                return await self._extract(fetched, url, kind)
+        self._waiting_bytes += size
+        try:
+            return await self._extract(fetched, url, kind)
+        finally:
+            self._waiting_bytes -= size
+
+    async def _extract(self, fetched: Fetched, url: str, kind: str) -> Page:
+        page_url = fetched.result.final_url or url
+        extraction, resolved = await self._parser.extract(
+            kind, fetched.body or b"", fetched.content_type, page_url=page_url
+        )
+        return Page(fetched.result, body_read=True, extraction=extraction, resolved=resolved)
+
+
+def _parsed_kind(fetched: Fetched, url: str, raw: bool) -> str | None:
+    """``html`` or ``css`` when the parser process should extract ``fetched``'s body, else ``None``."""
+    result = fetched.result
+    if fetched.body is None or raw or (result.status is not None and result.status >= 400):
+        return None
+    kind = document_kind(fetched.content_type, result.final_url or url)
+    return kind if kind in ("html", "css") else None

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+import pytest
 from aiohttp import web
 
 from linkdoctor.check import Fetched
 from linkdoctor.config import CheckConfig
-from linkdoctor.crawl import _ParsingPages
 from linkdoctor.extract import Extraction
+from linkdoctor.fetching import ParsingPages
 from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult
 from linkdoctor.runner import check_async
@@ -90,7 +91,7 @@ class _StuckParser:
 
 async def test_pages_waiting_for_the_parser_hold_no_fetch_slot() -> None:
     checker, parser = _Checker(), _StuckParser()
-    pages = _ParsingPages(cast(Any, checker), cast(Any, parser), fetch_slots=2)
+    pages = ParsingPages(cast(Any, checker), cast(Any, parser), fetch_slots=2)
     waiting = [asyncio.create_task(pages.page(f"http://h/{i}", want_body=True)) for i in range(10)]
     for _ in range(50):
         await asyncio.sleep(0)
@@ -100,3 +101,20 @@ async def test_pages_waiting_for_the_parser_hold_no_fetch_slot() -> None:
     parser.release.set()
     done = await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
     assert [page.result.url for page in done] == [f"http://h/{i}" for i in range(10)]
+
+
+async def test_past_the_byte_budget_a_waiting_page_keeps_its_fetch_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("linkdoctor.fetching.WAITING_BODY_BYTES", 30)  # each body is 17 bytes
+    checker, parser = _Checker(), _StuckParser()
+    pages = ParsingPages(cast(Any, checker), cast(Any, parser), fetch_slots=2)
+    waiting = [asyncio.create_task(pages.page(f"http://h/{i}", want_body=True)) for i in range(10)]
+    for _ in range(50):
+        await asyncio.sleep(0)
+    # The first page waits without its slot; the next two find the budget spent and keep theirs.
+    assert checker.fetched == 3
+    parser.release.set()
+    done = await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+    assert len(done) == 10
+    assert checker.fetched == 10
