@@ -178,7 +178,7 @@ class Crawler:
         for _path, url in inputs.documents:
             self._add(url, None, "seed", depth=0, seed=True)
         count = max(1, self.config.max_concurrency)
-        if self._parser is not None:  # and as many pages again waiting for the parser process, times three
+        if self._parser is not None:  # plus workers whose pages wait for the parser process, slot-free
             count += PARSE_BACKLOG_FACTOR * count
         workers = [asyncio.create_task(self._worker()) for _ in range(count)]
         joined = asyncio.ensure_future(self._queue.join())

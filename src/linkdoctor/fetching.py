@@ -100,7 +100,7 @@ class LocalPages:
 
 
 class ParsingPages:
-    """The in-process page source (as :class:`~linkdoctor.fetching.LocalPages`), with HTML and CSS
+    """The in-process page source (as :class:`LocalPages`), with HTML and CSS
     extracted by a :class:`ParserProcess`, so a big crawl parses on the second core.
 
     At most ``fetch_slots`` fetches run at once. A page waiting for the parser process holds none, so the

@@ -14,9 +14,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
+_SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
 # whitespace anywhere) is left to urlsplit.
-_SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _PLAIN_NETLOC = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]%\t\n\r]*)(?:[/?#]|$)")
 # Schemes that are links but not fetchable; reported as ``excluded``.
 NON_FETCHABLE_SCHEMES = frozenset(
@@ -52,14 +52,15 @@ def normalize(url: str) -> str:
     >>> normalize("HTTP://Example.ORG:80")
     'http://example.org/'
     """
-    match = _PLAIN_NETLOC.match(url)
-    if match is None or not match[2] or not match[2].isascii() or _WS.search(url, match.end()):
+    plain = _plain_netloc(url)
+    if plain is None or not plain[1]:
         return _normalize_split(url)
     # A plain URL: the netloc is normalized once per run (hosts are few), the rest as urlsplit and
     # urlunsplit would leave it (an empty query or fragment dropped).
-    scheme = match[1].lower()
-    netloc = _normal_netloc(scheme, match[2]) if scheme in _DEFAULT_PORTS else match[2]
-    before_fragment, _, fragment = url[match.end(2) :].partition("#")
+    scheme, netloc, end = plain
+    if scheme in _DEFAULT_PORTS:
+        netloc = _normal_netloc(scheme, netloc)
+    before_fragment, _, fragment = url[end:].partition("#")
     path, _, query = before_fragment.partition("?")
     if not path and scheme in _DEFAULT_PORTS:
         path = "/"
@@ -230,15 +231,15 @@ def split_fragment(url: str) -> tuple[str, str]:
     return head, fragment
 
 
-def _plain_netloc(url: str) -> tuple[str, str] | None:
-    """``(scheme, netloc)`` of ``scheme://netloc…`` as :func:`urlsplit` splits it, or ``None`` when the URL has
-    anything that :func:`urlsplit` treats specially (userinfo, brackets, zones, whitespace, non-ASCII).
-    The checker asks for every request's host, and :func:`urlsplit` costs more than the request's own
-    bookkeeping."""
+def _plain_netloc(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, netloc, where the netloc ends)`` of ``scheme://netloc…`` as :func:`urlsplit` splits it, or
+    ``None`` when the URL has anything that :func:`urlsplit` treats specially (userinfo, brackets, zones,
+    whitespace, non-ASCII). The checker asks for every request's host, and :func:`urlsplit` costs more
+    than the request's own bookkeeping."""
     match = _PLAIN_NETLOC.match(url)
     if match is None or not match[2].isascii() or _WS.search(url, match.end()):
         return None
-    return match[1].lower(), match[2]
+    return match[1].lower(), match[2], match.end(2)
 
 
 def origin(url: str) -> str:
