@@ -124,7 +124,10 @@ class Resolver:
     A reference's resolution depends on less than the whole base URL, so pages share resolutions: an
     absolute URL depends on nothing, a path from the root (``/docs/a.html``) on the base's origin, a
     relative path on the base's directory. A clean ``path#fragment`` resolves as its path plus the
-    fragment, so fragments share them too. Only an empty, ``#…`` or ``?…`` reference is the page's own.
+    fragment, so fragments share them too. The page's own references (``#…``, ``?…``, empty ones, and
+    any with whitespace or control characters to clean) are resolved each time and not remembered. A
+    clean reference is remembered as written, fragment and all, so a page's links are looked up in the
+    shared tables of its folder, its origin and all pages without working out their kind first.
 
     >>> Resolver()("http://h/docs/a.html", "b.html#top")
     'http://h/docs/b.html#top'
@@ -140,33 +143,41 @@ class Resolver:
 
     def page(self, base: str, raws: Iterable[str]) -> tuple[str | InvalidURL, ...]:
         """Each of ``raws`` (one page's links) resolved against ``base``."""
-        scopes: dict[str, dict[str, str | InvalidURL]] = {}  # this page's memo tables, by kind
+        page = _PageScope(base)
+        directory = self._table(page.key("directory"))
+        at_origin = self._table(page.key("origin"))
+        everywhere = self._table(page.key("absolute"))
         out: list[str | InvalidURL] = []
         for raw in raws:
-            path, _, fragment = raw.partition("#")
-            plain = _plain(raw)
-            if fragment and plain and path[:1] != "?" and not path[-1:].isspace():
-                resolved = self._memoized(base, path or "#", scopes, plain)
-                out.append(f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(base, raw))
-            else:
-                out.append(self._memoized(base, raw, scopes, plain))
+            url = directory.get(raw) or at_origin.get(raw) or everywhere.get(raw)
+            out.append(url if url is not None else self._resolve(page, raw))
         return tuple(out)
 
+    def _resolve(self, page: _PageScope, raw: str) -> str | InvalidURL:
+        if not _plain(raw):
+            return resolve(page.base, raw)
+        kind = _reference_kind(raw)
+        if kind == "page":  # the page's own: nothing to share, so nothing to remember
+            return page.resolve(kind, raw)
+        path, _, fragment = raw.partition("#")
+        if not fragment or path[-1:].isspace():
+            return self._memoized(page, kind, raw)
+        resolved = self._memoized(page, kind, path)
+        url = f"{resolved}#{fragment}" if isinstance(resolved, str) else resolve(page.base, raw)
+        return self._memoized(page, kind, raw, url)
+
     def _memoized(
-        self, base: str, raw: str, scopes: dict[str, dict[str, str | InvalidURL]], plain: bool
+        self, page: _PageScope, kind: str, raw: str, known: str | InvalidURL | None = None
     ) -> str | InvalidURL:
-        kind = _reference_kind(raw) if plain else "page"
-        table = scopes.get(kind)
-        if table is None:
-            table = scopes[kind] = self._table(_scope_key(base, kind))
+        """``raw`` resolved (or ``known``, its resolution) and remembered in ``page``'s ``kind`` table."""
+        table = self._table(page.key(kind))
         url = table.get(raw)
         if url is None:
             if self._size >= self._limit:
                 self._memo.clear()
                 self._size = 0
-                scopes.clear()
-                table = scopes[kind] = self._table(_scope_key(base, kind))
-            url = table[raw] = resolve(base, raw)
+                table = self._table(page.key(kind))
+            url = table[raw] = known if known is not None else page.resolve(kind, raw)
             self._size += 1
         return url
 
@@ -177,13 +188,75 @@ class Resolver:
         return table
 
 
+class _PageScope:
+    """One base URL as :class:`Resolver` uses it: its memo keys, and the prefixes that resolve a plain
+    reference without :func:`urljoin` (all None unless the base is a plain http(s) URL with a path)."""
+
+    __slots__ = ("_keys", "_prefixes", "base")
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._keys: dict[str, str] = {}
+        # kind -> what a plain reference of that kind is appended to ("page" covers "#…" and "?…").
+        self._prefixes: dict[str, str] = {}
+        plain = _plain_netloc(base)
+        if plain is not None and plain[0] in _DEFAULT_PORTS and plain[1]:
+            start = plain[2]
+            without_fragment = base.partition("#")[0]
+            without_query = without_fragment.partition("?")[0]
+            path = without_query[start:]
+            # urljoin drops empty segments inside a relative reference's path, and params (``;``).
+            if path[:1] == "/" and ";" not in path and "//" not in path:
+                self._prefixes = {
+                    "origin": base[:start],
+                    "directory": without_query[: start + path.rfind("/") + 1],
+                    "#": without_fragment,
+                    "?": without_query,
+                }
+
+    def key(self, kind: str) -> str:
+        key = self._keys.get(kind)
+        if key is None:
+            key = self._keys[kind] = _scope_key(self.base, kind)
+        return key
+
+    def resolve(self, kind: str, raw: str) -> str | InvalidURL:
+        """:func:`resolve` of a plain reference of ``kind``, joined to its prefix directly when no dot
+        segment, empty segment, param or scheme calls for :func:`urljoin`'s rules."""
+        rest = raw
+        if kind == "page":
+            kind = raw[:1]  # "#" or "?"; an empty query ("?", "?#…") keeps the base's query
+            if kind == "?" and raw[1:2] in ("", "#"):
+                kind = ""
+        elif kind == "directory":
+            while rest[:2] == "./":
+                rest = rest[2:]
+            path = rest.partition("?")[0]
+            if path[:1] in (".", "/") or ":" in path.partition("/")[0]:
+                kind = ""
+        if kind in ("directory", "origin"):
+            path = rest.partition("?")[0]
+            if "/." in path or "//" in path or ";" in path:
+                kind = ""
+        prefix = self._prefixes.get(kind)
+        if prefix is None:
+            return resolve(self.base, raw)
+        try:
+            return normalize(prefix + rest)
+        except ValueError:
+            return resolve(self.base, raw)
+
+
 def _reference_kind(raw: str) -> str:
     """What part of the base URL a clean reference's resolution depends on."""
     head = raw[:1]
-    if head in ("", "#", "?"):
+    if head in ("", "#", "?", ";"):  # ";" alone is empty params, which keep the base as a whole
         return "page"
     if head == "/":
-        return "directory" if raw[1:2] == "/" else "origin"  # ``//host/…`` keeps the scheme only: rare
+        if raw[1:2] != "/":
+            return "origin"
+        # ``//host/…`` keeps the base's scheme only (rare); an empty host keeps more of the base.
+        return "page" if raw[2:3] in ("", "/", "?", "#") else "directory"
     if _SCHEME_PREFIX.match(raw):
         return "absolute"
     return "directory"
@@ -194,20 +267,23 @@ def _scope_key(base: str, kind: str) -> str:
         return "absolute:"
     if kind == "origin":
         return "origin:" + origin(base)
-    if kind == "directory":
-        return "directory:" + _directory_key(base)
-    return "page:" + base
+    return "directory:" + _directory_key(base)
 
 
 def _plain(raw: str) -> bool:
-    """No surrounding whitespace and no tab or newline inside: nothing for :func:`resolve` to clean."""
-    return raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
+    """Nothing for :func:`resolve` or :func:`urlsplit` to clean: no surrounding whitespace, no leading
+    control character, no tab or newline inside."""
+    return raw[:1] > " " and raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
 
 
 def _directory_key(url: str) -> str:
     """``url`` up to the last ``/`` of its path (query and fragment dropped): what a relative path
-    reference is resolved against."""
-    return url.partition("#")[0].partition("?")[0].rpartition("/")[0]
+    reference is resolved against. A URL without a path resolves against its root."""
+    head = url.partition("#")[0].partition("?")[0]
+    authority = head.find("://")
+    if authority >= 0 and head.find("/", authority + 3) < 0:
+        return head
+    return head.rpartition("/")[0]
 
 
 def remap_url(url: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:

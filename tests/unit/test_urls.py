@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -101,6 +102,11 @@ _BASES = st.sampled_from(
         "http://h/docs/sub/",
         "https://H:443/docs/a.html#frag",
         "http://h/docs",
+        "http://h",
+        "http://o",
+        "http://h/a//b/c.html",
+        "http://h/docs;p/a.html",
+        "http://h/docs/a;p?q#f",
         "http://other:8080/docs/a.html",
         "http://u:p@h/docs/a.html",
         "HTTP://h./docs/a.html",
@@ -129,9 +135,17 @@ _REFERENCES = st.one_of(
                 "HTTP://",
                 "mailto:",
                 "é:",
+                ".",
+                "..",
+                "//",
+                ";p",
+                "sub/",
+                "?",
+                "@",
+                "%",
             ]
         ),
-        max_size=4,
+        max_size=5,
     ).map("".join),
 )
 
@@ -236,3 +250,40 @@ def test_normalize_equals_normalizing_by_urlsplit(url: str) -> None:
     except ValueError:
         found = ValueError
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "raw"),
+    [
+        ("http://h", "http://o", "a.html"),  # no path: each resolves against its own root
+        ("http://h/docs/a.html", "http://h/docs/b.html?x=1", "//"),  # an empty host keeps the page
+        ("http://h/docs/a.html", "http://h/docs/b.html?x=1", "\x1b"),  # urlsplit strips it: the page
+        ("http://h/docs/a.html", "http://h/docs/b.html?x=1", "\x1b#top"),
+        ("http://h/docs/a.html", "http://h/docs/b.html?x=1", ";"),  # empty params keep the page
+    ],
+)
+def test_references_that_depend_on_the_page_are_not_shared_by_its_folder(
+    first: str, second: str, raw: str
+) -> None:
+    resolver = Resolver()
+    assert resolver(first, raw) == resolve(first, raw)
+    assert resolver(second, raw) == resolve(second, raw)
+
+
+def test_plain_paths_join_their_folder_without_urljoin_and_agree_with_it() -> None:
+    resolver = Resolver()
+    base = "HTTP://H:80/docs/a.html?q=1"
+    raws = [
+        "b.html",
+        "./b.html",
+        "sub/c.html?x=/./",
+        "/r.html",
+        "../up.html",
+        "a//b",
+        "/a/./b",
+        "x;p",
+        "é.html",
+    ]
+    raws += ["#top", "?", "?y=2", "?#f", "?y#f", "a:b", "À:"]
+    assert resolver.page(base, raws) == tuple(resolve(base, raw) for raw in raws)
+    assert resolver.page(base, ["b.html#top"]) == ("http://h/docs/b.html#top",)
