@@ -12,10 +12,13 @@ import asyncio
 import multiprocessing
 import sys
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ProcessPoolExecutor
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.extract import Extraction, RawLink, extract_css, extract_html
+from linkdoctor.extract.html import extract_html_rows
+from linkdoctor.extract.model import LinkRow
 from linkdoctor.urls import InvalidURL, Resolver, resolve
 
 # Fragments every browser resolves without a matching id.
@@ -87,7 +90,7 @@ def extract_document(kind: str, text: str) -> Extraction:
 # base href, nofollow, and each link resolved against the job's base URL (or None when the job has none).
 # Plain tuples and strings pickle in C; the frozen dataclasses would not.
 CompactExtraction = tuple[
-    tuple[tuple[str, int | None, str, str], ...],
+    tuple[LinkRow, ...],
     tuple[str, ...],
     str | None,
     bool,
@@ -118,13 +121,19 @@ def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) ->
         resolver = _worker_resolver = _worker_resolver or Resolver()
     out: list[CompactExtraction] = []
     for kind, body, content_type, page_url in jobs:
-        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
-        links = tuple((link.url, link.line, link.text, link.element) for link in found.links)
+        text = body.decode(charset_of(content_type), errors="replace")
+        anchors: AbstractSet[str]
+        if kind == "html":
+            rows, anchors, base_href, nofollow = extract_html_rows(text)
+        else:
+            found = extract_document(kind, text)
+            rows = [(link.url, link.line, link.text, link.element) for link in found.links]
+            anchors, base_href, nofollow = found.anchors, found.base_href, found.nofollow
         resolved = None
         if page_url is not None:
-            base = links_base(page_url, found.base_href)
-            resolved = resolver.page(base, [url for url, _, _, _ in links])
-        out.append((links, tuple(found.anchors), found.base_href, found.nofollow, resolved))
+            base = links_base(page_url, base_href)
+            resolved = resolver.page(base, [url for url, _, _, _ in rows])
+        out.append((tuple(rows), tuple(anchors), base_href, nofollow, resolved))
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Final
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from linkdoctor.extract.css import css_links, might_have_links
-from linkdoctor.extract.model import Extraction, RawLink
+from linkdoctor.extract.model import Extraction, LinkRow, RawLink
 from linkdoctor.extract.source import SourceLocator
 from linkdoctor.extract.values import (
     ASCII_WHITESPACE,
@@ -58,7 +58,17 @@ def extract_html(text: str) -> Extraction:
     >>> result.links[0].url, result.links[0].line, result.base_href, sorted(result.anchors)
     ('intro.html', 2, '/docs/', ['top'])
     """
-    return _HtmlPass(text).run()
+    found = _HtmlPass(text).run()
+    return Extraction(
+        tuple(RawLink(*row) for row in found.links), frozenset(found.anchors), found.base_href, found.nofollow
+    )
+
+
+def extract_html_rows(text: str) -> tuple[list[LinkRow], set[str], str | None, bool]:
+    """What :func:`extract_html` finds, with each link as a plain ``(url, line, text, element)`` row: the
+    parser process sends rows, which pickle in C, so it need not build a :class:`RawLink` per link."""
+    found = _HtmlPass(text).run()
+    return found.links, found.anchors, found.base_href, found.nofollow
 
 
 class _HtmlPass:
@@ -69,12 +79,12 @@ class _HtmlPass:
     def __init__(self, text: str) -> None:
         self.tree = LexborHTMLParser(text)
         self.locator = SourceLocator(text)
-        self.links: list[RawLink] = []
+        self.links: list[LinkRow] = []
         self.anchors: set[str] = set()
         self.base_href: str | None = None
         self.nofollow = False
 
-    def run(self) -> Extraction:
+    def run(self) -> _HtmlPass:
         tree = self.tree
         anchors = self.anchors
         for node in tree.css("[id]"):
@@ -97,12 +107,7 @@ class _HtmlPass:
                     self._visit(node, tag)
                 elif styled and node.mem_id in styled:
                     self._visit(node, node.tag or "")
-        return Extraction(
-            links=tuple(self.links),
-            anchors=frozenset(anchors),
-            base_href=self.base_href,
-            nofollow=self.nofollow,
-        )
+        return self
 
     def _visit(self, node: LexborNode, tag: str) -> None:
         attributes = node.attributes
@@ -120,13 +125,13 @@ class _HtmlPass:
             style = attributes.get("style")
             if style and might_have_links(style):
                 line = self._line(tag_pos, tag, "style", style, attributes)
-                self.links.extend(css_links(style, line, locator.line_count))
+                self.links.extend(_rows(css_links(style, line, locator.line_count)))
         if tag in _RAW_TEXT and tag_pos >= 0:
             if tag == "style":
                 css = node.text(deep=True)
                 if css and might_have_links(css):
                     line = locator.line_at(locator.content_start(tag_pos))
-                    self.links.extend(css_links(css, line, locator.line_count))
+                    self.links.extend(_rows(css_links(css, line, locator.line_count)))
             locator.skip_raw_text(tag)
 
     def _line(self, tag_pos: int, tag: str, attr: str, value: str, attributes: dict[str, str | None]) -> int:
@@ -158,9 +163,7 @@ class _HtmlPass:
             url = raw.strip(ASCII_WHITESPACE)
             if not url or is_data_uri(url):
                 continue
-            self.links.append(
-                RawLink(url, self._line(tag_pos, tag, attr, url, attributes), text or label, label)
-            )
+            self.links.append((url, self._line(tag_pos, tag, attr, url, attributes), text or label, label))
 
     def _srcset(
         self, tag_pos: int, tag: str, raw: str, text: str, label: str, attributes: dict[str, str | None]
@@ -171,7 +174,7 @@ class _HtmlPass:
         locator = self.locator
         if tag_pos < 0:
             line = locator.line_at(locator.cursor)
-            self.links.extend(RawLink(url, line, text, label) for url in urls)
+            self.links.extend((url, line, text, label) for url in urls)
             return
         # Candidates often sit on lines of their own: locate each one after the previous.
         extent = _extent(attributes)
@@ -181,7 +184,7 @@ class _HtmlPass:
             found = locator.find_after(pos, url, limit)
             if found >= 0:
                 pos = found
-            self.links.append(RawLink(url, locator.line_at(pos), text, label))
+            self.links.append((url, locator.line_at(pos), text, label))
 
     def _meta(self, tag_pos: int, attributes: dict[str, str | None]) -> None:
         content = attributes.get("content")
@@ -192,7 +195,7 @@ class _HtmlPass:
             url = refresh_url(content)
             if url is not None and not is_data_uri(url):
                 line = self._line(tag_pos, "meta", "content", url, attributes)
-                self.links.append(RawLink(url, line, _REFRESH_LABEL, _REFRESH_LABEL))
+                self.links.append((url, line, _REFRESH_LABEL, _REFRESH_LABEL))
         name = attributes.get("name")
         if name is not None and strip_ascii_whitespace(name).lower() == "robots":
             directives = {part.strip() for part in content.lower().split(",")}
@@ -205,6 +208,10 @@ def _visited_tag_ids() -> dict[int, str]:
     """Map lexbor's tag ids to the names the pass handles (the ids are lexbor's, so ask lexbor, once)."""
     factory = LexborHTMLParser("")
     return {factory.create_node(tag).tag_id: tag for tag in sorted(_VISITED)}
+
+
+def _rows(links: list[RawLink]) -> list[LinkRow]:
+    return [(link.url, link.line, link.text, link.element) for link in links]
 
 
 def _extent(attributes: dict[str, str | None]) -> int:

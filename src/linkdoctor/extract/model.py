@@ -25,6 +25,10 @@ class RawLink:
     element: str
 
 
+# A RawLink's fields as a plain tuple (url, line, text, element), for code that makes many of them.
+LinkRow = tuple[str, int | None, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Extraction:
     """Everything one document offers the crawler.
