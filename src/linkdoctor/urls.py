@@ -190,14 +190,14 @@ class Resolver:
 
 class _PageScope:
     """One base URL as :class:`Resolver` uses it: its memo keys, and the prefixes that resolve a plain
-    reference without :func:`urljoin` (all None unless the base is a plain http(s) URL with a path)."""
+    reference without :func:`urljoin` (none unless the base is a plain http(s) URL with a path)."""
 
     __slots__ = ("_keys", "_prefixes", "base")
 
     def __init__(self, base: str) -> None:
         self.base = base
         self._keys: dict[str, str] = {}
-        # kind -> what a plain reference of that kind is appended to ("page" covers "#…" and "?…").
+        # What a plain reference is appended to, by kind ("#" and "?" for the page's own references).
         self._prefixes: dict[str, str] = {}
         plain = _plain_netloc(base)
         if plain is not None and plain[0] in _DEFAULT_PORTS and plain[1]:
