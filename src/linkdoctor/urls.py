@@ -205,8 +205,9 @@ class _PageScope:
             without_fragment = base.partition("#")[0]
             without_query = without_fragment.partition("?")[0]
             path = without_query[start:]
-            # urljoin drops empty segments inside a relative reference's path, and params (``;``).
-            if path[:1] == "/" and ";" not in path and "//" not in path:
+            # urljoin removes the base's dot segments, drops empty segments inside a relative
+            # reference's path, and drops params (``;``): such bases go the long way.
+            if path[:1] == "/" and ";" not in path and "//" not in path and "/." not in path:
                 self._prefixes = {
                     "origin": base[:start],
                     "directory": without_query[: start + path.rfind("/") + 1],

@@ -105,6 +105,8 @@ _BASES = st.sampled_from(
         "http://h",
         "http://o",
         "http://h/a//b/c.html",
+        "http://h/./",
+        "http://h/a/../b/c.html",
         "http://h/docs;p/a.html",
         "http://h/docs/a;p?q#f",
         "http://other:8080/docs/a.html",
