@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from OpenSSL import SSL
+from tests.integration.tls.tls_servers import ThreadedListener
 from tests.support.pki import CA, PKI, CertFiles
 
 from linkdoctor.tls.probe import probe
 
-_ACCEPT_POLL = 0.1
 
-
-class NamesOnlyUnderTLS12:
+class NamesOnlyUnderTLS12(ThreadedListener):
     """Requires a client certificate. Under TLS 1.3 its CertificateRequest names no CA; under TLS 1.2 the
     servername callback switches to a context whose client CA list names ``client_ca``."""
 
@@ -30,13 +28,8 @@ class NamesOnlyUnderTLS12:
         self._silent = self._context(cert, client_ca, named=False)
         self._named = self._context(cert, client_ca, named=True)
         self._silent.set_tlsext_servername_callback(self._choose_context)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(_ACCEPT_POLL)
-        self.port: int = self._listener.getsockname()[1]
         self.versions: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name=f"ca-names-{self.port}", daemon=True)
-        self._thread.start()
+        super().__init__("ca-names")
 
     @staticmethod
     def _context(cert: CertFiles, client_ca: CA, *, named: bool) -> SSL.Context:
@@ -55,27 +48,15 @@ class NamesOnlyUnderTLS12:
         if version == "TLSv1.2":
             connection.set_context(self._named)
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            # pyOpenSSL wants a blocking socket (a timeout makes it non-blocking); the probe closes its
-            # side within its own timeout, which ends the handshake here too.
-            raw.setblocking(True)
-            connection = SSL.Connection(self._silent, raw)
-            connection.set_accept_state()
-            with contextlib.suppress(SSL.Error, OSError):
-                connection.do_handshake()  # fails: the probe sends no certificate
-            raw.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=5)
+    def _accepted(self, raw: socket.socket) -> None:
+        # pyOpenSSL wants a blocking socket (a timeout makes it non-blocking); the probe closes its side
+        # within its own timeout, which ends the handshake here too.
+        raw.setblocking(True)
+        connection = SSL.Connection(self._silent, raw)
+        connection.set_accept_state()
+        with contextlib.suppress(SSL.Error, OSError):
+            connection.do_handshake()  # fails: the probe sends no certificate
+        raw.close()
 
 
 @pytest.fixture

@@ -31,22 +31,17 @@ _IO_TIMEOUT = 5.0
 _MAX_REQUEST = 64 * 1024
 
 
-class PyTLSServer:
-    """A threaded one-connection-at-a-time TLS server built on ``ssl``; stops on ``close()``.
+class ThreadedListener:
+    """A listener on 127.0.0.1 whose thread hands each accepted socket, one at a time, to ``_accepted``;
+    stops on ``close()``. Subclasses set up their own state before calling ``__init__``, which starts
+    the thread."""
 
-    After a failed handshake it sends FIN and drains what the client already sent before closing, so
-    the client reliably reads the alert instead of a TCP reset (the probe copes with resets itself;
-    these tests are about what the ``ssl``/aiohttp client sees).
-    """
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
+    def __init__(self, name: str) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
         self.port: int = self._listener.getsockname()[1]
-        self.handshake_errors: list[str] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name=f"tls-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"{name}-{self.port}", daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
@@ -57,8 +52,33 @@ class PyTLSServer:
                 continue
             except OSError:
                 return
-            raw.settimeout(_IO_TIMEOUT)
-            self._handle(self._context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False))
+            self._accepted(raw)
+
+    def _accepted(self, raw: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=_IO_TIMEOUT)
+
+
+class PyTLSServer(ThreadedListener):
+    """A threaded one-connection-at-a-time TLS server built on ``ssl``; stops on ``close()``.
+
+    After a failed handshake it sends FIN and drains what the client already sent before closing, so
+    the client reliably reads the alert instead of a TCP reset (the probe copes with resets itself;
+    these tests are about what the ``ssl``/aiohttp client sees).
+    """
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        self.handshake_errors: list[str] = []
+        super().__init__("tls-server")
+
+    def _accepted(self, raw: socket.socket) -> None:
+        raw.settimeout(_IO_TIMEOUT)
+        self._handle(self._context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False))
 
     def _handle(self, conn: ssl.SSLSocket) -> None:
         with conn:
@@ -73,11 +93,6 @@ class PyTLSServer:
                 conn.sendall(RESPONSE)
             except (ssl.SSLError, OSError):
                 return
-
-    def close(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=_IO_TIMEOUT)
 
 
 def _read_request(conn: ssl.SSLSocket) -> None:
