@@ -48,6 +48,8 @@ class Target:
 
     base_url: str  # http://127.0.0.1:PORT/
     pages_file: Path
+    # linkdoctor's requests in its latest run, one ``METHOD<tab>URL`` per line (for the replay floor)
+    replay_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -228,19 +230,40 @@ def linkinator_tool(node: Path, cli: Path) -> Tool:
 # --- the floor: fetch every page, parse nothing ------------------------------------------------------
 def raw_fetch_tool(python: str, script: Path) -> Tool:
     """aiohttp + uvloop GETs of every page and nothing else: what the server and HTTP stack allow."""
-
-    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
-        argv = [python, str(script), "--raw-fetch", str(target.pages_file)]
-        return [*argv, "--raw-concurrency", str(RAW_FETCH_CONCURRENCY)], None
-
-    return Tool(
+    return _raw_tool(
         "raw aiohttp GET",
         f"all page URLs, concurrency {RAW_FETCH_CONCURRENCY}, no parsing (floor)",
-        checks_fragments=False,
-        parses_css=False,
-        command=command,
-        broken=None,
+        [python, str(script), "--raw-fetch"],
+        lambda target: target.pages_file,
+        RAW_FETCH_CONCURRENCY,
     )
+
+
+def replay_tool(python: str, script: Path) -> Tool:
+    """aiohttp + uvloop sending exactly the requests linkdoctor sent in its latest run (same method, URL,
+    order and concurrency) and reading every body, with no parsing: linkdoctor's own floor."""
+
+    def requests(target: Target) -> Path:
+        if target.replay_file is None:
+            raise ValueError("the replay needs a run of linkdoctor before it")
+        return target.replay_file
+
+    return _raw_tool(
+        "raw aiohttp replay",
+        f"linkdoctor's requests of its previous run, concurrency {HOST_CONCURRENCY}, no parsing (its floor)",
+        [python, str(script), "--raw-fetch"],
+        requests,
+        HOST_CONCURRENCY,
+    )
+
+
+def _raw_tool(
+    name: str, mode: str, argv: list[str], requests: Callable[[Target], Path], concurrency: int
+) -> Tool:
+    def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
+        return [*argv, str(requests(target)), "--raw-concurrency", str(concurrency)], None
+
+    return Tool(name, mode, checks_fragments=False, parses_css=False, command=command, broken=None)
 
 
 # --- installs --------------------------------------------------------------------------------------------

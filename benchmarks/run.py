@@ -48,6 +48,7 @@ from benchmarks.peers import (
     linkdoctor_tool,
     normalize_url,
     raw_fetch_tool,
+    replay_tool,
     tool_version,
 )
 from benchmarks.sitegen import STYLESHEET, GroundTruth, SiteSpec, generate_site
@@ -56,7 +57,7 @@ HERE: Final = Path(__file__).resolve().parent
 DEFAULT_WORK: Final = HERE / ".work"
 DEFAULT_TIMEOUT: Final = 600.0
 GNU_TIME: Final = "/usr/bin/time"
-TOOL_NAMES: Final = ("linkdoctor", "lychee", "linkinator", "linkchecker", "raw")
+TOOL_NAMES: Final = ("linkdoctor", "lychee", "linkinator", "linkchecker", "raw", "replay")
 
 
 @dataclass(frozen=True)
@@ -136,20 +137,21 @@ def compare(found: frozenset[str], expected: frozenset[str]) -> Verdict:
 
 # --- measuring one child process -------------------------------------------------------------------------
 class AccessLog:
-    """Counts the requests nginx logged since the last call."""
+    """The requests nginx logged since the last call."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._offset = path.stat().st_size if path.exists() else 0
 
-    def take(self) -> int:
+    def take(self) -> list[str]:
+        """Each request as its ``METHOD<tab>URI<tab>status<tab>time`` log line."""
         if not self._path.exists():
-            return 0
+            return []
         with self._path.open("rb") as handle:
             handle.seek(self._offset)
             data = handle.read()
         self._offset += len(data)
-        return data.count(b"\n")
+        return data.decode("utf-8", "replace").splitlines()
 
 
 def measure(
@@ -211,7 +213,12 @@ def run_tool(
     argv, stdout = tool.command(target, run_dir)
     log.take()
     wall, cpu, rss, code, timed_out = measure(argv, stdout, timeout, run_dir)
-    measurement = Measurement(round(wall, 3), round(cpu, 3), round(rss, 1), code, timed_out, log.take())
+    served = log.take()
+    measurement = Measurement(round(wall, 3), round(cpu, 3), round(rss, 1), code, timed_out, len(served))
+    if tool.name == "linkdoctor" and target.replay_file is not None:
+        base = target.base_url.rstrip("/")
+        fields = (line.split("\t") for line in served)
+        target.replay_file.write_text("".join(f"{f[0]}\t{base}{f[1]}\n" for f in fields), encoding="utf-8")
     broken = None
     if tool.broken is not None and not timed_out:
         try:
@@ -273,20 +280,23 @@ def run_profile(
 
 
 # --- the raw-fetch floor (a child mode of this script) ---------------------------------------------------
-def raw_fetch(pages_file: Path, concurrency: int) -> int:
+def raw_fetch(requests_file: Path, concurrency: int) -> int:
+    """Send each request of ``requests_file`` (a URL to GET, or ``METHOD<tab>URL``) and read its body;
+    exit code 0 when every request was answered."""
     import aiohttp
     import uvloop
 
-    urls = [u for u in pages_file.read_text(encoding="utf-8").splitlines() if u]
+    lines = [line for line in requests_file.read_text(encoding="utf-8").splitlines() if line]
+    requests = [line.split("\t", 1) if "\t" in line else ["GET", line] for line in lines]
 
     async def main() -> int:
-        queue = iter(urls)
+        queue = iter(requests)
         done = 0
 
         async def worker(session: aiohttp.ClientSession) -> None:
             nonlocal done
-            for url in queue:
-                async with session.get(url) as response:
+            for method, url in queue:
+                async with session.request(method, url, allow_redirects=False) as response:
                     await response.read()
                 done += 1
 
@@ -296,7 +306,7 @@ def raw_fetch(pages_file: Path, concurrency: int) -> int:
         return done
 
     fetched: int = uvloop.run(main())
-    return 0 if fetched == len(urls) else 1
+    return 0 if fetched == len(requests) else 1
 
 
 # --- reporting -------------------------------------------------------------------------------------------
@@ -372,6 +382,13 @@ def ratios(
         lines.append(
             f"linkdoctor wall / lychee wall: {ratio:.2f}× (target ≤ 1.0×): {'met' if ratio <= 1.0 else 'NOT met'}"
         )
+        floor = by_name.get("raw aiohttp replay")
+        if floor is not None:
+            lines.append(
+                f"floor: aiohttp replaying linkdoctor's {floor.median('requests'):.0f} requests, no parsing, "
+                f"/ lychee wall: {floor.median('wall_s') / by_name['lychee'].median('wall_s'):.2f}× "
+                f"(linkdoctor's wall is {wall / floor.median('wall_s'):.2f}× its floor)"
+            )
     if "linkinator" in by_name:
         ratio = by_name["linkinator"].median("wall_s") / wall
         lines.append(
@@ -397,6 +414,13 @@ def select_tools(
             tools.append(linkdoctor_tool(python))
         elif name == "raw":
             tools.append(raw_fetch_tool(python, Path(__file__).resolve()))
+        elif name == "replay":
+            if "linkdoctor" in names[: names.index(name)]:
+                tools.append(replay_tool(python, Path(__file__).resolve()))
+            else:
+                missing.append(
+                    ToolResult(name, "", "", note="unavailable (needs linkdoctor before it in --tools)")
+                )
         elif name == "linkinator":
             tool = node_peer.tool() if node_peer else None
             if tool is not None:
@@ -477,7 +501,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         pages_file.write_text(
             "".join(base.rstrip("/") + p + "\n" for p in sorted(truth.ok_pages)), encoding="utf-8"
         )
-        target = Target(base, pages_file)
+        target = Target(base, pages_file, replay_file=work / "runs" / "linkdoctor-requests.tsv")
         log = AccessLog(server.access_log or work / "nginx" / "logs" / "access.log")
         results = [ToolResult(t.name, t.mode, found_versions.get(t.name, "")) for t in tools]
         for run in range(args.runs):
@@ -539,7 +563,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="runs per tool, alternating (default 3)")
     parser.add_argument(
         "--tools",
-        default="linkdoctor,lychee,linkinator,linkchecker,raw",
+        default="linkdoctor,lychee,linkinator,linkchecker,raw,replay",
         help=f"comma-separated subset of {','.join(TOOL_NAMES)}",
     )
     parser.add_argument(

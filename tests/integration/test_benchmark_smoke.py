@@ -25,7 +25,7 @@ _TIMEOUT = 300
 def benchmark(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     work = tmp_path_factory.mktemp("bench")
     out = work / "bench.json"
-    argv = [sys.executable, str(_RUN), "--pages", "50", "--runs", "1", "--tools", "linkdoctor,raw"]
+    argv = [sys.executable, str(_RUN), "--pages", "50", "--runs", "1", "--tools", "linkdoctor,raw,replay"]
     argv += ["--work", str(work), "--json-out", str(out)]
     done = subprocess.run(
         argv,
@@ -58,7 +58,7 @@ def test_linkdoctor_reports_exactly_the_ground_truth(benchmark: tuple[dict[str, 
 
 def test_every_run_is_measured(benchmark: tuple[dict[str, Any], str]) -> None:
     summary, _stdout = benchmark
-    for name in ("linkdoctor", "raw aiohttp GET"):
+    for name in ("linkdoctor", "raw aiohttp GET", "raw aiohttp replay"):
         (run,) = _result(summary, name)["runs"]
         assert not run["timed_out"], name
         assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["peak_rss_mb"] > 0, name
@@ -69,4 +69,12 @@ def test_the_printed_table_has_a_row_per_tool(benchmark: tuple[dict[str, Any], s
     _summary, stdout = benchmark
     rows = [line for line in stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| tool |")
-    assert [row.split("|")[1].split()[0] for row in rows[1:]] == ["linkdoctor", "raw"]
+    assert [row.split("|")[1].split()[0] for row in rows[1:]] == ["linkdoctor", "raw", "raw"]
+
+
+def test_the_replay_sends_exactly_linkdoctors_requests(benchmark: tuple[dict[str, Any], str]) -> None:
+    summary, _stdout = benchmark
+    (ours,) = _result(summary, "linkdoctor")["runs"]
+    (replay,) = _result(summary, "raw aiohttp replay")["runs"]
+    assert replay["exit_code"] == 0  # every request was answered
+    assert replay["requests"] == ours["requests"]
