@@ -432,12 +432,13 @@ class Crawler:
         follow = not extraction.nofollow
         # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
         texts = self._texts
+        rows = extraction.rows
         if resolved is None:  # parsed here, not by the parser process
-            resolved = self._resolve_all(base, [raw.url for raw in extraction.links])
-        for index, raw in enumerate(extraction.links):
-            referrer = Referrer(resource.url, raw.line, texts.setdefault(raw.text, raw.text))
-            element = raw.element if follow else "nofollow"
-            self._add_resolved(raw.url, resolved[index], referrer, element, depth=depth)
+            resolved = self._resolve_all(base, [url for url, _, _, _ in rows])
+        page_url = resource.url
+        for (url, line, text, element), target in zip(rows, resolved, strict=True):
+            referrer = Referrer(page_url, line, texts.setdefault(text, text))
+            self._add_resolved(url, target, referrer, element if follow else "nofollow", depth=depth)
 
     def _finish(self, resource: _Resource) -> None:
         resource.done = True

@@ -12,12 +12,10 @@ import asyncio
 import multiprocessing
 import sys
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ProcessPoolExecutor
 from urllib.parse import unquote, urlsplit
 
-from linkdoctor.extract import Extraction, RawLink, extract_css, extract_html
-from linkdoctor.extract.html import extract_html_rows
+from linkdoctor.extract import Extraction, extract_css, extract_html
 from linkdoctor.extract.model import LinkRow
 from linkdoctor.urls import InvalidURL, Resolver, resolve
 
@@ -121,26 +119,19 @@ def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) ->
         resolver = _worker_resolver = _worker_resolver or Resolver()
     out: list[CompactExtraction] = []
     for kind, body, content_type, page_url in jobs:
-        text = body.decode(charset_of(content_type), errors="replace")
-        anchors: AbstractSet[str]
-        if kind == "html":
-            rows, anchors, base_href, nofollow = extract_html_rows(text)
-        else:
-            found = extract_document(kind, text)
-            rows = [(link.url, link.line, link.text, link.element) for link in found.links]
-            anchors, base_href, nofollow = found.anchors, found.base_href, found.nofollow
+        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
+        rows, base_href = found.rows, found.base_href
         resolved = None
         if page_url is not None:
-            base = links_base(page_url, base_href)
-            resolved = resolver.page(base, [url for url, _, _, _ in rows])
-        out.append((tuple(rows), tuple(anchors), base_href, nofollow, resolved))
+            resolved = resolver.page(links_base(page_url, base_href), [url for url, _, _, _ in rows])
+        out.append((rows, tuple(found.anchors), base_href, found.nofollow, resolved))
     return out
 
 
 def from_compact(compact: CompactExtraction) -> tuple[Extraction, tuple[str | InvalidURL, ...] | None]:
     """The :class:`Extraction` that :func:`extract_batch` flattened, and the links' resolutions."""
     links, anchors, base_href, nofollow, resolved = compact
-    extraction = Extraction(tuple(RawLink(*link) for link in links), frozenset(anchors), base_href, nofollow)
+    extraction = Extraction(links, frozenset(anchors), base_href, nofollow)
     return extraction, resolved
 
 

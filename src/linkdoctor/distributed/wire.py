@@ -20,7 +20,7 @@ from typing import Any
 
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
 from linkdoctor.errors import ConfigError
-from linkdoctor.extract import Extraction, RawLink
+from linkdoctor.extract import Extraction
 from linkdoctor.fetching import Page
 from linkdoctor.frontier import result_from_json, result_to_json
 from linkdoctor.inputs.sitemap import Sitemap
@@ -254,7 +254,7 @@ def page_to_json(page: Page) -> dict[str, Any]:
     if page.extraction is not None:
         e = page.extraction
         data["extraction"] = {
-            "links": [[link.url, link.line, link.text, link.element] for link in e.links],
+            "links": [list(row) for row in e.rows],
             "anchors": sorted(e.anchors),
             "base_href": e.base_href,
             "nofollow": e.nofollow,
@@ -270,7 +270,7 @@ def page_from_json(data: Mapping[str, Any]) -> Page:
     extraction = None
     if (e := data.get("extraction")) is not None:
         extraction = Extraction(
-            links=tuple(RawLink(url, line, text, element) for url, line, text, element in e["links"]),
+            rows=tuple((url, line, text, element) for url, line, text, element in e["links"]),
             anchors=frozenset(e["anchors"]),
             base_href=e["base_href"],
             nofollow=e["nofollow"],

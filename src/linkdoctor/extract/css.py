@@ -9,7 +9,7 @@ from typing import Any
 
 import tinycss2
 
-from linkdoctor.extract.model import Extraction, RawLink
+from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.source import normalize_newlines
 from linkdoctor.extract.values import is_data_uri, strip_ascii_whitespace
 
@@ -24,7 +24,7 @@ def extract_css(text: str, *, first_line: int = 1) -> Extraction:
     >>> extract_css('@import "base.css";\\nbody { background: url(bg.png) }').links[1].line
     2
     """
-    return Extraction(links=tuple(css_links(text, first_line)), anchors=frozenset(), base_href=None)
+    return Extraction(rows=tuple(css_links(text, first_line)), anchors=frozenset(), base_href=None)
 
 
 def might_have_links(css: str) -> bool:
@@ -35,8 +35,9 @@ def might_have_links(css: str) -> bool:
     return "url(" in lowered or "@import" in lowered
 
 
-def css_links(css: str, first_line: int = 1, last_line: int | None = None) -> list[RawLink]:
-    """Return the links of ``css`` in source order, numbering lines from ``first_line``.
+def css_links(css: str, first_line: int = 1, last_line: int | None = None) -> list[LinkRow]:
+    """Return the links of ``css`` in source order, as ``(url, line, label, label)`` rows, numbering lines
+    from ``first_line``.
 
     ``last_line`` caps line numbers, for CSS whose decoded text has more lines than its source (a
     ``style`` attribute with ``&#10;`` entities).
@@ -102,8 +103,8 @@ def _add_import(tokens: list[Any], index: int, found: list[tuple[str, int, str]]
     return index
 
 
-def _to_links(found: list[tuple[str, int, str]], offset: int, last_line: int | None) -> list[RawLink]:
-    links: list[RawLink] = []
+def _to_links(found: list[tuple[str, int, str]], offset: int, last_line: int | None) -> list[LinkRow]:
+    links: list[LinkRow] = []
     for raw, line, label in found:
         url = strip_ascii_whitespace(raw)
         if not url or is_data_uri(url):
@@ -111,5 +112,5 @@ def _to_links(found: list[tuple[str, int, str]], offset: int, last_line: int | N
         number = line + offset
         if last_line is not None and number > last_line:
             number = last_line
-        links.append(RawLink(url=url, line=number, text=label, element=label))
+        links.append((url, number, label, label))
     return links

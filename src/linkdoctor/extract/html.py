@@ -13,7 +13,7 @@ from typing import Final
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from linkdoctor.extract.css import css_links, might_have_links
-from linkdoctor.extract.model import Extraction, LinkRow, RawLink
+from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.source import SourceLocator
 from linkdoctor.extract.values import (
     ASCII_WHITESPACE,
@@ -59,16 +59,7 @@ def extract_html(text: str) -> Extraction:
     ('intro.html', 2, '/docs/', ['top'])
     """
     found = _HtmlPass(text).run()
-    return Extraction(
-        tuple(RawLink(*row) for row in found.links), frozenset(found.anchors), found.base_href, found.nofollow
-    )
-
-
-def extract_html_rows(text: str) -> tuple[list[LinkRow], set[str], str | None, bool]:
-    """What :func:`extract_html` finds, with each link as a plain ``(url, line, text, element)`` row: the
-    parser process sends rows, which pickle in C, so it need not build a :class:`RawLink` per link."""
-    found = _HtmlPass(text).run()
-    return found.links, found.anchors, found.base_href, found.nofollow
+    return Extraction(tuple(found.links), frozenset(found.anchors), found.base_href, found.nofollow)
 
 
 class _HtmlPass:
@@ -125,13 +116,13 @@ class _HtmlPass:
             style = attributes.get("style")
             if style and might_have_links(style):
                 line = self._line(tag_pos, tag, "style", style, attributes)
-                self.links.extend(_rows(css_links(style, line, locator.line_count)))
+                self.links.extend(css_links(style, line, locator.line_count))
         if tag in _RAW_TEXT and tag_pos >= 0:
             if tag == "style":
                 css = node.text(deep=True)
                 if css and might_have_links(css):
                     line = locator.line_at(locator.content_start(tag_pos))
-                    self.links.extend(_rows(css_links(css, line, locator.line_count)))
+                    self.links.extend(css_links(css, line, locator.line_count))
             locator.skip_raw_text(tag)
 
     def _line(self, tag_pos: int, tag: str, attr: str, value: str, attributes: dict[str, str | None]) -> int:
@@ -208,10 +199,6 @@ def _visited_tag_ids() -> dict[int, str]:
     """Map lexbor's tag ids to the names the pass handles (the ids are lexbor's, so ask lexbor, once)."""
     factory = LexborHTMLParser("")
     return {factory.create_node(tag).tag_id: tag for tag in sorted(_VISITED)}
-
-
-def _rows(links: list[RawLink]) -> list[LinkRow]:
-    return [(link.url, link.line, link.text, link.element) for link in links]
 
 
 def _extent(attributes: dict[str, str | None]) -> int:

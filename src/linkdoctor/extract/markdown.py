@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from linkdoctor.extract.html import extract_html
-from linkdoctor.extract.model import Extraction, RawLink
+from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.slug import HeadingSlugger
 from linkdoctor.extract.values import collapse_whitespace, is_data_uri, strip_ascii_whitespace
 
@@ -52,7 +52,7 @@ def extract_markdown(text: str) -> Extraction:
     ('guide.md#setup', 3, ['intro'])
     """
     tokens = _parser().parse(text)
-    links: list[RawLink] = []
+    links: list[LinkRow] = []
     anchors: set[str] = set()
     slugger = HeadingSlugger()
     heading = False
@@ -67,10 +67,10 @@ def extract_markdown(text: str) -> Extraction:
             first_line = token.map[0] + 1 if token.map else 1
             _embedded_html(token.content, first_line, links, anchors)
         heading = kind == "heading_open"
-    return Extraction(links=tuple(links), anchors=frozenset(anchors), base_href=None)
+    return Extraction(rows=tuple(links), anchors=frozenset(anchors), base_href=None)
 
 
-def _inline(token: Token, first_line: int, links: list[RawLink], anchors: set[str]) -> None:
+def _inline(token: Token, first_line: int, links: list[LinkRow], anchors: set[str]) -> None:
     """Collect the links of one inline run, numbering lines by following its newlines in the source."""
     children = token.children or []
     if not children:
@@ -112,7 +112,7 @@ def _link_label(token: Token) -> str:
     return AUTOLINK_LABEL if token.markup == "autolink" else LINK_LABEL
 
 
-def _add(links: list[RawLink], target: object, line: int, text: str, token: Token, label: str) -> None:
+def _add(links: list[LinkRow], target: object, line: int, text: str, token: Token, label: str) -> None:
     if not isinstance(target, str):
         return
     url = strip_ascii_whitespace(target)
@@ -122,7 +122,7 @@ def _add(links: list[RawLink], target: object, line: int, text: str, token: Toke
     if not text:
         title = token.attrGet("title")
         text = collapse_whitespace(title) if isinstance(title, str) else ""
-    links.append(RawLink(url, line, text or label, label))
+    links.append((url, line, text or label, label))
 
 
 def _link_text(children: Sequence[Token], open_index: int) -> str:
@@ -170,7 +170,7 @@ def _html_anchor_text(children: Sequence[Token], open_index: int) -> str:
 
 
 def _embedded_html(
-    fragment: str, first_line: int, links: list[RawLink], anchors: set[str], anchor_text: str = ""
+    fragment: str, first_line: int, links: list[LinkRow], anchors: set[str], anchor_text: str = ""
 ) -> None:
     """Extract a raw HTML block or inline tag, shifting its line numbers to where it sits.
 
@@ -181,8 +181,8 @@ def _embedded_html(
         return  # without an attribute value there is no link and no id (most inline tags: <br>, <kbd>)
     extraction = extract_html(fragment)
     offset = first_line - 1
-    for link in extraction.links:
-        text = anchor_text if anchor_text and link.element == "a[href]" else link.text
-        line = None if link.line is None else link.line + offset
-        links.append(RawLink(link.url, line, text, link.element))
+    for url, line, text, element in extraction.rows:
+        if anchor_text and element == "a[href]":
+            text = anchor_text
+        links.append((url, None if line is None else line + offset, text, element))
     anchors.update(extraction.anchors)

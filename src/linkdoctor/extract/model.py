@@ -1,7 +1,9 @@
-"""The values extraction produces: one :class:`RawLink` per occurrence and an :class:`Extraction` per document.
+"""The values extraction produces: an :class:`Extraction` per document, holding one row per link occurrence.
 
 Both are frozen: extraction is a pure function of the document's text, and the crawler shares its output
-between tasks without copying.
+between tasks without copying. The occurrences are plain ``(url, line, text, element)`` tuples
+(:data:`LinkRow`), because a crawl makes, pickles and walks them by the ten thousand; :attr:`Extraction.links`
+gives them as :class:`RawLink` values.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class RawLink:
     element: str
 
 
-# A RawLink's fields as a plain tuple (url, line, text, element), for code that makes many of them.
+# A RawLink's fields as a plain tuple (url, line, text, element): how an Extraction keeps its links.
 LinkRow = tuple[str, int | None, str, str]
 
 
@@ -33,15 +35,21 @@ LinkRow = tuple[str, int | None, str, str]
 class Extraction:
     """Everything one document offers the crawler.
 
-    ``links`` are in document order with duplicates kept (each occurrence is a referrer); ``anchors`` are
-    the fragment targets the document defines; ``base_href`` is the first ``<base href>`` as written;
-    ``nofollow`` is set by ``<meta name="robots" content="nofollow">``.
+    ``rows`` are the link occurrences in document order with duplicates kept (each occurrence is a
+    referrer), as :data:`LinkRow` tuples; ``anchors`` are the fragment targets the document defines;
+    ``base_href`` is the first ``<base href>`` as written; ``nofollow`` is set by
+    ``<meta name="robots" content="nofollow">``.
     """
 
-    links: tuple[RawLink, ...]
+    rows: tuple[LinkRow, ...]
     anchors: frozenset[str]
     base_href: str | None
     nofollow: bool = False
 
+    @property
+    def links(self) -> tuple[RawLink, ...]:
+        """The occurrences as :class:`RawLink` values (made on each access; the crawler reads ``rows``)."""
+        return tuple(RawLink(*row) for row in self.rows)
 
-EMPTY = Extraction(links=(), anchors=frozenset(), base_href=None)
+
+EMPTY = Extraction(rows=(), anchors=frozenset(), base_href=None)
