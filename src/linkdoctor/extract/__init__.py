@@ -1,7 +1,8 @@
 """Extraction: pure functions that turn a document's text into the raw links it holds (no I/O, no resolving).
 
 ``extract_html``, ``extract_markdown`` and ``extract_css`` accept any text and never raise; each returns an
-:class:`Extraction` whose :class:`RawLink` values keep URLs exactly as written, with their source lines.
+:class:`Extraction` whose link rows (:class:`RawLink` values through ``.links``) keep URLs exactly as
+written, with their source lines.
 
 >>> from linkdoctor.extract import extract_html
 >>> [link.url for link in extract_html('<img src="a.png" srcset="b.png 2x">').links]
