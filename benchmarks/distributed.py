@@ -31,8 +31,8 @@ from benchmarks.sitegen import SiteSpec, generate_site
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
-from linkdoctor.inputs import collect_inputs
-from linkdoctor.runner import check_async, run_sync
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async, run_sync
 
 READY_TIMEOUT_S = 30.0
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from linkdoctor.cache import parse_duration
+from linkdoctor.engine.cache import parse_duration
 from linkdoctor.urls import scheme_of
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

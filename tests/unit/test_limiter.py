@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.engine.http.limiter import HostLimiter
 
 
 class FakeTime:

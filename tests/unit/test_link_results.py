@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from linkdoctor.classify.codes import make
-from linkdoctor.crawl import _in_page_order
+from linkdoctor.engine.crawl import _in_page_order
 from linkdoctor.models import (
     Category,
     CheckResult,

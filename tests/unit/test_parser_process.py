@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from linkdoctor.documents import ParserProcess, extract_batch, extract_document, from_compact, links_base
+from linkdoctor.engine.documents import (
+    ParserProcess,
+    extract_batch,
+    extract_document,
+    from_compact,
+    links_base,
+)
 from linkdoctor.urls import InvalidURL, resolve
 
 PAGE = (

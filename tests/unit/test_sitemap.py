@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from linkdoctor.inputs.sitemap import gunzip_capped, looks_like_sitemap_url, parse_sitemap
+from linkdoctor.engine.inputs.sitemap import gunzip_capped, looks_like_sitemap_url, parse_sitemap
 
 URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">

@@ -14,20 +14,20 @@ from typing import Any
 import click
 
 from linkdoctor import config as cfg
-from linkdoctor.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 from linkdoctor.cli import UsageError
 from linkdoctor.cli.config import merge_config_file, open_cache
 from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
 from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
-from linkdoctor.crawl import Crawler
+from linkdoctor.engine.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
-from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Report
 from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
-from linkdoctor.runner import check_async, run_sync
 from linkdoctor.tls.context import prompt_or_env_password
 
 

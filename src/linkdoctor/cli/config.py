@@ -16,7 +16,6 @@ import click
 import tomli_w
 from click.core import ParameterSource
 
-from linkdoctor.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.cli import UsageError
 from linkdoctor.config import CheckConfig
 from linkdoctor.config_file import (
@@ -29,6 +28,7 @@ from linkdoctor.config_file import (
     find_and_load,
     merge_options,
 )
+from linkdoctor.engine.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.errors import ConfigError
 from linkdoctor.report.formats import format_for_path, format_named
 

@@ -17,10 +17,10 @@ from linkdoctor.cli import UsageError
 from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
 from linkdoctor.doctor import DEFAULT_DIAGNOSE_TIMEOUT, DoctorOptions
 from linkdoctor.doctor import diagnose as run_doctor
+from linkdoctor.engine.runner import run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.report.doctor_console import render_verdict
 from linkdoctor.report.doctor_json import write_verdict_json
-from linkdoctor.runner import run_sync
 from linkdoctor.tls.preflight import DEFAULT_WARN_DAYS
 
 FORMATS = ("console", "json")

@@ -42,7 +42,7 @@ class WorkerRuntime:
         return self._store
 
     def run(self, batch: Batch, worker: str) -> int:
-        from linkdoctor.runner import run_sync
+        from linkdoctor.engine.runner import run_sync
 
         return run_sync(self._run(batch, worker))
 

@@ -1,7 +1,7 @@
 """The coordinator: the engine's own crawler, with its fetching and parsing shipped to Celery workers.
 
-:class:`RemotePages` is a :class:`~linkdoctor.fetching.PageSource`. The crawler (scope, dedupe, fragments,
-redirects, robots.txt, filters: all of :mod:`linkdoctor.crawl`) asks it for pages as it would ask its own
+:class:`RemotePages` is a :class:`~linkdoctor.engine.fetching.PageSource`. The crawler (scope, dedupe, fragments,
+redirects, robots.txt, filters: all of :mod:`linkdoctor.engine.crawl`) asks it for pages as it would ask its own
 checker; it gathers the requests into batches — pages to fetch and parse, and links to check grouped by
 host — publishes them, and hands each answer back as it arrives. So a distributed scan gives exactly the
 results of an in-process one.
@@ -35,7 +35,7 @@ from linkdoctor.config import Method
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
-from linkdoctor.fetching import FetchAborted, FetchInterrupted, Page
+from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
 
 Publish = Callable[[Batch], None]

@@ -1,4 +1,4 @@
-"""Per-host politeness across machines: the :class:`~linkdoctor.http.limiter.HostLimiter` contract, kept in
+"""Per-host politeness across machines: the :class:`~linkdoctor.engine.http.limiter.HostLimiter` contract, kept in
 Redis so every worker of every scan shares one concurrency cap, one request interval and one pause per host.
 
 Each slot is a lease in a sorted set (member: a token, score: when the lease runs out), so a worker killed
@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.settings import Keys
-from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.engine.http.limiter import HostLimiter
 
 # KEYS: slots, next-slot time, paused-until. ARGV: token, limit, interval ms, lease ms.
 # Returns 0 when the slot is taken, a positive wait in ms (paused or interval), or -1 when the host is full.

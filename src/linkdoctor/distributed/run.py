@@ -12,17 +12,17 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from linkdoctor.cache import ResultCache
 from linkdoctor.config import CheckConfig
-from linkdoctor.crawl import Crawler, ResultSink
 from linkdoctor.distributed.app import celery_publisher, create_celery
 from linkdoctor.distributed.coordinator import RemotePages, new_scan_key
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.wire import FetchSpec
-from linkdoctor.frontier import Frontier
-from linkdoctor.inputs import Inputs
+from linkdoctor.engine.cache import ResultCache
+from linkdoctor.engine.crawl import Crawler, ResultSink
+from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.inputs import Inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Report
-from linkdoctor.runner import check_async
 
 if TYPE_CHECKING:
     from linkdoctor.monitor.scan import ScanJob, ScanOutcome
@@ -71,7 +71,7 @@ async def check_distributed(
     allow_private: tuple[str, ...] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Report:
-    """:func:`~linkdoctor.runner.check_async` with fetching and parsing done by the workers. A ``scan`` key
+    """:func:`~linkdoctor.engine.runner.check_async` with fetching and parsing done by the workers. A ``scan`` key
     of an interrupted run picks up what its workers already stored."""
     env = os.environ if env is None else env
     async with remote_pages(
@@ -91,8 +91,8 @@ def scan_job_runner(
     env: Mapping[str, str] | None = None,
 ) -> Callable[[ScanJob], ScanOutcome]:
     """A monitor ``job_runner`` that runs each scan job with its fetches on the workers."""
+    from linkdoctor.engine.runner import run_sync
     from linkdoctor.monitor.scan import run_scan_job_async
-    from linkdoctor.runner import run_sync
 
     environ = os.environ if env is None else env
 

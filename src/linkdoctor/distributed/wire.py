@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
+from linkdoctor.engine.fetching import Page
+from linkdoctor.engine.frontier import result_from_json, result_to_json
+from linkdoctor.engine.inputs.sitemap import Sitemap
 from linkdoctor.errors import ConfigError
 from linkdoctor.extract import Extraction
-from linkdoctor.fetching import Page
-from linkdoctor.frontier import result_from_json, result_to_json
-from linkdoctor.inputs.sitemap import Sitemap
 
 
 def env_name_of(secret: Secret, env: Mapping[str, str], what: str) -> str:

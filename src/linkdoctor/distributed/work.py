@@ -21,15 +21,15 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from linkdoctor.check import HttpChecker
 from linkdoctor.config import Method
 from linkdoctor.distributed.limiter import RedisHostLimiter
 from linkdoctor.distributed.settings import Keys
 from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchSpec, page_to_json
+from linkdoctor.engine.check import HttpChecker
+from linkdoctor.engine.fetching import LocalPages, Page
+from linkdoctor.engine.http.session import create_session
 from linkdoctor.errors import LinkdoctorError
-from linkdoctor.fetching import LocalPages, Page
-from linkdoctor.http.session import create_session
 from linkdoctor.models import Category
 from linkdoctor.tls.context import TLSContextFactory
 

@@ -77,8 +77,8 @@ class DoctorOptions:
 
 async def check_url(url: str, config: CheckConfig) -> CheckResult:
     """The real request: ``check`` of one listed URL (checked, not crawled)."""
-    from linkdoctor.inputs import collect_inputs
-    from linkdoctor.runner import check_async
+    from linkdoctor.engine.inputs import collect_inputs
+    from linkdoctor.engine.runner import check_async
 
     report = await check_async(config, collect_inputs([], url_lists=[("diagnose", [url])]))
     if not report.results:  # pragma: no cover - a listed URL always yields one result

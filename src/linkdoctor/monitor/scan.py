@@ -17,14 +17,14 @@ from pathlib import Path
 import aiohttp
 
 from linkdoctor.config import CheckConfig, ClientCert, Secret
-from linkdoctor.crawl import Crawler
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.fetching import PageSource
+from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
-from linkdoctor.fetching import PageSource
-from linkdoctor.frontier import Frontier
-from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import CheckResult, Summary
 from linkdoctor.monitor.model import SiteSpec
-from linkdoctor.runner import check_async, run_sync
 
 ConnectorFactory = Callable[[], aiohttp.BaseConnector]
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 
-from linkdoctor.fetching import FetchInterrupted
-from linkdoctor.frontier import Frontier
+from linkdoctor.engine.fetching import FetchInterrupted
+from linkdoctor.engine.frontier import Frontier
 from linkdoctor.monitor.db import rowcount
 from linkdoctor.monitor.model import Scan, ScanState
 from linkdoctor.monitor.orm import ScanRow, ScanRunRow, SiteRow

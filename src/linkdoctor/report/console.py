@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from linkdoctor.crawl import Progress as Counters
+from linkdoctor.engine.crawl import Progress as Counters
 from linkdoctor.models import Category, CheckResult, Report
 
 _STYLE = {

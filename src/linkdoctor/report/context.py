@@ -4,7 +4,7 @@ helpers they share: where a referring page lives on disk, how a status reads, wh
 Local inputs map to URLs (``file://`` or the ``--base-url``); :meth:`RenderContext.source_path` maps a
 referrer URL back to the file a user would open, relative to ``root`` when it lies under it::
 
-    >>> from linkdoctor.inputs import LocalSite
+    >>> from linkdoctor.engine.inputs import LocalSite
     >>> ctx = RenderContext(sites=(LocalSite(Path("/srv/site"), "https://example.org/"),), root=Path("/srv"))
     >>> ctx.source_path("https://example.org/docs/guide.md")
     'site/docs/guide.md'
@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from linkdoctor import __version__
 from linkdoctor.classify import codes
-from linkdoctor.inputs import LocalSite
+from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report
 
 TOOL_NAME = "linkdoctor"

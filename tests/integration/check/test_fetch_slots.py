@@ -9,13 +9,13 @@ from typing import Any, cast
 import pytest
 from aiohttp import web
 
-from linkdoctor.check import Fetched
 from linkdoctor.config import CheckConfig
+from linkdoctor.engine.check import Fetched
+from linkdoctor.engine.fetching import ParsingPages
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.extract import Extraction
-from linkdoctor.fetching import ParsingPages
-from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult
-from linkdoctor.runner import check_async
 
 PAGES = 240  # past the 30 documents after which the parser process takes over
 
@@ -106,7 +106,7 @@ async def test_pages_waiting_for_the_parser_hold_no_fetch_slot() -> None:
 async def test_past_the_byte_budget_a_waiting_page_keeps_its_fetch_slot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("linkdoctor.fetching.WAITING_BODY_BYTES", 30)  # each body is 17 bytes
+    monkeypatch.setattr("linkdoctor.engine.fetching.WAITING_BODY_BYTES", 30)  # each body is 17 bytes
     checker, parser = _Checker(), _StuckParser()
     pages = ParsingPages(cast(Any, checker), cast(Any, parser), fetch_slots=2)
     waiting = [asyncio.create_task(pages.page(f"http://h/{i}", want_body=True)) for i in range(10)]

@@ -10,9 +10,9 @@ import pytest
 from tests.support.servers import GeneratedSite, NginxFactory, site_server_block
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Category, Report
-from linkdoctor.runner import check_async
 
 pytestmark = pytest.mark.nginx
 CONFIG = CheckConfig(retries=0)

@@ -10,9 +10,9 @@ from tests.support.hostile import HostileServer
 from tests.support.servers import Endpoint
 
 from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Category, CheckResult, ErrorKind
-from linkdoctor.runner import check_async
 
 FAST = CheckConfig(retries=0, timeout=5.0, respect_robots=False)
 

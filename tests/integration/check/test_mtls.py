@@ -14,10 +14,10 @@ from tests.support.pki import PKI, CertFiles
 from tests.support.servers import NginxFactory
 
 from linkdoctor.config import CheckConfig, ClientCert, Secret
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.errors import CertificateError
-from linkdoctor.inputs import collect_inputs
 from linkdoctor.models import Category, CheckResult, Report
-from linkdoctor.runner import check_async
 
 pytestmark = pytest.mark.nginx
 

@@ -10,11 +10,11 @@ import pytest
 from benchmarks.nginxctl import free_port
 from tests.support.servers import NginxFactory
 
-from linkdoctor.check import _error_kind
 from linkdoctor.config import CheckConfig
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.check import _error_kind
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import CheckResult, ErrorKind
-from linkdoctor.runner import check_async
 
 pytestmark = pytest.mark.nginx
 

@@ -12,9 +12,9 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.store import FetchStore
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import CheckResult, Report
-from linkdoctor.runner import check_async
 
 pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
 CONFIG = CheckConfig(retries=0)

@@ -15,9 +15,9 @@ from tests.support.servers import GeneratedSite
 from linkdoctor.distributed.run import remote_pages
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.store import FetchStore
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Report
-from linkdoctor.runner import check_async
 
 pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
 BUSY_TIMEOUT_S = 60.0

@@ -18,7 +18,7 @@ from tests.integration.distributed.conftest import StartWorker
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.models import Category
 
 pytestmark = pytest.mark.timeout(180)

@@ -10,11 +10,11 @@ from dataclasses import replace
 from tests.support.servers import GeneratedSite
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.crawl import Crawler
-from linkdoctor.frontier import Frontier
-from linkdoctor.inputs import collect_inputs
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Report
-from linkdoctor.runner import check_async
 
 CONFIG = CheckConfig(max_concurrency=8, retries=0, timeout=5.0)
 

@@ -7,7 +7,7 @@ import asyncio
 import re
 
 from linkdoctor.config import CheckConfig, HostSettings
-from linkdoctor.http.limiter import HostLimiter
+from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.urls import remap_url
 
 SLOW = HostSettings(("*.slow.example",), max_concurrency=1, interval=0.5)

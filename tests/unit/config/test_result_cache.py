@@ -1,4 +1,4 @@
-"""Specs for the results cache (linkdoctor.cache): what is kept, for how long, under which settings, and
+"""Specs for the results cache (linkdoctor.engine.cache): what is kept, for how long, under which settings, and
 that neither garbage on disk nor a killed writer can break it."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from linkdoctor.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
+from linkdoctor.engine.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer
 
@@ -182,7 +182,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from linkdoctor.cache import ResultCache
+    from linkdoctor.engine.cache import ResultCache
     from linkdoctor.models import Category, CheckResult
 
     cache = ResultCache.open(Path(sys.argv[1]))

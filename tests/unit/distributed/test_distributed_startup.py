@@ -11,7 +11,7 @@ from linkdoctor.cli import SUBCOMMANDS
 
 def test_check_command_imports_neither_celery_nor_redis() -> None:
     code = (
-        "import sys, linkdoctor.cli.check, linkdoctor.runner, linkdoctor.crawl\n"
+        "import sys, linkdoctor.cli.check, linkdoctor.engine.runner, linkdoctor.engine.crawl\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu', 'redis')"
         " or m.startswith('linkdoctor.distributed')))"
     )

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from linkdoctor.check import Fetched
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json, page_to_json
+from linkdoctor.engine.check import Fetched
+from linkdoctor.engine.fetching import read_page
 from linkdoctor.errors import ConfigError
-from linkdoctor.fetching import read_page
 from linkdoctor.models import Category, CheckResult, Diagnosis, Redirect
 
 CERT_CONFIG = CheckConfig(

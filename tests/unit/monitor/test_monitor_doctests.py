@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "linkdoctor.frontier",
+    "linkdoctor.engine.frontier",
     "linkdoctor.monitor.accounts",
     "linkdoctor.monitor.diff",
     "linkdoctor.monitor.model",

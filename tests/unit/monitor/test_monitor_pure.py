@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from linkdoctor.engine.frontier import (
+    Frontier,
+    FrontierLink,
+    FrontierResource,
+    result_from_json,
+    result_to_json,
+)
 from linkdoctor.errors import ConfigError
-from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource, result_from_json, result_to_json
 from linkdoctor.models import (
     Category,
     CheckResult,

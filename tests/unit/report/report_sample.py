@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from linkdoctor.classify.codes import make
-from linkdoctor.inputs import LocalSite
+from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import (
     Category,
     CheckResult,

@@ -25,7 +25,7 @@ from tests.unit.report.report_checks import (
 from tests.unit.report.report_sample import GUIDE, SITE, sample_context, sample_report
 
 from linkdoctor.classify import codes
-from linkdoctor.inputs import LocalSite
+from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.report.context import RenderContext, status_class
 from linkdoctor.report.formats import EXTENSIONS, FORMAT_NAMES, FORMATS, format_for_path, format_named

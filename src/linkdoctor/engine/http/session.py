@@ -36,7 +36,7 @@ def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
 def create_session(
     config: CheckConfig, *, connector: aiohttp.BaseConnector | None = None
 ) -> aiohttp.ClientSession:
-    """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.http.limiter.HostLimiter`,
+    """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.engine.http.limiter.HostLimiter`,
     so the connector only caps the total number of connections. A given ``connector`` (for example the
     server mode's SSRF guard) is used instead, and the session closes it."""
     connector = connector or aiohttp.TCPConnector(

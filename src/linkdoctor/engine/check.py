@@ -25,8 +25,8 @@ from linkdoctor.classify import codes
 from linkdoctor.classify.http import classify_response
 from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.http.limiter import HostLimiter
-from linkdoctor.inputs.sitemap import looks_like_sitemap_url
+from linkdoctor.engine.http.limiter import HostLimiter
+from linkdoctor.engine.inputs.sitemap import looks_like_sitemap_url
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from linkdoctor.check import Fetched
 from linkdoctor.classify import codes
-from linkdoctor.inputs import LocalSite
+from linkdoctor.engine.check import Fetched
+from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind
 
 _TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".css": "text/css", ".htm": "text/html"}

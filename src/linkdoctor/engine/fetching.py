@@ -3,8 +3,8 @@
 A :class:`Page` is a check result plus what the body held, already parsed (a document's extraction, a
 sitemap, or raw text for ``robots.txt``). Parsing next to the fetch lets a remote worker do both and send
 back only the links it found (see :mod:`linkdoctor.distributed`); in one process, :class:`LocalPages` fetches
-with an :class:`~linkdoctor.check.HttpChecker` and parses right away, and :class:`ParsingPages` (the
-crawler's default) hands HTML and CSS to a :class:`~linkdoctor.documents.ParserProcess`.
+with an :class:`~linkdoctor.engine.check.HttpChecker` and parses right away, and :class:`ParsingPages` (the
+crawler's default) hands HTML and CSS to a :class:`~linkdoctor.engine.documents.ParserProcess`.
 
 >>> # page = await LocalPages(checker).page("https://example.org/", want_body=True)
 >>> # page.extraction.links if page.extraction else ()
@@ -16,12 +16,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from linkdoctor.check import Fetched, HttpChecker
 from linkdoctor.config import Method
-from linkdoctor.documents import ParserProcess, charset_of, document_kind, extract_document
+from linkdoctor.engine.check import Fetched, HttpChecker
+from linkdoctor.engine.documents import ParserProcess, charset_of, document_kind, extract_document
+from linkdoctor.engine.inputs.sitemap import Sitemap, parse_sitemap
 from linkdoctor.errors import LinkdoctorError
 from linkdoctor.extract import Extraction
-from linkdoctor.inputs.sitemap import Sitemap, parse_sitemap
 from linkdoctor.models import CheckResult
 from linkdoctor.urls import InvalidURL
 
@@ -41,7 +41,7 @@ class Page:
     """One fetch as the crawler consumes it. ``body_read`` says whether a body was read at all (the result
     cache keeps only results of bodiless fetches); ``text`` is set only for raw fetches (robots.txt).
     ``resolved``, when the parser already did it, holds each extracted link resolved against
-    ``links_base(the page's final URL, extraction.base_href)`` (see :func:`~linkdoctor.documents.links_base`)."""
+    ``links_base(the page's final URL, extraction.base_href)`` (see :func:`~linkdoctor.engine.documents.links_base`)."""
 
     result: CheckResult
     body_read: bool = False

@@ -17,17 +17,17 @@ from dataclasses import dataclass, field, replace
 import aiohttp
 from protego import Protego
 
-from linkdoctor.cache import ResultCache
-from linkdoctor.check import ContextProvider, HttpChecker
 from linkdoctor.classify import codes
 from linkdoctor.config import CheckConfig, Method
-from linkdoctor.documents import ParserProcess, fragment_found, links_base
-from linkdoctor.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
-from linkdoctor.filters import excluded_result, invalid_result
-from linkdoctor.frontier import Frontier, FrontierLink, FrontierResource
-from linkdoctor.http.limiter import HostLimiter
-from linkdoctor.inputs import Inputs
-from linkdoctor.local import check_file
+from linkdoctor.engine.cache import ResultCache
+from linkdoctor.engine.check import ContextProvider, HttpChecker
+from linkdoctor.engine.documents import ParserProcess, fragment_found, links_base
+from linkdoctor.engine.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
+from linkdoctor.engine.filters import excluded_result, invalid_result
+from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
+from linkdoctor.engine.http.limiter import HostLimiter
+from linkdoctor.engine.inputs import Inputs
+from linkdoctor.engine.local import check_file
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
@@ -404,7 +404,7 @@ class Crawler:
         return page
 
     def _take_body(self, resource: _Resource, page: Page, *, extract_links: bool) -> None:
-        """Take in what the page's body held (parsed by :func:`~linkdoctor.fetching.read_page`; an error
+        """Take in what the page's body held (parsed by :func:`~linkdoctor.engine.fetching.read_page`; an error
         page's body is only read for its fingerprint, never crawled)."""
         base = page.result.final_url or resource.url
         sitemap = page.sitemap

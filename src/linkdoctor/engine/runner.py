@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from linkdoctor.cache import ResultCache
 from linkdoctor.config import CheckConfig
-from linkdoctor.crawl import Crawler, ResultSink
-from linkdoctor.fetching import PageSource
-from linkdoctor.frontier import Frontier
-from linkdoctor.http.session import create_session
-from linkdoctor.inputs import Inputs
+from linkdoctor.engine.cache import ResultCache
+from linkdoctor.engine.crawl import Crawler, ResultSink
+from linkdoctor.engine.fetching import PageSource
+from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.http.session import create_session
+from linkdoctor.engine.inputs import Inputs
 from linkdoctor.models import CheckResult, Report
 from linkdoctor.tls.context import TLSContextFactory
 
@@ -44,8 +44,8 @@ async def check_async(
 
     ``around`` receives the crawler before it runs and may return an async context manager (used by the
     CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
-    (see :mod:`linkdoctor.cache`); the caller closes it. ``resume`` continues from a crawler's saved
-    :class:`~linkdoctor.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one);
+    (see :mod:`linkdoctor.engine.cache`); the caller closes it. ``resume`` continues from a crawler's saved
+    :class:`~linkdoctor.engine.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one);
     ``pages`` fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
     held: list[str] = []  # streamed results the doctor will examine: sent once they carry its findings
