@@ -11,7 +11,7 @@ from enum import IntEnum, StrEnum
 from fnmatch import fnmatch
 from pathlib import Path
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 
 PROJECT_URL = "https://github.com/linkdoctor/linkdoctor"
 DEFAULT_USER_AGENT = f"linkdoctor/{__version__} (+{PROJECT_URL})"

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 from linkdoctor.config import ExitCode
 from linkdoctor.errors import ConfigError, LinkdoctorError
 

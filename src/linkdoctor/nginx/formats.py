@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 from linkdoctor.config import PROJECT_URL
 from linkdoctor.models import Severity
 from linkdoctor.nginx.model import LintFinding, LintReport, Rule

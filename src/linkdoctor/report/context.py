@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 from linkdoctor.classify import codes
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report

@@ -37,7 +37,7 @@ from typing import Final, TypeVar
 from cryptography import x509
 from OpenSSL import SSL, crypto
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 from linkdoctor.classify.tls import ALERT_NAMES, alert_from_reason
 from linkdoctor.errors import CertificateError
 from linkdoctor.tls.certs import LoadedClientCert

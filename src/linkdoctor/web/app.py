@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from linkdoctor import __version__
+from linkdoctor._version import __version__
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor.service import JobRunner, Monitor
 from linkdoctor.web import api, charts, cluster, csrf, pages
