@@ -1,6 +1,7 @@
 """Value types of the configuration file: each converter checks one TOML value and returns it shaped the way
 the ``check`` command's click parameters would (``Path`` for files, tuples for lists), or raises
 :class:`Invalid` with the reason. :mod:`linkdoctor.config_file` adds the file and key to the message.
+:func:`parse_duration` is the one parser of durations (``30m``, ``1d``), for the file, the flags and the cache.
 
 >>> integer(1)(64, ValueContext(Path(".")))
 64
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from linkdoctor.engine.cache import parse_duration
 from linkdoctor.urls import scheme_of
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STATUS_PART = re.compile(r"(\d{3})(?:\.\.(\d{3}))?")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 
 class Invalid(Exception):
@@ -156,6 +158,33 @@ def header_list(value: Any, ctx: ValueContext) -> tuple[str, ...]:
         return tuple(f"{name}: {v}" for name, v in string_table(value, ctx, string))
     headers: tuple[str, ...] = list_of(header)(value, ctx)
     return headers
+
+
+def parse_duration(value: str | float) -> float:
+    """Seconds in ``value``: a number of seconds, or ``30m``, ``12h``, ``1d``, ``1w``, ``1h30m``.
+
+    >>> parse_duration("1d"), parse_duration("1h30m"), parse_duration(90)
+    (86400.0, 5400.0, 90.0)
+
+    Raises ``ValueError`` with the reason for anything else (negative numbers, unknown units).
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"must not be negative, got {value}")
+        return float(value)
+    text = value.strip().lower()
+    total = 0.0
+    position = 0
+    for match in _DURATION.finditer(text):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    if not text or position != len(text):
+        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
+    return total
 
 
 def duration(value: Any, _ctx: ValueContext) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from linkdoctor.config import CheckConfig
+from linkdoctor.config_values import parse_duration
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, CheckResult, Diagnosis, Redirect
 
@@ -39,37 +39,8 @@ CACHEABLE = frozenset({Category.OK, Category.REDIRECTED})
 
 _SCHEMA_VERSION = 2
 _BATCH = 500
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 Warn = Callable[[str], None]
-
-
-def parse_duration(value: str | float) -> float:
-    """Seconds in ``value``: a number of seconds, or ``30m``, ``12h``, ``1d``, ``1w``, ``1h30m``.
-
-    >>> parse_duration("1d"), parse_duration("1h30m"), parse_duration(90)
-    (86400.0, 5400.0, 90.0)
-
-    Raises ``ValueError`` with the reason for anything else (negative numbers, unknown units).
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"must not be negative, got {value}")
-        return float(value)
-    text = value.strip().lower()
-    total = 0.0
-    position = 0
-    for match in _DURATION.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if not text or position != len(text):
-        raise ValueError(f"must be a duration like 30m, 12h, 1d or seconds, got {value!r}")
-    return total
 
 
 def settings_fingerprint(config: CheckConfig) -> str:
