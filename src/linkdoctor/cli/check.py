@@ -15,8 +15,8 @@ import click
 
 from linkdoctor import config as cfg
 from linkdoctor.cli import UsageError
-from linkdoctor.cli.config import merge_config_file, open_cache
 from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
+from linkdoctor.cli.merge import merge_config_file, open_cache
 from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE

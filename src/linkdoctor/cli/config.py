@@ -1,6 +1,6 @@
 """``linkdoctor config``: which configuration file a run uses (``config path``) and the effective settings
-(``config show``, as TOML with secrets masked); plus the glue ``check`` uses to merge the file into its flags
-and to open the results cache.
+(``config show``, as TOML with secrets masked). The merge of the file into the flags, which ``check`` uses
+too, lives in :mod:`linkdoctor.cli.merge`.
 
     linkdoctor config path
     linkdoctor config show --max-concurrency 8 https://example.org/
@@ -8,29 +8,25 @@ and to open the results cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 import tomli_w
-from click.core import ParameterSource
 
 from linkdoctor.cli import UsageError
-from linkdoctor.config import CheckConfig
+from linkdoctor.cli.check import check
+from linkdoctor.cli.merge import merge_config_file
 from linkdoctor.config_file import (
     OPTION_KEYS,
     ClientCertEntry,
     FileConfig,
     HostEntry,
     discover,
-    file_inputs,
     find_and_load,
-    merge_options,
 )
-from linkdoctor.engine.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.errors import ConfigError
-from linkdoctor.report.formats import format_for_path, format_named
 
 MASK = "***"
 _SENSITIVE_HEADER = (
@@ -44,81 +40,6 @@ _SENSITIVE_HEADER = (
     "signature",
     "auth",
 )
-_EXPLICIT = frozenset({ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT})
-_DEST_TO_KEY = {dest: key for key, dest in OPTION_KEYS.items()}
-
-
-# --- used by `check` ---------------------------------------------------------------------------------------
-def merge_config_file(
-    ctx: click.Context, inputs: tuple[str, ...], opts: dict[str, Any]
-) -> tuple[tuple[str, ...], FileConfig | None]:
-    """Load the configuration file (``--config FILE``, none with ``--no-config``, else the nearest
-    ``linkdoctor.toml`` / ``pyproject.toml``) and, in place, give every option of ``opts`` that the command
-    line did not set the file's value. Returns the inputs to check (the file's ``inputs`` when the command
-    line names none) and the file, for :func:`~linkdoctor.config_file.apply_sections`."""
-    file = find_and_load(opts.pop("config"), no_config=opts.pop("no_config"), cwd=Path.cwd())
-    merged = merge_options(opts, file, explicit=lambda name: ctx.get_parameter_source(name) in _EXPLICIT)
-    if file is not None:
-        _fit_to_parameters(ctx.command, merged, file)
-        _check_reports(merged, file, given=lambda name: ctx.get_parameter_source(name) not in _EXPLICIT)
-    opts.update(merged)
-    return inputs or file_inputs(file), file
-
-
-def _fit_to_parameters(command: click.Command, opts: dict[str, Any], file: FileConfig) -> None:
-    """Shape file values like click's for each parameter (one value or a tuple) and check choices."""
-    given = {dest for dest, _ in file.options}
-    for param in command.params:
-        name = param.name
-        if name not in given or name is None or opts.get(name) is None:
-            continue
-        value = opts[name]
-        multiple = getattr(param, "multiple", False)
-        if multiple and not isinstance(value, tuple):
-            value = (value,)
-        elif not multiple and isinstance(value, tuple):
-            raise file.error(_DEST_TO_KEY.get(name, name), "takes one value, not a list")
-        if isinstance(param.type, click.Choice):
-            for item in value if multiple else (value,):
-                if item not in param.type.choices:
-                    raise file.error(
-                        _DEST_TO_KEY.get(name, name),
-                        f"must be one of {', '.join(map(str, param.type.choices))}, got {item!r}",
-                    )
-        opts[name] = value
-
-
-def _check_reports(opts: Mapping[str, Any], file: FileConfig, given: Callable[[str], bool]) -> None:
-    """Report formats and output files from the file are checked here, so errors name the file and key."""
-    values = file.option_values()
-    try:
-        if "fmt" in values and given("fmt"):
-            for spec in opts["fmt"]:
-                format_named(spec.partition(":")[0])
-    except ConfigError as exc:
-        raise file.error("format", str(exc)) from None
-    try:
-        if "output" in values and given("output"):
-            for path in opts["output"]:
-                format_for_path(path)
-    except ConfigError as exc:
-        raise file.error("output", str(exc).replace("-o ", "", 1)) from None
-
-
-def open_cache(opts: Mapping[str, Any], config: CheckConfig) -> ResultCache | None:
-    """The results cache when ``--cache`` (or ``cache = true``) asked for one."""
-    if not opts.get("cache"):
-        return None
-    try:
-        max_age = parse_duration(opts["max_cache_age"])
-    except ValueError as exc:
-        raise ConfigError(f"--max-cache-age: {exc}") from None
-    return ResultCache.open(
-        Path(opts["cache_file"]),
-        max_age=max_age,
-        fingerprint=settings_fingerprint(config),
-        warn=lambda message: click.echo(f"linkdoctor: warning: {message}", err=True),
-    )
 
 
 # --- the commands ---------------------------------------------------------------------------------------------
@@ -154,8 +75,6 @@ def show_command(ctx: click.Context, check_args: tuple[str, ...]) -> None:
     linkdoctor config show
     linkdoctor config show --config ci.toml --max-concurrency 8
     """
-    from linkdoctor.cli.check import check  # the `check` module imports this one
-
     with check.make_context("check", list(check_args), parent=ctx) as check_ctx:
         opts = dict(check_ctx.params)
         inputs = tuple(opts.pop("inputs", ()))
@@ -234,4 +153,4 @@ def _client_table(entry: ClientCertEntry) -> dict[str, Any]:
     return table
 
 
-__all__ = ["config", "mask_header", "merge_config_file", "open_cache", "render_toml"]
+__all__ = ["config", "mask_header", "render_toml"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from linkdoctor.cli.check import build_config, check
-from linkdoctor.cli.config import merge_config_file
+from linkdoctor.cli.merge import merge_config_file
 from linkdoctor.config import CheckConfig, ClientCert, Method, Secret
 from linkdoctor.config_file import OPTION_KEYS, apply_sections
 
