@@ -50,6 +50,3 @@ class Extraction:
     def links(self) -> tuple[RawLink, ...]:
         """The occurrences as :class:`RawLink` values (made on each access; the crawler reads ``rows``)."""
         return tuple(RawLink(*row) for row in self.rows)
-
-
-EMPTY = Extraction(rows=(), anchors=frozenset(), base_href=None)

@@ -18,7 +18,6 @@ from typing import Final
 from linkdoctor.nginx.parse import Directive, NginxConfig
 
 PROTOCOLS: Final = ("http", "stream", "mail")
-VERIFY_MODES: Final = ("off", "on", "optional", "optional_no_ca")
 DEFAULT_VERIFY_DEPTH: Final = 1
 # Directives through which a request-time value is acted on or handed to the application.
 CHECKING_DIRECTIVES: Final = frozenset(

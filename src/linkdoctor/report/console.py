@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 
 from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from linkdoctor.engine.crawl import Progress as Counters
@@ -109,11 +108,6 @@ def render_report(report: Report, console: Console, *, verbose: bool = False) ->
                     f"             [magenta]{finding.code}[/] ({finding.actor}): {escape(finding.summary)}"
                 )
     render_summary(report, console)
-
-
-def _detail(console: Console, markup: str) -> None:
-    # Indented as a block, so wrapped lines stay under the link they explain.
-    console.print(Padding(markup, (0, 0, 0, 13)))
 
 
 def render_summary(report: Report, console: Console) -> None:
