@@ -161,6 +161,16 @@ class CheckConfig:
     def host_settings_for(self, host: str) -> tuple[HostSettings, ...]:
         return tuple(h for h in self.host_settings if h.applies_to(host))
 
+    def cacert_for(self, host: str) -> Path | None:
+        """The CA bundle that verifies ``host``'s certificate: the first matching host setting's ``cacert``,
+        else the run's ``cacert``; None means the system's trust store.
+
+        >>> CheckConfig(cacert=Path("ca.pem")).cacert_for("example.org")
+        PosixPath('ca.pem')
+        """
+        per_host = next((s.cacert for s in self.host_settings_for(host) if s.cacert is not None), None)
+        return per_host or self.cacert
+
     def host_limits(self, host: str) -> tuple[int, float]:
         """(requests in flight, seconds between requests) for ``host``: the first matching host setting
         that sets each, else ``max_per_host`` and ``host_interval``.

@@ -6,13 +6,16 @@ Only TLS failures qualify: a diagnosis code starting with ``tls.``, or nginx's 4
 
     report = await attach_findings(report, config)
     report.results[0].findings[0].code      # 'tls.client-cert-expired'
+
+The engine knows nothing of the doctor: the caller composes the two with :func:`check_diagnosed`::
+
+    report = await check_diagnosed(config, lambda sink: check_async(config, inputs, on_result=sink))
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +28,9 @@ from linkdoctor.models import CheckResult, Report
 _NGINX_TLS_STATUSES: Final = frozenset({495, 496, 497})
 
 Diagnoser = Callable[[str, DoctorOptions], Awaitable[Verdict]]
+ResultSink = Callable[[CheckResult], None]
+CheckRun = Callable[[ResultSink | None], Awaitable[Report]]
+"""A check to run, given the sink its results stream to (None: no streaming)."""
 _GroupKey = tuple[str, int, ClientCert | None]
 
 
@@ -56,7 +62,7 @@ async def attach_findings(report: Report, config: CheckConfig, *, diagnoser: Dia
         host, port, client = key
         options = DoctorOptions(
             client=client,
-            cafile=_cafile_for(config, host),
+            cafile=config.cacert_for(host),
             timeout=min(config.timeout, DEFAULT_DIAGNOSE_TIMEOUT),
             request_config=config,
         )
@@ -69,6 +75,42 @@ async def attach_findings(report: Report, config: CheckConfig, *, diagnoser: Dia
             results[index] = dataclasses.replace(results[index], findings=verdict.findings)
     summary = dataclasses.replace(report.summary, warnings=tuple(warnings))
     return Report(summary=summary, results=tuple(results))
+
+
+async def check_diagnosed(
+    config: CheckConfig,
+    check: CheckRun,
+    *,
+    on_result: ResultSink | None = None,
+    diagnoser: Diagnoser = diagnose,
+) -> Report:
+    """Run ``check`` and, with ``config.diagnose``, attach the doctor's findings to its TLS failures.
+
+    Results stream to ``on_result`` as they come, except the failures the doctor examines: those are held
+    back and sent once they carry its findings.
+    """
+    if not config.diagnose:
+        return await check(on_result)
+    held: list[str] = []
+    report = await check(_holding_back_tls_failures(on_result, held) if on_result else None)
+    report = await attach_findings(report, config, diagnoser=diagnoser)
+    if held and on_result is not None:
+        examined = {result.url: result for result in report.results}
+        for url in held:
+            on_result(examined[url])
+    return report
+
+
+def _holding_back_tls_failures(on_result: ResultSink, held: list[str]) -> ResultSink:
+    """``on_result``, except that TLS failures (what the doctor examines) are only noted in ``held``."""
+
+    def sink(result: CheckResult) -> None:
+        if needs_doctor(result):
+            held.append(result.url)
+        else:
+            on_result(result)
+
+    return sink
 
 
 def _https_url(url: str) -> tuple[str, str, int] | None:
@@ -86,8 +128,3 @@ def _https_url(url: str) -> tuple[str, str, int] | None:
     shown = f"[{host}]" if ":" in host else host
     netloc = shown if port == 443 else f"{shown}:{port}"
     return urlunsplit(("https", netloc, parts.path or "/", parts.query, "")), host, port
-
-
-def _cafile_for(config: CheckConfig, host: str) -> Path | None:
-    per_host = next((s.cacert for s in config.host_settings_for(host) if s.cacert), None)
-    return per_host or config.cacert

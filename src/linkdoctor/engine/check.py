@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -193,7 +192,12 @@ class HttpChecker:
         key = (host, port)
         if key not in self._probes:
             self._probes[key] = await asyncio.to_thread(
-                probe, host, port, client=client, timeout=self._config.timeout, cafile=self._cafile_for(host)
+                probe,
+                host,
+                port,
+                client=client,
+                timeout=self._config.timeout,
+                cafile=self._config.cacert_for(host),
             )
         seen = self._probes[key]
         now = datetime.fromtimestamp(self._wall_clock(), UTC)
@@ -212,12 +216,6 @@ class HttpChecker:
                 n.rfc4514_string() for n in seen.client_ca_names
             )
         return replace(fetched, result=replace(result, diagnosis=codes.make(refined, detail)))
-
-    def _cafile_for(self, host: str) -> Path | None:
-        for settings in self._config.host_settings_for(host):
-            if settings.cacert is not None:
-                return settings.cacert
-        return self._config.cacert
 
     async def _retrying(self, url: str, verb: str, *, want_body: bool) -> Fetched:
         started = self._clock()

@@ -10,8 +10,8 @@ combination::
     factory.close()
 
 Verification is on unless the run was configured with ``insecure=True``; nothing here turns it off on
-its own. The trust store is the per-host ``HostSettings.cacert``, else ``CheckConfig.cacert``, else the
-system's default CA store (``ssl.create_default_context()``).
+its own. The trust store is :meth:`CheckConfig.cacert_for` the host (the per-host ``HostSettings.cacert``,
+else ``CheckConfig.cacert``), else the system's default CA store (``ssl.create_default_context()``).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class TLSContextFactory:
         """The context for connections to ``host`` (aiohttp: ``session.get(url, ssl=context)``)."""
         host = _normalise(host)
         index = self._client_index(host)
-        key: _ContextKey = (index, self._cafile_for(host), self._config.insecure)
+        key: _ContextKey = (index, self._config.cacert_for(host), self._config.insecure)
         context = self._contexts.get(key)
         if context is None:
             client = self._clients[index] if index is not None else None
@@ -116,10 +116,6 @@ class TLSContextFactory:
 
     def _client_index(self, host: str) -> int | None:
         return next((i for i, spec in enumerate(self._config.client_certs) if spec.applies_to(host)), None)
-
-    def _cafile_for(self, host: str) -> Path | None:
-        per_host = next((s.cacert for s in self._config.host_settings_for(host) if s.cacert), None)
-        return per_host or self._config.cacert
 
     def _cafiles(self) -> list[Path]:
         paths = [self._config.cacert, *(s.cacert for s in self._config.host_settings)]
