@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
 from linkdoctor.engine.fetching import Page
-from linkdoctor.engine.frontier import result_from_json, result_to_json
 from linkdoctor.engine.inputs.sitemap import Sitemap
 from linkdoctor.errors import ConfigError
 from linkdoctor.extract import Extraction

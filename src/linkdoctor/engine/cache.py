@@ -28,10 +28,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.config import CheckConfig
 from linkdoctor.config_values import parse_duration
 from linkdoctor.errors import ConfigError
-from linkdoctor.models import Category, CheckResult, Diagnosis, Redirect
+from linkdoctor.models import Category, CheckResult
 
 DEFAULT_CACHE_FILE = Path(".linkdoctor") / "cache.sqlite"
 DEFAULT_MAX_CACHE_AGE = "1d"
@@ -253,42 +254,23 @@ def _unusable_location(exc: sqlite3.DatabaseError) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)
 
 
+# What a cached row leaves out: the URL is its key column; referrers come from the current run; findings
+# come from ``--diagnose`` after the check. Rows written before the codec (every field present, nulls
+# for defaults) decode alike.
+_NOT_STORED = frozenset({"url", "referrers", "findings"})
+
+
 def _encode(result: CheckResult) -> str:
-    diagnosis = result.diagnosis
-    return json.dumps(
-        {
-            "category": result.category.value,
-            "status": result.status,
-            "reason": result.reason,
-            "precise_status": result.precise_status,
-            "final_url": result.final_url,
-            "redirects": [[r.url, r.status] for r in result.redirects],
-            "elapsed_ms": result.elapsed_ms,
-            "error_message": result.error_message,
-            "diagnosis": [diagnosis.code, diagnosis.summary, list(diagnosis.fix)] if diagnosis else None,
-        },
-        separators=(",", ":"),
-    )
+    data = {k: v for k, v in result_to_json(result).items() if k not in _NOT_STORED}
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _decode(url: str, text: str) -> CheckResult | None:
     """The stored result, or None when the row does not decode (treated as a miss)."""
     try:
         data = json.loads(text)
-        diagnosis = data["diagnosis"]
-        return CheckResult(
-            url=url,
-            category=Category(data["category"]),
-            status=data["status"],
-            reason=data["reason"],
-            precise_status=data["precise_status"],
-            final_url=data["final_url"],
-            redirects=tuple(Redirect(str(u), int(s)) for u, s in data["redirects"]),
-            elapsed_ms=float(data["elapsed_ms"]),
-            error_message=data["error_message"],
-            diagnosis=Diagnosis(diagnosis[0], diagnosis[1], tuple(diagnosis[2])) if diagnosis else None,
-        )
-    except (ValueError, KeyError, TypeError, IndexError):
+        return result_from_json({k: v for k, v in data.items() if k not in _NOT_STORED}, url=url)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 

@@ -3,6 +3,7 @@ that neither garbage on disk nor a killed writer can break it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,16 @@ import pytest
 from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
 from linkdoctor.engine.cache import ResultCache, parse_duration, settings_fingerprint
 from linkdoctor.errors import ConfigError
-from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer
+from linkdoctor.models import (
+    Category,
+    CheckResult,
+    Diagnosis,
+    ErrorKind,
+    Finding,
+    Redirect,
+    Referrer,
+    Severity,
+)
 
 OK = CheckResult("https://e.org/a.png", Category.OK, status=200, reason="OK", final_url="https://e.org/a.png")
 MOVED = CheckResult(
@@ -57,6 +68,48 @@ def test_a_stored_result_comes_back_without_referrers(tmp_path: Path) -> None:
             elapsed_ms=12.5,
             diagnosis=MOVED.diagnosis,
         )
+
+
+def test_a_stored_result_comes_back_without_findings(tmp_path: Path) -> None:
+    finding = Finding("tls.server-cert-expired", Severity.WARNING, "operator", "expires soon")
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(replace(OK, findings=(finding,)))
+        cache.flush()
+        assert cache.get(OK.url) == OK
+
+
+def test_a_row_written_in_the_first_format_still_loads(tmp_path: Path) -> None:
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(MOVED)
+    first_format = json.dumps(
+        {
+            "category": "redirected",
+            "status": 200,
+            "reason": "",
+            "precise_status": None,
+            "final_url": "https://e.org/new",
+            "redirects": [["https://e.org/old", 301]],
+            "elapsed_ms": 12.5,
+            "error_message": "",
+            "diagnosis": ["http.redirected", "moved permanently", ["update the link"]],
+        }
+    )
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        db.execute("UPDATE results SET result = ?", (first_format,))
+    db.close()
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        assert cache.get(MOVED.url) == replace(MOVED, referrers=())
+
+
+def test_a_row_that_does_not_decode_is_a_miss(tmp_path: Path) -> None:
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        cache.put(OK)
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        db.execute("UPDATE results SET result = ?", ('["not", "a", "result"]',))
+    db.close()
+    with open_cache(tmp_path / "c.sqlite") as cache:
+        assert cache.get(OK.url) is None
+        assert (cache.hits, cache.misses) == (0, 1)
 
 
 def test_a_check_that_wants_the_body_is_served_only_leaf_results(tmp_path: Path) -> None:
