@@ -1,5 +1,6 @@
 """Conversions between the ORM rows and the frozen values of :mod:`linkdoctor.monitor.model`, and the JSON
-shapes of site options and stored results (the database's JSON columns hold only these shapes)."""
+shapes of site options and stored results (the database's JSON columns hold only these shapes; a result's
+come from :mod:`linkdoctor.codec`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from linkdoctor.models import Category, CheckResult, Diagnosis, Referrer
+from linkdoctor.codec import diagnosis_from_json, referrers_from_json, result_to_json
+from linkdoctor.models import Category, CheckResult
 from linkdoctor.monitor.model import (
     Scan,
     ScanCounts,
@@ -89,32 +91,28 @@ def scan_from_row(row: ScanRow) -> Scan:
     )
 
 
+# The result columns that hold a field of the result codec's full form as it is.
+_RESULT_COLUMNS = (
+    "url", "category", "status", "precise_status", "reason", "final_url", "error", "error_message", "referrers",
+)  # fmt: skip
+
+
 def result_row(scan_id: int, result: CheckResult) -> dict[str, Any]:
-    """The column values of one stored result (for a bulk insert)."""
-    diagnosis = result.diagnosis
-    return {
-        "scan_id": scan_id,
-        "url": result.url,
-        "category": result.category.value,
-        "status": result.status,
-        "precise_status": result.precise_status,
-        "reason": result.reason,
-        "final_url": result.final_url,
-        "error": None if result.error is None else result.error.value,
-        "error_message": result.error_message,
-        "diagnosis_code": None if diagnosis is None else diagnosis.code,
-        "diagnosis_summary": "" if diagnosis is None else diagnosis.summary,
-        "diagnosis_fix": [] if diagnosis is None else list(diagnosis.fix),
-        "referrers": [[r.url, r.line, r.text] for r in result.referrers],
-        "findings": [[f.code, f.severity.value, f.summary] for f in result.findings],
-    }
+    """The column values of one stored result (for a bulk insert): the fields of the result codec's full
+    form, the diagnosis spread over three columns, and each finding as ``[code, severity, summary]``."""
+    data = result_to_json(result, compact=False)
+    row = {"scan_id": scan_id, **{column: data[column] for column in _RESULT_COLUMNS}}
+    diagnosis: list[Any] = data["diagnosis"] or [None, "", []]
+    row.update(diagnosis_code=diagnosis[0], diagnosis_summary=diagnosis[1], diagnosis_fix=diagnosis[2])
+    row["findings"] = [[code, severity, summary] for code, severity, _actor, summary, *_ in data["findings"]]
+    return row
 
 
 def stored_result(row: ResultRow) -> StoredResult:
     diagnosis = (
         None
         if row.diagnosis_code is None
-        else Diagnosis(row.diagnosis_code, row.diagnosis_summary, tuple(row.diagnosis_fix))
+        else diagnosis_from_json((row.diagnosis_code, row.diagnosis_summary, row.diagnosis_fix))
     )
     return StoredResult(
         id=row.id,
@@ -128,7 +126,7 @@ def stored_result(row: ResultRow) -> StoredResult:
         error=row.error,
         error_message=row.error_message,
         diagnosis=diagnosis,
-        referrers=tuple(Referrer(url, line, text) for url, line, text in row.referrers),
+        referrers=referrers_from_json(row.referrers),
         findings=tuple(StoredFinding(code, severity, summary) for code, severity, summary in row.findings),
     )
 
