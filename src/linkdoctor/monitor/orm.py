@@ -66,6 +66,8 @@ class SiteRow(Base):
     alert_after: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The user who added the site (None: added by the CLI or before roles; then only an admin may change it).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ScanRow(Base):
@@ -185,6 +187,7 @@ class UserRow(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(String(20), default="member", server_default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
