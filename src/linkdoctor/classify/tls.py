@@ -5,27 +5,24 @@ Classification reads structured fields only — ``ssl.SSLCertVerificationError.v
 and TLS alert names — never the wording of messages, which changes between OpenSSL releases::
 
     try:
-        await session.get(url, ssl=context)
-    except aiohttp.ClientError as exc:
+        tls_socket.do_handshake()
+    except ssl.SSLError as exc:
         code = classify_tls_error(exc, cert_requested=probe.cert_requested)   # 'tls.client-cert-required'
 
-aiohttp wraps the ``ssl`` exception (``ClientConnectorCertificateError.certificate_error``,
-``ClientSSLError.os_error``, or ``__cause__``); :func:`tls_exceptions` unwraps all of them.
+An HTTP library wraps the ``ssl`` exception (in ``certificate_error``, ``os_error`` or ``__cause__``);
+:func:`tls_exceptions` unwraps all of them. Pure: this module imports no HTTP library and no certificate
+loader, only the exception and certificate types it reads.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
-import aiohttp
 from cryptography import x509
 from OpenSSL import SSL
-
-from linkdoctor.tls.certs import LoadedClientCert, allows_client_auth, is_ca, reaches_acceptable_ca
 
 CLIENT_CERT_REQUIRED: Final = "tls.client-cert-required"
 CLIENT_CERT_REJECTED: Final = "tls.client-cert-rejected"
@@ -116,6 +113,8 @@ _CLIENT_CERT_REJECTION_ALERTS: Final = frozenset(
     }
 )
 _ALERT_PREFIXES: Final = ("SSLV3_ALERT_", "TLSV1_ALERT_", "TLSV13_ALERT_", "TLS_ALERT_")
+# Where HTTP libraries keep the exception they wrap (a certificate error, the socket's OSError).
+_WRAPPING: Final = ("certificate_error", "os_error")
 
 
 def classify_tls_error(
@@ -136,8 +135,8 @@ def classify_tls_error(
     True
     """
     for candidate in tls_exceptions(exc):
-        if isinstance(candidate, aiohttp.ClientError):
-            continue  # aiohttp's SSL errors subclass ssl's but only wrap the real one (visited next)
+        if _wraps_another(candidate):
+            continue  # a library's SSL error may subclass ssl's but only wrap the real one (visited next)
         if isinstance(candidate, ssl.SSLCertVerificationError):
             return classify_verify_code(candidate.verify_code, peer_chain)
         if isinstance(candidate, ssl.SSLError):
@@ -207,8 +206,8 @@ def alert_from_reason(reason: str | None) -> str | None:
 
 
 def tls_exceptions(exc: BaseException, *, limit: int = 16) -> Iterator[BaseException]:
-    """``exc`` and every exception wrapped in it (aiohttp attributes, ``__cause__``, ``__context__``),
-    outermost first, each once, at most ``limit``."""
+    """``exc`` and every exception wrapped in it (a library's wrapping attributes, ``__cause__``,
+    ``__context__``), outermost first, each once, at most ``limit``."""
     pending: list[BaseException] = [exc]
     seen: set[int] = set()
     while pending and len(seen) < limit:
@@ -217,34 +216,23 @@ def tls_exceptions(exc: BaseException, *, limit: int = 16) -> Iterator[BaseExcep
             continue
         seen.add(id(current))
         yield current
-        for attribute in ("certificate_error", "os_error", "__cause__", "__context__"):
+        for attribute in (*_WRAPPING, "__cause__", "__context__"):
             inner = getattr(current, attribute, None)
             if isinstance(inner, BaseException):
                 pending.append(inner)
 
 
-def refine_client_cert_rejection(
-    cert: LoadedClientCert | None, acceptable_ca_names: Sequence[x509.Name] | None, now: datetime
-) -> str:
-    """Name the likely reason a server rejected ``cert``, from what can be checked locally.
+def _wraps_another(exc: BaseException) -> bool:
+    """Whether ``exc`` is a library's wrapper that carries the real error in an attribute."""
+    return any(isinstance(getattr(exc, attribute, None), BaseException) for attribute in _WRAPPING)
 
-    Returns ``tls.client-cert-expired``, ``tls.client-cert-not-yet-valid``, ``tls.client-cert-wrong-usage``
-    (an extended key usage without clientAuth, or a key usage without digitalSignature),
-    ``tls.client-cert-untrusted-ca`` (no path to the CAs the server listed, when it listed any), or
-    ``tls.client-cert-rejected`` when nothing local explains it.
-    """
-    if cert is None:
-        return CLIENT_CERT_REJECTED
-    leaf = cert.cert
-    if leaf.not_valid_after_utc < now:
-        return CLIENT_CERT_EXPIRED
-    if leaf.not_valid_before_utc > now:
-        return CLIENT_CERT_NOT_YET_VALID
-    if not allows_client_auth(leaf):
-        return CLIENT_CERT_WRONG_USAGE
-    if acceptable_ca_names and not reaches_acceptable_ca(leaf, cert.chain, acceptable_ca_names):
-        return CLIENT_CERT_UNTRUSTED_CA
-    return CLIENT_CERT_REJECTED
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` has ``basicConstraints CA:TRUE``."""
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _openssl_reasons(error: SSL.Error) -> Iterator[str]:

@@ -181,7 +181,8 @@ class HttpChecker:
     async def _refine_tls(self, fetched: Fetched, code: str) -> Fetched:
         """Name the real TLS cause with one handshake probe per host: which CAs the server accepts for
         client certificates, whether it asked for one at all, and the chain it sent."""
-        from linkdoctor.classify.tls import classify_verify_code, refine_client_cert_rejection
+        from linkdoctor.classify.tls import classify_verify_code
+        from linkdoctor.tls.certs import refine_client_cert_rejection
         from linkdoctor.tls.probe import probe
 
         result = fetched.result

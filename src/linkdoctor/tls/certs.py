@@ -27,6 +27,7 @@ import ssl
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal
@@ -39,6 +40,14 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from linkdoctor.classify.tls import (
+    CLIENT_CERT_EXPIRED,
+    CLIENT_CERT_NOT_YET_VALID,
+    CLIENT_CERT_REJECTED,
+    CLIENT_CERT_UNTRUSTED_CA,
+    CLIENT_CERT_WRONG_USAGE,
+)
+from linkdoctor.classify.tls import is_ca as is_ca  # inspected here too; the check itself is pure
 from linkdoctor.config import ClientCert, Secret
 from linkdoctor.errors import CertificateError
 
@@ -308,12 +317,28 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def is_ca(cert: x509.Certificate) -> bool:
-    """Whether ``cert`` has ``basicConstraints CA:TRUE``."""
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
+def refine_client_cert_rejection(
+    cert: LoadedClientCert | None, acceptable_ca_names: Sequence[x509.Name] | None, now: datetime
+) -> str:
+    """Name the likely reason a server rejected ``cert``, from what can be checked locally.
+
+    Returns ``tls.client-cert-expired``, ``tls.client-cert-not-yet-valid``, ``tls.client-cert-wrong-usage``
+    (an extended key usage without clientAuth, or a key usage without digitalSignature),
+    ``tls.client-cert-untrusted-ca`` (no path to the CAs the server listed, when it listed any), or
+    ``tls.client-cert-rejected`` when nothing local explains it.
+    """
+    if cert is None:
+        return CLIENT_CERT_REJECTED
+    leaf = cert.cert
+    if leaf.not_valid_after_utc < now:
+        return CLIENT_CERT_EXPIRED
+    if leaf.not_valid_before_utc > now:
+        return CLIENT_CERT_NOT_YET_VALID
+    if not allows_client_auth(leaf):
+        return CLIENT_CERT_WRONG_USAGE
+    if acceptable_ca_names and not reaches_acceptable_ca(leaf, cert.chain, acceptable_ca_names):
+        return CLIENT_CERT_UNTRUSTED_CA
+    return CLIENT_CERT_REJECTED
 
 
 # OpenSSL's short names, so evidence reads like `openssl x509 -ext extendedKeyUsage` output.

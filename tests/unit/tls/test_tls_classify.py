@@ -18,11 +18,10 @@ from linkdoctor.classify.tls import (
     classify_alert,
     classify_tls_error,
     classify_verify_code,
-    refine_client_cert_rejection,
     tls_exceptions,
 )
 from linkdoctor.config import ClientCert
-from linkdoctor.tls.certs import LoadedClientCert, load_client_cert
+from linkdoctor.tls.certs import LoadedClientCert, load_client_cert, refine_client_cert_rejection
 
 
 def ssl_error(reason: str) -> ssl.SSLError:
