@@ -26,8 +26,15 @@ from pathlib import Path
 
 import redis as redis_sync
 
-from benchmarks.nginxctl import free_port, quote, start_nginx
-from benchmarks.sitegen import SiteSpec, generate_site
+if __package__ in (None, ""):  # run as a script: make ``harness`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.nginx import start_nginx
+from harness.ports import free_port
+from harness.redis import RedisServer
+from harness.sitegen import SiteSpec, generate_site
+from harness.sites import site_server_block
+
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
@@ -59,25 +66,6 @@ def _peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1]) / 1024
     return round(total, 1)
-
-
-def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    client = redis_sync.Redis(port=port)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            return process, f"redis://127.0.0.1:{port}/0"
-        except redis_sync.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("redis-server did not start")
 
 
 def _start_worker(broker: str, db: str, name: str, log: Path) -> subprocess.Popen[bytes]:
@@ -148,13 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=5)
     root = work / "site"
     generate_site(spec, root)
-    port = free_port()
-    block = (
-        f"server {{ listen 127.0.0.1:{port}; server_name localhost; root {quote(root.resolve())}; "
-        f"include {quote(root.resolve() / 'nginx-locations.conf')}; }}"
-    )
-    nginx = start_nginx(block, work / "nginx")
-    redis_process, broker = _start_redis(work)
+    nginx = start_nginx(site_server_block(root.resolve(), free_port()), work / "nginx")
+    redis = RedisServer.start(work / "redis")
+    broker = redis.url
     db = f"sqlite:///{work / 'linkdoctor.sqlite'}"
     settings = BrokerSettings(broker, db_url=db)
     config = CheckConfig(retries=0)
@@ -183,8 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
-        redis_process.terminate()
-        redis_process.wait(timeout=10)
+        redis.stop()
         nginx.stop()
     print(
         f"site: {args.pages} pages, {args.links_per_page} links per page; {os.cpu_count()} CPUs; best of {args.runs}"

@@ -1,6 +1,6 @@
 """One command benchmarks linkdoctor against its peers on a generated site served by a private nginx.
 
-``python benchmarks/run.py --pages 2000`` generates a deterministic site (:mod:`benchmarks.sitegen`),
+``python benchmarks/run.py --pages 2000`` generates a deterministic site (:mod:`harness.sitegen`),
 serves it with its own nginx on 127.0.0.1, installs lychee and LinkChecker into ``benchmarks/.work/
 peers-venv`` and linkinator into ``benchmarks/.work/node-peers`` (never into the project), runs every tool
 ``--runs`` times in alternation, and prints a
@@ -34,10 +34,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` and ``harness`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.nginxctl import NginxServer, free_port, quote, start_nginx
+from harness.nginx import NginxServer, quote, start_nginx
+from harness.ports import free_port
+from harness.sitegen import STYLESHEET, GroundTruth, SiteSpec, generate_site
+
 from benchmarks.peers import (
     NodePeer,
     Peers,
@@ -51,7 +54,6 @@ from benchmarks.peers import (
     replay_tool,
     tool_version,
 )
-from benchmarks.sitegen import STYLESHEET, GroundTruth, SiteSpec, generate_site
 
 HERE: Final = Path(__file__).resolve().parent
 DEFAULT_WORK: Final = HERE / ".work"

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from benchmarks import nginxctl
-from benchmarks.nginxctl import NginxServer, free_port, listen_ports, quote, start_nginx
-from benchmarks.sitegen import BrokenKind, SiteSpec, generate_site, load_ground_truth
+from harness import nginx
+from harness.nginx import NginxFactory, NginxServer, listen_ports, quote, require_nginx, start_nginx
+from harness.ports import Endpoint, free_port, silent_listener
+from harness.sitegen import BrokenKind, SiteSpec, generate_site, load_ground_truth
+from harness.sites import GeneratedSite
 from tests.support import hostile
 from tests.support.pki import PKI
-from tests.support.servers import Endpoint, GeneratedSite, NginxFactory, require_nginx, silent_listener
 from yarl import URL
 
 pytestmark = pytest.mark.timeout(60)
@@ -72,7 +73,7 @@ def test_stop_leaves_no_process_and_no_pid_file(nginx_bin: str, tmp_path: Path) 
 def test_stop_kills_nginx_when_the_graceful_quit_hangs(
     nginx_bin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(nginxctl, "STOP_TIMEOUT", 0.5)
+    monkeypatch.setattr(nginx, "STOP_TIMEOUT", 0.5)
     with silent_listener() as upstream:
         port = free_port()
         blocks = (
@@ -109,7 +110,7 @@ def test_invalid_config_raises_with_nginx_diagnostic(nginx_bin: str, tmp_path: P
 
 def test_missing_nginx_fails_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "")
-    monkeypatch.setattr(nginxctl, "NGINX_CANDIDATES", ())
+    monkeypatch.setattr(nginx, "NGINX_CANDIDATES", ())
     with pytest.raises(RuntimeError, match="apt-get install nginx"):
         require_nginx()
 
@@ -298,7 +299,7 @@ def test_a_site_without_server_errors_has_no_500_targets(tmp_path: Path) -> None
 
 
 def test_command_line_writes_the_site_and_its_ground_truth(tmp_path: Path) -> None:
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "sitegen.py"
+    script = Path(__file__).resolve().parents[2] / "harness" / "sitegen.py"
     done = subprocess.run(
         [sys.executable, str(script), "--pages", "7", "--out", str(tmp_path), "--seed", "3"],
         capture_output=True,

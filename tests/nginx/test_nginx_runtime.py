@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_port, quote
+from harness.nginx import NginxPool, NginxServer, quote
+from harness.ports import free_port
 from tests.nginx.materials import Materials, issue_client
 from tests.support.pki import CertFiles
-from tests.support.servers import NginxPool
 
 from linkdoctor.nginx import lint_config
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from benchmarks.nginxctl import free_port
+from harness.ports import free_port
 
 
 @dataclass

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import AccessLogEntry, NginxServer, free_port, quote
 from click.testing import CliRunner, Result
-from tests.support.servers import NginxFactory
+from harness.nginx import AccessLogEntry, NginxFactory, NginxServer, quote
+from harness.ports import free_port
 
 from linkdoctor.cli import cli
 

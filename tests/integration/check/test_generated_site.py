@@ -7,7 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests.support.servers import GeneratedSite, NginxFactory, site_server_block
+from harness.nginx import NginxFactory
+from harness.sites import GeneratedSite, site_server_block
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.inputs import collect_inputs
@@ -70,8 +71,8 @@ async def test_mailto_links_are_excluded_not_broken(generated_site: GeneratedSit
 
 
 async def test_each_unique_url_is_requested_once(nginx_factory: NginxFactory, tmp_path: Path) -> None:
-    from benchmarks.nginxctl import free_port
-    from benchmarks.sitegen import SiteSpec, generate_site
+    from harness.ports import free_port
+    from harness.sitegen import SiteSpec, generate_site
 
     truth = generate_site(SiteSpec(pages=20, seed=3), tmp_path)
     server = nginx_factory(site_server_block(tmp_path, free_port()), "once", access_log=True)
@@ -84,8 +85,8 @@ async def test_each_unique_url_is_requested_once(nginx_factory: NginxFactory, tm
 
 
 async def test_folder_on_disk_equals_crawl_over_http(nginx_factory: NginxFactory, tmp_path: Path) -> None:
-    from benchmarks.nginxctl import free_port
-    from benchmarks.sitegen import SiteSpec, generate_site
+    from harness.ports import free_port
+    from harness.sitegen import SiteSpec, generate_site
 
     site = tmp_path / "public"
     generate_site(SiteSpec(pages=30, seed=11), site)
@@ -100,7 +101,7 @@ async def test_folder_on_disk_equals_crawl_over_http(nginx_factory: NginxFactory
 
 
 async def test_folder_without_base_url_uses_file_urls(tmp_path: Path) -> None:
-    from benchmarks.sitegen import SiteSpec, generate_site
+    from harness.sitegen import SiteSpec, generate_site
 
     site = tmp_path / "public"
     truth = generate_site(SiteSpec(pages=15, seed=5, redirect_chains=0), site)
@@ -116,8 +117,8 @@ async def test_a_crawl_big_enough_for_the_parser_process_finds_exactly_the_truth
     nginx_factory: NginxFactory, tmp_path: Path
 ) -> None:
     """Past 30 documents the pages are parsed, and their links resolved, in the second process."""
-    from benchmarks.nginxctl import free_port
-    from benchmarks.sitegen import SiteSpec, generate_site
+    from harness.ports import free_port
+    from harness.sitegen import SiteSpec, generate_site
 
     truth = generate_site(SiteSpec(pages=400, seed=7), tmp_path)
     server = nginx_factory(site_server_block(tmp_path, free_port()), "parser-process")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from harness.ports import Endpoint
 from tests.support import hostile
 from tests.support.hostile import HostileServer
-from tests.support.servers import Endpoint
 
 from linkdoctor.config import CheckConfig, HostSettings, Method, Secret
 from linkdoctor.engine.inputs import collect_inputs

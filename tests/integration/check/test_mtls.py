@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_ports, quote
+from harness.nginx import NginxFactory, NginxServer, quote
+from harness.ports import free_ports
 from tests.integration.tls.tls_servers import start_openssl_server
 from tests.support.pki import PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 from linkdoctor.config import CheckConfig, ClientCert, Secret
 from linkdoctor.engine.inputs import collect_inputs

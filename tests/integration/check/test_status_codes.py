@@ -7,8 +7,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from benchmarks.nginxctl import free_port
-from tests.support.servers import NginxFactory
+from harness.nginx import NginxFactory
+from harness.ports import free_port
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.check import _error_kind

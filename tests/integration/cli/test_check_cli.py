@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from tests.support.servers import GeneratedSite, NginxFactory
+from harness.nginx import NginxFactory
+from harness.sites import GeneratedSite
 
 from linkdoctor.cli import cli
 from linkdoctor.report.json import schema
@@ -130,7 +131,7 @@ def test_urls_from_a_file_and_stdin(generated_site: GeneratedSite, tmp_path: Pat
 
 
 def _serve(nginx_factory: NginxFactory, root: Path) -> str:
-    from benchmarks.nginxctl import free_port
+    from harness.ports import free_port
 
     port = free_port()
     server = nginx_factory(f"server {{ listen 127.0.0.1:{port}; root {root}; }}", "plain")

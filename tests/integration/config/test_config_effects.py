@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.nginxctl import AccessLogEntry, NginxServer, free_port, quote
 from click.testing import CliRunner
-from tests.support.servers import NginxFactory
+from harness.nginx import AccessLogEntry, NginxFactory, NginxServer, quote
+from harness.ports import free_port
 
 from linkdoctor.cli import cli
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.nginxctl import free_ports, quote
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from harness.nginx import NginxFactory, quote
+from harness.ports import free_ports
 from tests.support.pki import PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 from linkdoctor.cli import cli
 

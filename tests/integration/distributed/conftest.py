@@ -1,7 +1,6 @@
-"""Fixtures of the distributed tests: real Redis, real ``linkdoctor worker`` processes, real PostgreSQL,
-and a 3,000-page generated site on nginx.
+"""Fixtures of the distributed tests: real ``linkdoctor worker`` processes on the real Redis and PostgreSQL
+of ``tests/conftest.py``, and a 3,000-page generated site on nginx.
 
-* ``redis_server`` — a fresh redis-server per test (fails, never skips, when missing).
 * ``pg_url`` — a fresh database on the session's PostgreSQL cluster.
 * ``start_worker(name, **options)`` — starts a worker against this test's Redis and database, waits until it
   consumes, and stops it at the end.
@@ -17,28 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.nginxctl import NginxServer
-from benchmarks.sitegen import SiteSpec
-from tests.integration.distributed.cluster import RedisServer, Worker
-from tests.support.db_fixtures import postgres_cluster
-from tests.support.postgres import PostgresCluster
-from tests.support.servers import GeneratedSite, NginxPool, serve_generated_site
+from harness.nginx import NginxPool, NginxServer
+from harness.postgres import PostgresCluster
+from harness.redis import RedisServer
+from harness.sitegen import SiteSpec
+from harness.sites import GeneratedSite, serve_generated_site
+from tests.integration.distributed.cluster import Worker
 
-__all__ = ["postgres_cluster"]
 BIG_SITE = SiteSpec(pages=3000, links_per_page=12, broken_share=0.1, redirect_chains=6, seed=11)
 LOGGED_SITE = SiteSpec(pages=800, links_per_page=10, broken_share=0.1, redirect_chains=4, seed=23)
 StartWorker = Callable[..., Worker]
 LoggedSite = tuple[GeneratedSite, NginxServer]
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    try:
-        server = RedisServer.start(tmp_path / "redis")
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with server:
-        yield server
 
 
 @pytest.fixture

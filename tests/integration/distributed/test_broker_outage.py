@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from tests.integration.distributed.cluster import RedisServer
+from harness.redis import RedisServer
 from tests.integration.distributed.conftest import LoggedSite, StartWorker
 from tests.integration.distributed.test_serve import stored
 

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer
-from tests.integration.distributed.cluster import RedisServer
+from harness.nginx import NginxServer
+from harness.redis import RedisServer
 from tests.integration.distributed.conftest import LoggedSite, StartWorker
 from tests.integration.distributed.test_serve import stored
 

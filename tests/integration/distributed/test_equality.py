@@ -4,9 +4,9 @@ referrers, on a 3,000-page site, with two real workers, real Redis and real Post
 from __future__ import annotations
 
 import pytest
-from tests.integration.distributed.cluster import RedisServer
+from harness.redis import RedisServer
+from harness.sites import GeneratedSite
 from tests.integration.distributed.conftest import StartWorker
-from tests.support.servers import GeneratedSite
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed

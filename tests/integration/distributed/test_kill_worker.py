@@ -7,10 +7,10 @@ import asyncio
 import time
 
 import pytest
-from tests.integration.distributed.cluster import RedisServer
+from harness.redis import RedisServer
+from harness.sites import GeneratedSite
 from tests.integration.distributed.conftest import StartWorker
 from tests.integration.distributed.test_equality import CONFIG, result_set
-from tests.support.servers import GeneratedSite
 
 from linkdoctor.distributed.run import remote_pages
 from linkdoctor.distributed.settings import BrokerSettings

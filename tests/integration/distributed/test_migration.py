@@ -15,7 +15,7 @@ from linkdoctor.monitor.db import create_engine_for, upgrade
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.sqlite'}"

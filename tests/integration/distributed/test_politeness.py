@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from benchmarks.nginxctl import free_port
-from tests.integration.distributed.cluster import RedisServer
+from harness.ports import free_port
+from harness.redis import RedisServer
 from tests.integration.distributed.conftest import StartWorker
 
 from linkdoctor.config import CheckConfig

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from harness.redis import RedisServer
 from redis.asyncio import Redis
-from tests.integration.distributed.cluster import RedisServer
 
 from linkdoctor.config import CheckConfig, HostSettings
 from linkdoctor.distributed.limiter import RedisHostLimiter

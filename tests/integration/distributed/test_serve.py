@@ -7,9 +7,9 @@ import ipaddress
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.integration.distributed.cluster import RedisServer
+from harness.redis import RedisServer
+from harness.sites import GeneratedSite
 from tests.integration.distributed.conftest import StartWorker
-from tests.support.servers import GeneratedSite
 
 from linkdoctor.distributed.run import scan_job_runner
 from linkdoctor.distributed.settings import BrokerSettings

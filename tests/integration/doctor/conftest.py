@@ -18,13 +18,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_ports, quote
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from harness.nginx import NginxFactory, NginxServer, quote
+from harness.ports import free_ports
 from tests.integration.tls.tls_servers import OpenSSLServer, start_openssl_server
 from tests.support.pki import CA, PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 from linkdoctor.config import ClientCert, Secret
 from linkdoctor.doctor import DoctorOptions, Verdict, diagnose

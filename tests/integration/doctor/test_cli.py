@@ -10,9 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
+from harness.ports import Endpoint
 from tests.integration.doctor.conftest import ClientCerts, DoctorSite
 from tests.support.pki import PKI
-from tests.support.servers import Endpoint
 
 from linkdoctor.cli import cli
 from linkdoctor.report.doctor_json import schema

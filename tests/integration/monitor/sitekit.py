@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.nginxctl import free_port, quote
-from tests.support.servers import NginxFactory
+from harness.nginx import NginxFactory, quote
+from harness.ports import free_port
 
 
 @dataclass

@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
-from tests.support.servers import NginxFactory
 
 from linkdoctor.models import Summary
 from linkdoctor.monitor.model import ScanState, SiteOptions, SiteSpec

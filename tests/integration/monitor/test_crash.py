@@ -12,8 +12,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
-from tests.support.servers import NginxFactory
 
 from linkdoctor.monitor.model import ScanState, SiteSpec
 from linkdoctor.monitor.scheduler import MAX_INTERRUPTIONS, claim

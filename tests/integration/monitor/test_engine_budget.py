@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from tests.support.servers import GeneratedSite
+from harness.sites import GeneratedSite
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler

@@ -13,13 +13,13 @@ from pathlib import Path
 from threading import Lock
 
 import pytest
-from benchmarks.nginxctl import free_ports, quote
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from fastapi.testclient import TestClient
+from harness.nginx import NginxFactory, quote
+from harness.ports import free_ports
 from tests.integration.web.conftest import log_in
 from tests.support.alert_sinks import WebhookSink, webhook_sink
 from tests.support.pki import DEFAULT_SANS, PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 from linkdoctor.models import Category
 from linkdoctor.monitor.certs import CertExpiry

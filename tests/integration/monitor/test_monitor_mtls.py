@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from ipaddress import ip_network
 
 import pytest
-from benchmarks.nginxctl import free_port, quote
+from harness.nginx import NginxFactory, quote
+from harness.ports import free_port
 from tests.support.pki import PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 from linkdoctor.models import Category
 from linkdoctor.monitor.model import ScanState, SiteOptions, SiteSpec, StoredResult

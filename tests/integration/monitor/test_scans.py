@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
 from tests.support.alert_sinks import SmtpSink, WebhookSink, smtp_sink, webhook_sink
-from tests.support.servers import NginxFactory
 
 from linkdoctor.models import Category
 from linkdoctor.monitor.model import DiffEntry, ScanState, SiteOptions, SiteSpec, SiteStatus

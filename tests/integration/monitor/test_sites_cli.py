@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import serve_static
-from tests.support.servers import NginxFactory
 
 
 def run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from harness.sites import GeneratedSite
 from selectolax.lexbor import LexborHTMLParser
-from tests.support.servers import GeneratedSite
 from tests.unit.report.report_checks import (
     validate_json_report,
     validate_jsonl_report,

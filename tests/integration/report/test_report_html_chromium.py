@@ -12,21 +12,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.integration.report.chromium import INSTALL_HINT, Page, chromium_page, find_chromium
+from harness.chromium import Page, chromium_page
 from tests.unit.report.report_sample import sample_context, sample_report
 
 from linkdoctor.report.html import render_html
 
 VISIBLE_ROWS = "Array.from(document.querySelectorAll('#results tbody tr')).filter(r => !r.hidden)"
 ALL_ROWS = "Array.from(document.querySelectorAll('#results tbody tr'))"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(f"headless Chromium is needed for the HTML report tests: {INSTALL_HINT}", pytrace=False)
-    return binary
 
 
 @pytest.fixture

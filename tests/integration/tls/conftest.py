@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from benchmarks.nginxctl import NginxServer, free_port, quote
+from harness.nginx import NginxFactory, NginxServer, quote
+from harness.ports import free_port
 from tests.integration.tls.tls_servers import (
     OpenSSLServer,
     OpenSSLServerFactory,
@@ -24,7 +25,6 @@ from tests.integration.tls.tls_servers import (
     start_openssl_server,
 )
 from tests.support.pki import PKI, CertFiles
-from tests.support.servers import NginxFactory
 
 
 @pytest.fixture(scope="session")

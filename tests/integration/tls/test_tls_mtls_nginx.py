@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from benchmarks.nginxctl import NginxServer
+from harness.nginx import NginxServer
 from tests.support.pki import PKI, CertFiles
 
+from linkdoctor.classify.tls import refine_client_cert_rejection
 from linkdoctor.config import ClientCert
-from linkdoctor.tls.certs import LoadedClientCert, load_client_cert, refine_client_cert_rejection
+from linkdoctor.tls.certs import LoadedClientCert, load_client_cert
 from linkdoctor.tls.probe import probe
 
 pytestmark = pytest.mark.nginx

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.support.servers import Endpoint
+from harness.ports import Endpoint
 
 from linkdoctor.errors import CertificateError
 from linkdoctor.tls.probe import probe

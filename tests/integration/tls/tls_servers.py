@@ -21,7 +21,7 @@ from typing import Protocol
 
 import aiohttp
 import pytest
-from benchmarks.nginxctl import free_port
+from harness.ports import free_port
 from tests.support.pki import CertFiles
 
 RESPONSE = (

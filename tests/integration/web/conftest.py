@@ -1,5 +1,6 @@
 """Fixtures of the web integration tests: the dashboard on a real database (SQLite and PostgreSQL through
-``db_url``), a logged-in browser-like client, and a small nginx site with known broken links.
+``db_url`` of ``tests/conftest.py``), a logged-in browser-like client, and a small nginx site with known
+broken links.
 
 * ``site_root`` / ``nginx_site`` — pages ``/`` → ``/ok.html``, ``/missing.html`` (404), ``/gone`` (410),
   ``/moved`` (301 → ``/ok.html``) and ``/internal`` (302 → 127.0.0.2, outside the 127.0.0.1/32 allowlist),
@@ -20,15 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks.nginxctl import free_port
 from fastapi.testclient import TestClient
-from tests.support import servers
-from tests.support.db_fixtures import db_url, postgres_cluster
+from harness.nginx import NginxFactory
+from harness.ports import free_port
 
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
-
-__all__ = ["db_url", "postgres_cluster"]
 
 ADMIN_PASSWORD = "correct horse battery"
 LOOPBACK = (ip_network("127.0.0.1/32"),)
@@ -50,7 +48,7 @@ def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def nginx_site(nginx_factory: servers.NginxFactory, site_root: Path) -> str:
+def nginx_site(nginx_factory: NginxFactory, site_root: Path) -> str:
     """The base URL (``http://127.0.0.1:PORT/``) of the test site."""
     port = free_port()
     block = (

@@ -20,19 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
-from benchmarks.nginxctl import free_port
-from tests.integration.report.chromium import INSTALL_HINT, Page, chromium_page, find_chromium
+from harness.chromium import Page, chromium_page
+from harness.ports import free_port
 from tests.integration.web.conftest import ADMIN_PASSWORD
 
 WAIT = 30.0
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail(f"headless Chromium is needed for the dashboard test: {INSTALL_HINT}", pytrace=False)
-    return binary
 
 
 @pytest.fixture

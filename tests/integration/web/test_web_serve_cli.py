@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from benchmarks.nginxctl import free_port
+from harness.ports import free_port
 
 START_TIMEOUT = 30.0
 PASSWORD_LINE = re.compile(r"log in as 'admin' with password (\S+) ")

@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from benchmarks.sitegen import SiteSpec, generate_site
+from harness.sitegen import SiteSpec, generate_site
 
 from linkdoctor.extract import extract_css, extract_html
 

@@ -10,7 +10,7 @@ byte-identical files::
     # serve /tmp/site with nginx: root /tmp/site; include /tmp/site/nginx-locations.conf;
     assert "/loop-a" in truth.broken
 
-Command line: ``python benchmarks/sitegen.py --pages 2000 --out /tmp/site``.
+Command line: ``python harness/sitegen.py --pages 2000 --out /tmp/site``.
 
 Layout: every fifth page lives in ``sub/`` so same-folder (``page-9.html``, ``./page-9.html``) and
 parent (``../page-1.html``) relative links occur. Pages form a binary tree (page ``i`` links to pages

@@ -1,5 +1,5 @@
 """A small headless-Chromium driver over the DevTools protocol (aiohttp's WebSocket client), for
-checking the HTML report in a real browser.
+checking the HTML report and the dashboard in a real browser.
 
 Chromium is Debian's ``chromium`` package (``./scripts/test`` installs it when run as root). It runs
 with a fresh profile, no network services of its own, and ``--remote-debugging-port=0``; the port it
@@ -26,6 +26,7 @@ import aiohttp
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_HINT = "apt-get install chromium (./scripts/test does it when run as root)"
+CHROMIUM_MISSING = f"headless Chromium is required for the HTML report and dashboard tests: {INSTALL_HINT}"
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 FLAGS = (
@@ -44,6 +45,14 @@ FLAGS = (
 
 def find_chromium() -> str | None:
     return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
+
+
+def require_chromium() -> str:
+    """The Chromium binary path; raises ``RuntimeError(CHROMIUM_MISSING)`` when there is none."""
+    binary = find_chromium()
+    if binary is None:
+        raise RuntimeError(CHROMIUM_MISSING)
+    return binary
 
 
 @dataclass

@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import Self
 
 import psycopg
-from benchmarks.nginxctl import free_port
+
+from harness.ports import free_port
 
 POSTGRES_MISSING = "PostgreSQL is required for the monitor tests: apt-get install postgresql (./scripts/test does this as root)"
 START_TIMEOUT_S = 30
