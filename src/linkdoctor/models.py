@@ -125,7 +125,9 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """Counts for a whole run."""
+    """Counts for a whole run: links per category, pages crawled, time taken and warnings. A monitored
+    scan's counts (``linkdoctor.monitor.model.Scan.counts``) are one too, with the per-category counts only.
+    """
 
     total: int = 0
     ok: int = 0

@@ -9,11 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from linkdoctor.codec import diagnosis_from_json, referrers_from_json, result_to_json
-from linkdoctor.models import Category, CheckResult
+from linkdoctor.models import Category, CheckResult, Summary
 from linkdoctor.monitor.model import (
-    Role,
     Scan,
-    ScanCounts,
     ScanState,
     Site,
     SiteOptions,
@@ -67,9 +65,7 @@ def site_from_row(row: SiteRow) -> Site:
         notify=tuple(row.notify),
         alert_after=row.alert_after,
     )
-    return Site(
-        id=row.id, spec=spec, created_at=row.created_at, next_run_at=row.next_run_at, owner_id=row.owner_id
-    )
+    return Site(id=row.id, spec=spec, created_at=row.created_at, next_run_at=row.next_run_at)
 
 
 def scan_from_row(row: ScanRow) -> Scan:
@@ -80,7 +76,7 @@ def scan_from_row(row: ScanRow) -> Scan:
         queued_at=row.queued_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
-        counts=ScanCounts(
+        counts=Summary(
             total=row.total,
             ok=row.ok,
             redirected=row.redirected,
@@ -135,5 +131,4 @@ def stored_result(row: ResultRow) -> StoredResult:
 
 
 def user_from_row(row: UserRow) -> User:
-    role = Role.ADMIN if row.is_admin else Role(row.role)
-    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at, role=role)
+    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from linkdoctor.models import Category, Diagnosis, Referrer
+from linkdoctor.models import Category, Diagnosis, Referrer, Summary
 
 DEFAULT_BUDGET = 1500
 DEFAULT_ALERT_AFTER = 2
@@ -36,17 +36,6 @@ class ScanState(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (ScanState.DONE, ScanState.FAILED)
-
-
-class Role(StrEnum):
-    """What a user may do in ``serve`` (the web layer enforces it; see docs/security.md).
-
-    An admin manages users, settings, every token and every site; a member views, scans, adds sites and
-    changes its own (never their header or auth options); a viewer only views."""
-
-    ADMIN = "admin"
-    MEMBER = "member"
-    VIEWER = "viewer"
 
 
 class SiteStatus(StrEnum):
@@ -114,7 +103,6 @@ class Site:
     spec: SiteSpec
     created_at: datetime
     next_run_at: datetime | None
-    owner_id: int | None = None  # the user who added it (None: the CLI, or before roles existed)
 
     @property
     def name(self) -> str:
@@ -126,21 +114,10 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True)
-class ScanCounts:
-    """Links per category in one scan."""
-
-    total: int = 0
-    ok: int = 0
-    redirected: int = 0
-    broken: int = 0
-    excluded: int = 0
-    unverified: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class Scan:
     """One scan of a site. A ``partial`` scan hit the daily budget and continues on its next run.
 
+    ``counts`` are its links per category (a stored scan keeps no page count, time or warnings);
     ``budget_used`` counts link checks across all runs of this scan; ``runs`` how many times it ran.
     """
 
@@ -150,7 +127,7 @@ class Scan:
     queued_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    counts: ScanCounts
+    counts: Summary
     budget_used: int
     runs: int
     error: str = ""
@@ -260,7 +237,6 @@ class User:
     username: str
     is_admin: bool
     created_at: datetime
-    role: Role = Role.MEMBER  # an admin's role is always Role.ADMIN
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linkdoctor.engine.frontier import (
-    Frontier,
-    FrontierLink,
-    FrontierResource,
-    result_from_json,
-    result_to_json,
-)
+from linkdoctor.codec import result_from_json, result_to_json
+from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import (
     Category,
@@ -23,10 +18,11 @@ from linkdoctor.models import (
     Redirect,
     Referrer,
     Severity,
+    Summary,
 )
 from linkdoctor.monitor import accounts, alerts
 from linkdoctor.monitor.diff import compare
-from linkdoctor.monitor.model import DiffEntry, Scan, ScanCounts, ScanState, Site, SiteSpec
+from linkdoctor.monitor.model import DiffEntry, Scan, ScanState, Site, SiteSpec
 from linkdoctor.monitor.schedule import check_schedule, next_due
 
 T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
@@ -71,7 +67,7 @@ def scan(state: ScanState) -> Scan:
         T0,
         T0,
         T0,
-        ScanCounts(total=10, broken=1),
+        Summary(total=10, broken=1),
         10,
         1,
         error="boom" if state is ScanState.FAILED else "",

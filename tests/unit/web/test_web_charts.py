@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from linkdoctor.monitor.model import Scan, ScanCounts, ScanState
+from linkdoctor.models import Summary
+from linkdoctor.monitor.model import Scan, ScanState
 from linkdoctor.web.charts import history_chart, sparkline
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def scan(scan_id: int, state: ScanState, ok: int = 0, redirected: int = 0, broken: int = 0) -> Scan:
-    counts = ScanCounts(total=ok + redirected + broken, ok=ok, redirected=redirected, broken=broken)
+    counts = Summary(total=ok + redirected + broken, ok=ok, redirected=redirected, broken=broken)
     return Scan(scan_id, 1, state, T0, T0, T0, counts, budget_used=counts.total, runs=1)
 
 
