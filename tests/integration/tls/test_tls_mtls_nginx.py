@@ -13,9 +13,8 @@ import pytest
 from harness.nginx import NginxServer
 from tests.support.pki import PKI, CertFiles
 
-from linkdoctor.classify.tls import refine_client_cert_rejection
 from linkdoctor.config import ClientCert
-from linkdoctor.tls.certs import LoadedClientCert, load_client_cert
+from linkdoctor.tls.certs import LoadedClientCert, load_client_cert, refine_client_cert_rejection
 from linkdoctor.tls.probe import probe
 
 pytestmark = pytest.mark.nginx
