@@ -11,6 +11,7 @@ from typing import Any
 from linkdoctor.codec import diagnosis_from_json, referrers_from_json, result_to_json
 from linkdoctor.models import Category, CheckResult, Summary
 from linkdoctor.monitor.model import (
+    Role,
     Scan,
     ScanState,
     Site,
@@ -65,7 +66,9 @@ def site_from_row(row: SiteRow) -> Site:
         notify=tuple(row.notify),
         alert_after=row.alert_after,
     )
-    return Site(id=row.id, spec=spec, created_at=row.created_at, next_run_at=row.next_run_at)
+    return Site(
+        id=row.id, spec=spec, created_at=row.created_at, next_run_at=row.next_run_at, owner_id=row.owner_id
+    )
 
 
 def scan_from_row(row: ScanRow) -> Scan:
@@ -131,4 +134,5 @@ def stored_result(row: ResultRow) -> StoredResult:
 
 
 def user_from_row(row: UserRow) -> User:
-    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at)
+    role = Role.ADMIN if row.is_admin else Role(row.role)
+    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at, role=role)

@@ -38,6 +38,17 @@ class ScanState(StrEnum):
         return self in (ScanState.DONE, ScanState.FAILED)
 
 
+class Role(StrEnum):
+    """What a user may do in ``serve`` (the web layer enforces it; see docs/security.md).
+
+    An admin manages users, settings, every token and every site; a member views, scans, adds sites and
+    changes its own (never their header or auth options); a viewer only views."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
 class SiteStatus(StrEnum):
     """A site's state for the overview page, from its latest scan."""
 
@@ -103,6 +114,7 @@ class Site:
     spec: SiteSpec
     created_at: datetime
     next_run_at: datetime | None
+    owner_id: int | None = None  # the user who added it (None: the CLI, or before roles existed)
 
     @property
     def name(self) -> str:
@@ -237,6 +249,7 @@ class User:
     username: str
     is_admin: bool
     created_at: datetime
+    role: Role = Role.MEMBER  # an admin's role is always Role.ADMIN
 
 
 @dataclass(frozen=True, slots=True)
