@@ -10,17 +10,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from linkdoctor._version import __version__
-from linkdoctor.config import PROJECT_URL
 from linkdoctor.models import Severity
 from linkdoctor.nginx.model import LintFinding, LintReport, Rule
+from linkdoctor.report.sarif_log import sarif_log
 
 JSON_FORMAT_VERSION: Final = 1
-SARIF_VERSION: Final = "2.1.0"
-SARIF_SCHEMA: Final = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
 SARIF_LEVELS: Final = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-TOOL_NAME: Final = "linkdoctor"
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
@@ -107,21 +102,8 @@ def report_to_sarif(report: LintReport, *, base: Path | None = None) -> dict[str
         }
         for f in report.findings
     ]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": TOOL_NAME,
-                        "version": __version__,
-                        "informationUri": PROJECT_URL,
-                        "rules": [_sarif_rule(r) for r in report.rules],
-                    }
-                },
-                "artifacts": [{"location": {"uri": _uri(f, base)}} for f in report.files],
-                "results": results,
-            }
-        ],
-    }
+    return sarif_log(
+        tool_version=__version__,
+        rules=[_sarif_rule(r) for r in report.rules],
+        run={"artifacts": [{"location": {"uri": _uri(f, base)}} for f in report.files], "results": results},
+    )

@@ -17,14 +17,10 @@ from typing import Any, Final, TextIO
 from urllib.parse import quote
 
 from linkdoctor.classify import codes
-from linkdoctor.config import PROJECT_URL
 from linkdoctor.models import CheckResult, Referrer, Report
-from linkdoctor.report.context import TOOL_NAME, RenderContext, referrer_pairs, status_text
+from linkdoctor.report.context import RenderContext, referrer_pairs, status_text
+from linkdoctor.report.sarif_log import sarif_log
 
-SARIF_VERSION: Final = "2.1.0"
-SARIF_SCHEMA: Final = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
 SRCROOT: Final = "%SRCROOT%"
 UNDIAGNOSED: Final = "link.broken"
 
@@ -107,17 +103,11 @@ def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
             },
         }
         results.append(entry)
-    driver = {
-        "name": TOOL_NAME,
-        "version": context.tool_version,
-        "informationUri": PROJECT_URL,
-        "rules": [_rule(code, samples[code]) for code in rule_ids],
-    }
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
-    }
+    return sarif_log(
+        tool_version=context.tool_version,
+        rules=[_rule(code, samples[code]) for code in rule_ids],
+        run={"columnKind": "unicodeCodePoints", "results": results},
+    )
 
 
 def write_sarif(report: Report, out: TextIO, context: RenderContext) -> None:

@@ -35,7 +35,7 @@ from linkdoctor.report.junit import build_junit
 from linkdoctor.report.markdown import render_markdown
 from linkdoctor.report.sarif import report_to_sarif
 
-DOCTEST_MODULES = ["context", "formats", "github", "markdown", "outputs"]
+DOCTEST_MODULES = ["context", "formats", "github", "markdown", "outputs", "sarif_log"]
 
 
 def first(node: LexborHTMLParser | LexborNode, selector: str) -> LexborNode:
