@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from linkdoctor.engine.http.ssrf import parse_networks
 from linkdoctor.errors import ConfigError
 from linkdoctor.web.settings import (
     DB_FILENAME,
@@ -22,7 +23,6 @@ from linkdoctor.web.settings import (
     default_data_dir,
     sqlite_url,
 )
-from linkdoctor.web.ssrf import parse_networks
 
 
 def shown_url(db_url: str) -> str:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import aiohttp
 from redis.asyncio import Redis
 
 from linkdoctor.config import Method
@@ -28,19 +27,18 @@ from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchSpec, page_to_json
 from linkdoctor.engine.check import HttpChecker
 from linkdoctor.engine.fetching import LocalPages, Page
-from linkdoctor.engine.http.session import create_session
+from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
+from linkdoctor.engine.http.ssrf import SSRFGuard, parse_networks
 from linkdoctor.errors import LinkdoctorError
 from linkdoctor.models import Category
 from linkdoctor.tls.context import TLSContextFactory
 
 
-def _connector(spec: FetchSpec) -> aiohttp.BaseConnector | None:
-    """The SSRF guard's connector when the scan came from the server (imported only then)."""
+def _guard(spec: FetchSpec) -> SSRFGuard | None:
+    """The SSRF guard when the scan came from the server."""
     if spec.allow_private is None:
         return None
-    from linkdoctor.web.ssrf import SSRFGuard, parse_networks
-
-    return SSRFGuard(parse_networks(spec.allow_private)).make_connector()
+    return SSRFGuard(parse_networks(spec.allow_private))
 
 
 async def fetch_batch(batch: Batch, *, redis: Redis, keys: Keys, env: Mapping[str, str]) -> dict[str, Page]:
@@ -48,9 +46,9 @@ async def fetch_batch(batch: Batch, *, redis: Redis, keys: Keys, env: Mapping[st
     config = batch.spec.to_config(env=env)
     tls = TLSContextFactory(config)
     try:
-        async with create_session(config, connector=_connector(batch.spec)) as session:
+        async with AiohttpTransport(config, guard=_guard(batch.spec)) as transport:
             limiter = RedisHostLimiter(redis, keys, config)
-            pages = LocalPages(HttpChecker(session, config, limiter=limiter, tls=tls))
+            pages = LocalPages(HttpChecker(transport, config, limiter=limiter, tls=tls))
             fetched = await asyncio.gather(
                 *(
                     pages.page(

@@ -1,6 +1,9 @@
 """Check one URL over HTTP: redirects hop by hop, HEAD then GET, retries with backoff, bounded body reads.
 
-:meth:`HttpChecker.fetch` never raises for a dead link: every failure becomes a :class:`CheckResult`.
+:meth:`HttpChecker.fetch` never raises for a dead link: every failure becomes a :class:`CheckResult`. The
+checker owns the policy; each request goes through a :class:`~linkdoctor.engine.transport.Transport`
+(aiohttp in a real run, a dict in a test), whose failures arrive as neutral
+:class:`~linkdoctor.engine.transport.TransportError` values.
 """
 
 from __future__ import annotations
@@ -9,16 +12,13 @@ import asyncio
 import base64
 import email.utils
 import random
-import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urljoin, urlsplit
-
-import aiohttp
+from urllib.parse import unquote, urljoin, urlsplit
 
 from linkdoctor.classify import codes
 from linkdoctor.classify.http import classify_response
@@ -26,6 +26,7 @@ from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs.sitemap import looks_like_sitemap_url
+from linkdoctor.engine.transport import Answer, Transport, TransportError
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.CONNECTION_CLOSED})
 _PARSEABLE = ("text/html", "application/xhtml+xml", "text/css", "xml", "text/markdown", "text/plain")
-_CHUNK = 65536
 # Codes a handshake probe can sharpen (see HttpChecker._refine_tls).
 _REFINABLE = frozenset({"tls.client-cert-rejected", "tls.handshake-failed", "tls.server-cert-untrusted"})
 
@@ -60,52 +60,6 @@ class Fetched:
     truncated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: bytes | None
-    truncated: bool
-
-
-class _Failure(Exception):
-    def __init__(self, kind: ErrorKind, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-
-
-def _error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
-    """Map a network exception to (error kind, diagnosis code), by type and errno, never by message text."""
-    # Imported on the first failure: pyOpenSSL costs start-up time that a healthy run never needs.
-    from linkdoctor.classify.tls import classify_tls_error
-
-    tls_code = classify_tls_error(exc)
-    if tls_code is not None:
-        return ErrorKind.TLS, tls_code
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError | TimeoutError):
-        return ErrorKind.TIMEOUT, "net.timeout"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return ErrorKind.CONNECTION_CLOSED, "net.connection-closed"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return ErrorKind.INVALID_URL, "url.invalid"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        os_error = exc.os_error
-        if isinstance(os_error, socket.gaierror) or isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return ErrorKind.DNS, "net.dns"
-        if isinstance(os_error, ConnectionRefusedError):
-            return ErrorKind.REFUSED, "net.refused"
-        if isinstance(os_error, TimeoutError):
-            return ErrorKind.TIMEOUT, "net.timeout"
-        return ErrorKind.REFUSED, "net.refused"
-    if isinstance(exc, aiohttp.ClientOSError | ConnectionResetError | BrokenPipeError):
-        return ErrorKind.RESET, "net.reset"
-    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
-        return ErrorKind.PROTOCOL, "http.protocol-error"
-    return ErrorKind.OTHER, "http.protocol-error"
-
-
 def retry_after_seconds(value: str | None, now: float) -> float | None:
     """Parse ``Retry-After`` (delta seconds or an HTTP date) into seconds from ``now`` (epoch seconds)."""
     if not value:
@@ -125,11 +79,11 @@ def is_parseable(content_type: str) -> bool:
 
 
 class HttpChecker:
-    """Checks URLs with one shared session, politely, and returns results as values."""
+    """Checks URLs over one transport, politely, and returns results as values."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        transport: Transport,
         config: CheckConfig,
         *,
         limiter: HostLimiter,
@@ -138,7 +92,7 @@ class HttpChecker:
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        self._session = session
+        self._transport = transport
         self._config = config
         self._limiter = limiter
         self._tls = tls
@@ -252,7 +206,7 @@ class HttpChecker:
         while True:
             try:
                 answer = await self._request(current, verb, want_body=want_body)
-            except _Failure as failure:
+            except TransportError as failure:
                 result = CheckResult(
                     url=url,
                     category=Category.BROKEN,
@@ -290,13 +244,13 @@ class HttpChecker:
                 continue
             return self._final(url, current, chain, started, answer), self._retry_after(answer)
 
-    def _retry_after(self, answer: _Answer) -> float | None:
+    def _retry_after(self, answer: Answer) -> float | None:
         if answer.status not in (429, 503):
             return None
         return retry_after_seconds(answer.headers.get("retry-after"), self._wall_clock())
 
     def _final(
-        self, url: str, current: str, chain: list[Redirect], started: float, answer: _Answer
+        self, url: str, current: str, chain: list[Redirect], started: float, answer: Answer
     ) -> Fetched:
         body = answer.body or b""
         if looks_like_nginx(answer.headers.get("server"), body):
@@ -359,7 +313,7 @@ class HttpChecker:
     async def _probe_server_header(self, url: str) -> bool:
         try:
             answer = await self._request(url, "HEAD", want_body=False)
-        except _Failure:
+        except TransportError:
             return False
         return looks_like_nginx(answer.headers.get("server"))
 
@@ -381,7 +335,7 @@ class HttpChecker:
                 headers["Authorization"] = f"Basic {token}"
         return headers
 
-    async def _request(self, url: str, verb: str, *, want_body: bool) -> _Answer:
+    async def _request(self, url: str, verb: str, *, want_body: bool) -> Answer:
         host = host_of(url)
         headers = self._headers_for(host)
         ssl_arg: ssl.SSLContext | bool = True
@@ -389,54 +343,29 @@ class HttpChecker:
             ssl_arg = self._tls.context_for(host)
         async with self._limiter.slot(host):
             self.requests += 1
-            try:
-                async with self._session.request(
-                    verb,
-                    url,
-                    headers=headers,
-                    allow_redirects=False,
-                    ssl=ssl_arg,
-                ) as response:
-                    return await self._read(response, want_body=want_body)
-            except (TimeoutError, aiohttp.ClientError, OSError, ValueError, ssl.SSLError) as exc:
-                kind, code = _error_kind(exc)
-                raise _Failure(kind, code, _describe(exc)) from exc
+            return await self._transport.send(
+                verb,
+                url,
+                headers=headers,
+                tls=ssl_arg,
+                body_limit=self._document_limit if want_body else self._error_page_limit,
+            )
 
-    async def _read(self, response: aiohttp.ClientResponse, *, want_body: bool) -> _Answer:
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        content_type = headers.get("content-type", "").lower()
-        limit = 0
-        if response.status == 400 or (response.status >= 400 and "nginx" in headers.get("server", "")):
-            limit = FINGERPRINT_BYTES
-        if (
-            want_body
-            and response.status < 300
-            and (is_parseable(content_type) or looks_like_sitemap_url(response.url.path))
+    def _error_page_limit(self, status: int, headers: Mapping[str, str], url: str) -> int:
+        """How much of an answer's body to read when the body itself is not wanted: an error page's
+        start, for the nginx fingerprint."""
+        if status == 400 or (status >= 400 and "nginx" in headers.get("server", "")):
+            return FINGERPRINT_BYTES
+        return 0
+
+    def _document_limit(self, status: int, headers: Mapping[str, str], url: str) -> int:
+        """The same, when the body is wanted: a successful document to parse, up to ``max_body``."""
+        if status < 300 and (
+            is_parseable(headers.get("content-type", "").lower())
+            or looks_like_sitemap_url(unquote(urlsplit(url).path))
         ):
-            limit = self._config.max_body
-        body: bytes | None = None
-        truncated = False
-        if limit and response.method != "HEAD":
-            chunks: list[bytes] = []
-            size = 0
-            while size < limit:
-                chunk = await response.content.read(min(_CHUNK, limit - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-            else:
-                truncated = not response.content.at_eof()
-            body = b"".join(chunks)
-        return _Answer(response.status, response.reason or "", headers, body, truncated)
+            return self._config.max_body
+        return self._error_page_limit(status, headers, url)
 
     def _elapsed(self, started: float) -> float:
         return round((self._clock() - started) * 1000, 1)
-
-
-def _describe(exc: BaseException) -> str:
-    """A short, secret-free description of a network error."""
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError | aiohttp.ServerTimeoutError):
-        return "timed out"
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."

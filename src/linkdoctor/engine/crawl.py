@@ -4,7 +4,7 @@
 and the conductor. It dedupes URLs, remembers every referrer, applies scope, filters and robots.txt,
 runs the checks with bounded concurrency, and emits one :class:`CheckResult` per unique link.
 
->>> # report = await Crawler(config, session=session).run(collect_inputs(["https://example.org/"]))
+>>> # report = await Crawler(config, transport=transport).run(collect_inputs(["https://example.org/"]))
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import aiohttp
 from protego import Protego
 
 from linkdoctor.classify import codes
@@ -28,6 +27,7 @@ from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
+from linkdoctor.engine.transport import Transport
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
@@ -115,14 +115,14 @@ class Crawler:
         self,
         config: CheckConfig,
         *,
-        session: aiohttp.ClientSession,
+        transport: Transport,
         tls: ContextProvider | None = None,
         on_result: ResultSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         cache: ResultCache | None = None,
         pages: PageSource | None = None,
     ) -> None:
-        """``pages`` fetches and parses (default: here, with an HttpChecker on ``session``)."""
+        """``pages`` fetches and parses (default: here, with an HttpChecker over ``transport``)."""
         self.config = config
         self.progress = Progress(started=clock())
         self._clock = clock
@@ -131,7 +131,7 @@ class Crawler:
         self._limiter = HostLimiter(
             config.max_per_host, config.host_interval, clock=clock, limits=config.host_limits
         )
-        self._checker = HttpChecker(session, config, limiter=self._limiter, tls=tls, clock=clock)
+        self._checker = HttpChecker(transport, config, limiter=self._limiter, tls=tls, clock=clock)
         self._parser = ParserProcess() if pages is None else None
         self._pages = pages or ParsingPages(
             self._checker, self._parser or ParserProcess(), fetch_slots=max(1, config.max_concurrency)

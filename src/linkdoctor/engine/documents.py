@@ -43,7 +43,7 @@ def document_kind(content_type: str, url: str) -> str | None:
         return "css"
     if "markdown" in content_type or path.endswith((".md", ".markdown")):
         return "markdown"
-    # Imported here: the parser process needs neither (and linkdoctor.engine.check would load aiohttp there).
+    # Imported here: the parser process needs neither (and linkdoctor.engine.check would load the checker there).
     from linkdoctor.engine.check import is_parseable
     from linkdoctor.engine.inputs.sitemap import looks_like_sitemap_url
 

@@ -1,4 +1,4 @@
-"""Run a check end to end: build the session and TLS contexts, crawl, and hand back the report.
+"""Run a check end to end: build the transport and TLS contexts, crawl, and hand back the report.
 
 This is the library's one-call entry point; the CLI and later the service call it.
 
@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager, nullcontext
 from typing import Any, TypeVar
-
-import aiohttp
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.cache import ResultCache
 from linkdoctor.engine.crawl import Crawler, ResultSink
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.frontier import Frontier
-from linkdoctor.engine.http.session import create_session
+from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.inputs import Inputs
+from linkdoctor.engine.transport import Transport
 from linkdoctor.models import CheckResult, Report
 from linkdoctor.tls.context import TLSContextFactory
 
@@ -37,7 +37,8 @@ async def check_async(
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
     cache: ResultCache | None = None,
     resume: Frontier | None = None,
-    connector: Callable[[], aiohttp.BaseConnector] | None = None,
+    guard: SSRFGuard | None = None,
+    transport: Transport | None = None,
     pages: PageSource | None = None,
 ) -> Report:
     """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
@@ -45,18 +46,19 @@ async def check_async(
     ``around`` receives the crawler before it runs and may return an async context manager (used by the
     CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
     (see :mod:`linkdoctor.engine.cache`); the caller closes it. ``resume`` continues from a crawler's saved
-    :class:`~linkdoctor.engine.frontier.Frontier`; ``connector`` builds the aiohttp connector (default: a TCP one);
-    ``pages`` fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
+    :class:`~linkdoctor.engine.frontier.Frontier`; ``guard`` vets every connection (the server mode's SSRF
+    guard); ``transport`` sends the requests instead of a new aiohttp one (the caller closes it); ``pages``
+    fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
     held: list[str] = []  # streamed results the doctor will examine: sent once they carry its findings
     sink = _holding_back_tls_failures(on_result, held) if config.diagnose and on_result else on_result
-    try:
-        async with create_session(config, connector=connector() if connector else None) as session:
-            crawler = Crawler(config, session=session, tls=tls, on_result=sink, cache=cache, pages=pages)
-            async with around(crawler) if around else nullcontext():
-                report = await crawler.run(inputs, resume=resume)
-    finally:
-        tls.close()
+    async with AsyncExitStack() as stack:
+        stack.callback(tls.close)
+        if transport is None:
+            transport = await stack.enter_async_context(AiohttpTransport(config, guard=guard))
+        crawler = Crawler(config, transport=transport, tls=tls, on_result=sink, cache=cache, pages=pages)
+        async with around(crawler) if around else nullcontext():
+            report = await crawler.run(inputs, resume=resume)
     if config.diagnose:
         from linkdoctor.doctor import attach_findings  # imported on use: the doctor calls check_async
 

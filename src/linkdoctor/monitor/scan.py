@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import aiohttp
-
-from linkdoctor.config import CheckConfig, ClientCert, Secret
+from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Summary
 from linkdoctor.monitor.model import SiteSpec
-
-ConnectorFactory = Callable[[], aiohttp.BaseConnector]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,22 +61,8 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
         if value is None:
             raise ConfigError(f"header {name}: environment variable {variable} is not set")
         headers.append((name, value))
-    certs: tuple[ClientCert, ...] = ()
-    if opts.cert_path or opts.pkcs12_path:
-        password = None
-        if opts.password_env:
-            if opts.password_env not in env:
-                raise ConfigError(f"client key password: environment variable {opts.password_env} is not set")
-            password = Secret(env[opts.password_env])
-        certs = (
-            ClientCert(
-                cert=Path(opts.cert_path) if opts.cert_path else None,
-                key=Path(opts.key_path) if opts.key_path else None,
-                pkcs12=Path(opts.pkcs12_path) if opts.pkcs12_path else None,
-                password=password,
-                hosts=opts.cert_hosts,
-            ),
-        )
+    cert = opts.client_cert()
+    certs = () if cert is None else (cert.with_password_from(env, missing=_unset_key_password),)
     config = CheckConfig(
         depth=opts.depth,
         include=tuple(re.compile(p) for p in opts.include),
@@ -98,15 +81,19 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
     return config
 
 
+def _unset_key_password(name: str) -> ConfigError:
+    return ConfigError(f"client key password: environment variable {name} is not set")
+
+
 async def run_scan_job_async(
     job: ScanJob,
     *,
-    connector: ConnectorFactory | None = None,
+    guard: SSRFGuard | None = None,
     env: Mapping[str, str] | None = None,
     pages: PageSource | None = None,
 ) -> ScanOutcome:
-    """Run one piece of a scan within ``job.budget`` link checks (``pages``: fetch elsewhere, e.g. on
-    Celery workers)."""
+    """Run one piece of a scan within ``job.budget`` link checks (``guard``: the server mode's SSRF guard
+    vets every connection; ``pages``: fetch elsewhere, e.g. on Celery workers)."""
     config = build_config(job.spec, budget=job.budget, env=os.environ if env is None else env)
     seen: list[Crawler] = []
 
@@ -120,7 +107,7 @@ async def run_scan_job_async(
         collect_inputs([job.spec.url]),
         around=capture,
         resume=job.frontier,
-        connector=connector,
+        guard=guard,
         pages=pages,
     )
     crawler = seen[0]
@@ -137,8 +124,8 @@ async def run_scan_job_async(
 def run_scan_job(
     job: ScanJob,
     *,
-    connector: ConnectorFactory | None = None,
+    guard: SSRFGuard | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ScanOutcome:
     """Synchronous :func:`run_scan_job_async` (a thread of its own, or a task queue worker, runs it)."""
-    return run_sync(run_scan_job_async(job, connector=connector, env=env))
+    return run_sync(run_scan_job_async(job, guard=guard, env=env))

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, Diagnosis
 from linkdoctor.monitor import accounts, outbox, users
@@ -63,7 +64,7 @@ from linkdoctor.monitor.orm import (
     TokenRow,
     UserRow,
 )
-from linkdoctor.monitor.scan import ConnectorFactory, ScanJob, ScanOutcome, run_scan_job
+from linkdoctor.monitor.scan import ScanJob, ScanOutcome, run_scan_job
 from linkdoctor.monitor.schedule import check_schedule, next_due
 from linkdoctor.monitor.scheduler import claim, claimable_scans, execute, queue_due_scans
 
@@ -93,7 +94,7 @@ class Monitor:
         *,
         clock: Callable[[], datetime] = utcnow,
         guard: UrlGuard | None = None,
-        connector: ConnectorFactory | None = None,
+        scan_guard: SSRFGuard | None = None,
         env: Mapping[str, str] | None = None,
         job_runner: JobRunner | None = None,
         notifier: Notifier = send_with_apprise,
@@ -105,7 +106,7 @@ class Monitor:
         self.engine = engine
         self.clock = clock
         self.guard = guard
-        self.connector = connector
+        self.scan_guard = scan_guard
         self.env = env
         self.job_runner = job_runner
         self.notifier = notifier
@@ -123,7 +124,7 @@ class Monitor:
         clock: Callable[[], datetime] = utcnow,
         migrate: bool = True,
         guard: UrlGuard | None = None,
-        connector: ConnectorFactory | None = None,
+        scan_guard: SSRFGuard | None = None,
         env: Mapping[str, str] | None = None,
         job_runner: JobRunner | None = None,
         notifier: Notifier = send_with_apprise,
@@ -134,8 +135,8 @@ class Monitor:
     ) -> Self:
         """Connect, and (unless ``migrate=False``) bring the schema up to date first.
 
-        ``guard`` checks site URLs and ``connector`` builds the scans' aiohttp connector (the server mode's
-        SSRF guard); ``env`` is where header values and key passwords are looked up (default: os.environ);
+        ``guard`` checks site URLs and ``scan_guard`` vets every connection of the scans (both are the server
+        mode's SSRF guard); ``env`` is where header values and key passwords are looked up (default: os.environ);
         ``job_runner`` runs a :class:`ScanJob` (default: in this process); ``notifier`` sends alerts
         (default: apprise); ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
         stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results;
@@ -147,7 +148,7 @@ class Monitor:
             engine,
             clock=clock,
             guard=guard,
-            connector=connector,
+            scan_guard=scan_guard,
             env=env,
             job_runner=job_runner,
             notifier=notifier,
@@ -391,7 +392,7 @@ class Monitor:
         """Run a scan job with the injected runner (a task queue, a test double) or in this process."""
         if self.job_runner is not None:
             return self.job_runner(job)
-        return run_scan_job(job, connector=self.connector, env=self.env)
+        return run_scan_job(job, guard=self.scan_guard, env=self.env)
 
     def history(self, site_id: int, *, days: int = 90) -> list[DailyCount]:
         """Per-day counts for the charts, oldest first (kept forever, unlike raw results)."""

@@ -55,7 +55,7 @@ def create_app(
     monitor = service or Monitor.open(
         settings.db_url,
         guard=settings.guard,
-        connector=settings.guard.make_connector,
+        scan_guard=settings.guard,
         dashboard_url=settings.public_url,
         job_runner=_distributed_runner(settings),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linkdoctor.config import Secret
-from linkdoctor.web.ssrf import IPNetwork, SSRFGuard
+from linkdoctor.engine.http.ssrf import IPNetwork, SSRFGuard
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8484

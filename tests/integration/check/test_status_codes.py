@@ -11,7 +11,7 @@ from harness.nginx import NginxFactory
 from harness.ports import free_port
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.engine.check import _error_kind
+from linkdoctor.engine.http.aiohttp_transport import error_kind
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async
 from linkdoctor.models import CheckResult, ErrorKind
@@ -61,4 +61,4 @@ def test_dns_failures_map_to_net_dns() -> None:
     error = aiohttp.ClientConnectorDNSError(
         key, socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     )
-    assert _error_kind(error) == (ErrorKind.DNS, "net.dns")
+    assert error_kind(error) == (ErrorKind.DNS, "net.dns")

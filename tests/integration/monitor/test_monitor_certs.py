@@ -21,6 +21,7 @@ from tests.integration.web.conftest import log_in
 from tests.support.alert_sinks import WebhookSink, webhook_sink
 from tests.support.pki import DEFAULT_SANS, PKI, CertFiles
 
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.models import Category
 from linkdoctor.monitor.certs import CertExpiry
 from linkdoctor.monitor.model import ScanState, SiteOptions, SiteSpec
@@ -28,7 +29,6 @@ from linkdoctor.monitor.service import Monitor
 from linkdoctor.tls.probe import ProbeResult, probe
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
-from linkdoctor.web.ssrf import SSRFGuard
 
 pytestmark = pytest.mark.nginx
 
@@ -121,7 +121,7 @@ def probes() -> RecordingProbe:
 @pytest.fixture
 def monitor(db_url: str, probes: RecordingProbe) -> Iterator[Monitor]:
     guard = SSRFGuard(allow=[LOOPBACK])
-    m = Monitor.open(db_url, guard=guard, connector=guard.make_connector, certs=CertExpiry(probe=probes))
+    m = Monitor.open(db_url, guard=guard, scan_guard=guard, certs=CertExpiry(probe=probes))
     yield m
     m.close()
 
@@ -247,7 +247,7 @@ def test_probes_go_only_where_the_guard_lets_scans_go(
 
 def test_a_monitor_without_the_expiry_check_probes_nothing(db_url: str, origins: Origins) -> None:
     guard = SSRFGuard(allow=[LOOPBACK])
-    m = Monitor.open(db_url, guard=guard, connector=guard.make_connector, certs=None)
+    m = Monitor.open(db_url, guard=guard, scan_guard=guard, certs=None)
     try:
         scan_id = scan(m, add(m, origins, "index.html"))
         assert m.certificates(scan_id) == []

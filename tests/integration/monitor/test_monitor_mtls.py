@@ -14,11 +14,11 @@ from harness.nginx import NginxFactory, quote
 from harness.ports import free_port
 from tests.support.pki import PKI, CertFiles
 
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.models import Category
 from linkdoctor.monitor.model import ScanState, SiteOptions, SiteSpec, StoredResult
 from linkdoctor.monitor.orm import SiteRow
 from linkdoctor.monitor.service import Monitor
-from linkdoctor.web.ssrf import SSRFGuard
 
 pytestmark = pytest.mark.nginx
 
@@ -53,7 +53,7 @@ def protected(nginx_factory: NginxFactory, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def monitor(db_url: str) -> Iterator[Monitor]:
     guard = SSRFGuard(allow=[ip_network("127.0.0.1/32")])
-    m = Monitor.open(db_url, guard=guard, connector=guard.make_connector)
+    m = Monitor.open(db_url, guard=guard, scan_guard=guard)
     yield m
     m.close()
 
@@ -117,7 +117,7 @@ def test_a_site_certificate_from_a_pkcs12_bundle_with_a_password_from_the_enviro
     assert bundle.p12 is not None and bundle.password is not None
     guard = SSRFGuard(allow=[ip_network("127.0.0.1/32")])
     monitor = Monitor.open(
-        db_url, guard=guard, connector=guard.make_connector, env={"MEMBERS_P12_PASSWORD": bundle.password}
+        db_url, guard=guard, scan_guard=guard, env={"MEMBERS_P12_PASSWORD": bundle.password}
     )
     try:
         opts = SiteOptions(

@@ -19,11 +19,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from tests.integration.web.conftest import LOOPBACK
 
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.monitor.model import SiteSpec
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
-from linkdoctor.web.ssrf import SSRFGuard
 
 MAX_EXAMPLES = 12
 
@@ -35,7 +35,7 @@ def documentation_address(host: str, port: int) -> Sequence[str]:
 @pytest.fixture
 def fuzzed(db_url: str) -> Iterator[tuple[FastAPI, str]]:
     guard = SSRFGuard(LOOPBACK, resolve=documentation_address)
-    monitor = Monitor.open(db_url, guard=guard, connector=guard.make_connector)
+    monitor = Monitor.open(db_url, guard=guard, scan_guard=guard)
     try:
         app = create_app(ServeSettings(db_url=db_url, tick=0), service=monitor, announce=lambda _: None)
         site = monitor.add_site(SiteSpec(name="seed", url="http://127.0.0.1:9/", every=timedelta(days=1)))

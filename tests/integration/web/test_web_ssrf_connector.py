@@ -1,4 +1,4 @@
-"""The SSRF guard under real connections: an aiohttp session built on its connector cannot reach loopback
+"""The SSRF guard under real connections: an aiohttp session whose sockets it vets cannot reach loopback
 servers unless they are allowlisted, and this holds after DNS resolution and across redirects."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.errors import ConfigError
-from linkdoctor.web.ssrf import SSRFGuard
 
 LOOPBACK_ONLY_FIRST = [ip_network("127.0.0.1/32")]
 
@@ -60,7 +60,7 @@ async def first_server(second_server: str) -> AsyncIterator[str]:
 
 async def fetch(guard: SSRFGuard, url: str) -> str:
     async with (
-        aiohttp.ClientSession(connector=guard.make_connector()) as session,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(socket_factory=guard.socket_factory)) as session,
         session.get(url) as response,
     ):
         return await response.text()

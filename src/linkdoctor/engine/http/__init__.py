@@ -1,1 +1,2 @@
-"""The HTTP layer: the aiohttp session factory and per-host politeness."""
+"""The HTTP layer: the transport over aiohttp (the only home of aiohttp), the SSRF guard every caller
+shares, and per-host politeness."""

@@ -1,7 +1,8 @@
 """The aiohttp session factory: one connection pool per run, keep-alive, our User-Agent, the cookie jar.
 
 TLS is chosen per request (``ssl=`` from :class:`linkdoctor.tls.context.TLSContextFactory`), so one pool
-serves hosts with and without client certificates.
+serves hosts with and without client certificates. Only the aiohttp transport
+(:mod:`linkdoctor.engine.http.aiohttp_transport`) builds sessions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import aiohttp
 from yarl import URL
 
 from linkdoctor.config import CheckConfig
+from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.errors import ConfigError
 
 
@@ -33,17 +35,16 @@ def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
     return jar
 
 
-def create_session(
-    config: CheckConfig, *, connector: aiohttp.BaseConnector | None = None
-) -> aiohttp.ClientSession:
+def create_session(config: CheckConfig, *, guard: SSRFGuard | None = None) -> aiohttp.ClientSession:
     """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.engine.http.limiter.HostLimiter`,
-    so the connector only caps the total number of connections. A given ``connector`` (for example the
-    server mode's SSRF guard) is used instead, and the session closes it."""
-    connector = connector or aiohttp.TCPConnector(
+    so the connector only caps the total number of connections. With a ``guard`` (the server mode's SSRF
+    guard), every connection the session opens is vetted by it."""
+    connector = aiohttp.TCPConnector(
         limit=config.max_concurrency,
         limit_per_host=0,
         ttl_dns_cache=300,
         enable_cleanup_closed=False,
+        socket_factory=guard.socket_factory if guard is not None else None,
     )
     cookie_jar = load_cookie_jar(config.cookie_jar) if config.cookie_jar else aiohttp.CookieJar(unsafe=True)
     timeout = aiohttp.ClientTimeout(total=config.timeout, connect=config.connect_timeout)

@@ -1,15 +1,16 @@
-"""The SSRF guard of server mode: no site or link may reach loopback, private or link-local addresses
-unless an allowlist permits them.
+"""The SSRF guard: no URL a user typed in, and no link found from it, may reach loopback, private or
+link-local addresses unless an allowlist permits them.
 
-A server that fetches URLs its users type in must not become a way into the network it runs in. The guard
-works at two points:
+A server that fetches URLs its users type in must not become a way into the network it runs in. The
+guard lives in the engine's HTTP layer so that every caller uses the same one: the server's checks of
+site URLs, the monitor's scans and the distributed workers' fetches. It works at two points:
 
 * :meth:`SSRFGuard.check_url` vets a site's URL when it is added: the literal host *and* every address its
   name resolves to must be public (or allowlisted); a refusal is a :class:`~linkdoctor.errors.ConfigError`.
-* :meth:`SSRFGuard.socket_factory` (and :meth:`SSRFGuard.make_connector`, an aiohttp connector built on it)
-  vets every connection the checker opens, after DNS resolution. Because it sits under the connection and
-  not on the URL, it also covers redirects, links found while crawling, and names that resolve to a
-  private address only at scan time (DNS rebinding).
+* :meth:`SSRFGuard.socket_factory` vets every connection the transport opens, after DNS resolution
+  (:class:`~linkdoctor.engine.http.aiohttp_transport.AiohttpTransport` takes the guard). Because it sits
+  under the connection and not on the URL, it also covers redirects, links found while crawling, and
+  names that resolve to a private address only at scan time (DNS rebinding).
 
 >>> from ipaddress import ip_network
 >>> guard = SSRFGuard(allow=[ip_network("127.0.0.1/32")])
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
 
-import aiohttp
 from yarl import URL
 
 from linkdoctor.errors import ConfigError
@@ -158,10 +158,10 @@ class SSRFGuard:
         return CheckedURL(url=str(parsed), host=host, addresses=addresses)
 
     def socket_factory(self, addr_info: tuple[Any, ...]) -> socket.socket:
-        """aiohttp's ``socket_factory``: refuse the connection attempt unless its address is allowed.
+        """Open a socket for one resolved address (a ``getaddrinfo`` entry), or refuse it.
 
-        Raising ``OSError`` makes aiohttp try the host's next address and, when none is left, fail the
-        request with a connection error that names the guard.
+        The refusal is an ``OSError``: the transport tries the host's next address and, when none is left,
+        fails the request with a connection error that names the guard.
         """
         family, type_, proto, _, sockaddr = addr_info
         address = _as_address(str(sockaddr[0]))
@@ -171,10 +171,6 @@ class SSRFGuard:
         if reason is not None:
             raise OSError(errno.EACCES, self._refuse_message(str(address), address, reason))
         return socket.socket(family=family, type=type_, proto=proto)
-
-    def make_connector(self, **kwargs: Any) -> aiohttp.TCPConnector:
-        """An aiohttp connector (same keyword arguments as ``TCPConnector``) whose every connection is vetted."""
-        return aiohttp.TCPConnector(socket_factory=self.socket_factory, **kwargs)
 
 
 def _as_address(value: str) -> IPAddress | None:

@@ -10,8 +10,8 @@ from ipaddress import ip_address, ip_network
 
 import pytest
 
+from linkdoctor.engine.http.ssrf import SSRFGuard, classify_address, parse_networks
 from linkdoctor.errors import ConfigError
-from linkdoctor.web.ssrf import SSRFGuard, classify_address, parse_networks
 
 
 def answering(*addresses: str) -> SSRFGuard:

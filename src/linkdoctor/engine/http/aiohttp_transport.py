@@ -1,0 +1,131 @@
+"""The transport over aiohttp: one session (one connection pool) per run, and aiohttp's exceptions turned
+into neutral :class:`~linkdoctor.engine.transport.TransportError` values.
+
+This and :mod:`linkdoctor.engine.http.session` are the only modules that import aiohttp; everything above
+speaks :class:`~linkdoctor.engine.transport.Transport`::
+
+    async with AiohttpTransport(config, guard=guard) as transport:
+        report = await Crawler(config, transport=transport, tls=tls).run(inputs)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.engine.http.session import create_session
+from linkdoctor.engine.http.ssrf import SSRFGuard
+from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
+from linkdoctor.models import ErrorKind
+
+_CHUNK = 65536
+
+
+class AiohttpTransport:
+    """Sends requests over one aiohttp session; see :class:`~linkdoctor.engine.transport.Transport`.
+
+    Create it inside the event loop that uses it, and close it (or use it as an async context manager).
+    ``guard`` vets every connection (the server mode's SSRF guard).
+    """
+
+    def __init__(self, config: CheckConfig, *, guard: SSRFGuard | None = None) -> None:
+        self._session = create_session(config, guard=guard)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        tls: ssl.SSLContext | bool,
+        body_limit: BodyLimit,
+    ) -> Answer:
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=headers,
+                allow_redirects=False,
+                ssl=tls,
+            ) as response:
+                return await _read(response, url, body_limit)
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError, ssl.SSLError) as exc:
+            kind, code = error_kind(exc)
+            raise TransportError(kind, code, _describe(exc)) from exc
+
+
+async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimit) -> Answer:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    limit = body_limit(response.status, headers, url)
+    body: bytes | None = None
+    truncated = False
+    if limit and response.method != "HEAD":
+        chunks: list[bytes] = []
+        size = 0
+        while size < limit:
+            chunk = await response.content.read(min(_CHUNK, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        else:
+            truncated = not response.content.at_eof()
+        body = b"".join(chunks)
+    return Answer(response.status, response.reason or "", headers, body, truncated)
+
+
+def error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
+    """Map an aiohttp or socket exception to (error kind, diagnosis code), by type and errno, never by
+    message text."""
+    # Imported on the first failure: pyOpenSSL costs start-up time that a healthy run never needs.
+    from linkdoctor.classify.tls import classify_tls_error
+
+    tls_code = classify_tls_error(exc)
+    if tls_code is not None:
+        return ErrorKind.TLS, tls_code
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError | TimeoutError):
+        return ErrorKind.TIMEOUT, "net.timeout"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ErrorKind.CONNECTION_CLOSED, "net.connection-closed"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ErrorKind.INVALID_URL, "url.invalid"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        if isinstance(os_error, socket.gaierror) or isinstance(exc, aiohttp.ClientConnectorDNSError):
+            return ErrorKind.DNS, "net.dns"
+        if isinstance(os_error, ConnectionRefusedError):
+            return ErrorKind.REFUSED, "net.refused"
+        if isinstance(os_error, TimeoutError):
+            return ErrorKind.TIMEOUT, "net.timeout"
+        return ErrorKind.REFUSED, "net.refused"
+    if isinstance(exc, aiohttp.ClientOSError | ConnectionResetError | BrokenPipeError):
+        return ErrorKind.RESET, "net.reset"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return ErrorKind.PROTOCOL, "http.protocol-error"
+    return ErrorKind.OTHER, "http.protocol-error"
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, secret-free description of a network error."""
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError | aiohttp.ServerTimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
