@@ -225,14 +225,6 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         actor=EITHER,
     ),
     DiagnosisInfo(
-        code="http.body-too-large",
-        title="Response body too large",
-        summary="The response body exceeded the configured size limit",
-        explanation="linkdoctor stops reading bodies larger than the limit, to protect memory and time.",
-        fix=("Raise --max-body if this page must be parsed, or exclude the URL.",),
-        actor=CLIENT,
-    ),
-    DiagnosisInfo(
         code="http.protocol-error",
         title="HTTP protocol error",
         summary="The server's answer is not valid HTTP",

@@ -43,7 +43,6 @@ REQUIRED_CODES = (
     "http.redirect-loop",
     "http.too-many-redirects",
     "http.fragment-missing",
-    "http.body-too-large",
     "http.protocol-error",
     "net.dns",
     "net.refused",
