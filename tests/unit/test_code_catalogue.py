@@ -6,8 +6,8 @@ doctor must produce them, and nothing outside it may.
 The source is read with ``ast``, not imported. A code is produced where the source holds it:
 
 * a string literal shaped like a code (``http.not-found``) in one of the catalogue's namespaces;
-* a string literal given to ``make``/``info`` or as the code of a ``Diagnosis``/``Finding``, whatever
-  its namespace;
+* a code-shaped string literal given to ``make``/``info`` or as the code of a ``Diagnosis``/``Finding``,
+  whatever its namespace;
 * a use (not the definition, not an import) of a module-level constant holding a code, such as
   ``codes_doctor.CLIENT_AUTH_NOT_ENFORCED`` or ``CLIENT_CERT_EXPIRED`` of ``classify/tls.py``.
 
@@ -97,11 +97,9 @@ def _called_name(node: ast.Call) -> str:
 
 
 def _code_arguments(node: ast.Call) -> Iterator[ast.expr]:
-    """The arguments of a call that hold a code."""
-    name = _called_name(node)
-    if name in CODE_CALLS | CODE_VALUES and node.args:
-        yield node.args[0]
-    if name in CODE_CALLS | CODE_VALUES:
+    """The arguments of a call that hold a code: the first one and ``code=``."""
+    if _called_name(node) in CODE_CALLS | CODE_VALUES:
+        yield from node.args[:1]
         yield from (k.value for k in node.keywords if k.arg == "code")
 
 
@@ -124,7 +122,8 @@ def _scan() -> tuple[dict[str, list[Use]], set[str]]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if node in definitions[path]:
                     continue
-                if _in_namespace(node.value) or id(node) in code_position:
+                shaped = id(node) in code_position and CODE_SHAPE.match(node.value)
+                if _in_namespace(node.value) or shaped:
                     uses[node.value].append(Use(node.value, path, node.lineno))
             elif isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
                 name = node.id if isinstance(node, ast.Name) else node.attr
