@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
-from linkdoctor.models import Report
+from linkdoctor.models import CheckResult, Report
 from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
@@ -341,15 +341,22 @@ def _run(
     ):
         on_result = outputs.on_result if outputs.streaming else None
         around = _progress_bar() if show_progress else None
-        if broker:  # the distributed mode's imports (celery, redis) load only when asked for
-            from linkdoctor.distributed.run import check_distributed
-            from linkdoctor.distributed.settings import BrokerSettings
 
-            run = check_distributed(
-                config, collected, BrokerSettings(broker), on_result=on_result, around=around, cache=cache
-            )
+        def check(sink: Callable[[CheckResult], None] | None) -> Coroutine[Any, Any, Report]:
+            if broker:  # the distributed mode's imports (celery, redis) load only when asked for
+                from linkdoctor.distributed.run import check_distributed
+                from linkdoctor.distributed.settings import BrokerSettings
+
+                return check_distributed(
+                    config, collected, BrokerSettings(broker), on_result=sink, around=around, cache=cache
+                )
+            return check_async(config, collected, on_result=sink, around=around, cache=cache)
+
+        if config.diagnose:  # the doctor (and pyOpenSSL) load only when asked for
+            from linkdoctor.doctor.attach import check_diagnosed
+
+            report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
         else:
-            run = check_async(config, collected, on_result=on_result, around=around, cache=cache)
-        report: Report = run_sync(run)
+            report = run_sync(check(on_result))
         outputs.finish(report)
     return report

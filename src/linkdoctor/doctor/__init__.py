@@ -5,14 +5,15 @@ fix it, and how.
     verdict.headline          # '1 problem; you (client side) must act: The client certificate expired …'
     verdict.exit_code         # ExitCode.BROKEN
 
-``attach_findings`` does the same for ``check --diagnose``, once per failing host and certificate.
+``attach_findings`` does the same for ``check --diagnose``, once per failing host and certificate, and
+``check_diagnosed`` runs a check and attaches the findings after it.
 Rendering lives in ``linkdoctor.report.doctor_console`` and ``linkdoctor.report.doctor_json``.
 """
 
 from __future__ import annotations
 
 from linkdoctor.classify.codes_doctor import DOCTOR_CODES
-from linkdoctor.doctor.attach import attach_findings, needs_doctor
+from linkdoctor.doctor.attach import attach_findings, check_diagnosed, needs_doctor
 from linkdoctor.doctor.examine import (
     DEFAULT_DIAGNOSE_TIMEOUT,
     DoctorOptions,
@@ -49,6 +50,7 @@ __all__ = [
     "ServerExam",
     "Verdict",
     "attach_findings",
+    "check_diagnosed",
     "check_url",
     "diagnose",
     "needs_doctor",

@@ -2,7 +2,7 @@
 without and with it, then the verdict — what an expert does by hand with ``openssl`` and ``curl``.
 
 Network side effects are injected: ``prober`` (default :func:`linkdoctor.tls.probe.probe`, blocking, run
-in a thread) and ``requester`` (default: one ``check`` of the URL), as are the clock and the credential
+in a thread) and ``requester`` (default: one request by the engine's checker), as are the clock and the credential
 loader. Bad input raises :class:`~linkdoctor.errors.ConfigError` (exit code 3) before or instead of a
 verdict: a URL that is not https, an unreachable host, an unusable certificate file or password::
 
@@ -76,14 +76,27 @@ class DoctorOptions:
 
 
 async def check_url(url: str, config: CheckConfig) -> CheckResult:
-    """The real request: ``check`` of one listed URL (checked, not crawled)."""
-    from linkdoctor.engine.inputs import collect_inputs
-    from linkdoctor.engine.runner import check_async
+    """The real request: the engine's checker fetches ``url`` once, as ``check`` would check a listed URL
+    (redirects followed, nothing crawled)."""
+    # Imported on use: importing the doctor (its models, for the reports) loads no HTTP stack.
+    from linkdoctor.engine.check import HttpChecker
+    from linkdoctor.engine.filters import excluded_result
+    from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
+    from linkdoctor.engine.http.limiter import HostLimiter
+    from linkdoctor.tls.context import TLSContextFactory
 
-    report = await check_async(config, collect_inputs([], url_lists=[("diagnose", [url])]))
-    if not report.results:  # pragma: no cover - a listed URL always yields one result
-        raise ConfigError(f"{url} could not be checked")
-    return next((r for r in report.results if r.url == url), report.results[0])
+    excluded = excluded_result(url, config)
+    if excluded is not None:
+        return excluded
+    tls = TLSContextFactory(config)
+    try:
+        async with AiohttpTransport(config) as transport:
+            limiter = HostLimiter(config.max_per_host, config.host_interval, limits=config.host_limits)
+            checker = HttpChecker(transport, config, limiter=limiter, tls=tls)
+            fetched = await checker.fetch(url.partition("#")[0], want_body=False)
+    finally:
+        tls.close()
+    return fetched.result
 
 
 def _utc_now() -> datetime:

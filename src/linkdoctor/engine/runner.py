@@ -1,6 +1,7 @@
 """Run a check end to end: build the transport and TLS contexts, crawl, and hand back the report.
 
-This is the library's one-call entry point; the CLI and later the service call it.
+This is the library's one-call entry point; the CLI, the monitor and the distributed coordinator call it.
+``check --diagnose`` is composed on top by the caller (see :func:`linkdoctor.doctor.attach.check_diagnosed`).
 
 >>> # report = run_check(CheckConfig(), collect_inputs(["https://example.org/"]))
 """
@@ -22,7 +23,7 @@ from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.transport import Transport
-from linkdoctor.models import CheckResult, Report
+from linkdoctor.models import Report
 from linkdoctor.tls.context import TLSContextFactory
 
 T = TypeVar("T")
@@ -50,37 +51,13 @@ async def check_async(
     guard); ``transport`` sends the requests instead of a new aiohttp one (the caller closes it); ``pages``
     fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
-    held: list[str] = []  # streamed results the doctor will examine: sent once they carry its findings
-    sink = _holding_back_tls_failures(on_result, held) if config.diagnose and on_result else on_result
     async with AsyncExitStack() as stack:
         stack.callback(tls.close)
         if transport is None:
             transport = await stack.enter_async_context(AiohttpTransport(config, guard=guard))
-        crawler = Crawler(config, transport=transport, tls=tls, on_result=sink, cache=cache, pages=pages)
+        crawler = Crawler(config, transport=transport, tls=tls, on_result=on_result, cache=cache, pages=pages)
         async with around(crawler) if around else nullcontext():
-            report = await crawler.run(inputs, resume=resume)
-    if config.diagnose:
-        from linkdoctor.doctor import attach_findings  # imported on use: the doctor calls check_async
-
-        report = await attach_findings(report, config)
-    if held and on_result is not None:
-        examined = {result.url: result for result in report.results}
-        for url in held:
-            on_result(examined[url])
-    return report
-
-
-def _holding_back_tls_failures(on_result: ResultSink, held: list[str]) -> ResultSink:
-    """``on_result``, except that TLS failures (what ``--diagnose`` examines) are only noted in ``held``."""
-    from linkdoctor.doctor.attach import needs_doctor
-
-    def sink(result: CheckResult) -> None:
-        if needs_doctor(result):
-            held.append(result.url)
-        else:
-            on_result(result)
-
-    return sink
+            return await crawler.run(inputs, resume=resume)
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
