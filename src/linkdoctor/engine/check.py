@@ -2,7 +2,7 @@
 
 :meth:`HttpChecker.fetch` never raises for a dead link: every failure becomes a :class:`CheckResult`. The
 checker owns the policy; each request goes through a :class:`~linkdoctor.engine.transport.Transport`
-(aiohttp in a real run, a dict in a test), whose failures arrive as neutral
+(the network in a real run, a dict in a test), whose failures arrive as neutral
 :class:`~linkdoctor.engine.transport.TransportError` values.
 """
 

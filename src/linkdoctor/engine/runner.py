@@ -48,7 +48,7 @@ async def check_async(
     CLI for the live progress bar). ``cache`` serves and keeps ok results of links that are not crawled
     (see :mod:`linkdoctor.engine.cache`); the caller closes it. ``resume`` continues from a crawler's saved
     :class:`~linkdoctor.engine.frontier.Frontier`; ``guard`` vets every connection (the server mode's SSRF
-    guard); ``transport`` sends the requests instead of a new aiohttp one (the caller closes it); ``pages``
+    guard); ``transport`` sends the requests instead of a new network one (the caller closes it); ``pages``
     fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
     tls = TLSContextFactory(config)
     async with AsyncExitStack() as stack:

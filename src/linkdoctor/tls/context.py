@@ -81,7 +81,7 @@ class TLSContextFactory:
             _verifying_context(cafile)  # fail now, not at the first request to that host
 
     def context_for(self, host: str) -> ssl.SSLContext:
-        """The context for connections to ``host`` (aiohttp: ``session.get(url, ssl=context)``)."""
+        """The context for connections to ``host`` (the transport's ``tls=`` argument)."""
         host = _normalise(host)
         index = self._client_index(host)
         key: _ContextKey = (index, self._config.cacert_for(host), self._config.insecure)

@@ -1,0 +1,183 @@
+"""The crawler over an in-memory transport: a small site served from a dict, and not one socket opened.
+
+The transport seam (:mod:`linkdoctor.engine.transport`) is all the engine needs to crawl: redirects, HEAD
+then GET, fragments, broken links and network errors come out as they do over aiohttp."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
+from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
+from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect, Report
+from linkdoctor.urls import host_of
+
+SITE = "http://site.test"
+HTML = (("content-type", "text/html; charset=utf-8"),)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = HTML
+    head_status: int | None = None  # a server that answers HEAD differently
+
+
+PAGES: Mapping[str, Reply] = {
+    f"{SITE}/": Reply(
+        200,
+        b"""<html><body>
+        <a href="/a.html">A</a>
+        <a href="/a.html#intro">A's intro</a>
+        <a href="/a.html#nowhere">a missing section</a>
+        <a href="/missing.html">gone</a>
+        <a href="/old">moved</a>
+        <a href="http://other.test/no-head">no HEAD there</a>
+        <a href="http://down.test/">down</a>
+        </body></html>""",
+    ),
+    f"{SITE}/a.html": Reply(200, b'<html><body><h1 id="intro">A</h1><a href="/">home</a></body></html>'),
+    f"{SITE}/old": Reply(301, headers=(("location", "/a.html"),)),
+    "http://other.test/no-head": Reply(200, b"plain", (("content-type", "text/plain"),), head_status=405),
+}
+NOT_FOUND = Reply(404, b"not found", (("content-type", "text/plain"),))
+CONFIG = CheckConfig(retries=0)
+
+
+@dataclass
+class MemoryTransport:
+    """Answers from ``pages`` (404 for anything else); hosts in ``down`` refuse the connection."""
+
+    pages: Mapping[str, Reply]
+    down: frozenset[str] = frozenset()
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        tls: ssl.SSLContext | bool,
+        body_limit: BodyLimit,
+    ) -> Answer:
+        self.sent.append((method, url))
+        if host_of(url) in self.down:
+            raise TransportError(ErrorKind.REFUSED, "net.refused", "connection refused")
+        reply = self.pages.get(url, NOT_FOUND)
+        status = reply.head_status if method == "HEAD" and reply.head_status else reply.status
+        answer_headers = dict(reply.headers)
+        limit = body_limit(status, answer_headers, url)
+        if not limit or method == "HEAD":
+            return Answer(status, "", answer_headers, None, False)
+        return Answer(status, "", answer_headers, reply.body[:limit], len(reply.body) > limit)
+
+
+class _LocalOnly(socket.socket):
+    """A socket class that refuses network sockets (the event loop's own Unix socket pair is fine)."""
+
+    def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
+        if fileno is None and family in (-1, socket.AF_INET, socket.AF_INET6):
+            raise AssertionError("the in-memory crawl opened a network socket")
+        super().__init__(family, type, proto, fileno)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the in-memory crawl resolved a name or connected")
+
+    monkeypatch.setattr(socket, "socket", _LocalOnly)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def transport() -> MemoryTransport:
+    return MemoryTransport(PAGES, down=frozenset({"down.test"}))
+
+
+async def crawl(transport: MemoryTransport) -> dict[str, CheckResult]:
+    report = await Crawler(CONFIG, transport=transport).run(collect_inputs([f"{SITE}/"]))
+    return {result.url: result for result in report.results}
+
+
+async def test_pages_in_scope_are_crawled_and_their_links_checked(transport: MemoryTransport) -> None:
+    results = await crawl(transport)
+
+    assert results[f"{SITE}/"].category is Category.OK
+    assert results[f"{SITE}/a.html"].category is Category.OK
+    assert [r.url for r in results[f"{SITE}/a.html"].referrers] == [f"{SITE}/"]
+
+
+async def test_a_broken_link_is_reported_with_its_status_and_code(transport: MemoryTransport) -> None:
+    missing = (await crawl(transport))[f"{SITE}/missing.html"]
+
+    assert (missing.category, missing.status) == (Category.BROKEN, 404)
+    assert missing.diagnosis is not None and missing.diagnosis.code == "http.not-found"
+
+
+async def test_a_redirect_is_followed_and_its_chain_kept(transport: MemoryTransport) -> None:
+    moved = (await crawl(transport))[f"{SITE}/old"]
+
+    assert moved.category is Category.REDIRECTED
+    assert moved.final_url == f"{SITE}/a.html"
+    assert moved.redirects == (Redirect(f"{SITE}/old", 301),)
+
+
+async def test_fragments_are_looked_up_in_the_fetched_page(transport: MemoryTransport) -> None:
+    results = await crawl(transport)
+
+    assert results[f"{SITE}/a.html#intro"].category is Category.OK
+    nowhere = results[f"{SITE}/a.html#nowhere"]
+    assert nowhere.category is Category.BROKEN
+    assert nowhere.diagnosis is not None and nowhere.diagnosis.code == "http.fragment-missing"
+
+
+async def test_a_transport_error_becomes_a_broken_result_of_its_kind(transport: MemoryTransport) -> None:
+    down = (await crawl(transport))["http://down.test/"]
+
+    assert (down.category, down.error) == (Category.BROKEN, ErrorKind.REFUSED)
+    assert down.diagnosis is not None and down.diagnosis.code == "net.refused"
+
+
+async def test_a_link_that_refuses_head_is_checked_with_get(transport: MemoryTransport) -> None:
+    other = (await crawl(transport))["http://other.test/no-head"]
+
+    assert other.category is Category.OK
+    requests = [sent for sent in transport.sent if sent[1] == "http://other.test/no-head"]
+    assert requests == [("HEAD", "http://other.test/no-head"), ("GET", "http://other.test/no-head")]
+
+
+async def test_each_page_is_requested_once_and_a_redirect_hop_by_hop(transport: MemoryTransport) -> None:
+    await crawl(transport)
+
+    pages = [url for method, url in transport.sent if method == "GET" and url.startswith(SITE)]
+    assert sorted(pages) == [
+        f"{SITE}/",
+        f"{SITE}/a.html",
+        f"{SITE}/a.html",  # /old's second hop: redirects are followed by the checker, one request each
+        f"{SITE}/missing.html",
+        f"{SITE}/old",
+        f"{SITE}/robots.txt",
+    ]
+
+
+async def test_the_run_function_takes_the_transport_too(transport: MemoryTransport) -> None:
+    report: Report = await check_async(CONFIG, collect_inputs([f"{SITE}/"]), transport=transport)
+
+    assert report.summary.pages_crawled == 2
+    assert {r.url for r in report.results if r.category is Category.BROKEN} == {
+        f"{SITE}/missing.html",
+        f"{SITE}/a.html#nowhere",
+        "http://down.test/",
+    }
