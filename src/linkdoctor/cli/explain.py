@@ -1,16 +1,15 @@
 """``linkdoctor explain``: what an HTTP status, a diagnosis code or an nginx lint rule means, and the fix.
 
 ``linkdoctor explain 496`` reads the status registry, ``linkdoctor explain tls.client-cert-required`` the
-diagnosis catalogue, and ``linkdoctor explain LDN001`` the nginx linter's rules (when that module is
-present). ``--list`` prints every status and code; ``--format json`` prints a stable JSON object instead
-of the rich console rendering, which lives in this module.
+diagnosis catalogue, and ``linkdoctor explain LDN001`` the nginx linter's rules
+(:mod:`linkdoctor.nginx.rules`). ``--list`` prints every status and code; ``--format json`` prints a stable
+JSON object instead of the rich console rendering, which lives in this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import json
 import re
 import sys
@@ -28,9 +27,10 @@ from rich.text import Text
 from linkdoctor.classify.codes import CODES, DiagnosisInfo
 from linkdoctor.classify.statuses import STATUSES, StatusInfo, explain_status
 from linkdoctor.config import ExitCode
+from linkdoctor.nginx.model import Rule
+from linkdoctor.nginx.rules import get_rule
 
 FORMATS: Final = ("console", "json")
-RULES_MODULE: Final = "linkdoctor.nginx.rules"
 _RULE_ID: Final = re.compile(r"^LDN\d{3}$", re.IGNORECASE)
 _STATUS: Final = re.compile(r"^\d+$")
 
@@ -43,7 +43,8 @@ class ExplainError(click.ClickException):
 
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
-    """An nginx lint rule as ``explain`` shows it, copied from :mod:`linkdoctor.nginx.rules`."""
+    """An nginx lint rule as ``explain`` shows it: the documentation part of a
+    :class:`~linkdoctor.nginx.model.Rule`."""
 
     id: str
     severity: str
@@ -51,6 +52,10 @@ class RuleInfo:
     explanation: str
     fix: tuple[str, ...]
     snippet: str
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleInfo:
+        return cls(rule.id, str(rule.severity), rule.title, rule.explanation, rule.fix, rule.snippet)
 
 
 Topic = StatusInfo | DiagnosisInfo | RuleInfo
@@ -120,33 +125,11 @@ def lookup(topic: str) -> Topic:
 
 
 def load_rule(rule_id: str) -> RuleInfo:
-    """Look up an nginx lint rule in :data:`RULES_MODULE` without depending on it at import time."""
+    """The nginx lint rule ``rule_id``; :class:`ExplainError` (exit code 3) for an unknown id."""
     try:
-        module = importlib.import_module(RULES_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name not in {RULES_MODULE, RULES_MODULE.rpartition(".")[0]}:
-            raise
-        raise ExplainError(
-            f"{rule_id} is an nginx lint rule id, but the nginx linter ({RULES_MODULE}) is not available "
-            "in this installation"
-        ) from None
-    get_rule = getattr(module, "get_rule", None)
-    if not callable(get_rule):
-        raise ExplainError(f"{RULES_MODULE} has no get_rule(); cannot explain {rule_id}")
-    try:
-        rule: Any = get_rule(rule_id)
-    except LookupError:
-        rule = None
-    if rule is None:
-        raise ExplainError(f"unknown nginx lint rule {rule_id!r} (see 'linkdoctor explain --list')")
-    return RuleInfo(
-        id=str(rule.id),
-        severity=str(rule.severity),
-        title=str(rule.title),
-        explanation=str(rule.explanation),
-        fix=tuple(str(step) for step in rule.fix),
-        snippet=str(rule.snippet),
-    )
+        return RuleInfo.of(get_rule(rule_id))
+    except KeyError:
+        raise ExplainError(f"unknown nginx lint rule {rule_id!r} (see 'linkdoctor explain --list')") from None
 
 
 def _unknown_topic_message(text: str) -> str:

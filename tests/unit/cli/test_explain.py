@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import types
-from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner, Result
@@ -14,7 +11,7 @@ from click.testing import CliRunner, Result
 from linkdoctor.classify.codes import CODES
 from linkdoctor.classify.statuses import STATUSES
 from linkdoctor.cli import cli, main
-from linkdoctor.cli.explain import RULES_MODULE
+from linkdoctor.nginx.rules import RULES, get_rule
 
 
 def run(*args: str) -> Result:
@@ -30,37 +27,6 @@ def ok_output(*args: str) -> str:
     result = run(*args)
     assert result.exit_code == 0, result.output
     return flat(result.stdout)
-
-
-@dataclass(frozen=True)
-class FakeRule:
-    id: str
-    severity: str
-    title: str
-    explanation: str
-    fix: tuple[str, ...]
-    snippet: str
-
-
-@pytest.fixture
-def fake_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType(RULES_MODULE)
-    rules = {
-        "LDN001": FakeRule(
-            id="LDN001",
-            severity="error",
-            title="ssl_verify_client without ssl_client_certificate",
-            explanation="Clients cannot be verified without a CA file.",
-            fix=("Add ssl_client_certificate pointing at the client CA bundle.",),
-            snippet="ssl_client_certificate /etc/nginx/client-ca.pem;",
-        )
-    }
-
-    def get_rule(rule_id: str) -> FakeRule:
-        return rules[rule_id]
-
-    module.get_rule = get_rule  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, RULES_MODULE, module)
 
 
 # --- statuses, console ---------------------------------------------------------------------------
@@ -143,27 +109,24 @@ def test_explain_diagnosis_code_is_case_insensitive() -> None:
     assert "http.not-found" in ok_output("HTTP.Not-Found")
 
 
-def test_explain_nginx_rule_uses_the_rules_module(fake_rules: None) -> None:
+def test_explain_nginx_rule_uses_the_rules_module() -> None:
+    rule = get_rule("LDN001")
     out = ok_output("ldn001")
-    assert "LDN001 — ssl_verify_client without ssl_client_certificate" in out
+    assert f"LDN001 — {rule.title}" in out
     assert "Severity: error" in out
-    assert "Fix • Add ssl_client_certificate" in out
-    assert "Example ssl_client_certificate /etc/nginx/client-ca.pem;" in out
+    assert f"Fix • {flat(rule.fix[0])}" in out
+    assert f"Example {flat(rule.snippet)}" in out
 
 
-def test_explain_unknown_nginx_rule_exits_3(fake_rules: None) -> None:
+def test_explain_unknown_nginx_rule_exits_3() -> None:
     result = run("LDN999")
     assert result.exit_code == 3
     assert "unknown nginx lint rule 'LDN999'" in result.output
 
 
-def test_explain_nginx_rule_without_the_linter_exits_3_with_a_clear_message(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, RULES_MODULE, None)
-    result = run("LDN001")
-    assert result.exit_code == 3
-    assert "LDN001 is an nginx lint rule id, but the nginx linter" in flat(result.output)
+@pytest.mark.parametrize("rule_id", [rule.id for rule in RULES])
+def test_explain_knows_every_nginx_rule(rule_id: str) -> None:
+    assert f"{rule_id} — {get_rule(rule_id).title}" in ok_output(rule_id)
 
 
 # --- JSON ------------------------------------------------------------------------------------------
@@ -205,11 +168,11 @@ def test_explain_diagnosis_json_has_the_stable_fields() -> None:
     }
 
 
-def test_explain_rule_json_has_the_rule_fields(fake_rules: None) -> None:
+def test_explain_rule_json_has_the_rule_fields() -> None:
     document = json.loads(run("LDN001", "--format", "json").stdout)
     assert document["kind"] == "nginx-rule"
     assert document["id"] == "LDN001"
-    assert document["fix"] == ["Add ssl_client_certificate pointing at the client CA bundle."]
+    assert document["fix"] == list(get_rule("LDN001").fix)
 
 
 # --- --list ------------------------------------------------------------------------------------------
