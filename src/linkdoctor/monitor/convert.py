@@ -95,7 +95,8 @@ def scan_from_row(row: ScanRow) -> Scan:
 
 # The result columns that hold a field of the result codec's full form as it is.
 _RESULT_COLUMNS = (
-    "url", "category", "status", "precise_status", "reason", "final_url", "error", "error_message", "referrers",
+    "url", "category", "status", "precise_status", "reason", "final_url",
+    "error", "error_message", "referrers",
 )  # fmt: skip
 
 

@@ -1,6 +1,10 @@
 """JSON and JSON Lines output, under the schema shipped in ``linkdoctor/report/schemas/``.
 
 ``json`` writes one document at the end; ``jsonl`` writes one result per line as results arrive.
+
+This is the public, versioned report schema (``SCHEMA_VERSION``): users parse it, so its shape changes only
+with a new version. What linkdoctor stores or sends for itself (the saved frontier, the cache, the
+workers' pages, the monitor's rows) goes through :mod:`linkdoctor.codec` instead.
 """
 
 from __future__ import annotations
