@@ -1,32 +1,34 @@
-"""Run configuration: frozen dataclasses and the ``DEFAULT_*`` constants that CLI help and the library share.
+"""Run configuration: the frozen dataclasses the library reads. The options and their ``DEFAULT_*`` constants,
+which CLI help and the library share, are declared once in :mod:`linkdoctor.options` (re-exported here).
 
-The CLI (and later the config file) builds one :class:`CheckConfig`; the library never reads flags itself.
+The CLI and the config file build one :class:`CheckConfig`; the library never reads flags itself.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from fnmatch import fnmatch
 from pathlib import Path
 
-from linkdoctor._version import __version__
-
-PROJECT_URL = "https://github.com/linkdoctor/linkdoctor"
-DEFAULT_USER_AGENT = f"linkdoctor/{__version__} (+{PROJECT_URL})"
-DEFAULT_MAX_CONCURRENCY = 128
-DEFAULT_MAX_PER_HOST = 32
-DEFAULT_HOST_INTERVAL = 0.0
-DEFAULT_TIMEOUT = 20.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_RETRIES = 2
-DEFAULT_RETRY_BACKOFF = 0.5
-DEFAULT_MAX_RETRY_AFTER = 60.0
-DEFAULT_MAX_REDIRECTS = 10
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
-DEFAULT_MAX_URL_LENGTH = 2048
-DEFAULT_MAX_PAGES = 100_000
+from linkdoctor.options import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HOST_INTERVAL,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_PER_HOST,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_MAX_URL_LENGTH,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_BACKOFF,
+    DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT,
+    PROJECT_URL,
+)
 
 
 class ExitCode(IntEnum):
@@ -84,16 +86,39 @@ def host_matches(pattern: str, host: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ClientCert:
-    """A client certificate for mutual TLS, for the hosts it applies to (empty ``hosts`` means every host)."""
+    """A client certificate for mutual TLS, for the hosts it applies to (empty ``hosts`` means every host).
+
+    The one value a client certificate is, from the command line, the config file's ``[[tls.client]]``, a
+    monitored site and a worker to the TLS context. ``password_env`` names the environment variable holding
+    the key's password: it is what the config file, a site and the worker wire carry, since secrets never
+    travel. ``password`` is the secret itself once read (:meth:`with_password_from`, or a prompt).
+
+    >>> ClientCert(Path("c.pem"), password_env="PW").with_password_from({"PW": "s3cret"}, missing=KeyError).password
+    Secret('***')
+    """
 
     cert: Path | None = None
     key: Path | None = None
     pkcs12: Path | None = None
     password: Secret | None = None
     hosts: tuple[str, ...] = ()
+    # where the password comes from, not what the certificate is: left out of equality
+    password_env: str | None = field(default=None, compare=False)
 
     def applies_to(self, host: str) -> bool:
         return not self.hosts or any(host_matches(p, host) for p in self.hosts)
+
+    def with_password_from(
+        self, environ: Mapping[str, str], *, missing: Callable[[str], Exception]
+    ) -> ClientCert:
+        """This certificate with its password read from ``environ[password_env]``; ``missing(name)`` is raised
+        when that variable is not set. Unchanged when it names no variable or already holds the password."""
+        if self.password_env is None or self.password is not None:
+            return self
+        value = environ.get(self.password_env)
+        if value is None:
+            raise missing(self.password_env)
+        return replace(self, password=Secret(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +210,28 @@ class CheckConfig:
             self.max_per_host if per_host is None else per_host,
             self.host_interval if interval is None else interval,
         )
+
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_HOST_INTERVAL",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_PER_HOST",
+    "DEFAULT_MAX_REDIRECTS",
+    "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_MAX_URL_LENGTH",
+    "DEFAULT_RETRIES",
+    "DEFAULT_RETRY_BACKOFF",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_USER_AGENT",
+    "PROJECT_URL",
+    "CheckConfig",
+    "ClientCert",
+    "ExitCode",
+    "HostSettings",
+    "Method",
+    "Secret",
+    "host_matches",
+]

@@ -3,7 +3,7 @@
 Where: ``linkdoctor.toml``, or the ``[tool.linkdoctor]`` table of a ``pyproject.toml``, in the working
 directory or the nearest parent that has one (in each directory ``linkdoctor.toml`` is tried first).
 
-What: every ``check`` flag has a key spelled like the flag with underscores (``--max-concurrency 64`` is
+What: every ``check`` flag has a key (declared in :mod:`linkdoctor.options`) spelled like the flag with underscores (``--max-concurrency 64`` is
 ``max_concurrency = 64``; lists for repeatable flags: ``exclude = ["…"]``; ``format`` for ``--format``),
 plus structured sections: ``[[hosts]]`` (per-host headers, basic auth, CA bundle, concurrency, interval),
 ``[[tls.client]]`` (client certificates per host) and ``[remap]`` (URL rewrites, regex → replacement).
@@ -30,33 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
-from linkdoctor.config_values import (
-    Converter,
-    Invalid,
-    ValueContext,
-    boolean,
-    choice,
-    duration,
-    env_name,
-    file_path,
-    format_spec,
-    header,
-    header_list,
-    input_ref,
-    integer,
-    key_path,
-    list_of,
-    one_or_list,
-    regex,
-    seconds,
-    show,
-    statuses,
-    string,
-    string_table,
-    tuple_of,
-    url_list,
-)
+from linkdoctor.config_values import Converter, Invalid, ValueContext, key_path, show
 from linkdoctor.errors import ConfigError
+from linkdoctor.options import SECTIONS, file_keys
 
 CONFIG_FILE_NAME = "linkdoctor.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -82,17 +58,6 @@ class HostEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientCertEntry:
-    """One ``[[tls.client]]`` table (empty ``hosts``: every host)."""
-
-    hosts: tuple[str, ...] = ()
-    cert: Path | None = None
-    key: Path | None = None
-    pkcs12: Path | None = None
-    password_env: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RemapRule:
     """One ``[remap]`` entry: ``pattern`` → ``replacement`` as written (``$1``), and as a ``re`` template."""
 
@@ -109,7 +74,7 @@ class FileConfig:
     path: Path
     options: tuple[tuple[str, Any], ...] = ()
     hosts: tuple[HostEntry, ...] = ()
-    client_certs: tuple[ClientCertEntry, ...] = ()
+    client_certs: tuple[ClientCert, ...] = ()  # [[tls.client]]: passwords as password_env, not yet read
     remap: tuple[RemapRule, ...] = ()
     table: str = ""  # "tool.linkdoctor." in a pyproject.toml
 
@@ -122,75 +87,19 @@ class FileConfig:
 
 
 # --- the keys --------------------------------------------------------------------------------------------
-# File key → (``check`` parameter name, converter). Keys are the flags' names with underscores.
+# File key → (``check`` parameter name, converter), from the option schema. Keys are the flags' names with
+# underscores.
 _OPTIONS: dict[str, tuple[str, Converter]] = {
-    "inputs": ("inputs", list_of(input_ref)),
-    "base_url": ("base_url", string),
-    "urls_from": ("urls_from", list_of(url_list)),
-    "depth": ("depth", integer(0)),
-    "max_pages": ("max_pages", integer(1)),
-    "include": ("include", list_of(regex)),
-    "exclude": ("exclude", list_of(regex)),
-    "scope": ("scope", list_of(regex)),
-    "recursive": ("recursive", boolean),
-    "ignore_robots": ("ignore_robots", boolean),
-    "fragments": ("fragments", boolean),
-    "method": ("method", choice("auto", "head", "get")),
-    "max_concurrency": ("max_concurrency", integer(1)),
-    "max_per_host": ("max_per_host", integer(1)),
-    "host_interval": ("host_interval", seconds(positive=False)),
-    "timeout": ("timeout", seconds(positive=True)),
-    "connect_timeout": ("connect_timeout", seconds(positive=True)),
-    "retries": ("retries", integer(0, 20)),
-    "max_redirects": ("max_redirects", integer(0, 100)),
-    "max_body": ("max_body", integer(1)),
-    "max_url_length": ("max_url_length", integer(1)),
-    "user_agent": ("user_agent", string),
-    "header": ("header", header_list),
-    "host_header": ("host_header", list_of(tuple_of(string, header, names="HOST, 'Name: value'"))),
-    "basic_auth": (
-        "basic_auth",
-        list_of(tuple_of(string, string, env_name, names="HOST, USER, ENV_VAR")),
-    ),
-    "cookie_jar": ("cookie_jar", file_path(must_exist=True)),
-    "accept": ("accept", list_of(statuses)),
-    "cert": ("cert", file_path(must_exist=True)),
-    "key": ("key", file_path(must_exist=True)),
-    "pkcs12": ("pkcs12", file_path(must_exist=True)),
-    "key_password_env": ("key_password_env", env_name),
-    "cert_host": ("cert_host", list_of(string)),
-    "cacert": ("cacert", file_path(must_exist=True)),
-    "insecure": ("insecure", boolean),
-    "format": ("fmt", one_or_list(format_spec)),
-    "output": ("output", one_or_list(file_path(must_exist=False))),
-    "progress": ("progress", boolean),
-    "verbose": ("verbose", boolean),
-    "diagnose": ("diagnose", boolean),
-    "broker": ("broker", string),
-    "cache": ("cache", boolean),
-    "cache_file": ("cache_file", file_path(must_exist=False)),
-    "max_cache_age": ("max_cache_age", duration),
+    key: (o.name, o.validator) for key, o in file_keys().items() if o.validator is not None
 }
 OPTION_KEYS: Mapping[str, str] = {key: dest for key, (dest, _) in _OPTIONS.items()}
 """Config key → the ``check`` parameter it sets."""
-SECTIONS = ("hosts", "tls", "remap")
 
 _HOST_KEYS: dict[str, Converter] = {
-    "match": list_of(string),
-    "headers": lambda v, c: string_table(v, c, string),
-    "headers_env": lambda v, c: string_table(v, c, env_name),
-    "user": string,
-    "password_env": env_name,
-    "cacert": file_path(must_exist=True),
-    "max_concurrency": integer(1),
-    "interval": seconds(positive=False),
+    key: o.validator for key, o in file_keys("hosts.").items() if o.validator is not None
 }
 _CLIENT_KEYS: dict[str, Converter] = {
-    "hosts": list_of(string),
-    "cert": file_path(must_exist=True),
-    "key": file_path(must_exist=True),
-    "pkcs12": file_path(must_exist=True),
-    "password_env": env_name,
+    key: o.validator for key, o in file_keys("tls.client.").items() if o.validator is not None
 }
 
 
@@ -359,7 +268,7 @@ class _Loader:
             entries.append(HostEntry(**values))
         return entries
 
-    def _tls(self, value: Any) -> list[ClientCertEntry]:
+    def _tls(self, value: Any) -> list[ClientCert]:
         if not isinstance(value, dict):
             raise self._error("tls", f"must be a table, got {show(value)}")
         for key in value:
@@ -375,7 +284,7 @@ class _Loader:
                 )
             if "key" in values and "cert" not in values:
                 raise self._error(f"{where}.key", "needs cert")
-            entries.append(ClientCertEntry(**values))
+            entries.append(ClientCert(**values))
         return entries
 
     def _remap(self, value: Any) -> list[RemapRule]:
@@ -479,16 +388,12 @@ def apply_sections(
                 interval=entry.interval,
             )
         )
+
+    def unset(where: str) -> Callable[[str], ConfigError]:
+        return lambda name: file.error(where, f"the environment variable {name} is not set")
+
     certs = [
-        ClientCert(
-            cert=entry.cert,
-            key=entry.key,
-            pkcs12=entry.pkcs12,
-            password=env(f"tls.client[{index}].password_env", entry.password_env)
-            if entry.password_env
-            else None,
-            hosts=entry.hosts,
-        )
+        entry.with_password_from(environ, missing=unset(f"tls.client[{index}].password_env"))
         for index, entry in enumerate(file.client_certs)
     ]
     return replace(

@@ -1,4 +1,7 @@
-"""``linkdoctor check``: flags → :class:`CheckConfig` → :func:`check_async` → report → exit code."""
+"""``linkdoctor check``: flags → :class:`CheckConfig` → :func:`check_async` → report → exit code.
+
+The flags are generated from the option schema (:mod:`linkdoctor.options`).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,12 @@ from typing import Any
 
 import click
 
-from linkdoctor import config as cfg
 from linkdoctor.cli import UsageError
-from linkdoctor.cli.credentials import client_cert_from_options, client_cert_options
+from linkdoctor.cli.credentials import client_cert_from_options
+from linkdoctor.cli.flags import schema_options
 from linkdoctor.cli.merge import merge_config_file, open_cache
 from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
-from linkdoctor.engine.cache import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
@@ -136,157 +138,7 @@ def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
 
 @click.command()
 @click.argument("inputs", nargs=-1)
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read settings from this TOML file (default: the nearest linkdoctor.toml or pyproject.toml).",
-)
-@click.option("--no-config", is_flag=True, help="Ignore configuration files.")
-@click.option(
-    "--cache/--no-cache", default=False, show_default=True, help="Reuse ok results of earlier runs."
-)
-@click.option(
-    "--cache-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CACHE_FILE,
-    show_default=True,
-    help="Where --cache keeps results (relative to the working directory).",
-)
-@click.option(
-    "--max-cache-age",
-    default=DEFAULT_MAX_CACHE_AGE,
-    show_default=True,
-    metavar="AGE",
-    help="Reuse cached results younger than this: seconds, or 30m, 12h, 1d.",
-)
-@click.option("--base-url", help="Site URL that local files stand for; links under it are checked on disk.")
-@click.option(
-    "--urls-from", multiple=True, metavar="FILE", help="Check the URLs listed in FILE (- for stdin)."
-)
-@click.option(
-    "--depth", type=int, help="Crawl at most this many links deep from the start (default: no limit)."
-)
-@click.option(
-    "--max-pages",
-    type=int,
-    default=cfg.DEFAULT_MAX_PAGES,
-    show_default=True,
-    help="Stop crawling after this many pages.",
-)
-@click.option("--include", multiple=True, metavar="REGEX", help="Only check URLs matching one of these.")
-@click.option("--exclude", multiple=True, metavar="REGEX", help="Never check URLs matching one of these.")
-@click.option(
-    "--scope", multiple=True, metavar="REGEX", help="Also crawl URLs matching this (widens the scope)."
-)
-@click.option("--recursive/--no-recursive", default=True, show_default=True, help="Crawl pages in scope.")
-@click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt.")
-@click.option(
-    "--fragments/--no-fragments", default=True, show_default=True, help="Check #fragments against ids."
-)
-@click.option(
-    "--method",
-    type=click.Choice([m.value for m in Method]),
-    default="auto",
-    show_default=True,
-    help="auto: HEAD, then GET when HEAD fails.",
-)
-@click.option("--max-concurrency", type=int, default=cfg.DEFAULT_MAX_CONCURRENCY, show_default=True)
-@click.option("--max-per-host", type=int, default=cfg.DEFAULT_MAX_PER_HOST, show_default=True)
-@click.option(
-    "--host-interval",
-    type=float,
-    default=cfg.DEFAULT_HOST_INTERVAL,
-    show_default=True,
-    help="Seconds between requests to one host.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=cfg.DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Total seconds per request attempt.",
-)
-@click.option("--connect-timeout", type=float, default=cfg.DEFAULT_CONNECT_TIMEOUT, show_default=True)
-@click.option("--retries", type=click.IntRange(0, 20), default=cfg.DEFAULT_RETRIES, show_default=True)
-@click.option(
-    "--max-redirects", type=click.IntRange(0, 100), default=cfg.DEFAULT_MAX_REDIRECTS, show_default=True
-)
-@click.option(
-    "--max-body",
-    type=int,
-    default=cfg.DEFAULT_MAX_BODY,
-    show_default=True,
-    help="Bytes read per page at most.",
-)
-@click.option("--max-url-length", type=int, default=cfg.DEFAULT_MAX_URL_LENGTH, show_default=True)
-@click.option("--user-agent", default=cfg.DEFAULT_USER_AGENT, show_default=True)
-@click.option(
-    "--header", "-H", multiple=True, metavar="'NAME: VALUE'", help="Send this header to every host."
-)
-@click.option(
-    "--host-header",
-    multiple=True,
-    type=(str, str),
-    metavar="HOST 'NAME: VALUE'",
-    help="A header for one host (*.example.org works).",
-)
-@click.option(
-    "--basic-auth",
-    multiple=True,
-    type=(str, str, str),
-    metavar="HOST USER PASSWORD_ENV",
-    help="Basic auth for HOST; the password is read from the environment variable PASSWORD_ENV.",
-)
-@click.option(
-    "--cookie-jar",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A Netscape cookies.txt file.",
-)
-@click.option(
-    "--accept", multiple=True, metavar="STATUSES", help="Statuses that count as ok, e.g. 200..299,429,496."
-)
-@client_cert_options
-@click.option(
-    "--cert-host",
-    multiple=True,
-    metavar="HOST",
-    help="Only send the client certificate to these hosts (default: all).",
-)
-@click.option(
-    "--cacert",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Trust this CA bundle instead of the system store.",
-)
-@click.option("--insecure", is_flag=True, help="Do not verify server certificates (reported as a warning).")
-@click.option("--diagnose", is_flag=True, help="Run the TLS doctor once per failing host and certificate.")
-@click.option(
-    "--format",
-    "fmt",
-    multiple=True,
-    metavar="NAME[:FILE]",
-    help=f"Report format ({', '.join(FORMAT_NAMES)}) on stdout, or NAME:FILE to write a file "
-    "(repeatable). Default: console.",
-)
-@click.option(
-    "-o",
-    "--output",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a report to FILE, in the format its extension names (.json .jsonl .csv .xml .md "
-    ".sarif .html .txt); repeatable. Files are replaced atomically.",
-)
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Live progress bar (only on a terminal).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show fix steps for every broken link.")
-@click.option(
-    "--broker",
-    metavar="URL",
-    help="Spread the crawl over linkdoctor workers through this Redis broker, e.g. redis://redis:6379/0.",
-)
+@schema_options(help_values={"formats": ", ".join(FORMAT_NAMES)})
 @click.pass_context
 def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     """Crawl sites and check every link: URLs, local folders and files (HTML, Markdown), sitemaps.

@@ -18,9 +18,9 @@ import tomli_w
 from linkdoctor.cli import UsageError
 from linkdoctor.cli.check import check
 from linkdoctor.cli.merge import merge_config_file
+from linkdoctor.config import ClientCert
 from linkdoctor.config_file import (
     OPTION_KEYS,
-    ClientCertEntry,
     FileConfig,
     HostEntry,
     discover,
@@ -144,7 +144,7 @@ def _host_table(entry: HostEntry) -> dict[str, Any]:
     return table
 
 
-def _client_table(entry: ClientCertEntry) -> dict[str, Any]:
+def _client_table(entry: ClientCert) -> dict[str, Any]:
     table: dict[str, Any] = {"hosts": list(entry.hosts)} if entry.hosts else {}
     for name in ("cert", "key", "pkcs12", "password_env"):
         value = getattr(entry, name)

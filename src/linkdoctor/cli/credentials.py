@@ -13,33 +13,18 @@ from typing import Any, TypeVar
 
 import click
 
+from linkdoctor.cli.flags import schema_options
 from linkdoctor.config import ClientCert, Secret
 from linkdoctor.errors import ConfigError
 from linkdoctor.tls.context import prompt_or_env_password
 
 F = TypeVar("F", bound=Callable[..., Any])
-_FILE = click.Path(dir_okay=False, path_type=Path)
+_CERT_FLAGS = ("cert", "key", "pkcs12", "key_password_env")
 
 
 def client_cert_options(function: F) -> F:
-    """Add the four client-certificate flags to a command."""
-    options = (
-        click.option(
-            "--cert",
-            type=_FILE,
-            help="Client certificate (PEM or DER; intermediates after it in the same PEM file).",
-        ),
-        click.option("--key", type=_FILE, help="Private key of --cert (when not in the same file)."),
-        click.option("--pkcs12", type=_FILE, help="Client certificate and key as PKCS#12."),
-        click.option(
-            "--key-password-env",
-            metavar="VAR",
-            help="Read the key (or PKCS#12) password from this environment variable.",
-        ),
-    )
-    for option in reversed(options):
-        function = option(function)
-    return function
+    """Add the four client-certificate flags to a command (declared in :mod:`linkdoctor.options`)."""
+    return schema_options(_CERT_FLAGS)(function)
 
 
 def looks_encrypted(*paths: Path | None) -> bool:
@@ -72,11 +57,13 @@ def client_cert_from_options(opts: dict[str, Any], *, hosts: tuple[str, ...] = (
         if opts["cert"] is not None or opts["key"] is not None:
             raise ConfigError("give either --pkcs12 or --cert/--key, not both")
         password = _password(env_var, str(opts["pkcs12"]), needed=True)
-        return ClientCert(pkcs12=opts["pkcs12"], password=password, hosts=hosts)
+        return ClientCert(pkcs12=opts["pkcs12"], password=password, hosts=hosts, password_env=env_var)
     if opts["cert"] is not None:
         needed = looks_encrypted(opts["key"], opts["cert"])
         password = _password(env_var, str(opts["key"] or opts["cert"]), needed=needed)
-        return ClientCert(cert=opts["cert"], key=opts["key"], password=password, hosts=hosts)
+        return ClientCert(
+            cert=opts["cert"], key=opts["key"], password=password, hosts=hosts, password_env=env_var
+        )
     if opts["key"] is not None:
         raise ConfigError("--key needs --cert")
     return None

@@ -24,6 +24,19 @@ from linkdoctor.engine.fetching import Page
 from linkdoctor.engine.inputs.sitemap import Sitemap
 from linkdoctor.errors import ConfigError
 from linkdoctor.extract import Extraction
+from linkdoctor.options import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_HOST_INTERVAL,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_PER_HOST,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_METHOD,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_BACKOFF,
+    DEFAULT_TIMEOUT,
+)
 
 
 def env_name_of(secret: Secret, env: Mapping[str, str], what: str) -> str:
@@ -48,23 +61,26 @@ def _env_value(name: str, env: Mapping[str, str], what: str) -> Secret:
     return Secret(env[name])
 
 
+def _password_env(cert: ClientCert, env: Mapping[str, str]) -> str | None:
+    """The environment variable the workers read ``cert``'s password from: the one it was read from, else
+    one that holds the same value."""
+    if cert.password is None:
+        return None
+    if cert.password_env is not None and env.get(cert.password_env) == cert.password.reveal():
+        return cert.password_env
+    return env_name_of(cert.password, env, "the client key password")
+
+
+def _unset_key_password(name: str) -> ConfigError:
+    return ConfigError(f"client key password: environment variable {name} is not set on this worker")
+
+
 def _path(value: Path | None) -> str | None:
     return None if value is None else str(value)
 
 
 def _unpath(value: str | None) -> Path | None:
     return None if value is None else Path(value)
-
-
-@dataclass(frozen=True, slots=True)
-class CertRef:
-    """A client certificate as files on the workers, its password as an environment variable name."""
-
-    cert: str | None
-    key: str | None
-    pkcs12: str | None
-    password_env: str | None
-    hosts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,25 +97,27 @@ class HostRef:
 
 @dataclass(frozen=True, slots=True)
 class FetchSpec:
-    """The part of a :class:`CheckConfig` that decides how one URL is fetched and judged."""
+    """The part of a :class:`CheckConfig` that decides how one URL is fetched and judged: the options of
+    :mod:`linkdoctor.options` marked for the workers, with the schema's defaults. Client certificates travel
+    as :class:`ClientCert` without their password (``password_env`` names it)."""
 
-    method: str = Method.AUTO.value
-    max_concurrency: int = 128
-    max_per_host: int = 32
-    host_interval: float = 0.0
-    timeout: float = 20.0
-    connect_timeout: float = 10.0
-    retries: int = 2
-    retry_backoff: float = 0.5
-    max_retry_after: float = 60.0
-    max_redirects: int = 10
-    max_body: int = 10 * 1024 * 1024
-    user_agent: str = ""
+    method: str = DEFAULT_METHOD
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_per_host: int = DEFAULT_MAX_PER_HOST
+    host_interval: float = DEFAULT_HOST_INTERVAL
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_body: int = DEFAULT_MAX_BODY
+    user_agent: str = ""  # "" : the worker's default (the schema's)
     headers: tuple[tuple[str, str], ...] = ()
     hosts: tuple[HostRef, ...] = ()
     cookie_jar: str | None = None
     accept: tuple[int, ...] = ()
-    certs: tuple[CertRef, ...] = ()
+    certs: tuple[ClientCert, ...] = ()
     cacert: str | None = None
     insecure: bool = False
     # Networks the SSRF guard lets through; None: no guard (the CLI), () : guard with no exceptions.
@@ -110,13 +128,8 @@ class FetchSpec:
         cls, config: CheckConfig, *, env: Mapping[str, str], allow_private: tuple[str, ...] | None = None
     ) -> FetchSpec:
         certs = tuple(
-            CertRef(
-                _path(c.cert), _path(c.key), _path(c.pkcs12),
-                None if c.password is None else env_name_of(c.password, env, "the client key password"),
-                c.hosts,
-            )
-            for c in config.client_certs
-        )  # fmt: skip
+            replace(c, password=None, password_env=_password_env(c, env)) for c in config.client_certs
+        )
         hosts = tuple(
             HostRef(
                 h.hosts, h.headers,
@@ -136,14 +149,7 @@ class FetchSpec:
 
     def to_config(self, *, env: Mapping[str, str]) -> CheckConfig:
         """The worker's :class:`CheckConfig`, with passwords read from the worker's environment."""
-        certs = tuple(
-            ClientCert(
-                _unpath(c.cert), _unpath(c.key), _unpath(c.pkcs12),
-                None if c.password_env is None else _env_value(c.password_env, env, "client key password"),
-                c.hosts,
-            )
-            for c in self.certs
-        )  # fmt: skip
+        certs = tuple(c.with_password_from(env, missing=_unset_key_password) for c in self.certs)
         hosts = tuple(
             HostSettings(
                 h.hosts, h.headers,
@@ -170,7 +176,9 @@ class FetchSpec:
         data["headers"] = [list(h) for h in self.headers]
         data["accept"] = list(self.accept)
         data["allow_private"] = None if self.allow_private is None else list(self.allow_private)
-        data["certs"] = [[c.cert, c.key, c.pkcs12, c.password_env, list(c.hosts)] for c in self.certs]
+        data["certs"] = [
+            [_path(c.cert), _path(c.key), _path(c.pkcs12), c.password_env, list(c.hosts)] for c in self.certs
+        ]
         data["hosts"] = [
             [list(h.hosts), [list(x) for x in h.headers], None if h.basic_auth is None else list(h.basic_auth),
              h.cacert, h.max_concurrency, h.interval]
@@ -189,7 +197,10 @@ class FetchSpec:
             headers=tuple((k, v) for k, v in data.get("headers", ())),
             accept=tuple(data.get("accept", ())),
             allow_private=None if allow is None else tuple(allow),
-            certs=tuple(CertRef(c, k, p, pw, tuple(h)) for c, k, p, pw, h in data.get("certs", ())),
+            certs=tuple(
+                ClientCert(_unpath(c), _unpath(k), _unpath(p), hosts=tuple(h), password_env=pw)
+                for c, k, p, pw, h in data.get("certs", ())
+            ),
             hosts=tuple(
                 HostRef(tuple(hs), tuple((a, b) for a, b in hd), None if ba is None else (ba[0], ba[1]), ca, mc, iv)
                 for hs, hd, ba, ca, mc, iv in data.get("hosts", ())

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
+from linkdoctor.config import ClientCert
 from linkdoctor.models import Category, Diagnosis, Referrer, Summary
 
 DEFAULT_BUDGET = 1500
@@ -62,6 +64,7 @@ class SiteStatus(StrEnum):
 @dataclass(frozen=True, slots=True)
 class SiteOptions:
     """Check options of one site. Headers and the key password are given as environment variable names.
+    The fields are the options of :mod:`linkdoctor.options` marked for a monitored site (their ``site_field``).
 
     ``headers_env`` pairs a header name with the environment variable holding its value, for example
     ``(("Authorization", "DOCS_TOKEN"),)``. ``cert_hosts`` limits the client certificate to some hosts
@@ -85,6 +88,22 @@ class SiteOptions:
     cert_warning_days: int | None = None
     check_fragments: bool = True
     respect_robots: bool = True
+
+    def client_cert(self) -> ClientCert | None:
+        """The site's client certificate (its password still the name of an environment variable), if any.
+
+        >>> SiteOptions(pkcs12_path="c.p12", password_env="PW").client_cert()
+        ClientCert(cert=None, key=None, pkcs12=PosixPath('c.p12'), password=None, hosts=(), password_env='PW')
+        """
+        if not (self.cert_path or self.pkcs12_path):
+            return None
+        return ClientCert(
+            cert=Path(self.cert_path) if self.cert_path else None,
+            key=Path(self.key_path) if self.key_path else None,
+            pkcs12=Path(self.pkcs12_path) if self.pkcs12_path else None,
+            hosts=self.cert_hosts,
+            password_env=self.password_env or None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

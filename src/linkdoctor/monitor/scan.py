@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from linkdoctor.config import CheckConfig, ClientCert, Secret
+from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.frontier import Frontier
@@ -61,22 +61,8 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
         if value is None:
             raise ConfigError(f"header {name}: environment variable {variable} is not set")
         headers.append((name, value))
-    certs: tuple[ClientCert, ...] = ()
-    if opts.cert_path or opts.pkcs12_path:
-        password = None
-        if opts.password_env:
-            if opts.password_env not in env:
-                raise ConfigError(f"client key password: environment variable {opts.password_env} is not set")
-            password = Secret(env[opts.password_env])
-        certs = (
-            ClientCert(
-                cert=Path(opts.cert_path) if opts.cert_path else None,
-                key=Path(opts.key_path) if opts.key_path else None,
-                pkcs12=Path(opts.pkcs12_path) if opts.pkcs12_path else None,
-                password=password,
-                hosts=opts.cert_hosts,
-            ),
-        )
+    cert = opts.client_cert()
+    certs = () if cert is None else (cert.with_password_from(env, missing=_unset_key_password),)
     config = CheckConfig(
         depth=opts.depth,
         include=tuple(re.compile(p) for p in opts.include),
@@ -93,6 +79,10 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
     if opts.max_pages is not None:
         config = replace(config, max_pages=opts.max_pages)
     return config
+
+
+def _unset_key_password(name: str) -> ConfigError:
+    return ConfigError(f"client key password: environment variable {name} is not set")
 
 
 async def run_scan_job_async(
