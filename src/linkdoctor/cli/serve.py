@@ -3,11 +3,15 @@
 With no options it listens on http://127.0.0.1:8484 and keeps a SQLite database in the user data directory;
 ``--db postgresql+psycopg://…`` points it at PostgreSQL. On first run it creates the ``admin`` account and
 prints its password once (or takes it from ``LINKDOCTOR_ADMIN_PASSWORD``).
+
+The listening socket is bound before anything else happens, so a busy port fails with one line before the
+URL or the admin password is printed.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -68,7 +72,9 @@ def shown_url(db_url: str) -> str:
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
 )
 @click.option(
-    "--secure-cookies", is_flag=True, help="Mark the session cookie Secure (when served over https)."
+    "--secure-cookies",
+    is_flag=True,
+    help="Mark the session cookie Secure (automatic when --base-url is https).",
 )
 @click.option("--base-url", metavar="URL", help="Public address of the dashboard, for links in alerts.")
 @click.option(
@@ -119,9 +125,36 @@ def serve(
         broker_url=broker,
     )
     shown = shown_url(db_url)
+    listener = listen(host, port)
     try:
-        app = create_app(settings, announce=click.echo)
-    except (SQLAlchemyError, OSError) as exc:  # a database that cannot be opened or migrated: say which
-        raise ConfigError(f"cannot open the database {shown}: {exc}") from exc
-    click.echo(f"linkdoctor: dashboard on {settings.public_url}/ (database {shown})")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+        try:
+            app = create_app(settings, announce=click.echo)
+        except (SQLAlchemyError, OSError) as exc:  # a database that cannot be opened or migrated: say which
+            raise ConfigError(f"cannot open the database {shown}: {exc}") from exc
+        click.echo(f"linkdoctor: dashboard on {settings.public_url}/ (database {shown})")
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level, access_log=log_level == "debug"
+        )
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        listener.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The bound listening socket of ``host:port`` (uvicorn serves on it), or a :class:`ConfigError` saying
+    why not (such as a port in use)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock

@@ -2,6 +2,10 @@
 files, sessions and security headers, and a lifespan that runs the scheduler. Building the app opens the
 database (migrating it) and creates the admin account on first run.
 
+``/docs`` is Swagger UI served from the ``swagger-ui-bundle-v2`` package (Swagger UI 5, which reads the
+OpenAPI 3.1 document FastAPI writes), so it works with no internet, under a CSP that lets it reach nothing
+but this server.
+
 >>> # app = create_app(ServeSettings(db_url="sqlite:////tmp/ld.sqlite"))
 >>> # uvicorn.run(app, host="127.0.0.1", port=8484)
 """
@@ -15,8 +19,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import swagger_ui_bundle  # type: ignore[import-untyped]  # ships no type information
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -37,8 +43,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-# The API docs page loads Swagger UI from a CDN and runs inline script; it gets the framework's own page.
-_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# Swagger UI's page starts it with an inline script; its CSP allows that and still nothing off this server.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+DOCS_PATH = "/docs"
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(
@@ -89,7 +101,7 @@ def create_app(
         version=__version__,
         summary="Scheduled link monitoring: sites, scans, results, diffs and history.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -100,12 +112,14 @@ def create_app(
         session_cookie=SESSION_COOKIE,
         max_age=int(timedelta(days=settings.session_days).total_seconds()),
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookie_secure,
     )
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(ConfigError, _config_error)
     app.mount("/static", StaticFiles(packages=[("linkdoctor.web", "static")]), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="docs-assets")
+    app.get(DOCS_PATH, include_in_schema=False, response_class=HTMLResponse)(_docs_page)
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(cluster.router)
@@ -143,13 +157,26 @@ def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _docs_page() -> HTMLResponse:
+    """Swagger UI from the package's own assets (no CDN); "Authorize" takes an API token."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="linkdoctor API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+    )
+
+
 async def _security_headers(request: Request, call_next: Callable[[Request], ASGIApp]) -> Response:
     response: Response = await call_next(request)  # type: ignore[misc]
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path not in _DOCS_PATHS:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    docs = request.url.path == DOCS_PATH
+    policy = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
     return response
 
 

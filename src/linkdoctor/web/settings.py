@@ -45,7 +45,7 @@ def sqlite_url(path: Path) -> str:
 class ServeSettings:
     """What one serve process needs. ``tick`` is the scheduler's period in seconds (0 turns it off).
 
-    ``secure_cookies`` marks the session cookie ``Secure`` (set it when the service is reached over https).
+    ``secure_cookies`` marks the session cookie ``Secure``; an https ``base_url`` does so by itself.
     ``public_status`` lets visitors who are not logged in read the overview, site and scan pages.
     ``secret_key`` signs session cookies; None takes the service's stored secret.
     ``base_url`` is the address alerts link to (default ``http://host:port``).
@@ -68,6 +68,11 @@ class ServeSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "guard", SSRFGuard(self.allow_private))
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether the session cookie is marked ``Secure``: asked for, or the public address is https."""
+        return self.secure_cookies or (self.base_url or "").lower().startswith("https://")
 
     @property
     def public_url(self) -> str:
