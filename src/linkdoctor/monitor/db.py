@@ -1,5 +1,6 @@
-"""Database plumbing: the engine and session factory for SQLite (WAL) and PostgreSQL (psycopg 3), and
-the automatic Alembic upgrade on start.
+"""Database plumbing: the engine and session factory for SQLite (WAL) and PostgreSQL (psycopg 3), the
+automatic Alembic upgrade on start, and :class:`Database`, the short transactions and the clock that every
+store of the monitor (:mod:`~linkdoctor.monitor.sites`, :mod:`~linkdoctor.monitor.scans`, …) works through.
 
 SQLite gets ``journal_mode=WAL`` (readers never block the writer), ``foreign_keys=ON`` and a busy timeout
 so two ``serve`` processes on one file wait for each other instead of failing.
@@ -9,8 +10,11 @@ so two ``serve`` processes on one file wait for each other instead of failing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -65,6 +69,40 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sessions(Protocol):
+    """What a store needs: a transaction that commits on success and rolls back on error, and the time."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+    def now(self) -> datetime: ...
+
+
+class Database:
+    """One database and the clock its rows are stamped with: the :class:`Sessions` every store is given."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._sessions: sessionmaker[Session] = session_factory(engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def now(self) -> datetime:
+        """The clock's time in UTC; a clock that returns naive datetimes is a bug."""
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the monitor's clock must return aware datetimes")
+        return now.astimezone(UTC)
 
 
 def alembic_config(engine: Engine) -> Config:
