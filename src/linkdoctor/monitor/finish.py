@@ -11,27 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkdoctor.models import Category, CheckResult
-from linkdoctor.monitor import alerts, outbox
+from linkdoctor.monitor import alerts, outbox, scans, sites
 from linkdoctor.monitor.certs import new_notices, notices
 from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
-from linkdoctor.monitor.db import rowcount
+from linkdoctor.monitor.db import Sessions, rowcount
 from linkdoctor.monitor.model import CertificateNotice, DiffEntry, Scan, ScanState
 from linkdoctor.monitor.orm import DailyCountRow, LinkStateRow, ResultRow, ScanRow, ScanRunRow, SiteRow
+from linkdoctor.monitor.retention import prune
 from linkdoctor.monitor.scan import ScanOutcome
-
-if TYPE_CHECKING:
-    from linkdoctor.monitor.service import Monitor
 
 _INSERT_BATCH = 500
 
 
-def commit(monitor: Monitor, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome) -> Scan:
+class Finishing(outbox.Delivery, Protocol):
+    """What finishing a scan needs beyond the database and the notifier: the dashboard link its alert
+    carries and how many finished scans keep their raw results."""
+
+    @property
+    def dashboard_url(self) -> str | None: ...
+
+    @property
+    def keep_scans(self) -> int: ...
+
+
+def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome) -> Scan:
     now = monitor.now()
     alerting: list[DiffEntry] = []
     recovered: list[DiffEntry] = []
@@ -65,13 +74,11 @@ def commit(monitor: Monitor, scan_id: int, owner: str, run_id: int, outcome: Sca
         result = scan_from_row(scan)
     if result.state is ScanState.DONE:
         notify(monitor, result, alerting=alerting, recovered=recovered, certificates=certificates)
-        from linkdoctor.monitor.retention import prune
-
         prune(monitor, result.site_id, keep=monitor.keep_scans)
     return result
 
 
-def fail(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
+def fail(monitor: Finishing, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
     now = monitor.now()
     with monitor.session() as s:
         scan = s.get(ScanRow, scan_id, with_for_update=True)
@@ -90,11 +97,11 @@ def fail(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int 
     return result
 
 
-def interrupt(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
+def interrupt(db: Sessions, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
     """Put a scan whose run could not go on back as partial, its saved frontier untouched, so a later tick
     resumes it; ``error`` says why it stopped."""
-    now = monitor.now()
-    with monitor.session() as s:
+    now = db.now()
+    with db.session() as s:
         scan = s.get(ScanRow, scan_id, with_for_update=True)
         assert scan is not None
         if scan.lease_owner != owner:
@@ -109,7 +116,7 @@ def interrupt(monitor: Monitor, scan_id: int, owner: str, error: str, *, run_id:
 
 
 def notify(
-    monitor: Monitor,
+    monitor: Finishing,
     scan: Scan,
     *,
     alerting: list[DiffEntry],
@@ -119,7 +126,7 @@ def notify(
     """Send the scan's one alert. The ``alerted`` flag is set (compare-and-set) in the transaction that
     stores the alert in the outbox, so two processes that got here make one alert; a failed delivery is
     retried from the outbox (see :mod:`linkdoctor.monitor.outbox`)."""
-    site = monitor.site(scan.site_id)
+    site = sites.get(monitor, scan.site_id)
     alert = alerts.compose(
         site,
         scan,
@@ -146,18 +153,11 @@ def entry(result: CheckResult) -> DiffEntry:
 
 def _new_certificates(s: Session, scan: ScanRow, results: tuple[CheckResult, ...]) -> list[CertificateNotice]:
     """This scan's certificate notices that the site's previous finished scan did not have."""
-    from linkdoctor.monitor.service import certificate_notices
-
     current = notices((r.url, [[f.code, f.severity.value, f.summary] for f in r.findings]) for r in results)
     if not current:
         return []
-    previous = s.scalar(
-        select(ScanRow.id)
-        .where(ScanRow.site_id == scan.site_id, ScanRow.state == ScanState.DONE.value, ScanRow.id < scan.id)
-        .order_by(ScanRow.id.desc())
-        .limit(1)
-    )
-    return new_notices(current, [] if previous is None else certificate_notices(s, previous))
+    previous = scans.previous_done(s, scan.site_id, scan.id)
+    return new_notices(current, [] if previous is None else scans.certificate_notices(s, previous))
 
 
 def _count_day(s: Session, scan: ScanRow, now: datetime) -> None:

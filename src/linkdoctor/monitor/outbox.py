@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from linkdoctor.monitor.db import rowcount
+from linkdoctor.monitor.alerts import Notifier
+from linkdoctor.monitor.db import Sessions, rowcount
 from linkdoctor.monitor.model import Alert
 from linkdoctor.monitor.orm import AlertRow, SiteRow
-
-if TYPE_CHECKING:
-    from linkdoctor.monitor.service import Monitor
 
 log = logging.getLogger("linkdoctor.monitor")
 
@@ -34,6 +32,13 @@ CLAIM: Final = timedelta(minutes=5)  # how long a delivery in progress holds its
 _FIRST_RETRY: Final = timedelta(minutes=1)
 _LONGEST_WAIT: Final = timedelta(hours=6)
 _DUE_PER_TICK: Final = 50
+
+
+class Delivery(Sessions, Protocol):
+    """What delivering needs: the database and the notifier that sends an alert."""
+
+    @property
+    def notifier(self) -> Notifier: ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -58,7 +63,7 @@ def enqueue(s: Session, alert: Alert, now: datetime) -> int:
     return row.id
 
 
-def deliver(monitor: Monitor, alert_id: int) -> bool:
+def deliver(monitor: Delivery, alert_id: int) -> bool:
     """Send a claimed alert to its site's current targets and record how it went; True when sent."""
     with monitor.session() as s:
         row = s.get(AlertRow, alert_id)
@@ -96,7 +101,7 @@ def deliver(monitor: Monitor, alert_id: int) -> bool:
     return sent
 
 
-def deliver_due(monitor: Monitor, now: datetime) -> list[int]:
+def deliver_due(monitor: Delivery, now: datetime) -> list[int]:
     """Claim and deliver the alerts whose next attempt is due; returns the ids that were sent."""
     with monitor.session() as s:
         due = [
@@ -116,16 +121,16 @@ def deliver_due(monitor: Monitor, now: datetime) -> list[int]:
     return sent
 
 
-def pending(monitor: Monitor) -> list[tuple[int, str, int, str]]:
+def pending(db: Sessions) -> list[tuple[int, str, int, str]]:
     """(id, title, attempts, last error) of the alerts not delivered yet or given up on, oldest first."""
-    with monitor.session() as s:
+    with db.session() as s:
         rows = s.scalars(select(AlertRow).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id)).all()
         return [(r.id, r.title, r.attempts, r.last_error) for r in rows]
 
 
-def undelivered(monitor: Monitor) -> tuple[int, int]:
+def undelivered(db: Sessions) -> tuple[int, int]:
     """How many alerts are not delivered: (still being retried, given up on)."""
-    with monitor.session() as s:
+    with db.session() as s:
         waiting = s.scalar(
             select(func.count()).where(AlertRow.sent_at.is_(None), AlertRow.next_attempt_at.is_not(None))
         )
@@ -135,9 +140,9 @@ def undelivered(monitor: Monitor) -> tuple[int, int]:
         return int(waiting or 0), int(given_up or 0)
 
 
-def _claim(monitor: Monitor, alert_id: int, seen: datetime, now: datetime) -> bool:
+def _claim(db: Sessions, alert_id: int, seen: datetime, now: datetime) -> bool:
     """Move the alert's next attempt ahead, if nobody else did since it was read (compare-and-set)."""
-    with monitor.session() as s:
+    with db.session() as s:
         won = s.execute(
             update(AlertRow)
             .where(AlertRow.id == alert_id, AlertRow.next_attempt_at == seen, AlertRow.sent_at.is_(None))

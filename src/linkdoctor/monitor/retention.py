@@ -4,20 +4,16 @@ given up on (an alert still being retried stays). Daily counts are never pruned.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import delete, select
 
+from linkdoctor.monitor.db import Sessions
 from linkdoctor.monitor.model import ScanState
 from linkdoctor.monitor.orm import AlertRow, ResultRow, ScanRow
 
-if TYPE_CHECKING:
-    from linkdoctor.monitor.service import Monitor
 
-
-def prune(monitor: Monitor, site_id: int, *, keep: int) -> int:
+def prune(db: Sessions, site_id: int, *, keep: int) -> int:
     """Delete the results of all but the newest ``keep`` finished scans of the site; returns scans pruned."""
-    with monitor.session() as s:
+    with db.session() as s:
         finished = s.scalars(
             select(ScanRow.id)
             .where(

@@ -16,29 +16,76 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import func, or_, select, update
 
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.frontier import Frontier
-from linkdoctor.monitor.db import rowcount
+from linkdoctor.monitor import finish, outbox
+from linkdoctor.monitor.certs import AddressGuard, CertExpiry
+from linkdoctor.monitor.convert import scan_from_row, site_from_row
+from linkdoctor.monitor.db import Sessions, rowcount
 from linkdoctor.monitor.model import Scan, ScanState
 from linkdoctor.monitor.orm import ScanRow, ScanRunRow, SiteRow
 from linkdoctor.monitor.scan import ScanJob, ScanOutcome
+from linkdoctor.monitor.scans import UNFINISHED, new_scan_row
 from linkdoctor.monitor.schedule import next_due
-
-if TYPE_CHECKING:
-    from linkdoctor.monitor.service import Monitor
 
 MAX_INTERRUPTIONS = 2
 BUDGET_WINDOW = timedelta(hours=24)
-_UNFINISHED = (ScanState.QUEUED.value, ScanState.RUNNING.value, ScanState.PARTIAL.value)
 
 
-def queue_due_scans(monitor: Monitor, now: datetime) -> None:
+class Leases(Sessions, Protocol):
+    """What claiming a scan needs: the database and how long a claim lasts without a heartbeat."""
+
+    @property
+    def lease(self) -> timedelta: ...
+
+
+class Runner(Leases, finish.Finishing, Protocol):
+    """What running a scan needs: the above, the certificate expiry reader and the SSRF guard it probes
+    through, and the runner of a scan job (in this process, a task queue, a test double)."""
+
+    @property
+    def certs(self) -> CertExpiry | None: ...
+
+    @property
+    def guard(self) -> AddressGuard | None: ...
+
+    def run_job(self, job: ScanJob) -> ScanOutcome: ...
+
+
+def run_scan(runner: Runner, scan_id: int, *, owner: str) -> Scan:
+    """Run one scan now: claim it if it is queued, partial or abandoned (an expired lease), run it to
+    completion or to the budget, and commit. A scan another owner holds is returned as it is."""
+    if claim(runner, scan_id, owner, runner.now()):
+        return execute(runner, scan_id, owner)
+    with runner.session() as s:
+        row = s.get(ScanRow, scan_id)
+        if row is None:
+            raise KeyError(f"no scan with id {scan_id}")
+        if row.lease_owner == owner and row.state == ScanState.RUNNING.value:
+            return execute(runner, scan_id, owner)
+        return scan_from_row(row)
+
+
+def run_due_scans(runner: Runner, *, owner: str, now: datetime) -> list[int]:
+    """The scheduler tick: queue the scans of due sites, then claim and run every scan that can run
+    (queued, partial with budget left, or abandoned by a dead process). Returns the ids it ran."""
+    outbox.deliver_due(runner, now)  # alerts whose delivery failed earlier
+    queue_due_scans(runner, now)
+    ran = []
+    for scan_id in claimable_scans(runner, now):
+        if claim(runner, scan_id, owner, now):
+            execute(runner, scan_id, owner)
+            ran.append(scan_id)
+    return ran
+
+
+def queue_due_scans(db: Sessions, now: datetime) -> None:
     """Queue a scan for every site that is due (unless it has an unfinished scan) and move its due time."""
-    with monitor.session() as s:
+    with db.session() as s:
         due = s.execute(
             select(SiteRow.id, SiteRow.next_run_at, SiteRow.every_seconds, SiteRow.cron).where(
                 SiteRow.next_run_at.is_not(None), SiteRow.next_run_at <= now
@@ -47,7 +94,7 @@ def queue_due_scans(monitor: Monitor, now: datetime) -> None:
     for site_id, due_at, every_seconds, cron in due:
         every = None if every_seconds is None else timedelta(seconds=every_seconds)
         following = next_due(every, cron, now)
-        with monitor.session() as s:
+        with db.session() as s:
             moved = s.execute(
                 update(SiteRow)
                 .where(SiteRow.id == site_id, SiteRow.next_run_at == due_at)
@@ -58,17 +105,15 @@ def queue_due_scans(monitor: Monitor, now: datetime) -> None:
             unfinished = s.scalar(
                 select(func.count())
                 .select_from(ScanRow)
-                .where(ScanRow.site_id == site_id, ScanRow.state.in_(_UNFINISHED))
+                .where(ScanRow.site_id == site_id, ScanRow.state.in_(UNFINISHED))
             )
             if not unfinished:
-                from linkdoctor.monitor.service import new_scan_row
-
                 s.add(new_scan_row(site_id, now))
 
 
-def budget_left(monitor: Monitor, site_id: int, budget: int, now: datetime) -> int:
+def budget_left(db: Sessions, site_id: int, budget: int, now: datetime) -> int:
     """Link checks the site may still make: its daily budget less the checks of the last 24 hours."""
-    with monitor.session() as s:
+    with db.session() as s:
         used = s.scalar(
             select(func.coalesce(func.sum(ScanRunRow.checks), 0)).where(
                 ScanRunRow.site_id == site_id, ScanRunRow.started_at > now - BUDGET_WINDOW
@@ -77,9 +122,9 @@ def budget_left(monitor: Monitor, site_id: int, budget: int, now: datetime) -> i
     return max(0, budget - int(used or 0))
 
 
-def claimable_scans(monitor: Monitor, now: datetime) -> list[int]:
+def claimable_scans(db: Sessions, now: datetime) -> list[int]:
     """Queued scans, partial scans whose site has budget again, and running scans whose lease ran out."""
-    with monitor.session() as s:
+    with db.session() as s:
         rows = s.execute(
             select(ScanRow.id, ScanRow.state, ScanRow.site_id, SiteRow.budget)
             .join(SiteRow, SiteRow.id == ScanRow.site_id)
@@ -94,11 +139,11 @@ def claimable_scans(monitor: Monitor, now: datetime) -> list[int]:
     return [
         scan_id
         for scan_id, state, site_id, budget in rows
-        if state != ScanState.PARTIAL.value or budget_left(monitor, site_id, budget, now) > 0
+        if state != ScanState.PARTIAL.value or budget_left(db, site_id, budget, now) > 0
     ]
 
 
-def claim(monitor: Monitor, scan_id: int, owner: str, now: datetime) -> bool:
+def claim(monitor: Leases, scan_id: int, owner: str, now: datetime) -> bool:
     """Take the scan for ``owner`` (state running, lease until now + lease); False when someone else has it."""
     with monitor.session() as s:
         row = s.get(ScanRow, scan_id)
@@ -133,7 +178,7 @@ def claim(monitor: Monitor, scan_id: int, owner: str, now: datetime) -> bool:
         return rowcount(taken) == 1
 
 
-def renew(monitor: Monitor, scan_id: int, owner: str) -> bool:
+def renew(monitor: Leases, scan_id: int, owner: str) -> bool:
     with monitor.session() as s:
         done = s.execute(
             update(ScanRow)
@@ -146,7 +191,7 @@ def renew(monitor: Monitor, scan_id: int, owner: str) -> bool:
 
 
 @contextmanager
-def heartbeat(monitor: Monitor, scan_id: int, owner: str) -> Iterator[None]:
+def heartbeat(monitor: Leases, scan_id: int, owner: str) -> Iterator[None]:
     """Renew the lease every quarter lease while the body runs."""
     stop = threading.Event()
     interval = max(0.05, monitor.lease.total_seconds() / 4)
@@ -164,10 +209,8 @@ def heartbeat(monitor: Monitor, scan_id: int, owner: str) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
+def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
     """Run a scan this owner has claimed, and commit what it found (or its failure)."""
-    from linkdoctor.monitor import finish
-
     now = monitor.now()
     with monitor.session() as s:
         scan = s.get(ScanRow, scan_id)
@@ -184,8 +227,6 @@ def execute(monitor: Monitor, scan_id: int, owner: str) -> Scan:
         run_id = run.id
     if abandoned:  # outside the session above: SQLite allows one writing transaction at a time
         return finish.fail(monitor, scan_id, owner, "interrupted too often: the process running it stopped")
-    from linkdoctor.monitor.convert import site_from_row
-
     spec = site_from_row(site).spec
     job = ScanJob(
         spec=spec, budget=budget_left(monitor, site.id, spec.budget, now), frontier=frontier, scan_id=scan_id

@@ -1,0 +1,157 @@
+"""The sites store: the monitored sites' rows (add, change, remove, look up) and the overview of every
+site with its status, last scan and sparkline.
+
+A site spec is validated here before it is stored: name, URL, schedule, budget, patterns and, when the
+server mode gives one, the SSRF guard's verdict on the URL. A missing site is a ``KeyError``; a bad spec
+is a :class:`~linkdoctor.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from linkdoctor.errors import ConfigError
+from linkdoctor.monitor.convert import fill_site_row, scan_from_row, site_from_row
+from linkdoctor.monitor.db import Sessions
+from linkdoctor.monitor.model import ScanState, Site, SiteOverview, SiteSpec, SiteStatus
+from linkdoctor.monitor.orm import ScanRow, SiteRow
+from linkdoctor.monitor.schedule import check_schedule, next_due
+
+SPARKLINE_SCANS = 20
+
+
+class UrlGuard(Protocol):
+    """What the store needs of the web's SSRF guard: refuse a site URL (raise ConfigError)."""
+
+    def check_url(self, url: str) -> object: ...
+
+
+def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None) -> Site:
+    """Store a new site; a scheduled one is due at once."""
+    validate(spec, guard)
+    now = db.now()
+    row = SiteRow(created_at=now, next_run_at=now if (spec.every or spec.cron) else None)
+    fill_site_row(row, spec)
+    try:
+        with db.session() as s:
+            s.add(row)
+            s.flush()
+            return site_from_row(row)
+    except IntegrityError as exc:
+        raise ConfigError(f"a site named {spec.name!r} already exists") from exc
+
+
+def update(db: Sessions, site_id: int, spec: SiteSpec, *, guard: UrlGuard | None = None) -> Site:
+    """Replace a site's spec; a changed schedule moves its next run."""
+    validate(spec, guard)
+    try:
+        with db.session() as s:
+            row = site_row(s, site_id)
+            schedule_changed = (row.every_seconds, row.cron) != (
+                None if spec.every is None else int(spec.every.total_seconds()),
+                spec.cron,
+            )
+            fill_site_row(row, spec)
+            if schedule_changed:
+                row.next_run_at = next_due(spec.every, spec.cron, db.now())
+            s.flush()
+            return site_from_row(row)
+    except IntegrityError as exc:
+        raise ConfigError(f"a site named {spec.name!r} already exists") from exc
+
+
+def remove(db: Sessions, site_id: int) -> None:
+    with db.session() as s:
+        s.delete(site_row(s, site_id))
+
+
+def get(db: Sessions, site_id_or_name: int | str) -> Site:
+    with db.session() as s:
+        if isinstance(site_id_or_name, int):
+            return site_from_row(site_row(s, site_id_or_name))
+        row = s.scalar(select(SiteRow).where(SiteRow.name == site_id_or_name))
+        if row is None:
+            raise KeyError(f"no site named {site_id_or_name!r}")
+        return site_from_row(row)
+
+
+def overview(db: Sessions) -> list[SiteOverview]:
+    """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
+    with db.session() as s:
+        rows = s.scalars(select(SiteRow).order_by(SiteRow.name)).all()
+        latest = {
+            scan.site_id: scan
+            for scan in s.scalars(
+                select(ScanRow).where(ScanRow.id.in_(select(func.max(ScanRow.id)).group_by(ScanRow.site_id)))
+            )
+        }
+        newest_first = (
+            select(
+                ScanRow.site_id,
+                ScanRow.broken,
+                func.row_number().over(partition_by=ScanRow.site_id, order_by=ScanRow.id.desc()).label("n"),
+            )
+            .where(ScanRow.state == ScanState.DONE.value)
+            .subquery()
+        )
+        finished: dict[int, list[int]] = {}
+        for site_id, broken, _ in s.execute(
+            select(newest_first).where(newest_first.c.n <= SPARKLINE_SCANS).order_by(newest_first.c.n)
+        ):
+            finished.setdefault(site_id, []).append(broken)
+        return [_overview(row, latest.get(row.id), finished.get(row.id, [])) for row in rows]
+
+
+def validate(spec: SiteSpec, guard: UrlGuard | None = None) -> None:
+    """Raise :class:`ConfigError` for a spec the monitor does not accept."""
+    if not spec.name.strip() or len(spec.name) > 200:
+        raise ConfigError("a site needs a name of 1 to 200 characters")
+    if not re.match(r"^https?://[^/\s]+", spec.url):
+        raise ConfigError(f"a site URL must be http:// or https://, not {spec.url!r}")
+    check_schedule(spec.every, spec.cron)
+    if spec.budget < 1:
+        raise ConfigError(f"the daily budget must be at least 1 link check, not {spec.budget}")
+    if spec.alert_after < 1:
+        raise ConfigError(f"alert_after must be at least 1, not {spec.alert_after}")
+    for pattern in (*spec.scope, *spec.options.include, *spec.options.exclude):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"not a regular expression: {pattern!r} ({exc})") from exc
+    if spec.options.cert_path and spec.options.pkcs12_path:
+        raise ConfigError("give a PEM certificate or a PKCS#12 file, not both")
+    if guard is not None:
+        guard.check_url(spec.url)
+
+
+def site_row(s: Session, site_id: int) -> SiteRow:
+    """The site's row in an open session; a ``KeyError`` when there is none."""
+    row = s.get(SiteRow, site_id)
+    if row is None:
+        raise KeyError(f"no site with id {site_id}")
+    return row
+
+
+def _overview(row: SiteRow, last: ScanRow | None, finished: list[int]) -> SiteOverview:
+    """A site's overview from its latest scan and the broken counts of its finished scans, newest first."""
+    broken = finished[0] if finished else 0
+    if last is None:
+        status = SiteStatus.NEVER_SCANNED
+    elif last.state in (ScanState.RUNNING.value, ScanState.QUEUED.value, ScanState.PARTIAL.value):
+        status = SiteStatus.SCANNING
+    elif last.state == ScanState.FAILED.value:
+        status = SiteStatus.FAILED
+    else:
+        status = SiteStatus.BROKEN if broken else SiteStatus.OK
+    return SiteOverview(
+        site=site_from_row(row),
+        status=status,
+        last_scan=None if last is None else scan_from_row(last),
+        broken=broken,
+        sparkline=tuple(reversed(finished)),
+    )
