@@ -33,9 +33,8 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.config_values import parse_duration
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, CheckResult
+from linkdoctor.options import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 
-DEFAULT_CACHE_FILE = Path(".linkdoctor") / "cache.sqlite"
-DEFAULT_MAX_CACHE_AGE = "1d"
 CACHEABLE = frozenset({Category.OK, Category.REDIRECTED})
 
 _SCHEMA_VERSION = 2
