@@ -14,7 +14,7 @@ import click
 import pytest
 
 from linkdoctor import config_file
-from linkdoctor.cli.check import check
+from linkdoctor.cli.check import build_config, check
 from linkdoctor.cli.config import render_toml
 from linkdoctor.cli.credentials import client_cert_options
 from linkdoctor.cli.flags import click_type
@@ -146,6 +146,37 @@ def test_each_check_flag_is_its_schema_option(o: Option) -> None:
         assert (param.type.min, param.type.max) == o.bounds
     if isinstance(param.type, click.Choice):
         assert tuple(param.type.choices) == o.choices
+
+
+def test_every_check_flag_reaches_its_checkconfig_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("cookies.txt", "client.pem", "ca.pem"):
+        (tmp_path / name).write_text("placeholder\n")
+    monkeypatch.setenv("PW", "secret")
+    args = {
+        "base_url": ["--base-url", "https://b.example/"], "depth": ["--depth", "2"],
+        "max_pages": ["--max-pages", "5"], "include": ["--include", "a"], "exclude": ["--exclude", "b"],
+        "scope": ["--scope", "c"], "recursive": ["--no-recursive"], "ignore_robots": ["--ignore-robots"],
+        "fragments": ["--no-fragments"], "method": ["--method", "get"], "max_concurrency": ["--max-concurrency", "3"],
+        "max_per_host": ["--max-per-host", "2"], "host_interval": ["--host-interval", "1.5"],
+        "timeout": ["--timeout", "9"], "connect_timeout": ["--connect-timeout", "4"], "retries": ["--retries", "5"],
+        "max_redirects": ["--max-redirects", "3"], "max_body": ["--max-body", "100"],
+        "max_url_length": ["--max-url-length", "99"], "user_agent": ["--user-agent", "ua"],
+        "header": ["-H", "X-A: b"], "host_header": ["--host-header", "h.example", "X-B: c"],
+        "basic_auth": ["--basic-auth", "h.example", "u", "PW"],
+        "cookie_jar": ["--cookie-jar", str(tmp_path / "cookies.txt")], "accept": ["--accept", "429"],
+        "cert": ["--cert", str(tmp_path / "client.pem")], "key": [], "pkcs12": [], "key_password_env": [],
+        "cert_host": ["--cert-host", "h.example"], "cacert": ["--cacert", str(tmp_path / "ca.pem")],
+        "insecure": ["--insecure"], "diagnose": ["--diagnose"],
+    }  # fmt: skip
+    assert set(args) == {o.name for o in cli_options() if o.field is not None}
+    with check.make_context("check", [a for flag in args.values() for a in flag]) as ctx:
+        config = build_config(dict(ctx.params))
+    defaults = CheckConfig()
+    for o in cli_options():
+        if o.field is not None:
+            assert getattr(config, o.field) != getattr(defaults, o.field), o.name
 
 
 def test_the_client_certificate_flags_of_other_commands_are_the_schema_flags() -> None:
