@@ -27,6 +27,7 @@ from linkdoctor.config_file import (
     find_and_load,
 )
 from linkdoctor.errors import ConfigError
+from linkdoctor.options import file_keys
 
 MASK = "***"
 _SENSITIVE_HEADER = (
@@ -132,24 +133,28 @@ def _plain(value: Any) -> Any:
 
 
 def _host_table(entry: HostEntry) -> dict[str, Any]:
-    table: dict[str, Any] = {"match": list(entry.match)}
-    if entry.headers:
-        table["headers"] = {name: mask_header(f"{name}: {v}").partition(": ")[2] for name, v in entry.headers}
-    if entry.headers_env:
-        table["headers_env"] = dict(entry.headers_env)
-    for name in ("user", "password_env", "cacert", "max_concurrency", "interval"):
-        value = getattr(entry, name)
+    """A ``[[hosts]]`` table with its schema keys in order; header values that look secret masked."""
+    table: dict[str, Any] = {}
+    for key in file_keys("hosts."):
+        value = getattr(entry, key)
+        if key == "headers":
+            value = {name: mask_header(f"{name}: {v}").partition(": ")[2] for name, v in value} or None
+        elif key == "headers_env":
+            value = dict(value) or None
+        elif key == "match":
+            value = list(value)
         if value is not None:
-            table[name] = _plain(value)
+            table[key] = _plain(value)
     return table
 
 
 def _client_table(entry: ClientCert) -> dict[str, Any]:
-    table: dict[str, Any] = {"hosts": list(entry.hosts)} if entry.hosts else {}
-    for name in ("cert", "key", "pkcs12", "password_env"):
-        value = getattr(entry, name)
-        if value is not None:
-            table[name] = _plain(value)
+    """A ``[[tls.client]]`` table with its schema keys in order (empty ``hosts``, every host, left out)."""
+    table: dict[str, Any] = {}
+    for key in file_keys("tls.client."):
+        value = getattr(entry, key)
+        if value is not None and value != ():
+            table[key] = _plain(value)
     return table
 
 
