@@ -44,6 +44,9 @@ TOOL_MARKERS: Final = {
     "redis_server": "redis",
     "chromium": "chromium",
 }
+# Fixtures that make every test using them take several seconds: worker processes and the big generated
+# sites of tests/integration/distributed. Other slow tests carry an explicit ``slow`` mark.
+SLOW_FIXTURES: Final = frozenset({"start_worker", "big_site", "logged_site"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
@@ -53,6 +56,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, marker in TOOL_MARKERS.items():
             if fixture in used:
                 item.add_marker(marker)
+        if used & SLOW_FIXTURES:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.nginx
+pytestmark = [pytest.mark.nginx, pytest.mark.slow]
 
 _REPO = Path(__file__).resolve().parents[2]
 _RUN = _REPO / "benchmarks" / "run.py"

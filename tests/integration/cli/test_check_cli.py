@@ -38,6 +38,7 @@ def test_schema_rejects_a_document_missing_results() -> None:
         jsonschema.validate({"version": 1, "summary": {}}, schema())
 
 
+@pytest.mark.slow
 def test_jsonl_streams_one_valid_result_per_line(generated_site: GeneratedSite) -> None:
     _, out, _ = run(generated_site.base_url, "--format", "jsonl")
     lines = [json.loads(line) for line in out.splitlines()]

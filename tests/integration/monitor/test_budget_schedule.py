@@ -47,6 +47,7 @@ def monitor(db_url: str, clock: Clock) -> Iterator[Monitor]:
     m.close()
 
 
+@pytest.mark.slow
 def test_the_budget_stops_a_3000_link_site_at_1500_and_the_next_day_finishes_it(
     monitor: Monitor, big_site: StaticSite, clock: Clock
 ) -> None:

@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
 
@@ -46,6 +47,7 @@ def wait_for(path: Path, timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_scan_loses_nothing_and_the_scan_resumes_once(
     db_url: str, nginx_factory: NginxFactory, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ def run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_add_scan_list_history_remove(db_url: str, nginx_factory: NginxFactory, tmp_path: Path) -> None:
     site = serve_static(nginx_factory, tmp_path / "www")
     site.page("/index.html", ["/a.html", "/gone.html"])

@@ -77,6 +77,7 @@ async def fill(page: Page, values: dict[str, str]) -> None:
     )
 
 
+@pytest.mark.slow
 async def test_log_in_add_a_site_scan_it_and_see_broken_links_and_the_chart(
     chromium: str, dashboard: str, nginx_site: str
 ) -> None:

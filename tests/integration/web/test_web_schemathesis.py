@@ -46,6 +46,7 @@ def fuzzed(db_url: str) -> Iterator[tuple[FastAPI, str]]:
         monitor.close()
 
 
+@pytest.mark.slow
 def test_api_never_answers_with_a_server_error(fuzzed: tuple[FastAPI, str]) -> None:
     app, token = fuzzed
     api = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from harness.ports import free_port
 
+pytestmark = pytest.mark.slow  # each test starts `linkdoctor serve` processes
 START_TIMEOUT = 30.0
 PASSWORD_LINE = re.compile(r"log in as 'admin' with password (\S+) ")
 

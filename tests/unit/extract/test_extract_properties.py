@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -74,6 +75,7 @@ def test_any_text_is_accepted_by_every_extractor(text: str) -> None:
         assert_lines_exist(text, extract(text))
 
 
+@pytest.mark.slow  # 400 generated documents
 @settings(max_examples=400, deadline=None)
 @given(html_ish())
 @example('<p style="&#10;&#10;background:url(x)">')

@@ -54,6 +54,7 @@ _RESULTS = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(_RESULTS, min_size=1, max_size=4))
 def test_each_line_is_the_json_modules_encoding_of_the_result(results: list[CheckResult]) -> None:
     out = io.StringIO()
