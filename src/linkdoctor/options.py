@@ -95,7 +95,8 @@ class Option:
     format, not part of the configuration). ``negated``: the flag is the opposite of the field
     (``--ignore-robots`` clears ``respect_robots``). ``flags`` are click's declarations (empty: no flag);
     ``key`` the configuration-file key (None: none). ``secret_env``: the value (or its last part) names an
-    environment variable holding a secret, never the secret itself.
+    environment variable holding a secret, never the secret itself. ``site_field``, ``site_flag`` and
+    ``site_help``: the monitored site's field, its ``sites add`` flag and that flag's help.
     """
 
     name: str
@@ -117,6 +118,7 @@ class Option:
     must_exist: bool = False
     site_field: str | None = None
     site_flag: str | None = None
+    site_help: str | None = None
 
     @property
     def is_switch(self) -> bool:
@@ -156,13 +158,16 @@ OPTIONS: Final[tuple[Option, ...]] = (
            flags=("--max-pages",), key="max_pages", contexts=_CS, validator=integer(1), site_field="max_pages"),
     Option("include", str, (), "Only check URLs matching one of these.", field="include",
            flags=("--include",), key="include", contexts=_CS, multiple=True, metavar="REGEX",
-           validator=list_of(regex), site_field="include", site_flag="--include"),
+           validator=list_of(regex), site_field="include", site_flag="--include",
+           site_help="Regex: check only matching URLs (repeatable)."),
     Option("exclude", str, (), "Never check URLs matching one of these.", field="exclude",
            flags=("--exclude",), key="exclude", contexts=_CS, multiple=True, metavar="REGEX",
-           validator=list_of(regex), site_field="exclude", site_flag="--exclude"),
+           validator=list_of(regex), site_field="exclude", site_flag="--exclude",
+           site_help="Regex: skip matching URLs (repeatable)."),
     Option("scope", str, (), "Also crawl URLs matching this (widens the scope).", field="scope",
            flags=("--scope",), key="scope", contexts=_CS, multiple=True, metavar="REGEX",
-           validator=list_of(regex), site_field="scope", site_flag="--scope"),
+           validator=list_of(regex), site_field="scope", site_flag="--scope",
+           site_help="Regex of extra URLs to crawl (repeatable)."),
     Option("recursive", bool, True, "Crawl pages in scope.", field="recursive",
            flags=("--recursive/--no-recursive",), key="recursive", validator=boolean),
     Option("ignore_robots", bool, False, "Do not obey robots.txt.", field="respect_robots", negated=True,
@@ -217,23 +222,26 @@ OPTIONS: Final[tuple[Option, ...]] = (
     # --- TLS ---
     Option("cert", Path, None, "Client certificate (PEM or DER; intermediates after it in the same PEM file).",
            field="client_certs", flags=("--cert",), key="cert", contexts=_CERT,
-           validator=file_path(must_exist=True), site_field="cert_path", site_flag="--cert"),
+           validator=file_path(must_exist=True), site_field="cert_path", site_flag="--cert",
+           site_help="Client certificate (PEM) path for mutual TLS."),
     Option("key", Path, None, "Private key of --cert (when not in the same file).", field="client_certs",
            flags=("--key",), key="key", contexts=_CERT, validator=file_path(must_exist=True),
-           site_field="key_path", site_flag="--key"),
+           site_field="key_path", site_flag="--key", site_help="Client key (PEM) path."),
     Option("pkcs12", Path, None, "Client certificate and key as PKCS#12.", field="client_certs",
            flags=("--pkcs12",), key="pkcs12", contexts=_CERT, validator=file_path(must_exist=True),
-           site_field="pkcs12_path", site_flag="--pkcs12"),
+           site_field="pkcs12_path", site_flag="--pkcs12",
+           site_help="Client certificate and key as PKCS#12 path."),
     Option("key_password_env", str, None, "Read the key (or PKCS#12) password from this environment variable.",
            field="client_certs", flags=("--key-password-env",), key="key_password_env", contexts=_CERT,
            secret_env=True, metavar="VAR", validator=env_name, site_field="password_env",
-           site_flag="--password-env"),
+           site_flag="--password-env", site_help="Environment variable holding the key's password."),
     Option("cert_host", str, (), "Only send the client certificate to these hosts (default: all).",
            field="client_certs", flags=("--cert-host",), key="cert_host", contexts=_CERT, multiple=True,
            metavar="HOST", validator=list_of(string), site_field="cert_hosts"),
     Option("cacert", Path, None, "Trust this CA bundle instead of the system store.", field="cacert",
            flags=("--cacert",), key="cacert", contexts=_CSW, validator=file_path(must_exist=True),
-           site_field="cacert_path", site_flag="--cacert"),
+           site_field="cacert_path", site_flag="--cacert",
+           site_help="CA bundle that verifies the site's server certificate."),
     Option("insecure", bool, False, "Do not verify server certificates (reported as a warning).",
            field="insecure", flags=("--insecure",), key="insecure", contexts=_CW, validator=boolean),
     # --- reports ---
@@ -293,9 +301,10 @@ OPTIONS: Final[tuple[Option, ...]] = (
            field="password_env", key="tls.client.password_env", contexts=_CERT, secret_env=True,
            validator=env_name),
     # --- a monitored site only ---
-    Option("cert_warning_days", int, None, "Warn when a server certificate expires within this many days "
-           "[default: 14].", contexts=frozenset({Context.SITE}), bounds=(0, 366),
-           site_field="cert_warning_days", site_flag="--cert-warning-days"),
+    Option("cert_warning_days", int, None, "Warn when a server certificate expires within this many days.",
+           contexts=frozenset({Context.SITE}), bounds=(0, 366), site_field="cert_warning_days",
+           site_flag="--cert-warning-days",
+           site_help="Warn when a server certificate expires within this many days [default: 14]."),
 )  # fmt: skip
 
 _BY_NAME: Final[Mapping[str, Option]] = {o.name: o for o in OPTIONS}
@@ -333,3 +342,8 @@ def in_context(context: Context) -> tuple[Option, ...]:
 def cli_options() -> tuple[Option, ...]:
     """The options ``linkdoctor check`` takes as flags, in the order ``--help`` lists them."""
     return tuple(o for o in OPTIONS if o.flags)
+
+
+def site_flags() -> tuple[Option, ...]:
+    """The options ``linkdoctor sites add`` takes as flags (``site_flag``), in the order ``--help`` lists them."""
+    return tuple(o for o in OPTIONS if o.site_flag is not None)

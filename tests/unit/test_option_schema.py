@@ -274,6 +274,7 @@ def test_sites_add_flags_are_the_schema_site_flags() -> None:
         assert isinstance(param, click.Option)
         assert param.opts == [o.site_flag], o.name
         assert param.multiple == o.multiple, o.name
+        assert param.help == o.site_help, o.name
     site_params = {o.site_field for o in SITE_OPTIONS if o.site_flag}
     spec_params = {"url", "name", "every_text", "cron", "manual", "budget", "notify", "alert_after"}
     assert set(params) == site_params | spec_params

@@ -6,6 +6,8 @@ help and metavar are written once, where its config-file key and validator are.
     def check(**opts: Any) -> None: ...
 
     @schema_options(names=("cert", "key", "pkcs12", "key_password_env"))   # a subset, for another command
+
+    @site_options   # `sites add`: the monitored site's options, under their site flags
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from linkdoctor.options import Option, cli_options, option
+from linkdoctor.options import Option, cli_options, option, site_flags
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +60,27 @@ def click_option(o: Option, *, help_values: Mapping[str, str] | None = None) -> 
         kwargs["metavar"] = o.metavar
     decorator: Callable[[F], F] = click.option(*o.flags, o.name, **kwargs)
     return decorator
+
+
+def site_option(o: Option) -> Callable[[F], F]:
+    """The ``sites add`` flag of ``o``: paths and patterns stay text (they are stored, and the server reads
+    them), numbers keep their bounds."""
+    if o.site_flag is None or o.site_field is None:
+        raise ValueError(f"the option {o.name} has no sites add flag")
+    kwargs: dict[str, Any] = {"help": o.site_help}
+    if o.multiple:
+        kwargs["multiple"] = True
+    if o.bounds is not None:
+        kwargs["type"] = click.IntRange(*o.bounds)
+    decorator: Callable[[F], F] = click.option(o.site_flag, o.site_field, **kwargs)
+    return decorator
+
+
+def site_options(function: F) -> F:
+    """Add the monitored site's option flags to ``sites add``."""
+    for o in reversed(site_flags()):
+        function = site_option(o)(function)
+    return function
 
 
 def schema_options(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from linkdoctor.cli.flags import site_options
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor.model import DEFAULT_ALERT_AFTER, DEFAULT_BUDGET, SiteOptions, SiteSpec
 from linkdoctor.monitor.service import Monitor
@@ -91,19 +92,7 @@ def sites(ctx: click.Context, db: str | None) -> None:
     show_default=True,
     help="Consecutive broken scans before a link alerts.",
 )
-@click.option("--scope", multiple=True, help="Regex of extra URLs to crawl (repeatable).")
-@click.option("--include", multiple=True, help="Regex: check only matching URLs (repeatable).")
-@click.option("--exclude", multiple=True, help="Regex: skip matching URLs (repeatable).")
-@click.option("--cert", "cert_path", help="Client certificate (PEM) path for mutual TLS.")
-@click.option("--key", "key_path", help="Client key (PEM) path.")
-@click.option("--pkcs12", "pkcs12_path", help="Client certificate and key as PKCS#12 path.")
-@click.option("--password-env", help="Environment variable holding the key's password.")
-@click.option("--cacert", "cacert_path", help="CA bundle that verifies the site's server certificate.")
-@click.option(
-    "--cert-warning-days",
-    type=click.IntRange(0, 366),
-    help="Warn when a server certificate expires within this many days [default: 14].",
-)
+@site_options
 @click.pass_context
 def add(
     ctx: click.Context,
