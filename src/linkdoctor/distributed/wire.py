@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
@@ -36,6 +36,8 @@ from linkdoctor.options import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_BACKOFF,
     DEFAULT_TIMEOUT,
+    Context,
+    in_context,
 )
 
 
@@ -59,6 +61,12 @@ def _env_value(name: str, env: Mapping[str, str], what: str) -> Secret:
     if name not in env:
         raise ConfigError(f"{what}: environment variable {name} is not set on this worker")
     return Secret(env[name])
+
+
+# The worker options that travel as they are: numbers (every other field needs a conversion).
+_PLAIN: Final = tuple(
+    o.field for o in in_context(Context.WORKER) if o.field and o.type in (int, float) and "." not in o.name
+)
 
 
 def _password_env(cert: ClientCert, env: Mapping[str, str]) -> str | None:
@@ -140,12 +148,17 @@ class FetchSpec:
             for h in config.host_settings
         )  # fmt: skip
         return cls(
-            config.method.value, config.max_concurrency, config.max_per_host, config.host_interval,
-            config.timeout, config.connect_timeout, config.retries, config.retry_backoff,
-            config.max_retry_after, config.max_redirects, config.max_body, config.user_agent, config.headers,
-            hosts, _path(config.cookie_jar), tuple(sorted(config.accept)), certs, _path(config.cacert),
-            config.insecure, allow_private,
-        )  # fmt: skip
+            method=config.method.value,
+            **{name: getattr(config, name) for name in _PLAIN},
+            user_agent=config.user_agent,
+            headers=config.headers,
+            hosts=hosts,
+            cookie_jar=_path(config.cookie_jar),
+            accept=tuple(sorted(config.accept)),
+            certs=certs,
+            cacert=_path(config.cacert),
+            allow_private=allow_private,
+        )
 
     def to_config(self, *, env: Mapping[str, str]) -> CheckConfig:
         """The worker's :class:`CheckConfig`, with passwords read from the worker's environment."""
@@ -160,13 +173,16 @@ class FetchSpec:
             for h in self.hosts
         )  # fmt: skip
         config = CheckConfig(
-            method=Method(self.method), max_concurrency=self.max_concurrency, max_per_host=self.max_per_host,
-            host_interval=self.host_interval, timeout=self.timeout, connect_timeout=self.connect_timeout,
-            retries=self.retries, retry_backoff=self.retry_backoff, max_retry_after=self.max_retry_after,
-            max_redirects=self.max_redirects, max_body=self.max_body, headers=self.headers,
-            host_settings=hosts, cookie_jar=_unpath(self.cookie_jar), accept=frozenset(self.accept),
-            client_certs=certs, cacert=_unpath(self.cacert), insecure=self.insecure,
-        )  # fmt: skip
+            method=Method(self.method),
+            **{name: getattr(self, name) for name in _PLAIN},
+            headers=self.headers,
+            host_settings=hosts,
+            cookie_jar=_unpath(self.cookie_jar),
+            accept=frozenset(self.accept),
+            client_certs=certs,
+            cacert=_unpath(self.cacert),
+            insecure=self.insecure,
+        )
         return replace(config, user_agent=self.user_agent) if self.user_agent else config
 
     def to_json(self) -> dict[str, Any]:
