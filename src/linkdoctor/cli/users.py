@@ -3,6 +3,7 @@
 variable named with ``--password-env``, never from a command-line value.
 
     linkdoctor users add alice --admin
+    linkdoctor users add bob --role viewer
     LD_PW=… linkdoctor users passwd admin --password-env LD_PW --revoke-tokens
 """
 
@@ -18,6 +19,7 @@ from linkdoctor.cli import UsageError
 from linkdoctor.cli.sites import DB_OPTION, open_monitor
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor import users as accounts
+from linkdoctor.monitor.model import Role
 from linkdoctor.monitor.service import Monitor
 
 
@@ -64,21 +66,29 @@ def list_(ctx: click.Context) -> None:
     """List the accounts."""
     with _service(ctx) as monitor:
         for user in accounts.list_users(monitor):
-            role = "admin" if user.is_admin else "user"
-            click.echo(f"{user.username}\t{role}\tcreated {user.created_at:%Y-%m-%d}")
+            click.echo(f"{user.username}\t{user.role.value}\tcreated {user.created_at:%Y-%m-%d}")
 
 
 @users.command("add")
 @click.argument("username")
-@click.option("--admin", is_flag=True, help="An administrator (manages users and settings).")
+@click.option("--admin", is_flag=True, help="An administrator (manages users and settings): --role admin.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+    help="admin: users, settings, every site; member: view, scan, add sites and change its own; "
+    "viewer: view only.",
+)
 @_PASSWORD_ENV
 @click.pass_context
-def add(ctx: click.Context, username: str, admin: bool, password_env: str | None) -> None:
+def add(ctx: click.Context, username: str, admin: bool, role: str, password_env: str | None) -> None:
     """Add an account."""
+    chosen = Role.ADMIN if admin else Role(role)
     password = _password(password_env)
     with _service(ctx) as monitor:
-        monitor.create_user(username, password, is_admin=admin)
-    click.echo(f"added {'admin' if admin else 'user'} {username}")
+        monitor.create_user(username, password, role=chosen)
+    click.echo(f"added {chosen.value} {username}")
 
 
 @users.command("passwd")

@@ -38,6 +38,7 @@ from linkdoctor.monitor.model import (
     DEFAULT_KEEP_SCANS,
     CertificateNotice,
     DailyCount,
+    Role,
     Scan,
     ScanDiff,
     Site,
@@ -137,8 +138,8 @@ class Monitor:
         return self.db.now()
 
     # --- sites: linkdoctor.monitor.sites ---------------------------------------------------------
-    def add_site(self, spec: SiteSpec) -> Site:
-        return site_store.add(self.db, spec, guard=self.guard)
+    def add_site(self, spec: SiteSpec, *, owner_id: int | None = None) -> Site:
+        return site_store.add(self.db, spec, guard=self.guard, owner_id=owner_id)
 
     def update_site(self, site_id: int, spec: SiteSpec) -> Site:
         return site_store.update(self.db, site_id, spec, guard=self.guard)
@@ -211,8 +212,10 @@ class Monitor:
         admin existed or its password came from ``password_env``."""
         return users.ensure_admin(self.db, password_env=password_env)
 
-    def create_user(self, username: str, password: str, *, is_admin: bool = False) -> User:
-        return users.create_user(self.db, username, password, is_admin=is_admin)
+    def create_user(
+        self, username: str, password: str, *, is_admin: bool = False, role: Role | None = None
+    ) -> User:
+        return users.create_user(self.db, username, password, is_admin=is_admin, role=role)
 
     def authenticate(self, username: str, password: str) -> User | None:
         return users.authenticate(self.db, username, password)

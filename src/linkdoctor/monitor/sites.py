@@ -31,11 +31,11 @@ class UrlGuard(Protocol):
     def check_url(self, url: str) -> object: ...
 
 
-def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None) -> Site:
-    """Store a new site; a scheduled one is due at once."""
+def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None, owner_id: int | None = None) -> Site:
+    """Store a new site (``owner_id``: the user who added it); a scheduled one is due at once."""
     validate(spec, guard)
     now = db.now()
-    row = SiteRow(created_at=now, next_run_at=now if (spec.every or spec.cron) else None)
+    row = SiteRow(created_at=now, next_run_at=now if (spec.every or spec.cron) else None, owner_id=owner_id)
     fill_site_row(row, spec)
     try:
         with db.session() as s:

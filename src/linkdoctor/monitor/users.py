@@ -20,7 +20,7 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.monitor import accounts
 from linkdoctor.monitor.convert import user_from_row
 from linkdoctor.monitor.db import Sessions
-from linkdoctor.monitor.model import User
+from linkdoctor.monitor.model import Role, User
 from linkdoctor.monitor.orm import TokenRow, UserRow
 
 ADMIN_USERNAME = "admin"
@@ -46,13 +46,18 @@ def ensure_admin(db: Sessions, *, password_env: str = "LINKDOCTOR_ADMIN_PASSWORD
                 username=ADMIN_USERNAME,
                 password_hash=accounts.hash_password(password),
                 is_admin=True,
+                role=Role.ADMIN.value,
                 created_at=db.now(),
             )
         )
     return None if from_env else password
 
 
-def create_user(db: Sessions, username: str, password: str, *, is_admin: bool = False) -> User:
+def create_user(
+    db: Sessions, username: str, password: str, *, is_admin: bool = False, role: Role | None = None
+) -> User:
+    """A new account: an admin with ``is_admin`` (or ``role=Role.ADMIN``), else ``role`` (default member)."""
+    role = Role.ADMIN if is_admin else (role or Role.MEMBER)
     if not username.strip() or len(username) > 100 or not username.isprintable():
         raise ConfigError("a user name needs 1 to 100 printable characters")
     check_password_rules(password)
@@ -61,7 +66,8 @@ def create_user(db: Sessions, username: str, password: str, *, is_admin: bool = 
             row = UserRow(
                 username=username,
                 password_hash=accounts.hash_password(password),
-                is_admin=is_admin,
+                is_admin=role is Role.ADMIN,
+                role=role.value,
                 created_at=db.now(),
             )
             s.add(row)

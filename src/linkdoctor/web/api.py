@@ -1,7 +1,8 @@
 """The REST API under ``/api/v1``: the dashboard's operations for scripts, documented at ``/docs``.
 
-Reads need a user (a session or ``Authorization: Bearer``) unless public status pages are on; writes always
-do. Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, where the monitor's
+Every route needs a user (a session or ``Authorization: Bearer``), except ``/status``, the public status
+view, which anyone may read when public status pages are on. What each role may do is
+:mod:`linkdoctor.web.roles`'s: a refused role gets 403. Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, where the monitor's
 synchronous database calls belong. A missing site or scan is 404, a spec the service refuses (including the
 SSRF guard's refusals) is 422.
 
@@ -14,25 +15,37 @@ from collections.abc import Callable
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.security import HTTPBearer
 
 from linkdoctor.models import Category
-from linkdoctor.monitor.model import DailyCount, Scan, ScanDiff, StoredResult
+from linkdoctor.monitor import users
+from linkdoctor.monitor.model import DailyCount, Scan, ScanDiff, Site, StoredResult
 from linkdoctor.monitor.service import Monitor
-from linkdoctor.web.auth import Principal, api_reader, api_writer
+from linkdoctor.web import roles
+from linkdoctor.web.auth import Principal, api_reader, api_visitor, api_writer
 from linkdoctor.web.context import monitor, runtime
+from linkdoctor.web.public import PublicSite, UserIn, UserOut, hide_targets, public_sites
 from linkdoctor.web.schemas import Me, SiteIn, SiteOut, SiteOverviewOut, TokenIn, TokenOut
 
 T = TypeVar("T")
 MAX_ID: Final = 2**31 - 1
 
-router = APIRouter(tags=["api"])
-Reader = Annotated[Principal | None, Depends(api_reader)]
+# Declares the bearer scheme in the OpenAPI document, so Swagger UI's "Authorize" sends API tokens; the
+# checking is auth.py's (a session cookie works as well).
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token from Settings or POST /api/v1/tokens")
+router = APIRouter(tags=["api"], dependencies=[Depends(bearer_scheme)])
+Reader = Annotated[Principal, Depends(api_reader)]
+Visitor = Annotated[Principal | None, Depends(api_visitor)]
 Writer = Annotated[Principal, Depends(api_writer)]
 Service = Annotated[Monitor, Depends(monitor)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {404: {"description": "No such site or scan"}}
+FORBIDDEN: Final[dict[int | str, dict[str, Any]]] = {
+    403: {"description": "The caller's role may not do this"}
+}
 REFUSED: Final[dict[int | str, dict[str, Any]]] = {
-    422: {"description": "The site was refused (bad spec, duplicate name, SSRF guard)"}
+    **FORBIDDEN,
+    422: {"description": "The site was refused (bad spec, duplicate name, SSRF guard)"},
 }
 
 
@@ -46,47 +59,78 @@ def found(call: Callable[[], T]) -> T:
         ) from None
 
 
+def site_out(site: Site, principal: Principal) -> SiteOut:
+    """A site as ``principal`` may see it: notification URLs in full only for those who may change it."""
+    out = SiteOut.of(site, redact=False)
+    if roles.may_see_targets(principal.role, principal.user_id, site):
+        return out
+    return hide_targets(out)
+
+
 @router.get("/me", response_model=Me)
 def me(principal: Writer) -> Me:
     """Who the request is authenticated as."""
     return Me(user_id=principal.user_id, username=principal.username, via=principal.via.value)
 
 
+@router.get("/status", response_model=list[PublicSite])
+def public_status(principal: Visitor, service: Service) -> list[PublicSite]:
+    """The public status view: each site's name, state and last counts, nothing else (open to anyone when
+    public status pages are on)."""
+    return public_sites(service.sites())
+
+
 @router.get("/sites", response_model=list[SiteOverviewOut])
 def list_sites(principal: Reader, service: Service) -> list[SiteOverviewOut]:
     """Every site with its status, last scan, broken count and sparkline."""
-    return [SiteOverviewOut.of(o, redact=principal is None) for o in service.sites()]
+    return [
+        SiteOverviewOut.of(o, redact=False).model_copy(update={"site": site_out(o.site, principal)})
+        for o in service.sites()
+    ]
 
 
 @router.post("/sites", response_model=SiteOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
 def add_site(body: SiteIn, principal: Writer, service: Service) -> SiteOut:
-    """Add a site. Its URL must pass the SSRF guard."""
-    return SiteOut.of(service.add_site(body.to_spec()), redact=False)
+    """Add a site (admins and members). Its URL must pass the SSRF guard; header and auth options are an
+    admin's."""
+    spec = body.to_spec()
+    roles.check_site_write(principal.role, principal.user_id, spec, None)
+    return SiteOut.of(service.add_site(spec, owner_id=principal.user_id), redact=False)
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, responses=NOT_FOUND)
 def get_site(site_id: Id, principal: Reader, service: Service) -> SiteOut:
-    return SiteOut.of(found(lambda: service.site(site_id)), redact=principal is None)
+    return site_out(found(lambda: service.site(site_id)), principal)
 
 
 @router.put("/sites/{site_id}", response_model=SiteOut, responses={**NOT_FOUND, **REFUSED})
 def replace_site(site_id: Id, body: SiteIn, principal: Writer, service: Service) -> SiteOut:
-    """Replace a site's settings (its scans and history stay)."""
-    return SiteOut.of(found(lambda: service.update_site(site_id, body.to_spec())), redact=False)
+    """Replace a site's settings (its scans and history stay): an admin any site, a member its own."""
+    spec = body.to_spec()
+    roles.check_site_write(principal.role, principal.user_id, spec, found(lambda: service.site(site_id)))
+    return SiteOut.of(found(lambda: service.update_site(site_id, spec)), redact=False)
 
 
-@router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete(
+    "/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **FORBIDDEN}
+)
 def remove_site(site_id: Id, principal: Writer, service: Service) -> Response:
-    """Remove a site with its scans, results and history."""
+    """Remove a site with its scans, results and history: an admin any site, a member its own."""
+    roles.check_site_remove(principal.role, principal.user_id, found(lambda: service.site(site_id)))
     found(lambda: service.remove_site(site_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/sites/{site_id}/scans", response_model=Scan, status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND
+    "/sites/{site_id}/scans",
+    response_model=Scan,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **FORBIDDEN},
 )
 def request_scan(site_id: Id, request: Request, principal: Writer, service: Service) -> Scan:
-    """Queue a scan now (or return the one already queued, running or partial); the scheduler runs it."""
+    """Queue a scan now (or return the one already queued, running or partial); the scheduler runs it.
+    Admins and members."""
+    roles.check_scan(principal.role)
     scan = found(lambda: service.request_scan(site_id))
     runtime(request).wake_scheduler()
     return scan
@@ -145,3 +189,28 @@ def scan_diff(scan_id: Id, principal: Reader, service: Service) -> ScanDiff:
 def create_token(body: TokenIn, principal: Writer, service: Service) -> TokenOut:
     """A new API token for the caller, shown once."""
     return TokenOut(name=body.name, token=found(lambda: service.create_token(principal.user_id, body.name)))
+
+
+@router.get("/users", response_model=list[UserOut], responses=FORBIDDEN)
+def list_users(principal: Reader, service: Service) -> list[UserOut]:
+    """Every account with its role (admins only)."""
+    roles.check_admin(principal.role)
+    return [UserOut.of(u) for u in users.list_users(service)]
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
+def add_user(body: UserIn, principal: Writer, service: Service) -> UserOut:
+    """Add an account with a role (admins only)."""
+    roles.check_admin(principal.role)
+    return UserOut.of(service.create_user(body.username, body.password, role=body.role))
+
+
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **REFUSED})
+def remove_user(user_id: Id, principal: Writer, service: Service) -> Response:
+    """Remove an account and its API tokens (admins only; the last admin stays)."""
+    roles.check_admin(principal.role)
+    user = next((u for u in users.list_users(service) if u.id == user_id), None)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {user_id}")
+    users.remove_user(service, user.username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

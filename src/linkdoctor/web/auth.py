@@ -23,7 +23,7 @@ from fastapi import HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from linkdoctor.monitor import users
-from linkdoctor.monitor.model import User
+from linkdoctor.monitor.model import Role, User
 from linkdoctor.web import csrf
 from linkdoctor.web.context import monitor, runtime
 
@@ -43,6 +43,11 @@ class Principal:
     user_id: int
     username: str
     via: Via
+    role: Role = Role.MEMBER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
 
 
 class LoginRequired(Exception):
@@ -81,7 +86,7 @@ def session_principal(request: Request) -> Principal | None:
     if not isinstance(user_id, int) or not isinstance(stamp, str):
         return None
     user = users.session_user(monitor(request), user_id, stamp)
-    return None if user is None else Principal(user.id, user.username, Via.SESSION)
+    return None if user is None else Principal(user.id, user.username, Via.SESSION, user.role)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -98,7 +103,7 @@ def token_principal(request: Request) -> Principal | None:
     if token is None or len(token) > 512:
         return None
     user = monitor(request).user_for_token(token)
-    return None if user is None else Principal(user.id, user.username, Via.TOKEN)
+    return None if user is None else Principal(user.id, user.username, Via.TOKEN, user.role)
 
 
 def safe_next(value: str | None) -> str:
@@ -117,8 +122,16 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 # --- FastAPI dependencies -------------------------------------------------------------------------------
-def api_reader(request: Request) -> Principal | None:
-    """API reads: any authenticated caller, or anyone when public status pages are on."""
+def api_reader(request: Request) -> Principal:
+    """API reads: any authenticated caller (public status pages have their own route)."""
+    principal = api_visitor(request)
+    if principal is None:
+        raise _unauthorized("log in or send an API token (Authorization: Bearer …)")
+    return principal
+
+
+def api_visitor(request: Request) -> Principal | None:
+    """The public status view: any authenticated caller, or anyone when public status pages are on."""
     principal = token_principal(request) if bearer_token(request) else session_principal(request)
     if principal is None and bearer_token(request):
         raise _unauthorized("invalid API token")

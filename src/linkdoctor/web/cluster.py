@@ -20,7 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from linkdoctor.monitor import outbox
 from linkdoctor.monitor.model import SiteOverview
-from linkdoctor.web.auth import Principal, api_reader
+from linkdoctor.web.auth import Principal, api_visitor
 from linkdoctor.web.context import runtime
 from linkdoctor.web.settings import ServeSettings
 
@@ -129,7 +129,7 @@ class _Collector:
 
 
 @router.get("/metrics")
-def metrics(request: Request, principal: Annotated[Principal | None, Depends(api_reader)]) -> Response:
+def metrics(request: Request, principal: Annotated[Principal | None, Depends(api_visitor)]) -> Response:
     rt = runtime(request)
     registry = CollectorRegistry(auto_describe=False)
     health = cluster_health(rt.settings)

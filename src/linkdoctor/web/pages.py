@@ -1,5 +1,7 @@
-"""The dashboard's pages: login, the sites overview, site and scan detail, ``explain``, and settings (add and
-edit sites, API tokens). Server-rendered Jinja2; HTMX runs "scan now", watches a running scan, and filters
+"""The dashboard's pages: login, the sites overview (or, for anonymous visitors with ``--public-status``,
+the public status view), site and scan detail, ``explain``, and settings (add and edit sites, API tokens,
+users). What each role may do is :mod:`linkdoctor.web.roles`'s; the pages show only the actions the
+user's role allows, and the handlers refuse the others with 403. Server-rendered Jinja2; HTMX runs "scan now", watches a running scan, and filters
 the results table, and every form also works without JavaScript.
 
 Reading handlers are plain ``def`` (run in the thread pool, like the monitor's database calls); form
@@ -24,11 +26,12 @@ from linkdoctor.classify.statuses import STATUSES, explain_status
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category
 from linkdoctor.monitor import users
-from linkdoctor.monitor.model import ScanState, Site
+from linkdoctor.monitor.model import Role, ScanState, Site
 from linkdoctor.monitor.service import Monitor
-from linkdoctor.web import auth, charts, cluster, csrf
+from linkdoctor.web import auth, charts, cluster, csrf, roles
 from linkdoctor.web.auth import Principal, page_reader, page_user, page_writer
 from linkdoctor.web.context import monitor, runtime
+from linkdoctor.web.public import public_sites
 from linkdoctor.web.schemas import SiteIn, format_every
 
 T = TypeVar("T")
@@ -54,6 +57,7 @@ def render(
         template,
         {
             "user": principal,
+            "roles": roles,
             "csrf": csrf.session_token(request.session),
             "public": rt.settings.public_status,
             **context,
@@ -130,12 +134,14 @@ def healthz() -> str:
 # --- sites ---------------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, principal: Reader, service: Service) -> Response:
+    if principal is None:  # public status pages: names, states and counts only
+        return render(request, "status.html", None, sites=public_sites(service.sites()))
     health = cluster.cluster_health(runtime(request).settings)
     return render(request, "overview.html", principal, sites=service.sites(), cluster=health)
 
 
 @router.get("/sites/{site_id}", response_class=HTMLResponse)
-def site_detail(request: Request, site_id: Id, principal: Reader, service: Service) -> Response:
+def site_detail(request: Request, site_id: Id, principal: User, service: Service) -> Response:
     site = found(lambda: service.site(site_id))
     scans = service.scans(site_id, limit=100)
     latest = next((s for s in scans if s.state is ScanState.DONE), None)
@@ -156,7 +162,7 @@ def site_detail(request: Request, site_id: Id, principal: Reader, service: Servi
 
 @router.get("/sites/{site_id}/scans", response_class=HTMLResponse)
 def scans_panel(
-    request: Request, site_id: Id, principal: Reader, service: Service, watching: bool = False
+    request: Request, site_id: Id, principal: User, service: Service, watching: bool = False
 ) -> Response:
     """The scans table of a site page; HTMX polls it while a scan is queued or running, and reloads the page
     (chart and diff included) when the scan it watched has finished."""
@@ -169,6 +175,7 @@ def scans_panel(
 
 @router.post("/sites/{site_id}/scan")
 async def scan_now(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
+    roles.check_scan(principal.role)
     await run_in_threadpool(found, lambda: service.request_scan(site_id))
     runtime(request).wake_scheduler()
     if request.headers.get("hx-request"):
@@ -180,16 +187,18 @@ async def scan_now(request: Request, site_id: Id, principal: Writer, service: Se
 @router.get("/sites/{site_id}/edit", response_class=HTMLResponse)
 def edit_site_form(request: Request, site_id: Id, principal: User, service: Service) -> Response:
     site = found(lambda: service.site(site_id))
+    if not roles.may_change_site(principal.role, principal.user_id, site):
+        raise roles.forbidden(f"a {principal.role.value} can change only the sites it added")
     return render(request, "site_form.html", principal, site=site, form=form_values(site), errors=[])
 
 
 @router.post("/sites/{site_id}/edit", response_class=HTMLResponse)
 async def edit_site(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
     site = await run_in_threadpool(found, lambda: service.site(site_id))
-    form = await request.form()
-    values = {key: _field(form, key) for key in FORM_KEYS} | {key: key in form for key in FORM_FLAGS}
+    values = site_form(await request.form(), principal, site)
     try:
         spec = site_in(values).to_spec()
+        roles.check_site_write(principal.role, principal.user_id, spec, site)
         await run_in_threadpool(service.update_site, site_id, spec)
     except (ValidationError, ConfigError) as exc:
         return render(
@@ -200,37 +209,99 @@ async def edit_site(request: Request, site_id: Id, principal: Writer, service: S
 
 @router.post("/sites/{site_id}/delete")
 async def delete_site(request: Request, site_id: Id, principal: Writer, service: Service) -> Response:
+    site = await run_in_threadpool(found, lambda: service.site(site_id))
+    roles.check_site_remove(principal.role, principal.user_id, site)
     await run_in_threadpool(found, lambda: service.remove_site(site_id))
     return _redirect("/settings")
 
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, principal: User, service: Service) -> Response:
+    return settings_view(request, principal, service)
+
+
+def settings_view(
+    request: Request,
+    principal: Principal,
+    service: Monitor,
+    *,
+    status_code: int = 200,
+    form: Mapping[str, str | bool] | None = None,
+    errors: list[str] | None = None,
+    token: str | None = None,
+    user_errors: list[str] | None = None,
+) -> HTMLResponse:
+    """The settings page (call from a worker thread): sites, the add-site form, tokens, and for an admin
+    the accounts."""
+    accounts = users.list_users(service) if roles.may_manage_users(principal.role) else []
     return render(
-        request, "settings.html", principal, sites=service.sites(), form=EMPTY_FORM, errors=[], token=None
+        request,
+        "settings.html",
+        principal,
+        status_code=status_code,
+        sites=service.sites(),
+        form=EMPTY_FORM if form is None else form,
+        errors=errors or [],
+        token=token,
+        accounts=accounts,
+        user_errors=user_errors or [],
+        role_names=[r.value for r in Role],
     )
 
 
 @router.post("/settings/sites", response_class=HTMLResponse)
 async def add_site(request: Request, principal: Writer, service: Service) -> Response:
-    form = await request.form()
-    values = {key: _field(form, key) for key in FORM_KEYS} | {key: key in form for key in FORM_FLAGS}
+    values = site_form(await request.form(), principal, None)
     try:
         spec = site_in(values).to_spec()
-        site = await run_in_threadpool(service.add_site, spec)
+        roles.check_site_write(principal.role, principal.user_id, spec, None)
+        site = await run_in_threadpool(lambda: service.add_site(spec, owner_id=principal.user_id))
     except (ValidationError, ConfigError) as exc:
-        sites = await run_in_threadpool(service.sites)
-        return render(
-            request,
-            "settings.html",
-            principal,
-            status_code=422,
-            sites=sites,
-            form=values,
-            errors=_errors(exc),
-            token=None,
+        errors = _errors(exc)
+        return await run_in_threadpool(
+            lambda: settings_view(request, principal, service, status_code=422, form=values, errors=errors)
         )
     return _redirect(f"/sites/{site.id}")
+
+
+@router.post("/settings/users", response_class=HTMLResponse)
+async def add_user(request: Request, principal: Writer, service: Service) -> Response:
+    """Add an account (admins only)."""
+    roles.check_admin(principal.role)
+    form = await request.form()
+    role = _field(form, "role")
+    try:
+        if role not in {r.value for r in Role}:
+            raise ConfigError(f"not a role: {role!r}")
+        await run_in_threadpool(
+            lambda: service.create_user(
+                _field(form, "username").strip(), _field(form, "password"), role=Role(role)
+            )
+        )
+    except ConfigError as exc:
+        problem = [str(exc)]
+        return await run_in_threadpool(
+            lambda: settings_view(request, principal, service, status_code=422, user_errors=problem)
+        )
+    return _redirect("/settings#users")
+
+
+@router.post("/settings/users/{user_id}/delete", response_class=HTMLResponse)
+async def remove_user(request: Request, user_id: Id, principal: Writer, service: Service) -> Response:
+    """Remove an account and its tokens (admins only; the last admin stays)."""
+    roles.check_admin(principal.role)
+    accounts = await run_in_threadpool(users.list_users, service)
+    user = next((u for u in accounts if u.id == user_id), None)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+    try:
+        await run_in_threadpool(users.remove_user, service, user.username)
+    except ConfigError as exc:
+        problem = [str(exc)]
+        return await run_in_threadpool(
+            lambda: settings_view(request, principal, service, status_code=422, user_errors=problem)
+        )
+    return _redirect("/settings#users")
 
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
@@ -240,8 +311,7 @@ async def create_token(request: Request, principal: Writer, service: Service) ->
         or "script"
     )
     token = await run_in_threadpool(service.create_token, principal.user_id, name)
-    sites = await run_in_threadpool(service.sites)
-    return render(request, "settings.html", principal, sites=sites, form=EMPTY_FORM, errors=[], token=token)
+    return await run_in_threadpool(lambda: settings_view(request, principal, service, token=token))
 
 
 # --- scans ---------------------------------------------------------------------------------------------
@@ -249,7 +319,7 @@ async def create_token(request: Request, principal: Writer, service: Service) ->
 def scan_detail(
     request: Request,
     scan_id: Id,
-    principal: Reader,
+    principal: User,
     service: Service,
     category: Annotated[str, Query(max_length=20)] = "broken",
     code: Annotated[str, Query(max_length=100)] = "",
@@ -309,6 +379,8 @@ FORM_KEYS: Final = (
     "cert_hosts",
 )  # fmt: skip
 FORM_FLAGS: Final = ("check_fragments", "respect_robots")
+# The form's fields of roles.ADMIN_ONLY_OPTIONS: shown to admins only, kept as they are for everyone else.
+ADMIN_FORM_KEYS: Final = ("headers_env", "cert_path", "key_path", "pkcs12_path", "password_env", "cert_hosts")
 EMPTY_FORM: Final[Mapping[str, str | bool]] = {
     **dict.fromkeys(FORM_KEYS, ""),
     "every": "1d",
@@ -326,6 +398,16 @@ def _field(form: FormData, key: str) -> str:
 
 def _lines(text: str | bool) -> list[str]:
     return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+def site_form(form: FormData, principal: Principal, site: Site | None) -> dict[str, str | bool]:
+    """The site form's values as posted. A non-admin's form has no header and auth fields: those keep the
+    site's values (none for a new site), and a post that sends them anyway is checked against them."""
+    values = {key: _field(form, key) for key in FORM_KEYS} | {key: key in form for key in FORM_FLAGS}
+    if not principal.is_admin:
+        kept = EMPTY_FORM if site is None else form_values(site)
+        values |= {key: kept[key] for key in ADMIN_FORM_KEYS if key not in form}
+    return values
 
 
 def site_in(values: Mapping[str, str | bool]) -> SiteIn:

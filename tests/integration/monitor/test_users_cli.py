@@ -26,14 +26,14 @@ def can_log_in(db_url: str, username: str, password: str) -> bool:
 def test_add_list_passwd_remove(db_url: str) -> None:
     added = run(db_url, "add", "alice", "--password-env", "PW", env={"PW": "first-password"})
     assert added.exit_code == 0, added.output
-    assert "added user alice" in added.output
+    assert "added member alice" in added.output
     assert can_log_in(db_url, "alice", "first-password")
 
     prompted = run(db_url, "add", "bob", "--admin", stdin="second-password\nsecond-password\n")
     assert prompted.exit_code == 0, prompted.output
     assert "second-password" not in prompted.stdout
     listed = run(db_url, "list").stdout.splitlines()
-    assert [line.split("\t")[:2] for line in listed] == [["alice", "user"], ["bob", "admin"]]
+    assert [line.split("\t")[:2] for line in listed] == [["alice", "member"], ["bob", "admin"]]
 
     changed = run(db_url, "passwd", "alice", "--password-env", "PW", env={"PW": "a-new-password"})
     assert changed.exit_code == 0, changed.output
@@ -43,6 +43,15 @@ def test_add_list_passwd_remove(db_url: str) -> None:
     assert run(db_url, "remove", "alice").exit_code == 0
     assert not can_log_in(db_url, "alice", "a-new-password")
     assert [line.split("\t")[0] for line in run(db_url, "list").stdout.splitlines()] == ["bob"]
+
+
+def test_add_gives_the_role_asked_for(db_url: str) -> None:
+    added = run(
+        db_url, "add", "carol", "--role", "viewer", "--password-env", "PW", env={"PW": "viewer-password"}
+    )
+    assert added.exit_code == 0, added.output
+    assert "added viewer carol" in added.output
+    assert [line.split("\t")[:2] for line in run(db_url, "list").stdout.splitlines()] == [["carol", "viewer"]]
 
 
 def test_the_last_admin_cannot_be_removed(db_url: str) -> None:

@@ -138,7 +138,7 @@ def test_token_created_on_the_settings_page_is_shown_once(client: TestClient) ->
     assert 'id="new-token"' not in client.get("/settings").text
 
 
-def test_public_status_lets_anonymous_visitors_read_but_hides_notify_passwords(
+def test_public_status_lets_anonymous_visitors_read_names_and_states_but_no_notify_target(
     make_client: MakeClient, db_url: str
 ) -> None:
     admin = make_client(db_url, public_status=True)
@@ -147,8 +147,11 @@ def test_public_status_lets_anonymous_visitors_read_but_hides_notify_passwords(
     admin.post("/api/v1/sites", json=site, headers={"X-CSRF-Token": csrf_token(admin)})
     visitor = make_client(db_url, public_status=True, tick=0)
     assert visitor.get("/").status_code == 200
-    listed = visitor.get("/api/v1/sites").json()
-    assert listed[0]["site"]["notify"] == ["json://hook:***@127.0.0.1:9/x"]
+    assert "s3cret" not in visitor.get("/").text
+    listed = visitor.get("/api/v1/status").json()
+    assert [s["name"] for s in listed] == [SITE["name"]]
+    assert "notify" not in listed[0] and "s3cret" not in str(listed)
+    assert visitor.get("/api/v1/sites").status_code == 401  # the full sites need a user
     assert visitor.post("/api/v1/sites", json={**SITE, "name": "other"}).status_code == 401
     assert visitor.get("/settings", follow_redirects=False).status_code == 303
 

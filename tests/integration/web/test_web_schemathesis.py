@@ -1,5 +1,6 @@
 """The API fuzzed against its own OpenAPI schema (schemathesis, bounded examples): no input an authenticated
-client can send makes it answer with a 5xx. Runs on SQLite and PostgreSQL, through the real monitor service.
+client can send makes it answer with a 5xx, as an admin or as a member. Runs on SQLite and PostgreSQL,
+through the real monitor service.
 
 Names in generated site URLs are answered by a stand-in resolver (a public documentation address), so the
 SSRF guard's DNS step never leaves the machine.
@@ -20,7 +21,7 @@ from schemathesis.core.result import Ok
 from tests.integration.web.conftest import LOOPBACK
 
 from linkdoctor.engine.http.ssrf import SSRFGuard
-from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.monitor.model import Role, SiteSpec
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
@@ -32,15 +33,20 @@ def documentation_address(host: str, port: int) -> Sequence[str]:
     return ["192.0.2.10"] if host.endswith(".invalid") else ["93.184.216.34"]
 
 
-@pytest.fixture
-def fuzzed(db_url: str) -> Iterator[tuple[FastAPI, str]]:
+@pytest.fixture(params=["admin", "member"])
+def fuzzed(db_url: str, request: pytest.FixtureRequest) -> Iterator[tuple[FastAPI, str]]:
     guard = SSRFGuard(LOOPBACK, resolve=documentation_address)
     monitor = Monitor.open(db_url, guard=guard, scan_guard=guard)
     try:
         app = create_app(ServeSettings(db_url=db_url, tick=0), service=monitor, announce=lambda _: None)
         site = monitor.add_site(SiteSpec(name="seed", url="http://127.0.0.1:9/", every=timedelta(days=1)))
         monitor.request_scan(site.id)
-        token = monitor.create_token(1, "fuzz")
+        user = (
+            1
+            if request.param == "admin"
+            else monitor.create_user("fuzz", "fuzz-password", role=Role.MEMBER).id
+        )
+        token = monitor.create_token(user, "fuzz")
         yield app, token
     finally:
         monitor.close()
