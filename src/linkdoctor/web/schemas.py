@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from yarl import URL
@@ -109,7 +109,9 @@ class HeaderEnv(BaseModel):
 
 class SiteOptionsIn(BaseModel):
     """How a site is checked. Certificates and keys are file paths on the server, passwords and header values
-    names of environment variables: key material never goes through the API or into the database."""
+    names of environment variables: key material never goes through the API or into the database. The fields
+    are :class:`SiteOptions`' (the schema's site options; ``tests/unit/test_option_schema.py`` keeps them equal),
+    with the API's bounds."""
 
     model_config = ConfigDict(extra="forbid")
     max_pages: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -129,43 +131,30 @@ class SiteOptionsIn(BaseModel):
     respect_robots: bool = True
 
     def to_options(self) -> SiteOptions:
-        return SiteOptions(
-            max_pages=self.max_pages,
-            depth=self.depth,
-            include=tuple(self.include),
-            exclude=tuple(self.exclude),
-            accept=tuple(self.accept),
-            headers_env=tuple((h.name, h.env) for h in self.headers_env),
-            cert_path=self.cert_path or None,
-            key_path=self.key_path or None,
-            pkcs12_path=self.pkcs12_path or None,
-            password_env=self.password_env or None,
-            cert_hosts=tuple(self.cert_hosts),
-            cacert_path=self.cacert_path or None,
-            cert_warning_days=self.cert_warning_days,
-            check_fragments=self.check_fragments,
-            respect_robots=self.respect_robots,
-        )
+        """The service's value: lists become tuples, header pairs ``(name, env)``, empty paths None."""
+        values: dict[str, Any] = {}
+        for name in SiteOptions.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "headers_env":
+                value = tuple((h.name, h.env) for h in value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(value, str):
+                value = value or None
+            values[name] = value
+        return SiteOptions(**values)
 
     @classmethod
     def from_options(cls, options: SiteOptions) -> SiteOptionsIn:
-        return cls(
-            max_pages=options.max_pages,
-            depth=options.depth,
-            include=list(options.include),
-            exclude=list(options.exclude),
-            accept=list(options.accept),
-            headers_env=[HeaderEnv(name=n, env=e) for n, e in options.headers_env],
-            cert_path=options.cert_path,
-            key_path=options.key_path,
-            pkcs12_path=options.pkcs12_path,
-            password_env=options.password_env,
-            cert_hosts=list(options.cert_hosts),
-            cacert_path=options.cacert_path,
-            cert_warning_days=options.cert_warning_days,
-            check_fragments=options.check_fragments,
-            respect_robots=options.respect_robots,
-        )
+        values: dict[str, Any] = {}
+        for name in SiteOptions.__dataclass_fields__:
+            value = getattr(options, name)
+            if name == "headers_env":
+                value = [HeaderEnv(name=n, env=e) for n, e in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            values[name] = value
+        return cls(**values)
 
 
 class SiteIn(BaseModel):
