@@ -15,8 +15,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,14 +32,13 @@ from harness.ports import free_port
 from harness.redis import RedisServer
 from harness.sitegen import SiteSpec, generate_site
 from harness.sites import site_server_block
+from harness.workers import Worker
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
-
-READY_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,22 +63,6 @@ def _peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1]) / 1024
     return round(total, 1)
-
-
-def _start_worker(broker: str, db: str, name: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "linkdoctor", "worker", "--broker", broker, "--db", db, "--pool", "solo",
-             "--name", name, "--log-level", "info"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if "ready" in log.read_text(errors="replace"):
-            return process
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError(f"worker {name} did not start: {log.read_text()[-2000:]}")
 
 
 def _run_distributed(url: str, settings: BrokerSettings, config: CheckConfig) -> tuple[float, int, int]:
@@ -144,29 +125,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = CheckConfig(retries=0)
     url = nginx.url("/")
     rows: list[Row] = []
-    workers: list[subprocess.Popen[bytes]] = []
+    workers: list[Worker] = []
     try:
         best = min(_run_local(url, config) for _ in range(args.runs))
         local = run_sync(check_async(config, collect_inputs([url])))
         rows.append(Row("in-process", best, local.summary.pages_crawled, len(local.results), 0, ()))
         for count in (1, 2):
             while len(workers) < count:
-                workers.append(
-                    _start_worker(broker, db, f"bench{len(workers) + 1}@local", work / f"w{len(workers)}.log")
+                worker = Worker.start(
+                    broker, db, name=f"bench{len(workers) + 1}@local", directory=work, concurrency=None
                 )
+                workers.append(worker)
+                worker.wait_ready(redis.client())
             client = redis_sync.Redis.from_url(broker)
             client.delete(settings.keys.counters)
             runs = [_run_distributed(url, settings, config) for _ in range(args.runs)]
             seconds, pages, results = min(runs)
             checks = int(client.hget(settings.keys.counters, "checks") or 0) // args.runs
             rows.append(Row(f"{count} worker{'s' if count > 1 else ''}", seconds, pages, results, checks,
-                            tuple(_peak_rss_mb(w.pid) for w in workers)))  # fmt: skip
+                            tuple(_peak_rss_mb(w.process.pid) for w in workers)))  # fmt: skip
         redis_peak = redis_sync.Redis.from_url(broker).info("memory")["used_memory_peak"] / 1024 / 1024
         redis_s, db_s = _dedupe_costs(broker, work)
     finally:
         for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
+            worker.stop()
         redis.stop()
         nginx.stop()
     print(

@@ -5,6 +5,7 @@
 * :mod:`harness.sites` — a generated site served by nginx.
 * :mod:`harness.postgres` — a throwaway PostgreSQL cluster.
 * :mod:`harness.redis` — a throwaway redis-server.
+* :mod:`harness.workers` — ``linkdoctor worker`` processes on that Redis.
 * :mod:`harness.chromium` — a headless Chromium driven over the DevTools protocol.
 * :mod:`harness.ports` — free, silent and closed ports on 127.0.0.1.
 

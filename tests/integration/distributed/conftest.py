@@ -21,7 +21,7 @@ from harness.postgres import PostgresCluster
 from harness.redis import RedisServer
 from harness.sitegen import SiteSpec
 from harness.sites import GeneratedSite, serve_generated_site
-from tests.integration.distributed.cluster import Worker
+from harness.workers import Worker
 
 BIG_SITE = SiteSpec(pages=3000, links_per_page=12, broken_share=0.1, redirect_chains=6, seed=11)
 LOGGED_SITE = SiteSpec(pages=800, links_per_page=10, broken_share=0.1, redirect_chains=4, seed=23)

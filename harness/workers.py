@@ -1,11 +1,13 @@
-"""Real ``linkdoctor worker`` processes for the distributed tests (their Redis is :mod:`harness.redis`).
+"""``linkdoctor worker`` processes for the distributed tests and the distributed benchmark, each in its own
+process group, against a broker such as :class:`harness.redis.RedisServer`::
 
-    with RedisServer.start(tmp_path) as redis:
-        with Worker.start(redis.url, db_url, name="w1") as worker:
-            ...
-            worker.kill()  # kill -9, the whole process group
+    with RedisServer.start(tmp_path / "redis") as redis:
+        worker = Worker.start(redis.url, db_url, name="w1@test", directory=tmp_path / "workers")
+        worker.wait_ready(redis.client())
+        ...
+        worker.kill()  # kill -9, the whole process group
 
-Every wait is bounded; a part that does not come up fails the test with its log.
+Every wait is bounded; a worker that does not come up raises ``RuntimeError`` with its log.
 """
 
 from __future__ import annotations
@@ -43,16 +45,18 @@ class Worker:
         directory: Path,
         visibility_timeout: float = 300.0,
         pool: str = "solo",
-        concurrency: int = 1,
+        concurrency: int | None = 1,
         env: dict[str, str] | None = None,
     ) -> Self:
+        """Start a worker logging to ``directory/<name>.log``; ``concurrency=None`` keeps the CLI's default."""
         directory.mkdir(parents=True, exist_ok=True)
         log = directory / f"{name}.log"
         command = [
             sys.executable, "-m", "linkdoctor", "worker", "--broker", broker_url, "--pool", pool,
-            "--concurrency", str(concurrency), "--name", name, "--visibility-timeout", str(visibility_timeout),
-            "--log-level", "info",
+            "--name", name, "--visibility-timeout", str(visibility_timeout), "--log-level", "info",
         ]  # fmt: skip
+        if concurrency is not None:
+            command += ["--concurrency", str(concurrency)]
         if db_url:
             command += ["--db", db_url]
         with log.open("wb") as out:
