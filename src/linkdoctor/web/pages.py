@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
@@ -26,7 +27,7 @@ from linkdoctor.classify.statuses import STATUSES, explain_status
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category
 from linkdoctor.monitor import users
-from linkdoctor.monitor.model import Role, ScanState, Site
+from linkdoctor.monitor.model import Role, ScanState, Site, SiteOptions, SiteSpec
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web import auth, charts, cluster, csrf, roles
 from linkdoctor.web.auth import Principal, page_reader, page_user, page_writer
@@ -197,7 +198,7 @@ async def edit_site(request: Request, site_id: Id, principal: Writer, service: S
     site = await run_in_threadpool(found, lambda: service.site(site_id))
     values = site_form(await request.form(), principal, site)
     try:
-        spec = site_in(values).to_spec()
+        spec = keep_unshown_options(site_in(values).to_spec(), site)
         roles.check_site_write(principal.role, principal.user_id, spec, site)
         await run_in_threadpool(service.update_site, site_id, spec)
     except (ValidationError, ConfigError) as exc:
@@ -398,6 +399,20 @@ def _field(form: FormData, key: str) -> str:
 
 def _lines(text: str | bool) -> list[str]:
     return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+# The options the form has fields for; the others (such as cacert_path) keep their stored values on edit.
+FORM_OPTIONS: Final = frozenset(
+    ("max_pages", "depth", "include", "exclude", "accept", *ADMIN_FORM_KEYS, *FORM_FLAGS)
+)
+
+
+def keep_unshown_options(spec: SiteSpec, site: Site) -> SiteSpec:
+    """``spec`` from the edit form, with the options the form does not show taken from the stored site."""
+    kept = {
+        f.name: getattr(site.spec.options, f.name) for f in fields(SiteOptions) if f.name not in FORM_OPTIONS
+    }
+    return replace(spec, options=replace(spec.options, **kept))
 
 
 def site_form(form: FormData, principal: Principal, site: Site | None) -> dict[str, str | bool]:

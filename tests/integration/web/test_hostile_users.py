@@ -262,11 +262,13 @@ def test_a_member_keeps_the_header_options_an_admin_gave_its_site(users: dict[st
     res = fresh(users)
     admin, member = users["admin"], users["member"]
     equipped = site_json(headers=True)
+    equipped["options"]["cacert_path"] = "/etc/ssl/certs/ca-certificates.crt"  # a field no form shows
     assert admin.api("PUT", f"/sites/{res.member_site}", json=equipped).status_code == 200
-    # The member's form has no header fields; saving it keeps the admin's headers.
+    # The member's form has no header fields; saving it keeps the admin's headers and CA bundle.
     assert member.form(f"/sites/{res.member_site}/edit", site_form()).status_code == 303
     stored = admin.api("GET", f"/sites/{res.member_site}").json()
     assert stored["options"]["headers_env"] == [{"name": "Authorization", "env": "DOCS_TOKEN"}]
+    assert stored["options"]["cacert_path"] == "/etc/ssl/certs/ca-certificates.crt"
 
 
 def test_the_dashboard_shows_each_role_only_the_actions_it_may_take(users: dict[str, WebUser]) -> None:
