@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from harness.redis import RedisServer
 from harness.sites import GeneratedSite
 from tests.integration.distributed.conftest import StartWorker
+from tests.integration.web.conftest import ADMIN_PASSWORD, log_in
 
 from linkdoctor.distributed.run import scan_job_runner
 from linkdoctor.distributed.settings import BrokerSettings
@@ -62,16 +63,18 @@ def test_scan_through_workers_stores_what_an_in_process_scan_stores(
 
 
 def test_dashboard_lists_connected_workers_and_metrics_report_them(
-    redis_server: RedisServer, pg_url: str, start_worker: StartWorker
+    redis_server: RedisServer, pg_url: str, start_worker: StartWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LINKDOCTOR_ADMIN_PASSWORD", ADMIN_PASSWORD)
     start_worker("m1@test")
     start_worker("m2@test")
     settings = ServeSettings(
         db_url=pg_url, broker_url=redis_server.url, allow_private=LOOPBACK, tick=0, public_status=True
     )
     with TestClient(create_app(settings, announce=lambda _: None)) as client:
+        metrics = client.get("/metrics")  # public, like the status view
+        log_in(client)  # the workers panel is for users; anonymous visitors get the public status view
         page = client.get("/")
-        metrics = client.get("/metrics")
 
     assert page.status_code == 200
     assert 'data-worker="m1@test"' in page.text and 'data-worker="m2@test"' in page.text
