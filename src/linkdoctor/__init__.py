@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from linkdoctor._version import __version__
 
 if TYPE_CHECKING:
+    from linkdoctor.api import check_async, run_check
     from linkdoctor.config import CheckConfig
     from linkdoctor.engine.inputs import Inputs, collect_inputs
-    from linkdoctor.engine.runner import check_async, run_check
     from linkdoctor.errors import ConfigError, LinkdoctorError
     from linkdoctor.models import Category, CheckResult, Diagnosis, Referrer, Report
 
@@ -45,8 +45,8 @@ _HOMES = {
     "CheckConfig": "linkdoctor.config",
     "Inputs": "linkdoctor.engine.inputs",
     "collect_inputs": "linkdoctor.engine.inputs",
-    "check_async": "linkdoctor.engine.runner",
-    "run_check": "linkdoctor.engine.runner",
+    "check_async": "linkdoctor.api",
+    "run_check": "linkdoctor.api",
     "ConfigError": "linkdoctor.errors",
     "LinkdoctorError": "linkdoctor.errors",
     "Category": "linkdoctor.models",

@@ -1,9 +1,10 @@
 """Run a check end to end: build the transport and TLS contexts, crawl, and hand back the report.
 
-This is the library's one-call entry point; the CLI, the monitor and the distributed coordinator call it.
-``check --diagnose`` is composed on top by the caller (see :func:`linkdoctor.doctor.attach.check_diagnosed`).
+The CLI, the monitor and the distributed coordinator call :func:`check_async`; ``check --diagnose`` is
+composed on top by the caller (:mod:`linkdoctor.api` for the library, see
+:func:`linkdoctor.doctor.attach.check_diagnosed`).
 
->>> # report = run_check(CheckConfig(), collect_inputs(["https://example.org/"]))
+>>> # report = run_sync(check_async(CheckConfig(), collect_inputs(["https://example.org/"])))
 """
 
 from __future__ import annotations
@@ -94,8 +95,3 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-def run_check(config: CheckConfig, inputs: Inputs, *, on_result: ResultSink | None = None) -> Report:
-    """Synchronous wrapper of :func:`check_async`."""
-    return run_sync(check_async(config, inputs, on_result=on_result))

@@ -78,3 +78,20 @@ def test_streamed_json_lines_carry_the_findings_too(doctor_pki: PKI, doctor_site
     assert by[doctor_site.url("on")]["findings"][0]["code"] == "tls.client-cert-required"
     assert by[doctor_site.url("nochain")]["findings"][0]["code"] == "tls.server-cert-incomplete-chain"
     assert lines[0]["url"] == doctor_site.url("plain")  # it did not wait for the doctor
+
+
+def test_the_library_run_check_attaches_the_findings_too(doctor_pki: PKI, doctor_site: DoctorSite) -> None:
+    """``linkdoctor.run_check`` honours ``CheckConfig.diagnose`` as the CLI does (the engine alone does not)."""
+    import linkdoctor
+
+    inputs = linkdoctor.collect_inputs([doctor_site.url("plain"), doctor_site.url("on")])
+    seen: list[linkdoctor.CheckResult] = []
+    config = linkdoctor.CheckConfig(
+        diagnose=True, retries=0, recursive=False, respect_robots=False, cacert=doctor_pki.root.cert
+    )
+    report = linkdoctor.run_check(config, inputs, on_result=seen.append)
+    results = {r.url: r for r in report.results}
+    assert results[doctor_site.url("on")].findings[0].code == "tls.client-cert-required"
+    assert results[doctor_site.url("plain")].findings == ()
+    streamed = {r.url: r for r in seen}
+    assert streamed[doctor_site.url("on")].findings == results[doctor_site.url("on")].findings
