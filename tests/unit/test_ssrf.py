@@ -139,3 +139,58 @@ def test_socket_factory_makes_a_socket_for_an_allowed_address() -> None:
         assert sock.family == socket.AF_INET
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::1", "private"),  # 6to4 of 10.0.0.1
+        ("2002:a9fe:a9fe::", "link-local"),  # 6to4 of 169.254.169.254 (cloud metadata)
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("64:ff9b::c0a8:101", "private"),  # NAT64 of 192.168.1.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo whose client is 127.0.0.1
+        ("2001:0:7f00:1:8000:63bf:3fff:fdd2", "loopback"),  # Teredo whose server is 127.0.0.1
+    ],
+)
+def test_ipv4_embedded_in_6to4_teredo_and_nat64_is_judged(address: str, reason: str) -> None:
+    assert classify_address(ip_address(address)) == reason
+    assert SSRFGuard().refusal(ip_address(address)) == reason
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808"])
+def test_6to4_and_nat64_of_a_public_ipv4_address_are_public(address: str) -> None:
+    assert classify_address(ip_address(address)) is None
+
+
+def test_allowlisting_an_ipv4_address_does_not_open_its_6to4_or_nat64_forms() -> None:
+    guard = SSRFGuard(allow=[ip_network("127.0.0.1/32")])
+    assert guard.refusal(ip_address("2002:7f00:1::")) == "loopback"
+    assert guard.refusal(ip_address("64:ff9b::7f00:1")) == "loopback"
+    assert SSRFGuard(allow=[ip_network("2002:7f00:1::/48")]).refusal(ip_address("2002:7f00:1::")) is None
+
+
+def test_a_refused_embedded_address_is_named_in_the_message() -> None:
+    with pytest.raises(ConfigError, match=r"2002:7f00:1:: \(6to4 of 127\.0\.0\.1\) is a loopback address"):
+        SSRFGuard().check_url("http://[2002:7f00:1::]/")
+    with pytest.raises(
+        ConfigError, match=r"nat64\.example \(64:ff9b::a00:1, NAT64 of 10\.0\.0\.1\) is a private"
+    ):
+        answering("64:ff9b::a00:1").check_url("http://nat64.example/")
+
+
+def test_socket_refusal_accepts_only_allowed_ip_addresses() -> None:
+    guard = SSRFGuard(allow=[ip_network("127.0.0.3/32")])
+    assert guard.socket_refusal(("127.0.0.3", 25)) is None
+    assert guard.socket_refusal(("::1", 25, 0, 0)) is not None
+    assert "not an IP address" in (guard.socket_refusal(("localhost", 25)) or "")
+    assert "not an IP address" in (guard.socket_refusal("/run/dbus/system_bus_socket") or "")
+
+
+def test_check_host_may_let_an_unresolved_alert_target_pass() -> None:
+    def unresolvable(host: str, port: int) -> Sequence[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    assert SSRFGuard(resolve=unresolvable).check_host("hooks.example", 443, unresolved_ok=True) == ()
+    with pytest.raises(ConfigError, match="cannot resolve"):
+        SSRFGuard(resolve=unresolvable).check_host("hooks.example", 443)

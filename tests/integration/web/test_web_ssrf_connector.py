@@ -89,3 +89,15 @@ async def test_name_that_resolves_to_loopback_is_refused_after_dns(first_server:
 def test_url_check_resolves_localhost_and_refuses_it() -> None:
     with pytest.raises(ConfigError, match=r"localhost \((127\.0\.0\.1|::1)\) is a loopback address"):
         SSRFGuard().check_url("http://localhost:8484/")
+
+
+@pytest.mark.parametrize(
+    ("literal", "embedded"),
+    [("[2002:7f00:1::1]", r"6to4 of 127\.0\.0\.1"), ("[64:ff9b::7f00:1]", r"NAT64 of 127\.0\.0\.1")],
+)
+async def test_ipv6_address_embedding_an_allowlisted_loopback_address_is_refused_by_the_connector(
+    first_server: str, literal: str, embedded: str
+) -> None:
+    port = first_server.rsplit(":", 1)[1]
+    with pytest.raises(aiohttp.ClientConnectorError, match=f"SSRF guard: .*{embedded}"):
+        await fetch(SSRFGuard(allow=LOOPBACK_ONLY_FIRST), f"http://{literal}:{port}/")
