@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 
 from linkdoctor.engine.documents import (
     ParserProcess,
@@ -93,3 +95,24 @@ async def test_after_close_documents_are_parsed_here() -> None:
         extract_document("css", CSS.decode()),
         None,
     )
+
+
+async def test_the_worker_holds_none_of_the_callers_sockets() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    parser = ParserProcess(after=0)
+    try:
+        await parser.extract("html", PAGE, HTML_TYPE)
+        for _ in range(1000):  # at most 20 s
+            if parser.started:
+                break
+            await asyncio.sleep(0.02)
+        assert parser.started and parser.pid is not None
+        ours = os.readlink(f"/proc/self/fd/{listener.fileno()}")
+        fds = f"/proc/{parser.pid}/fd"
+        theirs = {os.readlink(f"{fds}/{fd}") for fd in os.listdir(fds)}
+        assert ours.startswith("socket:")
+        assert ours not in theirs
+        assert not any(link.startswith("socket:") for link in theirs)
+    finally:
+        parser.close()
+        listener.close()

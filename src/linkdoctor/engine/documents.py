@@ -4,20 +4,34 @@ Pure functions used by the crawler (and by anything else that parses fetched pag
 :class:`ParserProcess`, which runs the extraction of a big crawl's pages in a second process so that
 parsing and the network use both cores. This module imports only the extractors at load time, so that
 process starts quickly.
+
+The parser process is a fresh interpreter (``python -c``, never a fork of the caller, which may be a
+multi-threaded server), started with no file descriptor but its two pipes: it holds no listening socket
+and no database of the caller's. It reads batches on its stdin and exits when that pipe closes, so it
+ends with its parent however the parent ends, ``kill -9`` included.
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
+import contextlib
+import pickle
+import queue
+import signal
+import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.extract import Extraction, extract_css, extract_html
 from linkdoctor.extract.model import LinkRow
 from linkdoctor.urls import InvalidURL, Resolver, resolve
+
+if TYPE_CHECKING:  # the parser process needs neither: importing them would slow its start by ~70 ms
+    import asyncio
+    from concurrent.futures import Future
 
 # Fragments every browser resolves without a matching id.
 _IGNORED_FRAGMENTS = frozenset({"", "top"})
@@ -95,9 +109,15 @@ CompactExtraction = tuple[
     tuple[str | InvalidURL, ...] | None,
 ]
 ParseJob = tuple[str, bytes, str, str | None]  # (kind, body, content type, base URL to resolve against)
-# Fork on Linux: the worker starts at once and never re-runs the caller's __main__ (a library caller's
-# script need not guard itself); elsewhere fork is unsafe or missing, so spawn.
-_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+# The parser process's program: the caller's import path first (a library caller may have extended it),
+# then the loop. Unlike multiprocessing's spawn it never re-runs the caller's __main__, so a library
+# caller's script need not guard itself.
+_BOOT = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from linkdoctor.engine.documents import parser_main; parser_main()"
+)
+_READY = "ready"
+_STOP_SECONDS = 5.0
 _worker_resolver: Resolver | None = None
 
 
@@ -135,6 +155,120 @@ def from_compact(compact: CompactExtraction) -> tuple[Extraction, tuple[str | In
     return extraction, resolved
 
 
+def parser_main() -> None:
+    """The parser process's loop: a batch of :data:`ParseJob` in on stdin, its :func:`extract_batch` out on
+    stdout, until stdin closes (the parent closed it, or died)."""
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the results pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the parent's to handle
+    try:
+        pickle.dump(_READY, sink)
+        sink.flush()
+        while True:
+            try:
+                jobs = pickle.load(source)
+            except EOFError:
+                return
+            pickle.dump(extract_batch(jobs), sink, protocol=pickle.HIGHEST_PROTOCOL)
+            sink.flush()
+    except BrokenPipeError:  # the parent is gone
+        return
+
+
+class _Worker:
+    """The parser process and the two threads that feed it and read it. :meth:`submit` returns a future
+    per batch; replies come back in the order batches went out."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True
+        )
+        from concurrent.futures import Future
+
+        self.ready: Future[None] = Future()
+        self._lock = threading.Lock()
+        self._replies: deque[Future[list[CompactExtraction]]] = deque()
+        self._outgoing: queue.SimpleQueue[Sequence[ParseJob] | None] = queue.SimpleQueue()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._write, name="linkdoctor-parser-in", daemon=True),
+            threading.Thread(target=self._read, name="linkdoctor-parser-out", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def submit(self, jobs: Sequence[ParseJob]) -> Future[list[CompactExtraction]]:
+        """Send a batch; raises ``RuntimeError`` once the process is gone or closing."""
+        from concurrent.futures import Future
+
+        reply: Future[list[CompactExtraction]] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the parser process has stopped")
+            self._replies.append(reply)
+            self._outgoing.put(jobs)
+        return reply
+
+    def _write(self) -> None:
+        pipe = self._process.stdin
+        assert pipe is not None
+        try:
+            pickle.dump(sys.path, pipe)
+            pipe.flush()
+            while (jobs := self._outgoing.get()) is not None:
+                pickle.dump(jobs, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
+        except OSError:  # the process died: the reader fails what waits
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def _read(self) -> None:
+        pipe = self._process.stdout
+        assert pipe is not None
+        error: BaseException = RuntimeError("the parser process stopped")
+        try:
+            if pickle.load(pipe) != _READY:
+                raise RuntimeError("the parser process did not start")
+            self.ready.set_result(None)
+            while True:
+                results = pickle.load(pipe)
+                with self._lock:
+                    reply = self._replies.popleft()
+                reply.set_result(results)
+        except Exception as exc:  # EOF, a dead process, a garbled pipe: all end the worker
+            error = exc
+        finally:
+            with self._lock:
+                self._closed = True
+                waiting = list(self._replies)
+                self._replies.clear()
+            if not self.ready.done():
+                self.ready.set_exception(error)
+            for reply in waiting:
+                reply.set_exception(error)
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def close(self) -> None:
+        """Let the process finish the batches it has, close its stdin (it exits), and wait for it."""
+        with self._lock:
+            self._closed = True
+            self._outgoing.put(None)
+        try:
+            self._process.wait(timeout=_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        for thread in self._threads:
+            thread.join(timeout=_STOP_SECONDS)
+
+
 class ParserProcess:
     """Extraction for one crawl, moved to a worker process once the crawl passes ``after`` documents.
 
@@ -148,8 +282,7 @@ class ParserProcess:
         self._after = after
         self._max_in_flight = in_flight
         self._seen = 0
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future[list[CompactExtraction]] | None = None
+        self._worker: _Worker | None = None
         self._pending: list[tuple[ParseJob, asyncio.Future[CompactExtraction]]] = []
         self._in_flight = 0
         self._broken = False
@@ -157,8 +290,15 @@ class ParserProcess:
     @property
     def started(self) -> bool:
         """Whether the worker process is up and takes documents."""
-        ready = self._ready
-        return not self._broken and ready is not None and ready.done() and ready.exception() is None
+        worker = self._worker
+        if self._broken or worker is None or not worker.ready.done():
+            return False
+        return worker.ready.exception() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id, once one was started."""
+        return None if self._worker is None else self._worker.pid
 
     async def extract(
         self, kind: str, body: bytes, content_type: str, *, page_url: str | None = None
@@ -166,14 +306,15 @@ class ParserProcess:
         """What :func:`extract_document` finds in ``body`` decoded per ``content_type`` and, when the
         worker did the parsing, the links resolved against ``page_url`` (see :func:`links_base`)."""
         self._seen += 1
-        if self._ready is None and not self._broken and self._seen > self._after:
+        if self._worker is None and not self._broken and self._seen > self._after:
             try:
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(_START_METHOD))
-                self._ready = self._pool.submit(extract_batch, [])
-            except (OSError, RuntimeError):  # no process to be had: parse here
+                self._worker = _Worker()
+            except (OSError, ValueError):  # no process to be had: parse here
                 self._broken = True
         if not self.started:
             return extract_document(kind, body.decode(charset_of(content_type), errors="replace")), None
+        import asyncio
+
         waiter: asyncio.Future[CompactExtraction] = asyncio.get_running_loop().create_future()
         self._pending.append(((kind, body, content_type, page_url), waiter))
         self._send()
@@ -184,12 +325,14 @@ class ParserProcess:
             return
         batch, self._pending = self._pending, []
         jobs = [job for job, _ in batch]
-        if self._pool is None or self._broken:
+        if self._worker is None or self._broken:
             self._deliver(batch, _extract_here(jobs))
             return
+        import asyncio
+
         try:
-            sent = asyncio.get_running_loop().run_in_executor(self._pool, extract_batch, jobs)
-        except RuntimeError:  # a broken pool (BrokenProcessPool is one) refuses work
+            sent = asyncio.wrap_future(self._worker.submit(jobs))
+        except RuntimeError:  # the worker is gone or closing
             self._broken = True
             self._deliver(batch, _extract_here(jobs))
             return
@@ -220,9 +363,8 @@ class ParserProcess:
     def close(self) -> None:
         """Stop the worker process, if one was started; later documents are parsed here."""
         self._broken = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._worker is not None:
+            self._worker.close()
 
 
 def _extract_here(jobs: list[ParseJob]) -> list[CompactExtraction]:
