@@ -1,5 +1,5 @@
 """Real receivers for alert tests: an SMTP server (aiosmtpd) and a webhook server (http.server), both on
-free ports on 127.0.0.1, recording what they receive.
+free ports on 127.0.0.1 (or another loopback address), recording what they receive.
 
     with smtp_sink() as smtp, webhook_sink() as hook:
         notify = (smtp.apprise_url, hook.apprise_url)
@@ -26,10 +26,13 @@ from harness.ports import free_port
 class SmtpSink:
     port: int
     messages: list[Message] = field(default_factory=list)
+    host: str = "127.0.0.1"
 
     @property
     def apprise_url(self) -> str:
-        return f"mailto://127.0.0.1:{self.port}?from=linkdoctor@example.org&to=ops@example.org&mode=insecure"
+        return (
+            f"mailto://{self.host}:{self.port}?from=linkdoctor@example.org&to=ops@example.org&mode=insecure"
+        )
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.content
@@ -43,16 +46,17 @@ class WebhookSink:
     port: int
     payloads: list[dict[str, Any]] = field(default_factory=list)
     failures: int = 0  # answer this many of the next posts with 503, recording nothing
+    host: str = "127.0.0.1"
 
     @property
     def apprise_url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/hook"
+        return f"json://{self.host}:{self.port}/hook"
 
 
 @contextmanager
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink(free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+def smtp_sink(host: str = "127.0.0.1") -> Iterator[SmtpSink]:
+    sink = SmtpSink(free_port(), host=host)
+    controller = Controller(sink, hostname=host, port=sink.port)
     controller.start()
     try:
         yield sink
@@ -61,8 +65,8 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 @contextmanager
-def webhook_sink() -> Iterator[WebhookSink]:
-    sink = WebhookSink(free_port())
+def webhook_sink(host: str = "127.0.0.1") -> Iterator[WebhookSink]:
+    sink = WebhookSink(free_port(), host=host)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -82,7 +86,7 @@ def webhook_sink() -> Iterator[WebhookSink]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", sink.port), Handler)
+    server = ThreadingHTTPServer((host, sink.port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -48,6 +48,7 @@ from linkdoctor.monitor.model import (
     User,
 )
 from linkdoctor.monitor.scan import ScanJob, ScanOutcome, run_scan_job
+from linkdoctor.monitor.sender import GuardedSender
 from linkdoctor.monitor.sites import UrlGuard
 
 DEFAULT_CERT_EXPIRY = CertExpiry()
@@ -67,7 +68,7 @@ class Monitor:
         scan_guard: SSRFGuard | None = None,
         env: Mapping[str, str] | None = None,
         job_runner: JobRunner | None = None,
-        notifier: Notifier = send_with_apprise,
+        notifier: Notifier | None = None,
         dashboard_url: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
@@ -79,7 +80,7 @@ class Monitor:
         self.scan_guard = scan_guard
         self.env = env
         self.job_runner = job_runner
-        self.notifier = notifier
+        self.notifier = notifier or (send_with_apprise if scan_guard is None else GuardedSender(scan_guard))
         self.dashboard_url = dashboard_url
         self.lease = lease
         self.keep_scans = keep_scans
@@ -96,7 +97,7 @@ class Monitor:
         scan_guard: SSRFGuard | None = None,
         env: Mapping[str, str] | None = None,
         job_runner: JobRunner | None = None,
-        notifier: Notifier = send_with_apprise,
+        notifier: Notifier | None = None,
         dashboard_url: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
@@ -107,7 +108,8 @@ class Monitor:
         ``guard`` checks site URLs and ``scan_guard`` vets every connection of the scans (both are the server
         mode's SSRF guard); ``env`` is where header values and key passwords are looked up (default: os.environ);
         ``job_runner`` runs a :class:`ScanJob` (default: in this process); ``notifier`` sends alerts
-        (default: apprise); ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
+        (default: apprise; with a ``scan_guard``, apprise in a child process whose sockets that guard vets);
+        ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
         stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results;
         ``certs`` reads the server certificates' expiry after each finished scan (None: not at all)."""
         engine = create_engine_for(db_url)

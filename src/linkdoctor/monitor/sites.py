@@ -2,8 +2,8 @@
 site with its status, last scan and sparkline.
 
 A site spec is validated here before it is stored: name, URL, schedule, budget, patterns and, when the
-server mode gives one, the SSRF guard's verdict on the URL. A missing site is a ``KeyError``; a bad spec
-is a :class:`~linkdoctor.errors.ConfigError`.
+server mode gives one, the SSRF guard's verdict on the URL and on each alert target's host. A missing
+site is a ``KeyError``; a bad spec is a :class:`~linkdoctor.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linkdoctor.errors import ConfigError
+from linkdoctor.monitor import alerts
 from linkdoctor.monitor.convert import fill_site_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions
 from linkdoctor.monitor.model import ScanState, Site, SiteOverview, SiteSpec, SiteStatus
 from linkdoctor.monitor.orm import ScanRow, SiteRow
 from linkdoctor.monitor.schedule import check_schedule, next_due
+from linkdoctor.patterns import PatternError, check_pattern
 
 SPARKLINE_SCANS = 20
 
 
 class UrlGuard(Protocol):
-    """What the store needs of the web's SSRF guard: refuse a site URL (raise ConfigError)."""
+    """What the store needs of the web's SSRF guard: refuse a site URL or an alert target's host (raise
+    ConfigError)."""
 
     def check_url(self, url: str) -> object: ...
+
+    def check_host(self, host: str, port: int, *, unresolved_ok: bool = False) -> object: ...
 
 
 def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None, owner_id: int | None = None) -> Site:
@@ -120,13 +125,15 @@ def validate(spec: SiteSpec, guard: UrlGuard | None = None) -> None:
         raise ConfigError(f"alert_after must be at least 1, not {spec.alert_after}")
     for pattern in (*spec.scope, *spec.options.include, *spec.options.exclude):
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"not a regular expression: {pattern!r} ({exc})") from exc
+            check_pattern(pattern)  # RE2: a scan's patterns run in linear time (linkdoctor.patterns)
+        except PatternError as exc:
+            raise ConfigError(f"not a usable regular expression: {exc}") from None
     if spec.options.cert_path and spec.options.pkcs12_path:
         raise ConfigError("give a PEM certificate or a PKCS#12 file, not both")
     if guard is not None:
         guard.check_url(spec.url)
+        for target in spec.notify:
+            alerts.check_target(target, guard)
 
 
 def site_row(s: Session, site_id: int) -> SiteRow:
