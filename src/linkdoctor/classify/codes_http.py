@@ -321,6 +321,21 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         actor=CLIENT,
     ),
     DiagnosisInfo(
+        code="url.file-on-web",
+        title="file: link on a web page",
+        summary="A web page links to a file: URL, which visitors' browsers will not open",
+        explanation=(
+            "A file: URL names a file on the reader's own computer. Browsers refuse to follow one from an "
+            "http(s) page, so for visitors the link leads nowhere. linkdoctor never looks the path up on "
+            "the checking machine's disk: the result is the same whether such a file exists there or not."
+        ),
+        fix=(
+            "Link to the file's http(s) address on the site instead (a canonical link must be absolute http(s)).",
+            "If the page is meant to be read from disk, check the folder itself (linkdoctor check ./folder).",
+        ),
+        actor=CLIENT,
+    ),
+    DiagnosisInfo(
         code="file.not-found",
         title="Local file not found",
         summary="The linked local file does not exist",

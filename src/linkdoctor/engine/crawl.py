@@ -22,7 +22,7 @@ from linkdoctor.engine.cache import ResultCache
 from linkdoctor.engine.check import ContextProvider, HttpChecker
 from linkdoctor.engine.documents import ParserProcess, fragment_found, links_base
 from linkdoctor.engine.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
-from linkdoctor.engine.filters import excluded_result, invalid_result
+from linkdoctor.engine.filters import excluded_result, file_on_web_result, invalid_result
 from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
@@ -243,6 +243,8 @@ class Crawler:
                 self._upgrade(known, element, depth)
             return
         preset = None if seed else excluded_result(url, self.config)
+        if preset is None and referrer is not None:  # never a web page's file: link on this disk
+            preset = file_on_web_result(url, referrer.url)
         if preset is not None:
             self._preset(url, referrer, preset)
             return

@@ -1,5 +1,5 @@
 """Links that are never requested: too long, a scheme we don't fetch, filtered by --include/--exclude,
-or not a URL at all. Each becomes a result value up front.
+a ``file:`` link on a web page, or not a URL at all. Each becomes a result value up front.
 """
 
 from __future__ import annotations
@@ -34,6 +34,33 @@ def excluded_result(url: str, config: CheckConfig) -> CheckResult | None:
     if any(p.search(url) for p in config.exclude):
         return _excluded(url, ErrorKind.FILTERED, "filter.excluded", "matched by --exclude")
     return None
+
+
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def file_on_web_result(url: str, referrer: str | None) -> CheckResult | None:
+    """The ``broken`` result of a ``file:`` link that a web (http or https) page holds, else ``None``.
+
+    Browsers do not follow such a link, and the file it names is on the reader's machine, not on the one
+    that runs the check: it is never looked up on disk, so the result is the same whether it exists.
+
+    >>> file_on_web_result("file:///etc/passwd", "https://example.org/").diagnosis.code
+    'url.file-on-web'
+    >>> file_on_web_result("file:///srv/docs/a.html", "file:///srv/docs/index.html") is None
+    True
+    """
+    if referrer is None or scheme_of(url) != "file" or scheme_of(referrer) not in WEB_SCHEMES:
+        return None
+    return CheckResult(
+        url,
+        Category.BROKEN,
+        error=ErrorKind.UNSUPPORTED_SCHEME,
+        error_message="browsers do not follow a file: link from a web page",
+        diagnosis=codes.make(
+            "url.file-on-web", "linked from a web page; never checked on this machine's disk"
+        ),
+    )
 
 
 def invalid_result(raw: str, reason: str) -> CheckResult:

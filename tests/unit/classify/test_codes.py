@@ -52,6 +52,7 @@ REQUIRED_CODES = (
     "url.invalid",
     "url.too-long",
     "url.unsupported-scheme",
+    "url.file-on-web",
     "file.not-found",
     "robots.disallowed",
     "filter.excluded",

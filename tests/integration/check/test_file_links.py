@@ -1,0 +1,102 @@
+"""``file:`` links: on a web page they are broken for visitors (``url.file-on-web``) and never looked up on
+this machine's disk, so no result tells whether a file exists; in a local folder they are checked on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.raw_http import answer, raw_http_server
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.runner import check_async
+from linkdoctor.models import Category, CheckResult
+from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.monitor.service import Monitor
+
+EXISTING = "file:///etc/passwd"
+FILE_LINKS = (EXISTING, f"{EXISTING}#x", "file:///nonexistent/linkdoctor-secret")
+PAGE = answer(
+    b"HTTP/1.1 200 OK",
+    ('<link rel="canonical" href="file:///etc/passwd">\n'
+     + "\n".join(f'<a href="{url}">file</a>' for url in FILE_LINKS)).encode(),
+)  # fmt: skip
+FAST = CheckConfig(retries=0, timeout=10.0)
+assert Path("/etc/passwd").exists()  # the file the links name is really there
+
+
+def _verdict(result: CheckResult) -> tuple[str, str | None, str | None, int | None, str]:
+    code = result.diagnosis.code if result.diagnosis else None
+    error = result.error.value if result.error else None
+    return result.category.value, code, error, result.status, result.error_message
+
+
+async def test_file_links_on_a_web_page_are_broken_alike_and_never_read() -> None:
+    with raw_http_server({"/": PAGE}) as base:
+        report = await check_async(FAST, collect_inputs([f"{base}/"]))
+    results = {result.url: result for result in report.results}
+    verdicts = {_verdict(results[url]) for url in FILE_LINKS}
+    assert len(verdicts) == 1
+    category, code, _, _, _ = verdicts.pop()
+    assert (category, code) == (Category.BROKEN.value, "url.file-on-web")
+
+
+def test_check_reports_file_links_of_a_served_page_identically_in_its_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    with raw_http_server({"/": PAGE}) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "linkdoctor", "check", f"{base}/", "--no-progress", "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 2, done.stderr  # broken links found, no crash
+    rows = {row["url"]: row for row in json.loads(out.read_text())["results"]}
+    shown = [
+        {k: v for k, v in rows[url].items() if k not in ("url", "final_url", "referrers")}
+        for url in FILE_LINKS
+    ]
+    assert shown[0] == shown[1] == shown[2]
+    assert shown[0]["category"] == "broken"
+
+
+def test_a_monitor_scan_never_opens_a_file_link(db_url: str) -> None:
+    monitor = Monitor.open(db_url)
+    try:
+        with raw_http_server({"/": PAGE}) as base:
+            site = monitor.add_site(SiteSpec(name="files", url=f"{base}/", every=None))
+            scan = monitor.run_scan(monitor.request_scan(site.id).id, owner="test")
+        stored = {result.url: result for result in monitor.results(scan.id)}
+    finally:
+        monitor.close()
+    seen = {
+        (r.category, r.diagnosis.code if r.diagnosis else None, r.error, r.error_message, r.status)
+        for url, r in stored.items()
+        if url in FILE_LINKS
+    }
+    assert set(FILE_LINKS) <= set(stored)
+    assert len(seen) == 1
+    assert seen.pop()[:3] == (Category.BROKEN, "url.file-on-web", "unsupported-scheme")
+
+
+async def test_a_local_folder_still_checks_its_file_links_on_disk(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "there.html").write_text('<h2 id="here">Here</h2>')
+    there, missing = (site / "there.html").as_uri(), (site / "missing.html").as_uri()
+    (site / "index.html").write_text(
+        f'<a href="{there}">there</a> <a href="{there}#here">here</a> <a href="{there}#nowhere">no</a> '
+        f'<a href="{missing}">missing</a>'
+    )
+    report = await check_async(FAST, collect_inputs([str(site)]))
+    results = {result.url: result for result in report.results}
+    codes = {url: r.diagnosis.code if r.diagnosis else r.category.value for url, r in results.items()}
+    assert codes[there] == "ok"
+    assert codes[f"{there}#here"] == "ok"
+    assert codes[f"{there}#nowhere"] == "http.fragment-missing"
+    assert codes[missing] == "file.not-found"
