@@ -148,7 +148,6 @@ class Crawler:
         self._pages_started = 0
         self.warnings: list[str] = []
         self._checks = 0
-        self._deferred: list[_Resource] = []
 
     @property
     def requests(self) -> int:
@@ -333,8 +332,7 @@ class Crawler:
 
     async def _process(self, resource: _Resource) -> None:
         if self.config.max_checks is not None and self._checks >= self.config.max_checks:
-            self._deferred.append(resource)  # stays queued: it is part of the frontier
-            return
+            return  # stays undone: it is part of the frontier
         self._checks += 1
         if resource.result is not None:
             # A refetch to read anchors of an already checked resource.
@@ -526,10 +524,10 @@ class Crawler:
 
     # --- budget and resume -------------------------------------------------------------------------
     def frontier(self) -> Frontier:
-        """The state to resume from: pending resources are those left over by ``max_checks``."""
-        deferred = {id(r) for r in self._deferred}
+        """The state to resume from: pending resources are those not checked yet, left over by ``max_checks``
+        or, taken while the crawl runs (a checkpoint), still queued or in flight."""
         resources = tuple(
-            FrontierResource(r.url, r.depth, r.crawl, r.scope_seed, id(r) in deferred, r.fetched_body,
+            FrontierResource(r.url, r.depth, r.crawl, r.scope_seed, not r.done, r.fetched_body,
                              r.result, None if r.anchors is None else tuple(sorted(r.anchors)))
             for r in self._resources.values()
         )  # fmt: skip

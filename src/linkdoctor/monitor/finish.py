@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkdoctor.models import Category, CheckResult
-from linkdoctor.monitor import alerts, outbox, scans, sites
+from linkdoctor.monitor import alerts, checkpoints, outbox, scans, sites
 from linkdoctor.monitor.certs import new_notices, notices
 from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions, rowcount
@@ -57,7 +57,7 @@ def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: S
         summary = outcome.summary
         scan.total, scan.ok, scan.redirected = summary.total, summary.ok, summary.redirected
         scan.broken, scan.excluded, scan.unverified = summary.broken, summary.excluded, summary.unverified
-        scan.budget_used += outcome.checks
+        checkpoints.charge(s, scan, run_id, outcome.checks)  # less what its checkpoints charged
         scan.frontier = None if outcome.frontier is None else outcome.frontier.to_json()
         scan.state = ScanState.PARTIAL.value if outcome.partial else ScanState.DONE.value
         scan.error = "; ".join(outcome.warnings)

@@ -1,15 +1,22 @@
 """The scan job: one site's settings, budget and saved frontier in; results, counts and (when the budget
 ran out) the new frontier out. It touches no database, so a task queue can run it in another process.
 
+While it runs, the job hands a :class:`Checkpoint` (the checks made so far and the frontier to resume from)
+to the job's ``checkpoint`` sink every :class:`CheckpointPolicy` interval, by time and by count, so a run
+killed mid-scan is charged what it checked and its successor re-fetches nothing that was saved. A sink that
+answers False (the scan's lease was lost) stops the run with :class:`LeaseLost`.
+
 >>> # outcome = run_scan_job(ScanJob(site_url="https://docs.example.org/", spec=spec, budget=1500))
 >>> # outcome.partial, outcome.checks, len(outcome.results)
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,14 +34,47 @@ from linkdoctor.monitor.model import SiteSpec
 
 
 @dataclass(frozen=True, slots=True)
+class CheckpointPolicy:
+    """How often a running scan saves its progress: after ``every_checks`` new checks or ``every_seconds``
+    seconds with new checks, whichever comes first (looked at every ``poll_seconds``)."""
+
+    every_seconds: float = 10.0
+    every_checks: int = 250
+    poll_seconds: float = 0.1
+
+
+DEFAULT_CHECKPOINT = CheckpointPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A running scan's progress: the link checks this run made so far (begun ones included) and the
+    frontier to resume from (every resource not yet checked is pending in it)."""
+
+    checks: int
+    frontier: Frontier
+
+
+# Saves a checkpoint; False when the run must stop (another process holds the scan now).
+CheckpointSink = Callable[[Checkpoint], bool]
+
+
+class LeaseLost(Exception):
+    """The scan's lease went to another process while this run was going: it stopped, committing nothing."""
+
+
+@dataclass(frozen=True, slots=True)
 class ScanJob:
     """Everything a scan needs: the site's spec, the link checks it may still make today, and where the
-    previous run of this scan stopped (None: start from the site's URL)."""
+    previous run of this scan stopped (None: start from the site's URL). ``checkpoint`` receives the run's
+    progress every ``policy`` interval (None: nothing is saved before the end)."""
 
     spec: SiteSpec
     budget: int
     frontier: Frontier | None = None
     scan_id: int | None = None  # names the scan's work in a task queue (see linkdoctor.distributed)
+    checkpoint: CheckpointSink | None = field(default=None, compare=False, repr=False)
+    policy: CheckpointPolicy = DEFAULT_CHECKPOINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +136,41 @@ async def run_scan_job_async(
     vets every connection; ``pages``: fetch elsewhere, e.g. on Celery workers)."""
     config = build_config(job.spec, budget=job.budget, env=os.environ if env is None else env)
     seen: list[Crawler] = []
+    run = asyncio.current_task()
+    assert run is not None
+    lost: list[bool] = []
+
+    def stop() -> None:
+        lost.append(True)
+        run.cancel()
 
     @asynccontextmanager
     async def capture(crawler: Crawler) -> AsyncIterator[None]:
         seen.append(crawler)
-        yield
+        if job.checkpoint is None:
+            yield
+            return
+        saver = asyncio.create_task(_save_progress(crawler, job.checkpoint, job.policy, stop))
+        try:
+            yield
+        finally:
+            saver.cancel()
+            await asyncio.gather(saver, return_exceptions=True)
 
-    report = await check_async(
-        config,
-        collect_inputs([job.spec.url]),
-        around=capture,
-        resume=job.frontier,
-        guard=guard,
-        pages=pages,
-    )
+    try:
+        report = await check_async(
+            config,
+            collect_inputs([job.spec.url]),
+            around=capture,
+            resume=job.frontier,
+            guard=guard,
+            pages=pages,
+        )
+    except asyncio.CancelledError:
+        if not lost:
+            raise
+        run.uncancel()
+        raise LeaseLost("another process took the scan over; this run stopped") from None
     crawler = seen[0]
     frontier = crawler.frontier()
     return ScanOutcome(
@@ -119,6 +180,26 @@ async def run_scan_job_async(
         frontier=frontier if frontier.pending else None,
         warnings=report.summary.warnings,
     )
+
+
+async def _save_progress(
+    crawler: Crawler, sink: CheckpointSink, policy: CheckpointPolicy, stop: Callable[[], None]
+) -> None:
+    """Hand the sink a checkpoint every ``policy`` interval while the crawl makes checks. The frontier is
+    taken on the crawl's loop (between two of its steps, so it is consistent); the sink runs in a thread."""
+    saved_checks, saved_at = 0, time.monotonic()
+    while True:
+        await asyncio.sleep(policy.poll_seconds)
+        checks = crawler.checks
+        if checks == saved_checks:
+            continue
+        if checks - saved_checks < policy.every_checks and time.monotonic() - saved_at < policy.every_seconds:
+            continue
+        checkpoint = Checkpoint(checks, crawler.frontier())
+        saved_checks, saved_at = checks, time.monotonic()
+        if not await asyncio.to_thread(sink, checkpoint):
+            stop()
+            return
 
 
 def run_scan_job(

@@ -1,11 +1,15 @@
 """The scheduler tick and the running of scans, with leases so every due scan runs exactly once, across
 restarts and across several ``serve`` processes on one database.
 
+A running scan holds its lease with a heartbeat (every quarter lease) and saves a checkpoint of its progress
+at a bounded interval (:mod:`~linkdoctor.monitor.checkpoints`), so when its process dies the scan is claimed
+again once the short lease runs out, is charged what the dead run checked, and resumes from the checkpoint.
+
 Each step that two processes could race on is a single compare-and-set ``UPDATE … WHERE`` whose row count
 says who won: moving a site's ``next_run_at`` (only the winner queues the scan) and claiming a scan (only
 the winner runs it, holding a lease it renews while it runs). A scan whose lease ran out — its process was
-killed — is claimed again and resumes from its last committed frontier; after ``MAX_INTERRUPTIONS`` it is
-marked failed instead. A scan whose page source went out of reach (:class:`FetchInterrupted`: the broker of
+killed — is claimed again and resumes from its last committed frontier; after ``MAX_INTERRUPTIONS`` in a row with no
+checkpoint in between it is marked failed instead. A scan whose page source went out of reach (:class:`FetchInterrupted`: the broker of
 a distributed scan was lost) is put back as partial with its frontier, and a later tick resumes it.
 """
 
@@ -16,20 +20,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import func, or_, select, update
 
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.frontier import Frontier
-from linkdoctor.monitor import finish, outbox
+from linkdoctor.monitor import checkpoints, finish, outbox
 from linkdoctor.monitor.certs import AddressGuard, CertExpiry
 from linkdoctor.monitor.convert import scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions, rowcount
 from linkdoctor.monitor.model import Scan, ScanState
 from linkdoctor.monitor.orm import ScanRow, ScanRunRow, SiteRow
-from linkdoctor.monitor.scan import ScanJob, ScanOutcome
-from linkdoctor.monitor.scans import UNFINISHED, new_scan_row
+from linkdoctor.monitor.scan import CheckpointPolicy, LeaseLost, ScanJob, ScanOutcome
+from linkdoctor.monitor.scans import UNFINISHED, new_scan_row, scan_row
 from linkdoctor.monitor.schedule import next_due
 
 MAX_INTERRUPTIONS = 2
@@ -52,6 +57,9 @@ class Runner(Leases, finish.Finishing, Protocol):
 
     @property
     def guard(self) -> AddressGuard | None: ...
+
+    @property
+    def checkpoint_policy(self) -> CheckpointPolicy: ...
 
     def run_job(self, job: ScanJob) -> ScanOutcome: ...
 
@@ -229,7 +237,12 @@ def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
         return finish.fail(monitor, scan_id, owner, "interrupted too often: the process running it stopped")
     spec = site_from_row(site).spec
     job = ScanJob(
-        spec=spec, budget=budget_left(monitor, site.id, spec.budget, now), frontier=frontier, scan_id=scan_id
+        spec=spec,
+        budget=budget_left(monitor, site.id, spec.budget, now),
+        frontier=frontier,
+        scan_id=scan_id,
+        checkpoint=partial(checkpoints.save, monitor, scan_id, owner, run_id, lease=monitor.lease),
+        policy=monitor.checkpoint_policy,
     )
     try:
         with heartbeat(monitor, scan_id, owner):
@@ -239,6 +252,9 @@ def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
                     outcome.results, site_url=spec.url, options=spec.options, now=now, guard=monitor.guard
                 )
                 outcome = replace(outcome, results=results)
+    except LeaseLost:  # another process holds the scan now and writes its results
+        with monitor.session() as s:
+            return scan_from_row(scan_row(s, scan_id))
     except FetchInterrupted as exc:  # out of reach for now: resumable, not failed
         return finish.interrupt(monitor, scan_id, owner, str(exc), run_id=run_id)
     except Exception as exc:  # a bad config or a bug fails this scan, not the scheduler

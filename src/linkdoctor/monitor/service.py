@@ -47,12 +47,13 @@ from linkdoctor.monitor.model import (
     StoredResult,
     User,
 )
-from linkdoctor.monitor.scan import ScanJob, ScanOutcome, run_scan_job
+from linkdoctor.monitor.scan import DEFAULT_CHECKPOINT, CheckpointPolicy, ScanJob, ScanOutcome, run_scan_job
 from linkdoctor.monitor.sender import GuardedSender
 from linkdoctor.monitor.sites import UrlGuard
 
 DEFAULT_CERT_EXPIRY = CertExpiry()
-DEFAULT_LEASE = timedelta(minutes=10)
+# Short, with a heartbeat every quarter lease: a dead process's scan is taken over within a tick of it.
+DEFAULT_LEASE = timedelta(seconds=20)
 JobRunner = Callable[[ScanJob], ScanOutcome]
 
 
@@ -73,6 +74,7 @@ class Monitor:
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
         certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
+        checkpoint_policy: CheckpointPolicy = DEFAULT_CHECKPOINT,
     ) -> None:
         self.engine = engine
         self.db = Database(engine, clock=clock)
@@ -85,6 +87,7 @@ class Monitor:
         self.lease = lease
         self.keep_scans = keep_scans
         self.certs = certs
+        self.checkpoint_policy = checkpoint_policy
 
     @classmethod
     def open(
@@ -102,6 +105,7 @@ class Monitor:
         lease: timedelta = DEFAULT_LEASE,
         keep_scans: int = DEFAULT_KEEP_SCANS,
         certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
+        checkpoint_policy: CheckpointPolicy = DEFAULT_CHECKPOINT,
     ) -> Self:
         """Connect, and (unless ``migrate=False``) bring the schema up to date first.
 
@@ -111,7 +115,8 @@ class Monitor:
         (default: apprise; with a ``scan_guard``, apprise in a child process whose sockets that guard vets);
         ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
         stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results;
-        ``certs`` reads the server certificates' expiry after each finished scan (None: not at all)."""
+        ``certs`` reads the server certificates' expiry after each finished scan (None: not at all);
+        ``checkpoint_policy`` is how often a running scan saves its progress and charges its checks."""
         engine = create_engine_for(db_url)
         if migrate:
             upgrade(engine)
@@ -127,6 +132,7 @@ class Monitor:
             lease=lease,
             keep_scans=keep_scans,
             certs=certs,
+            checkpoint_policy=checkpoint_policy,
         )
 
     def close(self) -> None:
