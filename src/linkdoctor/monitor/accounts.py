@@ -1,10 +1,15 @@
 """Password and API token hashing for the monitor's users (stdlib scrypt and SHA-256; no dependency).
 
-Passwords are stored as ``scrypt$n$r$p$salt$hash``; API tokens as the SHA-256 of a 32-byte random token
-(tokens are long and random, so a slow hash buys nothing). Comparisons are constant time.
+Passwords are stored as ``scrypt$n$r$p$salt$hash`` with OWASP's current scrypt parameters (N=2^17, r=8,
+p=1: 128 MiB and about a second of one core per hash). A hash made with older parameters still verifies,
+and :func:`needs_rehash` tells the login to store a new one (the users store does, transparently). At most
+:data:`CONCURRENT_HASHES` hashes run at once in a process, so a burst of logins cannot exhaust its memory.
+API tokens are stored as the SHA-256 of a 32-byte random token (tokens are long and random, so a slow hash
+buys nothing). Comparisons are constant time.
 
->>> check_password("s3cret", hash_password("s3cret"))
-True
+>>> stored = hash_password("s3cret")
+>>> check_password("s3cret", stored), needs_rehash(stored)
+(True, False)
 """
 
 from __future__ import annotations
@@ -13,34 +18,56 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+from typing import Final
 
-_N, _R, _P = 2**14, 8, 1
+SCRYPT_N: Final = 2**17
+SCRYPT_R: Final = 8
+SCRYPT_P: Final = 1
+MAX_N: Final = 2**20  # a stored hash asking for more is refused, not computed
+CONCURRENT_HASHES: Final = 2
 TOKEN_PREFIX = "ldt_"
+
+# A process-wide bound, like a connection pool's: each hash takes 128 MiB while it runs.
+_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(password.encode(), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, 32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def check_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        if scheme != "scrypt" or int(n) > MAX_N:
             return False
         expected = base64.urlsafe_b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(),
-            salt=base64.urlsafe_b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
+        actual = _scrypt(
+            password.encode(), base64.urlsafe_b64decode(salt), int(n), int(r), int(p), len(expected)
         )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether ``stored`` was made with other parameters than today's (so a login should replace it).
+
+    >>> needs_rehash("scrypt$16384$8$1$c2FsdA==$ZGlnZXN0")
+    True
+    """
+    parts = stored.split("$")
+    return len(parts) != 6 or parts[:4] != ["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P)]
+
+
+def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # scrypt needs 128 * r * n bytes (plus a little): OpenSSL refuses more than maxmem, 32 MiB by default.
+    with _hashing:
+        return hashlib.scrypt(
+            password, salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=128 * r * (n + p + 2) + 2**20
+        )
 
 
 def new_token() -> str:

@@ -12,7 +12,7 @@ import hmac
 import os
 from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,12 +78,30 @@ def create_user(
 
 
 def authenticate(db: Sessions, username: str, password: str) -> User | None:
+    """The user whose name and password these are, or None. A hash made with older parameters is replaced
+    on the way (:func:`accounts.needs_rehash`). The slow hash runs outside any transaction."""
     with db.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.username == username))
-        if row is None:
-            accounts.check_password(password, _dummy_hash())  # same work whether or not the user exists
-            return None
-        return user_from_row(row) if accounts.check_password(password, row.password_hash) else None
+        user, stored = (None, "") if row is None else (user_from_row(row), row.password_hash)
+    if user is None:
+        accounts.check_password(password, _dummy_hash())  # same work whether or not the user exists
+        return None
+    if not accounts.check_password(password, stored):
+        return None
+    if accounts.needs_rehash(stored):
+        _rehash(db, user.id, stored, password)
+    return user
+
+
+def _rehash(db: Sessions, user_id: int, old: str, password: str) -> None:
+    """Store a hash of ``password`` with today's parameters in place of ``old``, unless it changed since."""
+    new = accounts.hash_password(password)
+    with db.session() as s:
+        s.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id, UserRow.password_hash == old)
+            .values(password_hash=new)
+        )
 
 
 def create_token(db: Sessions, user_id: int, name: str) -> str:
