@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
@@ -150,7 +151,7 @@ async def run_scan_job_async(
         if job.checkpoint is None:
             yield
             return
-        saver = asyncio.create_task(_save_progress(crawler, job.checkpoint, job.policy, stop))
+        saver = asyncio.create_task(save_progress(crawler, job.checkpoint, job.policy, stop))
         try:
             yield
         finally:
@@ -182,8 +183,17 @@ async def run_scan_job_async(
     )
 
 
-async def _save_progress(
-    crawler: Crawler, sink: CheckpointSink, policy: CheckpointPolicy, stop: Callable[[], None]
+class Progressing(Protocol):
+    """What checkpoints read of a running crawl (a :class:`~linkdoctor.engine.crawl.Crawler`)."""
+
+    @property
+    def checks(self) -> int: ...
+
+    def frontier(self) -> Frontier: ...
+
+
+async def save_progress(
+    crawler: Progressing, sink: CheckpointSink, policy: CheckpointPolicy, stop: Callable[[], None]
 ) -> None:
     """Hand the sink a checkpoint every ``policy`` interval while the crawl makes checks. The frontier is
     taken on the crawl's loop (between two of its steps, so it is consistent); the sink runs in a thread."""
