@@ -3,13 +3,16 @@ automatic Alembic upgrade on start, and :class:`Database`, the short transaction
 store of the monitor (:mod:`~linkdoctor.monitor.sites`, :mod:`~linkdoctor.monitor.scans`, …) works through.
 
 SQLite gets ``journal_mode=WAL`` (readers never block the writer), ``foreign_keys=ON`` and a busy timeout
-so two ``serve`` processes on one file wait for each other instead of failing.
+so two ``serve`` processes on one file wait for each other instead of failing. Its file is private to its
+owner (mode 0600, :func:`private_database_file`): it holds password hashes and the session secret.
 
 >>> # engine = create_engine_for("sqlite:////tmp/linkdoctor.sqlite"); upgrade(engine)
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -24,6 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkdoctor.errors import ConfigError
 
+log = logging.getLogger("linkdoctor.monitor")
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -35,8 +40,8 @@ def create_engine_for(db_url: str) -> Engine:
     except Exception as exc:
         raise ConfigError(f"not a database URL: {db_url!r}") from exc
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            private_database_file(Path(url.database).expanduser())
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -48,6 +53,23 @@ def create_engine_for(db_url: str) -> Engine:
     raise ConfigError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def private_database_file(path: Path) -> None:
+    """Make ``path`` a database file only its owner can read: created with mode 0600 (its folder, when
+    created here, 0700), and an existing one, with its WAL and shared-memory files, stripped of any group
+    or other permission. SQLite gives the files it creates later (``-wal``, ``-shm``, journals) the
+    database file's mode. The file holds the password hashes and the secret that signs session cookies.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+                log.warning("%s could be read by other users: it is now mode 0600", file)
+                file.chmod(0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the database file {path}: {exc.strerror or exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
