@@ -4,14 +4,17 @@ per-day counts, the link streaks that drive alerts, the alert itself and retenti
 Certificates near expiry alert when they are new to the site (or newly expired) since its previous scan.
 
 The transaction first checks that the caller still holds the scan's lease, so a process that lost its
-lease (it stalled, another took the scan over) cannot write a second copy of the results.
+lease (it stalled, another took the scan over) cannot write a second copy of the results. Text is made
+storable on the way in (lone surrogates and NUL, which SQLite's and PostgreSQL's drivers refuse, are
+written as ``\\xNN``), and a transaction that fails anyway fails the scan with the database's reason: a
+scan is never left running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -41,6 +44,20 @@ class Finishing(outbox.Delivery, Protocol):
 
 
 def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome) -> Scan:
+    """Store the run's outcome, then alert and prune; if storing fails, the scan fails with the reason."""
+    try:
+        result, alerting, recovered, certificates = _store(monitor, scan_id, owner, run_id, outcome)
+    except Exception as exc:  # the driver or the database refused the results: say so on the scan
+        return fail(monitor, scan_id, owner, f"could not store the results: {describe(exc)}", run_id=run_id)
+    if result.state is ScanState.DONE:
+        notify(monitor, result, alerting=alerting, recovered=recovered, certificates=certificates)
+        prune(monitor, result.site_id, keep=monitor.keep_scans)
+    return result
+
+
+def _store(
+    monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome
+) -> tuple[Scan, list[DiffEntry], list[DiffEntry], list[CertificateNotice]]:
     now = monitor.now()
     alerting: list[DiffEntry] = []
     recovered: list[DiffEntry] = []
@@ -49,18 +66,18 @@ def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: S
         scan = s.get(ScanRow, scan_id, with_for_update=True)
         assert scan is not None
         if scan.lease_owner != owner or scan.state != ScanState.RUNNING.value:
-            return scan_from_row(scan)  # the lease was lost: the new holder writes the results
+            return scan_from_row(scan), [], [], []  # the lease was lost: the new holder writes the results
         s.execute(delete(ResultRow).where(ResultRow.scan_id == scan_id))
-        rows = [result_row(scan_id, r) for r in outcome.results]
+        rows = [storable(result_row(scan_id, r)) for r in outcome.results]
         for start in range(0, len(rows), _INSERT_BATCH):
             s.execute(insert(ResultRow), rows[start : start + _INSERT_BATCH])
         summary = outcome.summary
         scan.total, scan.ok, scan.redirected = summary.total, summary.ok, summary.redirected
         scan.broken, scan.excluded, scan.unverified = summary.broken, summary.excluded, summary.unverified
         checkpoints.charge(s, scan, run_id, outcome.checks)  # less what its checkpoints charged
-        scan.frontier = None if outcome.frontier is None else outcome.frontier.to_json()
+        scan.frontier = None if outcome.frontier is None else storable(outcome.frontier.to_json())
         scan.state = ScanState.PARTIAL.value if outcome.partial else ScanState.DONE.value
-        scan.error = "; ".join(outcome.warnings)
+        scan.error = storable("; ".join(outcome.warnings))
         scan.lease_owner = None
         scan.lease_expires_at = None
         s.execute(
@@ -71,11 +88,38 @@ def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: S
             _count_day(s, scan, now)
             alerting, recovered = _update_streaks(s, scan.site_id, outcome.results)
             certificates = _new_certificates(s, scan, outcome.results)
-        result = scan_from_row(scan)
-    if result.state is ScanState.DONE:
-        notify(monitor, result, alerting=alerting, recovered=recovered, certificates=certificates)
-        prune(monitor, result.site_id, keep=monitor.keep_scans)
-    return result
+        return scan_from_row(scan), alerting, recovered, certificates
+
+
+def storable(value: Any) -> Any:
+    r"""``value`` (a column value: text, or JSON of lists and dicts) with every string made storable: lone
+    surrogates (bytes a decoder kept with ``surrogateescape``) and NUL as ``\xNN``.
+
+    >>> storable({"reason": "Not\x00Found\udcff", "n": [1, "ok"]})
+    {'reason': 'Not\\x00Found\\xff', 'n': [1, 'ok']}
+    """
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        try:
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "backslashreplace")
+        return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: storable(item) for key, item in value.items()}
+    return value
+
+
+def describe(exc: BaseException) -> str:
+    """A short, storable reason for a failed transaction: the driver's own error when SQLAlchemy wraps one
+    (its message, not the statement and its parameters)."""
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    text = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+    return str(storable(text[:500]))
 
 
 def fail(monitor: Finishing, scan_id: int, owner: str, error: str, *, run_id: int | None = None) -> Scan:
@@ -86,7 +130,7 @@ def fail(monitor: Finishing, scan_id: int, owner: str, error: str, *, run_id: in
         if scan.lease_owner != owner:
             return scan_from_row(scan)
         scan.state = ScanState.FAILED.value
-        scan.error = error[:2000]
+        scan.error = str(storable(error))[:2000]
         scan.finished_at = now
         scan.lease_owner = None
         scan.lease_expires_at = None

@@ -2,7 +2,8 @@
 into neutral :class:`~linkdoctor.engine.transport.TransportError` values.
 
 This and :mod:`linkdoctor.engine.http.session` are the only modules that import aiohttp; everything above
-speaks :class:`~linkdoctor.engine.transport.Transport`::
+speaks :class:`~linkdoctor.engine.transport.Transport`. What a server sends as text (the reason phrase,
+header values) leaves here as readable UTF-8 whatever its bytes were (see :func:`readable`)::
 
     async with AiohttpTransport(config, guard=guard) as transport:
         report = await Crawler(config, transport=transport, tls=tls).run(inputs)
@@ -11,6 +12,7 @@ speaks :class:`~linkdoctor.engine.transport.Transport`::
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -26,6 +28,43 @@ from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
 from linkdoctor.models import ErrorKind
 
 _CHUNK = 65536
+# C0 and C1 controls and DEL (tab aside): shown as \xNN, never stored raw (PostgreSQL refuses NUL).
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _raw_bytes(value: str) -> bytes:
+    """The bytes aiohttp decoded into ``value``: its parser keeps bytes that are not UTF-8 as lone
+    surrogates (``surrogateescape``)."""
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no byte made
+        return value.encode("utf-8", "backslashreplace")
+
+
+def readable(value: str) -> str:
+    r"""Text a server sent (a reason phrase, a header value), safe to store and show: UTF-8 where its bytes
+    are UTF-8; other bytes and control characters as ``\xNN``.
+
+    >>> readable("Not\x01Found\x7f\udcff")
+    'Not\\x01Found\\x7f\\xff'
+    >>> readable("Caf\u00e9")
+    'Café'
+    """
+    if value.isascii() and value.isprintable():
+        return value
+    text = _raw_bytes(value).decode("utf-8", "backslashreplace")
+    return _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
+
+
+def readable_location(value: str) -> str:
+    r"""A ``Location`` value as a URL: bytes outside printable ASCII percent-encoded, as browsers do.
+
+    >>> readable_location("/caf\u00e9 \udcff")
+    '/caf%C3%A9%20%FF'
+    """
+    if value.isascii() and value.isprintable() and " " not in value:
+        return value
+    return "".join(chr(b) if 0x20 < b < 0x7F else f"%{b:02X}" for b in _raw_bytes(value.strip()))
 
 
 class AiohttpTransport:
@@ -73,7 +112,9 @@ class AiohttpTransport:
 
 
 async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimit) -> Answer:
-    headers = {k.lower(): v for k, v in response.headers.items()}
+    headers = {readable(k).lower(): readable(v) for k, v in response.headers.items()}
+    if "location" in headers:
+        headers["location"] = readable_location(response.headers.getone("location"))
     limit = body_limit(response.status, headers, url)
     body: bytes | None = None
     truncated = False
@@ -89,7 +130,7 @@ async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimi
         else:
             truncated = not response.content.at_eof()
         body = b"".join(chunks)
-    return Answer(response.status, response.reason or "", headers, body, truncated)
+    return Answer(response.status, readable(response.reason or ""), headers, body, truncated)
 
 
 def error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
@@ -127,5 +168,5 @@ def _describe(exc: BaseException) -> str:
     """A short, secret-free description of a network error."""
     if isinstance(exc, asyncio.TimeoutError | TimeoutError | aiohttp.ServerTimeoutError):
         return "timed out"
-    text = str(exc) or type(exc).__name__
+    text = readable(str(exc) or type(exc).__name__)
     return text if len(text) <= 300 else text[:297] + "..."
