@@ -4,7 +4,7 @@ variable named with ``--password-env``, never from a command-line value.
 
     linkdoctor users add alice --admin
     linkdoctor users add bob --role viewer
-    LD_PW=… linkdoctor users passwd admin --password-env LD_PW --revoke-tokens
+    LD_PW=… linkdoctor users passwd admin --password-env LD_PW   # ends its sessions, revokes its tokens
 """
 
 from __future__ import annotations
@@ -94,15 +94,21 @@ def add(ctx: click.Context, username: str, admin: bool, role: str, password_env:
 @users.command("passwd")
 @click.argument("username")
 @_PASSWORD_ENV
-@click.option("--revoke-tokens", is_flag=True, help="Also delete the account's API tokens.")
+@click.option(
+    "--keep-tokens/--revoke-tokens",
+    default=False,
+    help="Keep the account's API tokens (default: revoke them, as a new password usually means a leak).",
+)
 @click.pass_context
-def passwd(ctx: click.Context, username: str, password_env: str | None, revoke_tokens: bool) -> None:
-    """Set an account's password (for example a lost admin password)."""
+def passwd(ctx: click.Context, username: str, password_env: str | None, keep_tokens: bool) -> None:
+    """Set an account's password (for example a lost admin password). This logs the account out everywhere
+    and revokes its API tokens unless --keep-tokens."""
     password = _password(password_env)
     with _service(ctx) as monitor:
-        accounts.set_password(monitor, username, password, revoke_tokens=revoke_tokens)
+        accounts.set_password(monitor, username, password, revoke_tokens=not keep_tokens)
     click.echo(
-        f"changed the password of {username}" + (" and revoked its API tokens" if revoke_tokens else "")
+        f"changed the password of {username}, ended its sessions"
+        + (" and kept its API tokens" if keep_tokens else " and revoked its API tokens")
     )
 
 

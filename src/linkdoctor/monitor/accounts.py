@@ -78,12 +78,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def session_stamp(password_hash: str) -> str:
-    """What a login session remembers of the password: a new password (or a removed user) ends the
-    sessions that were opened with the old one. One-way, like the hash it comes from."""
-    return hashlib.sha256(b"session:" + password_hash.encode()).hexdigest()[:32]
-
-
 def new_password() -> str:
     return secrets.token_urlsafe(18)
 

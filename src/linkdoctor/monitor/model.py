@@ -272,6 +272,18 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An API token as listed: never its secret, which is shown once at creation and stored only hashed."""
+
+    id: int
+    user_id: int
+    username: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None  # None: until revoked
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for one scan, sent to every notification target of the site."""
 

@@ -199,6 +199,21 @@ class TokenRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None: the token works until it is revoked (deleted).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSessionRow(Base):
+    """One login session of the dashboard. The session cookie carries a random key (signed); only the key's
+    SHA-256 is stored, and deleting the row ends the session (logout, a new password, a removed user)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SettingRow(Base):

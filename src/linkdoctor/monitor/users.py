@@ -1,6 +1,11 @@
-"""The users store: accounts and their API tokens. The first admin (:func:`ensure_admin`), creating a user,
-checking a password or a token, listing, a new password, removing a user (``linkdoctor users``), and the
-check that keeps a login session valid only while its user and password stay as they were.
+"""The users store: accounts, their login sessions and their API tokens. The first admin
+(:func:`ensure_admin`), creating a user, checking a password, listing, a new password, removing a user
+(``linkdoctor users``); login sessions kept on the server (:func:`start_session`, :func:`session_user`,
+:func:`end_session`); API tokens with an optional expiry (issue, list, revoke, look up).
+
+Sessions and tokens are revocable because the server holds them: a cookie or a token is only a random key
+whose SHA-256 is a row here, and deleting the row ends it. Logout ends one session; a new password ends the
+user's other sessions and (by default) its tokens; removing a user ends all of them.
 
 Hashing is :mod:`linkdoctor.monitor.accounts`'s; the SQL is here. The last admin cannot be removed, so the
 service never ends up without anyone who can log in and manage it.
@@ -8,11 +13,13 @@ service never ends up without anyone who can log in and manage it.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import os
+import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,8 +27,8 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.monitor import accounts
 from linkdoctor.monitor.convert import user_from_row
 from linkdoctor.monitor.db import Sessions
-from linkdoctor.monitor.model import Role, User
-from linkdoctor.monitor.orm import TokenRow, UserRow
+from linkdoctor.monitor.model import ApiToken, Role, User
+from linkdoctor.monitor.orm import LoginSessionRow, TokenRow, UserRow
 
 ADMIN_USERNAME = "admin"
 MIN_PASSWORD_LENGTH = 8
@@ -104,16 +111,54 @@ def _rehash(db: Sessions, user_id: int, old: str, password: str) -> None:
         )
 
 
-def create_token(db: Sessions, user_id: int, name: str) -> str:
+# --- API tokens ----------------------------------------------------------------------------------------
+def create_token(db: Sessions, user_id: int, name: str, *, expires_at: datetime | None = None) -> str:
     """A new API token for the user, returned once; only its hash is stored."""
-    token = accounts.new_token()
+    return issue_token(db, user_id, name, expires_at=expires_at)[1]
+
+
+def issue_token(
+    db: Sessions, user_id: int, name: str, *, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token: its listing and its secret (shown once, never stored). ``expires_at`` must lie in
+    the future (None: until revoked)."""
+    now = db.now()
+    if expires_at is not None and expires_at <= now:
+        raise ConfigError("a token's expiry must lie in the future")
+    secret = accounts.new_token()
     with db.session() as s:
-        if s.get(UserRow, user_id) is None:
+        user = s.get(UserRow, user_id)
+        if user is None:
             raise KeyError(f"no user with id {user_id}")
-        s.add(
-            TokenRow(user_id=user_id, name=name, token_hash=accounts.hash_token(token), created_at=db.now())
+        row = TokenRow(
+            user_id=user_id,
+            name=name,
+            token_hash=accounts.hash_token(secret),
+            created_at=now,
+            expires_at=expires_at,
         )
-    return token
+        s.add(row)
+        s.flush()
+        return _token_from_row(row, user.username), secret
+
+
+def list_tokens(db: Sessions, user_id: int | None = None) -> list[ApiToken]:
+    """The tokens of ``user_id`` (None: of every user), newest first, expired ones included."""
+    query = select(TokenRow, UserRow.username).join(UserRow, TokenRow.user_id == UserRow.id)
+    if user_id is not None:
+        query = query.where(TokenRow.user_id == user_id)
+    with db.session() as s:
+        rows = s.execute(query.order_by(TokenRow.created_at.desc(), TokenRow.id.desc())).all()
+        return [_token_from_row(row, username) for row, username in rows]
+
+
+def revoke_token(db: Sessions, token_id: int, *, user_id: int | None = None) -> bool:
+    """Delete one token (only if it is ``user_id``'s, when given). False when there was no such token."""
+    query = delete(TokenRow).where(TokenRow.id == token_id)
+    if user_id is not None:
+        query = query.where(TokenRow.user_id == user_id)
+    with db.session() as s:
+        return bool(s.execute(query).rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_tokens(db: Sessions, user_id: int) -> None:
@@ -122,13 +167,26 @@ def revoke_tokens(db: Sessions, user_id: int) -> None:
 
 
 def user_for_token(db: Sessions, token: str) -> User | None:
+    """The user of an unexpired token (None for an unknown, revoked or expired one)."""
     with db.session() as s:
         row = s.scalar(
             select(UserRow)
             .join(TokenRow, TokenRow.user_id == UserRow.id)
             .where(TokenRow.token_hash == accounts.hash_token(token))
+            .where(or_(TokenRow.expires_at.is_(None), TokenRow.expires_at > db.now()))
         )
         return None if row is None else user_from_row(row)
+
+
+def _token_from_row(row: TokenRow, username: str) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        username=username,
+        name=row.name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
 
 
 def list_users(db: Sessions) -> list[User]:
@@ -136,15 +194,46 @@ def list_users(db: Sessions) -> list[User]:
         return [user_from_row(row) for row in s.scalars(select(UserRow).order_by(UserRow.username))]
 
 
-def set_password(db: Sessions, username: str, password: str, *, revoke_tokens: bool = False) -> User:
-    """Give ``username`` a new password (and, with ``revoke_tokens``, drop its API tokens)."""
+def set_password(
+    db: Sessions,
+    username: str,
+    password: str,
+    *,
+    revoke_tokens: bool = True,
+    keep_session: str | None = None,
+) -> User:
+    """Give ``username`` a new password. This ends the user's login sessions but ``keep_session`` (the one
+    that made the change) and, unless ``revoke_tokens`` is False, deletes its API tokens."""
     check_password_rules(password)
     with db.session() as s:
         row = _user(s, username)
         row.password_hash = accounts.hash_password(password)
+        ended = delete(LoginSessionRow).where(LoginSessionRow.user_id == row.id)
+        if keep_session is not None:
+            ended = ended.where(LoginSessionRow.key_hash != _key_hash(keep_session))
+        s.execute(ended)
         if revoke_tokens:
             s.execute(delete(TokenRow).where(TokenRow.user_id == row.id))
         return user_from_row(row)
+
+
+def change_password(
+    db: Sessions,
+    user_id: int,
+    current: str,
+    new: str,
+    *,
+    revoke_tokens: bool = True,
+    keep_session: str | None = None,
+) -> User | None:
+    """A user's own password change: :func:`set_password` once ``current`` is right (else None)."""
+    with db.session() as s:
+        row = s.get(UserRow, user_id)
+        username = None if row is None else row.username
+        stored = _dummy_hash() if row is None else row.password_hash
+    if not accounts.check_password(current, stored) or username is None:
+        return None
+    return set_password(db, username, new, revoke_tokens=revoke_tokens, keep_session=keep_session)
 
 
 def remove_user(db: Sessions, username: str) -> None:
@@ -156,23 +245,54 @@ def remove_user(db: Sessions, username: str) -> None:
             if (admins or 0) <= 1:
                 raise ConfigError(f"{username!r} is the last admin: add another admin before removing it")
         s.execute(delete(TokenRow).where(TokenRow.user_id == row.id))
+        s.execute(delete(LoginSessionRow).where(LoginSessionRow.user_id == row.id))
         s.delete(row)
 
 
-def session_stamp(db: Sessions, user_id: int) -> str | None:
-    """The stamp a new login session of ``user_id`` carries (None for an unknown user)."""
+# --- login sessions --------------------------------------------------------------------------------------
+def start_session(db: Sessions, user_id: int, lifetime: timedelta) -> str:
+    """A new login session of ``user_id`` for ``lifetime``: the random key its cookie carries (the server
+    keeps only the key's hash). Expired sessions are swept on the way."""
+    key = secrets.token_urlsafe(32)
+    now = db.now()
     with db.session() as s:
-        row = s.get(UserRow, user_id)
-        return None if row is None else accounts.session_stamp(row.password_hash)
+        if s.get(UserRow, user_id) is None:
+            raise KeyError(f"no user with id {user_id}")
+        s.execute(delete(LoginSessionRow).where(LoginSessionRow.expires_at <= now))
+        s.add(
+            LoginSessionRow(
+                user_id=user_id, key_hash=_key_hash(key), created_at=now, expires_at=now + lifetime
+            )
+        )
+    return key
 
 
-def session_user(db: Sessions, user_id: int, stamp: str) -> User | None:
-    """The user of a login session, or None when the user is gone or its password changed since."""
+def session_user(db: Sessions, key: str) -> User | None:
+    """The user of a live login session (None once it was ended or expired, or its user removed)."""
     with db.session() as s:
-        row = s.get(UserRow, user_id)
-        if row is None or not hmac.compare_digest(accounts.session_stamp(row.password_hash), stamp):
-            return None
-        return user_from_row(row)
+        row = s.scalar(
+            select(UserRow)
+            .join(LoginSessionRow, LoginSessionRow.user_id == UserRow.id)
+            .where(LoginSessionRow.key_hash == _key_hash(key))
+            .where(LoginSessionRow.expires_at > db.now())
+        )
+        return None if row is None else user_from_row(row)
+
+
+def end_session(db: Sessions, key: str) -> None:
+    """Logout: the session's cookie is worthless from now on, wherever a copy of it is."""
+    with db.session() as s:
+        s.execute(delete(LoginSessionRow).where(LoginSessionRow.key_hash == _key_hash(key)))
+
+
+def end_sessions(db: Sessions, user_id: int) -> None:
+    """End every login session of ``user_id``."""
+    with db.session() as s:
+        s.execute(delete(LoginSessionRow).where(LoginSessionRow.user_id == user_id))
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _user(s: Session, username: str) -> UserRow:

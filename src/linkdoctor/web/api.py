@@ -11,6 +11,7 @@ SSRF guard's refusals) is 422.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, Final, TypeVar
 
@@ -22,10 +23,11 @@ from linkdoctor.monitor import users
 from linkdoctor.monitor.model import DailyCount, Scan, ScanDiff, Site, StoredResult
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web import roles
-from linkdoctor.web.auth import Principal, api_reader, api_visitor, api_writer
+from linkdoctor.web.auth import Principal, Via, api_reader, api_visitor, api_writer, session_key
 from linkdoctor.web.context import monitor, runtime
+from linkdoctor.web.credentials import PasswordChange, TokenIn, TokenInfo, TokenOut
 from linkdoctor.web.public import PublicSite, UserIn, UserOut, hide_targets, public_sites
-from linkdoctor.web.schemas import Me, SiteIn, SiteOut, SiteOverviewOut, TokenIn, TokenOut
+from linkdoctor.web.schemas import Me, SiteIn, SiteOut, SiteOverviewOut
 
 T = TypeVar("T")
 MAX_ID: Final = 2**31 - 1
@@ -185,10 +187,75 @@ def scan_diff(scan_id: Id, principal: Reader, service: Service) -> ScanDiff:
     return found(lambda: service.diff(scan_id))
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+@router.get("/tokens", response_model=list[TokenInfo])
+def list_tokens(principal: Reader, service: Service) -> list[TokenInfo]:
+    """The caller's API tokens (an admin's: every user's), newest first, without their secrets."""
+    owner = None if roles.may_manage_users(principal.role) else principal.user_id
+    return [TokenInfo.of(t) for t in users.list_tokens(service, owner)]
+
+
+@router.post(
+    "/tokens",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"description": "A bad name or an expiry that is not in the future"}},
+)
 def create_token(body: TokenIn, principal: Writer, service: Service) -> TokenOut:
-    """A new API token for the caller, shown once."""
-    return TokenOut(name=body.name, token=found(lambda: service.create_token(principal.user_id, body.name)))
+    """A new API token for the caller, acting with the caller's role, optionally expiring at
+    ``expires_at``. Its secret is in this answer only."""
+    token, secret = found(
+        lambda: users.issue_token(service, principal.user_id, body.name, expires_at=body.expires_at)
+    )
+    return TokenOut(**TokenInfo.of(token).model_dump(), token=secret)
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"description": "No such token among those the caller may revoke"}},
+)
+def revoke_token(token_id: Id, principal: Writer, service: Service) -> Response:
+    """Revoke an API token at once: a member or viewer its own, an admin any."""
+    owner = None if roles.may_manage_users(principal.role) else principal.user_id
+    if not users.revoke_token(service, token_id, user_id=owner):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token with id {token_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        403: {"description": "The current password is wrong"},
+        429: {"description": "Too many wrong passwords; try again later"},
+    },
+)
+def change_password(body: PasswordChange, request: Request, principal: Writer, service: Service) -> Response:
+    """Change the caller's password. The caller's other login sessions end, and its API tokens are revoked
+    unless ``keep_tokens`` (the session making the change stays logged in)."""
+    throttle = runtime(request).logins
+    address = request.client.host if request.client else ""
+    wait = throttle.retry_after(address, principal.username)
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many wrong passwords; try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    keep = session_key(request) if principal.via is Via.SESSION else None
+    changed = users.change_password(
+        service,
+        principal.user_id,
+        body.current_password,
+        body.new_password,
+        revoke_tokens=not body.keep_tokens,
+        keep_session=keep,
+    )
+    if changed is None:
+        throttle.failed(address, principal.username)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    throttle.succeeded(address, principal.username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users", response_model=list[UserOut], responses=FORBIDDEN)

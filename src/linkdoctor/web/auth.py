@@ -1,9 +1,11 @@
 """Who is asking: login sessions (signed cookies) for the dashboard, API tokens for scripts.
 
-* A login stores the user in the session cookie, which Starlette's ``SessionMiddleware`` signs with the
-  service's secret and marks ``HttpOnly``, ``SameSite=Lax`` and (over https) ``Secure``.
+* A login opens a session on the server (:func:`linkdoctor.monitor.users.start_session`) and puts its random
+  key in the session cookie, which Starlette's ``SessionMiddleware`` signs with the service's secret and
+  marks ``HttpOnly``, ``SameSite=Lax`` and (over https) ``Secure``. Every request looks the key up, so a
+  session ends for every copy of its cookie at logout, at a new password, or when its user is removed.
 * ``Authorization: Bearer <token>`` authenticates API calls; tokens are created on the settings page or
-  with ``POST /api/v1/tokens`` and stored hashed by the monitor.
+  with ``POST /api/v1/tokens`` (optionally expiring), listed and revoked there, and stored hashed.
 * Every write needs a user. Reads need one too unless public status pages are switched on.
 * A write that rides on the session cookie must also present the session's CSRF token (see
   :mod:`linkdoctor.web.csrf`); token-authenticated writes need not, as browsers never send tokens by themselves.
@@ -15,6 +17,7 @@ The FastAPI dependencies at the bottom raise :class:`LoginRequired` (pages: redi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import quote
@@ -27,7 +30,7 @@ from linkdoctor.monitor.model import Role, User
 from linkdoctor.web import csrf
 from linkdoctor.web.context import monitor, runtime
 
-SESSION_USER: Final = "user"
+SESSION_KEY: Final = "sid"
 BEARER: Final = "bearer"
 
 
@@ -62,30 +65,36 @@ class LoginRequired(Exception):
         return f"/login?next={quote(self.next_path, safe='/')}"
 
 
-def log_in(request: Request, user: User, stamp: str) -> None:
-    """Start a fresh session for ``user`` (dropping anything the anonymous session held) with a new CSRF
-    token. ``stamp`` (:func:`linkdoctor.monitor.users.session_stamp`) ends the session when the user's
-    password changes or the user is removed."""
+def log_in(request: Request, user: User) -> None:
+    """Start a fresh server-side session for ``user`` (dropping anything the anonymous session held) with
+    a new CSRF token (a database write: call from a worker thread)."""
+    lifetime = timedelta(days=runtime(request).settings.session_days)
+    key = users.start_session(monitor(request), user.id, lifetime)
     request.session.clear()
-    request.session[SESSION_USER] = {"id": user.id, "name": user.username, "stamp": stamp}
+    request.session[SESSION_KEY] = key
     csrf.rotate(request.session)
 
 
 def log_out(request: Request) -> None:
+    """End the session on the server, so a copy of its cookie is refused too (call from a worker thread)."""
+    key = session_key(request)
+    if key is not None:
+        users.end_session(monitor(request), key)
     request.session.clear()
     csrf.rotate(request.session)
 
 
+def session_key(request: Request) -> str | None:
+    """The server-side session key the (signed) cookie carries."""
+    key: Any = request.session.get(SESSION_KEY)
+    return key if isinstance(key, str) and 0 < len(key) <= 100 else None
+
+
 def session_principal(request: Request) -> Principal | None:
-    """The user of the session cookie while that user exists with the password it logged in with (a
-    database lookup: call from a worker thread)."""
-    data: Any = request.session.get(SESSION_USER)
-    if not isinstance(data, dict):
-        return None
-    user_id, stamp = data.get("id"), data.get("stamp")
-    if not isinstance(user_id, int) or not isinstance(stamp, str):
-        return None
-    user = users.session_user(monitor(request), user_id, stamp)
+    """The user of the session cookie while its session lives on the server (a database lookup: call from
+    a worker thread)."""
+    key = session_key(request)
+    user = None if key is None else users.session_user(monitor(request), key)
     return None if user is None else Principal(user.id, user.username, Via.SESSION, user.role)
 
 

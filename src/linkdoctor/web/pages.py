@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
+from datetime import timedelta
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
@@ -39,6 +40,7 @@ T = TypeVar("T")
 MAX_ID: Final = 2**31 - 1
 PAGE_SIZE: Final = 500
 ACTIVE: Final = (ScanState.QUEUED, ScanState.RUNNING)
+TOKEN_DAYS: Final = (7, 30, 90, 365)  # the expiries the token form offers (besides "never")
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal | None, Depends(page_reader)]
@@ -115,15 +117,15 @@ async def login(request: Request, service: Service) -> Response:
             request, "login.html", None, status_code=401, next=target, error="Wrong user name or password."
         )
     logins.succeeded(address, username)
-    stamp = await run_in_threadpool(users.session_stamp, service, user.id)
-    auth.log_in(request, user, stamp or "")
+    await run_in_threadpool(auth.log_in, request, user)
     return _redirect(target)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """End the session on the server (every copy of its cookie stops working) and forget the cookie."""
     await auth.check_csrf(request)
-    auth.log_out(request)
+    await run_in_threadpool(auth.log_out, request)
     return _redirect("/login")
 
 
@@ -231,10 +233,13 @@ def settings_view(
     errors: list[str] | None = None,
     token: str | None = None,
     user_errors: list[str] | None = None,
+    password_notice: str = "",
+    password_errors: list[str] | None = None,
 ) -> HTMLResponse:
-    """The settings page (call from a worker thread): sites, the add-site form, tokens, and for an admin
-    the accounts."""
-    accounts = users.list_users(service) if roles.may_manage_users(principal.role) else []
+    """The settings page (call from a worker thread): sites, the add-site form, API tokens (the user's;
+    an admin's: everyone's), the password form, and for an admin the accounts."""
+    admin = roles.may_manage_users(principal.role)
+    accounts = users.list_users(service) if admin else []
     return render(
         request,
         "settings.html",
@@ -244,6 +249,11 @@ def settings_view(
         form=EMPTY_FORM if form is None else form,
         errors=errors or [],
         token=token,
+        tokens=users.list_tokens(service, None if admin else principal.user_id),
+        token_days=TOKEN_DAYS,
+        now=service.now(),
+        password_notice=password_notice,
+        password_errors=password_errors or [],
         accounts=accounts,
         user_errors=user_errors or [],
         role_names=[r.value for r in Role],
@@ -307,12 +317,71 @@ async def remove_user(request: Request, user_id: Id, principal: Writer, service:
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
 async def create_token(request: Request, principal: Writer, service: Service) -> Response:
-    name = (
-        "".join(c for c in _field(await request.form(), "token_name") if c.isprintable()).strip()[:100]
-        or "script"
+    """A new API token, shown once on the page that answers; ``expires_days`` (one of :data:`TOKEN_DAYS`,
+    empty: never) sets its expiry."""
+    form = await request.form()
+    name = "".join(c for c in _field(form, "token_name") if c.isprintable()).strip()[:100] or "script"
+    days = _field(form, "expires_days")
+    expires = service.now() + timedelta(days=int(days)) if days in {str(d) for d in TOKEN_DAYS} else None
+    token = await run_in_threadpool(
+        lambda: users.create_token(service, principal.user_id, name, expires_at=expires)
     )
-    token = await run_in_threadpool(service.create_token, principal.user_id, name)
     return await run_in_threadpool(lambda: settings_view(request, principal, service, token=token))
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: Id, principal: Writer, service: Service) -> Response:
+    """Revoke a token: a member or viewer its own, an admin any (another's is 404, as if absent)."""
+    owner = None if roles.may_manage_users(principal.role) else principal.user_id
+    if not await run_in_threadpool(lambda: users.revoke_token(service, token_id, user_id=owner)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+    return _redirect("/settings#tokens")
+
+
+@router.post("/settings/password", response_class=HTMLResponse)
+async def change_password(request: Request, principal: Writer, service: Service) -> Response:
+    """The user's own password change: the other sessions end, the API tokens are revoked unless
+    ``keep_tokens`` is ticked, and this session stays logged in."""
+    form = await request.form()
+    current, new = _field(form, "current_password"), _field(form, "new_password")
+    throttle = runtime(request).logins
+    address = request.client.host if request.client else ""
+    problem = ""
+    if throttle.retry_after(address, principal.username) > 0:
+        problem = "Too many wrong passwords. Try again later."
+    elif new != _field(form, "new_password_again"):
+        problem = "The two new passwords differ."
+    elif not (0 < len(current) <= 200 and len(new) <= 200):
+        problem = "The current password is wrong."
+    else:
+        try:
+            changed = await run_in_threadpool(
+                lambda: users.change_password(
+                    service,
+                    principal.user_id,
+                    current,
+                    new,
+                    revoke_tokens=_field(form, "keep_tokens") != "on",
+                    keep_session=auth.session_key(request),
+                )
+            )
+        except ConfigError as exc:
+            problem = str(exc)
+        else:
+            if changed is None:
+                throttle.failed(address, principal.username)
+                problem = "The current password is wrong."
+            else:
+                throttle.succeeded(address, principal.username)
+    if problem:
+        errors = [problem]
+        return await run_in_threadpool(
+            lambda: settings_view(request, principal, service, status_code=422, password_errors=errors)
+        )
+    notice = "Password changed. Your other sessions have ended" + (
+        "." if _field(form, "keep_tokens") == "on" else ", and your API tokens were revoked."
+    )
+    return await run_in_threadpool(lambda: settings_view(request, principal, service, password_notice=notice))
 
 
 # --- scans ---------------------------------------------------------------------------------------------

@@ -241,23 +241,6 @@ class SiteOverviewOut(BaseModel):
         )
 
 
-TokenName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=_PRINTABLE)
-]
-
-
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: TokenName
-
-
-class TokenOut(BaseModel):
-    """A new API token: shown once, stored only as a hash."""
-
-    name: str
-    token: str
-
-
 class Me(BaseModel):
     user_id: int
     username: str

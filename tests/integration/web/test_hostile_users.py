@@ -33,12 +33,14 @@ Expect = tuple[int, int, int, int]  # in the order of ROLES
 @dataclass(frozen=True)
 class Resources:
     """Made fresh for each call: a site of the admin's, one of the member's, a queued scan of the admin's
-    site, and a throwaway account."""
+    site, a throwaway account, and an API token of the admin's and one of the member's."""
 
     admin_site: int
     member_site: int
     scan: int
     user: int
+    token: int
+    member_token: int
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -93,7 +95,17 @@ def fresh(users: dict[str, WebUser]) -> Resources:
     name = f"u{uuid.uuid4().hex[:10]}"
     user = admin.api("POST", "/users", json={"username": name, "password": "throwaway pw", "role": "viewer"})
     assert user.status_code == 201, user.text
-    return Resources(admin_site.json()["id"], member_site.json()["id"], scan.json()["id"], user.json()["id"])
+    token = admin.api("POST", "/tokens", json={"name": "matrix victim"})
+    member_token = member.api("POST", "/tokens", json={"name": "matrix victim"})
+    assert token.status_code == member_token.status_code == 201, (token.text, member_token.text)
+    return Resources(
+        admin_site.json()["id"],
+        member_site.json()["id"],
+        scan.json()["id"],
+        user.json()["id"],
+        token.json()["id"],
+        member_token.json()["id"],
+    )
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,8 @@ class Case:
 
 
 READ: Expect = (401, 200, 200, 200)
+# A password change that the matrix's shared users must not complete: it would end their other sessions.
+WRONG_PASSWORD = {"current_password": "not the password", "new_password": "x" * 12}
 PAGE: Expect = (303, 200, 200, 200)
 MATRIX = [
     # --- the API (/api/v1), with an API token of each role
@@ -134,6 +148,10 @@ MATRIX = [
     Case("api", "GET", "/scans/{scan}/results", READ),
     Case("api", "GET", "/scans/{scan}/diff", READ),
     Case("api", "POST", "/tokens", (401, 201, 201, 201), lambda: {"name": "matrix"}),
+    Case("api", "GET", "/tokens", READ),
+    Case("api", "DELETE", "/tokens/{token}", (401, 404, 404, 204), note="admin's token"),
+    Case("api", "DELETE", "/tokens/{member_token}", (401, 404, 204, 204), note="member's token"),
+    Case("api", "POST", "/me/password", (401, 403, 403, 403), lambda: dict(WRONG_PASSWORD), "wrong current password"),
     Case("api", "GET", "/users", (401, 403, 403, 200)),
     Case("api", "POST", "/users", (401, 403, 403, 201), lambda: {"username": f"n{uuid.uuid4().hex[:8]}", "password": "p" * 12}),
     Case("api", "DELETE", "/users/{user}", (401, 403, 403, 204)),
@@ -157,6 +175,9 @@ MATRIX = [
     Case("page", "POST", "/settings/sites", (303, 403, 303, 303), site_form),
     Case("page", "POST", "/settings/sites", (303, 403, 403, 303), lambda: site_form(headers=True), "headers"),
     Case("page", "POST", "/settings/tokens", (303, 200, 200, 200), lambda: {"token_name": "matrix"}),
+    Case("page", "POST", "/settings/tokens/{token}/revoke", (303, 404, 404, 303), note="admin's token"),
+    Case("page", "POST", "/settings/tokens/{member_token}/revoke", (303, 404, 303, 303), note="member's token"),
+    Case("page", "POST", "/settings/password", (303, 422, 422, 422), lambda: dict(WRONG_PASSWORD, new_password_again="x" * 12), "wrong current password"),
     Case("page", "POST", "/settings/users", (303, 403, 403, 303), lambda: {"username": f"n{uuid.uuid4().hex[:8]}", "password": "p" * 12, "role": "viewer"}),
     Case("page", "POST", "/settings/users/{user}/delete", (303, 403, 403, 303)),
     Case("page", "GET", "/scans/{scan}", PAGE),
@@ -170,7 +191,13 @@ MATRIX = [
 
 def call(case: Case, user: WebUser, res: Resources, users: dict[str, WebUser]) -> int:
     path = case.path.format(
-        admin_site=res.admin_site, member_site=res.member_site, scan=res.scan, user=res.user, code="404"
+        admin_site=res.admin_site,
+        member_site=res.member_site,
+        scan=res.scan,
+        user=res.user,
+        token=res.token,
+        member_token=res.member_token,
+        code="404",
     )
     body = case.body() if case.body is not None else None
     if case.face == "api":
@@ -200,7 +227,13 @@ def test_the_matrix_covers_every_route_of_the_api_and_the_dashboard() -> None:
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
-    placeholders = {"site_id": "{admin_site}", "scan_id": "{scan}", "user_id": "{user}", "topic": "{code}"}
+    placeholders = {
+        "site_id": "{admin_site}",
+        "scan_id": "{scan}",
+        "user_id": "{user}",
+        "token_id": "{token}",
+        "topic": "{code}",
+    }
     expected = set()
     for method, path in routes:
         for name, placeholder in placeholders.items():
@@ -209,7 +242,8 @@ def test_the_matrix_covers_every_route_of_the_api_and_the_dashboard() -> None:
     covered = {
         (
             case.method,
-            ("/api/v1" if case.face == "api" else "") + case.path.replace("{member_site}", "{admin_site}"),
+            ("/api/v1" if case.face == "api" else "")
+            + case.path.replace("{member_site}", "{admin_site}").replace("{member_token}", "{token}"),
         )
         for case in MATRIX
     }
