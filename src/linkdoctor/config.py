@@ -13,6 +13,7 @@ from enum import IntEnum, StrEnum
 from fnmatch import fnmatch
 from pathlib import Path
 
+from linkdoctor.errors import ConfigError
 from linkdoctor.options import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_HOST_INTERVAL,
@@ -27,8 +28,16 @@ from linkdoctor.options import (
     DEFAULT_RETRY_BACKOFF,
     DEFAULT_TIMEOUT,
     DEFAULT_USER_AGENT,
+    OPTIONS,
     PROJECT_URL,
+    Context,
+    number_problem,
 )
+
+NUMBERS = tuple(
+    o for o in OPTIONS if Context.CHECK in o.contexts and o.field is not None and o.type in (int, float)
+)
+"""The numeric options CheckConfig checks against their validators."""
 
 
 class ExitCode(IntEnum):
@@ -178,6 +187,14 @@ class CheckConfig:
     remap: tuple[tuple[re.Pattern[str], str], ...] = ()
     # Stop issuing new checks after this many (in-flight ones finish); the rest is the crawler's frontier.
     max_checks: int | None = None
+
+    def __post_init__(self) -> None:
+        # One range check for every face (flags, the file, the API, a monitored site): the schema's validators.
+        for o in NUMBERS:
+            assert o.field is not None
+            reason = number_problem(o, getattr(self, o.field))
+            if reason is not None:
+                raise ConfigError(f"{o.flags[0] if o.flags else o.field} {reason}")
 
     def client_cert_for(self, host: str) -> ClientCert | None:
         """The first client certificate whose hosts match ``host``."""

@@ -10,6 +10,7 @@ the ``check`` command's click parameters would (``Path`` for files, tuples for l
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def seconds(*, positive: bool) -> Converter:
     phrase = "a positive number of seconds" if positive else "a number of seconds (0 or more)"
 
     def convert(value: Any, _ctx: ValueContext) -> float:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         if number and (value > 0 if positive else value >= 0):
             return float(value)
         raise Invalid(f"must be {phrase}, got {show(value)}")

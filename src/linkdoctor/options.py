@@ -31,6 +31,8 @@ from typing import Final
 from linkdoctor._version import __version__
 from linkdoctor.config_values import (
     Converter,
+    Invalid,
+    ValueContext,
     boolean,
     choice,
     duration,
@@ -332,6 +334,25 @@ def file_keys(prefix: str = "") -> dict[str, Option]:
         if "." not in rest:
             keys[rest] = o
     return keys
+
+
+def number_problem(o: Option, value: object) -> str | None:
+    """Why ``value`` is out of range for the numeric option ``o`` (None: it is fine, or ``o`` is not a number
+    with a validator; an unset optional number, None, is fine). The command line, the configuration file and
+    :class:`~linkdoctor.config.CheckConfig` all refuse through this one table.
+
+    >>> number_problem(option("timeout"), -5.0)
+    'must be a positive number of seconds, got -5.0'
+    >>> number_problem(option("depth"), None) is None
+    True
+    """
+    if o.type not in (int, float) or o.validator is None or value is None:
+        return None
+    try:
+        o.validator(value, ValueContext(Path(".")))
+    except Invalid as exc:
+        return exc.reason
+    return None
 
 
 def in_context(context: Context) -> tuple[Option, ...]:

@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("linkdoctor: aborted", err=True)
         sys.exit(ExitCode.UNEXPECTED)
+    # A value out of range or of the wrong type: one line, like a ConfigError.
+    except click.BadParameter as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(ExitCode.CONFIG)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.CONFIG)

@@ -88,9 +88,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         host_settings.append(HostSettings((host,), basic_auth=(user, _env_secret(env_var, "--basic-auth"))))
     client = client_cert_from_options(opts, hosts=tuple(opts["cert_host"]))
     certs = [client] if client is not None else []
-    for name in ("max_concurrency", "max_per_host", "max_body", "max_url_length", "max_pages"):
-        if opts[name] is not None and opts[name] < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+    # CheckConfig refuses out-of-range numbers (--timeout 0, --depth -1) against the option schema
     return CheckConfig(
         recursive=opts["recursive"],
         depth=opts["depth"],

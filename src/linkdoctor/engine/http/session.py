@@ -8,6 +8,7 @@ serves hosts with and without client certificates. Only the aiohttp transport
 from __future__ import annotations
 
 import http.cookiejar
+import warnings
 from pathlib import Path
 
 import aiohttp
@@ -22,9 +23,16 @@ def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
     """Load a Netscape/Mozilla ``cookies.txt`` file (as written by curl and browser extensions)."""
     mozilla = http.cookiejar.MozillaCookieJar(str(path))
     try:
-        mozilla.load(ignore_discard=True, ignore_expires=True)
-    except (OSError, http.cookiejar.LoadError) as exc:
-        raise ConfigError(f"cannot read cookie jar {path}: {exc}") from exc
+        # The stdlib warns with a traceback ("http.cookiejar bug!") on lines of the wrong shape.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mozilla.load(ignore_discard=True, ignore_expires=True)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"cannot read cookie jar {path}: not a text cookies.txt file (binary or not UTF-8)"
+        ) from None
+    except (OSError, http.cookiejar.LoadError, ValueError) as exc:
+        raise ConfigError(f"cannot read cookie jar {path}: {_one_line(exc)}") from None
     jar = aiohttp.CookieJar(unsafe=True)
     for cookie in mozilla:
         if cookie.value is None:
@@ -33,6 +41,11 @@ def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
         scheme = "https" if cookie.secure else "http"
         jar.update_cookies({cookie.name: cookie.value}, URL(f"{scheme}://{domain}{cookie.path}"))
     return jar
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + "…" if len(text) > 200 else text
 
 
 def create_session(config: CheckConfig, *, guard: SSRFGuard | None = None) -> aiohttp.ClientSession:

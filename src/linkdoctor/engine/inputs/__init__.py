@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from linkdoctor.errors import ConfigError
-from linkdoctor.urls import normalize, resolve
+from linkdoctor.urls import normalize, resolve, scheme_of
 
 DOCUMENT_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".md", ".markdown", ".css"})
 SERVER_INDEX_FILES = ("index.html", "index.htm")
@@ -89,12 +89,33 @@ def _base_for(root: Path, base_url: str | None) -> str:
 
 
 def parse_url_list(lines: Iterable[str], source: str) -> list[tuple[str, str, int]]:
-    """URLs from a list, one per line; blank lines and ``#`` comments are skipped."""
+    """URLs from a list, one per line; blank lines and ``#`` comments are skipped. A line that is not an
+    absolute URL (no scheme: ``not a url``, ``docs/a.html``) is a ``ConfigError`` naming its line numbers.
+
+    >>> parse_url_list(["# mine", "https://example.org/", ""], "urls.txt")
+    [('https://example.org/', 'urls.txt', 2)]
+    >>> parse_url_list(["https://example.org/", "not a url"], "urls.txt")
+    Traceback (most recent call last):
+    ...
+    linkdoctor.errors.ConfigError: urls.txt: line 2 is not a URL: 'not a url' (each line must be an absolute URL, such as https://example.org/page)
+    """
     links = []
+    bad: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if text and not text.startswith("#"):
-            links.append((text, source, number))
+            if scheme_of(text):
+                links.append((text, source, number))
+            else:
+                bad.append((number, text))
+    if bad:
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        numbers = ", ".join(str(n) for n, _ in bad[:10]) + more
+        first = bad[0][1] if len(bad[0][1]) <= 80 else bad[0][1][:80] + "…"
+        what = f"line {numbers} is not a URL" if len(bad) == 1 else f"lines {numbers} are not URLs"
+        raise ConfigError(
+            f"{source}: {what}: {first!r} (each line must be an absolute URL, such as https://example.org/page)"
+        )
     return links
 
 
@@ -125,8 +146,14 @@ def collect_inputs(
         for path in paths:
             path = (cwd / path).resolve()
             if path.is_dir():
+                found = _documents_in(path)
+                if not found and not glob.has_magic(arg):
+                    raise ConfigError(
+                        f"nothing to check in the folder {arg!r}: it holds no "
+                        f"{', '.join(sorted(DOCUMENT_SUFFIXES))} files"
+                    )
                 roots.append(path)
-                documents.update(dict.fromkeys(_documents_in(path)))
+                documents.update(dict.fromkeys(found))
             elif path.is_file():
                 documents[path] = None
     links = [link for source, lines in url_lists for link in parse_url_list(lines, source)]
