@@ -103,7 +103,10 @@ class PostgresCluster:
             self._remove()
 
     def _remove(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        # rm(1) unlinks the hundreds of thousands of files of a cluster full of test databases several
+        # times faster than shutil.rmtree
+        if subprocess.run(["rm", "-rf", str(self.directory)], check=False).returncode != 0:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self

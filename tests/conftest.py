@@ -81,13 +81,16 @@ def generated_site(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
+def postgres_cluster(pytestconfig: pytest.Config) -> PostgresCluster:
     try:
         cluster = PostgresCluster.start()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    with cluster:
-        yield cluster
+    # Stopped when the session ends, not in the teardown of whichever test used it last: removing a
+    # cluster that holds hundreds of test databases takes a while, and must not count against (and time
+    # out) that test.
+    pytestconfig.add_cleanup(cluster.stop)
+    return cluster
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
