@@ -27,6 +27,7 @@ from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
+from linkdoctor.engine.page_budget import PageBudget
 from linkdoctor.engine.transport import Transport
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
@@ -145,7 +146,7 @@ class Crawler:
         self._texts: dict[str, str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
-        self._pages_started = 0
+        self._page_budget = PageBudget(config.max_pages)
         self.warnings: list[str] = []
         self._checks = 0
 
@@ -349,16 +350,27 @@ class Crawler:
             )
             self._finish(resource)
             return
-        crawl = resource.crawl and self._pages_started < self.config.max_pages
+        # A slot of --max-pages, kept only if this turns out to be a page (else given back: page_budget.py).
+        crawl = resource.crawl and await self._page_budget.reserve()
         if resource.crawl and not crawl:
             resource.crawl = False
             self._warn_once(
                 f"--max-pages {self.config.max_pages} reached: further pages are checked, not crawled"
             )
-        if crawl:
-            self._pages_started += 1
-        want_body = crawl or (self.config.check_fragments and any(link.fragment for link in resource.links))
-        page = await self._fetch(resource, want_body=want_body)
+        kept = False
+        try:
+            want_body = crawl or (
+                self.config.check_fragments and any(link.fragment for link in resource.links)
+            )
+            fetched = await self._fetch(resource, want_body=want_body)
+            pages_before = self.progress.pages  # from here on, no await: only this page can count
+            self._take_page(resource, fetched, crawl=crawl)
+            kept = self.progress.pages > pages_before
+        finally:
+            if crawl:
+                self._page_budget.settle(kept=kept)
+
+    def _take_page(self, resource: _Resource, page: Page, *, crawl: bool) -> None:
         resource.result = page.result
         if crawl and resource.scope_seed and page.result.redirects:
             # A start URL that redirects (http→https, www) moves the scope along with it.
@@ -536,12 +548,12 @@ class Crawler:
                          tuple(link.referrers), link.preset)
             for link in self._links.values()
         )  # fmt: skip
-        return Frontier(resources, links, self._scope.prefixes, self._pages_started)
+        return Frontier(resources, links, self._scope.prefixes, self._page_budget.used)
 
     def _restore(self, frontier: Frontier) -> None:
         for prefix in frontier.scope_prefixes:
             self._scope = self._scope.with_prefix(prefix)
-        self._pages_started = frontier.pages_started
+        self._page_budget = PageBudget(self.config.max_pages, frontier.pages_started)
         for saved in frontier.resources:
             anchors = None if saved.anchors is None else frozenset(saved.anchors)
             self._resources[saved.url] = _Resource(
