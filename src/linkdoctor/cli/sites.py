@@ -17,7 +17,15 @@ import click
 
 from linkdoctor.cli.flags import site_options
 from linkdoctor.errors import ConfigError
-from linkdoctor.monitor.model import DEFAULT_ALERT_AFTER, DEFAULT_BUDGET, SiteOptions, SiteSpec
+from linkdoctor.monitor.model import (
+    DEFAULT_ALERT_AFTER,
+    DEFAULT_BUDGET,
+    Scan,
+    ScanState,
+    SiteOptions,
+    SiteSpec,
+)
+from linkdoctor.monitor.scheduler import ScanRefused
 from linkdoctor.monitor.service import Monitor
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
@@ -161,7 +169,7 @@ def list_sites(ctx: click.Context) -> None:
     for row in rows:
         last = row.last_scan
         scanned = f"last scan #{last.id} {last.state.value}" if last else "never scanned"
-        click.echo(f"{row.site.name}\t{row.status.value}\t{row.broken} broken\t{scanned}\t{row.site.url}")
+        click.echo(f"{row.site.name}\t{row.status.label}\t{row.broken} broken\t{scanned}\t{row.site.url}")
 
 
 @sites.command("scan")
@@ -169,14 +177,21 @@ def list_sites(ctx: click.Context) -> None:
 @click.option("--queue", "queue_only", is_flag=True, help="Only queue it for the running `serve`.")
 @click.pass_context
 def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
-    """Scan a site now (within its daily budget) and print the counts."""
+    """Scan a site now (within its daily budget) and print the counts.
+
+    A scan of the site that another process is running is not started twice, and a spent budget is not
+    overdrawn: either says so (with when the budget resets) and exits 1."""
     monitor = open_monitor(ctx)
     try:
-        queued = monitor.request_scan(_site(monitor, name))
+        site_id = _site(monitor, name)
         if queue_only:
-            click.echo(f"queued scan #{queued.id}")
+            queued = monitor.request_scan(site_id)  # the site's unfinished scan, if it has one
+            click.echo(f"queued scan #{queued.id}" + _joined(queued))
             return
-        done = monitor.run_scan(queued.id, owner=f"cli@{socket.gethostname()}:{os.getpid()}")
+        done = monitor.scan_now(site_id, owner=f"cli@{socket.gethostname()}:{os.getpid()}")
+    except ScanRefused as exc:
+        click.echo(f"linkdoctor: {exc}", err=True)
+        ctx.exit(1)
     finally:
         monitor.close()
     c = done.counts
@@ -186,6 +201,12 @@ def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
     )
     if done.error:
         click.echo(done.error, err=True)
+
+
+def _joined(scan: Scan) -> str:
+    if scan.state is ScanState.QUEUED and scan.runs == 0:
+        return ""
+    return f" (the site's {scan.state.value} scan: no second one is started)"
 
 
 @sites.command("history")

@@ -24,6 +24,8 @@ DEFAULT_ALERT_AFTER = 2
 DEFAULT_EVERY = timedelta(days=1)
 DEFAULT_KEEP_SCANS = 30
 CERT_EXPIRY_WARNING = timedelta(days=14)
+# The daily budget counts the link checks of the runs started in this window before now.
+BUDGET_WINDOW = timedelta(hours=24)
 
 
 class ScanState(StrEnum):
@@ -52,13 +54,56 @@ class Role(StrEnum):
 
 
 class SiteStatus(StrEnum):
-    """A site's state for the overview page, from its latest scan."""
+    """A site's state for the overview page, from its latest scan. Only a scan that a live process is
+    running now is ``scanning``; an unfinished scan that waits is ``queued``, ``partial`` (it resumes at the
+    next scheduler tick), ``waiting-for-budget`` (partial, its daily budget spent) or ``interrupted`` (the
+    process running it died; it resumes once its lease runs out)."""
 
     NEVER_SCANNED = "never-scanned"
+    QUEUED = "queued"
     SCANNING = "scanning"
+    PARTIAL = "partial"
+    WAITING_FOR_BUDGET = "waiting-for-budget"
+    INTERRUPTED = "interrupted"
     OK = "ok"
     BROKEN = "broken"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """How the CLI and the dashboard say it.
+
+        >>> SiteStatus.WAITING_FOR_BUDGET.label
+        'partial, waiting for budget'
+        """
+        return _STATUS_LABELS.get(self, self.value)
+
+
+_STATUS_LABELS = {
+    SiteStatus.NEVER_SCANNED: "never scanned",
+    SiteStatus.PARTIAL: "partial, resumes at the next tick",
+    SiteStatus.WAITING_FOR_BUDGET: "partial, waiting for budget",
+    SiteStatus.INTERRUPTED: "interrupted, resumes soon",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A site's daily budget now: link checks allowed per 24 hours, used in the last 24 hours, and left.
+    ``frees_at`` is when checks come back (the oldest run still counted leaves the window); None when
+    nothing is used."""
+
+    daily: int
+    used: int
+    frees_at: datetime | None = None
+
+    @property
+    def left(self) -> int:
+        return max(0, self.daily - self.used)
+
+    @property
+    def spent(self) -> bool:
+        return self.left == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from linkdoctor.monitor.model import (
     ScanState,
     StoredResult,
 )
-from linkdoctor.monitor.orm import DailyCountRow, ResultRow, ScanRow
+from linkdoctor.monitor.orm import DailyCountRow, ResultRow, ScanRow, SiteRow
 from linkdoctor.monitor.sites import site_row
 
 UNFINISHED = (ScanState.QUEUED.value, ScanState.RUNNING.value, ScanState.PARTIAL.value)
@@ -38,7 +38,10 @@ UNFINISHED = (ScanState.QUEUED.value, ScanState.RUNNING.value, ScanState.PARTIAL
 def request(db: Sessions, site_id: int) -> Scan:
     """Queue a scan now. A scan that is already queued, running or partial is returned instead."""
     with db.session() as s:
-        site_row(s, site_id)
+        # The site's row stays locked to the end of the transaction, so two requests at once (PostgreSQL
+        # runs them side by side; SQLite one after the other) queue one scan, never two overlapping ones.
+        if s.get(SiteRow, site_id, with_for_update=True) is None:
+            raise KeyError(f"no site with id {site_id}")
         pending = s.scalar(
             select(ScanRow)
             .where(ScanRow.site_id == site_id, ScanRow.state.in_(UNFINISHED))

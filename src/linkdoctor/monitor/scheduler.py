@@ -15,6 +15,7 @@ a distributed scan was lost) is put back as partial with its frontier, and a lat
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,18 +28,19 @@ from sqlalchemy import func, or_, select, update
 
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.frontier import Frontier
-from linkdoctor.monitor import checkpoints, finish, outbox
+from linkdoctor.errors import LinkdoctorError
+from linkdoctor.monitor import budget, checkpoints, finish, outbox, scans
 from linkdoctor.monitor.certs import AddressGuard, CertExpiry
 from linkdoctor.monitor.convert import scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions, rowcount
-from linkdoctor.monitor.model import Scan, ScanState
+from linkdoctor.monitor.model import Budget, Scan, ScanState, SiteSpec
 from linkdoctor.monitor.orm import ScanRow, ScanRunRow, SiteRow
 from linkdoctor.monitor.scan import CheckpointPolicy, LeaseLost, ScanJob, ScanOutcome
 from linkdoctor.monitor.scans import UNFINISHED, new_scan_row, scan_row
 from linkdoctor.monitor.schedule import next_due
 
 MAX_INTERRUPTIONS = 2
-BUDGET_WINDOW = timedelta(hours=24)
+log = logging.getLogger("linkdoctor.monitor.scans")
 
 
 class Leases(Sessions, Protocol):
@@ -76,6 +78,53 @@ def run_scan(runner: Runner, scan_id: int, *, owner: str) -> Scan:
         if row.lease_owner == owner and row.state == ScanState.RUNNING.value:
             return execute(runner, scan_id, owner)
         return scan_from_row(row)
+
+
+class ScanRefused(LinkdoctorError):
+    """A scan asked for by hand that did not start, with the reason to show."""
+
+
+class ScanBusy(ScanRefused):
+    """The site's scan is running in another live process: never two overlapping scans of one site."""
+
+
+class BudgetSpent(ScanRefused):
+    """The site has no link checks left in its daily budget."""
+
+    def __init__(self, message: str, budget: Budget) -> None:
+        super().__init__(message)
+        self.budget = budget
+
+
+def scan_now(runner: Runner, site_id: int, *, owner: str) -> Scan:
+    """A scan by hand (``linkdoctor sites scan``): queue one, or join the site's unfinished scan, and run it
+    here to completion or to the budget. :class:`ScanBusy` when a live process is running it (a dead one's
+    scan is taken over), :class:`BudgetSpent` when no check is left today; the scan then stays queued or
+    partial for ``serve`` to resume."""
+    queued = scans.request(runner, site_id)
+    now = runner.now()
+    with runner.session() as s:
+        row = scan_row(s, queued.id)
+        site = s.get(SiteRow, site_id)
+        assert site is not None
+        name, daily = site.name, site.budget
+        holder, until, started = row.lease_owner, row.lease_expires_at, row.started_at
+        running = row.state == ScanState.RUNNING.value
+    if running and holder != owner and until is not None and until >= now:
+        since = "" if started is None else f", started {started:%Y-%m-%d %H:%M} UTC"
+        raise ScanBusy(
+            f"scan #{queued.id} of {name} is already running (in {holder}{since}): not starting a second "
+            f"one; `linkdoctor sites history {name}` shows it when it is done"
+        )
+    left = budget.of_site(runner, site_id, daily=daily, now=now)
+    if left.spent:
+        resets = "" if left.frees_at is None else f"; it resets at {left.frees_at:%Y-%m-%d %H:%M} UTC"
+        raise BudgetSpent(
+            f"{name} has spent its daily budget ({left.used} of {left.daily} link checks in the last 24 hours)"
+            f"{resets}, and scan #{queued.id} ({queued.state.value}) continues then",
+            left,
+        )
+    return run_scan(runner, queued.id, owner=owner)
 
 
 def run_due_scans(runner: Runner, *, owner: str, now: datetime) -> list[int]:
@@ -119,15 +168,9 @@ def queue_due_scans(db: Sessions, now: datetime) -> None:
                 s.add(new_scan_row(site_id, now))
 
 
-def budget_left(db: Sessions, site_id: int, budget: int, now: datetime) -> int:
+def budget_left(db: Sessions, site_id: int, daily: int, now: datetime) -> int:
     """Link checks the site may still make: its daily budget less the checks of the last 24 hours."""
-    with db.session() as s:
-        used = s.scalar(
-            select(func.coalesce(func.sum(ScanRunRow.checks), 0)).where(
-                ScanRunRow.site_id == site_id, ScanRunRow.started_at > now - BUDGET_WINDOW
-            )
-        )
-    return max(0, budget - int(used or 0))
+    return budget.of_site(db, site_id, daily=daily, now=now).left
 
 
 def claimable_scans(db: Sessions, now: datetime) -> list[int]:
@@ -233,12 +276,41 @@ def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
             s.add(run)
             s.flush()
         run_id = run.id
+        runs = scan.runs
     if abandoned:  # outside the session above: SQLite allows one writing transaction at a time
-        return finish.fail(monitor, scan_id, owner, "interrupted too often: the process running it stopped")
+        failed = finish.fail(monitor, scan_id, owner, "interrupted too often: the process running it stopped")
+        _log_end(failed, site.name)
+        return failed
     spec = site_from_row(site).spec
+    left = budget_left(monitor, site.id, spec.budget, now)
+    started = {"event": "scan.started", "scan_id": scan_id, "site": spec.name, "site_id": site.id}
+    log.info(
+        "scan %d of %s started (run %d, %d checks left today%s)",
+        scan_id,
+        spec.name,
+        runs,
+        left,
+        ", resuming its saved frontier" if frontier is not None else "",
+        extra=started | {"run": runs, "budget_left": left, "resumed": frontier is not None, "owner": owner},
+    )
+    result = _run(monitor, scan_id, owner, run_id, spec, frontier, left, now)
+    _log_end(result, spec.name)
+    return result
+
+
+def _run(
+    monitor: Runner,
+    scan_id: int,
+    owner: str,
+    run_id: int,
+    spec: SiteSpec,
+    frontier: Frontier | None,
+    left: int,
+    now: datetime,
+) -> Scan:
     job = ScanJob(
         spec=spec,
-        budget=budget_left(monitor, site.id, spec.budget, now),
+        budget=left,
         frontier=frontier,
         scan_id=scan_id,
         checkpoint=partial(checkpoints.save, monitor, scan_id, owner, run_id, lease=monitor.lease),
@@ -260,3 +332,39 @@ def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
     except Exception as exc:  # a bad config or a bug fails this scan, not the scheduler
         return finish.fail(monitor, scan_id, owner, f"{type(exc).__name__}: {exc}", run_id=run_id)
     return finish.commit(monitor, scan_id, owner, run_id, outcome)
+
+
+def _log_end(scan: Scan, site: str) -> None:
+    """One line per run's end: done, partial (the budget ran out) or failed, with the scan's counts."""
+    c = scan.counts
+    fields = {
+        "event": f"scan.{scan.state.value}",
+        "scan_id": scan.id,
+        "site": site,
+        "site_id": scan.site_id,
+        "state": scan.state.value,
+        "links": c.total,
+        "ok": c.ok,
+        "redirected": c.redirected,
+        "broken": c.broken,
+        "unverified": c.unverified,
+        "excluded": c.excluded,
+        "checks": scan.budget_used,
+        "runs": scan.runs,
+    }
+    if scan.error:
+        fields["error"] = scan.error
+    level = logging.WARNING if scan.state is ScanState.FAILED else logging.INFO
+    why = f": {scan.error}" if scan.error else ""
+    log.log(
+        level,
+        "scan %d of %s %s: %d links, %d broken, %d checks%s",
+        scan.id,
+        site,
+        scan.state.value,
+        c.total,
+        c.broken,
+        scan.budget_used,
+        why,
+        extra=fields,
+    )

@@ -110,7 +110,7 @@ def test_requesting_a_scan_twice_queues_one(monitor: Monitor) -> None:
     first = monitor.request_scan(site.id)
     assert monitor.request_scan(site.id).id == first.id
     assert [s.id for s in monitor.scans(site.id)] == [first.id]
-    assert monitor.sites()[0].status is SiteStatus.SCANNING
+    assert monitor.sites()[0].status is SiteStatus.QUEUED  # only a scan a live process runs is scanning
 
 
 def test_reopening_an_up_to_date_database_keeps_its_data(db_url: str) -> None:
