@@ -62,6 +62,13 @@ def shown_url(db_url: str) -> str:
     "Without it the SSRF guard refuses such addresses.",
 )
 @click.option(
+    "--cert-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="The folder whose files sites may name as client certificate, key or CA bundle. Without it, "
+    "sites may name no file of this server.",
+)
+@click.option(
     "--tick",
     type=click.FloatRange(0),
     default=DEFAULT_TICK,
@@ -93,6 +100,7 @@ def serve(
     port: int,
     db_url: str | None,
     allow_private: tuple[str, ...],
+    cert_dir: Path | None,
     tick: float,
     public_status: bool,
     secure_cookies: bool,
@@ -123,6 +131,7 @@ def serve(
         public_status=public_status,
         base_url=base_url,
         broker_url=broker,
+        cert_dir=None if cert_dir is None else cert_dir.absolute(),
     )
     shown = shown_url(db_url)
     listener = listen(host, port)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Self
 
@@ -28,16 +29,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from linkdoctor.engine.http.ssrf import SSRFGuard
-from linkdoctor.monitor import budget as ledger
 from linkdoctor.monitor import scans as scan_store
 from linkdoctor.monitor import scheduler, settings, users
 from linkdoctor.monitor import sites as site_store
 from linkdoctor.monitor.alerts import Notifier, send_with_apprise
+from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.certs import CertExpiry
 from linkdoctor.monitor.db import Database, create_engine_for, upgrade, utcnow
 from linkdoctor.monitor.model import (
     DEFAULT_KEEP_SCANS,
-    Budget,
     CertificateNotice,
     DailyCount,
     Role,
@@ -77,6 +77,7 @@ class Monitor:
         keep_scans: int = DEFAULT_KEEP_SCANS,
         certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
         checkpoint_policy: CheckpointPolicy = DEFAULT_CHECKPOINT,
+        cert_folder: CertFolder | None = None,
     ) -> None:
         self.engine = engine
         self.db = Database(engine, clock=clock)
@@ -90,6 +91,7 @@ class Monitor:
         self.keep_scans = keep_scans
         self.certs = certs
         self.checkpoint_policy = checkpoint_policy
+        self.cert_folder = cert_folder
 
     @classmethod
     def open(
@@ -108,6 +110,7 @@ class Monitor:
         keep_scans: int = DEFAULT_KEEP_SCANS,
         certs: CertExpiry | None = DEFAULT_CERT_EXPIRY,
         checkpoint_policy: CheckpointPolicy = DEFAULT_CHECKPOINT,
+        cert_folder: CertFolder | None = None,
     ) -> Self:
         """Connect, and (unless ``migrate=False``) bring the schema up to date first.
 
@@ -118,7 +121,9 @@ class Monitor:
         ``dashboard_url`` is linked from alerts; ``lease`` is how long a claimed scan
         stays claimed without a heartbeat; ``keep_scans`` how many finished scans keep their raw results;
         ``certs`` reads the server certificates' expiry after each finished scan (None: not at all);
-        ``checkpoint_policy`` is how often a running scan saves its progress and charges its checks."""
+        ``checkpoint_policy`` is how often a running scan saves its progress and charges its checks;
+        ``cert_folder`` (server mode) is the folder a site's certificate, key and CA files must be in, when it
+        is saved and before each scan (None: anywhere)."""
         engine = create_engine_for(db_url)
         if migrate:
             upgrade(engine)
@@ -135,6 +140,7 @@ class Monitor:
             keep_scans=keep_scans,
             certs=certs,
             checkpoint_policy=checkpoint_policy,
+            cert_folder=cert_folder,
         )
 
     def close(self) -> None:
@@ -149,10 +155,12 @@ class Monitor:
 
     # --- sites: linkdoctor.monitor.sites ---------------------------------------------------------
     def add_site(self, spec: SiteSpec, *, owner_id: int | None = None) -> Site:
-        return site_store.add(self.db, spec, guard=self.guard, owner_id=owner_id)
+        return site_store.add(
+            self.db, spec, guard=self.guard, owner_id=owner_id, cert_folder=self.cert_folder
+        )
 
     def update_site(self, site_id: int, spec: SiteSpec) -> Site:
-        return site_store.update(self.db, site_id, spec, guard=self.guard)
+        return site_store.update(self.db, site_id, spec, guard=self.guard, cert_folder=self.cert_folder)
 
     def remove_site(self, site_id: int) -> None:
         site_store.remove(self.db, site_id)
@@ -161,7 +169,7 @@ class Monitor:
         return site_store.get(self.db, site_id_or_name)
 
     def sites(self) -> list[SiteOverview]:
-        """Every site with its status, last scan and sparkline, in four queries whatever the number of sites."""
+        """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
         return site_store.overview(self.db)
 
     # --- scans: linkdoctor.monitor.scans ---------------------------------------------------------
@@ -205,25 +213,16 @@ class Monitor:
         completion or to the budget, and commit. A scan another owner holds is returned as it is."""
         return scheduler.run_scan(self, scan_id, owner=owner)
 
-    def scan_now(self, site_id: int, *, owner: str) -> Scan:
-        """A scan by hand: queue one (or join the site's unfinished scan) and run it here. Raises
-        :class:`~linkdoctor.monitor.scheduler.ScanBusy` when a live process is running it and
-        :class:`~linkdoctor.monitor.scheduler.BudgetSpent` when the daily budget is spent (saying when it
-        resets); never two overlapping scans of one site."""
-        return scheduler.scan_now(self, site_id, owner=owner)
-
-    def budget(self, site_id: int) -> Budget:
-        """The site's daily budget now: checks used in the last 24 hours, left, and when they come back."""
-        site = self.site(site_id)
-        return ledger.of_site(self.db, site.id, daily=site.spec.budget, now=self.now())
-
     def run_due_scans(self, *, owner: str, now: datetime | None = None) -> list[int]:
         """The scheduler tick: queue the scans of due sites, then claim and run every scan that can run
         (queued, partial with budget left, or abandoned by a dead process). Returns the ids it ran."""
         return scheduler.run_due_scans(self, owner=owner, now=self.now() if now is None else now)
 
     def run_job(self, job: ScanJob) -> ScanOutcome:
-        """Run a scan job with the injected runner (a task queue, a test double) or in this process."""
+        """Run a scan job with the injected runner (a task queue, a test double) or in this process. Its file
+        paths are confined to the certificate folder first (a site stored without that check fails here)."""
+        if self.cert_folder is not None:
+            job = replace(job, spec=self.cert_folder.confine(job.spec))
         if self.job_runner is not None:
             return self.job_runner(job)
         return run_scan_job(job, guard=self.scan_guard, env=self.env)

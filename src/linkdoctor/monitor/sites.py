@@ -9,7 +9,6 @@ site is a ``KeyError``; a bad spec is a :class:`~linkdoctor.errors.ConfigError`.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -17,10 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linkdoctor.errors import ConfigError
-from linkdoctor.monitor import alerts, budget
+from linkdoctor.monitor import alerts
+from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.convert import fill_site_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions
-from linkdoctor.monitor.model import Budget, ScanState, Site, SiteOverview, SiteSpec, SiteStatus
+from linkdoctor.monitor.model import ScanState, Site, SiteOverview, SiteSpec, SiteStatus
 from linkdoctor.monitor.orm import ScanRow, SiteRow
 from linkdoctor.monitor.schedule import check_schedule, next_due
 from linkdoctor.patterns import PatternError, check_pattern
@@ -37,8 +37,19 @@ class UrlGuard(Protocol):
     def check_host(self, host: str, port: int, *, unresolved_ok: bool = False) -> object: ...
 
 
-def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None, owner_id: int | None = None) -> Site:
-    """Store a new site (``owner_id``: the user who added it); a scheduled one is due at once."""
+def add(
+    db: Sessions,
+    spec: SiteSpec,
+    *,
+    guard: UrlGuard | None = None,
+    owner_id: int | None = None,
+    cert_folder: CertFolder | None = None,
+) -> Site:
+    """Store a new site (``owner_id``: the user who added it); a scheduled one is due at once.
+
+    With a ``cert_folder`` (server mode) the site's certificate, key and CA paths must lie inside it, and
+    they are stored as absolute paths there."""
+    spec = spec if cert_folder is None else cert_folder.confine(spec)
     validate(spec, guard)
     now = db.now()
     row = SiteRow(created_at=now, next_run_at=now if (spec.every or spec.cron) else None, owner_id=owner_id)
@@ -52,8 +63,17 @@ def add(db: Sessions, spec: SiteSpec, *, guard: UrlGuard | None = None, owner_id
         raise ConfigError(f"a site named {spec.name!r} already exists") from exc
 
 
-def update(db: Sessions, site_id: int, spec: SiteSpec, *, guard: UrlGuard | None = None) -> Site:
-    """Replace a site's spec; a changed schedule moves its next run."""
+def update(
+    db: Sessions,
+    site_id: int,
+    spec: SiteSpec,
+    *,
+    guard: UrlGuard | None = None,
+    cert_folder: CertFolder | None = None,
+) -> Site:
+    """Replace a site's spec (its file paths confined to ``cert_folder``, as in :func:`add`); a changed
+    schedule moves its next run."""
+    spec = spec if cert_folder is None else cert_folder.confine(spec)
     validate(spec, guard)
     try:
         with db.session() as s:
@@ -87,7 +107,7 @@ def get(db: Sessions, site_id_or_name: int | str) -> Site:
 
 
 def overview(db: Sessions) -> list[SiteOverview]:
-    """Every site with its status, last scan and sparkline, in four queries whatever the number of sites."""
+    """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
     with db.session() as s:
         rows = s.scalars(select(SiteRow).order_by(SiteRow.name)).all()
         latest = {
@@ -110,11 +130,7 @@ def overview(db: Sessions) -> list[SiteOverview]:
             select(newest_first).where(newest_first.c.n <= SPARKLINE_SCANS).order_by(newest_first.c.n)
         ):
             finished.setdefault(site_id, []).append(broken)
-        now = db.now()
-        budgets = budget.in_session(s, {row.id: row.budget for row in rows}, now=now)
-        return [
-            _overview(row, latest.get(row.id), finished.get(row.id, []), budgets[row.id], now) for row in rows
-        ]
+        return [_overview(row, latest.get(row.id), finished.get(row.id, [])) for row in rows]
 
 
 def validate(spec: SiteSpec, guard: UrlGuard | None = None) -> None:
@@ -149,21 +165,13 @@ def site_row(s: Session, site_id: int) -> SiteRow:
     return row
 
 
-def _overview(
-    row: SiteRow, last: ScanRow | None, finished: list[int], left: Budget, now: datetime
-) -> SiteOverview:
-    """A site's overview from its latest scan, the broken counts of its finished scans (newest first) and
-    its budget: only a scan that a live process holds is ``scanning``."""
+def _overview(row: SiteRow, last: ScanRow | None, finished: list[int]) -> SiteOverview:
+    """A site's overview from its latest scan and the broken counts of its finished scans, newest first."""
     broken = finished[0] if finished else 0
     if last is None:
         status = SiteStatus.NEVER_SCANNED
-    elif last.state == ScanState.QUEUED.value:
-        status = SiteStatus.QUEUED
-    elif last.state == ScanState.RUNNING.value:
-        alive = last.lease_expires_at is not None and last.lease_expires_at >= now
-        status = SiteStatus.SCANNING if alive else SiteStatus.INTERRUPTED
-    elif last.state == ScanState.PARTIAL.value:
-        status = SiteStatus.WAITING_FOR_BUDGET if left.spent else SiteStatus.PARTIAL
+    elif last.state in (ScanState.RUNNING.value, ScanState.QUEUED.value, ScanState.PARTIAL.value):
+        status = SiteStatus.SCANNING
     elif last.state == ScanState.FAILED.value:
         status = SiteStatus.FAILED
     else:

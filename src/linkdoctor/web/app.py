@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 
 from linkdoctor._version import __version__
 from linkdoctor.errors import ConfigError
+from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.service import JobRunner, Monitor
 from linkdoctor.web import api, charts, cluster, csrf, pages
 from linkdoctor.web.auth import LoginRequired
@@ -70,6 +71,7 @@ def create_app(
         scan_guard=settings.guard,
         dashboard_url=settings.public_url,
         job_runner=_distributed_runner(settings),
+        cert_folder=CertFolder(settings.cert_dir),
     )
     secret = settings.secret_key.reveal() if settings.secret_key else monitor.secret("session")
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -64,6 +64,8 @@ class ServeSettings:
     admin_password_env: str = "LINKDOCTOR_ADMIN_PASSWORD"
     # With a Redis broker URL, scans are fetched by ``linkdoctor worker`` processes (linkdoctor.distributed).
     broker_url: str | None = None
+    # The folder sites' certificate, key and CA files must be in (None: sites may name no such file).
+    cert_dir: Path | None = None
     guard: SSRFGuard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -51,7 +51,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     else:
         cluster_ = request.getfixturevalue("postgres_cluster")
         db_url = cluster_.create_database(f"roles_{uuid.uuid4().hex[:12]}")
-    with serve_process(db_url, home) as served:
+    # The admin's CA bundle below is in the certificate folder: sites may name files only there.
+    with serve_process(db_url, home, "--cert-dir", "/etc/ssl/certs") as served:
         yield served
 
 
