@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from linkdoctor.engine.http.ssrf import SSRFGuard
+from linkdoctor.monitor import budget as ledger
 from linkdoctor.monitor import scans as scan_store
 from linkdoctor.monitor import scheduler, settings, users
 from linkdoctor.monitor import sites as site_store
@@ -38,6 +39,7 @@ from linkdoctor.monitor.certs import CertExpiry
 from linkdoctor.monitor.db import Database, create_engine_for, upgrade, utcnow
 from linkdoctor.monitor.model import (
     DEFAULT_KEEP_SCANS,
+    Budget,
     CertificateNotice,
     DailyCount,
     Role,
@@ -169,7 +171,7 @@ class Monitor:
         return site_store.get(self.db, site_id_or_name)
 
     def sites(self) -> list[SiteOverview]:
-        """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
+        """Every site with its status, last scan and sparkline, in four queries whatever the number of sites."""
         return site_store.overview(self.db)
 
     # --- scans: linkdoctor.monitor.scans ---------------------------------------------------------
@@ -212,6 +214,18 @@ class Monitor:
         """Run one scan now: claim it if it is queued, partial or abandoned (an expired lease), run it to
         completion or to the budget, and commit. A scan another owner holds is returned as it is."""
         return scheduler.run_scan(self, scan_id, owner=owner)
+
+    def scan_now(self, site_id: int, *, owner: str) -> Scan:
+        """A scan by hand: queue one (or join the site's unfinished scan) and run it here. Raises
+        :class:`~linkdoctor.monitor.scheduler.ScanBusy` when a live process is running it and
+        :class:`~linkdoctor.monitor.scheduler.BudgetSpent` when the daily budget is spent (saying when it
+        resets); never two overlapping scans of one site."""
+        return scheduler.scan_now(self, site_id, owner=owner)
+
+    def budget(self, site_id: int) -> Budget:
+        """The site's daily budget now: checks used in the last 24 hours, left, and when they come back."""
+        site = self.site(site_id)
+        return ledger.of_site(self.db, site.id, daily=site.spec.budget, now=self.now())
 
     def run_due_scans(self, *, owner: str, now: datetime | None = None) -> list[int]:
         """The scheduler tick: queue the scans of due sites, then claim and run every scan that can run

@@ -9,6 +9,7 @@ site is a ``KeyError``; a bad spec is a :class:`~linkdoctor.errors.ConfigError`.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -16,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linkdoctor.errors import ConfigError
-from linkdoctor.monitor import alerts
+from linkdoctor.monitor import alerts, budget
 from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.convert import fill_site_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions
-from linkdoctor.monitor.model import ScanState, Site, SiteOverview, SiteSpec, SiteStatus
+from linkdoctor.monitor.model import Budget, ScanState, Site, SiteOverview, SiteSpec, SiteStatus
 from linkdoctor.monitor.orm import ScanRow, SiteRow
 from linkdoctor.monitor.schedule import check_schedule, next_due
 from linkdoctor.patterns import PatternError, check_pattern
@@ -107,7 +108,7 @@ def get(db: Sessions, site_id_or_name: int | str) -> Site:
 
 
 def overview(db: Sessions) -> list[SiteOverview]:
-    """Every site with its status, last scan and sparkline, in three queries whatever the number of sites."""
+    """Every site with its status, last scan and sparkline, in four queries whatever the number of sites."""
     with db.session() as s:
         rows = s.scalars(select(SiteRow).order_by(SiteRow.name)).all()
         latest = {
@@ -130,7 +131,11 @@ def overview(db: Sessions) -> list[SiteOverview]:
             select(newest_first).where(newest_first.c.n <= SPARKLINE_SCANS).order_by(newest_first.c.n)
         ):
             finished.setdefault(site_id, []).append(broken)
-        return [_overview(row, latest.get(row.id), finished.get(row.id, [])) for row in rows]
+        now = db.now()
+        budgets = budget.in_session(s, {row.id: row.budget for row in rows}, now=now)
+        return [
+            _overview(row, latest.get(row.id), finished.get(row.id, []), budgets[row.id], now) for row in rows
+        ]
 
 
 def validate(spec: SiteSpec, guard: UrlGuard | None = None) -> None:
@@ -165,13 +170,21 @@ def site_row(s: Session, site_id: int) -> SiteRow:
     return row
 
 
-def _overview(row: SiteRow, last: ScanRow | None, finished: list[int]) -> SiteOverview:
-    """A site's overview from its latest scan and the broken counts of its finished scans, newest first."""
+def _overview(
+    row: SiteRow, last: ScanRow | None, finished: list[int], left: Budget, now: datetime
+) -> SiteOverview:
+    """A site's overview from its latest scan, the broken counts of its finished scans (newest first) and
+    its budget: only a scan that a live process holds is ``scanning``."""
     broken = finished[0] if finished else 0
     if last is None:
         status = SiteStatus.NEVER_SCANNED
-    elif last.state in (ScanState.RUNNING.value, ScanState.QUEUED.value, ScanState.PARTIAL.value):
-        status = SiteStatus.SCANNING
+    elif last.state == ScanState.QUEUED.value:
+        status = SiteStatus.QUEUED
+    elif last.state == ScanState.RUNNING.value:
+        alive = last.lease_expires_at is not None and last.lease_expires_at >= now
+        status = SiteStatus.SCANNING if alive else SiteStatus.INTERRUPTED
+    elif last.state == ScanState.PARTIAL.value:
+        status = SiteStatus.WAITING_FOR_BUDGET if left.spent else SiteStatus.PARTIAL
     elif last.state == ScanState.FAILED.value:
         status = SiteStatus.FAILED
     else:
