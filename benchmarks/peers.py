@@ -87,8 +87,9 @@ LINKDOCTOR_FLAGS: Final = (
 )
 
 
-def linkdoctor_tool(python: str) -> Tool:
-    """linkdoctor from the project's interpreter, crawling recursively from the site's root."""
+def linkdoctor_tool(python: str, name: str = "linkdoctor") -> Tool:
+    """linkdoctor from ``python`` (the project's interpreter, or a baseline's), crawling recursively from
+    the site's root."""
 
     def command(target: Target, run_dir: Path) -> tuple[list[str], Path | None]:
         out = run_dir / "linkdoctor.json"
@@ -99,7 +100,7 @@ def linkdoctor_tool(python: str) -> Tool:
         return frozenset(normalize_url(r["url"]) for r in report["results"] if r["category"] == "broken")
 
     return Tool(
-        "linkdoctor",
+        name,
         "recursive crawl from / " + " ".join(LINKDOCTOR_FLAGS),
         checks_fragments=True,
         parses_css=True,

@@ -493,6 +493,11 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     node_peer = install_linkinator(work / "node-peers", log=print) if "linkinator" in args.tools else None
     tools, results_missing = select_tools(args.tools, peers, node_peer)
     found_versions = versions(tools, peers, node_peer)
+    if args.baseline is not None:  # a change against its baseline, alternating in the same runs
+        tools.append(linkdoctor_tool(str(args.baseline), name=BASELINE))
+        found_versions[BASELINE] = tool_version([str(args.baseline), "-m", "linkdoctor"]).replace(
+            "linkdoctor, version ", ""
+        )
     port = free_port()
     server: NginxServer = start_nginx(
         server_block(root, port), work / "nginx", access_log=True, workers=args.nginx_workers
@@ -557,6 +562,9 @@ def _baseline(path: Path | None) -> tuple[int, float] | None:
     return (int(summary["spec"]["pages"]), float(ours[0]["median_wall_s"])) if ours else None
 
 
+BASELINE = "linkdoctor-baseline"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--pages", type=int, default=2000)
@@ -584,6 +592,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scale-from",
         type=Path,
         help="an earlier, smaller run's --json-out file: report the wall time against its linear extrapolation",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help=f"a Python interpreter with another linkdoctor installed (an earlier checkout's venv): run it "
+        f"too, as {BASELINE!r}, alternating with the others",
     )
     parser.add_argument("--raw-fetch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--raw-concurrency", type=int, default=64, help=argparse.SUPPRESS)
