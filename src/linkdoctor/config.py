@@ -19,14 +19,20 @@ from linkdoctor.options import (
     DEFAULT_HOST_INTERVAL,
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_LINKS_PER_PAGE,
     DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_PATH_DEPTH,
     DEFAULT_MAX_PER_HOST,
+    DEFAULT_MAX_QUERIES,
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_MAX_URL_LENGTH,
+    DEFAULT_MAX_URLS,
     DEFAULT_RETRIES,
     DEFAULT_RETRY_BACKOFF,
     DEFAULT_TIMEOUT,
+    DEFAULT_TRAP_DEPTH,
+    DEFAULT_TRAP_IDS,
     DEFAULT_USER_AGENT,
     OPTIONS,
     PROJECT_URL,
@@ -156,6 +162,14 @@ class CheckConfig:
     recursive: bool = True
     depth: int | None = None
     max_pages: int = DEFAULT_MAX_PAGES
+    # Budgets and trap defences (linkdoctor.engine.traps): what is left out is counted, never silent.
+    max_urls: int | None = DEFAULT_MAX_URLS
+    max_time: float | None = None
+    max_queries: int = DEFAULT_MAX_QUERIES
+    max_path_depth: int = DEFAULT_MAX_PATH_DEPTH
+    trap_depth: int = DEFAULT_TRAP_DEPTH
+    trap_ids: int = DEFAULT_TRAP_IDS
+    max_links_per_page: int = DEFAULT_MAX_LINKS_PER_PAGE
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
     scope: tuple[re.Pattern[str], ...] = ()
@@ -234,14 +248,20 @@ __all__ = [
     "DEFAULT_HOST_INTERVAL",
     "DEFAULT_MAX_BODY",
     "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MAX_LINKS_PER_PAGE",
     "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_PATH_DEPTH",
     "DEFAULT_MAX_PER_HOST",
+    "DEFAULT_MAX_QUERIES",
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_MAX_URLS",
     "DEFAULT_MAX_URL_LENGTH",
     "DEFAULT_RETRIES",
     "DEFAULT_RETRY_BACKOFF",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TRAP_DEPTH",
+    "DEFAULT_TRAP_IDS",
     "DEFAULT_USER_AGENT",
     "PROJECT_URL",
     "CheckConfig",

@@ -124,6 +124,23 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """What a run left out on purpose, grouped by reason: ``count`` URLs (or pages, for a cut body) under the
+    diagnosis ``code`` (``crawl.url-budget``, ``http.body-truncated`` …), ``detail`` saying why in one line,
+    and a few ``examples``. Reports show each as one counted line, so nothing is left out silently."""
+
+    code: str
+    count: int
+    detail: str
+    examples: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """``code: count detail (e.g. URL)``, the one line every report format shows."""
+        example = f" (e.g. {self.examples[0]})" if self.examples else ""
+        return f"{self.code}: {self.count:,} {self.detail}{example}"
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Counts for a whole run: links per category, pages crawled, time taken and warnings. A monitored
     scan's counts (``linkdoctor.monitor.model.Scan.counts``) are one too, with the per-category counts only.
@@ -138,6 +155,7 @@ class Summary:
     pages_crawled: int = 0
     elapsed_s: float = 0.0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    left_out: tuple[LeftOut, ...] = ()
 
     @classmethod
     def from_results(
@@ -147,6 +165,7 @@ class Summary:
         pages_crawled: int = 0,
         elapsed_s: float = 0.0,
         warnings: tuple[str, ...] = (),
+        left_out: tuple[LeftOut, ...] = (),
     ) -> Summary:
         counts = dict.fromkeys(Category, 0)
         for r in results:
@@ -161,6 +180,7 @@ class Summary:
             pages_crawled=pages_crawled,
             elapsed_s=elapsed_s,
             warnings=warnings,
+            left_out=left_out,
         )
 
 

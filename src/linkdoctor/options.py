@@ -68,6 +68,12 @@ DEFAULT_MAX_REDIRECTS: Final = 10
 DEFAULT_MAX_BODY: Final = 10 * 1024 * 1024
 DEFAULT_MAX_URL_LENGTH: Final = 2048
 DEFAULT_MAX_PAGES: Final = 100_000
+DEFAULT_MAX_URLS: Final = 1_000_000
+DEFAULT_MAX_QUERIES: Final = 1_000
+DEFAULT_MAX_PATH_DEPTH: Final = 32
+DEFAULT_TRAP_DEPTH: Final = 30
+DEFAULT_TRAP_IDS: Final = 10
+DEFAULT_MAX_LINKS_PER_PAGE: Final = 50_000
 DEFAULT_METHOD: Final = "auto"
 METHODS: Final = ("auto", "head", "get")
 DEFAULT_CACHE_FILE: Final = Path(".linkdoctor") / "cache.sqlite"
@@ -158,6 +164,28 @@ OPTIONS: Final[tuple[Option, ...]] = (
            site_field="depth"),
     Option("max_pages", int, DEFAULT_MAX_PAGES, "Stop crawling after this many pages.", field="max_pages",
            flags=("--max-pages",), key="max_pages", contexts=_CS, validator=integer(1), site_field="max_pages"),
+    Option("max_urls", int, DEFAULT_MAX_URLS, "Take at most this many distinct URLs; further ones are counted "
+           "as left out (crawl.url-budget).", field="max_urls", flags=("--max-urls",), key="max_urls",
+           validator=integer(1)),
+    Option("max_time", float, None, "Start no check after this many seconds; what is left is counted "
+           "(crawl.time-budget). Default: no limit.", field="max_time", flags=("--max-time",), key="max_time",
+           metavar="SECONDS", validator=seconds(positive=True)),
+    Option("max_queries", int, DEFAULT_MAX_QUERIES, "Distinct query strings checked per path (0: no cap; "
+           "crawl.query-cap).", field="max_queries", flags=("--max-queries",), key="max_queries",
+           validator=integer(0)),
+    Option("max_path_depth", int, DEFAULT_MAX_PATH_DEPTH, "Crawl no page whose path has more segments (0: no "
+           "limit; crawl.path-too-deep).", field="max_path_depth", flags=("--max-path-depth",),
+           key="max_path_depth", validator=integer(0)),
+    Option("trap_depth", int, DEFAULT_TRAP_DEPTH, "Stop crawling a path shape (digits and ids set aside) found "
+           "this many links deeper than its first page, or repeating a block of segments (0: off; "
+           "crawl.trap-suspected).", field="trap_depth",
+           flags=("--trap-depth",), key="trap_depth", validator=integer(0)),
+    Option("trap_ids", int, DEFAULT_TRAP_IDS, "Session-like ids crawled per path (0: no cap; "
+           "crawl.trap-suspected).", field="trap_ids", flags=("--trap-ids",), key="trap_ids",
+           validator=integer(0)),
+    Option("max_links_per_page", int, DEFAULT_MAX_LINKS_PER_PAGE, "Links read per page (0: no cap; "
+           "crawl.link-cap).", field="max_links_per_page", flags=("--max-links-per-page",),
+           key="max_links_per_page", validator=integer(0)),
     Option("include", str, (), "Only check URLs matching one of these.", field="include",
            flags=("--include",), key="include", contexts=_CS, multiple=True, metavar="REGEX",
            validator=list_of(regex), site_field="include", site_flag="--include",

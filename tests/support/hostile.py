@@ -34,6 +34,7 @@ Routes (all under the server root):
 ``/auth``                200 with Basic ``user:pass``, else 401 with ``WWW-Authenticate``
 ``/trap/Y/M/D``          a calendar that links to the next day, month and year, forever
 ``/huge-url-trap/...``   each page links to ``more/`` below itself, so URLs grow forever
+``/query-explosion``     and the other traps of :mod:`tests.support.trap_routes`
 =======================  ===========================================================================
 
 The runner cancels a handler when its client disconnects (``handler_cancellation``), so a checker
@@ -59,6 +60,7 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from tests.support import trap_routes
 
 SLOW_SECONDS: Final = 30.0
 DRIP_INTERVAL: Final = 0.5
@@ -363,6 +365,7 @@ def create_hostile_app(bomb: bytes) -> web.Application:
         "/auth": _auth,
         "/trap/{year:\\d+}/{month:\\d+}/{day:\\d+}": _trap,
         "/huge-url-trap/{tail:.*}": _huge_url_trap,
+        **trap_routes.ROUTES,  # more traps: query strings, relative loops, session ids
     }
     for path, handler in routes.items():
         app.router.add_route("*", path, handler)

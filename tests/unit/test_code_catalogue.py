@@ -29,7 +29,9 @@ from linkdoctor.classify.codes import CODES
 from linkdoctor.classify.codes_doctor import DOCTOR_CODES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "linkdoctor"
-CATALOGUE_DATA = frozenset({"codes_model.py", "codes_http.py", "codes_tls.py", "codes_doctor.py"})
+CATALOGUE_DATA = frozenset(
+    {"codes_model.py", "codes_http.py", "codes_tls.py", "codes_doctor.py", "codes_crawl.py"}
+)
 DOCTOR_PACKAGE = PACKAGE / "doctor"
 CODE_SHAPE = re.compile(r"^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$")
 NAMESPACES = frozenset(code.partition(".")[0] for code in CODES)

@@ -18,14 +18,17 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from linkdoctor.classify import codes_doctor, codes_http, codes_tls
+from linkdoctor.classify import codes_crawl, codes_doctor, codes_http, codes_tls
 from linkdoctor.classify.codes_model import ACTORS, CLIENT, EITHER, OPERATOR, DiagnosisInfo
 from linkdoctor.models import Diagnosis
 
 __all__ = ["ACTORS", "CLIENT", "CODES", "EITHER", "OPERATOR", "DiagnosisInfo", "info", "make"]
 
 CODES: Final[Mapping[str, DiagnosisInfo]] = MappingProxyType(
-    {entry.code: entry for entry in (*codes_tls.ENTRIES, *codes_doctor.ENTRIES, *codes_http.ENTRIES)}
+    {
+        entry.code: entry
+        for entry in (*codes_tls.ENTRIES, *codes_doctor.ENTRIES, *codes_http.ENTRIES, *codes_crawl.ENTRIES)
+    }
 )
 
 

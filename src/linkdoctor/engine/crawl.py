@@ -29,6 +29,7 @@ from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
 from linkdoctor.engine.transport import Transport
+from linkdoctor.engine.traps import TrapGuard, trap_limits
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
@@ -149,6 +150,7 @@ class Crawler:
         self._page_budget = PageBudget(config.max_pages)
         self.warnings: list[str] = []
         self._checks = 0
+        self._traps = TrapGuard(trap_limits(config), clock=clock)  # what is left out is counted there
 
     @property
     def requests(self) -> int:
@@ -252,6 +254,8 @@ class Crawler:
         resource = self._resources.get(target)
         if resource is None:
             crawl = self._should_crawl(target, element, depth)
+            if not self._traps.admit(target, depth=depth, crawl=crawl, seed=seed):
+                return  # a trap, a cap or the URL budget: counted by the guard, reported as left out
             resource = self._resources[target] = _Resource(target, depth, crawl, scope_seed=seed)
         else:
             self._upgrade(resource, element, depth)
@@ -334,6 +338,9 @@ class Crawler:
     async def _process(self, resource: _Resource) -> None:
         if self.config.max_checks is not None and self._checks >= self.config.max_checks:
             return  # stays undone: it is part of the frontier
+        if self._traps.out_of_time():
+            self._traps.not_checked(resource.url)
+            return  # stays undone, counted as left out by --max-time
         self._checks += 1
         if resource.result is not None:
             # A refetch to read anchors of an already checked resource.
@@ -419,6 +426,7 @@ class Crawler:
         """Take in what the page's body held (parsed by :func:`~linkdoctor.engine.fetching.read_page`; an error
         page's body is only read for its fingerprint, never crawled)."""
         base = page.result.final_url or resource.url
+        self._traps.saw(page.result)  # a body cut at --max-body is counted as left out
         sitemap = page.sitemap
         if sitemap is not None:
             self.progress.pages += 1
@@ -445,10 +453,11 @@ class Crawler:
         # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
         texts = self._texts
         rows = extraction.rows
-        if resolved is None:  # parsed here, not by the parser process
-            resolved = self._resolve_all(base, [url for url, _, _, _ in rows])
         page_url = resource.url
-        for (url, line, text, element), target in zip(rows, resolved, strict=True):
+        keep = self._traps.links_to_read(page_url, len(rows))  # --max-links-per-page
+        if resolved is None:  # parsed here, not by the parser process
+            resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
+        for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
             referrer = Referrer(page_url, line, texts.setdefault(text, text))
             self._add_resolved(url, target, referrer, element if follow else "nofollow", depth=depth)
 
@@ -592,5 +601,6 @@ class Crawler:
             pages_crawled=self.progress.pages,
             elapsed_s=round(self._clock() - self.progress.started, 3),
             warnings=tuple(self.warnings),
+            left_out=self._traps.left_out(),
         )
         return Report(summary, results)

@@ -55,6 +55,14 @@ REQUIRED_CODES = (
     "url.file-on-web",
     "file.not-found",
     "robots.disallowed",
+    "crawl.trap-suspected",
+    "crawl.query-cap",
+    "crawl.path-too-deep",
+    "crawl.link-cap",
+    "crawl.url-budget",
+    "crawl.time-budget",
+    "crawl.page-budget",
+    "http.body-truncated",
     "filter.excluded",
 )
 
