@@ -10,6 +10,7 @@ URL or the admin password is printed.
 
 from __future__ import annotations
 
+import logging.config
 import os
 import socket
 from pathlib import Path
@@ -94,6 +95,7 @@ def shown_url(db_url: str) -> str:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
     show_default=True,
+    help="What serve logs on stderr, as JSON Lines: at info, HTTP requests, scans and alerts.",
 )
 def serve(
     host: str,
@@ -112,6 +114,7 @@ def serve(
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from linkdoctor.web import logs
     from linkdoctor.web.app import create_app
 
     if db_url is None:
@@ -135,6 +138,7 @@ def serve(
     )
     shown = shown_url(db_url)
     listener = listen(host, port)
+    logging.config.dictConfig(logs.log_config(log_level))  # JSON Lines on stderr, from the start
     try:
         try:
             app = create_app(settings, announce=click.echo)
@@ -142,7 +146,12 @@ def serve(
             raise ConfigError(f"cannot open the database {shown}: {exc}") from exc
         click.echo(f"linkdoctor: dashboard on {settings.public_url}/ (database {shown})")
         config = uvicorn.Config(
-            app, host=host, port=port, log_level=log_level, access_log=log_level == "debug"
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=logs.log_config(log_level),
+            access_log=True,
         )
         uvicorn.Server(config).run(sockets=[listener])
     finally:

@@ -88,16 +88,30 @@ def deliver(monitor: Delivery, alert_id: int) -> bool:
         if row is None:
             return sent
         row.attempts += 1
+        fields = {"alert_id": row.id, "site_id": row.site_id, "scan_id": row.scan_id, "attempt": row.attempts}
         if sent:
             row.sent_at, row.next_attempt_at, row.last_error = now, None, ""
+            log.info("alert %d (%s) sent", row.id, row.title, extra=fields | {"event": "alert.sent"})
         elif row.attempts >= MAX_ATTEMPTS:
             row.next_attempt_at = None
             row.last_error = f"gave up after {row.attempts} attempts: {error}"
-            log.error("alert %d (%s) was not delivered: %s", row.id, row.title, row.last_error)
+            log.error(
+                "alert %d (%s) was not delivered: %s",
+                row.id,
+                row.title,
+                row.last_error,
+                extra=fields | {"event": "alert.failed", "error": row.last_error},
+            )
         else:
             row.next_attempt_at = now + backoff(row.attempts)
             row.last_error = error
-            log.warning("alert %d not delivered (attempt %d), retrying: %s", row.id, row.attempts, error)
+            log.warning(
+                "alert %d not delivered (attempt %d), retrying: %s",
+                row.id,
+                row.attempts,
+                error,
+                extra=fields | {"event": "alert.retrying", "error": error},
+            )
     return sent
 
 
