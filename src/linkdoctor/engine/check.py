@@ -229,6 +229,10 @@ class HttpChecker:
                     return self._fail(
                         url, current, chain, started, ErrorKind.INVALID_URL, "url.invalid"
                     ), None
+                if (scheme := urlsplit(target).scheme) not in ("http", "https"):
+                    # Never followed (a file: target is on the reader's machine, not this one's disk).
+                    code = "url.file-on-web" if scheme == "file" else "url.unsupported-scheme"
+                    return self._fail(url, target, chain, started, ErrorKind.UNSUPPORTED_SCHEME, code), None
                 if target in seen:
                     return self._fail(
                         url, target, chain, started, ErrorKind.REDIRECT_LOOP, "http.redirect-loop"

@@ -100,3 +100,23 @@ async def test_a_local_folder_still_checks_its_file_links_on_disk(tmp_path: Path
     assert codes[f"{there}#here"] == "ok"
     assert codes[f"{there}#nowhere"] == "http.fragment-missing"
     assert codes[missing] == "file.not-found"
+
+
+def _redirect(location: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+
+
+async def test_a_redirect_to_a_file_url_is_never_followed() -> None:
+    answers = {
+        "/": answer(b"HTTP/1.1 200 OK", b'<a href="/there">there</a> <a href="/missing">missing</a>'),
+        "/there": _redirect(EXISTING.encode()),
+        "/missing": _redirect(FILE_LINKS[2].encode()),
+    }
+    with raw_http_server(answers) as base:
+        report = await check_async(FAST, collect_inputs([f"{base}/"]))
+        results = {result.url: result for result in report.results}
+        there, missing = results[f"{base}/there"], results[f"{base}/missing"]
+    assert _verdict(there) == _verdict(missing)
+    assert (there.category, there.diagnosis and there.diagnosis.code) == (Category.BROKEN, "url.file-on-web")
