@@ -101,6 +101,7 @@ def result_to_json(result: CheckResult, *, compact: bool = True) -> dict[str, An
             "diagnosis": None if result.diagnosis is None else diagnosis_to_json(result.diagnosis),
             "referrers": referrers_to_json(result.referrers),
             "findings": [finding_to_json(f) for f in result.findings],
+            "referrer_count": result.referrer_count,
         }
     data: dict[str, Any] = {"url": result.url, "category": result.category.value}
     if result.status is not None:
@@ -125,6 +126,8 @@ def result_to_json(result: CheckResult, *, compact: bool = True) -> dict[str, An
         data["referrers"] = referrers_to_json(result.referrers)
     if result.findings:
         data["findings"] = [finding_to_json(f) for f in result.findings]
+    if result.referrer_count is not None:
+        data["referrer_count"] = result.referrer_count
     return data
 
 
@@ -150,4 +153,5 @@ def result_from_json(data: Mapping[str, Any], *, url: str | None = None) -> Chec
         diagnosis=None if diagnosis is None else diagnosis_from_json(diagnosis),
         referrers=referrers_from_json(data.get("referrers", ())),
         findings=tuple(finding_from_json(f) for f in data.get("findings", ())),
+        referrer_count=data.get("referrer_count"),
     )

@@ -176,6 +176,8 @@ class CheckConfig:
     base_url: str | None = None
     respect_robots: bool = True
     check_fragments: bool = True
+    # Keep every referrer of ok links too (else only their count: linkdoctor.engine.state).
+    all_referrers: bool = False
     method: Method = Method.AUTO
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_per_host: int = DEFAULT_MAX_PER_HOST

@@ -73,6 +73,8 @@ class CheckResult:
 
     ``status`` is what came over the wire; ``precise_status`` is the real cause behind it (for example
     nginx's 496 behind a wire 400). ``error`` is set when no trustworthy HTTP answer was obtained.
+    ``referrer_count`` is set when ``referrers`` lists fewer than all the places the link was found (an
+    ``ok`` link keeps only their count, see :mod:`linkdoctor.engine.state`): it is their number.
     """
 
     url: str
@@ -88,18 +90,26 @@ class CheckResult:
     diagnosis: Diagnosis | None = None
     referrers: tuple[Referrer, ...] = ()
     findings: tuple[Finding, ...] = ()
+    referrer_count: int | None = None
 
     @property
     def is_failure(self) -> bool:
         return self.category is Category.BROKEN
 
-    def for_link(self, url: str, referrers: tuple[Referrer, ...]) -> CheckResult:
-        """This result as the result of one link to the same resource: ``dataclasses.replace`` of ``url``
-        and ``referrers``, at a third of its cost (a report builds one per link)."""
+    @property
+    def referrers_found(self) -> int:
+        """How many places the link was found, listed in ``referrers`` or only counted."""
+        return len(self.referrers) if self.referrer_count is None else self.referrer_count
+
+    def for_link(
+        self, url: str, referrers: tuple[Referrer, ...], referrer_count: int | None = None
+    ) -> CheckResult:
+        """This result as the result of one link to the same resource: ``dataclasses.replace`` of ``url``,
+        ``referrers`` and ``referrer_count``, at a third of its cost (a report builds one per link)."""
         return CheckResult(
             url, self.category, self.status, self.reason, self.precise_status, self.final_url,
             self.redirects, self.elapsed_ms, self.error, self.error_message, self.diagnosis, referrers,
-            self.findings,
+            self.findings, referrer_count,
         )  # fmt: skip
 
 

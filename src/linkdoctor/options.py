@@ -206,6 +206,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("fragments", bool, True, "Check #fragments against ids.", field="check_fragments",
            flags=("--fragments/--no-fragments",), key="fragments", contexts=_CS, validator=boolean,
            site_field="check_fragments"),
+    Option("all_referrers", bool, False, "List every referrer of ok links too (by default an ok link keeps "
+           "only their count, so memory does not grow with every link on every page).",
+           field="all_referrers", flags=("--all-referrers",), key="all_referrers", validator=boolean),
     # --- how to fetch ---
     Option("method", str, DEFAULT_METHOD, "auto: HEAD, then GET when HEAD fails.", field="method",
            flags=("--method",), key="method", contexts=_CW, choices=METHODS, validator=choice(*METHODS)),

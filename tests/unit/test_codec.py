@@ -104,6 +104,7 @@ def test_the_full_form_holds_every_field() -> None:
         "diagnosis": None,
         "referrers": [],
         "findings": [],
+        "referrer_count": None,
     }
 
 

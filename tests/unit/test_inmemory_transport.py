@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -116,7 +116,13 @@ async def test_pages_in_scope_are_crawled_and_their_links_checked(transport: Mem
 
     assert results[f"{SITE}/"].category is Category.OK
     assert results[f"{SITE}/a.html"].category is Category.OK
-    assert [r.url for r in results[f"{SITE}/a.html"].referrers] == [f"{SITE}/"]
+    # An ok link keeps the count of its referrers; --all-referrers keeps them too.
+    assert results[f"{SITE}/a.html"].referrers_found == 1
+    everything = await Crawler(replace(CONFIG, all_referrers=True), transport=transport).run(
+        collect_inputs([f"{SITE}/"])
+    )
+    listed = {result.url: result for result in everything.results}
+    assert [r.url for r in listed[f"{SITE}/a.html"].referrers] == [f"{SITE}/"]
 
 
 async def test_a_broken_link_is_reported_with_its_status_and_code(transport: MemoryTransport) -> None:

@@ -44,7 +44,7 @@ def test_for_link_knows_every_field() -> None:
     # A new field must be passed on by CheckResult.for_link too; this list is the reminder.
     assert [f.name for f in fields(CheckResult)] == [
         "url", "category", "status", "reason", "precise_status", "final_url", "redirects", "elapsed_ms",
-        "error", "error_message", "diagnosis", "referrers", "findings",
+        "error", "error_message", "diagnosis", "referrers", "findings", "referrer_count",
     ]  # fmt: skip
 
 

@@ -106,6 +106,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         base_url=opts["base_url"],
         respect_robots=not opts["ignore_robots"],
         check_fragments=opts["fragments"],
+        all_referrers=bool(opts.get("all_referrers", False)),
         method=Method(opts["method"]),
         max_concurrency=opts["max_concurrency"],
         max_per_host=opts["max_per_host"],

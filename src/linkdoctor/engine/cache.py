@@ -256,7 +256,7 @@ def _unusable_location(exc: sqlite3.DatabaseError) -> bool:
 # What a cached row leaves out: the URL is its key column; referrers come from the current run; findings
 # come from ``--diagnose`` after the check. Rows written before the codec (every field present, nulls
 # for defaults) decode alike.
-_NOT_STORED = frozenset({"url", "referrers", "findings"})
+_NOT_STORED = frozenset({"url", "referrers", "findings", "referrer_count"})
 
 
 def _encode(result: CheckResult) -> str:

@@ -28,6 +28,7 @@ from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
+from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, in_page_order
 from linkdoctor.engine.transport import Transport
 from linkdoctor.engine.traps import TrapGuard, trap_limits
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
@@ -71,43 +72,16 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
 
 
-@dataclass(slots=True)
-class _Resource:
-    url: str
-    depth: int
-    crawl: bool
-    scope_seed: bool = False
-    queued: bool = False
-    done: bool = False
-    fetched_body: bool = False
-    result: CheckResult | None = None
-    anchors: frozenset[str] | None = None
-    links: list[_Link] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Link:
-    url: str
-    fragment: str
-    resource: _Resource | None
-    referrers: list[Referrer] = field(default_factory=list)
-    preset: CheckResult | None = None
-    emitted: bool = False
-
-
+# The state's entries (engine/state.py), under the names this module has always used.
+_Resource = ResourceEntry
+_Link = LinkEntry
+_in_page_order = in_page_order
 ResultSink = Callable[[CheckResult], None]
 # Pages that may wait for the parser process, per fetch slot, without holding one (see ParsingPages).
 PARSE_BACKLOG_FACTOR = 3
-
-
-def _in_page_order(found: list[Referrer]) -> tuple[Referrer, ...]:
-    """Referrers without repeats, by page, line and text (a line-less referrer first on its page).
-
-    Keyed by plain tuples, which hash and compare in C; equal keys mean equal referrers."""
-    if len(found) < 2:
-        return tuple(found)
-    unique = {(r.url, r.line is not None, r.line or 0, r.text): r for r in found}
-    return tuple([unique[key] for key in sorted(unique)])
+# Link texts kept once each while they repeat ("Home", "Next"); past this many the memo starts over, so
+# a site of distinct titles does not keep every title of every ok link.
+TEXTS_MEMO_LIMIT = 4096
 
 
 class Crawler:
@@ -123,8 +97,10 @@ class Crawler:
         clock: Callable[[], float] = time.monotonic,
         cache: ResultCache | None = None,
         pages: PageSource | None = None,
+        state: CrawlState | None = None,
     ) -> None:
-        """``pages`` fetches and parses (default: here, with an HttpChecker over ``transport``)."""
+        """``pages`` fetches and parses (default: here, with an HttpChecker over ``transport``); ``state``
+        holds the links and referrers (default: in memory, see :mod:`linkdoctor.engine.state`)."""
         self.config = config
         self.progress = Progress(started=clock())
         self._clock = clock
@@ -138,8 +114,7 @@ class Crawler:
         self._pages = pages or ParsingPages(
             self._checker, self._parser or ParserProcess(), fetch_slots=max(1, config.max_concurrency)
         )
-        self._resources: dict[str, _Resource] = {}
-        self._links: dict[str, _Link] = {}
+        self._state: CrawlState = state or MemoryState(keep_all=config.all_referrers)
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
         self._scope = Scope(patterns=config.scope)
         self._robots: dict[str, Protego | None] = {}
@@ -236,10 +211,10 @@ class Crawler:
             url = remapped  # the original's referrers are reported on the rewritten URL
             if seed:
                 self._scope = self._scope.with_prefix(directory_of(url))
-        link = self._links.get(url)
+        link = self._state.link(url)
         if link is not None:  # the common case, most links are seen again: keep it short
             if referrer is not None:
-                link.referrers.append(referrer)
+                self._state.refer(link, referrer)
             known = link.resource
             if known is not None and (depth < known.depth or not (known.crawl or known.queued)):
                 self._upgrade(known, element, depth)
@@ -251,17 +226,15 @@ class Crawler:
             self._preset(url, referrer, preset)
             return
         target, fragment = split_fragment(url)
-        resource = self._resources.get(target)
+        resource = self._state.resource(target)
         if resource is None:
             crawl = self._should_crawl(target, element, depth)
             if not self._traps.admit(target, depth=depth, crawl=crawl, seed=seed):
                 return  # a trap, a cap or the URL budget: counted by the guard, reported as left out
-            resource = self._resources[target] = _Resource(target, depth, crawl, scope_seed=seed)
+            resource = self._state.add_resource(_Resource(target, depth, crawl, scope_seed=seed))
         else:
             self._upgrade(resource, element, depth)
-        link = _Link(url, fragment, resource, [referrer] if referrer else [])
-        self._links[url] = link
-        resource.links.append(link)
+        link = self._state.add_link(_Link(url, fragment, resource, [referrer] if referrer else []))
         if resource.done:
             if fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
                 self._enqueue(resource, refetch=True)
@@ -271,14 +244,12 @@ class Crawler:
             self._enqueue(resource)
 
     def _preset(self, url: str, referrer: Referrer | None, result: CheckResult) -> None:
-        link = self._links.get(url)
+        link = self._state.link(url)
         if link is None:
-            link = self._links[url] = _Link(url, "", None, preset=result)
-            if referrer:
-                link.referrers.append(referrer)
+            link = self._state.add_link(_Link(url, "", None, [referrer] if referrer else [], result))
             self._emit(link)
         elif referrer:
-            link.referrers.append(referrer)
+            self._state.refer(link, referrer)
 
     def _should_crawl(self, url: str, element: str, depth: int) -> bool:
         cfg = self.config
@@ -392,9 +363,9 @@ class Crawler:
     def _adopt_redirect_target(self, resource: _Resource, page: Page, final_url: str) -> None:
         """A crawled page that redirects is parsed under its final URL (once), so referrers name the page
         that really holds the links and the target is not fetched a second time."""
-        if final_url in self._resources or not self._scope.contains(final_url):
+        if self._state.resource(final_url) is not None or not self._scope.contains(final_url):
             return
-        target = self._resources[final_url] = _Resource(final_url, resource.depth, crawl=True)
+        target = self._state.add_resource(_Resource(final_url, resource.depth, crawl=True))
         target.fetched_body = True
         # The target's own answer, as a direct fetch would judge it: not redirected (else the verdict
         # would hang on whether the target or a link to it was fetched first).
@@ -430,7 +401,7 @@ class Crawler:
         sitemap = page.sitemap
         if sitemap is not None:
             self.progress.pages += 1
-            for loc in sitemap.locs:
+            for loc in dict.fromkeys(sitemap.locs):  # a repeated loc is one referrer
                 self._add_raw(
                     base,
                     loc,
@@ -452,12 +423,19 @@ class Crawler:
         follow = not extraction.nofollow
         # Link texts repeat across a site ("Home", "Next"); one copy each keeps big crawls smaller.
         texts = self._texts
+        if len(texts) > TEXTS_MEMO_LIMIT:
+            texts.clear()
         rows = extraction.rows
         page_url = resource.url
+        seen: set[tuple[object, ...]] = set()  # the same link on one line with one text is one referrer
         keep = self._traps.links_to_read(page_url, len(rows))  # --max-links-per-page
         if resolved is None:  # parsed here, not by the parser process
             resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
         for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
+            key = (target, line, text, element)
+            if key in seen:
+                continue
+            seen.add(key)
             referrer = Referrer(page_url, line, texts.setdefault(text, text))
             self._add_resolved(url, target, referrer, element if follow else "nofollow", depth=depth)
 
@@ -475,15 +453,13 @@ class Crawler:
 
     def _emit(self, link: _Link) -> None:
         link.emitted = True
-        if self._on_result is None:
-            # Only the count is needed now; the result itself is built once, for the report.
-            if self._category_of(link) is Category.BROKEN:
-                self.progress.broken += 1
-            return
-        result = self._result_for(link)
-        if result.category is Category.BROKEN:
+        category = self._category_of(link)
+        if category is Category.BROKEN:
             self.progress.broken += 1
-        self._on_result(result)
+        if self._on_result is not None:  # else the result itself is built once, for the report
+            self._on_result(self._result_for(link))
+        # Its verdict is known: an ok link keeps only the count of its referrers from now on.
+        self._state.settle(link, keep=category is not Category.OK)
 
     def _category_of(self, link: _Link) -> Category:
         if link.preset is not None:
@@ -504,9 +480,11 @@ class Crawler:
         )
 
     def _result_for(self, link: _Link) -> CheckResult:
-        referrers = _in_page_order(link.referrers)
+        referrers = self._state.referrers(link)
+        count = self._state.referrer_count(link)
+        counted = None if count == len(referrers) else count  # only counted: an ok link
         if link.preset is not None:
-            return replace(link.preset, referrers=referrers)
+            return replace(link.preset, referrers=referrers, referrer_count=counted)
         assert link.resource is not None and link.resource.result is not None
         base = link.resource.result
         if self._fragment_missing(link):
@@ -517,7 +495,7 @@ class Crawler:
                 category=Category.BROKEN,
                 diagnosis=codes.make("http.fragment-missing", f"no id or name {link.fragment!r} on the page"),
             )
-        return base.for_link(link.url, referrers)
+        return base.for_link(link.url, referrers, counted)
 
     # --- robots.txt --------------------------------------------------------------------------------
     async def _robots_allow(self, url: str) -> bool:
@@ -550,12 +528,13 @@ class Crawler:
         resources = tuple(
             FrontierResource(r.url, r.depth, r.crawl, r.scope_seed, not r.done, r.fetched_body,
                              r.result, None if r.anchors is None else tuple(sorted(r.anchors)))
-            for r in self._resources.values()
+            for r in self._state.resources()
         )  # fmt: skip
         links = tuple(
             FrontierLink(link.url, link.fragment, None if link.resource is None else link.resource.url,
-                         tuple(link.referrers), link.preset)
-            for link in self._links.values()
+                         self._state.referrers(link), link.preset,
+                         self._state.referrer_count(link) - len(self._state.referrers(link)))
+            for link in self._state.links()
         )  # fmt: skip
         return Frontier(resources, links, self._scope.prefixes, self._page_budget.used)
 
@@ -565,20 +544,26 @@ class Crawler:
         self._page_budget = PageBudget(self.config.max_pages, frontier.pages_started)
         for saved in frontier.resources:
             anchors = None if saved.anchors is None else frozenset(saved.anchors)
-            self._resources[saved.url] = _Resource(
+            self._state.add_resource(_Resource(
                 saved.url, saved.depth, saved.crawl, saved.scope_seed, done=not saved.pending,
                 fetched_body=saved.fetched_body, result=saved.result, anchors=anchors,
-            )  # fmt: skip
+            ))  # fmt: skip
         for found in frontier.links:
-            resource = None if found.resource is None else self._resources[found.resource]
+            resource = None if found.resource is None else self._state.resource(found.resource)
             emitted = resource is None or resource.done  # reported by the earlier run
-            link = _Link(found.url, found.fragment, resource, list(found.referrers), found.preset, emitted)
-            self._links[found.url] = link
-            if resource is not None:
-                resource.links.append(link)
+            # A link saved with only a count (an ok link) goes on with only a count.
+            listed = None if found.counted else list(found.referrers)
+            self._state.add_link(
+                _Link(found.url, found.fragment, resource, listed, found.preset, emitted, found.counted)
+            )
         for saved in frontier.resources:
             if saved.pending:
-                self._enqueue(self._resources[saved.url])
+                self._enqueue(self._resource(saved.url))
+
+    def _resource(self, url: str) -> _Resource:
+        resource = self._state.resource(url)
+        assert resource is not None, url
+        return resource
 
     # --- the end -----------------------------------------------------------------------------------
     def _warn_once(self, message: str) -> None:
@@ -588,7 +573,7 @@ class Crawler:
     def _report(self) -> Report:
         results = tuple(
             sorted(
-                (self._result_for(link) for link in self._links.values() if link.emitted),
+                (self._result_for(link) for link in self._state.links() if link.emitted),
                 key=lambda r: r.url,
             )
         )

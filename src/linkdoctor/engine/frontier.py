@@ -1,6 +1,6 @@
 """A crawl's saved state, so that a run stopped by ``CheckConfig.max_checks`` can resume later without
 starting over: the resources already checked (with their results and anchors), the ones still pending,
-and every link with its referrers. It converts to and from plain JSON for storage, its results through
+and every link with its referrers (an ``ok`` link with only their count). It converts to and from plain JSON for storage, its results through
 :mod:`linkdoctor.codec`.
 
 >>> Frontier.from_json(Frontier().to_json()) == Frontier()
@@ -34,13 +34,15 @@ class FrontierResource:
 
 @dataclass(frozen=True, slots=True)
 class FrontierLink:
-    """One link as found (with fragment), the resource it points to, and where it was found."""
+    """One link as found (with fragment), the resource it points to, and where it was found: ``referrers``
+    lists the places kept, ``counted`` is how many more were only counted (see engine/state.py)."""
 
     url: str
     fragment: str
     resource: str | None
     referrers: tuple[Referrer, ...] = ()
     preset: CheckResult | None = None
+    counted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Frontier:
                     link.url, link.fragment, link.resource,
                     referrers_to_json(link.referrers),
                     None if link.preset is None else result_to_json(link.preset),
+                    *([link.counted] if link.counted else []),
                 ]
                 for link in self.links
             ],
@@ -99,7 +102,8 @@ class Frontier:
                 resource,
                 referrers_from_json(referrers),
                 None if preset is None else result_from_json(preset),
+                int(counted[0]) if counted else 0,  # absent: every referrer is listed
             )
-            for url, fragment, resource, referrers, preset in data["links"]
+            for url, fragment, resource, referrers, preset, *counted in data["links"]
         )
         return cls(resources, links, tuple(data["scope_prefixes"]), int(data["pages_started"]))

@@ -14,7 +14,7 @@ from importlib import resources
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
-from linkdoctor.models import CheckResult, Diagnosis, Finding, Redirect, Report, Summary
+from linkdoctor.models import CheckResult, Diagnosis, Finding, LeftOut, Redirect, Report, Summary
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
@@ -46,7 +46,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:
     diagnosis = result.diagnosis
-    return {
+    data = {
         "url": result.url,
         "final_url": result.final_url or result.url,
         "status": result.status,
@@ -61,6 +61,9 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
         "error_message": result.error_message,
         "findings": [finding_to_dict(f) for f in result.findings],
     }
+    if result.referrer_count is not None:  # an ok link's referrers, only counted
+        data["referrer_count"] = result.referrer_count
+    return data
 
 
 def _diagnosis(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -82,7 +85,13 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         "pages_crawled": summary.pages_crawled,
         "elapsed_s": summary.elapsed_s,
         "warnings": list(summary.warnings),
+        "left_out": [left_out_to_dict(item) for item in summary.left_out],
     }
+
+
+def left_out_to_dict(item: LeftOut) -> dict[str, Any]:
+    """One group of what the run left out: its code, how many, why, and a few examples."""
+    return {"code": item.code, "count": item.count, "detail": item.detail, "examples": list(item.examples)}
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -122,6 +131,7 @@ def _result_json(result: CheckResult, encoded: dict[str, str]) -> str:
             for r in result.referrers
         ]
     )
+    count = "" if result.referrer_count is None else f', "referrer_count": {result.referrer_count}'
     return (
         f'{{"url": {encode_basestring(result.url)}, "final_url": {encode_basestring(result.final_url or result.url)}, '
         f'"status": {_number(result.status)}, "reason": {encode_basestring(result.reason)}, '
@@ -132,7 +142,8 @@ def _result_json(result: CheckResult, encoded: dict[str, str]) -> str:
         f'"elapsed_ms": {_number(result.elapsed_ms)}, '
         f'"error": {"null" if result.error is None else encode_basestring(result.error.value)}, '
         f'"error_message": {encode_basestring(result.error_message)}, '
-        f'"findings": {_encode([finding_to_dict(f) for f in result.findings]) if result.findings else "[]"}}}'
+        f'"findings": {_encode([finding_to_dict(f) for f in result.findings]) if result.findings else "[]"}'
+        f"{count}}}"
     )
 
 

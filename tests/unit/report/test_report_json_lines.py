@@ -51,6 +51,7 @@ _RESULTS = st.builds(
         ),
         max_size=1,
     ).map(tuple),
+    referrer_count=st.none() | st.integers(0, 10**6),
 )
 
 

@@ -1,0 +1,154 @@
+"""Where a crawl keeps what it found: the unique resources and links, and each link's referrers.
+
+The crawler (:mod:`linkdoctor.engine.crawl`) reads and changes its state only through
+:class:`CrawlState`, so that another store can hold the same state (the scale-out rework puts it in
+Redis or PostgreSQL). :class:`MemoryState` is the one-process store.
+
+Referrers are what grows with a site: a navigation link is found on every page. So a link keeps its
+referrers while its verdict is pending, and once it is settled (:meth:`CrawlState.settle`) an ``ok`` link
+keeps only how many unique referrers it has; every other verdict (broken, redirected, unverified,
+excluded) keeps them all, as does every link with ``keep_all`` (``--all-referrers``). The crawler hands
+each referrer once: a page's repeats of the same link on the same line with the same text are one.
+
+>>> state = MemoryState()
+>>> link = state.add_link(LinkEntry("https://example.org/", "", None))
+>>> state.refer(link, Referrer("https://example.org/a", 3, "Home"))
+>>> state.settle(link, keep=False)
+>>> state.refer(link, Referrer("https://example.org/b", 4, "Home"))
+>>> state.referrers(link), state.referrer_count(link)
+((), 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from linkdoctor.models import CheckResult, Referrer
+
+
+@dataclass(slots=True)
+class ResourceEntry:
+    """One unique URL without its fragment: what fetching it told, and the links that point at it."""
+
+    url: str
+    depth: int
+    crawl: bool
+    scope_seed: bool = False
+    queued: bool = False
+    done: bool = False
+    fetched_body: bool = False
+    result: CheckResult | None = None
+    anchors: frozenset[str] | None = None
+    links: list[LinkEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LinkEntry:
+    """One unique link as found (fragment and all). ``referrers`` is ``None`` once only counted; ``counted``
+    is then the number of unique referrers not listed."""
+
+    url: str
+    fragment: str
+    resource: ResourceEntry | None
+    referrers: list[Referrer] | None = field(default_factory=list)
+    preset: CheckResult | None = None
+    emitted: bool = False
+    counted: int = 0
+
+
+def in_page_order(found: Iterable[Referrer]) -> tuple[Referrer, ...]:
+    """Referrers without repeats, by page, line and text (a line-less referrer first on its page).
+
+    Keyed by plain tuples, which hash and compare in C; equal keys mean equal referrers."""
+    unique = {(r.url, r.line is not None, r.line or 0, r.text): r for r in found}
+    if len(unique) < 2:
+        return tuple(unique.values())
+    return tuple([unique[key] for key in sorted(unique)])
+
+
+class CrawlState(Protocol):
+    """A crawl's resources, links and referrers, whatever holds them."""
+
+    def resource(self, url: str) -> ResourceEntry | None:
+        """The resource of ``url`` (no fragment), if known."""
+
+    def add_resource(self, resource: ResourceEntry) -> ResourceEntry:
+        """Remember a new resource; returns it."""
+
+    def link(self, url: str) -> LinkEntry | None:
+        """The link of ``url`` (fragment and all), if known."""
+
+    def add_link(self, link: LinkEntry) -> LinkEntry:
+        """Remember a new link (and add it to its resource's links); returns it."""
+
+    def resources(self) -> Iterator[ResourceEntry]:
+        """Every resource, in the order they were added."""
+
+    def links(self) -> Iterator[LinkEntry]:
+        """Every link, in the order they were added."""
+
+    def refer(self, link: LinkEntry, referrer: Referrer) -> None:
+        """One more place ``link`` was found (the crawler never hands the same one twice once settled)."""
+
+    def settle(self, link: LinkEntry, *, keep: bool) -> None:
+        """``link``'s verdict is known: keep its referrers (``keep``), or only their count."""
+
+    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+        """The referrers kept for ``link``, without repeats, in page order."""
+
+    def referrer_count(self, link: LinkEntry) -> int:
+        """How many unique referrers ``link`` has, kept or only counted."""
+
+
+class MemoryState:
+    """:class:`CrawlState` in this process's memory. ``keep_all`` keeps every referrer of every link."""
+
+    def __init__(self, *, keep_all: bool = False) -> None:
+        self.keep_all = keep_all
+        self._resources: dict[str, ResourceEntry] = {}
+        self._links: dict[str, LinkEntry] = {}
+
+    def resource(self, url: str) -> ResourceEntry | None:
+        return self._resources.get(url)
+
+    def add_resource(self, resource: ResourceEntry) -> ResourceEntry:
+        self._resources[resource.url] = resource
+        return resource
+
+    def link(self, url: str) -> LinkEntry | None:
+        return self._links.get(url)
+
+    def add_link(self, link: LinkEntry) -> LinkEntry:
+        self._links[link.url] = link
+        if link.resource is not None:
+            link.resource.links.append(link)
+        return link
+
+    def resources(self) -> Iterator[ResourceEntry]:
+        return iter(self._resources.values())
+
+    def links(self) -> Iterator[LinkEntry]:
+        return iter(self._links.values())
+
+    def refer(self, link: LinkEntry, referrer: Referrer) -> None:
+        if link.referrers is None:
+            link.counted += 1
+        else:
+            link.referrers.append(referrer)
+
+    def settle(self, link: LinkEntry, *, keep: bool) -> None:
+        if keep or self.keep_all or link.referrers is None:
+            return
+        link.counted += len(in_page_order(link.referrers))
+        link.referrers = None
+
+    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+        return () if link.referrers is None else in_page_order(link.referrers)
+
+    def referrer_count(self, link: LinkEntry) -> int:
+        return link.counted + len(self.referrers(link))
+
+    def __len__(self) -> int:
+        return len(self._links)

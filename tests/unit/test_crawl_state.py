@@ -1,0 +1,137 @@
+"""The crawl state (engine/state.py): what it keeps of each link's referrers, alone and under a crawl.
+
+An ok link keeps only the count of its referrers; a broken, redirected, unverified or excluded link keeps
+every one of them; ``all_referrers`` keeps them all for every link."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.frontier import Frontier
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry
+from linkdoctor.engine.transport import Answer, BodyLimit
+from linkdoctor.models import Category, CheckResult, Referrer
+
+SITE = "http://site.test"
+HTML = {"content-type": "text/html; charset=utf-8"}
+PAGES = 30
+
+
+def test_a_state_finds_what_was_added() -> None:
+    state: CrawlState = MemoryState()
+    resource = state.add_resource(ResourceEntry(f"{SITE}/a", 1, crawl=True))
+    link = state.add_link(LinkEntry(f"{SITE}/a#x", "x", resource))
+
+    assert state.resource(f"{SITE}/a") is resource and state.link(f"{SITE}/a#x") is link
+    assert resource.links == [link]
+    assert list(state.resources()) == [resource] and list(state.links()) == [link]
+    assert state.resource(f"{SITE}/b") is None and state.link(f"{SITE}/b") is None
+
+
+def test_a_settled_ok_link_keeps_only_the_count_of_unique_referrers() -> None:
+    state = MemoryState()
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+    for referrer in (Referrer("p2", 1, "A"), Referrer("p1", 3, "A"), Referrer("p2", 1, "A")):
+        state.refer(link, referrer)
+
+    assert state.referrers(link) == (Referrer("p1", 3, "A"), Referrer("p2", 1, "A"))
+    state.settle(link, keep=False)
+    state.refer(link, Referrer("p3", 1, "A"))
+
+    assert state.referrers(link) == () and state.referrer_count(link) == 3
+
+
+def test_a_settled_problem_link_keeps_every_referrer() -> None:
+    state = MemoryState()
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+    state.refer(link, Referrer("p2", 1, "A"))
+    state.settle(link, keep=True)
+    state.refer(link, Referrer("p1", 1, "A"))
+
+    assert state.referrers(link) == (Referrer("p1", 1, "A"), Referrer("p2", 1, "A"))
+    assert state.referrer_count(link) == 2
+
+
+def test_keep_all_keeps_the_referrers_of_ok_links_too() -> None:
+    state = MemoryState(keep_all=True)
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+    state.refer(link, Referrer("p1", 1, "A"))
+    state.settle(link, keep=False)
+    state.refer(link, Referrer("p2", 1, "A"))
+
+    assert state.referrers(link) == (Referrer("p1", 1, "A"), Referrer("p2", 1, "A"))
+
+
+def _page(n: int) -> bytes:
+    # Every page: a navigation link to the home page, twice on one line with one text (one referrer), a
+    # missing page and a redirect, then the next page.
+    links = ["/p0.html", "/p0.html", "/missing.html", "/old", f"/p{(n + 1) % PAGES}.html"]
+    return ("<html><body>" + "".join(f'<a href="{u}">x</a>' for u in links) + "</body></html>").encode()
+
+
+@dataclass
+class SiteTransport:
+    """30 pages, each linking to the home page, a missing page, a redirect and the next page."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        tls: ssl.SSLContext | bool,
+        body_limit: BodyLimit,
+    ) -> Answer:
+        path = url.removeprefix(SITE)
+        if path == "/old":
+            return Answer(301, "", {"location": f"{SITE}/p1.html"}, None, False)
+        if path.startswith("/p") and path.endswith(".html"):
+            body = _page(int(path[2:-5]))
+            limit = body_limit(200, HTML, url)
+            return Answer(200, "", HTML, None if method == "HEAD" or not limit else body[:limit], False)
+        return Answer(404, "", {"content-type": "text/plain"}, None, False)
+
+
+async def _results(config: CheckConfig) -> dict[str, CheckResult]:
+    report = await Crawler(config, transport=SiteTransport()).run(collect_inputs([f"{SITE}/p0.html"]))
+    return {result.url: result for result in report.results}
+
+
+async def test_ok_links_keep_counts_and_problem_links_keep_every_referrer() -> None:
+    results = await _results(CheckConfig(retries=0))
+    pages = [f"{SITE}/p{n}.html" for n in range(PAGES)]
+
+    home = results[f"{SITE}/p0.html"]
+    assert home.category is Category.OK
+    assert (home.referrers, home.referrer_count, home.referrers_found) == ((), PAGES, PAGES)
+    missing = results[f"{SITE}/missing.html"]
+    assert missing.category is Category.BROKEN and missing.referrer_count is None
+    assert [r.url for r in missing.referrers] == sorted(pages)
+    moved = results[f"{SITE}/old"]
+    assert moved.category is Category.REDIRECTED and len(moved.referrers) == PAGES
+
+
+async def test_all_referrers_lists_them_for_ok_links_with_the_same_count() -> None:
+    counted = await _results(CheckConfig(retries=0))
+    listed = await _results(CheckConfig(retries=0, all_referrers=True))
+
+    for url, result in listed.items():
+        assert result.referrer_count is None
+        assert result.referrers_found == counted[url].referrers_found, url
+        if result.category is not Category.OK:
+            assert result.referrers == counted[url].referrers, url
+
+
+def test_a_frontier_keeps_the_count_of_an_ok_link() -> None:
+    frontier = Frontier.from_json(
+        {"version": 1, "scope_prefixes": [], "pages_started": 0, "resources": [],
+         "links": [[f"{SITE}/a", "", None, [], None, 7], [f"{SITE}/b", "", None, [["p", 1, "x"]], None]]}
+    )  # fmt: skip
+
+    assert [link.counted for link in frontier.links] == [7, 0]
+    assert Frontier.from_json(frontier.to_json()) == frontier
