@@ -6,7 +6,6 @@ The CLI and the config file build one :class:`CheckConfig`; the library never re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
@@ -39,6 +38,7 @@ from linkdoctor.options import (
     Context,
     number_problem,
 )
+from linkdoctor.patterns import Pattern
 
 NUMBERS = tuple(
     o for o in OPTIONS if Context.CHECK in o.contexts and o.field is not None and o.type in (int, float)
@@ -170,9 +170,10 @@ class CheckConfig:
     trap_depth: int = DEFAULT_TRAP_DEPTH
     trap_ids: int = DEFAULT_TRAP_IDS
     max_links_per_page: int = DEFAULT_MAX_LINKS_PER_PAGE
-    include: tuple[re.Pattern[str], ...] = ()
-    exclude: tuple[re.Pattern[str], ...] = ()
-    scope: tuple[re.Pattern[str], ...] = ()
+    # Patterns are linkdoctor.patterns.UserPattern (RE2, linear time) when they come from users.
+    include: tuple[Pattern, ...] = ()
+    exclude: tuple[Pattern, ...] = ()
+    scope: tuple[Pattern, ...] = ()
     base_url: str | None = None
     respect_robots: bool = True
     check_fragments: bool = True
@@ -200,7 +201,7 @@ class CheckConfig:
     insecure: bool = False
     diagnose: bool = False
     # URL rewrites applied before checking: the first pattern that matches rewrites the URL (re.sub, once).
-    remap: tuple[tuple[re.Pattern[str], str], ...] = ()
+    remap: tuple[tuple[Pattern, str], ...] = ()
     # Stop issuing new checks after this many (in-flight ones finish); the rest is the crawler's frontier.
     max_checks: int | None = None
 

@@ -33,6 +33,7 @@ from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
 from linkdoctor.config_values import Converter, Invalid, ValueContext, key_path, show
 from linkdoctor.errors import ConfigError
 from linkdoctor.options import SECTIONS, file_keys
+from linkdoctor.patterns import Pattern, PatternError, UserPattern, compile_pattern
 
 CONFIG_FILE_NAME = "linkdoctor.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -59,9 +60,10 @@ class HostEntry:
 
 @dataclass(frozen=True, slots=True)
 class RemapRule:
-    """One ``[remap]`` entry: ``pattern`` → ``replacement`` as written (``$1``), and as a ``re`` template."""
+    """One ``[remap]`` entry: ``pattern`` (RE2, see :mod:`linkdoctor.patterns`) → ``replacement`` as written
+    (``$1``), and as a ``re.sub``-style template."""
 
-    pattern: re.Pattern[str]
+    pattern: UserPattern
     replacement: str
     template: str
 
@@ -294,9 +296,9 @@ class _Loader:
         for pattern_text, replacement in value.items():
             where = f"remap.{key_path(pattern_text)}"
             try:
-                pattern = re.compile(pattern_text)
-            except re.error as exc:
-                raise self._error(where, f"not a valid regular expression: {exc}") from None
+                pattern = compile_pattern(pattern_text)
+            except PatternError as exc:
+                raise self._error(where, f"not a valid regular expression: {exc.reason}") from None
             if not isinstance(replacement, str):
                 raise self._error(where, f"the replacement must be a string, got {show(replacement)}")
             try:
@@ -307,10 +309,10 @@ class _Loader:
         return rules
 
 
-def replacement_template(replacement: str, pattern: re.Pattern[str]) -> str:
+def replacement_template(replacement: str, pattern: Pattern) -> str:
     """``$1``, ``${1}``, ``${name}`` and ``$$`` (a dollar) → a ``re.sub`` template, other text literal.
 
-    >>> replacement_template("https://new.example/$1", re.compile("^https://old.example/(.*)"))
+    >>> replacement_template("https://new.example/$1", compile_pattern("^https://old.example/(.*)"))
     'https://new.example/\\\\g<1>'
     """
     out: list[str] = []

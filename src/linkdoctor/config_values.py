@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from linkdoctor.patterns import PatternError, check_pattern
 from linkdoctor.urls import scheme_of
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -115,11 +116,12 @@ def file_path(*, must_exist: bool) -> Converter:
 
 
 def regex(value: Any, ctx: ValueContext) -> str:
+    """A user pattern that RE2 can run (see :mod:`linkdoctor.patterns`), kept as its text."""
     text = string(value, ctx)
     try:
-        re.compile(text)
-    except re.error as exc:
-        raise Invalid(f"{show(text)} is not a valid regular expression: {exc}") from None
+        check_pattern(text)
+    except PatternError as exc:
+        raise Invalid(f"{show(text)} is not a valid regular expression: {exc.reason}") from None
     return text
 
 

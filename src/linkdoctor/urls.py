@@ -10,7 +10,11 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from linkdoctor.patterns import Pattern
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
@@ -287,7 +291,7 @@ def _directory_key(url: str) -> str:
     return head.rpartition("/")[0]
 
 
-def remap_url(url: str, rules: Sequence[tuple[re.Pattern[str], str]]) -> str:
+def remap_url(url: str, rules: Sequence[tuple[Pattern, str]]) -> str:
     """Rewrite ``url`` with the first rule whose pattern matches (``re.sub`` once, ``\\1`` templates), then
     normalize it; unchanged when no rule matches.
 
@@ -352,7 +356,7 @@ class Scope:
     """
 
     prefixes: tuple[str, ...] = ()
-    patterns: tuple[re.Pattern[str], ...] = ()
+    patterns: tuple[Pattern, ...] = ()
 
     def contains(self, url: str) -> bool:
         return any(url.startswith(p) for p in self.prefixes) or any(p.search(url) for p in self.patterns)

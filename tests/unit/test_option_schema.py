@@ -295,7 +295,10 @@ def test_a_scan_maps_every_site_option_to_its_check_field(tmp_path: Path) -> Non
     for o in SITE_OPTIONS:
         if o.field is not None and o.field != "headers":
             assert getattr(config, o.field) != getattr(defaults, o.field), o.name
-    assert config.headers == (("X-T", "t"),)
+    # the site's headers go to its own host only, never to the other hosts its pages link to
+    assert config.headers == ()
+    assert [h.headers for h in config.host_settings_for("s.example")] == [(("X-T", "t"),)]
+    assert config.host_settings_for("other.example") == ()
     cert = config.client_cert_for("h.example")
     assert cert is not None and (cert.cert, cert.key, cert.hosts) == (
         Path("c.pem"),

@@ -63,6 +63,13 @@ def shown_url(db_url: str) -> str:
     "Without it the SSRF guard refuses such addresses.",
 )
 @click.option(
+    "--allow-env",
+    multiple=True,
+    metavar="NAME",
+    help="Let sites name this environment variable in headers_env or password_env (repeatable). Names "
+    "starting with LINKDOCTOR_SITE_ are always allowed; no other variable of the server ever is.",
+)
+@click.option(
     "--cert-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="DIR",
@@ -102,6 +109,7 @@ def serve(
     port: int,
     db_url: str | None,
     allow_private: tuple[str, ...],
+    allow_env: tuple[str, ...],
     cert_dir: Path | None,
     tick: float,
     public_status: bool,
@@ -134,6 +142,7 @@ def serve(
         public_status=public_status,
         base_url=base_url,
         broker_url=broker,
+        allow_env=allow_env,
         cert_dir=None if cert_dir is None else cert_dir.absolute(),
     )
     shown = shown_url(db_url)

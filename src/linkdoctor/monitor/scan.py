@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from linkdoctor.config import CheckConfig
+from linkdoctor.config import CheckConfig, HostSettings
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.frontier import Frontier
@@ -31,7 +30,10 @@ from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Summary
+from linkdoctor.monitor.envpolicy import EnvAllowlist
 from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.patterns import PatternError, UserPattern, compile_pattern
+from linkdoctor.urls import host_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +95,20 @@ class ScanOutcome:
         return self.frontier is not None
 
 
-def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> CheckConfig:
-    """The engine's config for a site: options, scope, client certificate and headers from the environment."""
+def build_config(
+    spec: SiteSpec, *, budget: int, env: Mapping[str, str], allow_env: EnvAllowlist | None = None
+) -> CheckConfig:
+    """The engine's config for a site: options, scope, client certificate and headers from the environment.
+
+    ``allow_env`` (the server's rule) refuses a site that names a variable the operator did not allow, even
+    one stored before the rule existed. Patterns are compiled for RE2 (:mod:`linkdoctor.patterns`). The
+    headers and the client certificate (unless ``cert_hosts`` names hosts) go to the site's own host only,
+    never to the other hosts its pages link to.
+    """
     opts = spec.options
+    if allow_env is not None:
+        allow_env.check(spec)
+    site_host = host_of(spec.url)
     headers = []
     for name, variable in opts.headers_env:
         value = env.get(variable)
@@ -103,16 +116,18 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
             raise ConfigError(f"header {name}: environment variable {variable} is not set")
         headers.append((name, value))
     cert = opts.client_cert()
+    if cert is not None and not cert.hosts:
+        cert = replace(cert, hosts=(site_host,))
     certs = () if cert is None else (cert.with_password_from(env, missing=_unset_key_password),)
     config = CheckConfig(
         depth=opts.depth,
-        include=tuple(re.compile(p) for p in opts.include),
-        exclude=tuple(re.compile(p) for p in opts.exclude),
-        scope=tuple(re.compile(p) for p in spec.scope),
+        include=_patterns(opts.include),
+        exclude=_patterns(opts.exclude),
+        scope=_patterns(spec.scope),
         respect_robots=opts.respect_robots,
         check_fragments=opts.check_fragments,
         accept=frozenset(opts.accept),
-        headers=tuple(headers),
+        host_settings=(HostSettings((site_host,), headers=tuple(headers)),) if headers else (),
         client_certs=certs,
         cacert=Path(opts.cacert_path) if opts.cacert_path else None,
         max_checks=max(0, budget),
@@ -120,6 +135,13 @@ def build_config(spec: SiteSpec, *, budget: int, env: Mapping[str, str]) -> Chec
     if opts.max_pages is not None:
         config = replace(config, max_pages=opts.max_pages)
     return config
+
+
+def _patterns(texts: tuple[str, ...]) -> tuple[UserPattern, ...]:
+    try:
+        return tuple(compile_pattern(text) for text in texts)
+    except PatternError as exc:  # stored before RE2 was the engine: the scan fails with the reason
+        raise ConfigError(str(exc)) from None
 
 
 def _unset_key_password(name: str) -> ConfigError:
@@ -132,10 +154,14 @@ async def run_scan_job_async(
     guard: SSRFGuard | None = None,
     env: Mapping[str, str] | None = None,
     pages: PageSource | None = None,
+    allow_env: EnvAllowlist | None = None,
 ) -> ScanOutcome:
     """Run one piece of a scan within ``job.budget`` link checks (``guard``: the server mode's SSRF guard
-    vets every connection; ``pages``: fetch elsewhere, e.g. on Celery workers)."""
-    config = build_config(job.spec, budget=job.budget, env=os.environ if env is None else env)
+    vets every connection; ``pages``: fetch elsewhere, e.g. on Celery workers; ``allow_env``: the variables
+    a site may name, None for any)."""
+    config = build_config(
+        job.spec, budget=job.budget, env=os.environ if env is None else env, allow_env=allow_env
+    )
     seen: list[Crawler] = []
     run = asyncio.current_task()
     assert run is not None
@@ -217,6 +243,7 @@ def run_scan_job(
     *,
     guard: SSRFGuard | None = None,
     env: Mapping[str, str] | None = None,
+    allow_env: EnvAllowlist | None = None,
 ) -> ScanOutcome:
-    """Synchronous :func:`run_scan_job_async` (a thread of its own, or a task queue worker, runs it)."""
-    return run_sync(run_scan_job_async(job, guard=guard, env=env))
+    """Synchronous :func:`run_scan_job_async` (a process of its own, or a task queue worker, runs it)."""
+    return run_sync(run_scan_job_async(job, guard=guard, env=env, allow_env=allow_env))

@@ -153,7 +153,7 @@ def validate(spec: SiteSpec, guard: UrlGuard | None = None) -> None:
         try:
             check_pattern(pattern)  # RE2: a scan's patterns run in linear time (linkdoctor.patterns)
         except PatternError as exc:
-            raise ConfigError(f"not a usable regular expression: {exc}") from None
+            raise ConfigError(f"not a regular expression: {pattern!r} ({exc.reason})") from None
     if spec.options.cert_path and spec.options.pkcs12_path:
         raise ConfigError("give a PEM certificate or a PKCS#12 file, not both")
     if guard is not None:

@@ -92,11 +92,12 @@ def list_sites(principal: Reader, service: Service) -> list[SiteOverviewOut]:
 
 
 @router.post("/sites", response_model=SiteOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
-def add_site(body: SiteIn, principal: Writer, service: Service) -> SiteOut:
+def add_site(body: SiteIn, request: Request, principal: Writer, service: Service) -> SiteOut:
     """Add a site (admins and members). Its URL must pass the SSRF guard; header and auth options are an
-    admin's."""
+    admin's, and name only the environment variables the operator allows (422 otherwise)."""
     spec = body.to_spec()
     roles.check_site_write(principal.role, principal.user_id, spec, None)
+    runtime(request).settings.env_allowlist.check(spec)
     return SiteOut.of(service.add_site(spec, owner_id=principal.user_id), redact=False)
 
 
@@ -106,10 +107,11 @@ def get_site(site_id: Id, principal: Reader, service: Service) -> SiteOut:
 
 
 @router.put("/sites/{site_id}", response_model=SiteOut, responses={**NOT_FOUND, **REFUSED})
-def replace_site(site_id: Id, body: SiteIn, principal: Writer, service: Service) -> SiteOut:
+def replace_site(site_id: Id, body: SiteIn, request: Request, principal: Writer, service: Service) -> SiteOut:
     """Replace a site's settings (its scans and history stay): an admin any site, a member its own."""
     spec = body.to_spec()
     roles.check_site_write(principal.role, principal.user_id, spec, found(lambda: service.site(site_id)))
+    runtime(request).settings.env_allowlist.check(spec)
     return SiteOut.of(found(lambda: service.update_site(site_id, spec)), redact=False)
 
 

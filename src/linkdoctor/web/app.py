@@ -12,12 +12,14 @@ but this server.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import swagger_ui_bundle  # type: ignore[import-untyped]  # ships no type information
 from fastapi import FastAPI, Request, Response
@@ -33,11 +35,15 @@ from linkdoctor._version import __version__
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.service import JobRunner, Monitor
+from linkdoctor.monitor.spawned import LocalRunnerFactory, RunnerFactory, SpawnedScans
 from linkdoctor.web import api, charts, cluster, csrf, pages
 from linkdoctor.web.auth import LoginRequired
 from linkdoctor.web.context import Runtime, Ticker
 from linkdoctor.web.schemas import format_every
 from linkdoctor.web.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from linkdoctor.distributed.settings import BrokerSettings
 
 SESSION_COOKIE = "linkdoctor_session"
 CONTENT_SECURITY_POLICY = (
@@ -65,12 +71,14 @@ def create_app(
     ``announce`` shows its generated password once.
     """
     owns_service = service is None
+    # Scans run in spawned processes: nothing a scan does can hold this process's GIL or event loop.
+    scans = SpawnedScans(_runner_factory(settings), allow_env=settings.env_allowlist)
     monitor = service or Monitor.open(
         settings.db_url,
         guard=settings.guard,
         scan_guard=settings.guard,
         dashboard_url=settings.public_url,
-        job_runner=_distributed_runner(settings),
+        job_runner=scans,
         cert_folder=CertFolder(settings.cert_dir),
     )
     secret = settings.secret_key.reveal() if settings.secret_key else monitor.secret("session")
@@ -92,6 +100,7 @@ def create_app(
         try:
             yield
         finally:
+            scans.close()  # running scans stop now, and resume from their checkpoint on a later run
             if runtime.ticker is not None:
                 await runtime.ticker.stop()
                 runtime.ticker = None
@@ -128,15 +137,24 @@ def create_app(
     return app
 
 
-def _distributed_runner(settings: ServeSettings) -> JobRunner | None:
-    """With ``--broker``, scans run their fetches on Celery workers (imported only then)."""
+def _runner_factory(settings: ServeSettings) -> RunnerFactory:
+    """What runs a scan inside its spawned process: the engine with the SSRF guard, or with ``--broker`` the
+    engine with its fetches on Celery workers (imported only then)."""
     if not settings.broker_url:
-        return None
-    from linkdoctor.distributed.run import scan_job_runner
+        return LocalRunnerFactory(settings.guard, settings.env_allowlist)
     from linkdoctor.distributed.settings import BrokerSettings
 
     broker = BrokerSettings(settings.broker_url, db_url=settings.db_url)
-    return scan_job_runner(broker, allow_private=tuple(str(n) for n in settings.allow_private))
+    return functools.partial(distributed_runner, broker, tuple(str(n) for n in settings.allow_private))
+
+
+def distributed_runner(
+    broker: BrokerSettings, allow_private: tuple[str, ...], env: Mapping[str, str]
+) -> JobRunner:
+    """A scan's runner with its fetches on the workers (built in the scan's process, from its environment)."""
+    from linkdoctor.distributed.run import scan_job_runner
+
+    return scan_job_runner(broker, allow_private=allow_private, env=env)
 
 
 def _templates() -> Jinja2Templates:

@@ -202,6 +202,7 @@ async def edit_site(request: Request, site_id: Id, principal: Writer, service: S
     try:
         spec = keep_unshown_options(site_in(values).to_spec(), site)
         roles.check_site_write(principal.role, principal.user_id, spec, site)
+        runtime(request).settings.env_allowlist.check(spec)
         await run_in_threadpool(service.update_site, site_id, spec)
     except (ValidationError, ConfigError) as exc:
         return render(
@@ -266,6 +267,7 @@ async def add_site(request: Request, principal: Writer, service: Service) -> Res
     try:
         spec = site_in(values).to_spec()
         roles.check_site_write(principal.role, principal.user_id, spec, None)
+        runtime(request).settings.env_allowlist.check(spec)
         site = await run_in_threadpool(lambda: service.add_site(spec, owner_id=principal.user_id))
     except (ValidationError, ConfigError) as exc:
         errors = _errors(exc)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from linkdoctor.config import Secret
 from linkdoctor.engine.http.ssrf import IPNetwork, SSRFGuard
+from linkdoctor.monitor.envpolicy import EnvAllowlist
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8484
@@ -49,6 +50,8 @@ class ServeSettings:
     ``public_status`` lets visitors who are not logged in read the overview, site and scan pages.
     ``secret_key`` signs session cookies; None takes the service's stored secret.
     ``base_url`` is the address alerts link to (default ``http://host:port``).
+    ``allow_env`` names the environment variables a site may name (``headers_env``, ``password_env``) besides
+    those starting with ``LINKDOCTOR_SITE_`` (see :mod:`linkdoctor.monitor.envpolicy`).
     """
 
     db_url: str
@@ -64,12 +67,18 @@ class ServeSettings:
     admin_password_env: str = "LINKDOCTOR_ADMIN_PASSWORD"
     # With a Redis broker URL, scans are fetched by ``linkdoctor worker`` processes (linkdoctor.distributed).
     broker_url: str | None = None
+    allow_env: tuple[str, ...] = ()
     # The folder sites' certificate, key and CA files must be in (None: sites may name no such file).
     cert_dir: Path | None = None
     guard: SSRFGuard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "guard", SSRFGuard(self.allow_private))
+
+    @property
+    def env_allowlist(self) -> EnvAllowlist:
+        """The rule a site's environment variable names must pass, when saved and when scanned."""
+        return EnvAllowlist(frozenset(self.allow_env))
 
     @property
     def cookie_secure(self) -> bool:

@@ -88,7 +88,8 @@ def make_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeClient]:
     with ExitStack() as stack:
 
         def make(url: str, **overrides: Any) -> TestClient:
-            settings = ServeSettings(db_url=url, **{"allow_private": LOOPBACK, "tick": 0.2, **overrides})
+            defaults = {"allow_private": LOOPBACK, "tick": 0.2, "allow_env": ("DOCS_TOKEN",)}
+            settings = ServeSettings(db_url=url, **{**defaults, **overrides})
             return stack.enter_context(TestClient(create_app(settings, announce=lambda _: None)))
 
         yield make

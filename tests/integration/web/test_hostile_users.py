@@ -51,8 +51,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     else:
         cluster_ = request.getfixturevalue("postgres_cluster")
         db_url = cluster_.create_database(f"roles_{uuid.uuid4().hex[:12]}")
+    # the admin's sites name DOCS_TOKEN in headers_env: the operator allows it (serve --allow-env)
     # The admin's CA bundle below is in the certificate folder: sites may name files only there.
-    with serve_process(db_url, home, "--cert-dir", "/etc/ssl/certs") as served:
+    with serve_process(db_url, home, "--allow-env", "DOCS_TOKEN", "--cert-dir", "/etc/ssl/certs") as served:
         yield served
 
 

@@ -51,7 +51,8 @@ def site_server(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def public(db_url: str, tmp_path: Path) -> Iterator[Served]:
     env = {SECRETS["header"]: "the header's value"}  # the scan sends it; its name is the secret here
-    with serve_process(db_url, tmp_path, "--public-status", "--tick", "0.3", env=env) as served:
+    options = ("--public-status", "--tick", "0.3", "--allow-env", SECRETS["header"])
+    with serve_process(db_url, tmp_path, *options, env=env) as served:
         yield served
 
 
