@@ -9,7 +9,9 @@ import pytest
 
 MODULES = [
     "linkdoctor.engine.frontier",
+    "linkdoctor.engine.http.ssrf",
     "linkdoctor.monitor.accounts",
+    "linkdoctor.monitor.certpaths",
     "linkdoctor.monitor.diff",
     "linkdoctor.monitor.model",
     "linkdoctor.monitor.schedule",
