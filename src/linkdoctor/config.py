@@ -12,6 +12,7 @@ from enum import IntEnum, StrEnum
 from fnmatch import fnmatch
 from pathlib import Path
 
+from linkdoctor.config_values import parse_nameserver
 from linkdoctor.errors import ConfigError
 from linkdoctor.options import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -195,6 +196,8 @@ class CheckConfig:
     headers: tuple[tuple[str, str], ...] = ()
     host_settings: tuple[HostSettings, ...] = ()
     cookie_jar: Path | None = None
+    # A DNS server to ask instead of the system's resolver: "IP" or "IP:PORT" (engine/http/dns.py).
+    dns_server: str | None = None
     accept: frozenset[int] = frozenset()
     client_certs: tuple[ClientCert, ...] = ()
     cacert: Path | None = None
@@ -212,6 +215,11 @@ class CheckConfig:
             reason = number_problem(o, getattr(self, o.field))
             if reason is not None:
                 raise ConfigError(f"{o.flags[0] if o.flags else o.field} {reason}")
+        if self.dns_server is not None:
+            try:
+                parse_nameserver(self.dns_server)
+            except ValueError as exc:
+                raise ConfigError(f"--dns-server: {exc}") from None
 
     def client_cert_for(self, host: str) -> ClientCert | None:
         """The first client certificate whose hosts match ``host``."""

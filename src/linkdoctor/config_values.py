@@ -9,6 +9,7 @@ the ``check`` command's click parameters would (``Path`` for files, tuples for l
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -41,6 +42,7 @@ class ValueContext:
 
 
 Converter = Callable[[Any, ValueContext], Any]
+Nameserver = tuple[str, int]
 
 
 def show(value: object) -> str:
@@ -269,3 +271,40 @@ def string_table(value: Any, ctx: ValueContext, item: Converter) -> tuple[tuple[
 
 def key_path(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """``HOST:PORT`` (``[v6]:PORT``; port 53 when left out) → (address, port). The host must be an IP address:
+    a name would need a resolver to find the resolver.
+
+    >>> parse_nameserver("127.0.0.1:5353"), parse_nameserver("[::1]:53"), parse_nameserver("10.0.0.2")
+    (('127.0.0.1', 5353), ('::1', 53), ('10.0.0.2', 53))
+    """
+    host, port = text.strip(), "53"
+    if host.startswith("["):
+        host, bracket, rest = host[1:].partition("]")
+        if not bracket:
+            raise ValueError(f"not HOST:PORT: {text!r}")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"not HOST:PORT: {text!r}")
+            port = rest[1:]
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise ValueError(f"the DNS server must be an IP address (with :PORT), got {text!r}") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"the DNS server's port must be from 1 to 65535, got {text!r}")
+    return address, int(port)
+
+
+def nameserver(value: Any, ctx: ValueContext) -> str:
+    """A DNS server, ``IP[:PORT]`` (``--dns-server``), kept as its text."""
+    text = string(value, ctx)
+    try:
+        parse_nameserver(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return text

@@ -44,6 +44,7 @@ from linkdoctor.config_values import (
     input_ref,
     integer,
     list_of,
+    nameserver,
     one_or_list,
     regex,
     seconds,
@@ -249,6 +250,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("cookie_jar", Path, None, "A Netscape cookies.txt file.", field="cookie_jar",
            flags=("--cookie-jar",), key="cookie_jar", contexts=_CW, must_exist=True,
            validator=file_path(must_exist=True)),
+    Option("dns_server", str, None, "Ask this DNS server (IP or IP:PORT) instead of the system's resolver, "
+           "e.g. behind split DNS.", field="dns_server", flags=("--dns-server",), key="dns_server",
+           metavar="HOST:PORT", validator=nameserver),
     Option("accept", str, (), "Statuses that count as ok, e.g. 200..299,429,496.", field="accept",
            flags=("--accept",), key="accept", contexts=_CSW, multiple=True, metavar="STATUSES",
            validator=list_of(statuses), site_field="accept"),

@@ -166,6 +166,7 @@ def test_every_check_flag_reaches_its_checkconfig_field(
         "header": ["-H", "X-A: b"], "host_header": ["--host-header", "h.example", "X-B: c"],
         "basic_auth": ["--basic-auth", "h.example", "u", "PW"],
         "cookie_jar": ["--cookie-jar", str(tmp_path / "cookies.txt")], "accept": ["--accept", "429"],
+        "dns_server": ["--dns-server", "127.0.0.1:5353"],
         "cert": ["--cert", str(tmp_path / "client.pem")], "key": [], "pkcs12": [], "key_password_env": [],
         "cert_host": ["--cert-host", "h.example"], "cacert": ["--cacert", str(tmp_path / "ca.pem")],
         "insecure": ["--insecure"], "diagnose": ["--diagnose"], "all_referrers": ["--all-referrers"],

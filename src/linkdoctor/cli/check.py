@@ -122,6 +122,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         headers=tuple(_header(h, "--header") for h in opts["header"]),
         host_settings=tuple(host_settings),
         cookie_jar=opts["cookie_jar"],
+        dns_server=opts["dns_server"],
         accept=parse_status_list(opts["accept"]),
         client_certs=tuple(certs),
         cacert=opts["cacert"],

@@ -22,6 +22,7 @@ from typing import Self
 import aiohttp
 
 from linkdoctor.config import CheckConfig
+from linkdoctor.engine.http.dns import make_resolver
 from linkdoctor.engine.http.session import create_session
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
@@ -75,7 +76,8 @@ class AiohttpTransport:
     """
 
     def __init__(self, config: CheckConfig, *, guard: SSRFGuard | None = None) -> None:
-        self._session = create_session(config, guard=guard)
+        self._resolver = make_resolver(config)
+        self._session = create_session(config, guard=guard, resolver=self._resolver)
 
     async def __aenter__(self) -> Self:
         return self
@@ -87,6 +89,7 @@ class AiohttpTransport:
 
     async def close(self) -> None:
         await self._session.close()
+        await self._resolver.close()
 
     async def send(
         self,

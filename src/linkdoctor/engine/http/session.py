@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from linkdoctor.config import CheckConfig
@@ -48,11 +49,14 @@ def _one_line(exc: Exception) -> str:
     return text[:200] + "…" if len(text) > 200 else text
 
 
-def create_session(config: CheckConfig, *, guard: SSRFGuard | None = None) -> aiohttp.ClientSession:
+def create_session(
+    config: CheckConfig, *, guard: SSRFGuard | None = None, resolver: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
     """A session for one run. Per-host limits are enforced by :class:`~linkdoctor.engine.http.limiter.HostLimiter`,
     so the connector only caps the total number of connections. With a ``guard`` (the server mode's SSRF
     guard), every connection the session opens is vetted by it."""
     connector = aiohttp.TCPConnector(
+        resolver=resolver,  # engine/http/dns.py: concurrent, shared and bounded lookups (closed by its owner)
         limit=config.max_concurrency,
         limit_per_host=0,
         ttl_dns_cache=300,
