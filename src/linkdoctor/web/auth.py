@@ -66,8 +66,12 @@ class LoginRequired(Exception):
 
 
 def log_in(request: Request, user: User) -> None:
-    """Start a fresh server-side session for ``user`` (dropping anything the anonymous session held) with
-    a new CSRF token (a database write: call from a worker thread)."""
+    """Start a fresh server-side session for ``user`` (ending the one the cookie held, and dropping
+    anything the anonymous session held) with a new CSRF token (database writes: call from a worker
+    thread)."""
+    previous = session_key(request)
+    if previous is not None:
+        users.end_session(monitor(request), previous)
     lifetime = timedelta(days=runtime(request).settings.session_days)
     key = users.start_session(monitor(request), user.id, lifetime)
     request.session.clear()

@@ -75,6 +75,15 @@ def test_an_old_cookie_after_logout_is_refused(server: Served) -> None:
     assert not logged_in(stolen)  # the copy made before logout is refused too
 
 
+def test_logging_in_again_ends_the_session_the_cookie_held(server: Served, admin: WebUser) -> None:
+    name = new_user(admin)
+    user = log_in(server.base, name, USER_PASSWORD)
+    before = copy_of_cookie(user)
+    again = user.form("/login", {"username": name, "password": USER_PASSWORD, "next": "/"})
+    assert again.status_code == 303
+    assert logged_in(user.client) and not logged_in(before)
+
+
 def test_a_password_change_ends_the_other_sessions_and_revokes_the_tokens(
     server: Served, admin: WebUser
 ) -> None:
