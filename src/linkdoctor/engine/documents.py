@@ -14,6 +14,7 @@ ends with its parent however the parent ends, ``kill -9`` included.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import queue
 import signal
@@ -158,8 +159,12 @@ def from_compact(compact: CompactExtraction) -> tuple[Extraction, tuple[str | In
 def parser_main() -> None:
     """The parser process's loop: a batch of :data:`ParseJob` in on stdin, its :func:`extract_batch` out on
     stdout, until stdin closes (the parent closed it, or died)."""
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing else may write into the results pipe
+    source = sys.stdin.buffer
+    # Results go to the pipe on a descriptor of their own; fd 1 and sys.stdout become stderr, so nothing
+    # else (a print, a C library) can write into the results.
+    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the parent's to handle
     try:
         pickle.dump(_READY, sink)
