@@ -39,11 +39,14 @@ from linkdoctor.urls import host_of
 @dataclass(frozen=True, slots=True)
 class CheckpointPolicy:
     """How often a running scan saves its progress: after ``every_checks`` new checks or ``every_seconds``
-    seconds with new checks, whichever comes first (looked at every ``poll_seconds``)."""
+    seconds with new checks, whichever comes first (looked at every ``poll_seconds``), but spending at most
+    ``max_share`` of the crawl's time on taking them: on a big site, where a frontier takes long to copy,
+    checkpoints come further apart than ``every_checks`` (never further than ``every_seconds``)."""
 
     every_seconds: float = 10.0
     every_checks: int = 250
     poll_seconds: float = 0.1
+    max_share: float = 0.05
 
 
 DEFAULT_CHECKPOINT = CheckpointPolicy()
@@ -223,15 +226,19 @@ async def save_progress(
 ) -> None:
     """Hand the sink a checkpoint every ``policy`` interval while the crawl makes checks. The frontier is
     taken on the crawl's loop (between two of its steps, so it is consistent); the sink runs in a thread."""
-    saved_checks, saved_at = 0, time.monotonic()
+    saved_checks, saved_at, cost = 0, time.monotonic(), 0.0
     while True:
         await asyncio.sleep(policy.poll_seconds)
-        checks = crawler.checks
+        checks, since = crawler.checks, time.monotonic() - saved_at
         if checks == saved_checks:
             continue
-        if checks - saved_checks < policy.every_checks and time.monotonic() - saved_at < policy.every_seconds:
+        if since < policy.every_seconds and (
+            checks - saved_checks < policy.every_checks or since * policy.max_share < cost
+        ):
             continue
+        started = time.monotonic()
         checkpoint = Checkpoint(checks, crawler.frontier())
+        cost = time.monotonic() - started  # the crawl waits for this copy; the sink runs beside it
         saved_checks, saved_at = checks, time.monotonic()
         if not await asyncio.to_thread(sink, checkpoint):
             stop()
