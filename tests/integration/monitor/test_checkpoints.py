@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -145,3 +146,29 @@ def test_a_checkpoint_renews_the_lease_and_a_stale_owner_cannot_write_one(monito
         monitor, scan.id, "holder", run_id, Checkpoint(9, Frontier()), lease=timedelta(minutes=5)
     )
     assert monitor.scan(scan.id).budget_used == 9  # 7, then 2 more: never 7 + 9
+
+
+def test_checkpoints_of_a_frontier_slow_to_copy_come_further_apart() -> None:
+    class Big:
+        """A crawler whose frontier takes 50 ms to copy, making a check every 10 ms."""
+
+        checks = 0
+
+        def frontier(self) -> Frontier:
+            time.sleep(0.05)
+            return Frontier()
+
+    crawler = Big()
+    saved: list[Checkpoint] = []
+
+    async def main() -> None:
+        policy = CheckpointPolicy(every_seconds=600, every_checks=1, poll_seconds=0.01, max_share=0.1)
+        saver = asyncio.create_task(save_progress(crawler, keep(saved), policy, lambda: None))
+        for _ in range(120):
+            await asyncio.sleep(0.01)
+            crawler.checks += 1
+        saver.cancel()
+
+    asyncio.run(main())
+    # A copy costs 50 ms and may take 10% of the time: one each 0.5 s or more, not one per check.
+    assert 1 <= len(saved) <= 4, [c.checks for c in saved]
