@@ -6,6 +6,7 @@ Everything here is a frozen value. A broken link is a :class:`CheckResult` with
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -170,7 +171,7 @@ class Summary:
     @classmethod
     def from_results(
         cls,
-        results: list[CheckResult] | tuple[CheckResult, ...],
+        results: Iterable[CheckResult],
         *,
         pages_crawled: int = 0,
         elapsed_s: float = 0.0,
@@ -181,7 +182,7 @@ class Summary:
         for r in results:
             counts[r.category] += 1
         return cls(
-            total=len(results),
+            total=sum(counts.values()),
             ok=counts[Category.OK],
             redirected=counts[Category.REDIRECTED],
             broken=counts[Category.BROKEN],
@@ -196,7 +197,8 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The outcome of one run: a summary and the results, in a stable order (by URL)."""
+    """The outcome of one run: a summary and the results, in a stable order (by URL). A crawl's results are
+    built as they are read (``linkdoctor.engine.state.ResultView``); ``tuple(report.results)`` holds them."""
 
     summary: Summary
-    results: tuple[CheckResult, ...]
+    results: Sequence[CheckResult]

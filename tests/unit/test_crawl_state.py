@@ -5,6 +5,7 @@ every one of them; ``all_referrers`` keeps them all for every link."""
 
 from __future__ import annotations
 
+import pickle
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry
+from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, ResultView
 from linkdoctor.engine.transport import Answer, BodyLimit
 from linkdoctor.models import Category, CheckResult, Referrer
 
@@ -135,3 +136,30 @@ def test_a_frontier_keeps_the_count_of_an_ok_link() -> None:
 
     assert [link.counted for link in frontier.links] == [7, 0]
     assert Frontier.from_json(frontier.to_json()) == frontier
+
+
+def test_a_result_view_builds_each_result_when_read_and_equals_the_tuple_of_them() -> None:
+    built: list[str] = []
+
+    def build(url: str) -> CheckResult:
+        built.append(url)
+        return CheckResult(url, Category.OK)
+
+    view = ResultView(["a", "b"], build)
+    assert built == []
+    expected = (CheckResult("a", Category.OK), CheckResult("b", Category.OK))
+
+    assert view == expected and expected == view and list(view) == list(expected)
+    assert (len(view), view[1], view[:1]) == (2, expected[1], expected[:1])
+    assert pickle.loads(pickle.dumps(view)) == expected and type(pickle.loads(pickle.dumps(view))) is tuple
+    assert hash(view) == hash(expected)
+
+
+async def test_a_crawls_report_is_a_view_over_its_state() -> None:
+    report = await Crawler(CheckConfig(retries=0), transport=SiteTransport()).run(
+        collect_inputs([f"{SITE}/p0.html"])
+    )
+
+    assert isinstance(report.results, ResultView)
+    assert [r.url for r in report.results] == sorted(r.url for r in report.results)
+    assert report.summary.total == len(report.results) == len(tuple(report.results))

@@ -28,7 +28,14 @@ from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
-from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, in_page_order
+from linkdoctor.engine.state import (
+    CrawlState,
+    LinkEntry,
+    MemoryState,
+    ResourceEntry,
+    ResultView,
+    in_page_order,
+)
 from linkdoctor.engine.transport import Transport
 from linkdoctor.engine.traps import TrapGuard, trap_limits
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
@@ -82,6 +89,9 @@ PARSE_BACKLOG_FACTOR = 3
 # Link texts kept once each while they repeat ("Home", "Next"); past this many the memo starts over, so
 # a site of distinct titles does not keep every title of every ok link.
 TEXTS_MEMO_LIMIT = 4096
+# Pages' sets of ids and answers' reason phrases repeat too (a site template's ids, "OK"): shared likewise.
+ANCHORS_MEMO_LIMIT = 4096
+REASONS_MEMO_LIMIT = 256
 
 
 class Crawler:
@@ -120,6 +130,8 @@ class Crawler:
         self._robots: dict[str, Protego | None] = {}
         self._resolve = Resolver()
         self._texts: dict[str, str] = {}
+        self._anchor_sets: dict[frozenset[str], frozenset[str]] = {}
+        self._reasons: dict[str, str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
         self._page_budget = PageBudget(config.max_pages)
@@ -349,7 +361,7 @@ class Crawler:
                 self._page_budget.settle(kept=kept)
 
     def _take_page(self, resource: _Resource, page: Page, *, crawl: bool) -> None:
-        resource.result = page.result
+        resource.result = self._shared(page.result)
         if crawl and resource.scope_seed and page.result.redirects:
             # A start URL that redirects (http→https, www) moves the scope along with it.
             self._scope = self._scope.with_prefix(directory_of(page.result.final_url))
@@ -413,7 +425,10 @@ class Crawler:
         extraction = page.extraction
         if extraction is None:
             return
-        resource.anchors = extraction.anchors
+        shared = self._anchor_sets
+        if len(shared) > ANCHORS_MEMO_LIMIT:
+            shared.clear()
+        resource.anchors = shared.setdefault(extraction.anchors, extraction.anchors)
         if not extract_links:
             return
         self.progress.pages += 1
@@ -438,6 +453,14 @@ class Crawler:
             seen.add(key)
             referrer = Referrer(page_url, line, texts.setdefault(text, text))
             self._add_resolved(url, target, referrer, element if follow else "nofollow", depth=depth)
+
+    def _shared(self, result: CheckResult) -> CheckResult:
+        """``result`` with its reason phrase shared with earlier results ("OK" once, not once per URL)."""
+        reasons = self._reasons
+        if len(reasons) > REASONS_MEMO_LIMIT:
+            reasons.clear()
+        reason = reasons.setdefault(result.reason, result.reason)
+        return result if reason is result.reason else replace(result, reason=reason)
 
     def _finish(self, resource: _Resource) -> None:
         resource.done = True
@@ -571,12 +594,9 @@ class Crawler:
             self.warnings.append(message)
 
     def _report(self) -> Report:
-        results = tuple(
-            sorted(
-                (self._result_for(link) for link in self._state.links() if link.emitted),
-                key=lambda r: r.url,
-            )
-        )
+        # Built as they are read, from the state: a report streams them, never holding them all at once.
+        links = sorted((link for link in self._state.links() if link.emitted), key=lambda link: link.url)
+        results = ResultView(links, self._result_for)
         if self.config.insecure:
             self._warn_once(
                 "TLS certificate verification was DISABLED (--insecure): results may hide attacks"

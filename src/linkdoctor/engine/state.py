@@ -10,6 +10,9 @@ keeps only how many unique referrers it has; every other verdict (broken, redire
 excluded) keeps them all, as does every link with ``keep_all`` (``--all-referrers``). The crawler hands
 each referrer once: a page's repeats of the same link on the same line with the same text are one.
 
+A finished crawl's results are a :class:`ResultView` over its links: each :class:`CheckResult` is built
+when it is read, so a report streams from the state instead of holding one result per link at once.
+
 >>> state = MemoryState()
 >>> link = state.add_link(LinkEntry("https://example.org/", "", None))
 >>> state.refer(link, Referrer("https://example.org/a", 3, "Home"))
@@ -21,9 +24,9 @@ each referrer once: a page's repeats of the same link on the same line with the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, overload
 
 from linkdoctor.models import CheckResult, Referrer
 
@@ -152,3 +155,50 @@ class MemoryState:
 
     def __len__(self) -> int:
         return len(self._links)
+
+
+class ResultView(Sequence[CheckResult]):
+    """Results built from ``items`` by ``build`` each time they are read: a sequence (compares equal to a
+    tuple of the same results, pickles and copies as one) that holds one reference per result, not one
+    result. ``Report.results`` of a crawl is one.
+
+    >>> from linkdoctor.models import Category
+    >>> view = ResultView(["https://e.org/"], lambda url: CheckResult(url, Category.OK))
+    >>> view == (CheckResult("https://e.org/", Category.OK),)
+    True
+    """
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, items: Sequence[Any], build: Callable[[Any], CheckResult]) -> None:
+        self._items = items
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> CheckResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[CheckResult, ...]: ...
+    def __getitem__(self, index: int | slice) -> CheckResult | tuple[CheckResult, ...]:
+        if isinstance(index, slice):
+            return tuple(map(self._build, self._items[index]))
+        return self._build(self._items[index])
+
+    def __iter__(self) -> Iterator[CheckResult]:
+        return map(self._build, self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (ResultView, tuple, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"ResultView({len(self)} results)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))

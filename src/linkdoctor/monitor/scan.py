@@ -204,7 +204,7 @@ async def run_scan_job_async(
     crawler = seen[0]
     frontier = crawler.frontier()
     return ScanOutcome(
-        results=report.results,
+        results=tuple(report.results),
         summary=report.summary,
         checks=crawler.checks,
         frontier=frontier if frontier.pending else None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from rich.console import Console
@@ -66,7 +66,7 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
             updater.cancel()
 
 
-def _by_page(results: tuple[CheckResult, ...]) -> dict[str, list[tuple[int | None, CheckResult]]]:
+def _by_page(results: Iterable[CheckResult]) -> dict[str, list[tuple[int | None, CheckResult]]]:
     pages: dict[str, list[tuple[int | None, CheckResult]]] = defaultdict(list)
     for result in results:
         if result.category not in (Category.BROKEN, Category.UNVERIFIED):
