@@ -3,7 +3,7 @@
 
 Every line has ``ts`` (UTC, ISO 8601), ``level``, ``logger`` and ``msg``; the fields a call site passes in
 ``extra`` follow (a scan's ``event``, ``scan_id``, ``site`` and counts; an alert's ``event`` and
-``alert_id``). uvicorn's access log becomes ``event: "http.request"`` with ``client``, ``method``, ``path``
+``alert_id``). uvicorn's access log becomes ``event: "request"`` with ``client``, ``method``, ``path``
 and ``status``. At the default level (info) that is: HTTP requests, scans started and finished, partial or
 failed with their counts, and alerts sent or failed.
 
@@ -43,7 +43,7 @@ class JsonLines(logging.Formatter):
         if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, _version, status = record.args
             line |= {
-                "event": "http.request",
+                "event": "request",
                 "client": client,
                 "method": method,
                 "path": path,

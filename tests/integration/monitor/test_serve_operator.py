@@ -143,7 +143,7 @@ def test_serve_logs_requests_scans_and_alerts_as_json_lines_at_the_default_level
     records = lines(log)
     events = [r for r in records if "event" in r]
     assert all({"ts", "level", "logger", "msg"} <= r.keys() for r in records)
-    requests = [r for r in events if r["event"] == "http.request"]
+    requests = [r for r in events if r["event"] == "request"]
     assert any(r["path"] == "/healthz" and r["status"] == 200 and r["method"] == "GET" for r in requests)
     started = [r for r in events if r["event"] == "scan.started"]
     assert {r["site"] for r in started} == {"heard", "unheard"}
