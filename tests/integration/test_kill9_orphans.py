@@ -1,5 +1,6 @@
 """``kill -9`` of ``serve`` or ``check`` mid-crawl leaves no process behind: the parser process ends with
-its parent, holds none of its sockets, and a ``serve`` restarted on the same port at once comes up."""
+its parent, holds none of its sockets, and a ``serve`` restarted on the same port at once comes up. A
+distributed worker's pool processes end with their worker too."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from harness.ports import free_port
+from harness.redis import RedisServer
 
 from linkdoctor.monitor.model import SiteSpec
 from linkdoctor.monitor.service import Monitor
@@ -182,3 +184,33 @@ def test_kill_9_of_check_mid_crawl_leaves_no_orphan(tmp_path: Path) -> None:
         finally:
             kill_9(check)
         assert_all_gone(helpers)
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_worker_leaves_no_pool_process(redis_server: RedisServer, tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "linkdoctor",
+        "worker",
+        "--broker",
+        redis_server.url,
+        "--concurrency",
+        "2",
+    ]
+    worker = subprocess.Popen(
+        command,
+        env=_environment(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while len(pool := descendants(worker.pid)) < 2 and time.monotonic() < deadline:
+            assert worker.poll() is None, f"the worker exited with {worker.returncode}"
+            time.sleep(0.1)
+        assert len(pool) >= 2, "the worker started no pool processes"
+    finally:
+        kill_9(worker)
+    assert_all_gone(pool, timeout=10)
