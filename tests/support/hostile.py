@@ -35,7 +35,12 @@ Routes (all under the server root):
 ``/trap/Y/M/D``          a calendar that links to the next day, month and year, forever
 ``/huge-url-trap/...``   each page links to ``more/`` below itself, so URLs grow forever
 ``/query-explosion``     and the other traps of :mod:`tests.support.trap_routes`
+``/redirect-to-file``    and the other routes of :mod:`tests.support.hostile_more` (sitemaps of a
+                         million URLs and bombs, absurd Retry-After, a page of 300,000 links)
 =======================  ===========================================================================
+
+Answers no HTTP library sends (HTTP/0.9, broken headers and lengths, stalls) come from the raw-socket
+server of :mod:`tests.support.hostile_raw`.
 
 The runner cancels a handler when its client disconnects (``handler_cancellation``), so a checker
 that gives up leaves no task behind; shutdown is bounded by ``SHUTDOWN_TIMEOUT``.
@@ -60,7 +65,7 @@ from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from tests.support import trap_routes
+from tests.support import hostile_more, trap_routes
 
 SLOW_SECONDS: Final = 30.0
 DRIP_INTERVAL: Final = 0.5
@@ -334,11 +339,13 @@ async def _record_hits(request: web.Request, handler: Handler) -> web.StreamResp
         log.active -= 1
 
 
-def create_hostile_app(bomb: bytes) -> web.Application:
-    """The hostile application; ``bomb`` is the ``/gzip-bomb`` body (see :func:`gzip_bomb`)."""
+def create_hostile_app(bomb: bytes, *, robots: bool = False) -> web.Application:
+    """The hostile application; ``bomb`` is the ``/gzip-bomb`` body (see :func:`gzip_bomb`). With ``robots``,
+    a hostile ``/robots.txt`` (megabytes, an absurd Crawl-delay, a million-URL sitemap index)."""
     app = web.Application(middlewares=[_record_hits])
     app[HITS] = HitLog()
     app[GZIP_BOMB] = bomb
+    app[hostile_more.BODIES] = {}
     routes = {
         "/ok": _ok,
         "/rate-limited": _rate_limited,
@@ -366,7 +373,10 @@ def create_hostile_app(bomb: bytes) -> web.Application:
         "/trap/{year:\\d+}/{month:\\d+}/{day:\\d+}": _trap,
         "/huge-url-trap/{tail:.*}": _huge_url_trap,
         **trap_routes.ROUTES,  # more traps: query strings, relative loops, session ids
+        **hostile_more.ROUTES,  # sitemaps, bombs, absurd Retry-After, a page of 300,000 links
     }
+    if robots:
+        routes["/robots.txt"] = hostile_more.robots_txt
     for path, handler in routes.items():
         app.router.add_route("*", path, handler)
     return app
