@@ -111,7 +111,7 @@ def test_a_cut_body_is_counted_once_per_page() -> None:
     guard.saw(CheckResult(f"{SITE}/small", Category.OK))
     (line,) = guard.left_out()
     assert (line.code, line.count) == ("http.body-truncated", 1)
-    assert "read 1,000 bytes" in line.line() and "links past the cut were not checked" in line.line()
+    assert "--max-body 1,000 bytes" in line.line() and "links past the cut were not checked" in line.line()
 
 
 def test_turned_off_limits_let_everything_through() -> None:

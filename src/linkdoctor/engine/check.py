@@ -37,6 +37,8 @@ from linkdoctor.urls import host_of, normalize, origin
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.CONNECTION_CLOSED})
+# Categories a cut body is reported on (an error page is only read for its fingerprint).
+_CUT_VISIBLE = frozenset({Category.OK, Category.REDIRECTED})
 _PARSEABLE = ("text/html", "application/xhtml+xml", "text/css", "xml", "text/markdown", "text/plain")
 # Codes a handshake probe can sharpen (see HttpChecker._refine_tls).
 _REFINABLE = frozenset({"tls.client-cert-rejected", "tls.handshake-failed", "tls.server-cert-untrusted"})
@@ -58,6 +60,26 @@ class Fetched:
     body: bytes | None = None
     content_type: str = ""
     truncated: bool = False
+
+
+def mark_truncated(fetched: Fetched, limit: int | None = None) -> Fetched:
+    """``fetched`` with the ``http.body-truncated`` warning when its body was cut at the limit and the answer
+    was otherwise fine: how much was read (less than ``limit``: a decompression bomb cut early), and that
+    links past the cut were not checked. The category stays (ok, or redirected): the link works, and what
+    was not checked is counted as left out instead.
+
+    >>> cut = Fetched(CheckResult("https://e.org/", Category.OK), b"x" * 10, "text/html", truncated=True)
+    >>> mark_truncated(cut).result.diagnosis.code
+    'http.body-truncated'
+    """
+    result = fetched.result
+    if not fetched.truncated or result.diagnosis is not None or result.category not in _CUT_VISIBLE:
+        return fetched
+    read = len(fetched.body or b"")
+    detail = f"read the first {read:,} bytes"
+    if limit is not None and read < limit:  # cut before the limit: the transport saw a decompression bomb
+        detail += ", where the compressed body expanded like a decompression bomb"
+    return replace(fetched, result=replace(result, diagnosis=codes.make("http.body-truncated", detail)))
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -280,7 +302,9 @@ class HttpChecker:
             error_message=f"body truncated at {self._config.max_body} bytes" if answer.truncated else "",
         )
         content_type = answer.headers.get("content-type", "").lower()
-        return Fetched(result, answer.body, content_type, answer.truncated)
+        return mark_truncated(
+            Fetched(result, answer.body, content_type, answer.truncated), self._config.max_body
+        )
 
     def _fail(
         self, url: str, current: str, chain: list[Redirect], started: float, kind: ErrorKind, code: str

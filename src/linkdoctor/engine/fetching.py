@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from linkdoctor.config import Method
-from linkdoctor.engine.check import Fetched, HttpChecker
+from linkdoctor.engine.check import Fetched, HttpChecker, mark_truncated
 from linkdoctor.engine.documents import ParserProcess, charset_of, document_kind, extract_document
 from linkdoctor.engine.inputs.sitemap import Sitemap, parse_sitemap
 from linkdoctor.errors import LinkdoctorError
@@ -69,6 +69,7 @@ def read_page(fetched: Fetched, url: str, *, raw: bool = False) -> Page:
     An error page's body is only read for its fingerprint and never crawled; a sitemap that does not parse
     holds nothing.
     """
+    fetched = mark_truncated(fetched)  # a local file cut at max_body, like a page
     result = fetched.result
     body = fetched.body
     if body is None:

@@ -235,8 +235,8 @@ class TrapGuard:
         }.get(code, "")
         if code == BODY_TRUNCATED:
             return (
-                f"pages cut at --max-body (read {limits.max_body:,} bytes of each): links past the cut were "
-                "not checked"
+                f"pages cut short (at --max-body {limits.max_body:,} bytes, or early as a decompression bomb): "
+                "links past the cut were not checked"
             )
         summary = codes.info(code).summary
         return f"{summary} ({value})" if value else summary

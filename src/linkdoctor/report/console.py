@@ -124,3 +124,5 @@ def render_summary(report: Report, console: Console) -> None:
     console.print(" · ".join(parts) + f"  ({s.pages_crawled} pages in {s.elapsed_s:.1f}s)")
     for warning in s.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+    for item in s.left_out:  # what the run left out on purpose, one counted line per reason
+        console.print(f"[bold yellow]left out:[/] {escape(item.line())}")

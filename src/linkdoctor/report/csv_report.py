@@ -1,4 +1,5 @@
-"""CSV output: one row per broken link and the page that refers to it, for spreadsheets and scripts.
+"""CSV output: one row per broken link and the page that refers to it, for spreadsheets and scripts, then one
+``(left out)`` row per group of what the run left out (a trap, a cap, a budget, pages cut at --max-body).
 
 Columns are fixed (see :data:`COLUMNS`); fix steps are joined with newlines inside one quoted cell.
 Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) are prefixed with ``'``,
@@ -10,10 +11,13 @@ because link texts and URLs come from pages we do not control.
 from __future__ import annotations
 
 import csv
-from typing import TextIO
+from typing import Final, TextIO
 
+from linkdoctor.classify import codes
 from linkdoctor.models import Report
 from linkdoctor.report.context import NO_REFERRER, RenderContext, referrer_pairs
+
+LEFT_OUT: Final = "(left out)"
 
 COLUMNS: tuple[str, ...] = (
     "page",
@@ -62,3 +66,9 @@ def write_csv(report: Report, out: TextIO, context: RenderContext) -> None:
             "\n".join(diagnosis.fix) if diagnosis else None,
         )
         writer.writerow([_cell(value) for value in row])
+    for item in report.summary.left_out:  # one row per group the run left out, its count in the summary
+        entry = codes.CODES.get(item.code)
+        example = item.examples[0] if item.examples else None
+        left = (LEFT_OUT, None, None, None, example, example, None, None, None, item.code, item.line(),
+                "\n".join(entry.fix) if entry else None)  # fmt: skip
+        writer.writerow([_cell(value) for value in left])

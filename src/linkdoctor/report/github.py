@@ -50,6 +50,9 @@ def annotation_lines(report: Report, context: RenderContext) -> list[str]:
             message += f" (on {referrer.url})"
         props.append(f"title={escape_property(f'Broken link ({code})')}")
         lines.append(f"::error {','.join(props)}::{escape_data(message)}")
+    for item in report.summary.left_out:  # what the run left out on purpose: one warning per group
+        title = escape_property(f"Left out ({item.code})")
+        lines.append(f"::warning title={title}::{escape_data(item.line())}")
     return lines
 
 

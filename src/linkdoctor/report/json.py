@@ -14,7 +14,7 @@ from importlib import resources
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
-from linkdoctor.models import CheckResult, Diagnosis, Finding, Redirect, Report, Summary
+from linkdoctor.models import CheckResult, Diagnosis, Finding, LeftOut, Redirect, Report, Summary
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
@@ -85,7 +85,13 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         "pages_crawled": summary.pages_crawled,
         "elapsed_s": summary.elapsed_s,
         "warnings": list(summary.warnings),
+        "left_out": [left_out_to_dict(item) for item in summary.left_out],
     }
+
+
+def left_out_to_dict(item: LeftOut) -> dict[str, Any]:
+    """One group of what the run left out: its code, how many, why, and a few examples."""
+    return {"code": item.code, "count": item.count, "detail": item.detail, "examples": list(item.examples)}
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import TextIO
 from linkdoctor.models import Category, CheckResult, Referrer, Report
 from linkdoctor.report.context import NO_REFERRER, TOOL_NAME, RenderContext, referrer_pairs, status_text
 
+LEFT_OUT = "(left out)"
 # XML 1.0 cannot carry most control characters, even escaped; pages we crawl may contain them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -114,6 +115,14 @@ def build_junit(report: Report, context: RenderContext) -> ET.Element:
         },
     )
     root.extend(suites)
+    if report.summary.left_out:  # what the run left out on purpose: one skipped case per group
+        cases = []
+        for item in report.summary.left_out:
+            case = ET.Element("testcase", {"name": _clean(item.code), "classname": LEFT_OUT, "time": "0.000"})
+            ET.SubElement(case, "skipped", {"message": _clean(item.line())})
+            cases.append(case)
+        root.append(_suite(LEFT_OUT, cases))
+        root.set("tests", str(int(root.get("tests", "0")) + len(cases)))
     return root
 
 

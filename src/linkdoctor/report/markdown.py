@@ -122,6 +122,14 @@ def render_markdown(report: Report, context: RenderContext) -> str:
         lines += ["### Warnings", ""]
         lines += [f"- {escape(warning)}" for warning in report.summary.warnings]
         lines.append("")
+    if report.summary.left_out:
+        lines += ["### Left out", ""]
+        lines += [
+            f"- {code_span(item.code)}: {item.count:,} {escape(item.detail)}"
+            + (f" (e.g. {code_span(item.examples[0])})" if item.examples else "")
+            for item in report.summary.left_out
+        ]
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -17,22 +17,24 @@ from typing import Any, Final, TextIO
 from urllib.parse import quote
 
 from linkdoctor.classify import codes
-from linkdoctor.models import CheckResult, Referrer, Report
+from linkdoctor.models import Category, CheckResult, LeftOut, Referrer, Report
 from linkdoctor.report.context import RenderContext, referrer_pairs, status_text
 from linkdoctor.report.sarif_log import sarif_log
 
 SRCROOT: Final = "%SRCROOT%"
 UNDIAGNOSED: Final = "link.broken"
+_OK: Final = Category.OK
 
 
 def _rule(code: str, sample: CheckResult) -> dict[str, Any]:
     entry = codes.CODES.get(code)
+    level = "error" if sample.category is Category.BROKEN else "warning"
     if entry is None:
         summary = sample.diagnosis.summary if sample.diagnosis else "The link is broken."
         return {
             "id": code,
             "shortDescription": {"text": summary},
-            "defaultConfiguration": {"level": "error"},
+            "defaultConfiguration": {"level": level},
         }
     steps = "\n".join(f"{number}. {step}" for number, step in enumerate(entry.fix, start=1))
     return {
@@ -45,7 +47,7 @@ def _rule(code: str, sample: CheckResult) -> dict[str, Any]:
             "markdown": f"{entry.explanation}\n\n**How to fix**\n\n{steps}\n\n"
             f"`linkdoctor explain {entry.code}` prints this entry.",
         },
-        "defaultConfiguration": {"level": "error"},
+        "defaultConfiguration": {"level": level},
         "properties": {"tags": ["links", entry.code.split(".", 1)[0]], "actor": entry.actor},
     }
 
@@ -76,12 +78,28 @@ def _message(result: CheckResult, referrer: Referrer | None) -> str:
     return f"Broken link {result.url}{text} [{status_text(result)}]: {why}"
 
 
+def _left_out_result(item: LeftOut, index: int) -> dict[str, Any]:
+    """A warning for one group the run left out (a trap, a cap, a budget, cut pages), located at its examples."""
+    return {
+        "ruleId": item.code,
+        "ruleIndex": index,
+        "level": "warning",
+        "message": {"text": f"Left out: {item.line()}"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": url}}} for url in item.examples[:1]],
+        "partialFingerprints": {"linkdoctorLink/v1": hashlib.sha256(item.code.encode()).hexdigest()[:32]},
+        "properties": {"count": item.count, "examples": list(item.examples)},
+    }
+
+
 def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
-    """A SARIF log with one run: the rules that occur (sorted by id) and one result per broken link and page."""
+    """A SARIF log with one run: the rules that occur (sorted by id), one result per broken link and page,
+    and one warning per group of what the run left out (``Summary.left_out``)."""
     pairs = list(referrer_pairs(report.results))
     samples: dict[str, CheckResult] = {}
     for result, _ in pairs:
         samples.setdefault(result.diagnosis.code if result.diagnosis else UNDIAGNOSED, result)
+    for item in report.summary.left_out:
+        samples.setdefault(item.code, CheckResult(item.examples[0] if item.examples else "", _OK))
     rule_ids = sorted(samples)
     index = {code: i for i, code in enumerate(rule_ids)}
     results = []
@@ -103,6 +121,7 @@ def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
             },
         }
         results.append(entry)
+    results += [_left_out_result(item, index[item.code]) for item in report.summary.left_out]
     return sarif_log(
         tool_version=context.tool_version,
         rules=[_rule(code, samples[code]) for code in rule_ids],

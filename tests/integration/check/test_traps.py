@@ -113,8 +113,11 @@ def benchmark_site(nginx_factory: NginxFactory, tmp_path: Path) -> tuple[str, fr
 
 @pytest.fixture
 def python_docs_url(nginx_factory: NginxFactory) -> str:
-    """The Python docs served by nginx on 127.0.0.1."""
-    block = f"server {{\n    listen 127.0.0.1:{free_port()};\n    root {PYTHON_DOCS.resolve()};\n}}\n"
+    """The Python docs served by nginx on 127.0.0.1, gzipped as real sites serve them."""
+    block = (
+        f"server {{\n    listen 127.0.0.1:{free_port()};\n    root {PYTHON_DOCS.resolve()};\n"
+        "    gzip on;\n    gzip_types text/css application/javascript;\n}\n"
+    )
     return nginx_factory(block, "python-docs").url("/index.html")
 
 

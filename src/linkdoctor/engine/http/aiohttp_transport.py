@@ -23,6 +23,7 @@ import aiohttp
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.http.dns import make_resolver
+from linkdoctor.engine.http.inflate import ACCEPT_ENCODING, ENCODINGS, InflateError, Inflater
 from linkdoctor.engine.http.session import create_session
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
@@ -104,9 +105,11 @@ class AiohttpTransport:
             async with self._session.request(
                 method,
                 url,
-                headers=headers,
+                # gzip and deflate only, inflated here in capped steps (a bomb costs little: inflate.py)
+                headers={**headers, "Accept-Encoding": ACCEPT_ENCODING},
                 allow_redirects=False,
                 ssl=tls,
+                auto_decompress=False,
             ) as response:
                 return await _read(response, url, body_limit)
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError, ssl.SSLError) as exc:
@@ -121,7 +124,12 @@ async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimi
     limit = body_limit(response.status, headers, url)
     body: bytes | None = None
     truncated = False
-    if limit and response.method != "HEAD":
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if limit and response.method != "HEAD" and encoding in ENCODINGS:
+        body, truncated = await _read_inflated(response.content, limit, Inflater.for_encoding(encoding))
+    elif limit and response.method != "HEAD" and encoding not in ("", "identity"):
+        pass  # an encoding never asked for (br, zstd …): its bytes are not the document
+    elif limit and response.method != "HEAD":
         chunks: list[bytes] = []
         size = 0
         while size < limit:
@@ -134,6 +142,23 @@ async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimi
             truncated = not response.content.at_eof()
         body = b"".join(chunks)
     return Answer(response.status, readable(response.reason or ""), headers, body, truncated)
+
+
+async def _read_inflated(content: aiohttp.StreamReader, limit: int, inflater: Inflater) -> tuple[bytes, bool]:
+    """Up to ``limit`` inflated bytes, and whether the body went on (past the limit, or a bomb cut early)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and not inflater.bomb and not inflater.finished:
+        raw = await content.read(_CHUNK)
+        if not raw:
+            break
+        try:
+            chunk = inflater.feed(raw, room=limit - size)
+        except InflateError as exc:
+            raise aiohttp.ClientPayloadError(str(exc)) from exc
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), inflater.bomb or (size >= limit and not inflater.finished)
 
 
 def error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
