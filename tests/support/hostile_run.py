@@ -34,14 +34,15 @@ WEB_PATHS: Final = (
     "/redirect-to-file", "/retry-after-years", "/retry-after-far-date", "/many-links", "/sitemap-index.xml",
     "/sitemap-bomb.xml.gz", "/entity-bomb.xml",
 )  # fmt: skip
+# Malformed URLs, none of which names a host to look up: tests never ask the machine's resolver.
 MALFORMED: Final = (
     "http://[::1/",
-    "http://exa mple.org/",
     "http://127.0.0.1:99999/",
-    "http://%zz/",
     "http:///no-host",
+    "http://[127.0.0.1]/",
     "ht!tp://bad-scheme/",
     "http://127.0.0.1:1/" + "x" * 5000,
+    "http://127.0.0.1:1/with space/%zz%",
 )
 
 
