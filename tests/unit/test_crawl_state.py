@@ -29,7 +29,7 @@ def test_a_state_finds_what_was_added() -> None:
     link = state.add_link(LinkEntry(f"{SITE}/a#x", "x", resource))
 
     assert state.resource(f"{SITE}/a") is resource and state.link(f"{SITE}/a#x") is link
-    assert resource.links == [link]
+    assert list(resource.links) == [link]
     assert list(state.resources()) == [resource] and list(state.links()) == [link]
     assert state.resource(f"{SITE}/b") is None and state.link(f"{SITE}/b") is None
 

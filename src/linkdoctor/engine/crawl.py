@@ -246,7 +246,7 @@ class Crawler:
             resource = self._state.add_resource(_Resource(target, depth, crawl, scope_seed=seed))
         else:
             self._upgrade(resource, element, depth)
-        link = self._state.add_link(_Link(url, fragment, resource, [referrer] if referrer else []))
+        link = self._state.add_link(_Link(url, fragment, resource, referrer or []))
         if resource.done:
             if fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
                 self._enqueue(resource, refetch=True)
@@ -258,7 +258,7 @@ class Crawler:
     def _preset(self, url: str, referrer: Referrer | None, result: CheckResult) -> None:
         link = self._state.link(url)
         if link is None:
-            link = self._state.add_link(_Link(url, "", None, [referrer] if referrer else [], result))
+            link = self._state.add_link(_Link(url, "", None, referrer or [], result))
             self._emit(link)
         elif referrer:
             self._state.refer(link, referrer)
@@ -344,6 +344,7 @@ class Crawler:
         crawl = resource.crawl and await self._page_budget.reserve()
         if resource.crawl and not crawl:
             resource.crawl = False
+            self._traps.page_not_crawled(resource.url)  # counted as crawl.page-budget
             self._warn_once(
                 f"--max-pages {self.config.max_pages} reached: further pages are checked, not crawled"
             )

@@ -33,7 +33,8 @@ from linkdoctor.models import CheckResult, Referrer
 
 @dataclass(slots=True)
 class ResourceEntry:
-    """One unique URL without its fragment: what fetching it told, and the links that point at it."""
+    """One unique URL without its fragment: what fetching it told, and the links that point at it
+    (``links``; most resources have one, held without a list)."""
 
     url: str
     depth: int
@@ -44,18 +45,36 @@ class ResourceEntry:
     fetched_body: bool = False
     result: CheckResult | None = None
     anchors: frozenset[str] | None = None
-    links: list[LinkEntry] = field(default_factory=list)
+    linked: LinkEntry | list[LinkEntry] | None = None
+
+    @property
+    def links(self) -> Sequence[LinkEntry]:
+        """The links to this resource (with and without fragments), in the order they were added."""
+        linked = self.linked
+        if linked is None:
+            return ()
+        return linked if isinstance(linked, list) else (linked,)
+
+    def add_link(self, link: LinkEntry) -> None:
+        linked = self.linked
+        if linked is None:
+            self.linked = link
+        elif isinstance(linked, list):
+            linked.append(link)
+        else:
+            self.linked = [linked, link]
 
 
 @dataclass(slots=True)
 class LinkEntry:
-    """One unique link as found (fragment and all). ``referrers`` is ``None`` once only counted; ``counted``
-    is then the number of unique referrers not listed."""
+    """One unique link as found (fragment and all). ``referrers`` holds one referrer as itself and several
+    in a list (most links wait for their verdict with one); it is ``None`` once only counted, and
+    ``counted`` is then the number of unique referrers not listed."""
 
     url: str
     fragment: str
     resource: ResourceEntry | None
-    referrers: list[Referrer] | None = field(default_factory=list)
+    referrers: Referrer | list[Referrer] | None = field(default_factory=list)
     preset: CheckResult | None = None
     emitted: bool = False
     counted: int = 0
@@ -126,7 +145,7 @@ class MemoryState:
     def add_link(self, link: LinkEntry) -> LinkEntry:
         self._links[link.url] = link
         if link.resource is not None:
-            link.resource.links.append(link)
+            link.resource.add_link(link)
         return link
 
     def resources(self) -> Iterator[ResourceEntry]:
@@ -136,19 +155,25 @@ class MemoryState:
         return iter(self._links.values())
 
     def refer(self, link: LinkEntry, referrer: Referrer) -> None:
-        if link.referrers is None:
+        found = link.referrers
+        if found is None:
             link.counted += 1
-        else:
-            link.referrers.append(referrer)
+        elif type(found) is list:
+            found.append(referrer)
+        elif isinstance(found, Referrer):
+            link.referrers = [found, referrer]
 
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
         if keep or self.keep_all or link.referrers is None:
             return
-        link.counted += len(in_page_order(link.referrers))
+        link.counted += len(self.referrers(link))
         link.referrers = None
 
     def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
-        return () if link.referrers is None else in_page_order(link.referrers)
+        found = link.referrers
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, Referrer) else in_page_order(found)
 
     def referrer_count(self, link: LinkEntry) -> int:
         return link.counted + len(self.referrers(link))
