@@ -189,6 +189,7 @@ def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
             click.echo(f"queued scan #{queued.id}" + _joined(queued))
             return
         done = monitor.scan_now(site_id, owner=f"cli@{socket.gethostname()}:{os.getpid()}")
+        budget = monitor.budget(site_id)
     except ScanRefused as exc:
         click.echo(f"linkdoctor: {exc}", err=True)
         ctx.exit(1)
@@ -201,6 +202,11 @@ def scan(ctx: click.Context, name: str, queue_only: bool) -> None:
     )
     if done.error:
         click.echo(done.error, err=True)
+    if done.state is ScanState.PARTIAL and budget.spent and budget.frees_at is not None:
+        click.echo(
+            f"the daily budget ran out ({budget.used} of {budget.daily} link checks in the last 24 hours); "
+            f"it resets at {budget.frees_at:%Y-%m-%d %H:%M} UTC, and `linkdoctor serve` continues the scan then"
+        )
 
 
 def _joined(scan: Scan) -> str:

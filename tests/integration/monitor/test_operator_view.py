@@ -165,3 +165,21 @@ def test_the_budget_counts_a_killed_runs_checkpoints(db_url: str, tmp_path: Path
     budget = monitor.budget(site.id)  # the victim was killed here, before any commit
     assert (budget.used, budget.left) == (40, 60)
     monitor.close()
+
+
+@pytest.mark.slow
+def test_sites_scan_that_runs_out_of_budget_says_when_it_resets(db_url: str, small: StaticSite) -> None:
+    monitor = Monitor.open(db_url)
+    site = monitor.add_site(SiteSpec(name="short", url=small.base_url, every=None, budget=2))
+    monitor.close()
+    done = sites_cli(db_url, "scan", "short")
+    assert done.returncode == 0, done.stderr
+    assert "partial:" in done.stdout and "; 2 checks" in done.stdout
+    again = Monitor.open(db_url)
+    budget = again.budget(site.id)
+    again.close()
+    assert budget.frees_at is not None
+    assert (
+        "the daily budget ran out (2 of 2 link checks in the last 24 hours); it resets at "
+        f"{budget.frees_at:%Y-%m-%d %H:%M} UTC"
+    ) in done.stdout
