@@ -177,7 +177,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("max_path_depth", int, DEFAULT_MAX_PATH_DEPTH, "Crawl no page whose path has more segments (0: no "
            "limit; crawl.path-too-deep).", field="max_path_depth", flags=("--max-path-depth",),
            key="max_path_depth", validator=integer(0)),
-    Option("trap_depth", int, DEFAULT_TRAP_DEPTH, "Stop crawling a path shape (digits and ids set aside) found "
+    Option("trap_depth", int, DEFAULT_TRAP_DEPTH, "Stop crawling a path shape with two numbers or more, like a date "
+           "(digits and ids set aside), found "
            "this many links deeper than its first page, or repeating a block of segments (0: off; "
            "crawl.trap-suspected).", field="trap_depth",
            flags=("--trap-depth",), key="trap_depth", validator=integer(0)),

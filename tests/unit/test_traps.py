@@ -30,6 +30,13 @@ def test_a_calendar_that_links_to_the_next_day_forever_is_cut_by_its_depth() -> 
     assert _codes(guard) == {"crawl.trap-suspected": 200 - taken}
 
 
+def test_a_long_numbered_chain_of_pages_is_not_a_calendar() -> None:
+    guard = TrapGuard(DEFAULTS)
+    assert _crawl_chain(guard, [f"{SITE}/blog/page/{n}/" for n in range(200)]) == 200
+    assert _crawl_chain(guard, [f"{SITE}/p{n}.html" for n in range(200)]) == 200
+    assert guard.left_out() == ()
+
+
 def test_a_path_that_repeats_a_block_of_segments_is_a_trap() -> None:
     guard = TrapGuard(DEFAULTS)
     assert guard.admit(f"{SITE}/a/b/a/b/", depth=2, crawl=True)

@@ -20,10 +20,11 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             "Some sites generate endless URLs: a calendar whose every day links to the next one "
             "(/2026/01/02, /2026/01/03 …), relative links that nest a path inside itself (a/b/a/b/a/b), "
             "or a session id written into every link, so the same pages come back under new URLs forever. "
-            "linkdoctor stops following a path shape once it repeats a block of segments three times, once "
-            "URLs of one shape (digits and ids set aside) keep appearing more than --trap-depth links deeper "
-            "than where the shape was first seen, or once one path comes back with more than --trap-ids "
-            "different session-like ids. Real documentation trees do neither."
+            "linkdoctor stops following a path once it repeats a block of segments three times, once URLs "
+            "of one shape holding two numbers or more, like a date (/cal/#/#/#: digits and ids set aside), "
+            "keep appearing more than --trap-depth links deeper than where the shape was first seen, or "
+            "once one path comes back with more than --trap-ids different session-like ids. A numbered "
+            "chain of pages (/page/7) is finite and left alone. Real documentation trees do none of this."
         ),
         fix=(
             "Exclude the generated part of the site with --exclude REGEX (for example --exclude '/calendar/').",

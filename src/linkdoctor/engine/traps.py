@@ -8,8 +8,9 @@ before it reads a page's links (:meth:`TrapGuard.links_to_read`) and before each
 * ``crawl.path-too-deep``: a page in scope whose path has more than ``max_path_depth`` segments;
 * ``crawl.trap-suspected``: a page in scope whose path repeats a block of segments three times
   (``a/b/a/b/a/b``, ``more/more/more``); whose *shape* (digit runs and ids set aside, so
-  ``/cal/2026/01/02`` is ``/cal/#/#/#``) keeps appearing more than ``trap_depth`` links deeper than
-  where the shape was first seen (a calendar that links to the next day forever); or whose path comes
+  ``/cal/2026/01/02`` is ``/cal/#/#/#``), holding two numbers or more like a date, keeps appearing more
+  than ``trap_depth`` links deeper than where the shape was first seen (a calendar that links to the next
+  day forever; a numbered chain such as ``/page/7`` is finite and left alone); or whose path comes
   back with more than ``trap_ids`` different session-like ids (``/s/3f9a…/docs/``, ``;jsessionid=…``);
 * ``crawl.link-cap``: links past the first ``max_links_per_page`` of one page;
 * ``crawl.url-budget``: new URLs once ``max_urls`` were taken;
@@ -55,6 +56,7 @@ _EXAMPLES: Final = 3
 # URLs turned away are remembered (by hash) up to this many, so one seen on every page counts once.
 _REMEMBERED: Final = 200_000
 _REPEATS: Final = 3  # a block of path segments repeated this many times in a row is a trap
+_DATE_NUMBERS: Final = 2  # numbers in a path shape judged by how deep it keeps appearing
 _LONGEST_BLOCK: Final = 4
 _DIGITS = re.compile(r"[0-9]+")
 # An id: 16+ characters of letters and digits (hex, base64url), with at least one of each; or a UUID.
@@ -196,7 +198,9 @@ class TrapGuard:
                 if len(known) >= limits.trap_ids:
                     return TRAP_SUSPECTED
                 known.add(ids)
-        if limits.trap_depth and shape != segments:
+        # Dates have two or three numbers (/2026/01/02, /2026-01-02); a numbered chain of pages (/page/7,
+        # /p7.html) is finite, and deep only because each links to the next: not judged by depth.
+        if limits.trap_depth and sum(part.count("#") for part in shape) >= _DATE_NUMBERS:
             key = site + "/" + "/".join(shape)
             first = self._shapes.setdefault(key, depth)
             if depth < first:

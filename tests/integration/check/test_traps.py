@@ -96,6 +96,13 @@ async def test_the_time_budget_ends_the_run_and_says_so(hostile_server: HostileS
     assert "--max-time ended the run" in line.line()
 
 
+async def test_pages_past_max_pages_are_counted_as_checked_not_crawled(hostile_server: HostileServer) -> None:
+    config = CheckConfig(retries=0, respect_robots=False, max_pages=10, scope=CALENDAR)
+    report, _ = await crawl(hostile_server.url(hostile.TRAP_START), config)
+    assert report.summary.pages_crawled == 10
+    assert left_out(report)["crawl.page-budget"] > 0
+
+
 async def test_a_path_deeper_than_the_limit_is_not_crawled(hostile_server: HostileServer) -> None:
     config = CheckConfig(retries=0, respect_robots=False, trap_depth=0, max_path_depth=6)
     report, _ = await crawl(hostile_server.url("/huge-url-trap/"), config)
