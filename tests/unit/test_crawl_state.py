@@ -163,3 +163,27 @@ async def test_a_crawls_report_is_a_view_over_its_state() -> None:
     assert isinstance(report.results, ResultView)
     assert [r.url for r in report.results] == sorted(r.url for r in report.results)
     assert report.summary.total == len(report.results) == len(tuple(report.results))
+
+
+async def test_a_crawl_resumed_in_pieces_keeps_the_same_referrers_and_counts() -> None:
+    # The start page p1 is ok with no referrer when the first piece stops; p0 links to it later.
+    seed = f"{SITE}/p1.html"
+    full = {
+        r.url: r
+        for r in (
+            await Crawler(CheckConfig(retries=0), transport=SiteTransport()).run(collect_inputs([seed]))
+        ).results
+    }
+    config = CheckConfig(retries=0, max_checks=1)
+    frontier: Frontier | None = None
+    for _piece in range(200):
+        crawler = Crawler(config, transport=SiteTransport())
+        report = await crawler.run(collect_inputs([seed]), resume=frontier)
+        frontier = Frontier.from_json(crawler.frontier().to_json())
+        if frontier.pending == 0:
+            break
+    pieces = {result.url: result for result in report.results}
+
+    assert {url: (r.referrers, r.referrers_found) for url, r in pieces.items()} == {
+        url: (r.referrers, r.referrers_found) for url, r in full.items()
+    }

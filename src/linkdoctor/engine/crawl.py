@@ -414,7 +414,8 @@ class Crawler:
         sitemap = page.sitemap
         if sitemap is not None:
             self.progress.pages += 1
-            for loc in dict.fromkeys(sitemap.locs):  # a repeated loc is one referrer
+            keep = self._traps.links_to_read(base, sitemap.found, held=len(sitemap.locs))  # the rest counted
+            for loc in dict.fromkeys(sitemap.locs[:keep]):  # a repeated loc is one referrer
                 self._add_raw(
                     base,
                     loc,
@@ -575,11 +576,12 @@ class Crawler:
         for found in frontier.links:
             resource = None if found.resource is None else self._state.resource(found.resource)
             emitted = resource is None or resource.done  # reported by the earlier run
-            # A link saved with only a count (an ok link) goes on with only a count.
-            listed = None if found.counted else list(found.referrers)
-            self._state.add_link(
-                _Link(found.url, found.fragment, resource, listed, found.preset, emitted, found.counted)
-            )
+            link = self._state.add_link(
+                _Link(found.url, found.fragment, resource, list(found.referrers), found.preset, emitted,
+                      found.counted)
+            )  # fmt: skip
+            if emitted:  # settled by its verdict again: an ok link goes on with only a count
+                self._state.settle(link, keep=self._category_of(link) is not Category.OK)
         for saved in frontier.resources:
             if saved.pending:
                 self._enqueue(self._resource(saved.url))
