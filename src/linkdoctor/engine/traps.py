@@ -131,11 +131,14 @@ class TrapGuard:
         self._taken += 1
         return True
 
-    def links_to_read(self, page_url: str, found: int) -> int:
+    def links_to_read(self, page_url: str, found: int, *, held: int | None = None) -> int:
         """How many of the ``found`` links of ``page_url`` to read, in document order; the rest are
-        counted under ``crawl.link-cap``."""
-        cap = self.limits.max_links_per_page
-        if not cap or found <= cap:
+        counted under ``crawl.link-cap``. ``held``: how many of them the page's parse kept (a sitemap keeps
+        at most 50,000), when fewer than found."""
+        cap = self.limits.max_links_per_page or found
+        if held is not None:
+            cap = min(cap, held)
+        if found <= cap:
             return found
         self._count(LINK_CAP, found - cap, page_url)
         return cap

@@ -1,23 +1,39 @@
 """Sitemaps (``urlset``, sitemap index, gzip) as seeds. Pure: bytes in, URLs out.
 
-Decompression is capped so a gzip bomb cannot exhaust memory.
+Parsing streams: a gzip sitemap is inflated a megabyte at a time (never past :data:`MAX_SITEMAP_BYTES`, so
+a bomb stops there), the XML is read by a pull parser that forgets each entry once its ``<loc>`` is taken,
+and at most ``max_locs`` URLs are kept (:data:`MAX_SITEMAP_URLS`, the protocol's own limit per file); the
+rest are only counted (``Sitemap.total``), so a million-URL index costs its count, not a million strings.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 from xml.etree import ElementTree
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
 
 
+MAX_SITEMAP_URLS = 50_000  # the sitemaps.org limit for one file
+_STEP = 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Sitemap:
-    """The ``<loc>`` values of a sitemap; ``is_index`` when they are further sitemaps."""
+    """The ``<loc>`` values of a sitemap; ``is_index`` when they are further sitemaps. ``total`` counts
+    every ``<loc>`` found, kept in ``locs`` or not (past the cap); 0 means ``len(locs)``."""
 
     locs: tuple[str, ...]
     is_index: bool
+    total: int = 0
+
+    @property
+    def found(self) -> int:
+        """How many ``<loc>`` the sitemap held, kept or not."""
+        return max(self.total, len(self.locs))
 
 
 def gunzip_capped(data: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
@@ -29,32 +45,69 @@ def gunzip_capped(data: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
     return out
 
 
-def parse_sitemap(data: bytes) -> Sitemap | None:
-    """Parse a sitemap or sitemap index; ``None`` when ``data`` is not one.
+def parse_sitemap(data: bytes, *, max_locs: int = MAX_SITEMAP_URLS) -> Sitemap | None:
+    """Parse a sitemap or sitemap index, keeping at most ``max_locs`` URLs; ``None`` when ``data`` is not one.
 
     >>> parse_sitemap(b'<urlset><url><loc>https://e.org/a</loc></url></urlset>')
-    Sitemap(locs=('https://e.org/a',), is_index=False)
+    Sitemap(locs=('https://e.org/a',), is_index=False, total=1)
     """
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gunzip_capped(data)
-        except (ValueError, zlib.error):
-            return None
-    if b"<!ENTITY" in data[:4096]:
-        return None  # entity definitions have no place in a sitemap; refuse rather than expand them
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
-        return None
-    tag = root.tag.rpartition("}")[2]
-    if tag not in ("urlset", "sitemapindex"):
-        return None
-    locs = tuple(
-        el.text.strip()
-        for el in root.iter()
-        if el.tag.rpartition("}")[2] == "loc" and el.text and el.text.strip()
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end")
     )
-    return Sitemap(locs, tag == "sitemapindex")
+    root: ElementTree.Element | None = None
+    locs: list[str] = []
+    total = 0
+    try:
+        for piece in _pieces(data):
+            if root is None and b"<!ENTITY" in piece[:4096]:
+                return None  # entity definitions have no place in a sitemap; refuse rather than expand them
+            parser.feed(piece)
+            # start and end events only: (event, element) pairs
+            for event, element in cast("Iterator[tuple[str, object]]", parser.read_events()):
+                if not isinstance(element, ElementTree.Element):
+                    continue
+                name = element.tag.rpartition("}")[2]
+                if root is None:
+                    if name not in ("urlset", "sitemapindex"):
+                        return None
+                    root = element
+                elif event == "end" and name == "loc":
+                    text = (element.text or "").strip()
+                    if text:
+                        total += 1
+                        if len(locs) < max_locs:
+                            locs.append(text)
+                elif event == "end" and name in ("url", "sitemap"):
+                    root.clear()  # forget the entries read so far: memory stays flat
+        parser.close()
+    except (ElementTree.ParseError, ValueError, zlib.error):
+        if root is None:
+            return None  # not XML at all, or a corrupt gzip
+        # a sitemap cut short (at the body limit, or inflating past MAX_SITEMAP_BYTES): what was read counts
+    if root is None:
+        return None
+    return Sitemap(tuple(locs), root.tag.rpartition("}")[2] == "sitemapindex", total)
+
+
+def _pieces(data: bytes) -> Iterator[bytes]:
+    """``data`` a megabyte at a time, inflated when it is gzip (up to :data:`MAX_SITEMAP_BYTES`, then a
+    ``ValueError``)."""
+    if data[:2] != b"\x1f\x8b":
+        for start in range(0, len(data), _STEP):
+            yield data[start : start + _STEP]
+        return
+    inflate = zlib.decompressobj(wbits=47)
+    produced = 0
+    pending = data
+    while pending and not inflate.eof:
+        piece = inflate.decompress(pending, _STEP)
+        pending = inflate.unconsumed_tail
+        produced += len(piece)
+        if produced > MAX_SITEMAP_BYTES:
+            raise ValueError(f"sitemap expands beyond {MAX_SITEMAP_BYTES} bytes")
+        yield piece
+        if not piece and not pending:
+            break
 
 
 def looks_like_sitemap_url(url: str) -> bool:

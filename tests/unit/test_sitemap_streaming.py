@@ -1,0 +1,101 @@
+"""Sitemaps stream: a huge sitemap index is counted, not taken whole; a gzip sitemap that inflates without end
+stops at the cap; and in a crawl, the locs past the cap and past the URL budget are counted as left out."""
+
+from __future__ import annotations
+
+import gzip
+import ssl
+import tracemalloc
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.inputs.sitemap import MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS, parse_sitemap
+from linkdoctor.engine.transport import Answer, BodyLimit
+
+SITE = "http://site.test"
+
+
+def sitemap_index(count: int) -> bytes:
+    entries = "".join(f"<sitemap><loc>{SITE}/sitemap-{n}.xml</loc></sitemap>\n" for n in range(count))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
+    ).encode()
+
+
+def urlset(count: int) -> bytes:
+    entries = "".join(f"<url><loc>{SITE}/page-{n}.html</loc></url>\n" for n in range(count))
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'.encode()
+
+
+def test_a_huge_sitemap_index_keeps_the_protocols_limit_and_counts_the_rest() -> None:
+    data = sitemap_index(80_000)
+    tracemalloc.start()
+    try:
+        sitemap = parse_sitemap(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sitemap is not None and sitemap.is_index
+    assert len(sitemap.locs) == MAX_SITEMAP_URLS
+    assert sitemap.found == 80_000
+    # the 50,000 kept URLs and the parser's buffers, never a tree of 80,000 entries
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_gzip_sitemap_inflating_past_the_cap_keeps_what_came_before() -> None:
+    body = urlset(1000)[:-11] + b"<!-- padding -->" * (MAX_SITEMAP_BYTES // 16 + 1000)
+    sitemap = parse_sitemap(gzip.compress(body))
+    assert sitemap is not None and sitemap.found == 1000
+
+
+def test_a_gzip_bomb_of_zeros_is_not_a_sitemap() -> None:
+    assert parse_sitemap(gzip.compress(bytes(200 * 1024 * 1024))) is None
+
+
+def test_a_sitemap_cut_short_keeps_its_complete_entries() -> None:
+    data = urlset(100)
+    sitemap = parse_sitemap(data[: len(data) // 2])
+    assert sitemap is not None and 40 < len(sitemap.locs) < 60
+
+
+@dataclass
+class SitemapSite:
+    """``/sitemap.xml`` lists ``count`` pages; every page is a small leaf."""
+
+    count: int
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        tls: ssl.SSLContext | bool,
+        body_limit: BodyLimit,
+    ) -> Answer:
+        if url.endswith("/sitemap.xml"):
+            kind = {"content-type": "application/xml"}
+            body = urlset(self.count)
+            limit = body_limit(200, kind, url)
+            return Answer(200, "", kind, body[:limit] if limit and method != "HEAD" else None, False)
+        return Answer(200, "", {"content-type": "image/png"}, None, False)
+
+
+async def crawl_sitemap(count: int, config: CheckConfig) -> dict[str, int]:
+    crawler = Crawler(config, transport=SitemapSite(count))
+    report = await crawler.run(collect_inputs([f"{SITE}/sitemap.xml"]))
+    return {item.code: item.count for item in report.summary.left_out}
+
+
+async def test_a_sitemaps_urls_past_the_cap_are_counted_as_left_out() -> None:
+    config = CheckConfig(retries=0, respect_robots=False, max_links_per_page=300)
+    assert await crawl_sitemap(1000, config) == {"crawl.link-cap": 700}
+
+
+async def test_the_url_budget_bounds_a_sitemap_too() -> None:
+    config = CheckConfig(retries=0, respect_robots=False, max_urls=101)
+    assert await crawl_sitemap(1000, config) == {"crawl.url-budget": 900}
