@@ -99,6 +99,17 @@ class _SharedLookups:
         return found
 
 
+def _host(sockaddr: tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]) -> str:
+    """The address of a ``getaddrinfo`` result; an IPv6 link-local one keeps its scope.
+
+    >>> _host(("fe80::1", 80, 0, 2)), _host(("127.0.0.1", 80))
+    ('fe80::1%2', '127.0.0.1')
+    """
+    if len(sockaddr) == 4 and sockaddr[3]:
+        return f"{sockaddr[0]}%{sockaddr[3]}"
+    return str(sockaddr[0])
+
+
 class SystemResolver(AbstractResolver):
     """The system's resolver (``getaddrinfo``) on :data:`SYSTEM_THREADS` threads of its own."""
 
@@ -115,7 +126,7 @@ class SystemResolver(AbstractResolver):
         )
         found: list[tuple[socket.AddressFamily, str]] = list(
             dict.fromkeys(
-                (socket.AddressFamily(family), str(sockaddr[0])) for family, _, _, _, sockaddr in infos
+                (socket.AddressFamily(family), _host(sockaddr)) for family, _, _, _, sockaddr in infos
             )
         )
         return found, MAX_TTL  # getaddrinfo gives no TTL
