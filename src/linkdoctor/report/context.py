@@ -80,6 +80,14 @@ class RenderContext:
         return self.source_path(url) or url
 
 
+def no_referrer_label(result: CheckResult) -> str:
+    """What a result without listed referrers is shown under: a start URL, or an ok link whose referrers
+    were only counted (``CheckResult.referrer_count``; ``--all-referrers`` lists them)."""
+    if result.referrer_count is None:
+        return NO_REFERRER
+    return f"(found {result.referrer_count} times, not listed for ok links: see --all-referrers)"
+
+
 def referrer_pairs(
     results: Iterable[CheckResult], categories: Iterable[Category] = (Category.BROKEN,)
 ) -> Iterator[tuple[CheckResult, Referrer | None]]:

@@ -23,13 +23,13 @@ from markupsafe import Markup
 from linkdoctor.models import Category, CheckResult, Report
 from linkdoctor.report.context import (
     CATEGORY_ORDER,
-    NO_REFERRER,
     STATUS_CLASSES,
     TOOL_NAME,
     RenderContext,
     category_counts,
     diagnosis_counts,
     diagnosis_title,
+    no_referrer_label,
     status_class,
     status_text,
 )
@@ -85,7 +85,7 @@ def _href(url: str) -> str:
 def _row(index: int, result: CheckResult, context: RenderContext) -> Row:
     pages = tuple(
         PageRef(context.page_label(r.url), _href(r.url), r.line, r.text) for r in result.referrers
-    ) or (PageRef(NO_REFERRER, "", None, ""),)
+    ) or (PageRef(no_referrer_label(result), "", None, ""),)
     code = result.diagnosis.code if result.diagnosis else ""
     words = [result.url, result.category.value, code, *(p.label for p in pages)]
     if result.diagnosis:

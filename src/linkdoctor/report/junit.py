@@ -15,7 +15,13 @@ from collections import defaultdict
 from typing import TextIO
 
 from linkdoctor.models import Category, CheckResult, Referrer, Report
-from linkdoctor.report.context import NO_REFERRER, TOOL_NAME, RenderContext, referrer_pairs, status_text
+from linkdoctor.report.context import (
+    TOOL_NAME,
+    RenderContext,
+    no_referrer_label,
+    referrer_pairs,
+    status_text,
+)
 
 LEFT_OUT = "(left out)"
 # XML 1.0 cannot carry most control characters, even escaped; pages we crawl may contain them.
@@ -97,7 +103,7 @@ def build_junit(report: Report, context: RenderContext) -> ET.Element:
     """The ``<testsuites>`` element: one suite per referring page (sorted), cases by line then URL."""
     pages: dict[str, list[tuple[int, str, ET.Element]]] = defaultdict(list)
     for result, referrer in referrer_pairs(report.results, Category):
-        page = context.page_label(referrer.url) if referrer else NO_REFERRER
+        page = context.page_label(referrer.url) if referrer else no_referrer_label(result)
         line = (referrer.line or 0) if referrer else 0
         pages[page].append((line, result.url, _testcase(result, page, referrer)))
     suites = [

@@ -1,0 +1,43 @@
+"""An ok link whose referrers were only counted (``referrer_count``) is shown with its count, never as a
+start URL, in the formats that list ok links (HTML, JUnit) and in JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from linkdoctor.models import Category, CheckResult, Referrer, Report, Summary
+from linkdoctor.report.context import NO_REFERRER, RenderContext
+from linkdoctor.report.html import render_html
+from linkdoctor.report.json import write_json
+from linkdoctor.report.junit import build_junit
+
+COUNTED = CheckResult("https://e.org/a", Category.OK, 200, referrer_count=3)
+START = CheckResult("https://e.org/", Category.OK, 200)
+BROKEN = CheckResult("https://e.org/b", Category.BROKEN, 404, referrers=(Referrer("https://e.org/", 2, "B"),))
+REPORT = Report(Summary.from_results((START, COUNTED, BROKEN)), (START, COUNTED, BROKEN))
+LABEL = "(found 3 times, not listed for ok links: see --all-referrers)"
+
+
+def test_html_shows_the_count_of_an_ok_links_referrers() -> None:
+    html = render_html(REPORT, RenderContext(tool_version="test"))
+    assert LABEL in html and NO_REFERRER in html
+
+
+def test_junit_puts_a_counted_ok_link_under_its_count_not_the_start_urls() -> None:
+    suites = {
+        s.get("name"): s for s in build_junit(REPORT, RenderContext(tool_version="test")).iter("testsuite")
+    }
+    assert LABEL in suites and NO_REFERRER in suites
+    assert len(list(suites[LABEL].iter("testcase"))) == 1
+
+
+def test_json_gives_the_count_only_where_referrers_are_not_all_listed() -> None:
+    out = io.StringIO()
+    write_json(REPORT, out)
+    results = {r["url"]: r for r in json.loads(out.getvalue())["results"]}
+    assert results["https://e.org/a"]["referrer_count"] == 3 and results["https://e.org/a"]["referrers"] == []
+    assert (
+        "referrer_count" not in results["https://e.org/b"]
+        and "referrer_count" not in results["https://e.org/"]
+    )
