@@ -3,7 +3,8 @@
 Parsing streams: a gzip sitemap is inflated a megabyte at a time (never past :data:`MAX_SITEMAP_BYTES`, so
 a bomb stops there), the XML is read by a pull parser that forgets each entry once its ``<loc>`` is taken,
 and at most ``max_locs`` URLs are kept (:data:`MAX_SITEMAP_URLS`, the protocol's own limit per file); the
-rest are only counted (``Sitemap.total``), so a million-URL index costs its count, not a million strings.
+rest are only counted (``Sitemap.total``, by their closing tags once the cap is reached), so a million-URL
+index costs its count, not a million strings.
 """
 
 from __future__ import annotations
@@ -57,11 +58,17 @@ def parse_sitemap(data: bytes, *, max_locs: int = MAX_SITEMAP_URLS) -> Sitemap |
     root: ElementTree.Element | None = None
     locs: list[str] = []
     total = 0
+    carry = b""
     try:
         for piece in _pieces(data):
             if root is None and b"<!ENTITY" in piece[:4096]:
                 return None  # entity definitions have no place in a sitemap; refuse rather than expand them
+            if len(locs) >= max_locs:  # the rest is only counted, at the speed of bytes.count
+                total += (carry + piece).count(b"</loc>")
+                carry = piece[-5:]  # a tag split between two pieces is counted once, in the next
+                continue
             parser.feed(piece)
+            carry = piece[-5:]
             # start and end events only: (event, element) pairs
             for event, element in cast("Iterator[tuple[str, object]]", parser.read_events()):
                 if not isinstance(element, ElementTree.Element):
