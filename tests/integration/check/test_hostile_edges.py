@@ -95,4 +95,4 @@ async def test_a_gzip_sitemap_that_inflates_to_gigabytes_is_cut_short(site: Host
     )
 
     assert site.sent() < 50 * 1024**2  # of a 6 MB body that inflates to 2 GiB
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 60  # building the 2 GiB stream takes seconds on a loaded machine
