@@ -1,8 +1,10 @@
 """Where a crawl keeps what it found: the unique resources and links, and each link's referrers.
 
-The crawler (:mod:`linkdoctor.engine.crawl`) reads and changes its state only through
-:class:`CrawlState`, so that another store can hold the same state (the scale-out rework puts it in
-Redis or PostgreSQL). :class:`MemoryState` is the one-process store.
+The crawler (:mod:`linkdoctor.engine.crawl`) finds, adds and lists entries and their referrers only
+through :class:`CrawlState`, so that another store can hold the same state (the scale-out rework puts it
+in Redis or PostgreSQL; a disk-spilling store for one process is the next step). It still changes an
+entry's own fields (``done``, ``result``, ``anchors``) in place, which a shared store will have to write
+back. :class:`MemoryState` is the one-process store.
 
 Referrers are what grows with a site: a navigation link is found on every page. So a link keeps its
 referrers while its verdict is pending, and once it is settled (:meth:`CrawlState.settle`) an ``ok`` link
