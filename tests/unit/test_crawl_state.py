@@ -6,20 +6,17 @@ every one of them; ``all_referrers`` keeps them all for every link."""
 from __future__ import annotations
 
 import pickle
-import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
+
+from tests.support.memory_site import MemoryTransport, Reply, redirect
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, ResultView
-from linkdoctor.engine.transport import Answer, BodyLimit
 from linkdoctor.models import Category, CheckResult, Referrer
 
 SITE = "http://site.test"
-HTML = {"content-type": "text/html; charset=utf-8"}
 PAGES = 30
 
 
@@ -75,31 +72,18 @@ def _page(n: int) -> bytes:
     return ("<html><body>" + "".join(f'<a href="{u}">x</a>' for u in links) + "</body></html>").encode()
 
 
-@dataclass
-class SiteTransport:
+def _reply(url: str) -> Reply | None:
     """30 pages, each linking to the home page, a missing page, a redirect and the next page."""
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        tls: ssl.SSLContext | bool,
-        body_limit: BodyLimit,
-    ) -> Answer:
-        path = url.removeprefix(SITE)
-        if path == "/old":
-            return Answer(301, "", {"location": f"{SITE}/p1.html"}, None, False)
-        if path.startswith("/p") and path.endswith(".html"):
-            body = _page(int(path[2:-5]))
-            limit = body_limit(200, HTML, url)
-            return Answer(200, "", HTML, None if method == "HEAD" or not limit else body[:limit], False)
-        return Answer(404, "", {"content-type": "text/plain"}, None, False)
+    path = url.removeprefix(SITE)
+    if path == "/old":
+        return redirect(f"{SITE}/p1.html")
+    if path.startswith("/p") and path.endswith(".html"):
+        return Reply(200, _page(int(path[2:-5])))
+    return None
 
 
 async def _results(config: CheckConfig) -> dict[str, CheckResult]:
-    report = await Crawler(config, transport=SiteTransport()).run(collect_inputs([f"{SITE}/p0.html"]))
+    report = await Crawler(config, transport=MemoryTransport(_reply)).run(collect_inputs([f"{SITE}/p0.html"]))
     return {result.url: result for result in report.results}
 
 
@@ -156,7 +140,7 @@ def test_a_result_view_builds_each_result_when_read_and_equals_the_tuple_of_them
 
 
 async def test_a_crawls_report_is_a_view_over_its_state() -> None:
-    report = await Crawler(CheckConfig(retries=0), transport=SiteTransport()).run(
+    report = await Crawler(CheckConfig(retries=0), transport=MemoryTransport(_reply)).run(
         collect_inputs([f"{SITE}/p0.html"])
     )
 
@@ -171,13 +155,15 @@ async def test_a_crawl_resumed_in_pieces_keeps_the_same_referrers_and_counts() -
     full = {
         r.url: r
         for r in (
-            await Crawler(CheckConfig(retries=0), transport=SiteTransport()).run(collect_inputs([seed]))
+            await Crawler(CheckConfig(retries=0), transport=MemoryTransport(_reply)).run(
+                collect_inputs([seed])
+            )
         ).results
     }
     config = CheckConfig(retries=0, max_checks=1)
     frontier: Frontier | None = None
     for _piece in range(200):
-        crawler = Crawler(config, transport=SiteTransport())
+        crawler = Crawler(config, transport=MemoryTransport(_reply))
         report = await crawler.run(collect_inputs([seed]), resume=frontier)
         frontier = Frontier.from_json(crawler.frontier().to_json())
         if frontier.pending == 0:

@@ -6,30 +6,19 @@ then GET, fragments, broken links and network errors come out as they do over ai
 from __future__ import annotations
 
 import socket
-import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
+from tests.support.memory_site import MemoryTransport, Reply
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async
-from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
 from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect, Report
-from linkdoctor.urls import host_of
 
 SITE = "http://site.test"
-HTML = (("content-type", "text/html; charset=utf-8"),)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = HTML
-    head_status: int | None = None  # a server that answers HEAD differently
 
 
 PAGES: Mapping[str, Reply] = {
@@ -49,37 +38,7 @@ PAGES: Mapping[str, Reply] = {
     f"{SITE}/old": Reply(301, headers=(("location", "/a.html"),)),
     "http://other.test/no-head": Reply(200, b"plain", (("content-type", "text/plain"),), head_status=405),
 }
-NOT_FOUND = Reply(404, b"not found", (("content-type", "text/plain"),))
 CONFIG = CheckConfig(retries=0)
-
-
-@dataclass
-class MemoryTransport:
-    """Answers from ``pages`` (404 for anything else); hosts in ``down`` refuse the connection."""
-
-    pages: Mapping[str, Reply]
-    down: frozenset[str] = frozenset()
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        tls: ssl.SSLContext | bool,
-        body_limit: BodyLimit,
-    ) -> Answer:
-        self.sent.append((method, url))
-        if host_of(url) in self.down:
-            raise TransportError(ErrorKind.REFUSED, "net.refused", "connection refused")
-        reply = self.pages.get(url, NOT_FOUND)
-        status = reply.head_status if method == "HEAD" and reply.head_status else reply.status
-        answer_headers = dict(reply.headers)
-        limit = body_limit(status, answer_headers, url)
-        if not limit or method == "HEAD":
-            return Answer(status, "", answer_headers, None, False)
-        return Answer(status, "", answer_headers, reply.body[:limit], len(reply.body) > limit)
 
 
 class _LocalOnly(socket.socket):

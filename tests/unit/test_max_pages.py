@@ -3,17 +3,13 @@ page (a 404, an image, a redirect to a page already known) gives its slot back i
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
+from tests.support.memory_site import MemoryTransport, Reply, redirect
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.transport import Answer, BodyLimit
 
 SITE = "http://site.test"
-HTML = {"content-type": "text/html; charset=utf-8"}
 
 
 def _page(n: int) -> bytes:
@@ -22,36 +18,21 @@ def _page(n: int) -> bytes:
     return ("<html><body>" + "".join(f'<a href="{u}">x</a>' for u in links) + "</body></html>").encode()
 
 
-@dataclass
-class SiteTransport:
+def _reply(url: str) -> Reply | None:
     """A site of 100 pages, each with links to things that are not pages."""
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        tls: ssl.SSLContext | bool,
-        body_limit: BodyLimit,
-    ) -> Answer:
-        path = url.removeprefix(SITE)
-        if path == "/home":
-            return Answer(301, "", {"location": f"{SITE}/p0.html"}, None, False)
-        if path.startswith("/img-"):
-            return Answer(
-                200, "", {"content-type": "image/png"}, None if method == "HEAD" else b"\x89PNG", False
-            )
-        if path.startswith("/p") and path.endswith(".html") and int(path[2:-5]) < 100:
-            body = _page(int(path[2:-5]))
-            limit = body_limit(200, HTML, url)
-            return Answer(200, "", HTML, None if method == "HEAD" or not limit else body[:limit], False)
-        return Answer(404, "", {"content-type": "text/plain"}, None, False)
+    path = url.removeprefix(SITE)
+    if path == "/home":
+        return redirect(f"{SITE}/p0.html")
+    if path.startswith("/img-"):
+        return Reply(200, b"\x89PNG", (("content-type", "image/png"),))
+    if path.startswith("/p") and path.endswith(".html") and int(path[2:-5]) < 100:
+        return Reply(200, _page(int(path[2:-5])))
+    return None
 
 
 async def crawl(max_pages: int, concurrency: int) -> int:
     config = CheckConfig(retries=0, max_pages=max_pages, max_concurrency=concurrency)
-    report = await Crawler(config, transport=SiteTransport()).run(collect_inputs([f"{SITE}/p0.html"]))
+    report = await Crawler(config, transport=MemoryTransport(_reply)).run(collect_inputs([f"{SITE}/p0.html"]))
     return report.summary.pages_crawled
 
 

@@ -4,17 +4,15 @@ stops at the cap; and in a crawl, the locs past the cap and past the URL budget 
 from __future__ import annotations
 
 import gzip
-import ssl
 import time
 import tracemalloc
-from collections.abc import Mapping
-from dataclasses import dataclass
+
+from tests.support.memory_site import MemoryTransport, Reply
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.inputs.sitemap import MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS, parse_sitemap
-from linkdoctor.engine.transport import Answer, BodyLimit
 
 SITE = "http://site.test"
 
@@ -71,31 +69,15 @@ def test_a_sitemap_cut_short_keeps_its_complete_entries() -> None:
     assert sitemap is not None and 40 < len(sitemap.locs) < 60
 
 
-@dataclass
-class SitemapSite:
+def sitemap_site(count: int) -> MemoryTransport:
     """``/sitemap.xml`` lists ``count`` pages; every page is a small leaf."""
-
-    count: int
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        tls: ssl.SSLContext | bool,
-        body_limit: BodyLimit,
-    ) -> Answer:
-        if url.endswith("/sitemap.xml"):
-            kind = {"content-type": "application/xml"}
-            body = urlset(self.count)
-            limit = body_limit(200, kind, url)
-            return Answer(200, "", kind, body[:limit] if limit and method != "HEAD" else None, False)
-        return Answer(200, "", {"content-type": "image/png"}, None, False)
+    sitemap = Reply(200, urlset(count), (("content-type", "application/xml"),))
+    leaf = Reply(200, headers=(("content-type", "image/png"),))
+    return MemoryTransport(lambda url: sitemap if url.endswith("/sitemap.xml") else leaf)
 
 
 async def crawl_sitemap(count: int, config: CheckConfig) -> dict[str, int]:
-    crawler = Crawler(config, transport=SitemapSite(count))
+    crawler = Crawler(config, transport=sitemap_site(count))
     report = await crawler.run(collect_inputs([f"{SITE}/sitemap.xml"]))
     return {item.code: item.count for item in report.summary.left_out}
 
