@@ -55,6 +55,7 @@ from linkdoctor.config_values import (
     url_list,
 )
 
+TOOL_NAME: Final = "linkdoctor"
 PROJECT_URL: Final = "https://github.com/linkdoctor/linkdoctor"
 DEFAULT_USER_AGENT: Final = f"linkdoctor/{__version__} (+{PROJECT_URL})"
 DEFAULT_MAX_CONCURRENCY: Final = 128

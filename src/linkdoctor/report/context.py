@@ -24,7 +24,6 @@ from linkdoctor.classify import codes
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report
 
-TOOL_NAME = "linkdoctor"
 NO_REFERRER = "(start URL)"
 
 # The order categories are listed and sorted in: what needs attention first.

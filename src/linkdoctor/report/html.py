@@ -21,10 +21,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from linkdoctor.models import Category, CheckResult, Report
+from linkdoctor.options import TOOL_NAME
 from linkdoctor.report.context import (
     CATEGORY_ORDER,
     STATUS_CLASSES,
-    TOOL_NAME,
     RenderContext,
     category_counts,
     diagnosis_counts,

@@ -15,8 +15,8 @@ from collections import defaultdict
 from typing import TextIO
 
 from linkdoctor.models import Category, CheckResult, Referrer, Report
+from linkdoctor.options import TOOL_NAME
 from linkdoctor.report.context import (
-    TOOL_NAME,
     RenderContext,
     no_referrer_label,
     referrer_pairs,

@@ -15,9 +15,9 @@ from typing import TextIO
 
 from linkdoctor.classify import codes
 from linkdoctor.models import Category, CheckResult, Referrer, Report
+from linkdoctor.options import TOOL_NAME
 from linkdoctor.report.context import (
     NO_REFERRER,
-    TOOL_NAME,
     RenderContext,
     diagnosis_code,
     diagnosis_title,

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from linkdoctor.config import PROJECT_URL
+from linkdoctor.options import PROJECT_URL, TOOL_NAME
 
 SARIF_VERSION: Final = "2.1.0"
 SARIF_SCHEMA: Final = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-TOOL_NAME: Final = "linkdoctor"
 
 
 def sarif_log(*, tool_version: str, rules: list[dict[str, Any]], run: Mapping[str, Any]) -> dict[str, Any]:
