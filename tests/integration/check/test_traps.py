@@ -30,6 +30,15 @@ BENCHMARK_SITE = SiteSpec(pages=2000, links_per_page=25, seed=1)
 PYTHON_DOCS = Path("/usr/share/doc/python3.11-doc/html")
 
 
+@pytest.fixture(scope="module")
+def python_docs() -> Path:
+    """A real documentation tree (Debian's python3.11-doc, which ./scripts/test installs): a missing one
+    fails loudly, like a missing nginx."""
+    if not PYTHON_DOCS.is_dir():
+        pytest.fail(f"{PYTHON_DOCS} is missing: apt-get install python3.11-doc", pytrace=False)
+    return PYTHON_DOCS
+
+
 def left_out(report: Report) -> dict[str, int]:
     return {item.code: item.count for item in report.summary.left_out}
 
@@ -119,10 +128,10 @@ def benchmark_site(nginx_factory: NginxFactory, tmp_path: Path) -> tuple[str, fr
 
 
 @pytest.fixture
-def python_docs_url(nginx_factory: NginxFactory) -> str:
+def python_docs_url(nginx_factory: NginxFactory, python_docs: Path) -> str:
     """The Python docs served by nginx on 127.0.0.1, gzipped as real sites serve them."""
     block = (
-        f"server {{\n    listen 127.0.0.1:{free_port()};\n    root {PYTHON_DOCS.resolve()};\n"
+        f"server {{\n    listen 127.0.0.1:{free_port()};\n    root {python_docs.resolve()};\n"
         "    gzip on;\n    gzip_types text/css application/javascript;\n}\n"
     )
     return nginx_factory(block, "python-docs").url("/index.html")
@@ -136,16 +145,14 @@ async def test_no_defence_fires_on_the_benchmark_site(benchmark_site: tuple[str,
     assert {r.url for r in report.results if r.category is Category.BROKEN} == known_broken
 
 
-@pytest.mark.skipif(not PYTHON_DOCS.is_dir(), reason="the python3.11-doc package is not installed")
-async def test_no_defence_fires_on_the_python_docs_on_disk() -> None:
+async def test_no_defence_fires_on_the_python_docs_on_disk(python_docs: Path) -> None:
     config = CheckConfig(retries=0, exclude=(re.compile(r"^https?://"),))
-    report = await check_async(config, collect_inputs([str(PYTHON_DOCS)]))
+    report = await check_async(config, collect_inputs([str(python_docs)]))
     assert report.summary.pages_crawled > 500
     assert report.summary.left_out == ()
 
 
 @pytest.mark.nginx
-@pytest.mark.skipif(not PYTHON_DOCS.is_dir(), reason="the python3.11-doc package is not installed")
 async def test_no_defence_fires_on_the_python_docs_over_http(python_docs_url: str) -> None:
     # Only links to the local server are followed: every other host is excluded, never looked up.
     config = CheckConfig(retries=0, exclude=(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"),))
