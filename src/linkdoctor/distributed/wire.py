@@ -287,7 +287,8 @@ def page_to_json(page: Page) -> dict[str, Any]:
             "nofollow": e.nofollow,
         }
     if page.sitemap is not None:
-        data["sitemap"] = {"locs": list(page.sitemap.locs), "is_index": page.sitemap.is_index}
+        sitemap = page.sitemap
+        data["sitemap"] = {"locs": list(sitemap.locs), "is_index": sitemap.is_index, "total": sitemap.total}
     if page.text is not None:
         data["text"] = page.text
     return data
@@ -304,7 +305,7 @@ def page_from_json(data: Mapping[str, Any]) -> Page:
         )
     sitemap = None
     if (s := data.get("sitemap")) is not None:
-        sitemap = Sitemap(tuple(s["locs"]), s["is_index"])
+        sitemap = Sitemap(tuple(s["locs"]), s["is_index"], s.get("total", 0))
     return Page(
         result_from_json(data["result"]),
         body_read=data["body_read"],
