@@ -128,6 +128,10 @@ def test_urls_from_a_file_and_stdin(generated_site: GeneratedSite, tmp_path: Pat
     assert document["summary"]["pages_crawled"] == 0  # listed URLs are checked, not crawled
     code, out, _ = run("--urls-from", "-", "--format", "json", input=generated_site.url("/") + "\n")
     assert code == 0
+    assert json.loads(out)["results"][0]["referrer_count"] == 1  # an ok link keeps only its count
+    args = ("--urls-from", "-", "--format", "json", "--all-referrers")
+    code, out, _ = run(*args, input=generated_site.url("/") + "\n")
+    assert code == 0
     assert json.loads(out)["results"][0]["referrers"][0]["url"] == "<stdin>"
 
 

@@ -68,8 +68,11 @@ def test_remapped_links_are_checked_at_the_new_url_with_the_original_referrers(
     target, gone = results[server.url("/docs/target.html")], results[server.url("/docs/gone.html")]
     assert target["category"] == "ok"
     assert gone["category"] == "broken"
-    for result, line in ((target, 1), (gone, 2)):
-        assert [(r["url"], r["line"]) for r in result["referrers"]] == [(server.url("/docs/"), line)]
+    assert [(r["url"], r["line"]) for r in gone["referrers"]] == [(server.url("/docs/"), 2)]
+    assert target["referrer_count"] == 1  # an ok link keeps only its count (see --all-referrers)
+    with_all = check(tmp_path, "all_referrers = true\n" + config, server.url("/docs/"))
+    kept = with_all[server.url("/docs/target.html")]["referrers"]
+    assert [(r["url"], r["line"]) for r in kept] == [(server.url("/docs/"), 1)]
     assert not [url for url in results if "old.invalid" in url]
     assert "/docs/target.html" in {entry.uri for entry in settled_log(server)}
 
