@@ -1,0 +1,311 @@
+"""Problems: a check's failed results grouped into one entry per target document and cause.
+
+A check result is per link as found, fragment and all, so one missing page linked through 50 different
+``#fragments`` is 50 broken results. A reader wants one problem: *this page is missing*, found at these
+places. :func:`group_problems` turns a report's results into :class:`Problem` values:
+
+- a broken (or unverified) document is one problem per cause (diagnosis code and status); every link into
+  it, with or without a fragment, is one of its :class:`Location` values, each keeping the fragment it used;
+- a missing anchor is a problem only when its document is fine (``*.fragment-missing``), one per target
+  page and anchor, so the anchors missing on one page sort next to each other;
+- :class:`ProblemCounts` are the unique problems, the places they were linked from and the referring pages:
+  the headline every output shows (the console summary, each report format, the monitor).
+
+Pure: it imports only the models, the URL helpers and the code catalogue, so the report formats, the
+monitor and library users all group the same way.
+
+>>> from linkdoctor.models import Category, CheckResult, Referrer
+>>> from linkdoctor.classify.codes import make
+>>> gone = make("http.not-found")
+>>> results = [
+...     CheckResult("https://e.org/old.html#a", Category.BROKEN, 404, diagnosis=gone,
+...                 referrers=(Referrer("https://e.org/", 3),)),
+...     CheckResult("https://e.org/old.html#b", Category.BROKEN, 404, diagnosis=gone,
+...                 referrers=(Referrer("https://e.org/x.html", 9),)),
+... ]
+>>> [(p.target, p.links, p.pages) for p in group_problems(results)]
+[('https://e.org/old.html', 2, 2)]
+>>> headline(count_problems(group_problems(results)))
+'1 problem: 1 missing page (linked 2 times from 2 pages)'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from linkdoctor.classify import codes
+from linkdoctor.models import Category, CheckResult, Referrer
+from linkdoctor.urls import split_fragment
+
+# The categories that are problems: a broken link, and one that could not be verified.
+PROBLEM_CATEGORIES: frozenset[Category] = frozenset({Category.BROKEN, Category.UNVERIFIED})
+# Codes that name a missing page, and those that name a missing anchor on a page that is fine.
+MISSING_PAGE_CODES: frozenset[str] = frozenset({"http.not-found", "http.gone", "file.not-found"})
+ANCHOR_CODE_SUFFIXES: tuple[str, ...] = (".fragment-missing", ".anchor-missing")
+START_URL = "(start URL)"
+
+
+class ProblemKind(StrEnum):
+    """What a problem is about: the target document itself, or one anchor on a document that is fine."""
+
+    DOCUMENT = "document"
+    ANCHOR = "anchor"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """One place a problem's link was found: the referring ``page`` (``START_URL`` for an input given
+    on the command line), its ``line``, the link's text or element, and the ``fragment`` it used."""
+
+    page: str
+    line: int | None = None
+    text: str = ""
+    fragment: str = ""
+
+    def link(self, target: str) -> str:
+        """The link's full URL: ``target`` with this location's fragment."""
+        return f"{target}#{self.fragment}" if self.fragment else target
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem: a target document (and, for :attr:`ProblemKind.ANCHOR`, the missing anchor) and its
+    cause, with every place it was linked from.
+
+    ``result`` is the document's verdict (status, diagnosis, redirects, findings) without referrers;
+    ``locations`` are in page order; ``links`` counts the places (``locations``, plus any only counted) and
+    ``pages`` the unique referring pages.
+    """
+
+    kind: ProblemKind
+    target: str
+    anchor: str
+    result: CheckResult
+    locations: tuple[Location, ...]
+    links: int
+    pages: int
+
+    @property
+    def category(self) -> Category:
+        return self.result.category
+
+    @property
+    def code(self) -> str:
+        """The diagnosis code, or the category when the result has none."""
+        return self.result.diagnosis.code if self.result.diagnosis else self.result.category.value
+
+    @property
+    def url(self) -> str:
+        """The target with the missing anchor, or the target document."""
+        return f"{self.target}#{self.anchor}" if self.anchor else self.target
+
+    @property
+    def cause(self) -> str:
+        """One sentence: the diagnosis summary (with its detail), else the error message or status."""
+        diagnosis = self.result.diagnosis
+        if diagnosis is not None:
+            return diagnosis.summary
+        if self.result.error_message:
+            return self.result.error_message
+        if self.result.status is not None:
+            return f"HTTP {self.result.status} {self.result.reason}".rstrip()
+        return self.result.category.value
+
+    @property
+    def fix(self) -> tuple[str, ...]:
+        return self.result.diagnosis.fix if self.result.diagnosis else ()
+
+    @property
+    def label(self) -> str:
+        """The short noun a headline counts it under (``missing page``, ``missing anchor`` …)."""
+        return problem_label(self.code, self.kind)
+
+    @property
+    def key(self) -> str:
+        """A stable identity across runs: kind, code and URL (the monitor's diff compares these)."""
+        return f"{self.kind.value} {self.code} {self.url}"
+
+    @property
+    def id(self) -> str:
+        """A short stable id of :attr:`key`, for anchors, fingerprints and cross references."""
+        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def fragments(self) -> tuple[str, ...]:
+        """The distinct fragments its links used, sorted (a document problem's ``#a``, ``#b`` …)."""
+        return tuple(sorted({loc.fragment for loc in self.locations if loc.fragment}))
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCount:
+    """How many problems a headline counts under one label, and their links and pages."""
+
+    label: str
+    problems: int
+    links: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemCounts:
+    """The headline numbers: unique problems (broken and unverified), the places they were linked from
+    and the unique referring pages, in all and per label (most pages affected first)."""
+
+    problems: int = 0
+    broken: int = 0
+    unverified: int = 0
+    links: int = 0
+    pages: int = 0
+    labels: tuple[LabelCount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PageProblems:
+    """The per-page view: one referring page and each (location, problem) found on it, by line."""
+
+    page: str
+    entries: tuple[tuple[Location, Problem], ...]
+
+
+def is_missing_anchor(result: CheckResult) -> bool:
+    """Whether ``result`` says an anchor is missing on a document that is itself fine."""
+    return result.diagnosis is not None and result.diagnosis.code.endswith(ANCHOR_CODE_SUFFIXES)
+
+
+def problem_label(code: str, kind: ProblemKind = ProblemKind.DOCUMENT) -> str:
+    """The short noun for a code: ``missing page``, ``missing anchor``, else the catalogue's title."""
+    if kind is ProblemKind.ANCHOR or code.endswith(ANCHOR_CODE_SUFFIXES):
+        return "missing anchor"
+    if code in MISSING_PAGE_CODES:
+        return "missing page"
+    entry = codes.CODES.get(code)
+    if entry is not None:
+        return entry.title.lower()
+    return f"{code} link"
+
+
+def _plural(count: int, noun: str) -> str:
+    if count == 1:
+        return f"1 {noun}"
+    if noun.endswith(("page", "anchor", "link", "problem")):
+        return f"{count:,} {noun}s"
+    return f"{count:,} × {noun}"
+
+
+_Key = tuple[ProblemKind, str, str, Category, str, int | None, int | None, str]
+
+
+def group_problems(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
+    """The problems among ``results``, most pages affected first (then most links, then by URL).
+
+    Streams: only the broken and unverified results are held, so a report of 100,000 ok links costs one
+    pass. Results of other categories are skipped.
+    """
+    found: dict[_Key, tuple[CheckResult, list[tuple[Location, ...]], list[int]]] = {}
+    for result in results:
+        if result.category not in PROBLEM_CATEGORIES:
+            continue
+        target, fragment = split_fragment(result.url)
+        anchor = is_missing_anchor(result)
+        kind = ProblemKind.ANCHOR if anchor else ProblemKind.DOCUMENT
+        code = result.diagnosis.code if result.diagnosis else ""
+        error = result.error.value if result.error else ""
+        key: _Key = (
+            kind, target, fragment if anchor else "", result.category, code, result.status,
+            result.precise_status, error,
+        )  # fmt: skip
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = (result, [], [0])
+        locations = _locations(result.referrers, fragment)
+        entry[1].append(locations)
+        entry[2][0] += max(result.referrers_found, len(locations))
+    problems = [_problem(key, *entry) for key, entry in found.items()]
+    problems.sort(key=lambda p: (-p.pages, -p.links, p.url, p.code))
+    return tuple(problems)
+
+
+def _locations(referrers: Sequence[Referrer], fragment: str) -> tuple[Location, ...]:
+    if not referrers:
+        return (Location(START_URL, None, "", fragment),)
+    return tuple(Location(r.url, r.line, r.text, fragment) for r in referrers)
+
+
+def _problem(key: _Key, first: CheckResult, parts: list[tuple[Location, ...]], links: list[int]) -> Problem:
+    kind, target, anchor = key[0], key[1], key[2]
+    unique = {
+        (loc.page, loc.line is not None, loc.line or 0, loc.fragment, loc.text): loc
+        for part in parts
+        for loc in part
+    }
+    locations = tuple(unique[k] for k in sorted(unique))
+    url = f"{target}#{anchor}" if anchor else target
+    result = first.for_link(url, ())
+    if not anchor and first.final_url and "#" in first.final_url:
+        result = CheckResult(
+            url, first.category, first.status, first.reason, first.precise_status,
+            split_fragment(first.final_url)[0], first.redirects, first.elapsed_ms, first.error,
+            first.error_message, first.diagnosis, (), first.findings,
+        )  # fmt: skip
+    pages = len({loc.page for loc in locations})
+    return Problem(kind, target, anchor, result, locations, max(links[0], len(locations)), pages)
+
+
+def count_problems(problems: Sequence[Problem]) -> ProblemCounts:
+    """The headline numbers of ``problems``: see :class:`ProblemCounts`."""
+    per_label: dict[str, tuple[list[Problem], set[str]]] = {}
+    pages: set[str] = set()
+    for problem in problems:
+        group = per_label.setdefault(problem.label, ([], set()))
+        group[0].append(problem)
+        for loc in problem.locations:
+            group[1].add(loc.page)
+            pages.add(loc.page)
+    labels = [
+        LabelCount(label, len(group), sum(p.links for p in group), len(group_pages))
+        for label, (group, group_pages) in per_label.items()
+    ]
+    labels.sort(key=lambda c: (-c.pages, -c.links, c.label))  # by impact, as problems sort
+    broken = sum(1 for p in problems if p.category is Category.BROKEN)
+    return ProblemCounts(
+        problems=len(problems),
+        broken=broken,
+        unverified=len(problems) - broken,
+        links=sum(p.links for p in problems),
+        pages=len(pages),
+        labels=tuple(labels),
+    )
+
+
+def headline(counts: ProblemCounts) -> str:
+    """``3 problems: 1 missing page (linked 62 times from 12 pages), 2 missing anchors (…)``.
+
+    >>> headline(ProblemCounts())
+    'no problems'
+    """
+    if not counts.problems:
+        return "no problems"
+    parts = [
+        f"{_plural(c.problems, c.label)} (linked {_times(c.links)} from {_plural(c.pages, 'page')})"
+        for c in counts.labels
+    ]
+    return f"{_plural(counts.problems, 'problem')}: " + ", ".join(parts)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count:,} times"
+
+
+def by_page(problems: Sequence[Problem]) -> tuple[PageProblems, ...]:
+    """The per-page view of ``problems``: each referring page with its problems' locations by line."""
+    pages: dict[str, list[tuple[Location, Problem]]] = {}
+    for problem in problems:
+        for loc in problem.locations:
+            pages.setdefault(loc.page, []).append((loc, problem))
+    return tuple(
+        PageProblems(page, tuple(sorted(entries, key=lambda e: (e[0].line or 0, e[1].url, e[0].fragment))))
+        for page, entries in sorted(pages.items())
+    )
