@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 DEFAULT_SANS = ("localhost", "127.0.0.1")
@@ -158,6 +158,10 @@ class PKI:
             builder = builder.add_extension(x509.SubjectAlternativeName(_general_names(sans)), critical=False)
         if issuer is not None:
             builder = builder.add_extension(_aki(issuer), critical=False)
+        if issuer is not None and issuer.parent is not None:
+            # As public CAs do, an intermediate's leaves say where the intermediate is published: the mark
+            # that tells a missing intermediate from a private root issuing directly.
+            builder = builder.add_extension(_ca_issuers(issuer), critical=False)
         certificate = builder.sign(issuer.private_key if issuer else key, hashes.SHA256())
 
         leaf_pem = certificate.public_bytes(_PEM)
@@ -359,6 +363,13 @@ def _key_usage(*, cert_sign: bool = False, digital_signature: bool = True) -> x5
 def _aki(issuer: CA) -> x509.AuthorityKeyIdentifier:
     ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def _ca_issuers(issuer: CA) -> x509.AuthorityInformationAccess:
+    location = x509.UniformResourceIdentifier(f"http://pki.invalid/{issuer.name}.der")
+    return x509.AuthorityInformationAccess(
+        [x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, location)]
+    )
 
 
 def _general_names(sans: Sequence[str]) -> list[x509.GeneralName]:

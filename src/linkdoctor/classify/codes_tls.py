@@ -273,12 +273,18 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         summary="The server's TLS certificate is issued by a CA that is not trusted",
         explanation=(
             "The chain ends in a root that is not in the trust store in use: a private/corporate CA, a "
-            "distrusted CA, or a TLS-intercepting proxy in between."
+            "distrusted CA, or a TLS-intercepting proxy in between. This is told apart from a missing "
+            "intermediate (tls.server-cert-incomplete-chain) by the chain the server sent: a chain that "
+            "ends in a self-signed root, carries its CA certificates, or is a leaf that does not name a "
+            "published issuer (Authority Information Access caIssuers, which public CAs' intermediates "
+            "set) is read as issued by an untrusted root."
         ),
         fix=(
+            "Client: if the CA is a legitimate private or internal CA, trust it explicitly with --cacert "
+            "ca.pem (or add it to this machine's trust store); never disable verification.",
             f"Inspect the chain: {_OPENSSL_S_CLIENT}",
-            "If the CA is a legitimate internal CA, trust it explicitly with --cacert.",
-            "Operator: for public sites, use a certificate from a publicly trusted CA.",
+            "Operator: for public sites, use a certificate from a publicly trusted CA; if your CA issues "
+            "through an intermediate, serve it too (nginx: ssl_certificate fullchain.pem).",
         ),
         actor=EITHER,
     ),
@@ -287,7 +293,9 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         title="Incomplete server certificate chain",
         summary="The server does not send the intermediate CA certificate(s)",
         explanation=(
-            "The server sends only its leaf certificate. Browsers often hide the problem by fetching or "
+            "The server sends only its leaf certificate, and the leaf names the intermediate that issued "
+            "it (Authority Information Access caIssuers) without the server sending it. Browsers often "
+            "hide the problem by fetching or "
             "caching intermediates, but other clients (curl, Python, mobile apps) fail with 'unable to get "
             "local issuer certificate'."
         ),

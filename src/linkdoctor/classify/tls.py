@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Final
 
 from cryptography import x509
+from cryptography.x509.oid import AuthorityInformationAccessOID
 from OpenSSL import SSL
 
 CLIENT_CERT_REQUIRED: Final = "tls.client-cert-required"
@@ -54,17 +55,21 @@ _VERIFY_CODES: Final[Mapping[int, str]] = MappingProxyType(
         X509_V_ERR_CERT_HAS_EXPIRED: SERVER_CERT_EXPIRED,
         X509_V_ERR_CERT_NOT_YET_VALID: SERVER_CERT_NOT_YET_VALID,
         X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: SERVER_CERT_SELF_SIGNED,
-        X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: SERVER_CERT_SELF_SIGNED,
-        # 21 ("unable to verify the first certificate") means the chain is the leaf alone and its
-        # issuer is unknown: the server forgot its intermediate(s).
-        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: SERVER_CERT_INCOMPLETE_CHAIN,
+        # 19: the chain the server sent ends in a self-signed root that is not trusted here: a private
+        # or unknown CA, fixed on the client's side first (--cacert), not a broken certificate.
+        X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: SERVER_CERT_UNTRUSTED,
         X509_V_ERR_HOSTNAME_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
         X509_V_ERR_IP_ADDRESS_MISMATCH: SERVER_CERT_HOSTNAME_MISMATCH,
     }
 )
 # "Issuer not found": an intermediate missing from what the server sent, or a root we do not trust.
+# 21 ("unable to verify the first certificate") is the leaf alone with an unknown issuer.
 _MISSING_ISSUER: Final = frozenset(
-    {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY}
+    {
+        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+    }
 )
 
 # TLS alert descriptions (RFC 8446 §6, IANA "TLS Alerts"), by number, as the probe reports them.
@@ -158,17 +163,45 @@ def classify_verify_code(verify_code: int, peer_chain: Sequence[x509.Certificate
     >>> classify_verify_code(10)
     'tls.server-cert-expired'
 
-    OpenSSL reports 20 ("unable to get local issuer certificate") both for a server that sent its leaf
-    without the intermediate and for a chain ending in an unknown root. The error alone cannot tell
-    them apart, so it means ``tls.server-cert-untrusted`` unless ``peer_chain`` (what the server sent,
-    e.g. ``ProbeResult.peer_chain``) shows that no CA certificate came with the leaf: then the
-    intermediate is missing (``tls.server-cert-incomplete-chain``).
+    OpenSSL reports 20 or 21 ("unable to get local issuer certificate", "unable to verify the first
+    certificate") both for a server that sent its leaf without the intermediate and for a leaf issued
+    by a root that is not trusted here. The number alone cannot tell them apart, so it means
+    ``tls.server-cert-untrusted`` unless ``peer_chain`` (what the server sent, e.g.
+    ``ProbeResult.peer_chain``) shows a missing intermediate (see :func:`missing_intermediate`): then it
+    is ``tls.server-cert-incomplete-chain``. A chain that ends in a self-signed root nobody here trusts
+    (19) is untrusted too.
     """
     if verify_code in _MISSING_ISSUER:
-        if peer_chain and not any(is_ca(cert) for cert in peer_chain):
+        if peer_chain and missing_intermediate(peer_chain):
             return SERVER_CERT_INCOMPLETE_CHAIN
         return SERVER_CERT_UNTRUSTED
     return _VERIFY_CODES.get(verify_code, SERVER_CERT_UNTRUSTED)
+
+
+def missing_intermediate(peer_chain: Sequence[x509.Certificate]) -> bool:
+    """Whether the chain a server sent (whose verification failed for an unknown issuer) lacks an
+    intermediate, rather than ending in a root that is not trusted here.
+
+    A chain that carries a CA certificate reached the top of what the server has: its issuer is a root
+    we do not trust. A leaf sent alone is missing its intermediate when its issuer is one: the leaf
+    names where its issuer's certificate is published (Authority Information Access ``caIssuers``),
+    which public CAs' intermediates always do and private roots issuing directly (mkcert, a
+    hand-made CA) do not. Without that mark the leaf is read as issued by an untrusted root, so the
+    client-side fix (``--cacert``) comes first and the operator is sent to rebuild a chain only when
+    one is provably missing.
+    """
+    if not peer_chain or any(is_ca(cert) for cert in peer_chain):
+        return False
+    return publishes_issuer(peer_chain[0])
+
+
+def publishes_issuer(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` carries an Authority Information Access ``caIssuers`` location."""
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return False
+    return any(item.access_method == AuthorityInformationAccessOID.CA_ISSUERS for item in access)
 
 
 def classify_alert(alert: str, *, cert_requested: bool | None = None, cert_sent: bool | None = None) -> str:

@@ -41,6 +41,8 @@ class CertSummary:
     not_after: datetime
     is_ca: bool
     self_issued: bool
+    # It names where its issuer's certificate is published (AIA caIssuers): see classify.tls.
+    publishes_issuer: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from linkdoctor.classify.tls import (
     SERVER_CERT_SELF_SIGNED,
     SERVER_CERT_UNTRUSTED,
     classify_verify_code,
+    publishes_issuer,
 )
 from linkdoctor.doctor.fixes import days_text, nginx_snippet
 from linkdoctor.doctor.model import CertSummary, ServerExam
@@ -62,6 +63,7 @@ def summarize(cert: x509.Certificate) -> CertSummary:
         not_after=cert.not_valid_after_utc,
         is_ca=is_ca(cert),
         self_issued=cert.subject == cert.issuer,
+        publishes_issuer=publishes_issuer(cert),
     )
 
 
@@ -275,23 +277,28 @@ def _incomplete(exam: ServerExam, cert: CertSummary) -> Finding:
 
 def _untrusted(exam: ServerExam) -> Finding:
     top = exam.chain[-1]
-    if exam.verify_code in (2, 20):
-        summary = f"The server's chain ends in a CA that is not trusted here ({top.issuer})"
+    if exam.verify_code == 19:
+        summary = f"The server's chain ends in a self-signed root that is not trusted here ({top.subject})"
+    elif exam.verify_code in (2, 20, 21):
+        summary = f"The server's certificate is issued by a CA that is not trusted here ({top.issuer})"
     else:
         summary = f"The server's certificate chain does not verify: {exam.verify_text}"
     return Finding(
         code=SERVER_CERT_UNTRUSTED,
         severity=Severity.ERROR,
-        actor=OPERATOR,
+        actor=codes_model.EITHER,
         summary=summary,
         evidence=(
+            ("certificates_sent", str(len(exam.chain))),
             ("chain_top_issuer", top.issuer),
             ("verify_result", f"{exam.verify_code} ({exam.verify_text})"),
         ),
         fix=(
+            f"Client, for a private or internal CA: trust it explicitly with --cacert ca.pem (the CA that "
+            f"issued {top.issuer}), or add it to this machine's trust store; never disable verification.",
             _confirm(exam),
-            "For a public site, serve a certificate from a publicly trusted CA.",
-            "Client, for an internal CA: trust it explicitly with --cacert ca.pem.",
+            "Operator, for a public site: serve a certificate from a publicly trusted CA, with its "
+            "intermediates (ssl_certificate fullchain.pem).",
         ),
     )
 
@@ -320,9 +327,11 @@ def _handshake_failed(exam: ServerExam) -> Finding:
 
 
 def _verify_code(exam: ServerExam) -> str:
-    # classify_verify_code needs to know whether a CA certificate came with the leaf.
+    # As classify_verify_code with the chain: a leaf sent alone that names its published issuer lacks
+    # its intermediate; otherwise an unknown issuer is an untrusted root.
     code = exam.verify_code or 0
-    if code in (2, 20) and not any(c.is_ca for c in exam.chain):
+    alone = exam.chain and not any(c.is_ca for c in exam.chain)
+    if code in (2, 20, 21) and alone and exam.chain[0].publishes_issuer:
         return SERVER_CERT_INCOMPLETE_CHAIN
     return classify_verify_code(code)
 

@@ -53,8 +53,8 @@ def test_every_code_this_module_returns_is_in_the_catalogue() -> None:
         (9, "tls.server-cert-not-yet-valid"),
         (10, "tls.server-cert-expired"),
         (18, "tls.server-cert-self-signed"),
-        (19, "tls.server-cert-self-signed"),
-        (21, "tls.server-cert-incomplete-chain"),
+        (19, "tls.server-cert-untrusted"),
+        (21, "tls.server-cert-untrusted"),
         (20, "tls.server-cert-untrusted"),
         (62, "tls.server-cert-hostname-mismatch"),
         (64, "tls.server-cert-hostname-mismatch"),
@@ -70,6 +70,14 @@ def test_a_missing_issuer_with_a_leaf_only_chain_is_an_incomplete_chain(pki: PKI
 
     assert classify_verify_code(20, [leaf]) == "tls.server-cert-incomplete-chain"
     assert classify_verify_code(20, [leaf, pki.intermediate.certificate]) == "tls.server-cert-untrusted"
+    assert classify_verify_code(21, [leaf]) == "tls.server-cert-incomplete-chain"
+
+
+def test_a_leaf_alone_from_a_private_root_is_untrusted_not_an_incomplete_chain(pki: PKI) -> None:
+    leaf = pki.server("cls-private-root").certificate  # issued by the root itself: no intermediate to send
+
+    assert classify_verify_code(21, [leaf]) == "tls.server-cert-untrusted"
+    assert classify_verify_code(20, [leaf]) == "tls.server-cert-untrusted"
 
 
 @pytest.mark.parametrize(
