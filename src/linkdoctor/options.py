@@ -292,8 +292,11 @@ OPTIONS: Final[tuple[Option, ...]] = (
            key="output", multiple=True, validator=one_or_list(file_path(must_exist=False))),
     Option("progress", bool, True, "Live progress bar (only on a terminal).",
            flags=("--progress/--no-progress",), key="progress", validator=boolean),
-    Option("verbose", bool, False, "Show fix steps for every broken link.", flags=("-v", "--verbose"),
-           key="verbose", validator=boolean),
+    Option("verbose", bool, False, "List every referring place of every problem (the console shows the "
+           "first few and '+N more').", flags=("-v", "--verbose"), key="verbose", validator=boolean),
+    Option("group_by", str, "problem", "Console report: one entry per problem, or per referring page.",
+           flags=("--group-by",), key="group_by", choices=("problem", "page"),
+           validator=choice("problem", "page")),
     Option("diagnose", bool, False, "Run the TLS doctor once per failing host and certificate.",
            field="diagnose", flags=("--diagnose",), key="diagnose", validator=boolean),
     Option("broker", str, None, "Spread the crawl over linkdoctor workers through this Redis broker, e.g. "

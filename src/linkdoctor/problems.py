@@ -280,8 +280,9 @@ def count_problems(problems: Sequence[Problem]) -> ProblemCounts:
     )
 
 
-def headline(counts: ProblemCounts) -> str:
-    """``3 problems: 1 missing page (linked 62 times from 12 pages), 2 missing anchors (…)``.
+def headline(counts: ProblemCounts, *, labels: int = 3) -> str:
+    """``3 problems: 1 missing page (linked 62 times from 12 pages), 2 missing anchors (…)``: the first
+    ``labels`` labels by impact, the rest counted together.
 
     >>> headline(ProblemCounts())
     'no problems'
@@ -290,8 +291,11 @@ def headline(counts: ProblemCounts) -> str:
         return "no problems"
     parts = [
         f"{_plural(c.problems, c.label)} (linked {_times(c.links)} from {_plural(c.pages, 'page')})"
-        for c in counts.labels
+        for c in counts.labels[:labels]
     ]
+    rest = sum(c.problems for c in counts.labels[labels:])
+    if rest:
+        parts.append(f"{_plural(rest, 'other problem')}")
     return f"{_plural(counts.problems, 'problem')}: " + ", ".join(parts)
 
 

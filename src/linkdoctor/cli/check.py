@@ -194,7 +194,9 @@ def _run(
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
     show_progress = opts["progress"] and not streams_to_stdout(targets)
-    context = RenderContext(sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"])
+    context = RenderContext(
+        sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"], group_by=opts["group_by"]
+    )
     with (
         open_cache(opts, config) or contextlib.nullcontext() as cache,
         open_outputs(targets, context, stdout=sys.stdout) as outputs,
@@ -219,4 +221,15 @@ def _run(
         else:
             report = run_sync(check(on_result))
         outputs.finish(report)
+    if not any(t.path is None and t.format.name == "console" for t in targets):
+        _print_summary(report)
     return report
+
+
+def _print_summary(report: Report) -> None:
+    """The one-line summary on stderr, for a run whose console report is not on stdout (only ``-o`` files,
+    or a machine format on stdout that the line must not mix into)."""
+    from linkdoctor.problems import count_problems, group_problems
+    from linkdoctor.report.console import summary_line
+
+    click.echo(summary_line(report.summary, count_problems(group_problems(report.results))), err=True)

@@ -70,12 +70,19 @@ _FOLLOW = frozenset(
 
 @dataclass(slots=True)
 class Progress:
-    """Live counters for progress displays; the engine updates them, readers only read."""
+    """Live counters for progress displays; the engine updates them, readers only read.
+
+    ``links`` and ``done`` count links as the report does (one per unique URL, fragment and all): those
+    found, and those with a verdict; ``broken`` counts the links with a broken verdict, so it never passes
+    ``done``, and at the end ``done`` and ``broken`` are the summary's ``total`` and ``broken``. ``checked``
+    and ``queued`` count the resources requested (a refetch for anchors counts again)."""
 
     pages: int = 0
     checked: int = 0
     broken: int = 0
     queued: int = 0
+    links: int = 0
+    done: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -247,6 +254,7 @@ class Crawler:
         else:
             self._upgrade(resource, element, depth)
         link = self._state.add_link(_Link(url, fragment, resource, referrer or []))
+        self.progress.links += 1
         if resource.done:
             if fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
                 self._enqueue(resource, refetch=True)
@@ -259,6 +267,7 @@ class Crawler:
         link = self._state.link(url)
         if link is None:
             link = self._state.add_link(_Link(url, "", None, referrer or [], result))
+            self.progress.links += 1
             self._emit(link)
         elif referrer:
             self._state.refer(link, referrer)
@@ -479,6 +488,7 @@ class Crawler:
     def _emit(self, link: _Link) -> None:
         link.emitted = True
         category = self._category_of(link)
+        self.progress.done += 1
         if category is Category.BROKEN:
             self.progress.broken += 1
         if self._on_result is not None:  # else the result itself is built once, for the report
@@ -580,8 +590,12 @@ class Crawler:
                 _Link(found.url, found.fragment, resource, list(found.referrers), found.preset, emitted,
                       found.counted)
             )  # fmt: skip
+            self.progress.links += 1
             if emitted:  # settled by its verdict again: an ok link goes on with only a count
-                self._state.settle(link, keep=self._category_of(link) is not Category.OK)
+                category = self._category_of(link)
+                self.progress.done += 1
+                self.progress.broken += category is Category.BROKEN
+                self._state.settle(link, keep=category is not Category.OK)
         for saved in frontier.resources:
             if saved.pending:
                 self._enqueue(self._resource(saved.url))

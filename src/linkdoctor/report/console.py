@@ -1,5 +1,11 @@
-"""The console report (rich): a live progress bar while running, then broken links grouped by the page
-that refers to them, each with its line and diagnosis, then a summary.
+"""The console report (rich): a live progress bar while running, then the problems, then a one-line
+summary.
+
+The report is grouped by problem (:mod:`linkdoctor.problems`), most pages affected first. Each problem
+shows its cause, its fix and the first few places it was linked from, with "+N more"; ``--verbose``
+lists every place. ``--group-by page`` lists each referring page with its problems instead, for someone
+fixing one page at a time. The summary line (:func:`summary_line`) is the same everywhere the CLI prints
+it, and its counts are those of every other format.
 
 The console is injected, so output is testable (``Console(file=io.StringIO(), width=100)``).
 """
@@ -8,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from rich.console import Console
@@ -17,7 +22,24 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from linkdoctor.engine.crawl import Progress as Counters
-from linkdoctor.models import Category, CheckResult, Report
+from linkdoctor.models import Category, Report, Summary
+from linkdoctor.problems import (
+    Location,
+    Problem,
+    ProblemCounts,
+    ProblemKind,
+    by_page,
+    count_problems,
+    group_problems,
+    headline,
+)
+from linkdoctor.report.context import RenderContext, status_text
+
+# What the default (not --verbose) report shows: enough to act on, and about 150 lines for a handful of
+# problems however many times each is linked.
+PAGES_SHOWN = 5
+PLACES_SHOWN = 4
+PROBLEMS_SHOWN = 20
 
 _STYLE = {
     Category.BROKEN: "bold red",
@@ -30,7 +52,8 @@ _STYLE = {
 
 @asynccontextmanager
 async def live_progress(counters: Counters, console: Console, *, enabled: bool) -> AsyncIterator[None]:
-    """Show pages crawled, links checked, rate and broken-so-far while the body runs."""
+    """Show pages crawled, links with a verdict out of those found, rate and broken links so far while the
+    body runs. Links are counted as the summary counts them, so the bar ends on the summary's numbers."""
     if not enabled:
         yield
         return
@@ -49,13 +72,14 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
         async def refresh() -> None:
             while True:
                 elapsed = max(time.monotonic() - counters.started, 1e-6)
+                done = counters.done
                 bar.update(
                     task,
-                    completed=counters.checked,
-                    total=max(counters.queued, 1),
+                    completed=done,
+                    total=max(counters.links, done, 1),
                     pages=counters.pages,
-                    rate=counters.checked / elapsed,
-                    broken=counters.broken,
+                    rate=done / elapsed,
+                    broken=min(counters.broken, done),
                 )
                 await asyncio.sleep(0.1)
 
@@ -66,62 +90,129 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
             updater.cancel()
 
 
-def _by_page(results: Iterable[CheckResult]) -> dict[str, list[tuple[int | None, CheckResult]]]:
-    pages: dict[str, list[tuple[int | None, CheckResult]]] = defaultdict(list)
-    for result in results:
-        if result.category not in (Category.BROKEN, Category.UNVERIFIED):
-            continue
-        for referrer in result.referrers or ():
-            pages[referrer.url].append((referrer.line, result))
-        if not result.referrers:
-            pages["(start URL)"].append((None, result))
-    return pages
+def render_report(
+    report: Report,
+    console: Console,
+    context: RenderContext | None = None,
+    *,
+    verbose: bool | None = None,
+    group_by: str | None = None,
+) -> None:
+    """The problems (by problem, or by page with ``group_by="page"``), then the summary line."""
+    context = context or RenderContext()
+    verbose = context.verbose if verbose is None else verbose
+    problems = group_problems(report.results)
+    if (group_by or context.group_by) == "page":
+        _render_pages(problems, console, context)
+    else:
+        _render_problems(problems, console, context, verbose=verbose)
+    render_summary(report, console, count_problems(problems))
 
 
-def _status_text(result: CheckResult) -> str:
-    if result.status is None:
-        return result.error.value if result.error else "-"
-    if result.precise_status and result.precise_status != result.status:
-        return f"{result.status}→{result.precise_status}"
-    return str(result.status)
+def _render_problems(
+    problems: Sequence[Problem], console: Console, context: RenderContext, *, verbose: bool
+) -> None:
+    shown = problems if verbose else problems[:PROBLEMS_SHOWN]
+    for problem in shown:
+        _render_problem(problem, console, context, verbose=verbose)
+    if len(problems) > len(shown):
+        more = len(problems) - len(shown)
+        console.print(f"\n[dim]+{more:,} more problems, fewer pages each (--verbose lists all)[/]")
 
 
-def render_report(report: Report, console: Console, *, verbose: bool = False) -> None:
-    """Broken (and unverified) links grouped by referring page, then the summary."""
-    pages = _by_page(report.results)
-    for page in sorted(pages):
-        console.print(f"\n[bold]{escape(page)}[/]")
-        for line, result in sorted(pages[page], key=lambda item: (item[0] or 0, item[1].url)):
-            where = f"line {line}" if line else "      "
-            style = _STYLE[result.category]
-            code = result.diagnosis.code if result.diagnosis else result.category.value
+def _render_problem(problem: Problem, console: Console, context: RenderContext, *, verbose: bool) -> None:
+    result = problem.result
+    style = _STYLE[problem.category]
+    what = "missing anchor" if problem.kind is ProblemKind.ANCHOR else status_text(result)
+    console.print(f"\n[{style}]✗ {escape(what)}[/]  [bold]{escape(problem.url)}[/]  [dim]{problem.code}[/]")
+    console.print(f"  {escape(problem.cause)}")
+    for step in problem.fix:
+        console.print(f"  [green]fix:[/] {escape(step)}")
+    for finding in result.findings:
+        console.print(f"  [magenta]{finding.code}[/] ({finding.actor}): {escape(finding.summary)}")
+    fragments = len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0
+    through = f" through {fragments:,} #fragments" if fragments else ""
+    console.print(f"  linked {_times(problem.links)} from {_count(problem.pages, 'page')}{through}:")
+    pages = _pages(problem.locations)
+    shown = pages if verbose else pages[:PAGES_SHOWN]
+    listed = 0
+    for page, locations in shown:
+        places = locations if verbose else locations[:PLACES_SHOWN]
+        listed += len(places)
+        text = ", ".join(_place(loc, problem) for loc in places)
+        extra = f" [dim]+{len(locations) - len(places):,} more[/]" if len(places) < len(locations) else ""
+        console.print(f"    {escape(context.page_label(page))}{text}{extra}")
+    more_pages = len(pages) - len(shown)
+    if more_pages > 0:
+        more = problem.links - sum(len(locations) for _, locations in shown)
+        console.print(
+            f"    [dim]+{more_pages:,} more pages ({_times(more)}; --verbose lists all)[/]"
+            if more != more_pages
+            else f"    [dim]+{more_pages:,} more pages (--verbose lists all)[/]"
+        )
+
+
+def _render_pages(problems: Sequence[Problem], console: Console, context: RenderContext) -> None:
+    for page in by_page(problems):
+        console.print(f"\n[bold]{escape(context.page_label(page.page))}[/]")
+        for loc, problem in page.entries:
+            where = f"line {loc.line}" if loc.line else ""
+            style = _STYLE[problem.category]
+            what = "anchor" if problem.kind is ProblemKind.ANCHOR else status_text(problem.result)
+            link = loc.link(problem.target)
             console.print(
-                f"  [dim]{where:>9}[/]  [{style}]{_status_text(result):>7}[/]  {escape(result.url)}  [dim]{code}[/]"
+                f"  [dim]{where:>9}[/]  [{style}]{escape(what):>7}[/]  {escape(link)}  [dim]{problem.code}[/]"
             )
-            if result.diagnosis:
-                console.print(f"             [italic]{escape(result.diagnosis.summary)}[/]")
-                if verbose:
-                    for step in result.diagnosis.fix:
-                        console.print(f"             • {escape(step)}")
-            for finding in result.findings:
-                console.print(
-                    f"             [magenta]{finding.code}[/] ({finding.actor}): {escape(finding.summary)}"
-                )
-    render_summary(report, console)
+            console.print(f"             [italic]{escape(problem.cause)}[/]")
 
 
-def render_summary(report: Report, console: Console) -> None:
+def _pages(locations: Sequence[Location]) -> list[tuple[str, list[Location]]]:
+    """Locations by referring page, in page order (they come sorted by page)."""
+    pages: dict[str, list[Location]] = {}
+    for loc in locations:
+        pages.setdefault(loc.page, []).append(loc)
+    return list(pages.items())
+
+
+def _place(loc: Location, problem: Problem) -> str:
+    """``:12 #fragment`` — the line, and the fragment a link into a broken document used."""
+    line = f":{loc.line}" if loc.line else ""
+    if problem.kind is ProblemKind.DOCUMENT and loc.fragment:
+        return f"{line} [dim]#{escape(loc.fragment)}[/]"
+    return line
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count:,} times"
+
+
+def _count(count: int, noun: str) -> str:
+    return f"1 {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def summary_line(summary: Summary, counts: ProblemCounts) -> str:
+    """The run in one line of plain text: the problems' headline, then links per category and pages.
+
+    >>> summary_line(Summary(total=3, ok=3, pages_crawled=1, elapsed_s=0.5), ProblemCounts())
+    'no problems · 3 links: 3 ok · 0 redirected · 0 broken · 0 unverified · 0 excluded (1 page in 0.5s)'
+    """
+    s = summary
+    links = (
+        f"{s.total:,} links: {s.ok:,} ok · {s.redirected:,} redirected · {s.broken:,} broken · "
+        f"{s.unverified:,} unverified · {s.excluded:,} excluded"
+    )
+    return f"{headline(counts)} · {links} ({_count(s.pages_crawled, 'page')} in {s.elapsed_s:.1f}s)"
+
+
+def render_summary(report: Report, console: Console, counts: ProblemCounts | None = None) -> None:
+    """The summary line (problems in red when there are any), then warnings and what was left out."""
     s = report.summary
+    counts = count_problems(group_problems(report.results)) if counts is None else counts
     console.print()
-    parts = [
-        f"[bold]{s.total}[/] links",
-        f"[green]{s.ok} ok[/]",
-        f"[cyan]{s.redirected} redirected[/]",
-        f"[bold red]{s.broken} broken[/]" if s.broken else "0 broken",
-        f"[yellow]{s.unverified} unverified[/]",
-        f"[dim]{s.excluded} excluded[/]",
-    ]
-    console.print(" · ".join(parts) + f"  ({s.pages_crawled} pages in {s.elapsed_s:.1f}s)")
+    style = "bold red" if counts.broken else ("yellow" if counts.problems else "green")
+    line = summary_line(s, counts)
+    head = headline(counts)
+    console.print(f"[{style}]{escape(head)}[/]{escape(line[len(head) :])}")
     for warning in s.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     for item in s.left_out:  # what the run left out on purpose, one counted line per reason

@@ -29,4 +29,4 @@ def write_console(report: Report, out: TextIO, context: RenderContext) -> None:
             color_system=None,
             soft_wrap=True,
         )
-    render_report(report, console, verbose=context.verbose)
+    render_report(report, console, context)

@@ -42,13 +42,15 @@ class RenderContext:
 
     ``sites`` are the local folders of the run (``Inputs.sites``), so referrers can be shown as files;
     ``root`` is the folder file paths are shown relative to (the working directory in the CLI);
-    ``tool_version`` is injected so golden files do not change with every release.
+    ``tool_version`` is injected so golden files do not change with every release; ``verbose`` lists every
+    referring place in the console report, and ``group_by`` (``problem`` or ``page``) is its grouping.
     """
 
     sites: tuple[LocalSite, ...] = ()
     root: Path | None = None
     tool_version: str = __version__
     verbose: bool = False
+    group_by: str = "problem"
 
     def source_file(self, url: str) -> Path | None:
         """The local file behind a referrer URL, or ``None`` for a remote page."""

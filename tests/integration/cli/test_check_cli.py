@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,8 +60,17 @@ def test_output_file_is_written(generated_site: GeneratedSite, tmp_path: Path) -
     assert list(tmp_path.iterdir()) == [target]  # no temp file left behind
 
 
-def test_console_report_groups_broken_links_by_page_with_lines(generated_site: GeneratedSite) -> None:
+def test_console_report_groups_broken_links_by_problem_with_referring_lines(
+    generated_site: GeneratedSite,
+) -> None:
     _, out, _ = run(generated_site.base_url)
+    assert "http.not-found" in out
+    assert re.search(r"^    \S+:\d+", out, re.MULTILINE)  # a referring page with its line
+    assert "broken" in out
+
+
+def test_console_report_grouped_by_page_lists_lines(generated_site: GeneratedSite) -> None:
+    _, out, _ = run(generated_site.base_url, "--group-by", "page")
     assert "http.not-found" in out
     assert "line " in out
     assert "broken" in out

@@ -223,3 +223,12 @@ def test_format_name_file_and_bare_format_together(docs: Path) -> None:
     assert code == 2
     assert out.startswith("## linkdoctor: ❌ 4 broken links")
     assert Path("links.csv").read_text(encoding="utf-8").startswith("page,file,line,")
+
+
+def test_a_run_writing_only_files_prints_the_summary_line_on_the_terminal(docs: Path) -> None:
+    code, out, err = invoke("docs", "-o", "r.html")
+    assert code == 2
+    assert out == ""
+    (line,) = [line for line in err.splitlines() if " links: " in line]
+    assert line.startswith("4 problems: ")
+    assert "4 broken" in line
