@@ -1,4 +1,6 @@
-"""``linkdoctor worker``: a Celery worker that fetches and parses batches of pages for distributed scans.
+"""``linkdoctor worker``: a Celery worker that runs whole scans of monitored sites (dispatched by ``serve
+--broker``, one job per scan) and fetches and parses batches of pages for distributed crawls
+(``check --broker``).
 
 Run as many as needed, on as many machines, all with the same ``--broker`` (and ``--db``, the database of
 ``linkdoctor serve``). Client certificate files and the environment variables named for passwords must
@@ -12,6 +14,7 @@ import socket
 
 import click
 
+from linkdoctor.distributed.fleet import DEFAULT_SCAN_QUEUE
 from linkdoctor.distributed.settings import DEFAULT_NAMESPACE, DEFAULT_QUEUE, DEFAULT_VISIBILITY_TIMEOUT
 
 
@@ -49,6 +52,13 @@ from linkdoctor.distributed.settings import DEFAULT_NAMESPACE, DEFAULT_QUEUE, DE
 @click.option("--name", metavar="NAME", help="Worker name (default: worker<pid>@<host>).")
 @click.option("--queue", default=DEFAULT_QUEUE, show_default=True, help="Queue to take batches from.")
 @click.option(
+    "--scan-queue",
+    default=DEFAULT_SCAN_QUEUE,
+    show_default=True,
+    help="Queue to take whole scans from (serve --broker dispatches each due scan there; needs --db). "
+    "An empty value takes none: the worker only fetches batches.",
+)
+@click.option(
     "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help="Prefix of linkdoctor's Redis keys."
 )
 @click.option(
@@ -71,16 +81,18 @@ def worker(
     pool: str,
     name: str | None,
     queue: str,
+    scan_queue: str,
     namespace: str,
     visibility_timeout: float,
     log_level: str,
 ) -> None:
-    """Fetch and check pages for distributed scans (wraps a Celery worker)."""
-    from redis import Redis
+    """Run monitored sites' scans and fetch pages for distributed crawls (wraps a Celery worker)."""
+    from linkdoctor.cli.extras import require_distributed
 
+    require_distributed("linkdoctor worker")
     from linkdoctor.distributed.app import create_celery
     from linkdoctor.distributed.health import Heartbeat
-    from linkdoctor.distributed.settings import BrokerSettings
+    from linkdoctor.distributed.settings import BrokerSettings, sync_redis
 
     settings = BrokerSettings(
         broker_url=broker_url,
@@ -95,7 +107,7 @@ def worker(
         FetchStore.open(db_url).close()  # fail now, not mid-batch, when the database is unreachable
     hostname = name or f"worker{os.getpid()}@{socket.gethostname()}"
     app = create_celery(settings)
-    heartbeat = Heartbeat(Redis.from_url(broker_url), settings, hostname)
+    heartbeat = Heartbeat(sync_redis(settings), settings, hostname)
     heartbeat.start()
     try:
         app.worker_main(
@@ -104,7 +116,7 @@ def worker(
                 f"--pool={pool}",
                 f"--concurrency={concurrency}",
                 f"--hostname={hostname}",
-                f"--queues={queue}",
+                f"--queues={','.join(q for q in (queue, scan_queue) if q)}",
                 f"--loglevel={log_level.upper()}",
                 "--without-gossip",
                 "--without-mingle",

@@ -1,4 +1,6 @@
-"""The Celery app factory: one app per process, built from :class:`BrokerSettings`, with the batch task.
+"""The Celery app factory: one app per process, built from :class:`BrokerSettings`, with its two tasks: the
+batch (fetch and parse pages of one crawl) and the scan (run a monitored site's whole scan,
+:mod:`linkdoctor.distributed.fleet`).
 
 Nothing is configured at import time. A batch is acknowledged only after it ran (``acks_late``), a worker
 that dies mid-batch gets it redelivered (``task_reject_on_worker_lost`` for a lost pool process, the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from linkdoctor.distributed.fleet import SCAN_TASK, FleetScan, FleetWorker
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.wire import Batch
 
@@ -47,11 +50,10 @@ class WorkerRuntime:
         return run_sync(self._run(batch, worker))
 
     async def _run(self, batch: Batch, worker: str) -> int:
-        from redis.asyncio import Redis
-
+        from linkdoctor.distributed.settings import async_redis
         from linkdoctor.distributed.work import run_batch
 
-        redis = Redis.from_url(self.settings.broker_url)
+        redis = async_redis(self.settings)  # every call times out: a frozen broker is an error in seconds
         try:
             return await run_batch(
                 batch,
@@ -60,6 +62,8 @@ class WorkerRuntime:
                 store=self.store,
                 worker=worker,
                 key_ttl=self.settings.key_ttl,
+                lease_ttl=self.settings.lease_ttl,
+                outage_grace=self.settings.outage_grace,
             )
         finally:
             await redis.aclose()
@@ -78,7 +82,7 @@ def create_celery(settings: BrokerSettings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_transport_options=settings.transport_options,
         broker_connection_retry_on_startup=True,
         worker_send_task_events=False,
         worker_hijack_root_logger=False,
@@ -86,11 +90,26 @@ def create_celery(settings: BrokerSettings) -> Celery:
     runtime = WorkerRuntime(settings)
 
     def batch(task: Any, data: dict[str, Any]) -> int:
-        return runtime.run(Batch.from_json(data), str(task.request.hostname or "worker"))
+        from celery.exceptions import Reject
+
+        from linkdoctor.distributed.work import BatchDeferred
+
+        try:
+            return runtime.run(Batch.from_json(data), str(task.request.hostname or "worker"))
+        except BatchDeferred as exc:  # the broker or database stayed away: back to the queue, never acked
+            raise Reject(str(exc), requeue=True) from exc
 
     app.task(name=BATCH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(
         batch
     )
+    fleet = FleetWorker(settings)
+
+    def scan(task: Any, data: dict[str, Any]) -> str:
+        return fleet.run(FleetScan.from_json(data), str(task.request.hostname or "worker"))
+
+    # A scan job whose worker died is handed out again; its claim then fails (the dead run's lease holds
+    # until it runs out) and ``serve`` dispatches the scan anew once it is claimable.
+    app.task(name=SCAN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(scan)
 
     return app
 

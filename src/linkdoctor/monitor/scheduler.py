@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -138,6 +138,19 @@ def run_due_scans(runner: Runner, *, owner: str, now: datetime) -> list[int]:
             execute(runner, scan_id, owner)
             ran.append(scan_id)
     return ran
+
+
+def dispatch_due_scans(
+    runner: outbox.Delivery, dispatch: Callable[[int], bool], *, now: datetime
+) -> list[int]:
+    """The scheduler tick of a fleet (``serve --broker``): queue the scans of due sites, then hand every scan
+    that can run to ``dispatch`` instead of running it here, so as many scans run at once as there are
+    workers to take them. The lease stays the arbiter: whoever runs a dispatched scan claims it first (see
+    :func:`claim`), so a scan handed out twice still runs once. ``dispatch`` answers False for a scan it
+    already handed out and that no one took yet. Returns the ids handed out now."""
+    outbox.deliver_due(runner, now)
+    queue_due_scans(runner, now)
+    return [scan_id for scan_id in claimable_scans(runner, now) if dispatch(scan_id)]
 
 
 def queue_due_scans(db: Sessions, now: datetime) -> None:

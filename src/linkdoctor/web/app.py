@@ -94,8 +94,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tick, close_tick = _scheduler_tick(settings, monitor, owner)
         if settings.tick > 0:
-            runtime.ticker = Ticker(lambda: monitor.run_due_scans(owner=owner), settings.tick)
+            runtime.ticker = Ticker(tick, settings.tick)
             runtime.ticker.start()
         try:
             yield
@@ -104,6 +105,7 @@ def create_app(
             if runtime.ticker is not None:
                 await runtime.ticker.stop()
                 runtime.ticker = None
+            close_tick()
             if owns_service:
                 monitor.close()
 
@@ -135,6 +137,30 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(cluster.router)
     return app
+
+
+def _scheduler_tick(
+    settings: ServeSettings, monitor: Monitor, owner: str
+) -> tuple[Callable[[], object], Callable[[], None]]:
+    """The scheduler's tick and what closes it: without ``--broker`` it runs the due scans here, one after
+    another; with it, it hands each due scan to the workers as a job of its own, so they run side by side
+    (:mod:`linkdoctor.distributed.fleet`, imported only then)."""
+    if not settings.broker_url or settings.tick <= 0:
+        return (lambda: monitor.run_due_scans(owner=owner)), (lambda: None)
+    from linkdoctor.distributed.app import create_celery
+    from linkdoctor.distributed.fleet import FleetScan, open_dispatcher
+    from linkdoctor.distributed.settings import BrokerSettings
+
+    broker = BrokerSettings(settings.broker_url, db_url=settings.db_url)
+    rules = FleetScan(
+        0,
+        allow_private=tuple(str(n) for n in settings.allow_private),
+        allow_env=tuple(sorted(settings.allow_env)),
+        cert_dir=None if settings.cert_dir is None else str(settings.cert_dir),
+        dashboard_url=settings.public_url,
+    )
+    dispatcher = open_dispatcher(broker, rules, create_celery(broker))
+    return (lambda: dispatcher.tick(monitor)), dispatcher.close
 
 
 def _runner_factory(settings: ServeSettings) -> RunnerFactory:
