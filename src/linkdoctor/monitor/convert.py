@@ -90,6 +90,7 @@ def scan_from_row(row: ScanRow) -> Scan:
         budget_used=row.budget_used,
         runs=row.runs,
         error=row.error,
+        problems=row.problems,
     )
 
 

@@ -1,5 +1,9 @@
-"""Compare a scan with the site's previous finished scan: new broken links, fixed links, links still
-broken and new redirects. A pure function over two scans' results, keyed by URL.
+"""Compare a scan with the site's previous finished scan. :func:`compare` sorts links (keyed by URL) into new
+broken, fixed, still broken and new redirects; :func:`compare_problems` sorts problems (one per target
+document and cause, see :mod:`linkdoctor.problems`) into new, still there and fixed. Pure functions.
+
+A problem is new only when the previous scan had no problem with its key (kind, code and URL): a site that
+did not change has no new problems, however many ``#fragment`` links point at its one missing page.
 
 >>> from linkdoctor.models import Category
 >>> before = {"https://a.example/x": DiffEntry("https://a.example/x", Category.BROKEN, 404, "", None)}
@@ -10,10 +14,10 @@ broken and new redirects. A pure function over two scans' results, keyed by URL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from linkdoctor.models import Category
-from linkdoctor.monitor.model import DiffEntry, ScanDiff
+from linkdoctor.monitor.model import DiffEntry, ScanDiff, ScanProblem
 
 
 def compare(
@@ -50,3 +54,16 @@ def compare(
         still_broken=tuple(still_broken),
         new_redirects=tuple(new_redirects),
     )
+
+
+def compare_problems(
+    current: Sequence[ScanProblem], previous: Sequence[ScanProblem]
+) -> tuple[tuple[ScanProblem, ...], tuple[ScanProblem, ...], tuple[ScanProblem, ...]]:
+    """(new, still, fixed): the current problems whose key the previous scan did not have, those it had
+    (as they are now), and the previous problems gone now; each in the order given (most pages first)."""
+    before = {p.key for p in previous}
+    now = {p.key for p in current}
+    new = tuple(p for p in current if p.key not in before)
+    still = tuple(p for p in current if p.key in before)
+    fixed = tuple(p for p in previous if p.key not in now)
+    return new, still, fixed

@@ -1,5 +1,6 @@
-"""Committing a scan run: its results, counts, frontier and budget use in one transaction, then the
-per-day counts, the link streaks that drive alerts, the alert itself and retention.
+"""Committing a scan run: its results, counts (links, and unique problems), frontier and budget use in one
+transaction, then the per-day counts, the problem streaks that drive alerts, the alert itself and
+retention.
 
 Certificates near expiry alert when they are new to the site (or newly expired) since its previous scan.
 
@@ -19,15 +20,17 @@ from typing import Any, Protocol
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from linkdoctor.models import Category, CheckResult
-from linkdoctor.monitor import alerts, checkpoints, outbox, scans, sites
+from linkdoctor.models import CheckResult
+from linkdoctor.monitor import alerts, checkpoints, grouping, outbox, scans, sites
 from linkdoctor.monitor.certs import new_notices, notices
 from linkdoctor.monitor.convert import result_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions, rowcount
-from linkdoctor.monitor.model import CertificateNotice, DiffEntry, Scan, ScanState
+from linkdoctor.monitor.diff import compare_problems
+from linkdoctor.monitor.model import CertificateNotice, Scan, ScanProblem, ScanState
 from linkdoctor.monitor.orm import DailyCountRow, LinkStateRow, ResultRow, ScanRow, ScanRunRow, SiteRow
 from linkdoctor.monitor.retention import prune
 from linkdoctor.monitor.scan import ScanOutcome
+from linkdoctor.problems import Problem, group_problems
 
 _INSERT_BATCH = 500
 
@@ -46,32 +49,32 @@ class Finishing(outbox.Delivery, Protocol):
 def commit(monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome) -> Scan:
     """Store the run's outcome, then alert and prune; if storing fails, the scan fails with the reason."""
     try:
-        result, alerting, recovered, certificates = _store(monitor, scan_id, owner, run_id, outcome)
+        result, news = _store(monitor, scan_id, owner, run_id, outcome)
     except Exception as exc:  # the driver or the database refused the results: say so on the scan
         return fail(monitor, scan_id, owner, f"could not store the results: {describe(exc)}", run_id=run_id)
     if result.state is ScanState.DONE:
-        notify(monitor, result, alerting=alerting, recovered=recovered, certificates=certificates)
+        notify(monitor, result, news)
         prune(monitor, result.site_id, keep=monitor.keep_scans)
     return result
 
 
 def _store(
     monitor: Finishing, scan_id: int, owner: str, run_id: int, outcome: ScanOutcome
-) -> tuple[Scan, list[DiffEntry], list[DiffEntry], list[CertificateNotice]]:
+) -> tuple[Scan, alerts.News]:
     now = monitor.now()
-    alerting: list[DiffEntry] = []
-    recovered: list[DiffEntry] = []
-    certificates: list[CertificateNotice] = []
+    news = alerts.News()
     with monitor.session() as s:
         scan = s.get(ScanRow, scan_id, with_for_update=True)
         assert scan is not None
         if scan.lease_owner != owner or scan.state != ScanState.RUNNING.value:
-            return scan_from_row(scan), [], [], []  # the lease was lost: the new holder writes the results
+            return scan_from_row(scan), news  # the lease was lost: the new holder writes the results
         s.execute(delete(ResultRow).where(ResultRow.scan_id == scan_id))
         rows = [storable(result_row(scan_id, r)) for r in outcome.results]
         for start in range(0, len(rows), _INSERT_BATCH):
             s.execute(insert(ResultRow), rows[start : start + _INSERT_BATCH])
         summary = outcome.summary
+        problems = group_problems(outcome.results)
+        scan.problems = len(problems)
         scan.total, scan.ok, scan.redirected = summary.total, summary.ok, summary.redirected
         scan.broken, scan.excluded, scan.unverified = summary.broken, summary.excluded, summary.unverified
         checkpoints.charge(s, scan, run_id, outcome.checks)  # less what its checkpoints charged
@@ -86,9 +89,8 @@ def _store(
         if not outcome.partial:
             scan.finished_at = now
             _count_day(s, scan, now)
-            alerting, recovered = _update_streaks(s, scan.site_id, outcome.results)
-            certificates = _new_certificates(s, scan, outcome.results)
-        return scan_from_row(scan), alerting, recovered, certificates
+            news = _news(s, scan, problems, outcome.results)
+        return scan_from_row(scan), news
 
 
 def storable(value: Any) -> Any:
@@ -137,7 +139,7 @@ def fail(monitor: Finishing, scan_id: int, owner: str, error: str, *, run_id: in
         if run_id is not None:
             s.execute(update(ScanRunRow).where(ScanRunRow.id == run_id).values(finished_at=now))
         result = scan_from_row(scan)
-    notify(monitor, result, alerting=[], recovered=[])
+    notify(monitor, result, alerts.News())
     return result
 
 
@@ -159,26 +161,12 @@ def interrupt(db: Sessions, scan_id: int, owner: str, error: str, *, run_id: int
         return scan_from_row(scan)
 
 
-def notify(
-    monitor: Finishing,
-    scan: Scan,
-    *,
-    alerting: list[DiffEntry],
-    recovered: list[DiffEntry],
-    certificates: Sequence[CertificateNotice] = (),
-) -> None:
+def notify(monitor: Finishing, scan: Scan, news: alerts.News) -> None:
     """Send the scan's one alert. The ``alerted`` flag is set (compare-and-set) in the transaction that
     stores the alert in the outbox, so two processes that got here make one alert; a failed delivery is
     retried from the outbox (see :mod:`linkdoctor.monitor.outbox`)."""
     site = sites.get(monitor, scan.site_id)
-    alert = alerts.compose(
-        site,
-        scan,
-        alerting=alerting,
-        recovered=recovered,
-        certificates=certificates,
-        dashboard_url=monitor.dashboard_url,
-    )
+    alert = alerts.compose(site, scan, news, dashboard_url=monitor.dashboard_url)
     if alert is None:
         return
     with monitor.session() as s:
@@ -189,10 +177,6 @@ def notify(
             return
         alert_id = outbox.enqueue(s, alert, monitor.now())
     outbox.deliver(monitor, alert_id)
-
-
-def entry(result: CheckResult) -> DiffEntry:
-    return DiffEntry(result.url, result.category, result.status, result.final_url, result.diagnosis)
 
 
 def _new_certificates(s: Session, scan: ScanRow, results: tuple[CheckResult, ...]) -> list[CertificateNotice]:
@@ -219,36 +203,61 @@ def _count_day(s: Session, scan: ScanRow, now: datetime) -> None:
     row.scans = (row.scans or 0) + 1
 
 
+def _news(
+    s: Session, scan: ScanRow, problems: tuple[Problem, ...], results: tuple[CheckResult, ...]
+) -> alerts.News:
+    """What the finished scan tells: its problems, how many are new since the previous finished scan,
+    the problems that alert now or recovered, and the new certificate notices."""
+    previous_id = scans.previous_done(s, scan.site_id, scan.id)
+    previous = () if previous_id is None else grouping.views(grouping.stored_problems(s, previous_id))
+    current = grouping.summarize(scan.id, problems)
+    new, _still, _fixed = compare_problems(current.problems, previous)
+    alerting, recovered = _update_streaks(s, scan.site_id, current.problems, previous)
+    return alerts.News(
+        problems=current,
+        new=None if previous_id is None else len(new),
+        alerting=alerting,
+        recovered=recovered,
+        certificates=tuple(_new_certificates(s, scan, results)),
+    )
+
+
 def _update_streaks(
-    s: Session, site_id: int, results: tuple[CheckResult, ...]
-) -> tuple[list[DiffEntry], list[DiffEntry]]:
-    """Count consecutive broken scans per link; return links that reach the site's threshold now, and links
-    that had alerted and are fine again."""
+    s: Session, site_id: int, problems: Sequence[ScanProblem], previous: Sequence[ScanProblem]
+) -> tuple[tuple[ScanProblem, ...], tuple[ScanProblem, ...]]:
+    """Count consecutive scans per problem (its key in ``link_states.url``); return the problems that
+    reach the site's threshold now, and those that had alerted and are gone (as ``previous`` had them).
+
+    Rows kept per link URL by earlier versions are read once: a problem without a row of its own takes
+    the longest streak of its links' rows (and their ``alerted``), so an upgrade does not re-alert."""
     site = s.get(SiteRow, site_id)
     assert site is not None
     threshold = site_from_row(site).spec.alert_after
     states = {row.url: row for row in s.scalars(select(LinkStateRow).where(LinkStateRow.site_id == site_id))}
-    alerting: list[DiffEntry] = []
-    recovered: list[DiffEntry] = []
+    alerting: list[ScanProblem] = []
     seen: set[str] = set()
-    for result in results:
-        seen.add(result.url)
-        state = states.get(result.url)
-        if result.category is Category.BROKEN:
-            if state is None:
-                state = states[result.url] = LinkStateRow(
-                    site_id=site_id, url=result.url, broken_streak=0, alerted=False
-                )
-                s.add(state)
-            state.broken_streak += 1
-            if state.broken_streak >= threshold and not state.alerted:
-                state.alerted = True
-                alerting.append(entry(result))
-        elif state is not None:
-            if state.alerted:
-                recovered.append(entry(result))
-            s.delete(state)
-    for url, state in states.items():
-        if url not in seen:
-            s.delete(state)  # gone from the site
-    return alerting, recovered
+    for problem in problems:
+        seen.add(problem.key)
+        state = states.get(problem.key)
+        if state is None:
+            links = [states[u] for u in {loc.link(problem.target) for loc in problem.found_on} if u in states]
+            state = states[problem.key] = LinkStateRow(
+                site_id=site_id,
+                url=problem.key,
+                broken_streak=max((r.broken_streak for r in links), default=0),
+                alerted=any(r.alerted for r in links),
+            )
+            s.add(state)
+        state.broken_streak += 1
+        if state.broken_streak >= threshold and not state.alerted:
+            state.alerted = True
+            alerting.append(problem)
+    before = {p.key: p for p in previous}
+    recovered = []
+    for key, state in states.items():
+        if key in seen:
+            continue
+        if state.alerted and key in before:
+            recovered.append(before[key])
+        s.delete(state)  # fixed, or gone from the site
+    return tuple(alerting), tuple(recovered)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from linkdoctor.config import ClientCert
 from linkdoctor.models import Category, Diagnosis, Referrer, Summary
+from linkdoctor.problems import Location, ProblemCounts, ProblemKind
 
 DEFAULT_BUDGET = 1500
 DEFAULT_ALERT_AFTER = 2
@@ -195,6 +196,8 @@ class Scan:
 
     ``counts`` are its links per category (a stored scan keeps no page count, time or warnings);
     ``budget_used`` counts link checks across all runs of this scan; ``runs`` how many times it ran.
+    ``problems`` counts its unique problems (one per target document and cause, see
+    :mod:`linkdoctor.monitor.problems`); None for a scan stored before they were counted.
     """
 
     id: int
@@ -207,6 +210,7 @@ class Scan:
     budget_used: int
     runs: int
     error: str = ""
+    problems: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,10 +265,55 @@ class DiffEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """One problem of a stored scan, grouped as every report groups it (:mod:`linkdoctor.problems`): a
+    target document (and, for an ``anchor`` problem, the missing anchor) and its cause, with the places
+    it was found on (``found_on``: page, line, link text and the fragment each link used).
+
+    ``key`` is stable across scans (kind, code and URL): a problem is new when the previous scan had no
+    problem with its key. ``links`` counts the places it was linked from, ``pages`` the referring pages."""
+
+    id: str
+    key: str
+    kind: ProblemKind
+    label: str
+    target: str
+    anchor: str
+    url: str
+    category: Category
+    code: str
+    status: int | None
+    cause: str
+    fix: tuple[str, ...]
+    links: int
+    pages: int
+    found_on: tuple[Location, ...]
+
+    @property
+    def fragments(self) -> tuple[str, ...]:
+        """The distinct fragments its links used, sorted."""
+        return tuple(sorted({loc.fragment for loc in self.found_on if loc.fragment}))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblems:
+    """A stored scan's problems, most pages affected first, with the headline counts and their sentence
+    (``3 problems: 1 missing page (linked 62 times from 12 pages), 2 missing anchors …``)."""
+
+    scan_id: int
+    counts: ProblemCounts
+    headline: str
+    problems: tuple[ScanProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScanDiff:
     """A scan compared with the site's previous finished scan (``previous_scan_id`` None: the first scan).
 
-    ``certificates`` lists the scan's server certificates near or past expiry, by origin."""
+    The link lists (``new_broken`` … ``new_redirects``) compare URLs; the problem lists compare problems
+    (one per target and cause, see :class:`ScanProblem`): ``problems`` counts the scan's problems and
+    ``headline`` says them in a sentence. ``certificates`` lists the scan's server certificates near or
+    past expiry, by origin."""
 
     scan_id: int
     previous_scan_id: int | None
@@ -273,6 +322,11 @@ class ScanDiff:
     still_broken: tuple[DiffEntry, ...] = ()
     new_redirects: tuple[DiffEntry, ...] = ()
     certificates: tuple[CertificateNotice, ...] = ()
+    problems: int = 0
+    headline: str = "no problems"
+    new_problems: tuple[ScanProblem, ...] = ()
+    fixed_problems: tuple[ScanProblem, ...] = ()
+    still_problems: tuple[ScanProblem, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -86,6 +86,7 @@ class ScanRow(Base):
     broken: Mapped[int] = mapped_column(Integer, default=0)
     excluded: Mapped[int] = mapped_column(Integer, default=0)
     unverified: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[int | None] = mapped_column(Integer)  # unique problems (None: before they were counted)
     budget_used: Mapped[int] = mapped_column(Integer, default=0)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     interrupted: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,5 +1,5 @@
-"""The scans store: scan rows (queue one, list, look up), their stored results, the diff against the
-previous finished scan, the certificate notices and the per-day history.
+"""The scans store: scan rows (queue one, list, look up), their stored results and problems, the diff
+against the previous finished scan, the certificate notices and the per-day history.
 
 Running a scan is :mod:`linkdoctor.monitor.scheduler`'s (claiming, leases) and committing what it found
 is :mod:`linkdoctor.monitor.finish`'s; :mod:`linkdoctor.monitor.scan` turns a site into a check. The
@@ -16,16 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkdoctor.models import Category, Diagnosis
+from linkdoctor.monitor import grouping
 from linkdoctor.monitor.certs import notices
 from linkdoctor.monitor.convert import scan_from_row, stored_result
 from linkdoctor.monitor.db import Sessions
-from linkdoctor.monitor.diff import compare
+from linkdoctor.monitor.diff import compare, compare_problems
 from linkdoctor.monitor.model import (
     CertificateNotice,
     DailyCount,
     DiffEntry,
     Scan,
     ScanDiff,
+    ScanProblems,
     ScanState,
     StoredResult,
 )
@@ -93,14 +95,32 @@ def results(
 
 
 def diff(db: Sessions, scan_id: int) -> ScanDiff:
-    """The scan against the site's previous finished (done) scan."""
+    """The scan against the site's previous finished (done) scan: its links, and its problems."""
     with db.session() as s:
         row = scan_row(s, scan_id)
         previous = previous_done(s, row.site_id, scan_id)
         current = _entries(s, scan_id)
         before = {} if previous is None else _entries(s, previous)
         certificates = certificate_notices(s, scan_id)
-    return replace(compare(scan_id, previous, before, current), certificates=tuple(certificates))
+        now = grouping.scan_problems(s, scan_id)
+        earlier = () if previous is None else grouping.views(grouping.stored_problems(s, previous))
+    new, still, fixed = compare_problems(now.problems, earlier)
+    return replace(
+        compare(scan_id, previous, before, current),
+        certificates=tuple(certificates),
+        problems=now.counts.problems,
+        headline=now.headline,
+        new_problems=new,
+        still_problems=still,
+        fixed_problems=fixed,
+    )
+
+
+def problems(db: Sessions, scan_id: int) -> ScanProblems:
+    """The scan's problems, grouped as the reports group them, most pages affected first."""
+    with db.session() as s:
+        scan_row(s, scan_id)
+        return grouping.scan_problems(s, scan_id)
 
 
 def certificates(db: Sessions, scan_id: int) -> list[CertificateNotice]:

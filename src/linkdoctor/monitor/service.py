@@ -45,6 +45,7 @@ from linkdoctor.monitor.model import (
     Role,
     Scan,
     ScanDiff,
+    ScanProblems,
     Site,
     SiteOverview,
     SiteSpec,
@@ -198,8 +199,12 @@ class Monitor:
         return scan_store.results(self.db, scan_id, category=category, code=code, limit=limit, offset=offset)
 
     def diff(self, scan_id: int) -> ScanDiff:
-        """The scan against the site's previous finished (done) scan."""
+        """The scan against the site's previous finished (done) scan: links and problems."""
         return scan_store.diff(self.db, scan_id)
+
+    def problems(self, scan_id: int) -> ScanProblems:
+        """The scan's problems (one per target document and cause), most pages affected first."""
+        return scan_store.problems(self.db, scan_id)
 
     def certificates(self, scan_id: int) -> list[CertificateNotice]:
         """The scan's server certificates near or past expiry, one per https origin, by origin."""

@@ -91,7 +91,7 @@ def test_two_scans_of_a_changed_site_give_the_diff_and_one_alert_each(
     assert urls(diff.new_redirects) == [site.url("/old.html")]
     assert diff.new_redirects[0].final_url == site.url("/a.html")
     assert (len(smtp.messages), len(hook.payloads)) == (2, 2)
-    assert "1 new broken link on www" in str(smtp.messages[1]["Subject"])
+    assert "1 problem on www, 1 new since the last scan" in str(smtp.messages[1]["Subject"])
     body = hook.payloads[1]["message"]
     assert "missing-2.html" in body and "Fixed" in body and f"/scans/{second.id}" in body
 

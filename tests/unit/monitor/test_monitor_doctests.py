@@ -11,11 +11,14 @@ MODULES = [
     "linkdoctor.engine.frontier",
     "linkdoctor.engine.http.ssrf",
     "linkdoctor.monitor.accounts",
+    "linkdoctor.monitor.alerts",
     "linkdoctor.monitor.certpaths",
     "linkdoctor.monitor.diff",
+    "linkdoctor.monitor.grouping",
     "linkdoctor.monitor.model",
     "linkdoctor.monitor.schedule",
     "linkdoctor.cli.sites",
+    "linkdoctor.web.charts",
 ]
 
 

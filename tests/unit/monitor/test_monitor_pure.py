@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from linkdoctor.classify.codes import make
 from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.errors import ConfigError
@@ -20,10 +21,11 @@ from linkdoctor.models import (
     Severity,
     Summary,
 )
-from linkdoctor.monitor import accounts, alerts
-from linkdoctor.monitor.diff import compare
-from linkdoctor.monitor.model import DiffEntry, Scan, ScanState, Site, SiteSpec
+from linkdoctor.monitor import accounts, alerts, grouping
+from linkdoctor.monitor.diff import compare, compare_problems
+from linkdoctor.monitor.model import DiffEntry, Scan, ScanProblem, ScanState, Site, SiteSpec
 from linkdoctor.monitor.schedule import check_schedule, next_due
+from linkdoctor.problems import group_problems
 
 T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -78,39 +80,87 @@ def site(notify: tuple[str, ...]) -> Site:
     return Site(1, SiteSpec(name="docs", url="https://docs.example/", notify=notify), T0, None)
 
 
+def problems(*results: CheckResult) -> tuple[ScanProblem, ...]:
+    return grouping.views(group_problems(results))
+
+
+def gone(url: str, *pages: tuple[str, int]) -> CheckResult:
+    referrers = tuple(Referrer(page, line) for page, line in pages)
+    return CheckResult(url, Category.BROKEN, 404, diagnosis=make("http.not-found"), referrers=referrers)
+
+
 def test_no_alert_without_targets_or_news() -> None:
-    broken = [e("u/x", Category.BROKEN)]
+    broken = problems(gone("https://docs.example/x", ("https://docs.example/", 3)))
     assert (
-        alerts.compose(site(()), scan(ScanState.DONE), alerting=broken, recovered=[], dashboard_url=None)
+        alerts.compose(site(()), scan(ScanState.DONE), alerts.News(alerting=broken), dashboard_url=None)
         is None
     )
     assert (
-        alerts.compose(
-            site(("json://h",)), scan(ScanState.DONE), alerting=[], recovered=[], dashboard_url=None
-        )
-        is None
+        alerts.compose(site(("json://h",)), scan(ScanState.DONE), alerts.News(), dashboard_url=None) is None
     )
 
 
-def test_an_alert_lists_links_and_links_to_the_dashboard() -> None:
+def test_an_alert_counts_problems_names_where_each_was_found_and_links_to_the_dashboard() -> None:
+    results = [
+        gone(f"https://docs.example/changelog.html#v{i}", (f"https://docs.example/p{i % 12}.html", 10 + i))
+        for i in range(50)
+    ]
+    results.append(gone("https://docs.example/y", ("https://docs.example/", 4)))
+    grouped = group_problems(results)
     alert = alerts.compose(
         site(("json://h",)),
         scan(ScanState.DONE),
-        alerting=[e("https://docs.example/x", Category.BROKEN)],
-        recovered=[e("https://docs.example/y", Category.OK)],
+        alerts.News(
+            problems=grouping.summarize(7, grouped),
+            new=1,
+            alerting=grouping.views(grouped[:1]),
+            recovered=problems(gone("https://docs.example/z", ("https://docs.example/", 9))),
+        ),
         dashboard_url="https://ld.example/",
     )
     assert alert is not None
-    assert alert.title == "linkdoctor: 1 new broken link on docs"
-    assert "- https://docs.example/x" in alert.body and "Fixed:" in alert.body
+    assert alert.title == "linkdoctor: 2 problems on docs, 1 new since the last scan"
+    lines = alert.body.splitlines()
+    assert "2 problems: 2 missing pages (linked 51 times from 13 pages)" in lines
+    assert "- missing page: https://docs.example/changelog.html (http.not-found: " in alert.body
+    # the pages it was found on, with lines: the first three pages, then how many more
+    assert "  linked 50 times from 12 pages, through #v0, #v1, #v10 and 47 more fragments" in lines
+    page = "  found on https://docs.example/p0.html line 10 (#v0), line 22 (#v12), line 34 (#v24) and 2 more"
+    assert page in lines
+    assert "  … and 9 more pages" in lines
+    assert "Fixed (1):" in alert.body and "https://docs.example/z" in alert.body
     assert alert.body.endswith("Details: https://ld.example/scans/7")
 
 
-def test_a_failed_scan_alerts_with_its_error() -> None:
+def test_a_first_scan_says_so_instead_of_counting_everything_new() -> None:
+    grouped = group_problems([gone("https://docs.example/x", ("https://docs.example/", 3))])
     alert = alerts.compose(
-        site(("json://h",)), scan(ScanState.FAILED), alerting=[], recovered=[], dashboard_url=None
+        site(("json://h",)),
+        scan(ScanState.DONE),
+        alerts.News(grouping.summarize(7, grouped), None, alerting=grouping.views(grouped)),
+        dashboard_url=None,
     )
+    assert alert is not None and alert.title == "linkdoctor: 1 problem on docs, the first scan"
+
+
+def test_a_failed_scan_alerts_with_its_error() -> None:
+    alert = alerts.compose(site(("json://h",)), scan(ScanState.FAILED), alerts.News(), dashboard_url=None)
     assert alert is not None and "failed" in alert.title and "Error: boom" in alert.body
+
+
+def test_problems_are_new_only_when_their_target_and_cause_are_new() -> None:
+    before = problems(
+        *(gone(f"https://e.org/a.html#s{i}", ("https://e.org/", i)) for i in range(1051)),
+        gone("https://e.org/fixed.html", ("https://e.org/", 1)),
+    )
+    after = problems(
+        *(gone(f"https://e.org/a.html#t{i}", ("https://e.org/", i)) for i in range(1051)),
+        gone("https://e.org/new.html", ("https://e.org/", 1)),
+    )
+    new, still, fixed = compare_problems(after, before)
+    assert [p.url for p in new] == ["https://e.org/new.html"]
+    assert [(p.url, p.links) for p in still] == [("https://e.org/a.html", 1051)]
+    assert [p.url for p in fixed] == ["https://e.org/fixed.html"]
 
 
 def test_schedules() -> None:

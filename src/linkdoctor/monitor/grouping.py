@@ -1,0 +1,98 @@
+"""The monitor's side of problem grouping: stored results and a scan's fresh results grouped by
+:mod:`linkdoctor.problems` (the one grouping every report uses), turned into the :class:`ScanProblem`
+values the dashboard, the API and the alerts show, which :mod:`linkdoctor.monitor.diff` compares between two scans.
+
+>>> from linkdoctor.models import Category, CheckResult, Referrer
+>>> gone = [CheckResult(f"https://e.org/old.html#s{i}", Category.BROKEN, 404,
+...                     referrers=(Referrer(f"https://e.org/p{i}.html", i),)) for i in range(3)]
+>>> [(p.url, p.links, p.pages) for p in views(group_problems(gone))]
+[('https://e.org/old.html', 3, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkdoctor.models import CheckResult, ErrorKind
+from linkdoctor.monitor.convert import stored_result
+from linkdoctor.monitor.model import ScanProblem, ScanProblems, StoredResult
+from linkdoctor.monitor.orm import ResultRow
+from linkdoctor.problems import (
+    PROBLEM_CATEGORIES,
+    Problem,
+    count_problems,
+    group_problems,
+    headline,
+)
+
+_CATEGORIES: Final = tuple(c.value for c in PROBLEM_CATEGORIES)
+
+
+def view(problem: Problem) -> ScanProblem:
+    """The monitor's value of one grouped problem."""
+    return ScanProblem(
+        id=problem.id,
+        key=problem.key,
+        kind=problem.kind,
+        label=problem.label,
+        target=problem.target,
+        anchor=problem.anchor,
+        url=problem.url,
+        category=problem.category,
+        code=problem.code,
+        status=problem.result.precise_status or problem.result.status,
+        cause=problem.cause,
+        fix=problem.fix,
+        links=problem.links,
+        pages=problem.pages,
+        found_on=problem.locations,
+    )
+
+
+def views(problems: Iterable[Problem]) -> tuple[ScanProblem, ...]:
+    return tuple(view(p) for p in problems)
+
+
+def as_check_result(stored: StoredResult) -> CheckResult:
+    """A stored result as the check result the grouping reads (no redirects or findings: not needed)."""
+    error = None
+    if stored.error:
+        try:
+            error = ErrorKind(stored.error)
+        except ValueError:
+            error = ErrorKind.OTHER
+    return CheckResult(
+        url=stored.url,
+        category=stored.category,
+        status=stored.status,
+        reason=stored.reason,
+        precise_status=stored.precise_status,
+        final_url=stored.final_url,
+        error=error,
+        error_message=stored.error_message,
+        diagnosis=stored.diagnosis,
+        referrers=stored.referrers,
+    )
+
+
+def stored_problems(s: Session, scan_id: int) -> tuple[Problem, ...]:
+    """The problems of a stored scan, grouped from its broken and unverified results (in an open session)."""
+    rows = s.scalars(
+        select(ResultRow).where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
+    )
+    return group_problems(as_check_result(stored_result(row)) for row in rows)
+
+
+def summarize(scan_id: int, problems: Sequence[Problem]) -> ScanProblems:
+    """A scan's problems with their headline counts and sentence."""
+    counts = count_problems(problems)
+    return ScanProblems(scan_id, counts, headline(counts), views(problems))
+
+
+def scan_problems(s: Session, scan_id: int) -> ScanProblems:
+    """:func:`summarize` of a stored scan (in an open session)."""
+    return summarize(scan_id, stored_problems(s, scan_id))
