@@ -163,6 +163,10 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     try:
         inputs, file = merge_config_file(ctx, inputs, opts)
         broker = opts.pop("broker")
+        if broker:
+            from linkdoctor.cli.extras import require_distributed
+
+            require_distributed("--broker")
         report = _run(inputs, opts, file, broker=broker or None)
     except ConfigError as exc:
         raise UsageError(exc) from exc

@@ -51,8 +51,10 @@ def shown_url(db_url: str) -> str:
 @click.option(
     "--db",
     "db_url",
+    envvar="LINKDOCTOR_DB",
     metavar="URL",
-    help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. "
+    help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db (or $LINKDOCTOR_DB, which keeps "
+    "a password out of the process list). "
     "[default: SQLite in $XDG_DATA_HOME/linkdoctor or ~/.local/share/linkdoctor]",
 )
 @click.option(
@@ -94,8 +96,10 @@ def shown_url(db_url: str) -> str:
 @click.option("--base-url", metavar="URL", help="Public address of the dashboard, for links in alerts.")
 @click.option(
     "--broker",
+    envvar="LINKDOCTOR_BROKER",
     metavar="URL",
-    help="Run scans' fetches on linkdoctor workers through this Redis broker (use a --db they share).",
+    help="Hand each due scan to linkdoctor workers through this Redis broker, so they run side by side "
+    "(use a --db they share; or $LINKDOCTOR_BROKER). Needs the extra: pip install 'linkdoctor[distributed]'.",
 )
 @click.option(
     "--log-level",
@@ -119,6 +123,11 @@ def serve(
     log_level: str,
 ) -> None:
     """Run the monitoring dashboard, its REST API (/api/v1, docs at /docs) and the scan scheduler."""
+    if broker:
+        from linkdoctor.cli.extras import require_distributed
+
+        require_distributed("serve --broker")
+
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -14,8 +14,13 @@ import socket
 
 import click
 
-from linkdoctor.distributed.fleet import DEFAULT_SCAN_QUEUE
-from linkdoctor.distributed.settings import DEFAULT_NAMESPACE, DEFAULT_QUEUE, DEFAULT_VISIBILITY_TIMEOUT
+from linkdoctor.distributed.fleet import DEFAULT_SCAN_QUEUE, REDIS_TIMEOUT_S
+from linkdoctor.distributed.settings import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_QUEUE,
+    DEFAULT_VISIBILITY_TIMEOUT,
+    BrokerSettings,
+)
 
 
 @click.command("worker")
@@ -69,6 +74,12 @@ from linkdoctor.distributed.settings import DEFAULT_NAMESPACE, DEFAULT_QUEUE, DE
     help="Seconds before the batch of a worker that vanished is handed to another.",
 )
 @click.option(
+    "--health",
+    is_flag=True,
+    help="Start no worker: exit 0 when a worker of this host (or --name) beat in the last 30 s, else 1 "
+    "(a container's health check).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="warning",
@@ -84,15 +95,17 @@ def worker(
     scan_queue: str,
     namespace: str,
     visibility_timeout: float,
+    health: bool,
     log_level: str,
 ) -> None:
     """Run monitored sites' scans and fetch pages for distributed crawls (wraps a Celery worker)."""
     from linkdoctor.cli.extras import require_distributed
 
     require_distributed("linkdoctor worker")
+    from redis import Redis
+
     from linkdoctor.distributed.app import create_celery
     from linkdoctor.distributed.health import Heartbeat
-    from linkdoctor.distributed.settings import BrokerSettings, sync_redis
 
     settings = BrokerSettings(
         broker_url=broker_url,
@@ -101,13 +114,16 @@ def worker(
         namespace=namespace,
         visibility_timeout=visibility_timeout,
     )
+    if health:
+        raise click.exceptions.Exit(0 if worker_alive(settings, name) else 1)
     if db_url:
         from linkdoctor.distributed.store import FetchStore
 
         FetchStore.open(db_url).close()  # fail now, not mid-batch, when the database is unreachable
     hostname = name or f"worker{os.getpid()}@{socket.gethostname()}"
     app = create_celery(settings)
-    heartbeat = Heartbeat(sync_redis(settings), settings, hostname)
+    beats = Redis.from_url(broker_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+    heartbeat = Heartbeat(beats, settings, hostname)
     heartbeat.start()
     try:
         app.worker_main(
@@ -124,3 +140,22 @@ def worker(
         )
     finally:
         heartbeat.stop()
+
+
+def worker_alive(settings: BrokerSettings, name: str | None) -> bool:
+    """Whether the worker ``name`` (None: any worker of this host) beat within the health window."""
+    import time
+
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from linkdoctor.distributed.health import STALE_AFTER
+
+    suffix = f"@{socket.gethostname()}"
+    try:
+        with Redis.from_url(settings.broker_url, socket_timeout=3, socket_connect_timeout=3) as redis:
+            beats = redis.zrangebyscore(settings.keys.workers, time.time() - STALE_AFTER, "+inf")
+    except RedisError:
+        return False
+    names = [raw.decode() for raw in beats]
+    return any(n == name if name else n.endswith(suffix) for n in names)

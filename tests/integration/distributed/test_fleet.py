@@ -7,6 +7,7 @@ after a delay on loopback addresses of their own (:mod:`harness.slowsites`)."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +21,7 @@ from harness.slowsites import SlowSites
 from sqlalchemy import select
 from tests.integration.distributed.conftest import StartWorker
 
+from linkdoctor.cli.worker import worker_alive
 from linkdoctor.distributed.app import create_celery
 from linkdoctor.distributed.fleet import (
     DEFAULT_SCAN_QUEUE,
@@ -193,3 +195,15 @@ def test_a_killed_workers_scan_is_dispatched_again_and_finished_by_another(
     assert scan.counts.total == sites.urls_per_site
     owners = [owner.partition(":")[0] for _, owner, _, _ in runs_of(monitor, [scan_id])]
     assert owners == ["doomed@test", "heir@test"]
+
+
+def test_worker_health_says_whether_a_worker_of_this_host_beats(redis_server: RedisServer) -> None:
+    settings = BrokerSettings(redis_server.url)
+    client: redis_sync.Redis = redis_server.client()
+    assert not worker_alive(settings, None)
+    client.zadd(settings.keys.workers, {f"w1@{socket.gethostname()}": time.time()})
+    client.zadd(settings.keys.workers, {"old@elsewhere": time.time() - 3600})
+    assert worker_alive(settings, None)
+    assert worker_alive(settings, f"w1@{socket.gethostname()}")
+    assert not worker_alive(settings, "old@elsewhere")  # silent for an hour
+    assert not worker_alive(BrokerSettings("redis://127.0.0.1:9/0"), None)  # no broker: unhealthy
