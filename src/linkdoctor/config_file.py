@@ -79,6 +79,7 @@ class FileConfig:
     client_certs: tuple[ClientCert, ...] = ()  # [[tls.client]]: passwords as password_env, not yet read
     remap: tuple[RemapRule, ...] = ()
     table: str = ""  # "tool.linkdoctor." in a pyproject.toml
+    fix: tuple[tuple[str, Any], ...] = ()  # [fix]: `linkdoctor fix`'s parameters (fix_redirects …)
 
     def option_values(self) -> dict[str, Any]:
         return dict(self.options)
@@ -102,6 +103,9 @@ _HOST_KEYS: dict[str, Converter] = {
 }
 _CLIENT_KEYS: dict[str, Converter] = {
     key: o.validator for key, o in file_keys("tls.client.").items() if o.validator is not None
+}
+_FIX_KEYS: dict[str, tuple[str, Converter]] = {
+    key: (o.name, o.validator) for key, o in file_keys("fix.").items() if o.validator is not None
 }
 
 
@@ -238,7 +242,15 @@ class _Loader:
             client_certs=tuple(self._tls(document.get("tls", {}))),
             remap=tuple(self._remap(document.get("remap", {}))),
             table=self._prefix,
+            fix=self._fix(document.get("fix", {})),
         )
+
+    def _fix(self, value: Any) -> tuple[tuple[str, Any], ...]:
+        """The ``[fix]`` table: ``linkdoctor fix``'s settings (kinds on/off, hosts, the web archive)."""
+        if not isinstance(value, dict):
+            raise self._error("fix", f"must be a table ([{self._prefix}fix]), got {show(value)}")
+        values = self._entry("fix", value, {key: converter for key, (_, converter) in _FIX_KEYS.items()})
+        return tuple((_FIX_KEYS[key][0], converted) for key, converted in values.items())
 
     def _tables(self, where: str, value: Any) -> list[dict[str, Any]]:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):

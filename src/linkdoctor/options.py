@@ -80,6 +80,9 @@ DEFAULT_METHOD: Final = "auto"
 METHODS: Final = ("auto", "head", "get")
 DEFAULT_CACHE_FILE: Final = Path(".linkdoctor") / "cache.sqlite"
 DEFAULT_MAX_CACHE_AGE: Final = "1d"
+DEFAULT_ARCHIVE_ENDPOINT: Final = "https://archive.org/wayback/available"
+FIX_FORMATS: Final = ("diff", "json")
+ARCHIVE_MODES: Final = ("rewrite", "note")
 
 
 ValueType = type[object]
@@ -93,6 +96,7 @@ class Context(StrEnum):
     CLIENT_CERT = "client-cert"  # a client certificate: a [[tls.client]] table (ClientCert)
     SITE = "site"  # a monitored site's options (SiteOptions, the API, `sites add`)
     WORKER = "worker"  # sent to the distributed workers (FetchSpec)
+    FIX = "fix"  # `linkdoctor fix`'s own flags, and the config file's [fix] table (FixSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,7 @@ _CS = frozenset({Context.CHECK, Context.SITE})
 _CSW = frozenset({Context.CHECK, Context.SITE, Context.WORKER})
 _CERT = frozenset({Context.CHECK, Context.CLIENT_CERT, Context.SITE, Context.WORKER})
 _HOST = frozenset({Context.HOST, Context.WORKER})
+_FIX = frozenset({Context.FIX})
 
 # In the configuration file's order: `config show` prints the keys in this order, and `check --help` lists
 # the flags in it (after --config and --no-config).
@@ -350,7 +355,45 @@ OPTIONS: Final[tuple[Option, ...]] = (
 )  # fmt: skip
 
 _BY_NAME: Final[Mapping[str, Option]] = {o.name: o for o in OPTIONS}
-SECTIONS: Final = ("hosts", "tls", "remap")
+    # --- `linkdoctor fix`: its flags, and the [fix] table (field: the FixSettings field) ---
+    Option("fix_redirects", bool, True, "Rewrite permanent redirects (301, 308) to their ok target.",
+           field="redirects", flags=("--redirects/--no-redirects",), key="fix.redirects", contexts=_FIX,
+           validator=boolean),
+    Option("fix_https_upgrades", bool, True, "Rewrite http:// to https:// when the https URL answers ok with "
+           "the same content type.", field="https_upgrades", flags=("--https-upgrades/--no-https-upgrades",),
+           key="fix.https_upgrades", contexts=_FIX, validator=boolean),
+    Option("fix_moved_anchors", bool, True, "Rewrite a missing #fragment to the one id of the same heading.",
+           field="moved_anchors", flags=("--moved-anchors/--no-moved-anchors",), key="fix.moved_anchors",
+           contexts=_FIX, validator=boolean),
+    Option("fix_moved_files", bool, True, "Rewrite a link to a missing local file to the one file of the same "
+           "name (and content, in a git repository) elsewhere in the tree.", field="moved_files",
+           flags=("--moved-files/--no-moved-files",), key="fix.moved_files", contexts=_FIX, validator=boolean),
+    Option("fix_allow_host", str, (), "Only rewrite links to these hosts (*.example.org works; repeatable).",
+           field="allow_hosts", flags=("--allow-host",), key="fix.allow_host", contexts=_FIX, multiple=True,
+           metavar="HOST", validator=list_of(string)),
+    Option("fix_deny_host", str, (), "Never rewrite links to these hosts (repeatable).", field="deny_hosts",
+           flags=("--deny-host",), key="fix.deny_host", contexts=_FIX, multiple=True, metavar="HOST",
+           validator=list_of(string)),
+    Option("fix_archive", bool, False, "Write the archived copy of each dead external link (with --apply); "
+           "without it they are only suggested.", field="archive", flags=("--archive",), key="fix.archive",
+           contexts=_FIX, validator=boolean),
+    Option("fix_archive_endpoint", str, DEFAULT_ARCHIVE_ENDPOINT, "The web archive's availability API "
+           "(answers like Wayback's /wayback/available?url=).", field="archive_endpoint",
+           flags=("--archive-endpoint",), key="fix.archive_endpoint", contexts=_FIX, metavar="URL",
+           validator=string),
+    Option("fix_archive_mode", str, "rewrite", "Write an archived copy over the dead URL, or as a note after "
+           "the link.", field="archive_mode", flags=("--archive-mode",), key="fix.archive_mode", contexts=_FIX,
+           choices=ARCHIVE_MODES, validator=choice(*ARCHIVE_MODES)),
+    Option("fix_apply", bool, False, "Write the edits (default: show them as a unified diff).",
+           flags=("--apply",), contexts=_FIX),
+    Option("fix_check", bool, False, "Exit 2 when there is something to fix (pre-commit hooks, CI).",
+           flags=("--check",), contexts=_FIX),
+    Option("fix_format", str, "diff", "diff: a unified diff; json: each edit's file, line, old, new and reason.",
+           flags=("--format",), contexts=_FIX, choices=FIX_FORMATS),
+    Option("fix_from", Path, None, "Plan from this saved JSON report (check --all-referrers --format "
+           "json:FILE) instead of checking again.", flags=("--from",), contexts=_FIX, metavar="REPORT",
+           must_exist=True),
+SECTIONS: Final = ("hosts", "tls", "remap", "fix")
 """The configuration file's structured sections (tables rather than values)."""
 
 
@@ -402,7 +445,12 @@ def in_context(context: Context) -> tuple[Option, ...]:
 
 def cli_options() -> tuple[Option, ...]:
     """The options ``linkdoctor check`` takes as flags, in the order ``--help`` lists them."""
-    return tuple(o for o in OPTIONS if o.flags)
+    return tuple(o for o in OPTIONS if o.flags and Context.FIX not in o.contexts)
+
+
+def fix_flags() -> tuple[Option, ...]:
+    """``linkdoctor fix``'s own flags (it also takes the check's), in the order ``--help`` lists them."""
+    return tuple(o for o in OPTIONS if o.flags and Context.FIX in o.contexts)
 
 
 def site_flags() -> tuple[Option, ...]:

@@ -54,6 +54,7 @@ SUBCOMMANDS: Mapping[str, str] = {
     "config": "linkdoctor.cli.config:config",
     "diagnose": "linkdoctor.cli.diagnose:diagnose",
     "explain": "linkdoctor.cli.explain:explain",
+    "fix": "linkdoctor.cli.fix:fix",
     "nginx": "linkdoctor.cli.nginx:nginx",
     "serve": "linkdoctor.cli.serve:serve",
     "sites": "linkdoctor.cli.sites:sites",
