@@ -6,6 +6,8 @@ every one of them; ``all_referrers`` keeps them all for every link."""
 from __future__ import annotations
 
 import pickle
+import tracemalloc
+from dataclasses import replace
 
 from tests.support.memory_site import MemoryTransport, Reply, redirect
 
@@ -173,3 +175,77 @@ async def test_a_crawl_resumed_in_pieces_keeps_the_same_referrers_and_counts() -
     assert {url: (r.referrers, r.referrers_found) for url, r in pieces.items()} == {
         url: (r.referrers, r.referrers_found) for url, r in full.items()
     }
+
+
+def test_a_plain_ok_result_is_kept_as_its_time_and_read_back_equal() -> None:
+    url = f"{SITE}/a"
+    plain = CheckResult(url, Category.OK, 200, "OK", 200, url, (), 12.5)
+    resource = ResourceEntry(url, 3, crawl=True, result=plain)
+
+    assert resource.result == plain and resource.result is not plain  # rebuilt, not held
+    assert (resource.depth, resource.crawl, resource.queued, resource.done) == (3, True, False, False)
+    for other in (
+        replace(plain, reason="Fine"),
+        replace(plain, final_url=f"{SITE}/b"),
+        replace(plain, url=f"{SITE}/b"),
+        replace(plain, error_message="body truncated at 10 bytes"),
+        replace(plain, category=Category.REDIRECTED),
+        replace(plain, precise_status=None),
+    ):
+        resource.result = other
+        assert resource.result is other  # anything else is kept as it is
+    resource.result = None
+    assert resource.result is None
+
+
+def test_a_resources_flags_and_depth_change_one_at_a_time() -> None:
+    resource = ResourceEntry(f"{SITE}/a", 7, crawl=False, scope_seed=True, fetched_body=True)
+    resource.queued = True
+    resource.depth = 2
+    resource.crawl = True
+    resource.scope_seed = False
+    resource.done = True
+    resource.queued = False
+
+    assert (resource.depth, resource.crawl, resource.scope_seed, resource.queued, resource.done) == (
+        2, True, False, False, True,
+    )  # fmt: skip
+    assert resource.fetched_body
+
+
+def test_a_resource_behind_an_excluded_link_of_the_same_url_is_still_found_and_listed() -> None:
+    state = MemoryState()
+    url = f"{SITE}/a"
+    first = state.add_resource(ResourceEntry(f"{SITE}/first", 0, crawl=True))
+    excluded = state.add_link(LinkEntry(url, "", None, preset=CheckResult(url, Category.EXCLUDED)))
+    resource = state.add_resource(ResourceEntry(url, 1, crawl=False))
+    plain = state.add_link(LinkEntry(f"{SITE}/first", "", first))
+    fragment = state.add_link(LinkEntry(f"{url}#x", "x", resource))
+
+    assert state.link(url) is excluded and state.resource(url) is resource
+    assert state.resource(f"{SITE}/first") is first and state.link(f"{SITE}/first") is plain
+    assert list(state.resources()) == [first, resource]
+    assert list(state.links()) == [plain, excluded, fragment] and len(state) == 3
+    assert state.link(f"{SITE}/b") is None and state.resource(f"{url}#x") is None
+
+
+def test_a_settled_unique_url_costs_a_few_hundred_bytes() -> None:
+    # What a big crawl holds once per unique URL: the entries, the URL, a plain ok result, the index.
+    count = 20_000
+    urls = [f"{SITE}/section/page-{n}.html" for n in range(count)]
+    state = MemoryState()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for url in urls:
+            resource = state.add_resource(ResourceEntry(url, 2, crawl=True))
+            link = state.add_link(LinkEntry(url, "", resource, Referrer(f"{SITE}/", 3, "Page")))
+            resource.result = CheckResult(url, Category.OK, 200, "OK", 200, url, (), float(len(url)))
+            resource.done = True
+            state.settle(link, keep=False)
+        per_url = (tracemalloc.get_traced_memory()[0] - before) / count
+    finally:
+        tracemalloc.stop()
+
+    assert state.resource(urls[-1]) is not None and state.referrer_count(state.link(urls[-1])) == 1  # type: ignore[arg-type]
+    assert per_url < 250, per_url  # about 205 B (entries 160, the time 24, the index); it was about 410 B
