@@ -178,6 +178,7 @@ class CheckConfig:
     base_url: str | None = None
     respect_robots: bool = True
     check_fragments: bool = True
+    soft_404: bool = True
     # Keep every referrer of ok links too (else only their count: linkdoctor.engine.state).
     all_referrers: bool = False
     method: Method = Method.AUTO

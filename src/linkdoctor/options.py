@@ -214,6 +214,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("fragments", bool, True, "Check #fragments against ids.", field="check_fragments",
            flags=("--fragments/--no-fragments",), key="fragments", contexts=_CS, validator=boolean,
            site_field="check_fragments"),
+    Option("soft_404", bool, True, "Find soft 404s: probe each host once with a path that cannot exist and, "
+           "when it answers 200, report fetched pages that look like its not-found page (http.soft-404).",
+           field="soft_404", flags=("--soft-404/--no-soft-404",), key="soft_404", validator=boolean),
     Option("all_referrers", bool, False, "List every referrer of ok links too (by default an ok link keeps "
            "only their count, so memory does not grow with every link on every page).",
            field="all_referrers", flags=("--all-referrers",), key="all_referrers", validator=boolean),

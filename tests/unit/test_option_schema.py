@@ -173,6 +173,7 @@ def test_every_check_flag_reaches_its_checkconfig_field(
         "max_urls": ["--max-urls", "7"], "max_time": ["--max-time", "2.5"], "max_queries": ["--max-queries", "4"],
         "max_path_depth": ["--max-path-depth", "6"], "trap_depth": ["--trap-depth", "0"],
         "trap_ids": ["--trap-ids", "3"], "max_links_per_page": ["--max-links-per-page", "9"],
+        "soft_404": ["--no-soft-404"],
     }  # fmt: skip
     assert set(args) == {o.name for o in cli_options() if o.field is not None}
     with check.make_context("check", [a for flag in args.values() for a in flag]) as ctx:

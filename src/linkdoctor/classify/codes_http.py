@@ -27,6 +27,31 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         related_status=(404,),
     ),
     DiagnosisInfo(
+        code="http.soft-404",
+        title="Soft 404",
+        summary='The page answers 200 OK but is the site\'s "not found" page',
+        explanation=(
+            "The server answers a missing URL with its error template and a success status, so the link "
+            "looks fine by its status alone. linkdoctor probes each host once with a random path that "
+            "cannot exist; when that answers 200, each page it fetched anyway is compared with it (title, "
+            'size, text similarity, "not found" phrases in common languages). The guard against false '
+            "positives: the site root and pages redirected to it are never flagged, a host whose probe "
+            "lands on the root's content (an SPA shell, a catch-all redirect) is never judged, and a match "
+            "needs the same non-empty title, at least 85% similar text and a size within 30% (an untitled "
+            'page: a "not found" phrase on both and 92%), or the same landing URL as the probe; where the '
+            "site root has the probe's title too (one title site-wide), the page must also say \"not "
+            'found". A host '
+            "whose probe answers 404/410 gets no comparison at all. --no-soft-404 turns the probe off."
+        ),
+        fix=(
+            "Fix or remove the link: the page it points to does not exist (the evidence names the probe "
+            "it matched).",
+            "Operator: answer missing URLs with a real 404 status (nginx: try_files $uri $uri/ =404; an "
+            "SPA: a 404 route that sets the status), so every client and search engine sees them.",
+        ),
+        actor=EITHER,
+    ),
+    DiagnosisInfo(
         code="http.gone",
         title="Gone",
         summary="The resource was removed on purpose and will not come back (410)",

@@ -107,6 +107,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         base_url=opts["base_url"],
         respect_robots=not opts["ignore_robots"],
         check_fragments=opts["fragments"],
+        soft_404=bool(opts.get("soft_404", True)),
         all_referrers=bool(opts.get("all_referrers", False)),
         method=Method(opts["method"]),
         max_concurrency=opts["max_concurrency"],

@@ -28,6 +28,7 @@ from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
+from linkdoctor.engine.soft404 import detector_for
 from linkdoctor.engine.state import (
     CrawlState,
     LinkEntry,
@@ -145,6 +146,7 @@ class Crawler:
         self.warnings: list[str] = []
         self._checks = 0
         self._traps = TrapGuard(trap_limits(config), clock=clock)  # what is left out is counted there
+        self.soft404 = detector_for(config, self._pages, self._robots_allow, self._traps)
 
     @property
     def requests(self) -> int:
@@ -363,6 +365,8 @@ class Crawler:
                 self.config.check_fragments and any(link.fragment for link in resource.links)
             )
             fetched = await self._fetch(resource, want_body=want_body)
+            if self.soft404 is not None:  # one probe per host; compares only pages fetched anyway
+                fetched = await self.soft404.review(resource.url, fetched)
             pages_before = self.progress.pages  # from here on, no await: only this page can count
             self._take_page(resource, fetched, crawl=crawl)
             kept = self.progress.pages > pages_before

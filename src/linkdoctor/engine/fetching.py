@@ -13,7 +13,7 @@ crawler's default) hands HTML and CSS to a :class:`~linkdoctor.engine.documents.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from linkdoctor.config import Method
@@ -37,6 +37,29 @@ class FetchInterrupted(FetchAborted):
 
 
 @dataclass(frozen=True, slots=True)
+class BodySample:
+    """The first bytes of a ``2xx`` HTML page's body (at most :data:`SAMPLE_BYTES`), its full size and
+    charset: what :mod:`linkdoctor.engine.soft404` compares, held only while the crawler takes the page."""
+
+    head: bytes
+    size: int
+    charset: str
+
+
+# Bytes of an HTML page kept for the soft-404 comparison: a template's title and text show early.
+SAMPLE_BYTES = 64 * 1024
+
+
+def sample_of(fetched: Fetched, kind: str | None) -> BodySample | None:
+    """The body sample of a ``2xx`` HTML page, or None for anything else."""
+    status = fetched.result.status
+    if kind != "html" or fetched.body is None or status is None or not 200 <= status < 300:
+        return None
+    body = fetched.body
+    return BodySample(body[:SAMPLE_BYTES], len(body), charset_of(fetched.content_type))
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One fetch as the crawler consumes it. ``body_read`` says whether a body was read at all (the result
     cache keeps only results of bodiless fetches); ``text`` is set only for raw fetches (robots.txt).
@@ -49,6 +72,8 @@ class Page:
     sitemap: Sitemap | None = None
     text: str | None = None
     resolved: tuple[str | InvalidURL, ...] | None = None
+    # A transient aid, not part of what a page is: it is not compared, and no wire carries it.
+    sample: BodySample | None = field(default=None, compare=False)
 
 
 # Bytes of bodies that may wait for the parser process without holding a fetch slot (ParsingPages).
@@ -84,7 +109,8 @@ def read_page(fetched: Fetched, url: str, *, raw: bool = False) -> Page:
     if kind == "sitemap":
         return Page(result, body_read=True, sitemap=parse_sitemap(body))
     text = body.decode(charset_of(fetched.content_type), errors="replace")
-    return Page(result, body_read=True, extraction=extract_document(kind, text))
+    sample = sample_of(fetched, kind)
+    return Page(result, body_read=True, extraction=extract_document(kind, text), sample=sample)
 
 
 class LocalPages:
@@ -136,7 +162,8 @@ class ParsingPages:
         extraction, resolved = await self._parser.extract(
             kind, fetched.body or b"", fetched.content_type, page_url=page_url
         )
-        return Page(fetched.result, body_read=True, extraction=extraction, resolved=resolved)
+        sample = sample_of(fetched, kind)
+        return Page(fetched.result, body_read=True, extraction=extraction, resolved=resolved, sample=sample)
 
 
 def _parsed_kind(fetched: Fetched, url: str, raw: bool) -> str | None:

@@ -29,6 +29,7 @@ REQUIRED_CODES = (
     "tls.server-cert-incomplete-chain",
     "tls.handshake-failed",
     "http.not-found",
+    "http.soft-404",
     "http.gone",
     "http.server-error",
     "http.bad-gateway",
