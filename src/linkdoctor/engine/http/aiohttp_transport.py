@@ -17,8 +17,7 @@ import socket
 import ssl
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit
+from typing import Self
 
 import aiohttp
 
@@ -30,9 +29,6 @@ from linkdoctor.engine.http.session import create_session
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
 from linkdoctor.models import ErrorKind
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 _CHUNK = 65536
 # C0 and C1 controls and DEL (tab aside): shown as \xNN, never stored raw (PostgreSQL refuses NUL).
@@ -84,10 +80,6 @@ class AiohttpTransport:
     def __init__(self, config: CheckConfig, *, guard: SSRFGuard | None = None) -> None:
         self._resolver = make_resolver(config)
         self._session = create_session(config, guard=guard, resolver=self._resolver)
-        # The probe connects on its own, past the SSRF guard: never where a guard is in force.
-        self._probe_chains = guard is None
-        self._probe_timeout = min(config.timeout, 10.0)
-        self._chains: dict[str, asyncio.Future[tuple[x509.Certificate, ...]]] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -123,38 +115,7 @@ class AiohttpTransport:
                 return await _read(response, url, body_limit)
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError, ssl.SSLError) as exc:
             kind, code = error_kind(exc)
-            code = await self._refine_issuer(exc, code, url)
             raise TransportError(kind, code, readable(describe(exc, code))) from exc
-
-    async def _refine_issuer(self, exc: BaseException, code: str, url: str) -> str:
-        """An unknown issuer means a missing intermediate or an untrusted root; the chain the server sent
-        tells which (:func:`~linkdoctor.classify.tls.classify_verify_code`), read by one handshake probe
-        per host, and only after such a failure."""
-        from linkdoctor.classify.tls import SERVER_CERT_UNTRUSTED, classify_verify_code, tls_exceptions
-
-        if code != SERVER_CERT_UNTRUSTED or not self._probe_chains:
-            return code
-        # aiohttp's certificate error subclasses ssl's without its fields; the real one is wrapped in it.
-        codes = (getattr(e, "verify_code", None) for e in tls_exceptions(exc))
-        verify_code = next((c for c in codes if isinstance(c, int)), None)
-        if verify_code is None or verify_code not in (2, 20, 21):
-            return code
-        parts = urlsplit(url)
-        if parts.hostname is None:
-            return code
-        chain = await self._peer_chain(parts.hostname, parts.port or 443)
-        return classify_verify_code(verify_code, chain)
-
-    async def _peer_chain(self, host: str, port: int) -> tuple[x509.Certificate, ...]:
-        key = f"{host}:{port}"
-        pending = self._chains.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(asyncio.to_thread(_probe_chain, host, port, self._probe_timeout))
-            self._chains[key] = pending
-        try:
-            return await asyncio.shield(pending)
-        except Exception:  # a probe that cannot run leaves the verify code alone to decide
-            return ()
 
 
 async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimit) -> Answer:
@@ -230,10 +191,3 @@ def error_kind(exc: BaseException) -> tuple[ErrorKind, str]:
     if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
         return ErrorKind.PROTOCOL, "http.protocol-error"
     return ErrorKind.OTHER, "http.protocol-error"
-
-
-def _probe_chain(host: str, port: int, timeout: float) -> tuple[x509.Certificate, ...]:
-    """The certificates ``host:port`` presents (empty when the handshake got none)."""
-    from linkdoctor.tls.probe import probe
-
-    return tuple(probe(host, port, timeout=timeout).peer_chain)
