@@ -46,13 +46,31 @@ def is_bot_protection(status: int, headers: Mapping[str, str]) -> bool:
     return status in (403, 503) and "cf-mitigated" in headers
 
 
-def diagnosis_for_status(precise: int, *, has_client_cert: bool = False) -> Diagnosis | None:
-    """The diagnosis for an error status, or ``None`` for success and redirects."""
+def diagnosis_for_status(
+    precise: int, *, has_client_cert: bool = False, cert_hosts: tuple[str, ...] = (), host: str = ""
+) -> Diagnosis | None:
+    """The diagnosis for an error status, or ``None`` for success and redirects.
+
+    ``cert_hosts``: the hosts client certificates are configured for (``--cert-host``), when none is for
+    this ``host``: a 496 then says so, rather than that no certificate exists.
+
+    >>> diagnosis_for_status(496, cert_hosts=("a.example",), host="b.example").summary.split(";")[0]
+    'The server requires a TLS client certificate (mutual TLS)'
+    """
     if precise < 400:
         return None
     code = _STATUS_CODES.get(precise)
     if code is None:
         code = "http.server-error" if precise >= 500 else "http.client-error"
+    if precise == 496 and not has_client_cert and cert_hosts:
+        entry = codes.info(code)
+        names = ", ".join(cert_hosts)
+        summary = (
+            "The server requires a TLS client certificate (mutual TLS); one is configured, but for other "
+            f"hosts only (--cert-host {names}), so none was presented to {host or 'this host'}"
+        )
+        fix = (f"Add {host or 'this host'} to --cert-host (or to the hosts of its [[tls.client]] table).",)
+        return Diagnosis(code=code, summary=summary, fix=fix + entry.fix)
     if precise == 496 and not has_client_cert:
         return codes.make(code, _NEEDS_CERT_HINT)
     # Catch-all codes name the status; specific ones already say it in their summary.
@@ -67,6 +85,8 @@ def classify_response(
     redirected: bool,
     accept: frozenset[int] = frozenset(),
     has_client_cert: bool = False,
+    cert_hosts: tuple[str, ...] = (),
+    host: str = "",
 ) -> Verdict:
     """Decide what a final (non-redirect) answer means.
 
@@ -80,7 +100,9 @@ def classify_response(
         return Verdict(Category.UNVERIFIED, precise, codes.make("http.bot-protection", f"HTTP {status}"))
     if precise < 400:
         return Verdict(Category.REDIRECTED if redirected else Category.OK, precise, None)
-    diagnosis = diagnosis_for_status(precise, has_client_cert=has_client_cert)
+    diagnosis = diagnosis_for_status(
+        precise, has_client_cert=has_client_cert, cert_hosts=cert_hosts, host=host
+    )
     if precise == 429:
         return Verdict(Category.UNVERIFIED, precise, diagnosis)
     return Verdict(Category.BROKEN, precise, diagnosis)

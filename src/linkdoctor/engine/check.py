@@ -288,6 +288,8 @@ class HttpChecker:
             redirected=bool(chain),
             accept=self._config.accept,
             has_client_cert=self._tls is not None and self._tls.client_cert_for(host_of(current)) is not None,
+            cert_hosts=tuple(h for cert in self._config.client_certs for h in cert.hosts),
+            host=host_of(current),
         )
         result = CheckResult(
             url=url,

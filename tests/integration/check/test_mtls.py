@@ -99,6 +99,20 @@ async def test_no_certificate_is_496_client_cert_required(site: MTLSSite) -> Non
     assert "needs a client certificate (nginx 496)" in start.diagnosis.summary  # type: ignore[union-attr]
 
 
+async def test_a_certificate_for_other_hosts_is_named_in_the_496_message(site: MTLSSite) -> None:
+    cert = site.pki.client("check-client-elsewhere")
+    other = ClientCert(cert=cert.chain, key=cert.key, hosts=("partner.example", "*.corp.example"))
+    cfg = CheckConfig(retries=0, cacert=site.pki.root.cert, client_certs=(other,), respect_robots=False)
+    start = (await crawl(site.url("on"), cfg))[site.url("on")]
+    assert code(start) == "tls.client-cert-required"
+    assert start.diagnosis is not None
+    assert "configured, but for other hosts only (--cert-host partner.example, *.corp.example)" in (
+        start.diagnosis.summary
+    )
+    assert "none was sent" not in start.diagnosis.summary
+    assert start.diagnosis.fix[0].startswith("Add 127.0.0.1 to --cert-host")
+
+
 async def test_accept_496_counts_it_as_ok(site: MTLSSite) -> None:
     results = await crawl(site.url("on"), config(site.pki, accept=frozenset({496})))
     assert results[site.url("on")].category is Category.OK
