@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 from benchmarks.bigsite import broken_links
 from benchmarks.peers import LINKDOCTOR_FLAGS
 from benchmarks.run import DEFAULT_WORK, compile_linkdoctor, measure
+from linkdoctor.report.json_v2 import link_verdicts
 
 RSS_TARGET_MB: Final = 300.0
 SCALE_TARGET: Final = 1.2
@@ -35,10 +36,9 @@ def broken_in_report(report: Path) -> frozenset[str]:
     with report.open(encoding="utf-8") as lines:
         for line in lines:
             line = line.strip().removesuffix(",")
-            if line.startswith('{"url"'):
+            if line.startswith('{"url"'):  # a result: its links inside (the version 2 report)
                 result = json.loads(line)
-                if result["category"] == "broken":
-                    found.add(result["url"])
+                found.update(url for url, category in link_verdicts(result) if category == "broken")
     return frozenset(found)
 
 

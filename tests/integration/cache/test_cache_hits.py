@@ -41,7 +41,7 @@ class Site:
                 "--retries",
                 "0",
                 "--format",
-                "json",
+                "json-v1",
                 "--cache",
                 "--cache-file",
                 str(self.cache),

@@ -17,6 +17,7 @@ from harness.sites import GeneratedSite
 
 from linkdoctor.cli import cli
 from linkdoctor.report.json import schema
+from linkdoctor.report.json_v2 import schema as schema_v2
 
 pytestmark = pytest.mark.nginx
 
@@ -29,14 +30,20 @@ def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
 def test_json_output_validates_against_the_shipped_schema(generated_site: GeneratedSite) -> None:
     code, out, _ = run(generated_site.base_url, "--format", "json")
     document = json.loads(out)
-    jsonschema.validate(document, schema())
+    jsonschema.validate(document, schema_v2())
     assert code == 2
     assert document["summary"]["broken"] == len(generated_site.truth.broken)
+    code, out, _ = run(generated_site.base_url, "--format", "json-v1")
+    version_1 = json.loads(out)
+    jsonschema.validate(version_1, schema())
+    assert version_1["summary"]["broken"] == document["summary"]["broken"]
 
 
 def test_schema_rejects_a_document_missing_results() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"version": 1, "summary": {}}, schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 2, "summary": {}}, schema_v2())
 
 
 @pytest.mark.slow
@@ -56,7 +63,7 @@ def test_output_file_is_written(generated_site: GeneratedSite, tmp_path: Path) -
     code, out, _ = run(generated_site.base_url, "--format", "json", "-o", str(target))
     assert code == 2
     assert out == ""
-    assert json.loads(target.read_text())["version"] == 1
+    assert json.loads(target.read_text())["version"] == 2
     assert list(tmp_path.iterdir()) == [target]  # no temp file left behind
 
 
@@ -115,7 +122,7 @@ def test_markdown_files_links_images_references_and_autolinks(tmp_path: Path) ->
     )
     (tmp_path / "docs" / "setup.md").write_text("# Setup\n")
     (tmp_path / "docs" / "logo.png").write_bytes(b"\x89PNG")
-    code, out, _ = run(str(tmp_path / "docs" / "guide.md"), "--format", "json")
+    code, out, _ = run(str(tmp_path / "docs" / "guide.md"), "--format", "json-v1")
     results = {r["url"].rsplit("/", 1)[-1]: r for r in json.loads(out)["results"]}
     assert code == 2
     assert results["setup.md"]["category"] == "ok"
@@ -125,21 +132,21 @@ def test_markdown_files_links_images_references_and_autolinks(tmp_path: Path) ->
     assert results["other.md"]["referrers"][0]["line"] == 8
     assert results["here"]["diagnosis"]["code"] == "file.not-found"
     assert results["guide.md#guide"]["category"] == "ok"
-    assert results["guide.md#nowhere"]["diagnosis"]["code"] == "http.fragment-missing"
+    assert results["guide.md#nowhere"]["diagnosis"]["code"] == "file.anchor-missing"
 
 
 def test_urls_from_a_file_and_stdin(generated_site: GeneratedSite, tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text(f"# comment\n{generated_site.url('/missing-0.html')}\n\n{generated_site.url('/')}\n")
-    code, out, _ = run("--urls-from", str(listing), "--format", "json")
+    code, out, _ = run("--urls-from", str(listing), "--format", "json-v1")
     document = json.loads(out)
     assert code == 2
     assert {r["category"] for r in document["results"]} == {"ok", "broken"}
     assert document["summary"]["pages_crawled"] == 0  # listed URLs are checked, not crawled
-    code, out, _ = run("--urls-from", "-", "--format", "json", input=generated_site.url("/") + "\n")
+    code, out, _ = run("--urls-from", "-", "--format", "json-v1", input=generated_site.url("/") + "\n")
     assert code == 0
     assert json.loads(out)["results"][0]["referrer_count"] == 1  # an ok link keeps only its count
-    args = ("--urls-from", "-", "--format", "json", "--all-referrers")
+    args = ("--urls-from", "-", "--format", "json-v1", "--all-referrers")
     code, out, _ = run(*args, input=generated_site.url("/") + "\n")
     assert code == 0
     assert json.loads(out)["results"][0]["referrers"][0]["url"] == "<stdin>"
@@ -162,7 +169,7 @@ def test_sitemap_and_gzip_sitemap_index_as_seeds(nginx_factory: NginxFactory, tm
     (tmp_path / "sitemap.xml").write_text(
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{base}pages.xml.gz</loc></sitemap></sitemapindex>'
     )
-    code, out, _ = run(base + "sitemap.xml", "--format", "json")
+    code, out, _ = run(base + "sitemap.xml", "--format", "json-v1")
     results = {r["url"]: r for r in json.loads(out)["results"]}
     assert code == 2
     assert results[base + "gone.html"]["category"] == "broken"
@@ -183,13 +190,13 @@ def test_robots_disallowed_pages_are_excluded_and_its_sitemaps_used(
     (tmp_path / "sitemap.xml").write_text(
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}extra.html</loc></url></urlset>'
     )
-    _, out, _ = run(base, "--format", "json")
+    _, out, _ = run(base, "--format", "json-v1")
     results = {r["url"]: r for r in json.loads(out)["results"]}
     assert results[base + "private/x.html"]["category"] == "excluded"
     assert results[base + "private/x.html"]["diagnosis"]["code"] == "robots.disallowed"
     assert base + "never-seen.html" not in results
     assert results[base + "extra-missing.html"]["category"] == "broken"
-    _, out, _ = run(base, "--format", "json", "--ignore-robots")
+    _, out, _ = run(base, "--format", "json-v1", "--ignore-robots")
     results = {r["url"]: r for r in json.loads(out)["results"]}
     assert results[base + "private/x.html"]["category"] == "ok"
 
@@ -203,7 +210,7 @@ def test_scope_depth_and_no_recursive(nginx_factory: NginxFactory, tmp_path: Pat
     base = _serve(nginx_factory, tmp_path)
 
     def categories(*extra: str) -> dict[str, str]:
-        _, out, _ = run(base + "docs/", "--format", "json", *extra)
+        _, out, _ = run(base + "docs/", "--format", "json-v1", *extra)
         return {r["url"].removeprefix(base): r["category"] for r in json.loads(out)["results"]}
 
     def urls(*extra: str) -> set[str]:

@@ -25,6 +25,7 @@ from tests.unit.report.report_checks import (
 )
 
 from linkdoctor.cli import cli
+from linkdoctor.report.json_v2 import link_verdicts
 
 pytestmark = pytest.mark.nginx
 
@@ -74,15 +75,18 @@ def one_run(docs: Path) -> dict[str, str]:
 
 
 def broken_pairs_from_json(document: dict[str, Any]) -> set[Pair]:
+    """(link, referring file, line) of every broken link in a version 2 report."""
+    pages = document["pages"]
     return {
         (
-            result["url"],
-            Path(ref["url"].removeprefix("file://")).relative_to(Path.cwd()).as_posix(),
-            ref["line"],
+            url,
+            Path(pages[page].removeprefix("file://")).relative_to(Path.cwd()).as_posix(),
+            line,
         )
         for result in document["results"]
-        if result["category"] == "broken"
-        for ref in result["referrers"]
+        for link, (url, category) in zip(result["links"], link_verdicts(result), strict=True)
+        if category == "broken"
+        for page, line, _ in link.get("referrers", ())
     }
 
 
@@ -96,12 +100,16 @@ def test_one_run_passes_every_schema(one_run: dict[str, str]) -> None:
     lines = validate_jsonl_report(one_run["r.jsonl"])
     validate_junit(one_run["r.xml"])
     validate_sarif(one_run["r.sarif"])
-    assert sorted(line["url"] for line in lines) == [r["url"] for r in document["results"]]
+    assert sorted(line["url"] for line in lines) == sorted(
+        url for r in document["results"] for url, _ in link_verdicts(r)
+    )
 
 
 def test_one_run_finds_local_and_http_problems(one_run: dict[str, str]) -> None:
     document = json.loads(one_run["r.json"])
-    categories = {r["url"].rsplit("/", 1)[-1]: r["category"] for r in document["results"]}
+    categories = {
+        url.rsplit("/", 1)[-1]: category for r in document["results"] for url, category in link_verdicts(r)
+    }
     assert categories["missing.md"] == "broken"
     assert "redirected" in categories.values()
     assert document["summary"]["broken"] == 4  # missing.md and three site links

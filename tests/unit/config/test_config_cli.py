@@ -38,7 +38,7 @@ def show(*args: str) -> dict[str, object]:
 
 
 def check_json(*args: str) -> tuple[int, dict[str, dict[str, Any]]]:
-    result = run("check", "--no-progress", "--format", "json", *args)
+    result = run("check", "--no-progress", "--format", "json-v1", *args)
     assert result.exit_code in (0, 2), result.output
     return result.exit_code, {r["url"].rpartition("/")[2]: r for r in json.loads(result.stdout)["results"]}
 

@@ -13,6 +13,7 @@ import xmlschema
 from tests.nginx.test_nginx_output import SCHEMA_PATH as SARIF_SCHEMA_PATH
 
 from linkdoctor.report.json import schema as report_schema
+from linkdoctor.report.json_v2 import schema as report_v2_schema
 
 JUNIT_XSD_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "report" / "schemas" / "junit-10.xsd"
 
@@ -29,6 +30,21 @@ def _sarif_schema() -> dict[str, Any]:
 
 
 def validate_json_report(text: str) -> dict[str, Any]:
+    """A ``--format json`` document (version 2), checked against its schema and its own references."""
+    document: dict[str, Any] = json.loads(text)
+    jsonschema.validate(document, report_v2_schema())
+    pages, results = len(document["pages"]), len(document["results"])
+    for result in document["results"]:
+        for link in result["links"]:
+            assert all(0 <= ref[0] < pages for ref in link.get("referrers", ()))
+    for problem in document["problems"]:
+        assert all(loc[0] is None or 0 <= loc[0] < pages for loc in problem["locations"])
+        assert "result" not in problem or 0 <= problem["result"] < results
+    return document
+
+
+def validate_json_v1_report(text: str) -> dict[str, Any]:
+    """A ``--format json-v1`` document, checked against the version 1 schema."""
     document: dict[str, Any] = json.loads(text)
     jsonschema.validate(document, report_schema())
     return document

@@ -18,6 +18,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from tests.unit.report.report_checks import (
     validate_json_report,
+    validate_json_v1_report,
     validate_jsonl_report,
     validate_junit,
     validate_sarif,
@@ -99,6 +100,7 @@ def test_every_format_renders_an_empty_report(name: str) -> None:
     text = render(name, empty, RenderContext())
     validators = {
         "json": validate_json_report,
+        "json-v1": validate_json_v1_report,
         "jsonl": validate_jsonl_report,
         "junit": validate_junit,
         "sarif": validate_sarif,
@@ -360,7 +362,7 @@ def test_html_summary_counts_categories_and_diagnoses() -> None:
 
 
 def test_json_and_html_agree_on_the_results() -> None:
-    document = json.loads(render("json"))
+    document = json.loads(render("json-v1"))
     tree = LexborHTMLParser(render("html"))
     assert [r["url"] for r in document["results"]] == [
         row.attributes["data-url"] for row in tree.css("#results tbody tr")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from tests.unit.report.report_checks import (
     validate_json_report,
+    validate_json_v1_report,
     validate_jsonl_report,
     validate_junit,
     validate_sarif,
@@ -25,6 +26,7 @@ UPDATE_ENV = "LINKDOCTOR_UPDATE_GOLDEN"
 GOLDEN_FILES = {
     "console": "console.txt",
     "json": "report.json",
+    "json-v1": "report-v1.json",
     "jsonl": "report.jsonl",
     "csv": "report.csv",
     "junit": "junit.xml",
@@ -35,6 +37,7 @@ GOLDEN_FILES = {
 }
 VALIDATORS: dict[str, Callable[[str], object]] = {
     "json": validate_json_report,
+    "json-v1": validate_json_v1_report,
     "jsonl": validate_jsonl_report,
     "junit": validate_junit,
     "sarif": validate_sarif,

@@ -1,0 +1,304 @@
+"""The JSON report, version 2 (``--format json``): pages listed once, results grouped by target document,
+and the problems with their headline counts. Schema: ``schemas/report-v2.schema.json``.
+
+Version 1 (``--format json-v1``, :mod:`linkdoctor.report.json`) repeats every referring page's URL in
+every referrer and gives each ``#fragment`` link its own result. Version 2 is built for size and for
+reading as a diagnosis:
+
+- ``pages`` lists every referring page once; a referrer is ``[page, line, text]``, ``page`` an index into
+  it (``null`` for a start URL given on the command line);
+- ``results`` holds one entry per target document (no fragment), with its verdict once and its ``links``
+  inside: one per fragment used (``""`` for none), each with its referrers. A link's own ``category`` and
+  ``diagnosis`` are given only when they differ from the document's (an anchor missing on a page that is
+  fine);
+- ``problems`` are :mod:`linkdoctor.problems`' grouping, most pages affected first, each naming its
+  ``result`` (an index into ``results``) and its locations as ``[page, line, fragment]``;
+  ``problem_counts`` are the headline counts every format shows.
+
+Fields with nothing to say (null, empty, a ``final_url`` equal to the URL) are left out. The header comes
+first, then one problem and one result per line, so the file reads well in a diff and streams to write.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+from linkdoctor.models import Category, CheckResult, Report
+from linkdoctor.problems import (
+    START_URL,
+    Problem,
+    ProblemCounts,
+    count_problems,
+    group_problems,
+    headline,
+    is_missing_anchor,
+)
+from linkdoctor.report.json import finding_to_dict, load_schema, summary_to_dict
+from linkdoctor.urls import split_fragment
+
+SCHEMA_VERSION = 2
+SCHEMA_RESOURCE = "schemas/report-v2.schema.json"
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the ``--format json`` document, version 2."""
+    return load_schema(SCHEMA_RESOURCE)
+
+
+def problem_counts_to_dict(counts: ProblemCounts) -> dict[str, Any]:
+    """The headline counts: problems, links and pages, in all and per label, and the headline itself."""
+    return {
+        "problems": counts.problems,
+        "broken": counts.broken,
+        "unverified": counts.unverified,
+        "links": counts.links,
+        "pages": counts.pages,
+        "headline": headline(counts),
+        "labels": [
+            {"label": c.label, "problems": c.problems, "links": c.links, "pages": c.pages}
+            for c in counts.labels
+        ],
+    }
+
+
+def link_verdicts(result: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Each link of one version 2 ``results`` entry as version 1 listed it: its URL (fragment and all) and
+    its category. For readers moving from version 1::
+
+        broken = {url for r in document["results"] for url, c in link_verdicts(r) if c == "broken"}
+    """
+    for link in result["links"]:
+        fragment = link.get("fragment", "")
+        url = link.get("url") or (f"{result['url']}#{fragment}" if fragment else result["url"])
+        yield url, link.get("category", result["category"])
+
+
+def report_to_dict_v2(report: Report) -> dict[str, Any]:
+    """The whole version 2 document as a dict (what :func:`write_json_v2` writes, parsed)."""
+    loaded: dict[str, Any] = json.loads(_render(report))
+    return loaded
+
+
+def _render(report: Report) -> str:
+    import io
+
+    out = io.StringIO()
+    write_json_v2(report, out)
+    return out.getvalue()
+
+
+def write_json_v2(report: Report, out: TextIO) -> None:
+    """Write the version 2 document: three passes over ``report.results`` (pages and targets, problems,
+    results), holding an index per run of links to one target rather than the results themselves."""
+    results = report.results
+    runs = _Runs.of(results)
+    pages: set[str] = set()
+    for result in results:
+        pages.update(r.url for r in result.referrers)
+    problems = group_problems(results)
+    for problem in problems:
+        pages.update(loc.page for loc in problem.locations if loc.page != START_URL)
+    page_list = sorted(pages)
+    page_index = {page: i for i, page in enumerate(page_list)}
+    result_index = runs.positions({p.target for p in problems})
+
+    head = {
+        "version": SCHEMA_VERSION,
+        "summary": summary_to_dict(report.summary),
+        "problem_counts": problem_counts_to_dict(count_problems(problems)),
+    }
+    out.write(json.dumps(head, indent=1, ensure_ascii=False)[:-2])
+    out.write(',\n "pages":')
+    _write_lines(out, (_dumps(page) for page in page_list))
+    out.write(',\n "problems":')
+    _write_lines(out, (_dumps(_problem(p, page_index, result_index)) for p in problems))
+    out.write(',\n "results":')
+    _write_lines(
+        out,
+        (
+            _dumps(_result(target, [results[i] for i in indices], page_index))
+            for target, indices in runs.groups()
+        ),
+    )
+    out.write("\n}\n")
+
+
+def _write_lines(out: TextIO, items: Iterator[str]) -> None:
+    """A JSON array with one item per line (a reader can take the file a line at a time)."""
+    separator = "[\n  "
+    for item in items:
+        out.write(separator)
+        out.write(item)
+        separator = ",\n  "
+    out.write("[]" if separator == "[\n  " else "\n ]")
+
+
+class _Runs:
+    """The results' links grouped by target document, as runs of consecutive indices.
+
+    Results come sorted by URL, so the links into one document are nearly always one run (``page.html``,
+    ``page.html#a``, ``page.html#b``); a URL sorting between them (``page.html!x``) splits it, and such a
+    target's later runs join its first. Holds an index and a target reference per run, not the results.
+    """
+
+    def __init__(self, starts: array[int], targets: list[str], total: int, repeats: dict[int, list[int]]):
+        self._starts = starts
+        self._targets = targets
+        self._total = total
+        self._repeats = repeats  # first run of a split target -> its later runs
+        self._later = {run for later in repeats.values() for run in later}
+
+    @classmethod
+    def of(cls, results: Sequence[CheckResult]) -> _Runs:
+        starts: array[int] = array("q")
+        targets: list[str] = []
+        seen: set[str] = set()
+        repeats: dict[int, list[int]] = {}
+        previous = None
+        total = 0
+        for index, result in enumerate(results):
+            total += 1
+            target = split_fragment(result.url)[0]
+            if target == previous:
+                continue
+            if target in seen:
+                repeats.setdefault(targets.index(target), []).append(len(targets))
+            seen.add(target)
+            starts.append(index)
+            targets.append(target)
+            previous = target
+        return cls(starts, targets, total, repeats)
+
+    def _indices(self, run: int) -> range:
+        end = self._starts[run + 1] if run + 1 < len(self._starts) else self._total
+        return range(self._starts[run], end)
+
+    def groups(self) -> Iterator[tuple[str, list[int]]]:
+        """Each target with the indices of its results, in the order of their first run."""
+        for run, target in enumerate(self._targets):
+            if run in self._later:
+                continue
+            indices = list(self._indices(run))
+            for later in self._repeats.get(run, ()):
+                indices.extend(self._indices(later))
+            yield target, indices
+
+    def positions(self, wanted: set[str]) -> dict[str, int]:
+        """The position in :meth:`groups` of each ``wanted`` target that has results."""
+        found: dict[str, int] = {}
+        position = 0
+        for run, target in enumerate(self._targets):
+            if run in self._later:
+                continue
+            if target in wanted:
+                found[target] = position
+            position += 1
+        return found
+
+
+def write_json_v2_report(report: Report, out: TextIO, context: object = None) -> None:
+    """:func:`write_json_v2` as a format's writer (it needs no render context)."""
+    write_json_v2(report, out)
+
+
+def _page(page: str, page_index: dict[str, int]) -> int | None:
+    return None if page == START_URL else page_index[page]
+
+
+def _problem(problem: Problem, page_index: dict[str, int], result_index: dict[str, int]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": problem.id,
+        "kind": problem.kind.value,
+        "target": problem.target,
+    }
+    if problem.anchor:
+        data["anchor"] = problem.anchor
+    data |= {
+        "category": problem.category.value,
+        "code": problem.code,
+        "cause": problem.cause,
+        "fix": list(problem.fix),
+        "links": problem.links,
+        "pages": problem.pages,
+    }
+    if problem.target in result_index:
+        data["result"] = result_index[problem.target]
+    data["locations"] = [[_page(loc.page, page_index), loc.line, loc.fragment] for loc in problem.locations]
+    return data
+
+
+def _document(members: Sequence[CheckResult]) -> CheckResult:
+    """The document's own verdict: a member's that is not an anchor missing; when every link into it names
+    a missing anchor, theirs without the anchor's category and diagnosis (the document itself is fine)."""
+    for member in members:
+        if not is_missing_anchor(member):
+            return member
+    first = members[0]
+    category = Category.REDIRECTED if first.redirects else Category.OK
+    return CheckResult(
+        first.url, category, first.status, first.reason, first.precise_status, first.final_url,
+        first.redirects, first.elapsed_ms, first.error, first.error_message, None, (), first.findings,
+    )  # fmt: skip
+
+
+def _result(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> dict[str, Any]:
+    document = _document(members)
+    data: dict[str, Any] = {"url": target}
+    final_url = split_fragment(document.final_url)[0] if document.final_url else ""
+    if final_url and final_url != target:
+        data["final_url"] = final_url
+    if document.status is not None:
+        data["status"] = document.status
+        if document.reason:
+            data["reason"] = document.reason
+    if document.precise_status is not None and document.precise_status != document.status:
+        data["precise_status"] = document.precise_status
+    data["category"] = document.category.value
+    if document.diagnosis is not None:
+        data["diagnosis"] = _diagnosis(document)
+    if document.redirects:
+        data["redirects"] = [{"url": r.url, "status": r.status} for r in document.redirects]
+    if document.elapsed_ms:
+        data["elapsed_ms"] = round(document.elapsed_ms, 1)
+    if document.error is not None:
+        data["error"] = document.error.value
+    if document.error_message:
+        data["error_message"] = document.error_message
+    if document.findings:
+        data["findings"] = [finding_to_dict(f) for f in document.findings]
+    data["links"] = [_link(target, member, document, page_index) for member in members]
+    return data
+
+
+def _diagnosis(result: CheckResult) -> dict[str, Any]:
+    assert result.diagnosis is not None
+    return {
+        "code": result.diagnosis.code,
+        "summary": result.diagnosis.summary,
+        "fix": list(result.diagnosis.fix),
+    }
+
+
+def _link(
+    target: str, member: CheckResult, document: CheckResult, page_index: dict[str, int]
+) -> dict[str, Any]:
+    fragment = split_fragment(member.url)[1]
+    data: dict[str, Any] = {}
+    if fragment:
+        data["fragment"] = fragment
+    if member.url != (f"{target}#{fragment}" if fragment else target):
+        data["url"] = member.url  # "page.html#": an empty fragment, kept as written
+    if member.category is not document.category:
+        data["category"] = member.category.value
+    if member.diagnosis != document.diagnosis and member.diagnosis is not None:
+        data["diagnosis"] = _diagnosis(member)
+    if member.referrers:
+        data["referrers"] = [[page_index[r.url], r.line, r.text] for r in member.referrers]
+    if member.referrer_count is not None:
+        data["referrer_count"] = member.referrer_count
+    return data
