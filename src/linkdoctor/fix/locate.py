@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import html
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Final
 
 _LINE_END: Final = re.compile(r"\r\n|\r|\n")
+# A comment as a whole; of <pre>, <code> … only what is between the tags (a <script src> is a link).
 _HTML_VERBATIM: Final = re.compile(
-    r"<!--.*?-->|<(pre|code|script|style|textarea|xmp|listing)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+    r"(<!--.*?-->)|<(pre|code|script|style|textarea|xmp|listing)\b[^>]*>(.*?)</\2\s*>",
+    re.IGNORECASE | re.DOTALL,
 )
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_ATTRIBUTE: Final = re.compile(r"""[\s"'/][\w:.-]+[ \t]*=[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 _BACKTICKS: Final = re.compile(r"`+")
 # What may stand right before a URL written as a link: Markdown's "](" (maybe "<"), an autolink's "<",
 # a reference definition's "]:", or an HTML attribute's "=" (maybe quoted).
@@ -45,13 +50,15 @@ class Undecodable(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A source file's text, the encoding that gives its bytes back, its line starts and its code regions."""
+    """A source file's text, the encoding that gives its bytes back, its line starts (in characters and in
+    bytes) and its code regions (sorted, disjoint)."""
 
     kind: str
     text: str
     encoding: str
     starts: tuple[int, ...]
     verbatim: tuple[tuple[int, int], ...]
+    byte_starts: tuple[int, ...] = ()
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
@@ -63,10 +70,18 @@ class Source:
         return start, match.start() if match else len(self.text)
 
     def in_verbatim(self, start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in self.verbatim)
+        index = bisect.bisect_right(self.verbatim, (start, len(self.text) + 1)) - 1
+        return any(s < end and start < e for s, e in self.verbatim[max(0, index) : index + 2])
 
     def byte_offset(self, offset: int) -> int:
-        return len(self.text[:offset].encode(self.encoding, "surrogateescape"))
+        """The byte offset of the character ``offset`` in the file."""
+        if not self.byte_starts:
+            return offset
+        line = self.line_of(offset)
+        start = self.starts[line - 1]
+        return self.byte_starts[line - 1] + len(
+            self.text[start:offset].encode(self.encoding, "surrogateescape")
+        )
 
 
 def decode(raw: bytes, kind: str) -> tuple[str, str]:
@@ -91,8 +106,26 @@ def parse_source(kind: str, raw: bytes) -> Source:
     text, encoding = decode(raw, kind)
     starts = (0, *(m.end() for m in _LINE_END.finditer(text)))
     verbatim = _markdown_verbatim(text, starts) if kind == "markdown" else []
-    verbatim.extend(m.span() for m in _HTML_VERBATIM.finditer(text))
-    return Source(kind, text, encoding, starts, tuple(sorted(verbatim)))
+    verbatim.extend(m.span(1) if m.group(1) else m.span(3) for m in _HTML_VERBATIM.finditer(text))
+    byte_starts: tuple[int, ...] = ()
+    if len(raw) != len(text):  # not one byte per character: count each line's bytes once
+        ends = (*starts[1:], len(text))
+        sizes = [
+            len(text[a:b].encode(encoding, "surrogateescape")) for a, b in zip(starts, ends, strict=True)
+        ]
+        byte_starts = tuple(itertools.accumulate(sizes, initial=0))[:-1]
+    return Source(kind, text, encoding, starts, _merged(verbatim), byte_starts)
+
+
+def _merged(regions: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Overlapping regions merged, sorted: so one bisection answers whether an offset is inside one."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(regions):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def _markdown_verbatim(text: str, starts: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -148,7 +181,7 @@ def find_link(source: Source, line: int, url: str) -> list[tuple[int, int]]:
 def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[int, int]]:
     text = source.text
     before = _MD_BEFORE if source.kind == "markdown" else _HTML_BEFORE
-    found = []
+    found: dict[tuple[int, int], None] = {}
     position = start
     while (at := text.find(url, position, end)) != -1:
         stop = at + len(url)
@@ -157,8 +190,29 @@ def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[i
             continue  # the start of a longer URL
         if before.search(text, max(0, at - 12), at) is None or source.in_verbatim(at, stop):
             continue
-        found.append((at, stop))
-    return found
+        found[(at, stop)] = None
+    if "&" in text[start:end]:  # an attribute spelled with character references: href="a?b=1&amp;c=2"
+        for match in _ATTRIBUTE.finditer(text, max(0, start - 1), end):
+            index = next(i for i in (1, 2, 3) if match.group(i) is not None)
+            raw = match.group(index)
+            if "&" not in raw or html.unescape(raw).strip() != url:
+                continue
+            lead = len(raw) - len(raw.lstrip())
+            span = (match.start(index) + lead, match.start(index) + len(raw.rstrip()))
+            if not source.in_verbatim(*span):
+                found[span] = None
+    return sorted(found)
+
+
+def escape_like(written: str, new: str) -> str:
+    """``new`` spelled as ``written`` was: with ``&amp;`` (and ``&quot;``) when it used character references.
+
+    >>> escape_like("a?b=1&amp;c=2", "https://n.example/?b=1&c=2")
+    'https://n.example/?b=1&amp;c=2'
+    """
+    if "&" not in written:
+        return new
+    return new.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#39;")
 
 
 def find_definitions(source: Source, url: str) -> list[tuple[int, int]]:

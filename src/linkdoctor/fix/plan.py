@@ -25,7 +25,15 @@ from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.engine.local import path_of
 from linkdoctor.extract.model import LinkRow
 from linkdoctor.fix.anchors import headings, match_anchor
-from linkdoctor.fix.locate import Source, Undecodable, find_definitions, find_link, link_end, parse_source
+from linkdoctor.fix.locate import (
+    Source,
+    Undecodable,
+    escape_like,
+    find_definitions,
+    find_link,
+    link_end,
+    parse_source,
+)
 from linkdoctor.fix.model import (
     ArchiveMode,
     Edit,
@@ -236,12 +244,11 @@ class Planner:
         edits = []
         for written in self._written(loaded, line, url):
             new = written_form(written, proposal, loaded.base)
-            for text, replacement in _spellings(source.kind, written, new):
-                spans = find_link(source, line, text) or find_definitions(source, text)
-                for start, end in spans:
-                    edits.append(self._edit(loaded, start, end, text, replacement, proposal))
-                if spans:
-                    break
+            spans = find_link(source, line, written) or find_definitions(source, written)
+            for start, end in spans:
+                spelled = source.text[start:end]
+                replacement = new if spelled == written else escape_like(spelled, new)
+                edits.append(self._edit(loaded, start, end, spelled, replacement, proposal))
         return edits
 
     def _edit(self, loaded: _Loaded, start: int, end: int, old: str, new: str, proposal: Proposal) -> Edit:
@@ -318,14 +325,6 @@ def _content(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
-
-
-def _spellings(kind: str, written: str, new: str) -> list[tuple[str, str]]:
-    """How the URL may be spelled in the source: as extracted, and in HTML with ``&`` as ``&amp;``."""
-    spellings = [(written, new)]
-    if kind == "html" and "&" in written:
-        spellings.append((written.replace("&", "&amp;"), new.replace("&", "&amp;")))
-    return spellings
 
 
 def written_form(written: str, proposal: Proposal, base: str) -> str:

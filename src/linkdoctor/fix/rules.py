@@ -154,17 +154,21 @@ def https_candidate(result: CheckResult) -> str | None:
     return None
 
 
+# A missing #fragment: over HTTP, and in a file checked on disk.
+_ANCHOR_MISSING = ("http.fragment-missing", "file.anchor-missing")
+
+
 def is_dead_external(result: CheckResult) -> bool:
     """A broken http(s) link that is gone for good (404, 410, or its host's name does not resolve)."""
     if result.category is not Category.BROKEN or urlsplit(result.url).scheme not in ("http", "https"):
         return False
-    if result.diagnosis is not None and result.diagnosis.code == "http.fragment-missing":
+    if result.diagnosis is not None and result.diagnosis.code in _ANCHOR_MISSING:
         return False
     return result.error is ErrorKind.DNS or (result.error is None and result.status in DEAD_STATUSES)
 
 
 def is_missing_anchor(result: CheckResult) -> bool:
-    return result.diagnosis is not None and result.diagnosis.code == "http.fragment-missing"
+    return result.diagnosis is not None and result.diagnosis.code in _ANCHOR_MISSING
 
 
 def is_missing_file(result: CheckResult) -> bool:
