@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -67,7 +68,7 @@ def test_the_config_file_fix_table_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"fix\.redirect: unknown key \(did you mean redirects\?\)"):
         config_file.load(path)
     path.write_text('[fix]\narchive_mode = "footnote"\n')
-    with pytest.raises(ConfigError, match="fix.archive_mode"):
+    with pytest.raises(ConfigError, match=r"fix\.archive_mode"):
         config_file.load(path)
 
 
@@ -78,7 +79,12 @@ def test_the_fix_table_reaches_the_settings_and_the_command_line_wins(
     (tmp_path / "linkdoctor.toml").write_text('[fix]\nmoved_files = false\nallow_host = ["docs.example"]\n')
     monkeypatch.chdir(tmp_path)
     seen: list[FixSettings] = []
-    monkeypatch.setattr("linkdoctor.cli.fix.settings_from", lambda opts: seen.append(settings_from(opts)) or seen[-1])
+
+    def spy(opts: dict[str, Any]) -> FixSettings:
+        seen.append(settings_from(opts))
+        return seen[-1]
+
+    monkeypatch.setattr("linkdoctor.cli.fix.settings_from", spy)
     result = CliRunner().invoke(cli, ["fix", "a.md", "--moved-files"])
     assert result.exit_code == 0, result.output
     assert seen[0].moved_files is True  # the flag, over the file
