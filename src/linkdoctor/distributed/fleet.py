@@ -33,8 +33,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from linkdoctor.config import Method
 from linkdoctor.distributed.settings import BrokerSettings, Keys
-from linkdoctor.engine.fetching import FetchInterrupted
+from linkdoctor.engine.fetching import FetchInterrupted, Page, PageSource
 from linkdoctor.engine.http.ssrf import SSRFGuard, parse_networks
 from linkdoctor.monitor import scheduler
 from linkdoctor.monitor.certpaths import CertFolder
@@ -221,7 +222,7 @@ class FleetJobRunner:
         try:
             async with AiohttpTransport(config, guard=self.guard) as transport:
                 limiter = RedisHostLimiter(redis, Keys(self.settings.namespace), config)
-                pages = LocalPages(HttpChecker(transport, config, limiter=limiter, tls=tls))
+                pages = BrokerBoundPages(LocalPages(HttpChecker(transport, config, limiter=limiter, tls=tls)))
                 return await run_scan_job_async(
                     job, guard=self.guard, env=self.env, pages=pages, allow_env=self.allow_env
                 )
@@ -230,6 +231,24 @@ class FleetJobRunner:
         finally:
             tls.close()
             await redis.aclose()
+
+
+class BrokerBoundPages:
+    """A page source whose fetches wait on the broker (the Redis host limiter): a Redis error stops the scan
+    resumably (:class:`FetchInterrupted`) instead of being recorded as the page's result."""
+
+    def __init__(self, pages: PageSource) -> None:
+        self._pages = pages
+
+    async def page(
+        self, url: str, *, want_body: bool, method: Method | None = None, raw: bool = False
+    ) -> Page:
+        from redis.exceptions import RedisError
+
+        try:
+            return await self._pages.page(url, want_body=want_body, method=method, raw=raw)
+        except RedisError as exc:
+            raise FetchInterrupted(f"the broker went away during the scan: {exc}") from exc
 
 
 class FleetWorker:

@@ -26,6 +26,7 @@ from linkdoctor.distributed.app import create_celery
 from linkdoctor.distributed.fleet import (
     DEFAULT_SCAN_QUEUE,
     FleetDispatcher,
+    FleetJobRunner,
     FleetScan,
     dispatched_key,
     scan_publisher,
@@ -207,3 +208,21 @@ def test_worker_health_says_whether_a_worker_of_this_host_beats(redis_server: Re
     assert worker_alive(settings, f"w1@{socket.gethostname()}")
     assert not worker_alive(settings, "old@elsewhere")  # silent for an hour
     assert not worker_alive(BrokerSettings("redis://127.0.0.1:9/0"), None)  # no broker: unhealthy
+
+
+def test_a_fleet_scan_that_loses_the_broker_goes_back_to_partial_not_to_wrong_results(pg_url: str) -> None:
+    """The host limiter lives in Redis: when it cannot be reached, the scan stops resumably (partial, with
+    the reason) instead of recording every page as an internal error."""
+    gone = BrokerSettings("redis://127.0.0.1:9/0", db_url=pg_url)  # nothing listens on port 9
+    job = FleetScan(0, allow_private=("127.0.0.0/8",))
+    runner = FleetJobRunner(gone, job.guard, job.env_allowlist, {})
+    monitor = Monitor.open(pg_url, job_runner=runner, scan_guard=job.guard)
+    try:
+        with SlowSites.start(count=1, pages=2, delay=0.05) as sites:
+            site = monitor.add_site(SiteSpec(name="no-broker", url=sites.urls[0], every=None))
+            scan = monitor.run_scan(monitor.request_scan(site.id).id, owner="test")
+        assert scan.state is ScanState.PARTIAL
+        assert "broker went away" in scan.error
+        assert monitor.results(scan.id) == []
+    finally:
+        monitor.close()
