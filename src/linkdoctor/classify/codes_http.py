@@ -368,6 +368,23 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         fix=("Fix the path (check case and the relative base) or add the missing file.",),
         actor=CLIENT,
     ),
+    DiagnosisInfo(
+        code="file.anchor-missing",
+        title="Anchor not found in a local file",
+        summary="The local file exists but has no element with the link's #fragment id",
+        explanation=(
+            "The part after '#' must match an id (or <a name>) in the target file; in Markdown, a heading's "
+            "anchor is made from its text the way GitHub makes it. A renamed heading breaks such links "
+            "silently. The same check over HTTP is http.fragment-missing."
+        ),
+        fix=(
+            "Update the fragment to an existing id or heading anchor of the target file "
+            "(linkdoctor fix rewrites it when one heading matches).",
+            "Or give the heading the id the links use (an explicit id attribute, or {#id} where the "
+            "Markdown flavour supports it).",
+        ),
+        actor=CLIENT,
+    ),
     # --- policy ------------------------------------------------------------------------------------
     DiagnosisInfo(
         code="robots.disallowed",

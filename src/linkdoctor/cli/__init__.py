@@ -17,6 +17,17 @@ from linkdoctor._version import __version__
 from linkdoctor.config import ExitCode
 from linkdoctor.errors import ConfigError, LinkdoctorError
 
+ERROR_PREFIX = "linkdoctor: error: "
+
+
+def error_line(message: str) -> str:
+    """The one line every command prints for an error, whichever raised it.
+
+    >>> error_line("cannot read x.conf")
+    'linkdoctor: error: cannot read x.conf'
+    """
+    return ERROR_PREFIX + message
+
 
 class UsageError(click.ClickException):
     """A :class:`~linkdoctor.errors.ConfigError` on its way out of a command: one line, exit code 3."""
@@ -25,6 +36,9 @@ class UsageError(click.ClickException):
 
     def __init__(self, error: ConfigError) -> None:
         super().__init__(str(error))
+
+    def show(self, file: Any = None) -> None:
+        click.echo(error_line(self.format_message()), file=file, err=True)
 
 
 class LazyGroup(click.Group):
@@ -78,17 +92,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="linkdoctor", standalone_mode=False)
     except LinkdoctorError as exc:
-        click.echo(f"linkdoctor: error: {exc}", err=True)
+        click.echo(error_line(str(exc)), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("linkdoctor: aborted", err=True)
         sys.exit(ExitCode.UNEXPECTED)
     # A value out of range or of the wrong type: one line, like a ConfigError.
     except click.BadParameter as exc:
-        click.echo(f"Error: {exc.format_message()}", err=True)
+        click.echo(error_line(exc.format_message()), err=True)
         sys.exit(ExitCode.CONFIG)
     except click.ClickException as exc:
-        exc.show()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:  # a missing argument: usage first
+            click.echo(exc.ctx.get_usage(), err=True)
+        click.echo(error_line(exc.format_message()), err=True)
         sys.exit(ExitCode.CONFIG)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

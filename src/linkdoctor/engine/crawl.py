@@ -26,7 +26,7 @@ from linkdoctor.engine.filters import excluded_result, file_on_web_result, inval
 from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
-from linkdoctor.engine.local import check_file
+from linkdoctor.engine.local import check_file, missing_anchor
 from linkdoctor.engine.page_budget import PageBudget
 from linkdoctor.engine.soft404 import detector_for
 from linkdoctor.engine.state import (
@@ -527,12 +527,15 @@ class Crawler:
         assert link.resource is not None and link.resource.result is not None
         base = link.resource.result
         if self._fragment_missing(link):
+            on_disk = link.url.startswith("file:") or (
+                bool(self._inputs.sites) and self._inputs.site_for(link.url) is not None
+            )
             return replace(
                 base,
                 url=link.url,
                 referrers=referrers,
                 category=Category.BROKEN,
-                diagnosis=codes.make("http.fragment-missing", f"no id or name {link.fragment!r} on the page"),
+                diagnosis=missing_anchor(link.fragment, on_disk=on_disk),
             )
         return base.for_link(link.url, referrers, counted)
 

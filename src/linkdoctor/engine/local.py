@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 from linkdoctor.classify import codes
 from linkdoctor.engine.check import Fetched
 from linkdoctor.engine.inputs import LocalSite
-from linkdoctor.models import Category, CheckResult, ErrorKind
+from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind
 
 _TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".css": "text/css", ".htm": "text/html"}
 
@@ -23,6 +23,18 @@ def path_of(url: str, site: LocalSite | None) -> Path | None:
     if parts.scheme != "file":
         return None
     return Path(unquote(parts.path))
+
+
+def missing_anchor(fragment: str, *, on_disk: bool) -> Diagnosis:
+    """The diagnosis of a ``#fragment`` its target does not define: ``file.anchor-missing`` in a file
+    checked on disk, ``http.fragment-missing`` in a page fetched over HTTP.
+
+    >>> missing_anchor("setup", on_disk=True).code
+    'file.anchor-missing'
+    """
+    if on_disk:
+        return codes.make("file.anchor-missing", f"no id, name or heading anchor {fragment!r} in the file")
+    return codes.make("http.fragment-missing", f"no id or name {fragment!r} on the page")
 
 
 def _missing(url: str, message: str, detail: str) -> Fetched:

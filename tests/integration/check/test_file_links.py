@@ -98,7 +98,7 @@ async def test_a_local_folder_still_checks_its_file_links_on_disk(tmp_path: Path
     codes = {url: r.diagnosis.code if r.diagnosis else r.category.value for url, r in results.items()}
     assert codes[there] == "ok"
     assert codes[f"{there}#here"] == "ok"
-    assert codes[f"{there}#nowhere"] == "http.fragment-missing"
+    assert codes[f"{there}#nowhere"] == "file.anchor-missing"
     assert codes[missing] == "file.not-found"
 
 

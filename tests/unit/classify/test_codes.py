@@ -30,6 +30,7 @@ REQUIRED_CODES = (
     "tls.handshake-failed",
     "http.not-found",
     "http.soft-404",
+    "file.anchor-missing",
     "http.gone",
     "http.server-error",
     "http.bad-gateway",
