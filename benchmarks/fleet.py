@@ -6,6 +6,9 @@ on the network as a real site's does and the measurement means something on a 2-
 
     python -m benchmarks.fleet --sites 20 --workers 4 --pages 8 --delay 0.5
 
+``--storage`` instead measures what the paper model of docs/scaling.md needs: Redis memory per URL of the
+structures a shared crawl state uses, and PostgreSQL bytes per stored result.
+
 It prints a Markdown table (wall time from the first dispatch to the last scan done, scans per minute, the
 ratio to one after another) and the peak overlap of the scans' runs as recorded in ``scan_runs``. The
 target (issue: fleet parallelism) is N=4 workers finishing in at most 1/3 of the one-after-another time.
@@ -14,22 +17,25 @@ target (issue: fleet parallelism) is N=4 workers finishing in at most 1/3 of the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make ``harness`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import redis as redis_sync
 from harness.postgres import PostgresCluster
 from harness.redis import RedisServer
 from harness.slowsites import SlowSites
 from harness.workers import Worker
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from linkdoctor.distributed.app import create_celery
 from linkdoctor.distributed.fleet import FleetScan, open_dispatcher
@@ -140,6 +146,71 @@ def fleet(db_url: str, redis_url: str, urls: Sequence[str], workers: int, direct
             w.stop()
 
 
+def redis_bytes_per_url(client: redis_sync.Redis, count: int = 100_000) -> dict[str, float]:
+    """Redis memory per URL of the structures a shared crawl state would use, for ``count`` URLs of
+    ~70 characters: a set of 32-character hashes (the seen set), a hash URL → small JSON state (per-URL
+    state), a list of URLs (a frontier queue) and a sorted set of URLs (a leased frontier)."""
+    urls = [
+        f"https://docs.example.org/section-{i % 97}/topic/page-{i:07d}.html?lang=en" for i in range(count)
+    ]
+    shapes: dict[str, Callable[[Any, int, str], None]] = {
+        "seen set (32-char hash)": lambda p, i, u: p.sadd(
+            "b:seen", hashlib.sha256(u.encode()).hexdigest()[:32]
+        ),
+        "per-URL state (hash field, ~40 B JSON)": lambda p, i, u: p.hset(
+            "b:state", u, '{"c":"ok","s":200,"r":3,"d":null}'
+        ),
+        "frontier (list of URLs)": lambda p, i, u: p.rpush("b:frontier", u),
+        "leased frontier (sorted set of URLs)": lambda p, i, u: p.zadd("b:leased", {u: i}),
+    }
+    found = {}
+    for name, add in shapes.items():
+        client.flushdb()
+        before = int(client.info("memory")["used_memory"])
+        pipe = client.pipeline(transaction=False)
+        for i, url in enumerate(urls):
+            add(pipe, i, url)
+            if i % 5000 == 4999:
+                pipe.execute()
+        pipe.execute()
+        found[name] = (int(client.info("memory")["used_memory"]) - before) / count
+    client.flushdb()
+    return found
+
+
+def postgres_bytes_per_result(db_url: str, pages: int = 2000) -> tuple[float, float, int]:
+    """Bytes per stored result (table, TOAST and indexes) after scanning one ``pages``-page site in
+    process, the average URL length, and the rows."""
+    with SlowSites.start(count=1, pages=pages, delay=0.0) as site:
+        monitor = Monitor.open(db_url, scan_guard=SSRFGuard(parse_networks((LOOPBACK,))))
+        try:
+            site_id = monitor.add_site(
+                SiteSpec(name="storage", url=site.urls[0], every=None, budget=100_000)
+            ).id
+            monitor.run_scan(monitor.request_scan(site_id).id, owner="bench")
+            with monitor.session() as s:
+                size, rows, length = s.execute(
+                    text(
+                        "select pg_total_relation_size('results'), count(*), avg(octet_length(url)) "
+                        "from results"
+                    )
+                ).one()
+        finally:
+            monitor.close()
+    return int(size) / int(rows), float(length), int(rows)
+
+
+def storage(cluster: PostgresCluster, redis: RedisServer) -> None:
+    print("| Redis structure | bytes per URL |\n|---|---:|")
+    for name, size in redis_bytes_per_url(redis.client()).items():
+        print(f"| {name} | {size:.0f} |")
+    per_row, url_length, rows = postgres_bytes_per_result(cluster.create_database("storage"))
+    print(
+        f"\nPostgreSQL results: {per_row:.0f} bytes per row (heap, TOAST, indexes) over {rows} rows, "
+        f"URLs of {url_length:.0f} bytes on average"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -148,7 +219,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--pages", type=int, default=8, help="pages per site (each links to a missing page)")
     parser.add_argument("--delay", type=float, default=0.5, help="seconds before the server answers")
+    parser.add_argument(
+        "--storage", action="store_true", help="measure bytes per URL in Redis and PostgreSQL"
+    )
     args = parser.parse_args(argv)
+    if args.storage:
+        with (
+            tempfile.TemporaryDirectory(prefix="ld-fleet-") as tmp,
+            PostgresCluster.start() as cluster,
+            RedisServer.start(Path(tmp) / "redis") as redis,
+        ):
+            storage(cluster, redis)
+        return
     with (
         tempfile.TemporaryDirectory(prefix="ld-fleet-") as tmp,
         PostgresCluster.start() as cluster,
