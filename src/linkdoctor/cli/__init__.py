@@ -38,7 +38,8 @@ class UsageError(click.ClickException):
         super().__init__(str(error))
 
     def show(self, file: Any = None) -> None:
-        click.echo(error_line(self.format_message()), file=file, err=True)
+        for line in self.format_message().splitlines():  # several errors (a config's parse errors): one each
+            click.echo(error_line(line), file=file, err=True)
 
 
 class LazyGroup(click.Group):
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="linkdoctor", standalone_mode=False)
     except LinkdoctorError as exc:
-        click.echo(error_line(str(exc)), err=True)
+        for line in str(exc).splitlines():
+            click.echo(error_line(line), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("linkdoctor: aborted", err=True)
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:  # a missing argument: usage first
             click.echo(exc.ctx.get_usage(), err=True)
-        click.echo(error_line(exc.format_message()), err=True)
+        for line in exc.format_message().splitlines():
+            click.echo(error_line(line), err=True)
         sys.exit(ExitCode.CONFIG)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -2,6 +2,7 @@
 ``rules``. Argument handling and output only; the work is :func:`linkdoctor.nginx.lint_config`.
 
     linkdoctor nginx lint /etc/nginx/nginx.conf --format sarif -o nginx.sarif
+    linkdoctor nginx lint        # the same file: /etc/nginx/nginx.conf is the default
     linkdoctor nginx rules
 """
 
@@ -27,6 +28,8 @@ from linkdoctor.nginx.rules import RULES
 
 FORMATS: Final = ("text", "json", "sarif")
 FAIL_ON: Final = ("info", "warning", "error", "never")
+# Where nginx's packages put the main file; `nginx lint` reads it when given no path.
+DEFAULT_CONFIG: Final = Path("/etc/nginx/nginx.conf")
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -40,7 +43,7 @@ def nginx() -> None:
 
 @nginx.command("lint")
 @click.pass_context
-@click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("config", type=click.Path(path_type=Path, dir_okay=False), required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
 )
@@ -63,7 +66,7 @@ def nginx() -> None:
 )
 def lint(
     ctx: click.Context,
-    config: Path,
+    config: Path | None,
     fmt: str,
     nginx_version: str | None,
     select: tuple[str, ...],
@@ -71,10 +74,19 @@ def lint(
     fail_on: str,
     output: Path | None,
 ) -> None:
-    """Lint CONFIG (usually /etc/nginx/nginx.conf) and every file it includes.
+    """Lint CONFIG (default: /etc/nginx/nginx.conf) and every file it includes.
 
     Exit status: 0 clean, 2 findings at or above --fail-on, 3 usage or parse errors.
     """
+    if config is None:
+        config = DEFAULT_CONFIG
+        if not config.is_file():
+            raise UsageError(
+                ConfigError(
+                    f"no configuration named and {DEFAULT_CONFIG} does not exist: name the main file, "
+                    "e.g. linkdoctor nginx lint /usr/local/nginx/conf/nginx.conf (nginx -V shows its --conf-path)"
+                )
+            )
     if nginx_version is None:
         detected = detect_nginx_version()
         nginx_version = str(detected) if detected else None

@@ -28,15 +28,40 @@ from linkdoctor.errors import ConfigError
 _IN_FILE_SUFFIX = re.compile(r" in \S+:\d+$")
 
 
-class NginxParseError(ConfigError):
-    """The configuration (or a file it includes) cannot be read or parsed; carries the file and line."""
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """One error crossplane found: its message, and the file and line it names."""
 
-    def __init__(self, message: str, *, file: Path | None = None, line: int | None = None) -> None:
+    message: str
+    file: Path | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = (
+            f"{self.file}:{self.line}: "
+            if self.file and self.line
+            else (f"{self.file}: " if self.file else "")
+        )
+        return f"{where}{self.message}"
+
+
+class NginxParseError(ConfigError):
+    """The configuration (or a file it includes) cannot be read or parsed. ``file``, ``line`` and ``reason``
+    are the first error's; ``problems`` lists every one (one line each in the message)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        line: int | None = None,
+        more: tuple[ParseProblem, ...] = (),
+    ) -> None:
         self.file = file
         self.line = line
         self.reason = message
-        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-        super().__init__(f"{where}{message}")
+        self.problems = (ParseProblem(message, file, line), *more)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +132,9 @@ def parse_config(path: Path) -> NginxConfig:
         str(main), catch_errors=True, check_ctx=False, check_args=True, comments=False
     )
     errors: list[dict[str, Any]] = payload.get("errors") or []
-    if errors:
-        raise _error(errors[0], main, more=len(errors) - 1)
+    if errors:  # every one of them, so one run shows all there is to fix
+        first, *rest = (_problem(error, main) for error in errors)
+        raise NginxParseError(first.message, file=first.file, line=first.line, more=tuple(rest))
     configs: list[dict[str, Any]] = payload["config"]
     directives = _build(configs[0]["parsed"], configs, Path(configs[0]["file"]), (), (main,))
     files = tuple(dict.fromkeys(Path(c["file"]) for c in configs))
@@ -146,11 +172,9 @@ def _build(
     return tuple(out)
 
 
-def _error(error: dict[str, Any], main: Path, *, more: int) -> NginxParseError:
+def _problem(error: dict[str, Any], main: Path) -> ParseProblem:
     message = _IN_FILE_SUFFIX.sub("", str(error.get("error", "cannot parse"))).strip()
     message = re.sub(r"^\[Errno \d+\] ", "", message)
-    if more:
-        message += f" (and {more} more error{'s' if more > 1 else ''})"
     file = Path(error["file"]) if error.get("file") else main
     line = error.get("line")
-    return NginxParseError(message, file=file, line=line if isinstance(line, int) else None)
+    return ParseProblem(message, file, line if isinstance(line, int) else None)

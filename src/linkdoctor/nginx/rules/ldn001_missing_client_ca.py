@@ -26,6 +26,7 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
                 "ssl_trusted_certificate: nginx refuses to start "
                 '("no ssl_client_certificate for ssl_verify_client")',
                 refuses_start=True,
+                fix=(RULE.fix[0], RULE.fix[2]),
             )
             continue
         version = ctx.nginx_version
@@ -38,6 +39,7 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
                 "before 1.27.2 refuses to start without ssl_client_certificate (pass --nginx-version to "
                 "check against your version)",
                 severity=Severity.WARNING,
+                fix=RULE.fix[1:],
             )
         else:
             yield RULE.finding(
@@ -46,6 +48,7 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
                 f"{version} refuses to start without ssl_client_certificate (only 1.27.2 and later accept "
                 "ssl_trusted_certificate alone)",
                 refuses_start=True,
+                fix=RULE.fix[1:],
             )
 
 

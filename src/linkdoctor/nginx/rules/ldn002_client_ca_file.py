@@ -30,6 +30,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     directive,
                     f"{directive.name} {loaded.path} {loaded.problem}: nginx refuses to start",
                     refuses_start=True,
+                    fix=(RULE.fix[0], RULE.fix[3]),
                 )
             continue
         if not server.verifies_clients:
@@ -41,6 +42,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     f"{directive.name} {loaded.path} holds {describe(cert.subject)}, which is not a CA "
                     "certificate (basic constraints CA:FALSE): no client certificate can be verified "
                     "through it, so clients it was meant for get 495",
+                    fix=(RULE.fix[1], RULE.fix[3]),
                 )
                 continue
             problem = validity_problem(cert, ctx.now)
@@ -49,6 +51,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     directive,
                     f"client CA {problem} ({directive.name} {loaded.path}): every client certificate it "
                     "issued is rejected with 495",
+                    fix=(RULE.fix[2], RULE.fix[3]),
                 )
                 continue
             days = expires_soon(cert, ctx.now)
@@ -58,6 +61,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     f"client CA {describe(cert.subject)} expires in {days} days ({directive.name} "
                     f"{loaded.path}): renew it before clients start getting 495",
                     severity=Severity.WARNING,
+                    fix=(RULE.fix[2], RULE.fix[3]),
                 )
         for orphan in missing_issuers(loaded.certificates):
             if any(issued_by(orphan, other) for other in all_certs if other is not orphan):
@@ -70,7 +74,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                 fix=(
                     f"Append the root CA {describe(orphan.issuer)} to {loaded.path} (or put it in "
                     "ssl_trusted_certificate).",
-                    *RULE.fix[1:],
+                    RULE.fix[3],
                 ),
             )
 

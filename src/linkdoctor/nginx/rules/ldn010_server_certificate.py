@@ -29,6 +29,7 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
                     f"{server.label} listens with ssl but has no ssl_certificate: nginx refuses to start (no "
                     '"ssl_certificate" is defined for the "listen ... ssl" directive)',
                     refuses_start=True,
+                    fix=RULE.fix[:2],
                 )
             continue
         for index, cert_directive in enumerate(certs):
@@ -45,6 +46,7 @@ def _check_pair(
             f"ssl_certificate {cert_directive.args[0]} has no matching ssl_certificate_key: nginx refuses "
             "to start",
             refuses_start=True,
+            fix=(RULE.fix[1],),
         )
     loaded = ctx.certificates_of(cert_directive)
     if loaded is None:
@@ -54,6 +56,7 @@ def _check_pair(
             cert_directive,
             f"ssl_certificate {loaded.path} {loaded.problem}: nginx refuses to start",
             refuses_start=True,
+            fix=(RULE.fix[0],),
         )
         return
     leaf = loaded.certificates[0]
@@ -64,6 +67,7 @@ def _check_pair(
         yield RULE.finding(
             cert_directive,
             f"server certificate {problem} ({loaded.path}): clients refuse the TLS connection",
+            fix=(RULE.fix[2],),
         )
     else:
         days = expires_soon(leaf, ctx.now)
@@ -72,6 +76,7 @@ def _check_pair(
                 cert_directive,
                 f"server certificate {describe(leaf.subject)} expires in {days} days ({loaded.path})",
                 severity=Severity.WARNING,
+                fix=(RULE.fix[2],),
             )
     yield from _check_chain(ctx, server, cert_directive, loaded.certificates)
 
@@ -101,6 +106,7 @@ def _check_key(
             key_directive,
             f"ssl_certificate_key {path} {key.problem}: nginx refuses to start",
             refuses_start=True,
+            fix=(RULE.fix[1],),
         )
         return
     if not key_matches(leaf, key.key):
@@ -109,6 +115,7 @@ def _check_key(
             f"ssl_certificate_key {path} does not belong to the certificate {describe(leaf.subject)}: "
             'nginx refuses to start ("key values mismatch")',
             refuses_start=True,
+            fix=(RULE.fix[1],),
         )
 
 
@@ -127,6 +134,7 @@ def _check_chain(
         f"{describe(leaf.issuer)} is not a root CA of the system trust store, so it is probably an "
         "intermediate that clients need: without it they fail with 'unable to get local issuer certificate'",
         severity=Severity.WARNING,
+        fix=(RULE.fix[0],),
     )
 
 

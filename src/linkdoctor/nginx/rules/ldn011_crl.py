@@ -28,7 +28,10 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
     loaded = ctx.files.crls(path)
     if loaded.problem is not None:
         yield RULE.finding(
-            directive, f"ssl_crl {path} {loaded.problem}: nginx refuses to start", refuses_start=True
+            directive,
+            f"ssl_crl {path} {loaded.problem}: nginx refuses to start",
+            refuses_start=True,
+            fix=(RULE.fix[0], RULE.fix[2]),
         )
         return
     if not server.verifies_clients:
@@ -39,12 +42,14 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                 directive,
                 f"the CRL of {describe(crl.issuer)} in {path} expired on {crl.next_update_utc:%Y-%m-%d} "
                 "(next update passed): nginx rejects every client certificate it covers with 495",
+                fix=RULE.fix[1:],
             )
         elif crl.last_update_utc > ctx.now:
             yield RULE.finding(
                 directive,
                 f"the CRL of {describe(crl.issuer)} in {path} is not valid before "
                 f"{crl.last_update_utc:%Y-%m-%d}: nginx rejects every client certificate it covers with 495",
+                fix=RULE.fix[1:],
             )
     cas = [c for c in client_ca_certificates(ctx, server) if is_ca(c)]
     if not cas:
@@ -56,6 +61,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                 f"ssl_crl {path} holds a CRL issued by {describe(crl.issuer)}, which is not one of the "
                 "client CAs: it revokes nothing nginx checks",
                 severity=Severity.WARNING,
+                fix=(RULE.fix[0], RULE.fix[2]),
             )
     for ca in cas:
         if not any(crl_issued_by(crl, ca) for crl in loaded.crls):
@@ -64,6 +70,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                 f"ssl_crl {path} has no CRL issued by the client CA {describe(ca.subject)}: nginx checks "
                 "revocation for every certificate in the chain, so clients whose chain passes through it "
                 "get 495 (unable to get certificate CRL)",
+                fix=(RULE.fix[0], RULE.fix[2]),
             )
 
 

@@ -63,6 +63,7 @@ def _check_pass(
                 f'is set for {passing.name} {passing.args[0]}: nginx refuses to start ("no '
                 f'{p}_ssl_trusted_certificate for {p}_ssl_verify")',
                 refuses_start=True,
+                fix=(RULE.fix[0],),
             )
         else:
             loaded = ctx.certificates_of(trusted)
@@ -71,6 +72,7 @@ def _check_pass(
                     trusted,
                     f"{trusted.name} {loaded.path} {loaded.problem}: nginx refuses to start",
                     refuses_start=True,
+                    fix=(RULE.fix[0],),
                 )
     cert = scope.get(f"{p}_ssl_certificate")
     key = scope.get(f"{p}_ssl_certificate_key")
@@ -80,6 +82,7 @@ def _check_pass(
             f"{cert.name} is set without {p}_ssl_certificate_key (used by {passing.name} "
             f'{passing.args[0]}): nginx refuses to start ("no {p}_ssl_certificate_key is defined")',
             refuses_start=True,
+            fix=(RULE.fix[1],),
         )
     elif key is not None and cert is None:
         yield RULE.finding(
@@ -87,6 +90,7 @@ def _check_pass(
             f"{key.name} is set without {p}_ssl_certificate: nginx sends no client certificate to "
             f"{passing.args[0]}, and an upstream that requires one answers nginx itself with 400 (496)",
             severity=Severity.WARNING,
+            fix=(RULE.fix[1],),
         )
     elif cert is not None and key is not None:
         yield from _check_client_pair(ctx, cert, key)
