@@ -11,6 +11,10 @@ the winner runs it, holding a lease it renews while it runs). A scan whose lease
 killed — is claimed again and resumes from its last committed frontier; after ``MAX_INTERRUPTIONS`` in a row with no
 checkpoint in between it is marked failed instead. A scan whose page source went out of reach (:class:`FetchInterrupted`: the broker of
 a distributed scan was lost) is put back as partial with its frontier, and a later tick resumes it.
+
+A fleet (``serve --broker``) ticks with :func:`dispatch_due_scans` instead of :func:`run_due_scans`: it hands
+every scan that can run to the workers, and each worker claims and executes its scan with the functions
+here, so the lease stays the one arbiter.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import ipaddress
 import socket
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from linkdoctor.distributed.fleet import (
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.monitor.model import Scan, ScanState, SiteSpec
 from linkdoctor.monitor.orm import ScanRunRow
+from linkdoctor.monitor.scheduler import dispatch_due_scans
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
@@ -226,3 +228,27 @@ def test_a_fleet_scan_that_loses_the_broker_goes_back_to_partial_not_to_wrong_re
         assert monitor.results(scan.id) == []
     finally:
         monitor.close()
+
+
+def test_the_fleet_tick_queues_due_sites_and_hands_out_their_scans_without_running_them(
+    tmp_path: Path,
+) -> None:
+    monitor = Monitor.open(f"sqlite:///{tmp_path / 'fleet.sqlite'}")
+    try:
+        due = monitor.add_site(SiteSpec(name="due", url="https://due.example/", every=timedelta(hours=1)))
+        later = monitor.add_site(SiteSpec(name="by-hand", url="https://hand.example/", every=None))
+        handed: list[int] = []
+        on_its_way = {monitor.request_scan(later.id).id}  # already dispatched: the dispatcher says False
+
+        def dispatch(scan_id: int) -> bool:
+            if scan_id in on_its_way:
+                return False
+            handed.append(scan_id)
+            return True
+
+        sent = dispatch_due_scans(monitor, dispatch, now=monitor.now() + timedelta(minutes=1))
+        (queued,) = monitor.scans(due.id)
+    finally:
+        monitor.close()
+    assert sent == handed == [queued.id]
+    assert queued.state is ScanState.QUEUED  # handed out, not run here
