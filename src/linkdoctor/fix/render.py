@@ -43,7 +43,8 @@ def unified_diff(plan: FixPlan, *, root: Path) -> str:
 
 
 def plan_to_dict(plan: FixPlan, *, root: Path) -> dict[str, Any]:
-    """The plan as JSON-ready data: ``edits``, ``skipped`` and ``warnings``."""
+    """The plan as JSON-ready data: ``edits``, ``skipped``, ``warnings``, and the ``diff`` (``git apply`` takes
+    it)."""
     return {
         "version": JSON_VERSION,
         "edits": [
@@ -68,6 +69,7 @@ def plan_to_dict(plan: FixPlan, *, root: Path) -> dict[str, Any]:
             for s in plan.skipped
         ],
         "warnings": list(plan.warnings),
+        "diff": unified_diff(plan, root=root),
     }
 
 

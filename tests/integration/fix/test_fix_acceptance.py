@@ -6,6 +6,9 @@ what it was, per file."""
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml  # type: ignore[import-untyped]
 from click.testing import CliRunner
 from harness.nginx import NginxFactory, quote
 from harness.ports import free_ports
@@ -27,6 +31,7 @@ from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.models import Category
 
 pytestmark = pytest.mark.nginx
+REPO = Path(__file__).resolve().parents[3]
 
 
 class ArchiveHandler(BaseHTTPRequestHandler):
@@ -337,11 +342,23 @@ def test_a_file_changed_since_the_saved_report_is_skipped_with_a_warning(world: 
 def test_pre_commit_check_fails_on_a_permanent_redirect_and_passes_after_apply(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    program, *args = shlex.split(next(h for h in hooks if h["id"] == "linkdoctor-fix")["entry"])
+    hook = [str(Path(sys.executable).parent / program), *args]
     tree = tmp_path / "repo"
     tree.mkdir()
     (tree / "README.md").write_text(f"# Project\n\nSee [the docs]({world.http}/moved301).\n")
+    (tree / "ok.md").write_text(f"# Fine\n\n[target]({world.http}/target.html)\n")
+
+    def commit() -> subprocess.CompletedProcess[str]:  # pre-commit passes the changed files
+        return subprocess.run([*hook, "README.md", "ok.md"], cwd=tree, capture_output=True, text=True,
+                              timeout=60, check=False)  # fmt: skip
+
+    failed = commit()
+    assert failed.returncode == 2, failed.stderr
+    assert f"+See [the docs]({world.http}/target.html).\n" in failed.stdout
     monkeypatch.chdir(tree)
-    assert run(world, "fix", "README.md", "--check")[0] == 2
     assert run(world, "fix", "README.md", "--apply")[0] == 0
-    assert run(world, "fix", "README.md", "--check")[0] == 0
+    passed = commit()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
     assert (tree / "README.md").read_text() == f"# Project\n\nSee [the docs]({world.http}/target.html).\n"

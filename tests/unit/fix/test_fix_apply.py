@@ -89,6 +89,7 @@ def test_the_diff_and_the_json_name_file_line_old_new_and_reason(tmp_path: Path)
     diff = unified_diff(plan, root=tmp_path)
     assert diff.startswith("--- a/docs/a.md\n+++ b/docs/a.md\n")
     assert f"-[x]({OLD})\n+[x]({NEW})\n" in diff
+    assert plan_to_dict(plan, root=tmp_path)["diff"] == diff
     assert plan_to_dict(plan, root=tmp_path)["edits"] == [
         {"file": "docs/a.md", "line": 2, "old": OLD, "new": NEW, "kind": "redirect",
          "reason": "permanent redirect (301)"}

@@ -47,7 +47,7 @@ def test_action_has_the_required_keys(action: dict[str, Any]) -> None:
 
 
 def test_action_offers_args_format_fail_and_python_version(action: dict[str, Any]) -> None:
-    assert set(action["inputs"]) == {"args", "format", "fail", "python-version"}
+    assert set(action["inputs"]) == {"args", "format", "fail", "fix", "fix-args", "python-version"}
     assert action["inputs"]["fail"]["default"] == "true"
     for name, spec in action["inputs"].items():
         assert spec.get("description"), f"input {name} has no description"
@@ -97,7 +97,7 @@ def test_install_step_installs_from_the_action_path(action: dict[str, Any]) -> N
 def hook() -> dict[str, Any]:
     hooks = load(".pre-commit-hooks.yaml")
     assert isinstance(hooks, list)
-    assert len(hooks) == 1
+    assert [h["id"] for h in hooks] == ["linkdoctor", "linkdoctor-fix"]  # the fix hook: tests/unit/fix
     found: dict[str, Any] = hooks[0]
     return found
 
