@@ -5,6 +5,7 @@ set FixSettings' fields with its defaults, read the config file's ``[fix]`` tabl
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,13 @@ def test_a_bad_archive_endpoint_is_a_usage_error(tmp_path: Path, monkeypatch: py
     result = CliRunner().invoke(cli, ["fix", "a.md", "--no-config", "--archive-endpoint", "ftp://x/"])
     assert result.exit_code == 3
     assert "--archive-endpoint 'ftp://x/' must be an http:// or https:// URL" in result.output
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/fix.md"])
+def test_the_documented_fix_table_is_valid_and_names_every_key(doc: str, tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[3] / doc).read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.S) if "\n[fix]\n" in f"\n{b}"]
+    table = "[fix]\n" + block.split("[fix]\n", 1)[1]
+    path = tmp_path / "linkdoctor.toml"
+    path.write_text(table, encoding="utf-8")
+    assert {name.removeprefix("fix_") for name, _ in config_file.load(path).fix} == set(file_keys("fix."))
