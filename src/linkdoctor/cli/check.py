@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,18 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
 
+def repository_root(cwd: Path, environ: Mapping[str, str]) -> Path | None:
+    """The repository the run is in, which SARIF and GitHub annotations name files relative to: the
+    GitHub workspace when the working directory is in it, else the nearest folder up with a ``.git``."""
+    workspace = environ.get("GITHUB_WORKSPACE")
+    if workspace and cwd.resolve().is_relative_to(Path(workspace).resolve()):
+        return Path(workspace)
+    for folder in (cwd.resolve(), *cwd.resolve().parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
 def _progress_bar() -> Callable[[Crawler], AbstractAsyncContextManager[None]] | None:
     """The live progress bar on stderr when that is a terminal (rich loads only then)."""
     if not (sys.stderr.isatty() or os.environ.get("FORCE_COLOR") or os.environ.get("FORCE_TERMINAL")):
@@ -200,7 +212,11 @@ def _run(
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
     show_progress = opts["progress"] and not streams_to_stdout(targets)
     context = RenderContext(
-        sites=collected.sites, root=Path.cwd(), verbose=opts["verbose"], group_by=opts["group_by"]
+        sites=collected.sites,
+        root=Path.cwd(),
+        verbose=opts["verbose"],
+        group_by=opts["group_by"],
+        repo_root=repository_root(Path.cwd(), os.environ),
     )
     with (
         open_cache(opts, config) or contextlib.nullcontext() as cache,

@@ -14,6 +14,7 @@ referrer URL back to the file a user would open, relative to ``root`` when it li
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,9 @@ class RenderContext:
     ``sites`` are the local folders of the run (``Inputs.sites``), so referrers can be shown as files;
     ``root`` is the folder file paths are shown relative to (the working directory in the CLI);
     ``tool_version`` is injected so golden files do not change with every release; ``verbose`` lists every
-    referring place in the console report, and ``group_by`` (``problem`` or ``page``) is its grouping.
+    referring place in the console report, and ``group_by`` (``problem`` or ``page``) is its grouping;
+    ``repo_root`` is the repository the run is in (SARIF and GitHub annotations name files relative to it;
+    ``root`` when ``None``).
     """
 
     sites: tuple[LocalSite, ...] = ()
@@ -51,6 +54,7 @@ class RenderContext:
     tool_version: str = __version__
     verbose: bool = False
     group_by: str = "problem"
+    repo_root: Path | None = None
 
     def source_file(self, url: str) -> Path | None:
         """The local file behind a referrer URL, or ``None`` for a remote page."""
@@ -74,11 +78,51 @@ class RenderContext:
                 pass
         return path.as_posix()
 
+    def repo_path(self, url: str) -> str | None:
+        """The referrer's file relative to the repository (``repo_root``, else ``root``), as code scanning
+        and GitHub annotations need it; absolute when outside; ``None`` for a remote page."""
+        if self.repo_root is None:
+            return self.source_path(url)
+        path = self.source_file(url)
+        if path is None:
+            return None
+        try:
+            return path.resolve().relative_to(self.repo_root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
     def page_label(self, url: str) -> str:
         """How a referring page is named to a reader: its file when local, else its URL."""
         if url == NO_REFERRER:
             return url
         return self.source_path(url) or url
+
+
+def link_as_written(page: str, link: str) -> str:
+    """``link`` as its page most likely wrote it: relative to the page when both are on the same site (or
+    both local files), else absolute. The report keeps links resolved, so this is rebuilt, not read back.
+
+    >>> link_as_written("https://e.org/docs/a.html", "https://e.org/changelog.html#v2")
+    '../changelog.html#v2'
+    >>> link_as_written("https://e.org/docs/a.html", "https://e.org/docs/a.html#top")
+    '#top'
+    >>> link_as_written("https://e.org/a.html", "https://other.org/")
+    'https://other.org/'
+    """
+    source, target = urlsplit(page), urlsplit(link)
+    if (source.scheme, source.netloc) != (target.scheme, target.netloc) or not target.path.startswith("/"):
+        return link
+    fragment = f"#{target.fragment}" if target.fragment else ""
+    query = f"?{target.query}" if target.query else ""
+    if target.path == source.path and not query:
+        return fragment or posixpath.basename(target.path) or "./"
+    base = posixpath.dirname(source.path) or "/"
+    relative = posixpath.relpath(target.path, base)
+    if target.path.endswith("/") and relative != ".":
+        relative += "/"
+    elif relative == ".":
+        relative = "./"
+    return f"{relative}{query}{fragment}"
 
 
 def no_referrer_label(result: CheckResult) -> str:

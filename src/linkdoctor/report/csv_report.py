@@ -1,5 +1,7 @@
-"""CSV output: one row per broken link and the page that refers to it, for spreadsheets and scripts, then one
-``(left out)`` row per group of what the run left out (a trap, a cap, a budget, pages cut at --max-body).
+"""CSV output: one row per problem and referring place (:mod:`linkdoctor.problems`, most pages affected
+first), for spreadsheets and scripts, then one ``(left out)`` row per group of what the run left out (a
+trap, a cap, a budget, pages cut at --max-body). ``url`` is the link found (fragment and all), ``link`` the
+same as its page wrote it, ``target`` the document the problem is about and ``problem`` its stable id.
 
 Columns are fixed (see :data:`COLUMNS`); fix steps are joined with newlines inside one quoted cell.
 Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) are prefixed with ``'``,
@@ -15,7 +17,8 @@ from typing import Final, TextIO
 
 from linkdoctor.classify import codes
 from linkdoctor.models import Report
-from linkdoctor.report.context import NO_REFERRER, RenderContext, referrer_pairs
+from linkdoctor.problems import START_URL, group_problems
+from linkdoctor.report.context import NO_REFERRER, RenderContext, link_as_written, status_text
 
 LEFT_OUT: Final = "(left out)"
 
@@ -25,11 +28,15 @@ COLUMNS: tuple[str, ...] = (
     "line",
     "text",
     "url",
+    "link",
+    "target",
     "final_url",
     "status",
     "precise_status",
     "error",
+    "category",
     "code",
+    "problem",
     "summary",
     "fix",
 )
@@ -45,30 +52,36 @@ def _cell(value: object) -> str:
 
 
 def write_csv(report: Report, out: TextIO, context: RenderContext) -> None:
-    """Write the header and one row per (broken link, referrer), in the report's order."""
+    """Write the header and one row per (problem, referring place), problems most pages affected first."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for result, referrer in referrer_pairs(report.results):
-        page = referrer.url if referrer else NO_REFERRER
-        diagnosis = result.diagnosis
-        row = (
-            page,
-            context.source_path(page) if referrer else None,
-            referrer.line if referrer else None,
-            referrer.text if referrer else None,
-            result.url,
-            result.final_url or result.url,
-            result.status,
-            result.precise_status,
-            result.error.value if result.error else None,
-            diagnosis.code if diagnosis else None,
-            diagnosis.summary if diagnosis else result.error_message,
-            "\n".join(diagnosis.fix) if diagnosis else None,
-        )
-        writer.writerow([_cell(value) for value in row])
+    for problem in group_problems(report.results):
+        result = problem.result
+        for loc in problem.locations:
+            listed = loc.page != START_URL
+            url = loc.link(problem.target)
+            row = (
+                loc.page if listed else NO_REFERRER,
+                context.source_path(loc.page) if listed else None,
+                loc.line,
+                loc.text or None,
+                url,
+                link_as_written(loc.page, url) if listed else url,
+                problem.target,
+                result.final_url or problem.target,
+                result.status,
+                result.precise_status,
+                result.error.value if result.error else None,
+                problem.category.value,
+                problem.code,
+                problem.id,
+                problem.cause if result.diagnosis else result.error_message or status_text(result),
+                "\n".join(problem.fix) or None,
+            )
+            writer.writerow([_cell(value) for value in row])
     for item in report.summary.left_out:  # one row per group the run left out, its count in the summary
         entry = codes.CODES.get(item.code)
         example = item.examples[0] if item.examples else None
-        left = (LEFT_OUT, None, None, None, example, example, None, None, None, item.code, item.line(),
-                "\n".join(entry.fix) if entry else None)  # fmt: skip
+        left = (LEFT_OUT, None, None, None, example, example, example, example, None, None, None, None,
+                item.code, None, item.line(), "\n".join(entry.fix) if entry else None)  # fmt: skip
         writer.writerow([_cell(value) for value in left])

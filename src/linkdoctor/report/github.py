@@ -1,7 +1,9 @@
-"""GitHub Actions workflow commands: one ``::error`` annotation per broken link and referring page.
+"""GitHub Actions workflow commands: one annotation per problem and referring place (``::error`` for a
+broken link, ``::warning`` for one that could not be verified), problems most pages affected first.
 
-When the page is a local file the annotation sits at its file and line, so GitHub shows it in the
-pull request's diff; otherwise it names the page. Values are escaped as the runner expects
+When the page is a local file the annotation sits at its file, relative to the repository, and line, so
+GitHub shows it in the pull request's diff; otherwise it names the page. The message gives the link as
+the page wrote it, the problem's target and its cause. Values are escaped as the runner expects
 (``%``, CR, LF, and in properties also ``:`` and ``,``), so link texts cannot forge commands.
 
     write_github(report, sys.stdout, RenderContext(sites=inputs.sites, root=Path.cwd()))
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from linkdoctor.models import Report
-from linkdoctor.report.context import RenderContext, referrer_pairs, status_text
+from linkdoctor.models import Category, Report
+from linkdoctor.problems import START_URL, group_problems
+from linkdoctor.report.context import RenderContext, link_as_written, status_text
 
 
 def escape_data(text: str) -> str:
@@ -34,22 +37,28 @@ def escape_property(text: str) -> str:
 
 
 def annotation_lines(report: Report, context: RenderContext) -> list[str]:
-    """The ``::error …::message`` lines, in the report's order."""
+    """The ``::error …::message`` lines, one per (problem, referring place)."""
     lines = []
-    for result, referrer in referrer_pairs(report.results):
-        code = result.diagnosis.code if result.diagnosis else result.category.value
-        why = result.diagnosis.summary if result.diagnosis else result.error_message or "broken"
-        props = []
-        message = f"{result.url} [{status_text(result)}]: {why}"
-        path = context.source_path(referrer.url) if referrer else None
-        if path is not None and referrer is not None:
-            props.append(f"file={escape_property(path)}")
-            if referrer.line:
-                props.append(f"line={referrer.line}")
-        elif referrer is not None:
-            message += f" (on {referrer.url})"
-        props.append(f"title={escape_property(f'Broken link ({code})')}")
-        lines.append(f"::error {','.join(props)}::{escape_data(message)}")
+    for problem in group_problems(report.results):
+        level = "error" if problem.category is Category.BROKEN else "warning"
+        title = escape_property(f"{problem.label.capitalize()} ({problem.code})")
+        status = status_text(problem.result)
+        for loc in problem.locations:
+            listed = loc.page != START_URL
+            url = loc.link(problem.target)
+            written = link_as_written(loc.page, url) if listed else url
+            target = f" → {problem.url}" if written != problem.url else ""
+            message = f"{written}{target} [{status}]: {problem.cause}"
+            props = []
+            path = context.repo_path(loc.page) if listed else None
+            if path is not None:
+                props.append(f"file={escape_property(path)}")
+                if loc.line:
+                    props.append(f"line={loc.line}")
+            elif listed:
+                message += f" (on {loc.page}" + (f" line {loc.line})" if loc.line else ")")
+            props.append(f"title={title}")
+            lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
     for item in report.summary.left_out:  # what the run left out on purpose: one warning per group
         title = escape_property(f"Left out ({item.code})")
         lines.append(f"::warning title={title}::{escape_data(item.line())}")

@@ -1,8 +1,9 @@
-"""JUnit XML output, so CI test UIs (GitLab, Jenkins, Azure, GitHub test reporters) list every link.
+"""JUnit XML output, so CI test UIs (GitLab, Jenkins, Azure, GitHub test reporters) list every problem.
 
-Each referring page is a ``<testsuite>``; each link found on it is a ``<testcase>`` (a link found on
-three pages appears in three suites). Broken links are ``<failure>``s typed by their diagnosis code;
-unverified and excluded links are ``<skipped>``. The shape follows the common Jenkins/Ant JUnit schema.
+Each problem (:mod:`linkdoctor.problems`, most pages affected first) is a ``<testsuite>``; each place that
+links to it is a ``<testcase>`` named by the link and its line, its class the referring page. A broken
+link is a ``<failure>`` typed by its diagnosis code, one that could not be verified is ``<skipped>``; links
+that work are counted in the summary, not listed. The shape follows the common Jenkins/Ant JUnit schema.
 
     write_junit(report, sys.stdout, RenderContext())
 """
@@ -11,17 +12,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections import defaultdict
 from typing import TextIO
 
-from linkdoctor.models import Category, CheckResult, Referrer, Report
+from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
-from linkdoctor.report.context import (
-    RenderContext,
-    no_referrer_label,
-    referrer_pairs,
-    status_text,
-)
+from linkdoctor.problems import START_URL, Location, Problem, group_problems
+from linkdoctor.report.context import NO_REFERRER, RenderContext, status_text
 
 LEFT_OUT = "(left out)"
 # XML 1.0 cannot carry most control characters, even escaped; pages we crawl may contain them.
@@ -36,13 +32,16 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _details(result: CheckResult, page: str, referrer: Referrer | None) -> str:
-    lines = [f"URL: {result.url}", f"Status: {status_text(result)}"]
-    if result.final_url and result.final_url != result.url:
+def _details(problem: Problem, loc: Location, page: str) -> str:
+    result = problem.result
+    url = loc.link(problem.target)
+    lines = [f"URL: {url}", f"Status: {status_text(result)}"]
+    if url != problem.url:
+        lines.append(f"Target: {problem.url}")
+    if result.final_url and result.final_url != problem.url:
         lines.append(f"Final URL: {result.final_url}")
-    if referrer is not None:
-        where = f"{page} line {referrer.line}" if referrer.line else page
-        lines.append(f"Found on: {where}" + (f" ({referrer.text})" if referrer.text else ""))
+    where = f"{page} line {loc.line}" if loc.line else page
+    lines.append(f"Found on: {where}" + (f" ({loc.text})" if loc.text else ""))
     if result.error_message:
         lines.append(f"Error: {result.error_message}")
     if result.diagnosis:
@@ -53,29 +52,19 @@ def _details(result: CheckResult, page: str, referrer: Referrer | None) -> str:
     return "\n".join(lines)
 
 
-def _testcase(result: CheckResult, page: str, referrer: Referrer | None) -> ET.Element:
-    name = result.url if referrer is None or referrer.line is None else f"{result.url} (line {referrer.line})"
+def _testcase(problem: Problem, loc: Location, page: str) -> ET.Element:
+    result = problem.result
+    url = loc.link(problem.target)
+    name = url if loc.line is None else f"{url} (line {loc.line})"
     case = ET.Element(
         "testcase",
         {"name": _clean(name), "classname": _clean(page), "time": _seconds(result.elapsed_ms / 1000)},
     )
-    message = result.diagnosis.summary if result.diagnosis else result.error_message or status_text(result)
-    if result.category is Category.BROKEN:
-        failure = ET.SubElement(
-            case,
-            "failure",
-            {
-                "message": _clean(message),
-                "type": result.diagnosis.code if result.diagnosis else result.category.value,
-            },
-        )
-        failure.text = _clean(_details(result, page, referrer))
-    elif result.category in (Category.UNVERIFIED, Category.EXCLUDED):
-        ET.SubElement(case, "skipped", {"message": _clean(f"{result.category.value}: {message}")})
-    elif result.category is Category.REDIRECTED:
-        out = ET.SubElement(case, "system-out")
-        hops = [f"{hop.status} {hop.url}" for hop in result.redirects]
-        out.text = _clean("\n".join([*hops, f"final: {result.final_url}"]))
+    if problem.category is Category.BROKEN:
+        failure = ET.SubElement(case, "failure", {"message": _clean(problem.cause), "type": problem.code})
+        failure.text = _clean(_details(problem, loc, page))
+    else:
+        ET.SubElement(case, "skipped", {"message": _clean(f"{problem.category.value}: {problem.cause}")})
     return case
 
 
@@ -100,16 +89,14 @@ def _suite(name: str, cases: list[ET.Element]) -> ET.Element:
 
 
 def build_junit(report: Report, context: RenderContext) -> ET.Element:
-    """The ``<testsuites>`` element: one suite per referring page (sorted), cases by line then URL."""
-    pages: dict[str, list[tuple[int, str, ET.Element]]] = defaultdict(list)
-    for result, referrer in referrer_pairs(report.results, Category):
-        page = context.page_label(referrer.url) if referrer else no_referrer_label(result)
-        line = (referrer.line or 0) if referrer else 0
-        pages[page].append((line, result.url, _testcase(result, page, referrer)))
-    suites = [
-        _suite(page, [case for *_, case in sorted(pages[page], key=lambda t: t[:2])])
-        for page in sorted(pages)
-    ]
+    """The ``<testsuites>`` element: one suite per problem, a case per referring place in page order."""
+    suites = []
+    for problem in group_problems(report.results):
+        cases = [
+            _testcase(problem, loc, context.page_label(loc.page) if loc.page != START_URL else NO_REFERRER)
+            for loc in problem.locations
+        ]
+        suites.append(_suite(f"{problem.label}: {problem.url}", cases))
     root = ET.Element(
         "testsuites",
         {

@@ -1,7 +1,8 @@
 """Markdown output, shaped for GitHub's job summary and issue bodies (GitHub Flavored Markdown).
 
-A headline with the counts, then broken (and unverified) links grouped by the page they are on and,
-within a page, by diagnosis: one table per group, with the fix steps folded in ``<details>``.
+A headline with the problems and the counts, then one section per problem (:mod:`linkdoctor.problems`,
+most pages affected first): its cause, a table of the places that link to it (the first ten shown, the
+rest folded in ``<details>``) and its fix steps folded in ``<details>``.
 Everything that comes from crawled pages is escaped, so a link text cannot inject markup.
 
     write_markdown(report, sys.stdout, RenderContext())
@@ -10,23 +11,23 @@ Everything that comes from crawled pages is escaped, so a link text cannot injec
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections.abc import Sequence
 from typing import TextIO
 
-from linkdoctor.classify import codes
-from linkdoctor.models import Category, CheckResult, Referrer, Report
+from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
-from linkdoctor.report.context import (
-    NO_REFERRER,
-    RenderContext,
-    diagnosis_code,
-    diagnosis_title,
-    referrer_pairs,
-    status_text,
+from linkdoctor.problems import (
+    START_URL,
+    Location,
+    Problem,
+    ProblemCounts,
+    count_problems,
+    group_problems,
+    headline,
 )
+from linkdoctor.report.context import NO_REFERRER, RenderContext, link_as_written, status_text
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_SECTIONS = ((Category.BROKEN, "Broken links"), (Category.UNVERIFIED, "Unverified links"))
 
 
 def escape(text: str) -> str:
@@ -53,71 +54,62 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _headline(report: Report) -> list[str]:
+ROWS_SHOWN = 10
+
+
+def _headline(report: Report, counts: ProblemCounts) -> list[str]:
     s = report.summary
-    verdict = f"❌ {s.broken} broken link{'s' if s.broken != 1 else ''}" if s.broken else "✅ no broken links"
+    mark = "❌" if counts.broken else ("⚠️" if counts.problems else "✅")
     return [
-        f"## {TOOL_NAME}: {verdict}",
+        f"## {TOOL_NAME}: {mark} {escape(headline(counts))}",
         "",
-        "| Links | OK | Redirected | Broken | Unverified | Excluded | Pages | Time |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {s.total} | {s.ok} | {s.redirected} | {s.broken} | {s.unverified} | {s.excluded} "
-        f"| {s.pages_crawled} | {s.elapsed_s:.1f} s |",
+        "| Problems | Links | OK | Redirected | Broken | Unverified | Excluded | Pages | Time |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {counts.problems} | {s.total} | {s.ok} | {s.redirected} | {s.broken} | {s.unverified} "
+        f"| {s.excluded} | {s.pages_crawled} | {s.elapsed_s:.1f} s |",
     ]
 
 
-def _group_fix(code: str, results: list[CheckResult]) -> tuple[str, ...]:
-    entry = codes.CODES.get(code)
-    if entry is not None:
-        return entry.fix
-    first = results[0].diagnosis
-    return first.fix if first else ()
+def _rows(problem: Problem, context: RenderContext, locations: Sequence[Location]) -> list[str]:
+    lines = ["| Page | Line | Link | Text |", "|---|---:|---|---|"]
+    for loc in locations:
+        listed = loc.page != START_URL
+        url = loc.link(problem.target)
+        written = link_as_written(loc.page, url) if listed else url
+        page = code_span(context.page_label(loc.page)) if listed else escape(NO_REFERRER)
+        line = str(loc.line) if loc.line else ""
+        lines.append(f"| {page} | {line} | {code_span(written)} | {escape(loc.text)} |")
+    return lines
 
 
-def _group(code: str, rows: list[tuple[CheckResult, Referrer | None]]) -> list[str]:
-    lines = [f"**{code_span(code)}** — {escape(diagnosis_title(code))}", ""]
-    lines += ["| Line | Link | Text | Status | Why |", "|---:|---|---|---|---|"]
-    for result, referrer in rows:
-        line = str(referrer.line) if referrer and referrer.line else ""
-        text = escape(referrer.text) if referrer else ""
-        why = result.diagnosis.summary if result.diagnosis else result.error_message
-        lines.append(
-            f"| {line} | {code_span(result.url)} | {text} | {escape(status_text(result))} | {escape(why)} |"
-        )
-    fix = _group_fix(code, [result for result, _ in rows])
-    if fix:
+def _problem(problem: Problem, context: RenderContext) -> list[str]:
+    mark = "❌" if problem.category is Category.BROKEN else "⚠️"
+    title = escape(problem.label.capitalize())
+    lines = [f"#### {mark} {title}: {code_span(problem.url)} ({code_span(problem.code)})", ""]
+    places = f"linked {problem.links:,} time{'s' if problem.links != 1 else ''} from {problem.pages:,} page"
+    places += "s" if problem.pages != 1 else ""
+    lines += [f"{escape(problem.cause)} · status {escape(status_text(problem.result))} · {places}", ""]
+    lines += _rows(problem, context, problem.locations[:ROWS_SHOWN])
+    rest = problem.locations[ROWS_SHOWN:]
+    if rest:
+        lines += ["", f"<details><summary>{len(rest):,} more places</summary>", ""]
+        lines += [*_rows(problem, context, rest), "", "</details>"]
+    if problem.fix:
         lines += ["", "<details><summary>How to fix</summary>", ""]
-        lines += [f"{number}. {escape(step)}" for number, step in enumerate(fix, start=1)]
+        lines += [f"{number}. {escape(step)}" for number, step in enumerate(problem.fix, start=1)]
         lines += ["", "</details>"]
     return [*lines, ""]
 
 
-def _section(report: Report, context: RenderContext, category: Category, title: str) -> list[str]:
-    pages: dict[str, dict[str, list[tuple[CheckResult, Referrer | None]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for result, referrer in referrer_pairs(report.results, (category,)):
-        page = context.page_label(referrer.url) if referrer else NO_REFERRER
-        pages[page][diagnosis_code(result)].append((result, referrer))
-    if not pages:
-        return []
-    lines = [f"### {title}", ""]
-    for page in sorted(pages):
-        lines += [f"#### {code_span(page)}", ""]
-        for code in sorted(pages[page]):
-            rows = sorted(
-                pages[page][code], key=lambda pair: ((pair[1].line or 0) if pair[1] else 0, pair[0].url)
-            )
-            lines += _group(code, rows)
-    return lines
-
-
 def render_markdown(report: Report, context: RenderContext) -> str:
     """The whole report as one Markdown document."""
-    lines = _headline(report)
+    problems = group_problems(report.results)
+    lines = _headline(report, count_problems(problems))
     lines.append("")
-    for category, title in _SECTIONS:
-        lines += _section(report, context, category, title)
+    if problems:
+        lines += ["### Problems", ""]
+    for problem in problems:
+        lines += _problem(problem, context)
     if report.summary.warnings:
         lines += ["### Warnings", ""]
         lines += [f"- {escape(warning)}" for warning in report.summary.warnings]

@@ -1,9 +1,11 @@
 """SARIF 2.1.0 output, for code-scanning UIs (GitHub code scanning, VS Code's SARIF viewer, GitLab).
 
-Each broken link is one result per page that refers to it. When the page is a local file (a
-``file://`` URL, or a ``--base-url`` URL mapped from a file), the result is located at that file and
-line, relative to ``%SRCROOT%`` (the context's root) when under it; a remote page is located by its URL.
-Rule ids are the diagnosis codes, with help from ``linkdoctor explain``'s catalogue.
+Each problem (:mod:`linkdoctor.problems`) is one result per place that links to it: ``error`` for a
+broken link, ``warning`` for one that could not be verified. When the page is a local file (a ``file://``
+URL, or a ``--base-url`` URL mapped from a file), the result is located at that file and line, relative to
+``%SRCROOT%`` (the repository, or the context's root) when under it; a remote page is located by its URL.
+The message gives the link as the page wrote it. Rule ids are the diagnosis codes, with help from
+``linkdoctor explain``'s catalogue.
 
     json.dumps(report_to_sarif(report, RenderContext(sites=inputs.sites, root=Path.cwd())))
 """
@@ -17,8 +19,9 @@ from typing import Any, Final, TextIO
 from urllib.parse import quote
 
 from linkdoctor.classify import codes
-from linkdoctor.models import Category, CheckResult, LeftOut, Referrer, Report
-from linkdoctor.report.context import RenderContext, referrer_pairs, status_text
+from linkdoctor.models import Category, CheckResult, LeftOut, Report
+from linkdoctor.problems import START_URL, Location, Problem, group_problems
+from linkdoctor.report.context import RenderContext, link_as_written, status_text
 from linkdoctor.report.sarif_log import sarif_log
 
 SRCROOT: Final = "%SRCROOT%"
@@ -52,30 +55,31 @@ def _rule(code: str, sample: CheckResult) -> dict[str, Any]:
     }
 
 
-def _location(referrer: Referrer, context: RenderContext) -> dict[str, Any]:
-    path = context.source_path(referrer.url)
+def _location(loc: Location, context: RenderContext) -> dict[str, Any]:
+    path = context.repo_path(loc.page)
     if path is None:
-        artifact: dict[str, Any] = {"uri": referrer.url}
+        artifact: dict[str, Any] = {"uri": loc.page}
     elif path.startswith("/"):
         artifact = {"uri": PurePosixPath(path).as_uri()}
     else:
         artifact = {"uri": quote(path), "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    if referrer.line:
-        physical["region"] = {"startLine": referrer.line}
+    if loc.line:
+        physical["region"] = {"startLine": loc.line}
     return {"physicalLocation": physical}
 
 
-def _fingerprint(code: str, result: CheckResult, referrer: Referrer | None) -> str:
-    # Stable across runs and line moves, so code scanning keeps one alert per link and page.
-    key = "\0".join((code, result.url, referrer.url if referrer else ""))
+def _fingerprint(problem: Problem, loc: Location) -> str:
+    # Stable across runs and line moves, so code scanning keeps one alert per problem, page and link.
+    key = "\0".join((problem.code, loc.link(problem.target), loc.page))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _message(result: CheckResult, referrer: Referrer | None) -> str:
-    why = result.diagnosis.summary if result.diagnosis else result.error_message or "broken"
-    text = f" ({referrer.text})" if referrer and referrer.text else ""
-    return f"Broken link {result.url}{text} [{status_text(result)}]: {why}"
+def _message(problem: Problem, loc: Location, written: str) -> str:
+    text = f" ({loc.text})" if loc.text else ""
+    target = f" → {problem.url}" if written != problem.url else ""
+    status = status_text(problem.result)
+    return f"{problem.label.capitalize()}: {written}{text}{target} [{status}]: {problem.cause}"
 
 
 def _left_out_result(item: LeftOut, index: int) -> dict[str, Any]:
@@ -92,41 +96,53 @@ def _left_out_result(item: LeftOut, index: int) -> dict[str, Any]:
 
 
 def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
-    """A SARIF log with one run: the rules that occur (sorted by id), one result per broken link and page,
-    and one warning per group of what the run left out (``Summary.left_out``)."""
-    pairs = list(referrer_pairs(report.results))
+    """A SARIF log with one run: the rules that occur (sorted by id), one result per problem and referring
+    place, and one warning per group of what the run left out (``Summary.left_out``)."""
+    problems = group_problems(report.results)
     samples: dict[str, CheckResult] = {}
-    for result, _ in pairs:
-        samples.setdefault(result.diagnosis.code if result.diagnosis else UNDIAGNOSED, result)
+    for problem in problems:
+        samples.setdefault(_rule_id(problem), problem.result)
     for item in report.summary.left_out:
         samples.setdefault(item.code, CheckResult(item.examples[0] if item.examples else "", _OK))
     rule_ids = sorted(samples)
     index = {code: i for i, code in enumerate(rule_ids)}
     results = []
-    for result, referrer in pairs:
-        code = result.diagnosis.code if result.diagnosis else UNDIAGNOSED
-        entry: dict[str, Any] = {
-            "ruleId": code,
-            "ruleIndex": index[code],
-            "level": "error",
-            "message": {"text": _message(result, referrer)},
-            "locations": [_location(referrer, context)] if referrer else [],
-            "partialFingerprints": {"linkdoctorLink/v1": _fingerprint(code, result, referrer)},
-            "properties": {
-                "url": result.url,
-                "status": result.status,
-                "preciseStatus": result.precise_status,
-                "category": result.category.value,
-                "fix": list(result.diagnosis.fix) if result.diagnosis else [],
-            },
-        }
-        results.append(entry)
+    for problem in problems:
+        code = _rule_id(problem)
+        level = "error" if problem.category is Category.BROKEN else "warning"
+        for loc in problem.locations:
+            listed = loc.page != START_URL
+            url = loc.link(problem.target)
+            written = link_as_written(loc.page, url) if listed else url
+            entry: dict[str, Any] = {
+                "ruleId": code,
+                "ruleIndex": index[code],
+                "level": level,
+                "message": {"text": _message(problem, loc, written)},
+                "locations": [_location(loc, context)] if listed else [],
+                "partialFingerprints": {"linkdoctorLink/v1": _fingerprint(problem, loc)},
+                "properties": {
+                    "url": url,
+                    "link": written,
+                    "target": problem.target,
+                    "problem": problem.id,
+                    "status": problem.result.status,
+                    "preciseStatus": problem.result.precise_status,
+                    "category": problem.category.value,
+                    "fix": list(problem.fix),
+                },
+            }
+            results.append(entry)
     results += [_left_out_result(item, index[item.code]) for item in report.summary.left_out]
     return sarif_log(
         tool_version=context.tool_version,
         rules=[_rule(code, samples[code]) for code in rule_ids],
         run={"columnKind": "unicodeCodePoints", "results": results},
     )
+
+
+def _rule_id(problem: Problem) -> str:
+    return problem.result.diagnosis.code if problem.result.diagnosis else UNDIAGNOSED
 
 
 def write_sarif(report: Report, out: TextIO, context: RenderContext) -> None:

@@ -64,9 +64,11 @@ def test_annotations_point_at_file_and_line(site: Path) -> None:
     out = run_action(site, args="docs").stdout
     annotations = sorted(line for line in out.splitlines() if line.startswith("::error"))
     assert annotations[0].startswith(
-        "::error file=docs/guide.html,line=4,title=Broken link (file.not-found)::"
+        "::error file=docs/guide.html,line=4,title=Missing page (file.not-found)::"
     )
-    assert annotations[1].startswith("::error file=docs/index.md,line=3,title=Broken link (file.not-found)::")
+    assert annotations[1].startswith(
+        "::error file=docs/index.md,line=3,title=Missing page (file.not-found)::"
+    )
     assert len(annotations) == 2
 
 
@@ -78,9 +80,10 @@ def test_console_report_is_printed_to_the_log(site: Path) -> None:
 def test_markdown_report_is_appended_to_the_job_summary(site: Path) -> None:
     run_action(site, args="docs")
     summary = (site / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("output of an earlier step\n## linkdoctor: ❌ 2 broken links\n")
-    assert "#### `docs/index.md`" in summary
-    assert "| 3 | `" in summary
+    assert summary.startswith(
+        "output of an earlier step\n## linkdoctor: ❌ 2 problems: 2 missing pages (linked 2 times from 2 pages)\n"
+    )
+    assert "| `docs/index.md` | 3 | `" in summary
     assert "file.not-found" in summary
 
 
@@ -118,7 +121,7 @@ def test_nothing_broken_passes_and_says_so(site: Path) -> None:
     run = run_action(site, args="docs")
     assert run.returncode == 0
     assert "::error" not in run.stdout
-    assert "## linkdoctor: ✅ no broken links" in (site / "summary.md").read_text(encoding="utf-8")
+    assert "## linkdoctor: ✅ no problems" in (site / "summary.md").read_text(encoding="utf-8")
 
 
 def test_usage_error_fails_even_with_fail_false(site: Path) -> None:

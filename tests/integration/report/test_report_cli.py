@@ -229,7 +229,7 @@ def test_output_errors_exit_3_before_any_request(
 def test_format_name_file_and_bare_format_together(docs: Path) -> None:
     code, out, _ = invoke("docs", "--format", "markdown", "--format", "csv:links.csv")
     assert code == 2
-    assert out.startswith("## linkdoctor: ❌ 4 broken links")
+    assert out.startswith("## linkdoctor: ❌ 4 problems: ")
     assert Path("links.csv").read_text(encoding="utf-8").startswith("page,file,line,")
 
 

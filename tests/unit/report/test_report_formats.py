@@ -155,10 +155,12 @@ def test_status_class(result: CheckResult, expected: str) -> None:
 # CSV
 
 
-def test_csv_has_one_row_per_broken_link_and_referrer() -> None:
+def test_csv_has_one_row_per_problem_and_referring_place() -> None:
     rows = list(csv.DictReader(io.StringIO(render("csv"))))
     pairs = [(row["url"], row["file"] or row["page"], row["line"]) for row in rows]
-    assert len(rows) == 6
+    assert len(rows) == 7  # the six broken places and the unverified one
+    assert [row["link"] for row in rows[:2]] == ["docs/guide.md#install", "../docs/guide.md#install"]
+    assert len({row["problem"] for row in rows}) == 6
     assert ("https://docs.example.org/docs/guide.md#install", "index.html", "7") in pairs
     assert ("https://docs.example.org/docs/guide.md#install", "blog/post.html", "3") in pairs
     assert {row["code"] for row in rows} >= {"tls.client-cert-required", "http.fragment-missing"}
@@ -173,20 +175,16 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run() -> None:
 # JUnit
 
 
-def test_junit_groups_links_by_referring_page() -> None:
+def test_junit_has_a_suite_per_problem_and_a_case_per_referring_place() -> None:
     root = build_junit(sample_report(), sample_context())
     suites = {s.get("name"): s for s in root.iter("testsuite")}
-    assert set(suites) == {
-        "(start URL)",
-        "blog/post.html",
-        "docs/guide.md",
-        "https://partner.example.net/links.html",
-        "index.html",
-    }
     fragment = "https://docs.example.org/docs/guide.md#install"
-    for page in ("index.html", "blog/post.html"):
-        names = [c.get("name", "") for c in suites[page].iter("testcase")]
-        assert any(name.startswith(fragment) for name in names)
+    assert len(suites) == 6
+    cases = list(suites[f"missing anchor: {fragment}"].iter("testcase"))
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("index.html", f"{fragment} (line 7)"),
+        ("blog/post.html", f"{fragment} (line 3)"),
+    ]
 
 
 def test_junit_failures_are_typed_by_diagnosis_and_others_skipped() -> None:
@@ -202,8 +200,8 @@ def test_junit_failures_are_typed_by_diagnosis_and_others_skipped() -> None:
             "broken",
         ]
     )
-    assert len(list(root.iter("skipped"))) == 2  # the unverified and the excluded link
-    assert root.get("tests") == "11"
+    assert len(list(root.iter("skipped"))) == 1  # the unverified link; links that work are only counted
+    assert root.get("tests") == "7"
     assert root.get("failures") == "6"
 
 
@@ -216,23 +214,35 @@ def test_junit_replaces_characters_xml_cannot_carry() -> None:
 # Markdown
 
 
-def test_markdown_groups_by_page_then_diagnosis() -> None:
+def test_markdown_has_a_section_per_problem_most_pages_first() -> None:
     text = render_markdown(sample_report(), sample_context())
-    index = text.index("#### `index.html`")
-    assert text.index("**`http.fragment-missing`**", index) < text.index("**`http.unavailable`**", index)
-    assert text.index("### Broken links") < text.index("### Unverified links")
+    headings = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert len(headings) == 6
+    assert headings[0] == (
+        "#### ❌ Missing anchor: `https://docs.example.org/docs/guide.md#install` (`http.fragment-missing`)"
+    )
+    assert "| `blog/post.html` | 3 | `../docs/guide.md#install` | the install guide |" in text
+
+
+def test_markdown_folds_places_past_the_first_ten() -> None:
+    refs = tuple(Referrer(f"https://e.org/p{i:02}.html", i + 1, "x") for i in range(25))
+    result = CheckResult("https://e.org/gone", Category.BROKEN, 404, diagnosis=codes.make("http.not-found"),
+                         referrers=refs)  # fmt: skip
+    text = render_markdown(Report(Summary.from_results([result]), (result,)), RenderContext())
+    assert "<details><summary>15 more places</summary>" in text
+    assert text.count("| `https://e.org/p") == 25
 
 
 def test_markdown_escapes_link_text_from_pages() -> None:
     text = render_markdown(one_broken("https://e.org/p", text="<img src=x> | *bold* [x](y)"), RenderContext())
-    row = next(line for line in text.splitlines() if "example.org/gone" in line)
+    row = next(line for line in text.splitlines() if "example.org/gone" in line and line.startswith("| "))
     assert "&lt;img src=x&gt; \\| \\*bold\\* \\[x\\](y)" in row
-    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # still exactly five cells
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # still exactly four cells
 
 
 def test_markdown_without_broken_links_says_so() -> None:
     assert render_markdown(Report(Summary(total=3, ok=3), ()), RenderContext()).startswith(
-        "## linkdoctor: ✅ no broken links\n"
+        "## linkdoctor: ✅ no problems\n"
     )
 
 
@@ -241,7 +251,7 @@ def test_markdown_without_broken_links_says_so() -> None:
 
 def test_sarif_locates_local_referrers_at_file_and_line() -> None:
     sarif = report_to_sarif(sample_report(), sample_context())
-    first = sarif["runs"][0]["results"][0]
+    first = sarif["runs"][0]["results"][2]
     assert first["ruleId"] == "tls.client-cert-required"
     assert first["locations"] == [
         {
@@ -251,6 +261,16 @@ def test_sarif_locates_local_referrers_at_file_and_line() -> None:
             }
         }
     ]
+
+
+def test_sarif_gives_the_link_as_written_and_paths_relative_to_the_repository(tmp_path: Path) -> None:
+    site = LocalSite(SITE.resolve(), "https://docs.example.org/")
+    context = RenderContext(sites=(site,), root=SITE / "docs", repo_root=SITE.parents[3])
+    results = report_to_sarif(sample_report(), context)["runs"][0]["results"]
+    located = results[1]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert located == {"uri": "tests/fixtures/report/site/blog/post.html", "uriBaseId": "%SRCROOT%"}
+    assert results[1]["properties"]["link"] == "../docs/guide.md#install"
+    assert "../docs/guide.md#install" in results[1]["message"]["text"]
 
 
 def test_sarif_locates_a_file_url_outside_the_root_absolutely(tmp_path: Path) -> None:
@@ -290,7 +310,7 @@ def test_sarif_of_a_real_file_site_validates(tmp_path: Path) -> None:
     text = render("sarif", sample_report(), RenderContext(sites=(site,), root=Path("/")))
     results = validate_sarif(text)["runs"][0]["results"]
     assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
-        "tests/fixtures/report/site/docs/guide.md"
+        "tests/fixtures/report/site/index.html"
     )
 
 
@@ -309,7 +329,7 @@ def test_annotations_escape_messages_and_properties(tmp_path: Path) -> None:
     (line,) = annotation_lines(
         Report(Summary.from_results([result]), (result,)), RenderContext(root=tmp_path)
     )
-    assert line.startswith("::error file=a%2Cb%3Ac.md,line=2,title=Broken link (http.not-found)::")
+    assert line.startswith("::error file=a%2Cb%3Ac.md,line=2,title=Missing page (http.not-found)::")
     assert "100%25%0Ax" in line
     assert "\n" not in line
 

@@ -154,7 +154,7 @@ def test_stdout_targets_write_to_the_given_stream(tmp_path: Path) -> None:
     with open_outputs(plan_outputs(["github"], []), sample_context(), stdout=stdout) as outputs:
         assert not outputs.streaming
         outputs.finish(sample_report())
-    assert stdout.getvalue().startswith("::error file=docs/guide.md,line=12,")
+    assert stdout.getvalue().startswith("::error file=index.html,line=7,")
 
 
 def test_new_report_is_readable_by_others(tmp_path: Path) -> None:
