@@ -1,6 +1,7 @@
 """The monitor's side of problem grouping: stored results and a scan's fresh results grouped by
 :mod:`linkdoctor.problems` (the one grouping every report uses), turned into the :class:`ScanProblem`
-values the dashboard, the API and the alerts show, which :mod:`linkdoctor.monitor.diff` compares between two scans.
+values the dashboard, the API and the alerts show, which :mod:`linkdoctor.monitor.diff` compares between two scans; :func:`by_target` gathers the missing
+anchors of one page for display.
 
 >>> from linkdoctor.models import Category, CheckResult, Referrer
 >>> gone = [CheckResult(f"https://e.org/old.html#s{i}", Category.BROKEN, 404,
@@ -12,6 +13,7 @@ values the dashboard, the API and the alerts show, which :mod:`linkdoctor.monito
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from linkdoctor.monitor.orm import ResultRow
 from linkdoctor.problems import (
     PROBLEM_CATEGORIES,
     Problem,
+    ProblemKind,
     count_problems,
     group_problems,
     headline,
@@ -96,3 +99,29 @@ def summarize(scan_id: int, problems: Sequence[Problem]) -> ScanProblems:
 def scan_problems(s: Session, scan_id: int) -> ScanProblems:
     """:func:`summarize` of a stored scan (in an open session)."""
     return summarize(scan_id, stored_problems(s, scan_id))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup:
+    """What one item of a problem list shows: a document problem alone, or the missing anchors of one
+    target page together (``2 missing anchors on /guide.html``)."""
+
+    target: str
+    anchors: bool
+    problems: tuple[ScanProblem, ...]
+
+
+def by_target(problems: Sequence[ScanProblem]) -> list[TargetGroup]:
+    """``problems`` for display, in their order (most pages affected first), each target page's missing
+    anchors gathered where the first of them comes."""
+    groups: list[TargetGroup] = []
+    anchors: dict[str, list[ScanProblem]] = {}
+    for problem in problems:
+        if problem.kind is ProblemKind.ANCHOR:
+            if problem.target not in anchors:
+                anchors[problem.target] = []
+                groups.append(TargetGroup(problem.target, True, ()))
+            anchors[problem.target].append(problem)
+        else:
+            groups.append(TargetGroup(problem.target, False, (problem,)))
+    return [replace(g, problems=tuple(anchors[g.target])) if g.anchors else g for g in groups]

@@ -391,3 +391,20 @@ class Alert:
     title: str
     body: str
     targets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An alert as the outbox keeps it (never its targets): what it said, and how its delivery went
+    (``sent_at`` None: not delivered yet, or given up on when ``next_attempt_at`` is None too)."""
+
+    id: int
+    site_id: int
+    scan_id: int
+    title: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    attempts: int
+    last_error: str

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from linkdoctor.monitor.alerts import Notifier
 from linkdoctor.monitor.db import Sessions, rowcount
-from linkdoctor.monitor.model import Alert
+from linkdoctor.monitor.model import Alert, StoredAlert
 from linkdoctor.monitor.orm import AlertRow, SiteRow
 
 log = logging.getLogger("linkdoctor.monitor")
@@ -140,6 +140,22 @@ def pending(db: Sessions) -> list[tuple[int, str, int, str]]:
     with db.session() as s:
         rows = s.scalars(select(AlertRow).where(AlertRow.sent_at.is_(None)).order_by(AlertRow.id)).all()
         return [(r.id, r.title, r.attempts, r.last_error) for r in rows]
+
+
+def recent(db: Sessions, site_id: int, *, limit: int = 10) -> list[StoredAlert]:
+    """The site's newest ``limit`` alerts, newest first, as they were composed (the dashboard shows them)."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(AlertRow).where(AlertRow.site_id == site_id).order_by(AlertRow.id.desc()).limit(limit)
+        ).all()
+        return [_stored(r) for r in rows]
+
+
+def _stored(r: AlertRow) -> StoredAlert:
+    return StoredAlert(
+        r.id, r.site_id, r.scan_id, r.title, r.body, r.created_at, r.sent_at, r.next_attempt_at,
+        r.attempts, r.last_error,
+    )  # fmt: skip
 
 
 def undelivered(db: Sessions) -> tuple[int, int]:

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.monitor import budget as ledger
+from linkdoctor.monitor import outbox, scheduler, settings, users
 from linkdoctor.monitor import scans as scan_store
-from linkdoctor.monitor import scheduler, settings, users
 from linkdoctor.monitor import sites as site_store
 from linkdoctor.monitor.alerts import Notifier, send_with_apprise
 from linkdoctor.monitor.certpaths import CertFolder
@@ -49,6 +49,7 @@ from linkdoctor.monitor.model import (
     Site,
     SiteOverview,
     SiteSpec,
+    StoredAlert,
     StoredResult,
     User,
 )
@@ -201,6 +202,11 @@ class Monitor:
     def diff(self, scan_id: int) -> ScanDiff:
         """The scan against the site's previous finished (done) scan: links and problems."""
         return scan_store.diff(self.db, scan_id)
+
+    def alerts(self, site_id: int, *, limit: int = 10) -> list[StoredAlert]:
+        """The site's newest alerts, newest first, as they were composed; a missing site is a KeyError."""
+        self.site(site_id)
+        return outbox.recent(self.db, site_id, limit=limit)
 
     def problems(self, scan_id: int) -> ScanProblems:
         """The scan's problems (one per target document and cause), most pages affected first."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
@@ -20,7 +21,15 @@ from fastapi.security import HTTPBearer
 
 from linkdoctor.models import Category
 from linkdoctor.monitor import users
-from linkdoctor.monitor.model import DailyCount, Scan, ScanDiff, Site, StoredResult
+from linkdoctor.monitor.model import (
+    DailyCount,
+    Scan,
+    ScanDiff,
+    ScanProblems,
+    Site,
+    StoredAlert,
+    StoredResult,
+)
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web import roles
 from linkdoctor.web.auth import Principal, Via, api_reader, api_visitor, api_writer, session_key
@@ -156,6 +165,15 @@ def site_history(
     return found(lambda: service.history(site_id, days=days))
 
 
+@router.get("/sites/{site_id}/alerts", response_model=list[StoredAlert], responses=NOT_FOUND)
+def site_alerts(
+    site_id: Id, principal: Reader, service: Service, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[StoredAlert]:
+    """The site's newest alerts, newest first, as they were composed (title and body; never the targets),
+    with how their delivery went."""
+    return found(lambda: service.alerts(site_id, limit=limit))
+
+
 @router.get("/scans/{scan_id}", response_model=Scan, responses=NOT_FOUND)
 def get_scan(scan_id: Id, principal: Reader, service: Service) -> Scan:
     return found(lambda: service.scan(scan_id))
@@ -183,9 +201,31 @@ def scan_results(
     )
 
 
+@router.get("/scans/{scan_id}/problems", response_model=ScanProblems, responses=NOT_FOUND)
+def scan_problems(
+    scan_id: Id,
+    principal: Reader,
+    service: Service,
+    code: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9.\-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ScanProblems:
+    """The scan's problems, grouped as every report groups them: one per target document and cause (the
+    ``#fragment`` links into a broken page are places of its one problem, each keeping its fragment), a
+    missing anchor one per page and anchor. Most pages affected first; ``counts`` and ``headline`` cover
+    the whole scan, ``problems`` the page asked for (optionally only one diagnosis code), each with every
+    place it was found on (``found_on``: page, line, text, fragment)."""
+    grouped = found(lambda: service.problems(scan_id))
+    listed = [p for p in grouped.problems if code is None or p.code == code]
+    return replace(grouped, problems=tuple(listed[offset : offset + limit]))
+
+
 @router.get("/scans/{scan_id}/diff", response_model=ScanDiff, responses=NOT_FOUND)
 def scan_diff(scan_id: Id, principal: Reader, service: Service) -> ScanDiff:
-    """New broken, fixed, still broken links and new redirects against the site's previous finished scan."""
+    """The scan against the site's previous finished scan. By problem (``new_problems``, ``still_problems``,
+    ``fixed_problems``, grouped as ``/problems`` groups them, with ``problems`` and ``headline`` for the
+    scan): a problem is new when the previous scan had none with its ``key``. By link, as before:
+    ``new_broken``, ``fixed``, ``still_broken`` and ``new_redirects``."""
     return found(lambda: service.diff(scan_id))
 
 

@@ -1,5 +1,6 @@
 """The dashboard's pages: login, the sites overview (or, for anonymous visitors with ``--public-status``,
-the public status view), site and scan detail, ``explain``, and settings (add and edit sites, API tokens,
+the public status view), site and scan detail (problems grouped as every report groups them, one per target
+document and cause, with collapsible lists of the pages they were found on), ``explain``, and settings (add and edit sites, API tokens,
 users). What each role may do is :mod:`linkdoctor.web.roles`'s; the pages show only the actions the
 user's role allows, and the handlers refuse the others with 403. Server-rendered Jinja2; HTMX runs "scan now", watches a running scan, and filters
 the results table, and every form also works without JavaScript.
@@ -27,8 +28,8 @@ from linkdoctor.classify.codes import CODES
 from linkdoctor.classify.statuses import STATUSES, explain_status
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category
-from linkdoctor.monitor import users
-from linkdoctor.monitor.model import Role, ScanState, Site, SiteOptions, SiteSpec
+from linkdoctor.monitor import grouping, users
+from linkdoctor.monitor.model import Role, ScanState, Site, SiteOptions, SiteSpec, StoredResult
 from linkdoctor.monitor.service import Monitor
 from linkdoctor.web import auth, charts, cluster, csrf, roles
 from linkdoctor.web.auth import Principal, page_reader, page_user, page_writer
@@ -41,6 +42,8 @@ MAX_ID: Final = 2**31 - 1
 PAGE_SIZE: Final = 500
 ACTIVE: Final = (ScanState.QUEUED, ScanState.RUNNING)
 TOKEN_DAYS: Final = (7, 30, 90, 365)  # the expiries the token form offers (besides "never")
+FOUND_ON_SHOWN: Final = 200  # places listed under one problem (the API lists them all)
+ALERTS_SHOWN: Final = 5  # the newest alerts on a site's page
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal | None, Depends(page_reader)]
@@ -160,6 +163,9 @@ def site_detail(request: Request, site_id: Id, principal: User, service: Service
         history=service.history(site_id, days=90),
         latest=latest,
         diff=diff,
+        by_target=grouping.by_target,
+        found_on_shown=FOUND_ON_SHOWN,
+        alerts=service.alerts(site_id, limit=ALERTS_SHOWN),
     )
 
 
@@ -393,32 +399,47 @@ def scan_detail(
     scan_id: Id,
     principal: User,
     service: Service,
+    view: Annotated[str, Query(max_length=20)] = "problems",
     category: Annotated[str, Query(max_length=20)] = "broken",
     code: Annotated[str, Query(max_length=100)] = "",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Response:
-    """A scan's links, broken ones first by default, filterable by category and diagnosis code."""
+    """A scan's problems (one per target document and cause, as the reports group them), or with
+    ``view=links`` its links, broken ones first by default; both filterable by diagnosis code, the links
+    by category too."""
     scan = found(lambda: service.scan(scan_id))
     site = found(lambda: service.site(scan.site_id))
     chosen = category if category in {c.value for c in Category} else ""
     chosen_code = code if code in CODES else ""
-    results = service.results(
-        scan_id, category=chosen or None, code=chosen_code or None, limit=PAGE_SIZE + 1, offset=offset
-    )
+    grouped = service.problems(scan_id)
+    if view != "links":
+        listed = [p for p in grouped.problems if not chosen_code or p.code == chosen_code]
+        page = listed[offset : offset + PAGE_SIZE]
+        results: list[StoredResult] = []
+        more = len(listed) > offset + PAGE_SIZE
+    else:
+        results = service.results(
+            scan_id, category=chosen or None, code=chosen_code or None, limit=PAGE_SIZE + 1, offset=offset
+        )
+        page, more = [], len(results) > PAGE_SIZE
     return render(
         request,
         "scan.html",
         principal,
         scan=scan,
         site=site,
+        view="links" if view == "links" else "problems",
+        grouped=grouped,
+        groups=grouping.by_target(page),
         results=results[:PAGE_SIZE],
-        more=len(results) > PAGE_SIZE,
+        more=more,
         offset=offset,
         page_size=PAGE_SIZE,
         category=chosen,
         code=chosen_code,
         categories=[c.value for c in Category],
         codes=sorted(CODES),
+        found_on_shown=FOUND_ON_SHOWN,
     )
 
 

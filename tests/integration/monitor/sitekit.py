@@ -1,4 +1,5 @@
-"""Test helpers: a mutable static site served by nginx, and a clock the tests move by hand."""
+"""Test helpers: a mutable static site served by nginx, the site of the problem-grouping tests, and a clock
+the tests move by hand."""
 
 from __future__ import annotations
 
@@ -47,3 +48,20 @@ def serve_static(nginx_factory: NginxFactory, root: Path, *, extra: str = "") ->
     block = f"server {{ listen 127.0.0.1:{port}; root {quote(root.resolve())}; {extra} }}"
     server = nginx_factory(block, "monitor-site")
     return StaticSite(root, server.url("/"))
+
+
+PROBLEM_PAGES = 12
+PROBLEM_FRAGMENTS = 50
+
+
+def write_problem_site(site: StaticSite, *, extra: tuple[str, ...] = ()) -> None:
+    """Three problems: ``/changelog.html`` is missing and linked through 50 fragments spread over 12 pages
+    (``/p0.html`` has ``#v0``, ``#v12``, ``#v24``, ``#v36``, ``#v48`` on lines 1 to 5), and the index links
+    the healthy ``/guide.html`` through two anchors it does not have (lines 13 and 14). ``extra`` links
+    go on every page after those."""
+    index = [f"/p{n}.html" for n in range(PROBLEM_PAGES)] + ["/guide.html#nope", "/guide.html#gone"]
+    site.page("/index.html", index)
+    for n in range(PROBLEM_PAGES):
+        fragments = [f"/changelog.html#v{i}" for i in range(n, PROBLEM_FRAGMENTS, PROBLEM_PAGES)]
+        site.page(f"/p{n}.html", fragments + list(extra))
+    site.write("/guide.html", '<!doctype html><html><body><h2 id="intro">Intro</h2></body></html>')

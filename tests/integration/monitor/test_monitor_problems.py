@@ -12,23 +12,21 @@ from pathlib import Path
 
 import pytest
 from harness.nginx import NginxFactory
-from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
+from tests.integration.monitor.sitekit import (
+    PROBLEM_FRAGMENTS,
+    PROBLEM_PAGES,
+    Clock,
+    StaticSite,
+    serve_static,
+    write_problem_site,
+)
 from tests.support.alert_sinks import WebhookSink, webhook_sink
 
 from linkdoctor.monitor.model import SiteSpec
 from linkdoctor.monitor.service import Monitor
 
-PAGES = 12
-FRAGMENTS = 50
-
-
-def build(site: StaticSite, *, extra: tuple[str, ...] = ()) -> None:
-    """index → 12 pages; the 50 fragment links into /changelog.html (missing) spread over the 12 pages, and
-    index links /guide.html (healthy) through two anchors it does not have."""
-    site.page("/index.html", [f"/p{n}.html" for n in range(PAGES)] + ["/guide.html#nope", "/guide.html#gone"])
-    for n in range(PAGES):
-        site.page(f"/p{n}.html", [f"/changelog.html#v{i}" for i in range(n, FRAGMENTS, PAGES)] + list(extra))
-    site.write("/guide.html", '<!doctype html><html><body><h2 id="intro">Intro</h2></body></html>')
+PAGES, FRAGMENTS = PROBLEM_PAGES, PROBLEM_FRAGMENTS
+build = write_problem_site
 
 
 @pytest.fixture

@@ -149,6 +149,8 @@ MATRIX = [
     Case("api", "GET", "/scans/{scan}", READ),
     Case("api", "GET", "/scans/{scan}/results", READ),
     Case("api", "GET", "/scans/{scan}/diff", READ),
+    Case("api", "GET", "/scans/{scan}/problems", READ),
+    Case("api", "GET", "/sites/{admin_site}/alerts", READ),
     Case("api", "POST", "/tokens", (401, 201, 201, 201), lambda: {"name": "matrix"}),
     Case("api", "GET", "/tokens", READ),
     Case("api", "DELETE", "/tokens/{token}", (401, 404, 404, 204), note="admin's token"),

@@ -120,6 +120,8 @@ def test_the_public_view_gives_anonymous_visitors_nothing_beyond_it(public: Serv
         f"/api/v1/scans/{made['scan']}",
         f"/api/v1/scans/{made['scan']}/results",
         f"/api/v1/scans/{made['scan']}/diff",
+        f"/api/v1/scans/{made['scan']}/problems",
+        f"/api/v1/sites/{made['site']}/alerts",
     ):
         assert visitor.client.get(path).status_code == 401, path
     for path in (

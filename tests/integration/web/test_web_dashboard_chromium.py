@@ -120,7 +120,7 @@ async def test_log_in_add_a_site_scan_it_and_see_broken_links_and_the_chart(
         )
         assert broken_line == "3"
         new_broken = await page.evaluate(
-            "Array.from(document.querySelectorAll('ul.new-broken li')).map(li => li.querySelector('code').textContent)"
+            "Array.from(document.querySelectorAll('ul.new-problems .problem-url')).map(code => code.textContent)"
         )
         assert sorted(url.removeprefix(nginx_site.rstrip("/")) for url in new_broken) == [
             "/gone",
@@ -131,6 +131,12 @@ async def test_log_in_add_a_site_scan_it_and_see_broken_links_and_the_chart(
         await page.evaluate("document.querySelector('#scans a[href^=\"/scans/\"]').click()")
         await wait_for(
             page, "location.pathname.startsWith('/scans/') && document.readyState === 'complete'", "scan page"
+        )
+        await page.evaluate("document.getElementById('links-tab').click()")
+        await wait_for(
+            page,
+            "location.search.includes('view=links') && document.querySelector('#results tbody tr') !== null",
+            "the links view of the scan",
         )
         rows = await page.evaluate(
             "Array.from(document.querySelectorAll('#results tbody tr')).map(r => "

@@ -32,18 +32,33 @@ def test_scan_page_shows_broken_links_with_diagnosis_fix_and_referrers(
     client: TestClient, nginx_site: str
 ) -> None:
     _, scan_id = scanned_site(client, nginx_site)
-    page = client.get(f"/scans/{scan_id}").text
+    page = client.get(f"/scans/{scan_id}", params={"view": "links"}).text
     assert re.findall(r'<tr data-category="(\w+)"', page) == ["broken"] * 3
     assert 'href="/explain/http.not-found"' in page
     assert "redirect the old URL with 301" in page  # a fix step of http.not-found
     assert f"<code>{nginx_site}</code>" in page  # the referrer
+    assert '<details class="found-on" open><summary>1 place</summary>' in page
+
+
+def test_scan_page_shows_problems_by_default_with_their_fix_and_where_they_were_found(
+    client: TestClient, nginx_site: str
+) -> None:
+    _, scan_id = scanned_site(client, nginx_site)
+    page = client.get(f"/scans/{scan_id}").text
+    assert 'data-problems="3">3 problems: ' in page
+    codes = sorted(re.findall(r'<div class="problem" [^>]*data-code="([^"]+)"', page))
+    assert codes == ["http.gone", "http.not-found", "net.refused"]
+    assert "redirect the old URL with 301" in page
+    assert f"found on 1 page, linked 1 time: <code>{nginx_site}</code> line 2" in page
 
 
 def test_scan_page_filters_by_category_and_code(client: TestClient, nginx_site: str) -> None:
     _, scan_id = scanned_site(client, nginx_site)
-    redirected = client.get(f"/scans/{scan_id}", params={"category": "redirected"}).text
+    redirected = client.get(f"/scans/{scan_id}", params={"view": "links", "category": "redirected"}).text
     assert re.findall(r'<tr data-category="(\w+)"', redirected) == ["redirected"]
-    by_code = client.get(f"/scans/{scan_id}", params={"category": "", "code": "http.not-found"}).text
+    by_code = client.get(
+        f"/scans/{scan_id}", params={"view": "links", "category": "", "code": "http.not-found"}
+    ).text
     assert re.findall(r'data-code="([^"]*)"', by_code) == ["http.not-found"]
 
 
@@ -52,7 +67,9 @@ def test_site_page_shows_the_history_chart_and_the_diff(client: TestClient, ngin
     page = client.get(f"/sites/{site_id}").text
     assert 'id="history-chart"' in page
     assert re.search(r'<polyline class="broken" points="[^"]+" data-values="3">', page)
-    assert "New broken links (3)" in page
+    assert "New problems (3)" in page
+    assert 'data-problems="3" data-new="3">3 problems, all new</span>' in page
+    assert re.search(r'<polyline class="problems" points="[^"]+" data-values="3" data-axis="problems"', page)
 
 
 def test_overview_lists_the_site_with_its_broken_count(client: TestClient, nginx_site: str) -> None:
