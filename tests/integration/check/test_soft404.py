@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from harness.nginx import NginxFactory, NginxPool, quote
 from harness.ports import free_port
-from harness.sitegen import SiteSpec
+from harness.sitegen import BrokenKind, SiteSpec
 from harness.sites import GeneratedSite, serve_generated_site
 
 from linkdoctor.config import CheckConfig
@@ -136,16 +136,45 @@ async def test_the_probe_is_taken_into_the_url_budget(servers: Servers) -> None:
     assert any(line.code == "crawl.url-budget" for line in report.summary.left_out)
 
 
+@dataclass(frozen=True)
+class BigSite:
+    site: GeneratedSite
+    soft_url: str  # the same files, with every missing page answered 200 by a not-found template
+
+
 @pytest.fixture(scope="module")
-def big_site(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GeneratedSite]:
+def big_site(nginx_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigSite]:
     spec = SiteSpec(pages=2000, links_per_page=12, broken_share=0.1, redirect_chains=4, seed=19)
     with NginxPool(nginx_bin, tmp_path_factory.mktemp("soft404-big-nginx")) as pool:
-        yield serve_generated_site(pool, tmp_path_factory.mktemp("soft404-big"), spec)
+        site = serve_generated_site(pool, tmp_path_factory.mktemp("soft404-big"), spec)
+        root = site.root.resolve()
+        (root / "notfound.html").write_text(
+            "<html><head><title>Not found</title></head><body><p>This page could not be found.</p></body></html>"
+        )
+        port = free_port()
+        locations = quote(root / "nginx-locations.conf")
+        block = f"server {{ listen 127.0.0.1:{port}; root {quote(root)}; include {locations}; error_page 404 =200 /notfound.html; }}"
+        pool.start(block, "soft404-big-soft")
+        yield BigSite(site, f"http://127.0.0.1:{port}/")
 
 
-async def test_the_2000_page_generated_site_has_no_soft_404(big_site: GeneratedSite) -> None:
-    report, detector = await crawl(big_site.base_url, CheckConfig(retries=0))
+async def test_the_2000_page_generated_site_has_no_soft_404(big_site: BigSite) -> None:
+    report, detector = await crawl(big_site.site.base_url, CheckConfig(retries=0))
 
     assert report.summary.pages_crawled >= 2000
     assert "http.soft-404" not in codes_by_url(report).values()
     assert (detector.probes, detector.comparisons, detector.found) == (1, 0, 0)
+
+
+async def test_the_2000_page_site_with_a_soft_404_template_flags_only_missing_pages(
+    big_site: BigSite,
+) -> None:
+    report, detector = await crawl(big_site.soft_url, CheckConfig(retries=0))
+
+    base = big_site.soft_url.rstrip("/")
+    truth = big_site.site.truth
+    missing = {base + path for path, kind in truth.kinds.items() if kind is BrokenKind.NOT_FOUND}
+    flagged = {url for url, code in codes_by_url(report).items() if code == "http.soft-404"}
+    assert detector.probes == 1 and detector.comparisons >= 2000
+    assert flagged and flagged <= missing  # every flag is a page that does not exist
+    assert not flagged & {base + path for path in truth.ok_pages}
