@@ -242,8 +242,10 @@ class Planner:
     def _edits_at(self, loaded: _Loaded, line: int, url: str, proposal: Proposal) -> list[Edit]:
         source = loaded.source
         edits = []
+        site = self._site_for(loaded.base)
+        local_root = site.base if site is not None and site.base.startswith("file:") else None
         for written in self._written(loaded, line, url):
-            new = written_form(written, proposal, loaded.base)
+            new = written_form(written, proposal, loaded.base, local_root=local_root)
             spans = find_link(source, line, written) or find_definitions(source, written)
             for start, end in spans:
                 spelled = source.text[start:end]
@@ -272,10 +274,13 @@ class Planner:
     def _written(self, loaded: _Loaded, line: int, url: str) -> list[str]:
         """The links on ``line`` as written that resolve to ``url`` (without a fragment, to it or its page)."""
         found: dict[str, None] = {}
+        site = self._site_for(loaded.base)
+        local_root = site.base if site is not None and site.base.startswith("file:") else None
         for raw, row_line, _, _ in loaded.rows:
             if row_line != line:
                 continue
-            resolved = resolve(loaded.base, raw)
+            rooted = local_root is not None and raw.startswith("/") and not raw.startswith("//")
+            resolved = resolve(loaded.base, f"{local_root}{raw.lstrip('/')}" if rooted else raw)
             if isinstance(resolved, str) and (
                 resolved == url or ("#" not in url and split_fragment(resolved)[0] == url)
             ):
@@ -327,9 +332,10 @@ def _content(path: Path) -> bytes | None:
         return None
 
 
-def written_form(written: str, proposal: Proposal, base: str) -> str:
+def written_form(written: str, proposal: Proposal, base: str, *, local_root: str | None = None) -> str:
     """The replacement for ``written`` in the author's form: an absolute URL stays absolute, a relative one
-    (to the same origin) stays relative, a changed fragment changes only the fragment.
+    (to the same origin) stays relative, a changed fragment changes only the fragment. ``local_root``: the
+    ``file:`` URL of a local folder, where a path from the root (``/guide.md``) starts.
 
     >>> p = Proposal("file:///d/a.md", "file:///d/new/a.md#x", FixKind.FILE, "")
     >>> written_form("a.md#x", p, "file:///d/index.md")
@@ -346,6 +352,10 @@ def written_form(written: str, proposal: Proposal, base: str) -> str:
     if written.startswith("//"):
         return new.partition(":")[2]
     if written.startswith("/"):
+        if local_root is not None:
+            if not new.startswith(local_root):
+                return new
+            parts = urlsplit("/" + new[len(local_root) :])
         return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
     directory = posixpath.dirname(urlsplit(base).path) or "/"
     relative = posixpath.relpath(parts.path, directory)

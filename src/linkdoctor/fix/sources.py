@@ -76,24 +76,34 @@ class TreeIndex:
 
 
 def former_content(path: Path) -> bytes | None:
-    """What ``path`` held in the last commit of the git repository around it (None: no repository, no
-    git, or the path was not committed)."""
+    """What ``path`` held before it moved, from the git repository around it: the last commit's version, or
+    when the move is committed already, the version before the commit that removed it (None: no repository,
+    no git, or the path was never committed)."""
     directory = path.parent
     while not directory.is_dir() and directory != directory.parent:
         directory = directory.parent
-    try:
-        top = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-            capture_output=True, timeout=_GIT_TIMEOUT, check=False,
-        )  # fmt: skip
-        if top.returncode != 0:
-            return None
-        root = Path(top.stdout.decode().strip()).resolve()
-        relative = path.resolve().relative_to(root).as_posix()
-        shown = subprocess.run(
-            ["git", "-C", str(root), "show", f"HEAD:{relative}"],
-            capture_output=True, timeout=_GIT_TIMEOUT, check=False,
-        )  # fmt: skip
-    except (OSError, ValueError, subprocess.TimeoutExpired):
+    root = _git(directory, "rev-parse", "--show-toplevel")
+    if root is None:
         return None
-    return shown.stdout if shown.returncode == 0 else None
+    top = Path(root.decode().strip()).resolve()
+    try:
+        relative = path.resolve().relative_to(top).as_posix()
+    except ValueError:
+        return None
+    current = _git(top, "show", f"HEAD:{relative}")
+    if current is not None:
+        return current
+    removed = _git(top, "log", "-n", "1", "--format=%H", "--", relative)
+    if not removed or not removed.strip():
+        return None
+    return _git(top, "show", f"{removed.decode().strip()}^:{relative}")
+
+
+def _git(directory: Path, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), *args], capture_output=True, timeout=_GIT_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
