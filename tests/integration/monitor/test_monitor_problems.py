@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from harness.nginx import NginxFactory
+from sqlalchemy import select
 from tests.integration.monitor.sitekit import (
     PROBLEM_FRAGMENTS,
     PROBLEM_PAGES,
@@ -23,6 +24,7 @@ from tests.integration.monitor.sitekit import (
 from tests.support.alert_sinks import WebhookSink, webhook_sink
 
 from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.monitor.orm import LinkStateRow
 from linkdoctor.monitor.service import Monitor
 
 PAGES, FRAGMENTS = PROBLEM_PAGES, PROBLEM_FRAGMENTS
@@ -127,3 +129,18 @@ def test_a_problem_that_goes_away_is_reported_fixed_once(
     title, body = hook.payloads[1]["title"], hook.payloads[1]["message"]
     assert title == "linkdoctor: 1 problem fixed on www, 2 problems left"
     assert f"Fixed (1):\n- missing page: {site.url('/changelog.html')}" in body
+
+
+def test_problems_whose_links_alerted_before_the_upgrade_do_not_alert_again(
+    monitor: Monitor, site: StaticSite, hook: WebhookSink
+) -> None:
+    spec = SiteSpec(name="www", url=site.base_url, every=None, notify=(hook.apprise_url,), alert_after=1)
+    added = monitor.add_site(spec)
+    with monitor.session() as s:  # streaks as earlier versions kept them: one row per link URL
+        for url in ("/changelog.html#v7", "/guide.html#nope", "/guide.html#gone"):
+            s.add(LinkStateRow(site_id=added.id, url=site.url(url), broken_streak=3, alerted=True))
+    monitor.run_scan(monitor.request_scan(added.id).id, owner="test")
+    assert hook.payloads == []
+    with monitor.session() as s:
+        keys = sorted(s.scalars(select(LinkStateRow.url).where(LinkStateRow.site_id == added.id)))
+    assert keys == sorted(p.key for p in monitor.problems(monitor.scans(added.id)[0].id).problems)

@@ -77,6 +77,7 @@ def test_overview_lists_the_site_with_its_broken_count(client: TestClient, nginx
     page = client.get("/").text
     assert 'data-status="broken"' in page
     assert re.search(r'class="num broken-count">3<', page)
+    assert re.search(r'class="num problem-count">3<', page)
     assert 'class="sparkline"' in page
 
 
