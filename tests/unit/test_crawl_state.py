@@ -238,7 +238,7 @@ def test_a_settled_unique_url_costs_a_few_hundred_bytes() -> None:
     try:
         before = tracemalloc.get_traced_memory()[0]
         for url in urls:
-            resource = state.add_resource(ResourceEntry(url, 2, crawl=True))
+            resource = state.add_resource(ResourceEntry(url, 12, crawl=True))  # a deep page
             link = state.add_link(LinkEntry(url, "", resource, Referrer(f"{SITE}/", 3, "Page")))
             resource.result = CheckResult(url, Category.OK, 200, "OK", 200, url, (), float(len(url)))
             resource.done = True
