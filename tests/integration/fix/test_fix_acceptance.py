@@ -108,6 +108,7 @@ def world(nginx_factory: NginxFactory, tmp_path_factory: pytest.TempPathFactory)
         location = /login {{ default_type text/html; return 200 "<form>sign in</form>"; }}
         location = /gone {{ return 301 /; }}
         location = /up.html {{ return 301 https://127.0.0.1:{tls}/up.html; }}
+        location = /gone.html {{ return 301 https://127.0.0.1:{tls}/gone.html; }}
     }}
     server {{
         listen 127.0.0.1:{tls} ssl;
@@ -178,7 +179,8 @@ def docs(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "howto").mkdir(parents=True)
     (root / "index.md").write_text(index_md(h), newline="\n")
     (root / "guide.md").write_bytes(
-        f"# Guide\r\n\r\n## Getting started\r\n\r\n  See [home](http://{h}/moved301).\r\n".encode()
+        f"# Guide\r\n\r\n## Getting started\r\n\r\n  See [home](http://{h}/moved301).\r\n"
+        f"[no https](http://{h}/gone.html)\r\n".encode()
     )
     (root / "howto" / "setup-notes.md").write_text("# Notes\n")
     (root / "page.html").write_bytes(page_html(h))
@@ -252,6 +254,10 @@ def test_fix_proposes_exactly_the_expected_edits(world: World, docs: Path) -> No
     assert "home page" in skipped[f"{h}/gone"]["reason"]
     assert "ambiguous: #setup-linux, #setup-mac" in skipped[f"{h}/page.html#setup"]["reason"]
     assert (
+        f"the https URL {world.https}/gone.html does not answer ok (404)"
+        in skipped[f"{h}/gone.html"]["reason"]
+    )
+    assert (
         skipped[f"{h}/dead"]["suggestion"]
         == f"{world.archive.rsplit('/wayback', 1)[0]}/web/20200101000000/{h}/dead"
     )
@@ -304,6 +310,7 @@ def test_apply_writes_the_edits_and_a_second_check_finds_none_of_the_fixed_probl
     problems = {r.url for r in report.results if r.category is Category.BROKEN or r.redirects}
     assert problems == {
         f"{world.http}/temp302", f"{world.http}/private", f"{world.http}/gone", f"{world.http}/page.html#setup",
+        f"{world.http}/gone.html",  # its https URL is not found
         f"{world.http}/moved301", f"{world.http}/r301",  # only from <pre> and <code> in page.html, left alone
     }  # fmt: skip
     for url in (f"{world.http}/moved301", f"{world.http}/r301"):
