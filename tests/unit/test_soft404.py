@@ -8,7 +8,7 @@ import pytest
 
 from linkdoctor.engine.fetching import BodySample, Page
 from linkdoctor.engine.soft404 import Soft404Detector, fingerprint, looks_alike
-from linkdoctor.models import Category, CheckResult
+from linkdoctor.models import Category, CheckResult, Redirect
 
 TEMPLATE = (
     "<html><head><title>{title}</title></head><body><nav>Home Guide API Blog About</nav>{body}</body></html>"
@@ -24,25 +24,30 @@ def sample(data: bytes) -> BodySample:
     return BodySample(data, len(data), "utf-8")
 
 
-def page(url: str, data: bytes | None, status: int = 200) -> Page:
+def page(url: str, data: bytes | None, status: int = 200, landing: str | None = None) -> Page:
     category = Category.OK if status < 400 else Category.BROKEN
-    result = CheckResult(url, category, status=status, final_url=url)
+    redirects: tuple[Redirect, ...] = ()
+    if landing is not None:
+        category, redirects = Category.REDIRECTED, (Redirect(url, 302),)
+    result = CheckResult(url, category, status=status, final_url=landing or url, redirects=redirects)
     return Page(
         result, body_read=data is not None, sample=sample(data) if data is not None and status < 300 else None
     )
 
 
 class Site:
-    """Answers the probe with ``probe`` (bytes for a 200 page, None for a 404) and counts the probes."""
+    """Answers the probe with ``probe`` (bytes for a 200 page, None for a 404), after a redirect to
+    ``landing`` if given, and counts the probes."""
 
-    def __init__(self, probe: bytes | None) -> None:
+    def __init__(self, probe: bytes | None, landing: str | None = None) -> None:
         self.probe = probe
+        self.landing = landing
         self.fetched: list[str] = []
 
     async def fetch(self, url: str) -> Page:
         self.fetched.append(url)
         await asyncio.sleep(0)
-        return page(url, self.probe, 200 if self.probe is not None else 404)
+        return page(url, self.probe, 200 if self.probe is not None else 404, self.landing)
 
 
 @pytest.mark.parametrize(
@@ -129,3 +134,35 @@ async def test_robots_txt_can_forbid_the_probe() -> None:
 
     assert judged.result.category is Category.OK
     assert site.fetched == [] and detector.probes == 0
+
+
+async def test_a_page_sent_where_the_probe_was_sent_is_a_soft_404() -> None:
+    error_page = html("<p>Page not found.</p>", title="Gone")
+    detector = Soft404Detector(fetch=Site(error_page, landing="https://a.example/404.html").fetch)
+    url = "https://a.example/old"
+
+    judged = await detector.review(url, page(url, error_page, landing="https://a.example/404.html"))
+
+    assert judged.result.diagnosis is not None and judged.result.diagnosis.code == "http.soft-404"
+    assert "both end on https://a.example/404.html" in judged.result.diagnosis.summary
+
+
+async def test_a_host_whose_probe_lands_on_the_home_page_is_never_judged() -> None:
+    home = html("<p>Welcome</p>", title="Home")
+    detector = Soft404Detector(fetch=Site(home, landing="https://a.example/").fetch)
+    url = "https://a.example/old"
+
+    judged = await detector.review(url, page(url, home, landing="https://a.example/"))
+
+    assert judged.result.category is Category.REDIRECTED
+    assert detector.comparisons == 0
+
+
+async def test_pages_sent_to_the_same_login_page_as_the_probe_are_not_soft_404s() -> None:
+    login = html("<form>Sign in with your account</form>", title="Sign in")
+    detector = Soft404Detector(fetch=Site(login, landing="https://a.example/login").fetch)
+    url = "https://a.example/private/report"
+
+    judged = await detector.review(url, page(url, login, landing="https://a.example/login"))
+
+    assert judged.result.category is Category.REDIRECTED

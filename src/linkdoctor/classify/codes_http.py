@@ -38,7 +38,7 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
             "positives: the site root and pages redirected to it are never flagged, a host whose probe "
             "lands on the root's content (an SPA shell, a catch-all redirect) is never judged, and a match "
             "needs the same non-empty title, at least 85% similar text and a size within 30% (an untitled "
-            'page: a "not found" phrase on both and 92%), or the same landing URL as the probe; where the '
+            'page: a "not found" phrase on both and 92%), or the same landing URL as the probe when that page says "not found"; where the '
             "site root has the probe's title too (one title site-wide), the page must also say \"not "
             'found". A host '
             "whose probe answers 404/410 gets no comparison at all. --no-soft-404 turns the probe off."

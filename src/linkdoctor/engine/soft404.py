@@ -20,7 +20,7 @@ The false-positive guard. A page is ``http.soft-404`` only when all of these hol
 2. the host's probe did not land on the root's content: a host that serves its home page for every path
    (an SPA shell, a catch-all redirect to ``/``) is never judged, since every page looks alike there;
 3. either it was redirected to the very URL the probe was redirected to (both ended on ``/404.html``
-   answering 200), or its title is the probe's title (not empty) and its text is at least
+   answering 200) and that page says "not found" (a login page everything is sent to does not), or its title is the probe's title (not empty) and its text is at least
    :data:`MIN_SIMILARITY` similar and its size within :data:`MIN_SIZE_RATIO` of the probe's; a page without
    a title needs a "not found" phrase on both pages and :data:`MIN_SIMILARITY_UNTITLED`;
 4. when the probe's title is the site root's too (one title for the whole site), the page must also
@@ -85,6 +85,8 @@ NOT_FOUND_PHRASES: Final = (
     "找不到",
     "페이지를 찾을 수 없습니다",
 )
+# A page that answered 2xx HTML, directly or after redirects (a missing page sent on to /404.html).
+_ANSWERED: Final = frozenset({Category.OK, Category.REDIRECTED})
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _HIDDEN = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -181,7 +183,7 @@ class Soft404Detector:
         """``page`` (fetched for ``url``), judged ``http.soft-404`` when it is the host's not-found page."""
         sample = page.sample
         result = page.result
-        if sample is None or result.category is not Category.OK or not url.startswith(("http:", "https:")):
+        if sample is None or result.category not in _ANSWERED or not url.startswith(("http:", "https:")):
             return page
         site = _site(url)
         final = result.final_url or url
@@ -194,8 +196,12 @@ class Soft404Detector:
             return page
         self.comparisons += 1
         seen = fingerprint(sample)
-        same_landing = bool(result.redirects) and final == probe.landing
-        if not same_landing and not self._alike(site, seen, probe.fingerprint):
+        if result.redirects and final == probe.landing and probe.landing != probe.url:
+            # Sent where the probe was sent: a missing page only if that page says "not found" (a login
+            # page that every protected path is sent to does not).
+            if probe.fingerprint.phrase is None:
+                return page
+        elif not self._alike(site, seen, probe.fingerprint):
             return page
         self.found += 1
         judged = replace(result, category=Category.BROKEN, diagnosis=_diagnosis(seen, probe, final))
@@ -231,7 +237,7 @@ class Soft404Detector:
         page = await self._fetch(url)
         result = page.result
         landing = result.final_url or url
-        if result.category is not Category.OK or page.sample is None:
+        if result.category not in _ANSWERED or page.sample is None:
             return HostProbe(url, result.status, landing, None)  # a real 404: nothing to compare with
         catch_all = _is_root(landing)  # redirected to the home page: every missing path looks like it
         return HostProbe(url, result.status, landing, fingerprint(page.sample), catch_all)
