@@ -1,10 +1,16 @@
-"""The HTML report: one self-contained file that makes no request of its own.
+"""The HTML report: one self-contained file that makes no request of its own, sized for any site.
 
-It shows the counts by category and by diagnosis, an inline-SVG chart of status classes, and a table
-of every link that can be filtered (broken, redirected, unverified …), searched and sorted, with each
-row's diagnosis and fix steps. It is rendered with Jinja2 from ``templates/report.html.j2``; the CSS
-and script are inlined and pinned by hashes in a Content-Security-Policy, so the page can load nothing
-else and run no other script, whatever the crawled pages contained.
+It opens on the problems (:mod:`linkdoctor.problems`, most pages affected first): each with its cause,
+status, reach, fix steps and a collapsible list of the pages that link to it (with lines and the
+fragments used), filtered by category and kind and searched. Below, the counts by category and by problem
+kind, an inline-SVG chart of status classes, and a table of every target document checked (fragment
+links folded in, as in the JSON report version 2), filtered, searched and sorted. That table is rendered
+by the page's script from a JSON data block, a few hundred rows at a time, so a site of 100,000 links
+stays a few megabytes and opens in a second.
+
+It is rendered with Jinja2 from ``templates/report.html.j2``; the CSS and script are inlined and pinned by
+hashes in a Content-Security-Policy, so the page can load nothing else and run no other script, whatever
+the crawled pages contained.
 
     write_html(report, open("report.html", "w"), RenderContext())
 """
@@ -13,26 +19,35 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import TextIO
+from typing import Any, TextIO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from linkdoctor.models import Category, CheckResult, Report
+from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
+from linkdoctor.problems import (
+    START_URL,
+    Location,
+    Problem,
+    ProblemKind,
+    count_problems,
+    group_problems,
+    headline,
+)
 from linkdoctor.report.context import (
     CATEGORY_ORDER,
     STATUS_CLASSES,
     RenderContext,
     category_counts,
-    diagnosis_counts,
-    diagnosis_title,
-    no_referrer_label,
+    link_as_written,
     status_class,
     status_text,
 )
+from linkdoctor.report.json_v2 import TargetRuns, document_result
 
 CHART_BAR_WIDTH = 300
 _LINKABLE = ("http://", "https://", "file://")
@@ -40,25 +55,22 @@ _PROBLEMS = "problems"
 
 
 @dataclass(frozen=True, slots=True)
-class PageRef:
+class Place:
+    """One line of a problem's collapsible list: a referring page and where on it the link is."""
+
     label: str
     href: str
-    line: int | None
-    text: str
+    spots: tuple[tuple[int | None, str, str], ...]  # (line, fragment shown, link as written and its text)
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    index: int
-    result: CheckResult
-    rank: int
+class ProblemView:
+    problem: Problem
     status: str
-    status_sort: int
     status_class: str
+    places: tuple[Place, ...]
+    fragments: int
     href: str
-    pages: tuple[PageRef, ...]
-    first_page: str
-    code: str
     search: str
 
 
@@ -82,25 +94,36 @@ def _href(url: str) -> str:
     return url if url.lower().startswith(_LINKABLE) else ""
 
 
-def _row(index: int, result: CheckResult, context: RenderContext) -> Row:
-    pages = tuple(
-        PageRef(context.page_label(r.url), _href(r.url), r.line, r.text) for r in result.referrers
-    ) or (PageRef(no_referrer_label(result), "", None, ""),)
-    code = result.diagnosis.code if result.diagnosis else ""
-    words = [result.url, result.category.value, code, *(p.label for p in pages)]
-    if result.diagnosis:
-        words.append(result.diagnosis.summary)
-    return Row(
-        index=index,
-        result=result,
-        rank=CATEGORY_ORDER.index(result.category),
-        status=status_text(result),
-        status_sort=result.precise_status or result.status or 0,
-        status_class=status_class(result),
-        href=_href(result.url),
-        pages=pages,
-        first_page=pages[0].label,
-        code=code,
+def _places(problem: Problem, context: RenderContext) -> tuple[Place, ...]:
+    pages: dict[str, list[Location]] = {}
+    for loc in problem.locations:
+        pages.setdefault(loc.page, []).append(loc)
+    places = []
+    for page, locations in pages.items():
+        listed = page != START_URL
+        spots = tuple(
+            (
+                loc.line,
+                loc.fragment if problem.kind is ProblemKind.DOCUMENT else "",
+                (link_as_written(page, loc.link(problem.target)) if listed else loc.link(problem.target))
+                + (f" “{loc.text}”" if loc.text else ""),
+            )
+            for loc in locations
+        )
+        places.append(Place(context.page_label(page) if listed else page, _href(page), spots))
+    return tuple(places)
+
+
+def _problem_view(problem: Problem, context: RenderContext) -> ProblemView:
+    places = _places(problem, context)
+    words = [problem.url, problem.code, problem.label, problem.cause, *(p.label for p in places)]
+    return ProblemView(
+        problem=problem,
+        status="anchor" if problem.kind is ProblemKind.ANCHOR else status_text(problem.result),
+        status_class=status_class(problem.result),
+        places=places,
+        fragments=len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0,
+        href=_href(problem.url),
         search=" ".join(words).lower(),
     )
 
@@ -117,15 +140,53 @@ def _bars(report: Report) -> list[Bar]:
     ]
 
 
-def _filters(report: Report) -> list[FilterOption]:
-    by_category = dict(category_counts(report))
+def _target_rows(report: Report) -> list[list[Any]]:
+    """One row per target document, as the JSON report version 2 lists them: URL, the worst verdict among
+    its links (a page that is fine but has a missing anchor is broken here), status, its sort key and
+    class, the diagnosis code of that verdict, times linked (0: a start URL), and where redirects ended."""
+    rows: list[list[Any]] = []
+    results = report.results
+    for target, indices in TargetRuns.of(results).groups():
+        members = [results[i] for i in indices]
+        document = document_result(members)
+        linked = sum(m.referrers_found for m in members)
+        worst_member = min(members, key=lambda m: CATEGORY_ORDER.index(m.category))
+        worst = worst_member.category
+        diagnosis = worst_member.diagnosis if worst is not document.category else document.diagnosis
+        final = document.final_url.partition("#")[0] if document.final_url else ""
+        rows.append(
+            [
+                target,
+                worst.value,
+                status_text(document),
+                document.precise_status or document.status or 0,
+                status_class(document),
+                diagnosis.code if diagnosis else "",
+                linked,
+                final if final and final != target else "",
+            ]
+        )
+    return rows
+
+
+def _filters(rows: list[list[Any]]) -> list[FilterOption]:
+    by_category = dict.fromkeys(CATEGORY_ORDER, 0)
+    for row in rows:
+        by_category[Category(row[1])] += 1
     problems = by_category[Category.BROKEN] + by_category[Category.UNVERIFIED]
     options = [
-        FilterOption("all", "all", report.summary.total),
+        FilterOption("all", "all", len(rows)),
         FilterOption(_PROBLEMS, "broken and unverified", problems),
     ]
     options += [FilterOption(c.value, c.value, by_category[c]) for c in CATEGORY_ORDER]
     return options
+
+
+def _data_block(value: object) -> Markup:
+    """JSON for a ``<script type="application/json">`` block: nothing in it can close the element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _asset(name: str) -> str:
@@ -154,18 +215,23 @@ def render_html(report: Report, context: RenderContext) -> str:
         f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    problems = report.summary.broken + report.summary.unverified
+    problems = group_problems(report.results)
+    counts = count_problems(problems)
+    rows = _target_rows(report)
     template = _environment().get_template("report.html.j2")
     return template.render(
         tool=TOOL_NAME,
         version=context.tool_version,
         summary=report.summary,
+        counts=counts,
+        headline=headline(counts),
         categories=category_counts(report),
-        diagnoses=[(code, diagnosis_title(code), count) for code, count in diagnosis_counts(report)],
+        problems=[_problem_view(p, context) for p in problems],
         bars=_bars(report),
-        filters=_filters(report),
-        selected=_PROBLEMS if problems else "all",
-        rows=[_row(i, r, context) for i, r in enumerate(report.results)],
+        filters=_filters(rows),
+        selected=_PROBLEMS if counts.problems else "all",
+        targets=len(rows),
+        rows=_data_block(rows),
         csp=csp,
         css=Markup(css),  # our own packaged stylesheet, pinned by its CSP hash
         script=Markup(script),  # our own packaged script, pinned by its CSP hash

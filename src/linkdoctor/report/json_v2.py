@@ -96,7 +96,7 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     """Write the version 2 document: three passes over ``report.results`` (pages and targets, problems,
     results), holding an index per run of links to one target rather than the results themselves."""
     results = report.results
-    runs = _Runs.of(results)
+    runs = TargetRuns.of(results)
     pages: set[str] = set()
     for result in results:
         pages.update(r.url for r in result.referrers)
@@ -138,7 +138,7 @@ def _write_lines(out: TextIO, items: Iterator[str]) -> None:
     out.write("[]" if separator == "[\n  " else "\n ]")
 
 
-class _Runs:
+class TargetRuns:
     """The results' links grouped by target document, as runs of consecutive indices.
 
     Results come sorted by URL, so the links into one document are nearly always one run (``page.html``,
@@ -154,7 +154,7 @@ class _Runs:
         self._later = {run for later in repeats.values() for run in later}
 
     @classmethod
-    def of(cls, results: Sequence[CheckResult]) -> _Runs:
+    def of(cls, results: Sequence[CheckResult]) -> TargetRuns:
         starts: array[int] = array("q")
         targets: list[str] = []
         seen: set[str] = set()
@@ -232,7 +232,7 @@ def _problem(problem: Problem, page_index: dict[str, int], result_index: dict[st
     return data
 
 
-def _document(members: Sequence[CheckResult]) -> CheckResult:
+def document_result(members: Sequence[CheckResult]) -> CheckResult:
     """The document's own verdict: a member's that is not an anchor missing; when every link into it names
     a missing anchor, theirs without the anchor's category and diagnosis (the document itself is fine)."""
     for member in members:
@@ -247,7 +247,7 @@ def _document(members: Sequence[CheckResult]) -> CheckResult:
 
 
 def _result(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> dict[str, Any]:
-    document = _document(members)
+    document = document_result(members)
     data: dict[str, Any] = {"url": target}
     final_url = split_fragment(document.final_url)[0] if document.final_url else ""
     if final_url and final_url != target:

@@ -147,11 +147,14 @@ def test_all_formats_agree_on_the_broken_links(one_run: dict[str, str]) -> None:
         assert url in one_run["r.md"]
 
 
-def test_html_of_the_run_lists_every_result(one_run: dict[str, str]) -> None:
+def test_html_of_the_run_lists_every_result_and_problem(one_run: dict[str, str]) -> None:
     document = json.loads(one_run["r.json"])
     tree = LexborHTMLParser(one_run["r.html"])
-    assert [row.attributes["data-url"] for row in tree.css("#results tbody tr")] == [
-        r["url"] for r in document["results"]
+    data = tree.css_first("#results-data")
+    assert data is not None
+    assert [row[0] for row in json.loads(data.text())] == [r["url"] for r in document["results"]]
+    assert [node.attributes["data-code"] for node in tree.css("#problems li.problem")] == [
+        p["code"] for p in document["problems"]
     ]
 
 

@@ -1,5 +1,6 @@
 """The HTML report in a real headless Chromium: it loads without console errors or requests of its
-own, its filter shows only the chosen category, search narrows the rows, and sorting reorders them.
+own; the problems come first, with collapsible referrer lists and filters that work; the documents'
+filter shows only the chosen category, search narrows the rows, and sorting reorders them.
 
 Fails (never skips) when Chromium is missing: ``apt-get install chromium``.
 """
@@ -18,6 +19,7 @@ from tests.unit.report.report_sample import sample_context, sample_report
 from linkdoctor.report.html import render_html
 
 VISIBLE_ROWS = "Array.from(document.querySelectorAll('#results tbody tr')).filter(r => !r.hidden)"
+VISIBLE_PROBLEMS = "Array.from(document.querySelectorAll('#problems li.problem')).filter(p => !p.hidden)"
 ALL_ROWS = "Array.from(document.querySelectorAll('#results tbody tr'))"
 
 
@@ -41,10 +43,7 @@ async def visible_categories(page: Page) -> list[str]:
 
 
 async def choose(page: Page, value: str) -> None:
-    await page.evaluate(
-        "(() => { const s = document.getElementById('category-filter');"
-        f" s.value = {value!r}; s.dispatchEvent(new Event('change')); }})()"
-    )
+    await pick(page, "category-filter", value)
 
 
 async def column(page: Page, key: str) -> list[str]:
@@ -57,7 +56,7 @@ async def click_header(page: Page, key: str) -> None:
 
 
 async def test_report_loads_without_console_errors(page: Page) -> None:
-    assert await page.evaluate("document.title") == "linkdoctor report: 5 broken of 10 links"
+    assert await page.evaluate("document.title") == "linkdoctor report: 6 problems, 5 broken of 10 links"
     assert page.problems() == []
 
 
@@ -67,9 +66,58 @@ async def test_report_makes_no_request_besides_itself(page: Page, report_file: P
     assert await page.evaluate("performance.getEntriesByType('resource').length") == 0
 
 
-async def test_problems_are_shown_first_by_default(page: Page) -> None:
+async def visible_problems(page: Page) -> list[str]:
+    urls: list[str] = await page.evaluate(f"{VISIBLE_PROBLEMS}.map(p => p.querySelector('.url').textContent)")
+    return urls
+
+
+async def pick(page: Page, select: str, value: str) -> None:
+    await page.evaluate(
+        f"(() => {{ const s = document.getElementById({select!r});"
+        f" s.value = {value!r}; s.dispatchEvent(new Event('change')); }})()"
+    )
+
+
+async def type_in(page: Page, field: str, text: str) -> None:
+    await page.evaluate(
+        f"(() => {{ const s = document.getElementById({field!r});"
+        f" s.value = {text!r}; s.dispatchEvent(new Event('input')); }})()"
+    )
+
+
+async def test_problems_come_first_most_pages_affected_first(page: Page) -> None:
+    problems = await visible_problems(page)
+    assert len(problems) == 6
+    assert problems[0] == "https://docs.example.org/docs/guide.md#install"
+    assert await page.evaluate("document.getElementById('problem-count').textContent") == (
+        "6 of 6 problems shown"
+    )
+
+
+async def test_a_problems_referrer_list_is_collapsed_until_opened(page: Page) -> None:
+    places = "document.querySelector('#problems li.problem details.places')"
+    assert await page.evaluate(f"{places}.open") is False
+    assert await page.evaluate(f"{places}.querySelector('ul').checkVisibility()") is False
+    await page.evaluate(f"{places}.querySelector('summary').click()")
+    assert await page.evaluate(f"{places}.querySelector('ul').checkVisibility()") is True
+    assert await page.evaluate(f"{places}.querySelectorAll('li').length") == 2
+
+
+async def test_the_problem_filters_narrow_by_category_kind_and_search(page: Page) -> None:
+    await pick(page, "problem-filter", "unverified")
+    assert await visible_problems(page) == ["https://slow.example.net/"]
+    await pick(page, "problem-filter", "label:missing anchor")
+    assert await visible_problems(page) == ["https://docs.example.org/docs/guide.md#install"]
+    await pick(page, "problem-filter", "all")
+    await type_in(page, "problem-search", "STATUS.example")
+    assert await visible_problems(page) == ["https://status.example.com/"]
+
+
+async def test_documents_with_problems_are_shown_first_by_default(page: Page) -> None:
     assert sorted(await visible_categories(page)) == ["broken"] * 5 + ["unverified"]
-    assert await page.evaluate("document.getElementById('shown-count').textContent") == "6 of 10 links shown"
+    assert await page.evaluate("document.getElementById('shown-count').textContent") == (
+        "6 of 6 documents shown (10 in all)"
+    )
 
 
 async def test_choosing_broken_shows_only_broken_rows(page: Page) -> None:
@@ -91,15 +139,13 @@ async def test_choosing_all_shows_every_row(page: Page) -> None:
 
 async def test_search_narrows_the_rows(page: Page) -> None:
     await choose(page, "all")
-    await page.evaluate(
-        "(() => { const s = document.getElementById('text-filter');"
-        " s.value = 'FRAGMENT'; s.dispatchEvent(new Event('input')); })()"
-    )
+    await type_in(page, "text-filter", "FRAGMENT")
     urls = await page.evaluate(f"{VISIBLE_ROWS}.map(r => r.dataset.url)")
-    assert urls == ["https://docs.example.org/docs/guide.md#install"]
+    assert urls == ["https://docs.example.org/docs/guide.md"]
 
 
 async def test_sorting_by_status_orders_rows_and_a_second_click_reverses(page: Page) -> None:
+    await choose(page, "all")
     before = await column(page, "url")
     await click_header(page, "status")
     ascending = [int(s) for s in await column(page, "status")]
@@ -114,6 +160,7 @@ async def test_sorting_by_status_orders_rows_and_a_second_click_reverses(page: P
 
 
 async def test_sorting_by_category_puts_broken_first(page: Page) -> None:
+    await choose(page, "all")
     await click_header(page, "rank")
     categories = await column(page, "category")
     assert categories[:5] == ["broken"] * 5

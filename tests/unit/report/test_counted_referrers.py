@@ -1,5 +1,6 @@
 """An ok link whose referrers were only counted (``referrer_count``) is shown with its count, never as a
-start URL, in the formats that list ok links (HTML) and in JSON; JUnit lists problems only."""
+start URL (0 in the HTML's data, shown as "start URL"), in the formats that list ok links (HTML) and in
+JSON; JUnit lists problems only."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ LABEL = "(found 3 times, not listed for ok links: see --all-referrers)"
 
 def test_html_shows_the_count_of_an_ok_links_referrers() -> None:
     html = render_html(REPORT, RenderContext(tool_version="test"))
-    assert LABEL in html and NO_REFERRER in html
+    data = json.loads(html.split('id="results-data">')[1].split("</script>")[0])
+    assert {row[0]: row[6] for row in data} == {
+        "https://e.org/": 0,
+        "https://e.org/a": 3,
+        "https://e.org/b": 1,
+    }
 
 
 def test_junit_lists_problems_only_so_counted_ok_links_appear_nowhere() -> None:

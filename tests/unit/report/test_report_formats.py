@@ -340,7 +340,7 @@ def test_annotations_escape_messages_and_properties(tmp_path: Path) -> None:
 def test_html_pins_its_inline_style_and_script_by_hash() -> None:
     tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
     csp = first(tree, "meta[http-equiv=Content-Security-Policy]").attributes["content"] or ""
-    for tag, directive in (("style", "style-src"), ("script", "script-src")):
+    for tag, directive in (("style", "style-src"), ("script:not([type])", "script-src")):
         nodes = tree.css(tag)
         assert len(nodes) == 1
         body = nodes[0].text(deep=True)
@@ -357,17 +357,35 @@ def test_html_loads_nothing_from_elsewhere() -> None:
 
 def test_html_escapes_everything_from_pages() -> None:
     html = render_html(sample_report(), sample_context())
-    assert html.count("<script") == 1
-    assert "&lt;b&gt;evil&lt;/b&gt;" in html
+    assert html.count("<script") == 2  # the page's script and its data block
+    assert html.count('<script type="application/json"') == 1
+    assert "&lt;b&gt;evil&lt;/b&gt;" in html  # a link's text, in its place's tooltip
+    data = html.split('<script type="application/json" id="results-data">')[1].split("</script>")[0]
+    assert "<" not in data and ">" not in data  # nothing from a page can close the data block
+    assert json.loads(data)[5][0] == "https://example.com/a|b<script>`x`"
 
 
-def test_html_has_a_row_per_result_with_its_diagnosis_and_fix() -> None:
+def test_html_has_a_card_per_problem_with_its_cause_fix_and_referring_places() -> None:
     tree = LexborHTMLParser(render_html(sample_report(), sample_context()))
-    rows = tree.css("#results tbody tr")
-    assert len(rows) == len(sample_report().results)
-    private = next(r for r in rows if r.attributes["data-url"] == "https://api.example.org/private")
-    assert "tls.client-cert-required" in private.text()
-    assert [li.text() for li in private.css("details li")] == list(codes.info("tls.client-cert-required").fix)
+    cards = tree.css("#problems li.problem")
+    assert len(cards) == 6
+    private = next(c for c in cards if c.attributes["data-code"] == "tls.client-cert-required")
+    assert "none was sent" in first(private, ".cause").text()
+    assert [li.text() for li in private.css("details.fix li")] == list(
+        codes.info("tls.client-cert-required").fix
+    )
+    anchor = cards[0]
+    assert anchor.attributes["data-pages"] == "2" and anchor.attributes["data-links"] == "2"
+    places = [li.text(deep=True) for li in anchor.css("details.places li")]
+    assert places == ["index.html :7", "blog/post.html :3"]
+
+
+def test_html_lists_each_target_document_once_in_its_data_block() -> None:
+    html = render_html(sample_report(), sample_context())
+    data = json.loads(html.split('id="results-data">')[1].split("</script>")[0])
+    assert [row[0] for row in data] == [r["url"] for r in json.loads(render("json"))["results"]]
+    guide = next(row for row in data if row[0] == "https://docs.example.org/docs/guide.md")
+    assert guide[1:3] == ["broken", "200"] and guide[5] == "http.fragment-missing"
 
 
 def test_html_summary_counts_categories_and_diagnoses() -> None:
@@ -376,15 +394,17 @@ def test_html_summary_counts_categories_and_diagnoses() -> None:
         first(row, "th").text(strip=True): first(row, "td").text() for row in tree.css("#category-counts tr")
     }
     assert categories == {"broken": "5", "unverified": "1", "redirected": "1", "ok": "2", "excluded": "1"}
-    codes_shown = [first(row, "code").text() for row in tree.css("#diagnosis-counts tr")]
-    # Each code occurs once in the sample, so ties are broken by code.
-    assert codes_shown == sorted(r.diagnosis.code for r in sample_report().results if r.diagnosis)
+    kinds = [first(row, "th").text() for row in tree.css("#problem-counts tbody tr")]
+    assert kinds[0] == "missing anchor" and len(kinds) == 6
 
 
-def test_json_and_html_agree_on_the_results() -> None:
-    document = json.loads(render("json-v1"))
+def test_json_and_html_agree_on_the_counts() -> None:
+    document = json.loads(render("json"))
     tree = LexborHTMLParser(render("html"))
-    assert [r["url"] for r in document["results"]] == [
-        row.attributes["data-url"] for row in tree.css("#results tbody tr")
-    ]
-    assert re.search(r"5 broken of 10 links", first(tree, "title").text())
+    counts = first(tree, "#headline").attributes
+    assert counts["data-problems"] == str(document["problem_counts"]["problems"])
+    assert counts["data-links"] == str(document["problem_counts"]["links"])
+    assert counts["data-pages"] == str(document["problem_counts"]["pages"])
+    assert counts["data-results"] == str(len(document["results"]))
+    assert first(tree, "#headline").text() == document["problem_counts"]["headline"]
+    assert re.search(r"6 problems, 5 broken of 10 links", first(tree, "title").text())

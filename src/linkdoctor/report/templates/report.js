@@ -1,44 +1,125 @@
 "use strict";
 (function () {
+  // --- problems: rendered in the page; filtered by category or kind, and searched ---
+  const problems = Array.from(document.querySelectorAll("#problems > li.problem"));
+  const problemFilter = document.getElementById("problem-filter");
+  const problemSearch = document.getElementById("problem-search");
+  const problemCount = document.getElementById("problem-count");
+
+  function problemMatches(item, choice, needle) {
+    let wanted = choice === "all";
+    if (choice.startsWith("label:")) wanted = item.dataset.label === choice.slice(6);
+    else if (!wanted) wanted = item.dataset.category === choice;
+    return wanted && (needle === "" || item.dataset.search.includes(needle));
+  }
+
+  function filterProblems() {
+    const choice = problemFilter.value;
+    const needle = problemSearch.value.trim().toLowerCase();
+    let shown = 0;
+    for (const item of problems) {
+      const visible = problemMatches(item, choice, needle);
+      item.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    problemCount.textContent = shown + " of " + problems.length + " problems shown";
+  }
+
+  if (problemFilter) {
+    problemFilter.addEventListener("change", filterProblems);
+    problemSearch.addEventListener("input", filterProblems);
+    filterProblems();
+  }
+
+  // --- documents linked: rows built from the data block, a page at a time ---
+  const PAGE = 500;
+  const RANKS = { broken: 0, unverified: 1, redirected: 2, ok: 3, excluded: 4 };
+  const groups = { problems: ["broken", "unverified"] };
+  const data = JSON.parse(document.getElementById("results-data").textContent).map(function (row, index) {
+    return {
+      index: index, url: row[0], category: row[1], status: row[2], statusSort: row[3], statusClass: row[4],
+      code: row[5], links: row[6], final: row[7], rank: RANKS[row[1]],
+      search: (row[0] + " " + row[1] + " " + row[5] + " " + row[2]).toLowerCase(),
+    };
+  });
   const table = document.getElementById("results");
   const body = table.tBodies[0];
-  const rows = Array.from(body.rows);
   const select = document.getElementById("category-filter");
   const search = document.getElementById("text-filter");
   const counter = document.getElementById("shown-count");
-  const groups = { problems: ["broken", "unverified"] };
-  const numeric = new Set(["rank", "status", "index"]);
+  const more = document.getElementById("show-more");
+  const keys = { rank: "rank", status: "statusSort", url: "url", links: "links", code: "code" };
+  let order = data;
+  let matching = [];
+  let limit = PAGE;
 
-  function matches(row, category, needle) {
-    const wanted = category === "all" || (groups[category] || [category]).includes(row.dataset.category);
-    return wanted && (needle === "" || row.dataset.search.includes(needle));
+  function cell(row, text, className) {
+    const td = row.insertCell();
+    if (className) td.className = className;
+    if (text !== null) td.textContent = text;
+    return td;
+  }
+
+  function render(entry) {
+    const row = document.createElement("tr");
+    row.dataset.url = entry.url;
+    row.dataset.category = entry.category;
+    row.dataset.status = String(entry.statusSort);
+    row.dataset.links = String(entry.links);
+    const badge = document.createElement("span");
+    badge.className = "badge cat-" + entry.category;
+    badge.textContent = entry.category;
+    cell(row, null).appendChild(badge);
+    const status = document.createElement("span");
+    status.className = "sc c-" + entry.statusClass.replace(/ /g, "-");
+    status.textContent = entry.status;
+    cell(row, null, "status").appendChild(status);
+    const url = cell(row, null, "url");
+    if (/^(https?|file):/i.test(entry.url)) {
+      const link = document.createElement("a");
+      link.href = entry.url;
+      link.rel = "noopener noreferrer";
+      link.textContent = entry.url;
+      url.appendChild(link);
+    } else {
+      url.textContent = entry.url;
+    }
+    if (entry.final) {
+      const final = document.createElement("div");
+      final.className = "final";
+      final.textContent = "→ " + entry.final;
+      url.appendChild(final);
+    }
+    cell(row, entry.links ? entry.links.toLocaleString("en") : "start URL", "links");
+    cell(row, entry.code, "code");
+    return row;
+  }
+
+  function show() {
+    const fragment = document.createDocumentFragment();
+    for (const entry of matching.slice(0, limit)) fragment.appendChild(render(entry));
+    body.replaceChildren(fragment);
+    const shown = Math.min(limit, matching.length);
+    counter.textContent = shown + " of " + matching.length + " documents shown (" + data.length + " in all)";
+    more.hidden = shown >= matching.length;
   }
 
   function applyFilter() {
     const category = select.value;
     const needle = search.value.trim().toLowerCase();
-    let shown = 0;
-    for (const row of rows) {
-      const visible = matches(row, category, needle);
-      row.hidden = !visible;
-      if (visible) shown += 1;
-    }
-    counter.textContent = shown + " of " + rows.length + " links shown";
+    const wanted = groups[category] || [category];
+    matching = order.filter(function (entry) {
+      return (category === "all" || wanted.includes(entry.category)) &&
+        (needle === "" || entry.search.includes(needle));
+    });
+    limit = PAGE;
+    show();
   }
 
   function compare(key, a, b) {
-    if (numeric.has(key)) return Number(a.dataset[key]) - Number(b.dataset[key]);
-    return a.dataset[key].localeCompare(b.dataset[key]);
-  }
-
-  function sortBy(key, direction) {
-    const sign = direction === "ascending" ? 1 : -1;
-    const sorted = rows.slice().sort(function (a, b) {
-      return sign * compare(key, a, b) || compare("index", a, b);
-    });
-    const fragment = document.createDocumentFragment();
-    for (const row of sorted) fragment.appendChild(row);
-    body.appendChild(fragment);
+    const field = keys[key];
+    if (typeof a[field] === "number") return a[field] - b[field];
+    return a[field].localeCompare(b[field]);
   }
 
   for (const button of table.querySelectorAll("th button[data-sort]")) {
@@ -47,9 +128,17 @@
       const next = header.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
       for (const other of table.querySelectorAll("th[aria-sort]")) other.setAttribute("aria-sort", "none");
       header.setAttribute("aria-sort", next);
-      sortBy(button.dataset.sort, next);
+      const sign = next === "ascending" ? 1 : -1;
+      order = data.slice().sort(function (a, b) {
+        return sign * compare(button.dataset.sort, a, b) || a.index - b.index;
+      });
+      applyFilter();
     });
   }
+  more.addEventListener("click", function () {
+    limit += PAGE;
+    show();
+  });
   select.addEventListener("change", applyFilter);
   search.addEventListener("input", applyFilter);
   applyFilter();
