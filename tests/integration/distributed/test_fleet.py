@@ -37,6 +37,7 @@ from linkdoctor.monitor.model import Scan, ScanState, SiteSpec
 from linkdoctor.monitor.orm import ScanRunRow
 from linkdoctor.monitor.scheduler import dispatch_due_scans
 from linkdoctor.monitor.service import Monitor
+from linkdoctor.options import DEFAULT_MAX_PER_HOST
 from linkdoctor.web.app import create_app
 from linkdoctor.web.settings import ServeSettings
 
@@ -252,3 +253,36 @@ def test_the_fleet_tick_queues_due_sites_and_hands_out_their_scans_without_runni
         monitor.close()
     assert sent == handed == [queued.id]
     assert queued.state is ScanState.QUEUED  # handed out, not run here
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    peak = running = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_politeness_to_a_host_is_shared_by_the_workers_scanning_it_at_once(
+    serve_fleet: tuple[TestClient, Monitor], start_worker: StartWorker
+) -> None:
+    """Two sites on one host, scanned at once by two workers, each scan wanting 40 pages in flight: the
+    server never sees more than the one per-host cap (32 by default), not 32 per worker."""
+    _, monitor = serve_fleet
+    start_worker("polite1@test")
+    start_worker("polite2@test")
+    with SlowSites.start(count=1, pages=40, delay=1.0) as sites:
+        base = sites.urls[0]
+        ids = [
+            monitor.add_site(SiteSpec(name=f"same-host-{i}", url=url, every=None)).id
+            for i, url in enumerate((base, base + "index.html"))
+        ]
+        scans = wait_done(monitor, [monitor.request_scan(i).id for i in ids])
+        pages = [(start, end) for _, path, start, end in sites.requests if path.startswith("/p")]
+        runs = runs_of(monitor, [s.id for s in scans])
+
+    assert [s.state for s in scans] == [ScanState.DONE] * 2
+    assert len({owner.partition(":")[0] for _, owner, _, _ in runs}) == 2  # on two workers …
+    assert max(r[2] for r in runs) < min(r[3] for r in runs if r[3] is not None)  # … at once
+    assert 16 < most_at_once(pages) <= DEFAULT_MAX_PER_HOST
