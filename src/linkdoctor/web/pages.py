@@ -42,7 +42,8 @@ MAX_ID: Final = 2**31 - 1
 PAGE_SIZE: Final = 500
 ACTIVE: Final = (ScanState.QUEUED, ScanState.RUNNING)
 TOKEN_DAYS: Final = (7, 30, 90, 365)  # the expiries the token form offers (besides "never")
-FOUND_ON_SHOWN: Final = 200  # places listed under one problem (the API lists them all)
+PROBLEMS_PAGE: Final = 100  # problems per page of a scan, and per list of a diff
+FOUND_ON_SHOWN: Final = 100  # places listed under one problem (the API lists them all)
 ALERTS_SHOWN: Final = 5  # the newest alerts on a site's page
 
 router = APIRouter(include_in_schema=False)
@@ -165,6 +166,7 @@ def site_detail(request: Request, site_id: Id, principal: User, service: Service
         diff=diff,
         by_target=grouping.by_target,
         found_on_shown=FOUND_ON_SHOWN,
+        diff_shown=PROBLEMS_PAGE,
         alerts=service.alerts(site_id, limit=ALERTS_SHOWN),
     )
 
@@ -414,14 +416,15 @@ def scan_detail(
     grouped = service.problems(scan_id)
     if view != "links":
         listed = [p for p in grouped.problems if not chosen_code or p.code == chosen_code]
-        page = listed[offset : offset + PAGE_SIZE]
+        page_size = PROBLEMS_PAGE
+        page = listed[offset : offset + page_size]
         results: list[StoredResult] = []
-        more = len(listed) > offset + PAGE_SIZE
+        more = len(listed) > offset + page_size
     else:
         results = service.results(
             scan_id, category=chosen or None, code=chosen_code or None, limit=PAGE_SIZE + 1, offset=offset
         )
-        page, more = [], len(results) > PAGE_SIZE
+        page_size, page, more = PAGE_SIZE, [], len(results) > PAGE_SIZE
     return render(
         request,
         "scan.html",
@@ -434,7 +437,7 @@ def scan_detail(
         results=results[:PAGE_SIZE],
         more=more,
         offset=offset,
-        page_size=PAGE_SIZE,
+        page_size=page_size,
         category=chosen,
         code=chosen_code,
         categories=[c.value for c in Category],
