@@ -8,10 +8,22 @@ results of an in-process one.
 
 Every fetch handed out is recorded, once sent, in the scan's Redis set (keyed by a hash of the fetch). Workers store what
 they fetched in the database when one is configured, and a restarted coordinator replays the crawl from
-those rows; fetches handed out by an earlier coordinator are awaited, not repeated. A batch without a reply
-for ``redispatch_after`` seconds is sent again (its worker died and the broker has not redelivered it yet);
-duplicate replies are ignored. A lost broker stops the scan loudly and resumably (:class:`FetchInterrupted`):
-the pages already stored stay, and the next run of the scan replays them.
+those rows; fetches handed out by an earlier coordinator are awaited, not repeated.
+
+Failure is noticed in seconds:
+
+* a worker holds a lease on the batch it runs, renewed every few seconds (:mod:`linkdoctor.distributed.work`);
+  a lease that runs out (the worker was killed or froze) gets its batch's unanswered fetches sent again at
+  once, whatever Celery's visibility timeout; a batch that got neither a lease nor a reply for
+  ``redispatch_after`` seconds is sent again too. Duplicate replies are ignored.
+* every Redis call has a timeout; a broker outage is ridden out for ``outage_grace`` seconds with all state
+  kept (publishing, recording and listening are retried), and only a longer one stops the scan, loudly and
+  resumably (:class:`FetchInterrupted`): the pages already stored stay, and the next run of the scan replays them.
+* the coordinator beats into the sorted set of live scans; one that dies stops counting as running within
+  ``SCAN_STALE_AFTER`` seconds (the next coordinator counts it as failed), and its keys expire ``key_ttl``
+  after its last beat.
+* a stall (no reply for ``STALL_REPORT_AFTER`` seconds) and every re-sent batch are logged as warnings, so
+  ``check`` says what it waits for.
 
 >>> # async with RemotePages(settings, spec, scan="cli-1", redis=redis, publish=publish) as pages:
 >>> #     report = await check_async(config, inputs, pages=pages)
@@ -22,25 +34,71 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from linkdoctor.config import Method
-from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings
 from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
 
 Publish = Callable[[Batch], None]
+T = TypeVar("T")
 _PAGES = ""  # the group of page fetches; link checks are grouped by host
-_BROKER_RETRIES = 10
+LEASE_CHECK_INTERVAL = 1.0
+STALL_REPORT_AFTER = 10.0
+_RETRY_PAUSE = 1.0
+log = logging.getLogger("linkdoctor.distributed")
+
+# KEYS: leases, replies. Leases that ran out (by the Redis clock) are removed and returned as
+# [batch, "deadline|worker", ...], with every live batch id after them: {expired, live}. While replies wait
+# in the list nothing is expired (a finished batch's reply may be among them).
+_LEASES = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+local waiting = redis.call('LLEN', KEYS[2]) > 0
+local expired, live = {}, {}
+for i = 1, #all, 2 do
+  local deadline = tonumber(string.match(all[i + 1], '^(%d+)')) or 0
+  if deadline < now and not waiting then
+    redis.call('HDEL', KEYS[1], all[i])
+    table.insert(expired, all[i])
+    table.insert(expired, all[i + 1])
+  else
+    table.insert(live, all[i])
+  end
+end
+return {expired, live}
+"""
+# KEYS: live scans, counters. ARGV: scan, now, stale before. Drops dead coordinators' scans (counted as
+# failed) and marks this one alive.
+_BEAT = """
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local n = 0
+for _, scan in ipairs(dead) do
+  if scan ~= ARGV[1] then
+    redis.call('ZREM', KEYS[1], scan)
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', KEYS[2], 'scans_failed', n) end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return n
+"""
+
+
+class _PublishFailed(Exception):
+    """The broker refused or did not take a batch (kombu's errors, whatever their class)."""
 
 
 def new_scan_key(prefix: str = "cli") -> str:
@@ -61,6 +119,7 @@ class RemotePages:
         publish: Publish,
         store: FetchStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.spec = spec
@@ -69,25 +128,37 @@ class RemotePages:
         self._publish = publish
         self._store = store
         self._clock = clock
+        self._wall_clock = wall_clock
         self._keys = settings.keys
         self._stored: dict[str, dict[str, Any]] = {}
         self._futures: dict[str, asyncio.Future[Page]] = {}
-        self._outstanding: dict[str, tuple[FetchItem, float]] = {}
+        # fetch key → (item, when sent, id of the batch carrying it; "" when an earlier coordinator sent it)
+        self._outstanding: dict[str, tuple[FetchItem, float, str]] = {}
+        self._batches: dict[str, tuple[FetchItem, ...]] = {}
         self._mine: set[str] = set()
         self._open: dict[str, list[FetchItem]] = {}
+        self._backoff: dict[str, asyncio.TimerHandle] = {}  # fetches waiting to be tried again
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._failure: FetchAborted | None = None
+        self._down_since: float | None = None
+        self._last_reply = clock()
+        self._last_report = 0.0
+        self._leases = redis.register_script(_LEASES)
+        self._beat = redis.register_script(_BEAT)
         self.dispatched = 0
         self.replayed = 0
         self.redispatched = 0
+        self.leases_expired = 0
+        self.retries = 0
+        self.dead_scans_cleaned = 0
 
     async def __aenter__(self) -> Self:
         if self._store is not None:
             self._stored = await asyncio.to_thread(self._store.load, self.scan)
         try:
-            await self._redis.sadd(self._keys.running_scans, self.scan)
+            await self._heartbeat()
             await self._redis.hincrby(self._keys.counters, "scans_started", 1)
         except (RedisError, OSError) as exc:
             raise FetchInterrupted(f"cannot reach the broker: {exc}") from exc
@@ -99,18 +170,27 @@ class RemotePages:
     ) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        for handle in self._backoff.values():
+            handle.cancel()
         for task in (self._listener, *self._tasks):
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(t for t in (self._listener, *self._tasks) if t), return_exceptions=True)
-        with contextlib.suppress(RedisError):
-            await self._redis.srem(self._keys.running_scans, self.scan)
+        with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
-            await self._redis.hincrby(self._keys.counters, outcome, 1)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(self._keys.running_scans, self.scan)
+                pipe.hincrby(self._keys.counters, outcome, 1)
+                pipe.delete(self._keys.leases(self.scan))
+                await pipe.execute()
 
     async def finish(self) -> None:
-        """Forget the scan's Redis keys and stored pages (call once its results are safe)."""
-        await self._redis.delete(self._keys.replies(self.scan), self._keys.seen(self.scan))
+        """Forget the scan's Redis keys and stored pages (call once its results are safe). Keys the broker
+        cannot delete now expire on their own."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.delete(
+                self._keys.replies(self.scan), self._keys.seen(self.scan), self._keys.leases(self.scan)
+            )
         if self._store is not None:
             await asyncio.to_thread(self._store.forget, self.scan)
 
@@ -131,9 +211,40 @@ class RemotePages:
             self._add(item)
         return await asyncio.shield(future)
 
+    # --- the broker, with its outages ridden out ---------------------------------------------------
+    async def _broker(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, retried while the broker is away, for ``outage_grace`` seconds from the outage's start
+        (shared by every caller); then :class:`FetchInterrupted`."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            try:
+                result = await call()
+            except (RedisError, OSError, _PublishFailed) as exc:
+                now = self._clock()
+                if self._down_since is None:
+                    self._down_since = now
+                    log.warning(
+                        "scan %s: the broker is unreachable (%s); retrying for up to %.0f s",
+                        self.scan,
+                        exc,
+                        self.settings.outage_grace,
+                    )
+                if now - self._down_since > self.settings.outage_grace:
+                    raise FetchInterrupted(f"lost the broker while {what}: {exc}") from exc
+                await asyncio.sleep(_RETRY_PAUSE)
+                continue
+            if self._down_since is not None:
+                log.warning(
+                    "scan %s: the broker is back after %.0f s", self.scan, self._clock() - self._down_since
+                )
+                self._down_since = None
+                self._last_reply = self._clock()  # the outage is no stall of the workers
+            return result
+
     # --- batching --------------------------------------------------------------------------------
     def _add(self, item: FetchItem) -> None:
-        group = _PAGES if item.want_body or item.raw else host_of(item.url)
+        group = _group(item)
         items = self._open.setdefault(group, [])
         items.append(item)
         if len(items) >= self._limit(group):
@@ -156,17 +267,17 @@ class RemotePages:
 
     async def _dispatch(self, items: list[FetchItem]) -> None:
         try:
-            fresh = await self._claim(items)
+            fresh = await self._broker("handing out work", lambda: self._claim(items))
+            fresh_keys = {item.key for item in fresh}
             now = self._clock()
             for item in items:
-                self._outstanding[item.key] = (item, now)
+                if item.key not in fresh_keys:
+                    self._outstanding[item.key] = (item, now, "")
             if fresh:
-                self._send(fresh)
-                await self._mark_sent(fresh)
-        except (RedisError, OSError) as exc:
-            self._fail(FetchInterrupted(f"lost the broker while handing out work: {exc}"))
-        except Exception as exc:  # kombu's connection errors: the broker is gone
-            self._fail(FetchInterrupted(f"cannot publish to the broker: {exc}"))
+                await self._send(tuple(fresh))
+                await self._broker("recording work", lambda: self._mark_sent(fresh))
+        except FetchAborted as failure:
+            self._fail(failure)
 
     async def _claim(self, items: list[FetchItem]) -> list[FetchItem]:
         """The fetches to send. One an earlier coordinator of this scan already sent (its reply or stored
@@ -188,58 +299,149 @@ class RemotePages:
             pipe.expire(seen, self.settings.key_ttl)
             await pipe.execute()
 
-    def _send(self, items: list[FetchItem]) -> None:
+    async def _send(self, items: tuple[FetchItem, ...]) -> None:
+        """Publish ``items`` as one new batch (off the event loop: kombu blocks), retried through outages."""
+        batch = Batch(self.scan, secrets.token_hex(8), self.spec, items)
+        now = self._clock()
+        self._batches[batch.id] = items
+        for item in items:
+            self._outstanding[item.key] = (item, now, batch.id)
+        await self._broker("publishing work", lambda: self._publish_in_thread(batch))
         self.dispatched += len(items)
-        self._publish(Batch(self.scan, secrets.token_hex(8), self.spec, tuple(items)))
 
-    # --- replies ---------------------------------------------------------------------------------
+    async def _publish_in_thread(self, batch: Batch) -> None:
+        try:
+            await asyncio.to_thread(self._publish, batch)
+        except (RedisError, OSError):
+            raise
+        except Exception as exc:  # kombu's connection errors: the broker is away
+            raise _PublishFailed(str(exc)) from exc
+
+    # --- replies, leases, beats ---------------------------------------------------------------------
     async def _listen(self) -> None:
         key = self._keys.replies(self.scan)
-        failures = 0
-        while True:
-            try:
-                popped = await self._redis.blpop([key], timeout=1)
-                failures = 0
-            except (RedisError, OSError) as exc:
-                failures += 1
-                if failures > _BROKER_RETRIES:
-                    self._fail(FetchInterrupted(f"lost the broker: {exc}"))
-                    return
-                await asyncio.sleep(1)
-                continue
-            if popped is not None:
-                self._on_reply(json.loads(popped[1]))
-            self._redispatch_overdue()
+        checked = beat = self._clock()
+        try:
+            while True:
+                popped = await self._broker(
+                    "waiting for replies", lambda: self._redis.blpop([key], timeout=1)
+                )
+                if popped is not None:
+                    self._on_reply(json.loads(popped[1]))
+                now = self._clock()
+                if now - beat >= SCAN_BEAT_INTERVAL:
+                    beat = now
+                    await self._broker("marking the scan alive", self._heartbeat)
+                if now - checked >= LEASE_CHECK_INTERVAL:
+                    checked = now
+                    live = await self._check_leases()
+                    await self._redispatch_overdue(live)
+                    self._report_stall()
+        except FetchAborted as failure:
+            self._fail(failure)
+
+    async def _heartbeat(self) -> None:
+        """Mark the scan alive (cleaning dead coordinators' scans) and keep its keys for ``key_ttl``."""
+        now = self._wall_clock()
+        cleaned = int(
+            await self._beat(
+                keys=[self._keys.running_scans, self._keys.counters],
+                args=[self.scan, now, now - SCAN_STALE_AFTER],
+            )
+        )
+        self.dead_scans_cleaned += cleaned
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in (
+                self._keys.replies(self.scan),
+                self._keys.seen(self.scan),
+                self._keys.leases(self.scan),
+            ):
+                pipe.expire(key, self.settings.key_ttl)
+            await pipe.execute()
 
     def _on_reply(self, reply: dict[str, Any]) -> None:
         if "error" in reply:
             self._fail(FetchAborted(f"worker {reply.get('worker', '?')}: {reply['error']}"))
             return
+        self._last_reply = self._clock()
+        self._batches.pop(str(reply.get("batch", "")), None)
         for key, data in reply.get("pages", {}).items():
             self._outstanding.pop(key, None)
             future = self._futures.pop(key, None)
             if future is not None and not future.done():  # a redone batch answers twice: first one wins
                 future.set_result(page_from_json(data))
+        loop = asyncio.get_running_loop()
+        for data, pause in reply.get("retry", []):
+            item = FetchItem.from_json(data)
+            if item.key in self._backoff or item.key not in self._futures:
+                continue  # a redone batch asked already, or the fetch was answered
+            self._outstanding.pop(item.key, None)  # not in flight while it waits: nothing to re-send
+            self._backoff[item.key] = loop.call_later(float(pause), self._retry, item)
+            self.retries += 1
 
-    def _redispatch_overdue(self) -> None:
+    def _retry(self, item: FetchItem) -> None:
+        """A fetch's backoff is over: it joins the next batch (it never held up the others meanwhile)."""
+        self._backoff.pop(item.key, None)
+        future = self._futures.get(item.key)
+        if future is not None and not future.done() and self._failure is None:
+            self._add(item)
+
+    async def _check_leases(self) -> set[str]:
+        """Send again the unanswered fetches of every batch whose lease ran out; the ids of leased batches."""
+        keys = [self._keys.leases(self.scan), self._keys.replies(self.scan)]
+        expired, live = await self._broker("reading leases", lambda: self._leases(keys=keys))
+        for i in range(0, len(expired), 2):
+            batch_id = _text(expired[i])
+            holder = _text(expired[i + 1]).partition("|")[2] or "?"
+            items = self._batches.pop(batch_id, ())
+            left = [item for item in items if self._outstanding.get(item.key, (None, 0.0, ""))[2] == batch_id]
+            self.leases_expired += 1
+            if left:
+                log.warning(
+                    "scan %s: worker %s stopped renewing its lease on a batch; sending its %d fetches again",
+                    self.scan,
+                    holder,
+                    len(left),
+                )
+                await self._resend(left)
+        return {_text(batch_id) for batch_id in live}
+
+    async def _redispatch_overdue(self, leased: set[str]) -> None:
+        """Send again what got neither a lease nor a reply for ``redispatch_after`` seconds (a batch lost
+        between the queue and a worker, or one an earlier coordinator sent)."""
         deadline = self._clock() - self.settings.redispatch_after
-        overdue = [item for item, sent in self._outstanding.values() if sent < deadline]
-        if not overdue:
-            return
-        now = self._clock()
+        overdue = [
+            item
+            for item, sent, batch in self._outstanding.values()
+            if sent < deadline and batch not in leased
+        ]
+        if overdue:
+            log.warning("scan %s: %d fetches got no answer; sending them again", self.scan, len(overdue))
+            await self._resend(overdue)
+
+    async def _resend(self, items: list[FetchItem]) -> None:
         groups: dict[str, list[FetchItem]] = {}
-        for item in overdue:
-            self._outstanding[item.key] = (item, now)
-            groups.setdefault(_PAGES if item.want_body or item.raw else host_of(item.url), []).append(item)
-        try:
-            for group, items in groups.items():
-                limit = self._limit(group)
-                for start in range(0, len(items), limit):
-                    self._send(items[start : start + limit])
-        except Exception as exc:  # kombu's connection errors: the broker is gone
-            self._fail(FetchInterrupted(f"cannot publish to the broker: {exc}"))
+        for item in items:
+            groups.setdefault(_group(item), []).append(item)
+        for group, members in groups.items():
+            limit = self._limit(group)
+            for start in range(0, len(members), limit):
+                await self._send(tuple(members[start : start + limit]))
+        self.redispatched += len(items)
+
+    def _report_stall(self) -> None:
+        now = self._clock()
+        if not self._outstanding or now - self._last_reply < STALL_REPORT_AFTER:
             return
-        self.redispatched += len(overdue)
+        if now - self._last_report < STALL_REPORT_AFTER:
+            return
+        self._last_report = now
+        log.warning(
+            "scan %s: waiting for the workers: %d fetches outstanding, no answer for %.0f s",
+            self.scan,
+            len(self._outstanding),
+            now - self._last_reply,
+        )
 
     def _fail(self, failure: FetchAborted) -> None:
         if self._failure is None:
@@ -248,3 +450,11 @@ class RemotePages:
             if not future.done():
                 future.set_exception(self._failure)
         self._futures.clear()
+
+
+def _group(item: FetchItem) -> str:
+    return _PAGES if item.want_body or item.raw else host_of(item.url)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

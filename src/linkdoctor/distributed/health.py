@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 
-from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
 
 HEARTBEAT_INTERVAL = 5.0
 STALE_AFTER = 30.0
@@ -66,7 +66,8 @@ def read_health(redis: Redis, settings: BrokerSettings, *, now: float | None = N
     pipe.hlen(_UNACKED)
     pipe.hgetall(keys.counters)
     pipe.hgetall(keys.diagnoses)
-    pipe.scard(keys.running_scans)
+    # a scan whose coordinator stopped beating is not running
+    pipe.zcount(keys.running_scans, now - SCAN_STALE_AFTER, "+inf")
     pipe.mget(buckets)
     beats, depth, unacked, counters, diagnoses, running, rates = pipe.execute()
     workers = []

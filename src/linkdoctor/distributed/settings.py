@@ -11,17 +11,34 @@ app factory, the coordinator and the workers; nothing reads global configuration
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis import Redis as SyncRedis
+    from redis.asyncio import Redis as AsyncRedis
 
 DEFAULT_QUEUE = "linkdoctor.batches"
 DEFAULT_NAMESPACE = "linkdoctor"
 DEFAULT_PAGE_BATCH = 16
 DEFAULT_LINK_BATCH = 32
 DEFAULT_BATCH_WAIT = 0.02
-# A batch a killed worker held is handed out again once the broker's visibility timeout has passed;
-# the coordinator re-sends batches that got no reply for longer than ``redispatch_after``.
+# A worker holds a lease on the batch it runs and renews it every ``lease_ttl / 4`` seconds; the coordinator
+# re-sends a batch whose lease ran out (its worker died or froze) within seconds. Celery's visibility timeout
+# (the broker's own redelivery of a dead worker's message) stays the slow second line; a batch that never got
+# a lease nor a reply (lost between the queue and a worker) is re-sent after ``redispatch_after``.
 DEFAULT_VISIBILITY_TIMEOUT = 300.0
-DEFAULT_REDISPATCH_AFTER = 600.0
-DEFAULT_KEY_TTL = 7 * 24 * 3600
+DEFAULT_LEASE_TTL = 10.0
+DEFAULT_REDISPATCH_AFTER = 120.0
+# Every Redis call times out: a frozen broker shows as an error in seconds, never as a hang.
+DEFAULT_SOCKET_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 3.0
+# How long a coordinator and a worker ride out a broker outage (retrying, keeping all state) before the
+# scan stops resumably (the coordinator) or the batch goes back to the queue (a worker).
+DEFAULT_OUTAGE_GRACE = 40.0
+# A scan's keys live this long after its coordinator's last beat: long enough to resume it, no longer.
+DEFAULT_KEY_TTL = 6 * 3600
+SCAN_BEAT_INTERVAL = 5.0
+SCAN_STALE_AFTER = 30.0  # a coordinator silent this long is dead: its scan no longer counts as running
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +59,46 @@ class BrokerSettings:
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
     redispatch_after: float = DEFAULT_REDISPATCH_AFTER
     key_ttl: int = DEFAULT_KEY_TTL
+    lease_ttl: float = DEFAULT_LEASE_TTL
+    socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    outage_grace: float = DEFAULT_OUTAGE_GRACE
 
     @property
     def keys(self) -> Keys:
         return Keys(self.namespace)
+
+    @property
+    def redis_options(self) -> dict[str, Any]:
+        """Keyword arguments of every Redis client of the distributed mode (``Redis.from_url(url, **…)``)."""
+        return {
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.connect_timeout,
+            "health_check_interval": 15,
+        }
+
+    @property
+    def transport_options(self) -> dict[str, Any]:
+        """Celery's ``broker_transport_options``: the visibility timeout and the same socket timeouts."""
+        return {
+            "visibility_timeout": self.visibility_timeout,
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.connect_timeout,
+        }
+
+
+def async_redis(settings: BrokerSettings) -> AsyncRedis:
+    """An asyncio Redis client of ``settings`` with its timeouts."""
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.broker_url, **settings.redis_options)
+
+
+def sync_redis(settings: BrokerSettings) -> SyncRedis:
+    """A blocking Redis client of ``settings`` with its timeouts."""
+    from redis import Redis
+
+    return Redis.from_url(settings.broker_url, **settings.redis_options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +110,10 @@ class Keys:
     def replies(self, scan: str) -> str:
         """A list of batch replies for the scan's coordinator."""
         return f"{self.namespace}:scan:{scan}:replies"
+
+    def leases(self, scan: str) -> str:
+        """A hash: id of a batch a worker runs → "<lease deadline in Redis ms>|<worker>"."""
+        return f"{self.namespace}:scan:{scan}:leases"
 
     def seen(self, scan: str) -> str:
         """The scan's dedupe set: hashes of every fetch already handed out."""
@@ -95,4 +152,5 @@ class Keys:
 
     @property
     def running_scans(self) -> str:
-        return f"{self.namespace}:scans:running"
+        """A sorted set: scan key → its coordinator's last beat (epoch seconds)."""
+        return f"{self.namespace}:scans:live"

@@ -233,6 +233,7 @@ class FetchItem:
     method: str | None = None
     raw: bool = False
     key: str = field(default="", compare=False)
+    attempt: int = field(default=0, compare=False)  # retries already made (the coordinator schedules them)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -240,12 +241,12 @@ class FetchItem:
             object.__setattr__(self, "key", hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
 
     def to_json(self) -> list[Any]:
-        return [self.url, self.want_body, self.method, self.raw]
+        return [self.url, self.want_body, self.method, self.raw, self.attempt]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> FetchItem:
-        url, want_body, method, raw = data
-        return cls(url, bool(want_body), method, bool(raw))
+        url, want_body, method, raw = data[:4]
+        return cls(url, bool(want_body), method, bool(raw), attempt=int(data[4]) if len(data) > 4 else 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,32 +6,68 @@ and its own environment (client certificate files and key passwords are the work
 crosses the broker. A batch that cannot run here (a certificate file missing on this machine) replies with
 the error, and the coordinator stops the scan with it.
 
+While it runs a batch the worker holds a lease on it in the scan's lease hash, renewed every
+``lease_ttl / 4`` seconds: a worker killed or frozen mid-batch lets its lease run out, and the coordinator
+sends the batch again within seconds. The reply and the lease's release are one transaction, so the
+coordinator sees either a live lease or the reply. A broker or database error is never the batch's end: the
+batch is run again (its writes are idempotent) until it succeeds or the outage outlasts ``outage_grace``,
+and then :class:`BatchDeferred` tells Celery to put it back rather than acknowledge it. A batch of a scan
+that is over (its coordinator finished) is skipped.
+
 >>> # await run_batch(batch, redis=redis, keys=settings.keys, store=store, worker="w1@host")
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
+import random
+import ssl
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
-from linkdoctor.config import Method
+from linkdoctor.config import CheckConfig, Method
 from linkdoctor.distributed.limiter import RedisHostLimiter
-from linkdoctor.distributed.settings import Keys
+from linkdoctor.distributed.settings import DEFAULT_LEASE_TTL, DEFAULT_OUTAGE_GRACE, Keys
 from linkdoctor.distributed.store import FetchStore
-from linkdoctor.distributed.wire import Batch, FetchSpec, page_to_json
-from linkdoctor.engine.check import HttpChecker
+from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
+from linkdoctor.engine.check import HttpChecker, is_retryable, retry_after_seconds
 from linkdoctor.engine.fetching import LocalPages, Page
 from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
 from linkdoctor.engine.http.ssrf import SSRFGuard, parse_networks
+from linkdoctor.engine.transport import Answer, BodyLimit, Transport
 from linkdoctor.errors import LinkdoctorError
-from linkdoctor.models import Category
+from linkdoctor.models import Category, CheckResult
 from linkdoctor.tls.context import TLSContextFactory
+from linkdoctor.urls import host_of
+
+log = logging.getLogger("linkdoctor.distributed")
+# The errors of a store or broker that is away for a while: the batch is run again, never given up.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, DBAPIError)
+_RETRY_FIRST = 0.5
+_RETRY_MAX = 5.0
+
+# KEYS: leases. ARGV: batch id, lease ms, worker, key ttl s. The deadline is on the Redis clock.
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], (now + tonumber(ARGV[2])) .. '|' .. ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return now
+"""
+
+
+class BatchDeferred(Exception):
+    """The broker or the database stayed away longer than the grace: the batch goes back, unacknowledged."""
 
 
 def _guard(spec: FetchSpec) -> SSRFGuard | None:
@@ -41,28 +77,115 @@ def _guard(spec: FetchSpec) -> SSRFGuard | None:
     return SSRFGuard(parse_networks(spec.allow_private))
 
 
-async def fetch_batch(batch: Batch, *, redis: Redis, keys: Keys, env: Mapping[str, str]) -> dict[str, Page]:
-    """Fetch and parse every item of ``batch``; pages by fetch key."""
+class _RetryAfterSeen:
+    """A transport that notes each URL's last ``Retry-After`` header (the checker keeps no headers) and,
+    when the answer is one to retry, pauses the host for every worker at once, as the in-process checker
+    does, not once the batch is over."""
+
+    def __init__(self, transport: Transport, limiter: RedisHostLimiter, config: CheckConfig) -> None:
+        self._transport = transport
+        self._limiter = limiter
+        self._config = config
+        self.retry_after: dict[str, str] = {}
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        tls: ssl.SSLContext | bool,
+        body_limit: BodyLimit,
+    ) -> Answer:
+        answer = await self._transport.send(method, url, headers=headers, tls=tls, body_limit=body_limit)
+        if "retry-after" in answer.headers:
+            self.retry_after[url] = answer.headers["retry-after"]
+            seconds = retry_after_seconds(answer.headers["retry-after"], time.time())
+            retryable = is_retryable(CheckResult(url, Category.BROKEN, status=answer.status))
+            wait = retryable and self._config.retries and seconds is not None
+            if wait and seconds is not None and seconds <= self._config.max_retry_after:
+                self._limiter.pause(host_of(url), seconds)
+        return answer
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a batch came to: pages by fetch key, and the items to try again after a pause (seconds)."""
+
+    pages: dict[str, Page]
+    retries: tuple[tuple[FetchItem, float], ...] = ()
+
+
+async def fetch_batch(
+    batch: Batch,
+    *,
+    redis: Redis,
+    keys: Keys,
+    env: Mapping[str, str],
+    rng: random.Random | None = None,
+) -> Fetched:
+    """Fetch and parse every item of ``batch`` once. An item whose answer is worth another attempt (a 503, a
+    timeout) and that has attempts left is handed back with its backoff instead of waited for here: the
+    coordinator sends it again when its pause is over, and this worker's slot goes to other work."""
     config = batch.spec.to_config(env=env)
+    rng = rng or random.Random()
     tls = TLSContextFactory(config)
     try:
         async with AiohttpTransport(config, guard=_guard(batch.spec)) as transport:
             limiter = RedisHostLimiter(redis, keys, config)
-            pages = LocalPages(HttpChecker(transport, config, limiter=limiter, tls=tls))
-            fetched = await asyncio.gather(
-                *(
-                    pages.page(
-                        i.url,
-                        want_body=i.want_body,
-                        method=None if i.method is None else Method(i.method),
-                        raw=i.raw,
-                    )
-                    for i in batch.items
-                )
-            )
+            once = replace(config, retries=0)
+            seen = _RetryAfterSeen(transport, limiter, config)
+            pages = LocalPages(HttpChecker(seen, once, limiter=limiter, tls=tls))
+            try:  # the first failure (the broker gone) cancels the rest: the batch is run again whole
+                async with asyncio.TaskGroup() as group:
+                    tasks = [
+                        group.create_task(
+                            pages.page(
+                                i.url,
+                                want_body=i.want_body,
+                                method=None if i.method is None else Method(i.method),
+                                raw=i.raw,
+                            )
+                        )
+                        for i in batch.items
+                    ]
+            except BaseExceptionGroup as failures:
+                raise failures.exceptions[0] from None
+        done: dict[str, Page] = {}
+        retries: list[tuple[FetchItem, float]] = []
+        for item, task in zip(batch.items, tasks, strict=True):
+            page = task.result()
+            pause = None
+            if item.attempt < config.retries and is_retryable(page.result):
+                pause = await _pause_before_retry(page, item, config, seen, limiter, rng)
+            if pause is None:
+                done[item.key] = page
+            else:
+                retries.append((replace(item, attempt=item.attempt + 1), pause))
     finally:
         tls.close()
-    return {item.key: page for item, page in zip(batch.items, fetched, strict=True)}
+    return Fetched(done, tuple(retries))
+
+
+async def _pause_before_retry(
+    page: Page,
+    item: FetchItem,
+    config: CheckConfig,
+    seen: _RetryAfterSeen,
+    limiter: RedisHostLimiter,
+    rng: random.Random,
+) -> float | None:
+    """Seconds until ``item`` is tried again, as the in-process checker would wait: a ``Retry-After``
+    pauses the whole host for every worker (one longer than ``max_retry_after`` makes the answer final:
+    ``None``); otherwise the exponential backoff with jitter."""
+    url = page.result.final_url or item.url
+    retry_after = retry_after_seconds(seen.retry_after.get(url), time.time())
+    if retry_after is not None:
+        if retry_after > config.max_retry_after:
+            return None
+        await limiter.pause_async(host_of(url), retry_after)
+        return retry_after
+    return float(config.retry_backoff * 2.0**item.attempt * (0.5 + rng.random()))
 
 
 async def run_batch(
@@ -74,28 +197,105 @@ async def run_batch(
     worker: str,
     key_ttl: int,
     env: Mapping[str, str] | None = None,
+    lease_ttl: float = DEFAULT_LEASE_TTL,
+    outage_grace: float = DEFAULT_OUTAGE_GRACE,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Run one batch end to end; returns the number of fetches made. Safe to run twice."""
-    reply: dict[str, Any] = {"batch": batch.id, "worker": worker}
-    try:
-        pages = await fetch_batch(batch, redis=redis, keys=keys, env=os.environ if env is None else env)
-    except LinkdoctorError as exc:
-        reply["error"] = str(exc)
-        await _reply(redis, keys.replies(batch.scan), reply, key_ttl)
+    """Run one batch end to end; returns the number of fetches made. Safe to run twice. Raises
+    :class:`BatchDeferred` when the broker or the database stays away longer than ``outage_grace``."""
+    started = clock()
+    delay = _RETRY_FIRST
+    while True:
+        try:
+            return await _run_once(
+                batch,
+                redis=redis,
+                keys=keys,
+                store=store,
+                worker=worker,
+                key_ttl=key_ttl,
+                env=os.environ if env is None else env,
+                lease_ttl=lease_ttl,
+            )
+        except OUTAGE_ERRORS as exc:
+            if clock() - started > outage_grace:
+                raise BatchDeferred(f"batch {batch.id} of scan {batch.scan}: {exc}") from exc
+            log.warning(
+                "batch %s of scan %s: %s; running it again in %.1f s", batch.id, batch.scan, exc, delay
+            )
+            await sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+
+
+async def _run_once(
+    batch: Batch,
+    *,
+    redis: Redis,
+    keys: Keys,
+    store: FetchStore | None,
+    worker: str,
+    key_ttl: int,
+    env: Mapping[str, str],
+    lease_ttl: float,
+) -> int:
+    if await redis.zscore(keys.running_scans, batch.scan) is None:
+        log.info("batch %s: scan %s is over; skipped", batch.id, batch.scan)
         return 0
-    payload = {key: page_to_json(page) for key, page in pages.items()}
-    if store is not None:
-        await asyncio.to_thread(store.put, batch.scan, payload)  # durable before the coordinator hears of it
-    reply["pages"] = payload
-    await _reply(redis, keys.replies(batch.scan), reply, key_ttl)
-    await _count(redis, keys, worker, list(pages.values()))
-    return len(pages)
+    hold = redis.register_script(_HOLD)
+    lease_args: list[str | int] = [batch.id, int(lease_ttl * 1000), worker, key_ttl]
+    await hold(keys=[keys.leases(batch.scan)], args=lease_args)
+    done = asyncio.Event()
+    renewer = asyncio.create_task(_renew(hold, keys.leases(batch.scan), lease_args, lease_ttl / 4, done))
+    try:
+        reply: dict[str, Any] = {"batch": batch.id, "worker": worker}
+        try:
+            fetched = await fetch_batch(batch, redis=redis, keys=keys, env=env)
+        except LinkdoctorError as exc:
+            reply["error"] = str(exc)
+            await _reply(redis, keys, batch, reply, key_ttl)
+            return 0
+        pages = fetched.pages
+        payload = {key: page_to_json(page) for key, page in pages.items()}
+        if fetched.retries:
+            reply["retry"] = [[item.to_json(), round(pause, 3)] for item, pause in fetched.retries]
+        if store is not None:
+            # durable before the coordinator hears of it
+            await asyncio.to_thread(store.put, batch.scan, payload)
+        reply["pages"] = payload
+        await _reply(redis, keys, batch, reply, key_ttl)
+    finally:
+        done.set()  # not cancelled: redis-py may turn a cancelled command into an error
+        await renewer
+    with contextlib.suppress(*OUTAGE_ERRORS):  # metrics only: never a reason to run the batch again
+        await _count(redis, keys, worker, list(pages.values()))
+    return len(batch.items)
 
 
-async def _reply(redis: Redis, key: str, reply: dict[str, Any], ttl: int) -> None:
+async def _renew(hold: Any, leases: str, args: list[str | int], every: float, done: asyncio.Event) -> None:
+    """Renew the batch's lease every ``every`` seconds until ``done``; a failed renewal is tried again at the
+    next beat."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every)
+        if done.is_set():
+            return
+        try:
+            await hold(keys=[leases], args=args)
+        except OUTAGE_ERRORS as exc:
+            log.warning("cannot renew the lease on batch %s: %s", args[0], exc)
+
+
+async def _reply(redis: Redis, keys: Keys, batch: Batch, reply: dict[str, Any], ttl: int) -> None:
+    """Push the reply and release the lease in one transaction; fetches handed back for a retry leave the
+    scan's set of sent fetches (they are not done)."""
+    key = keys.replies(batch.scan)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.rpush(key, json.dumps(reply))
         pipe.expire(key, ttl)
+        pipe.hdel(keys.leases(batch.scan), batch.id)
+        if reply.get("retry"):  # not done: a coordinator resuming the scan must send these again
+            pipe.srem(keys.seen(batch.scan), *(FetchItem.from_json(data).key for data, _ in reply["retry"]))
         await pipe.execute()
 
 

@@ -100,6 +100,17 @@ def is_parseable(content_type: str) -> bool:
     return any(t in content_type for t in _PARSEABLE)
 
 
+def is_retryable(result: CheckResult) -> bool:
+    """Whether a check that ended with ``result`` is worth another attempt (a timeout, a reset, a 5xx…).
+
+    >>> is_retryable(CheckResult("https://a.example/", Category.BROKEN, status=503))
+    True
+    """
+    if result.error is not None:
+        return result.error in _RETRY_ERRORS
+    return result.status in _RETRY_STATUS
+
+
 class HttpChecker:
     """Checks URLs over one transport, politely, and returns results as values."""
 
@@ -215,9 +226,7 @@ class HttpChecker:
 
     @staticmethod
     def _retryable(result: CheckResult) -> bool:
-        if result.error is not None:
-            return result.error in _RETRY_ERRORS
-        return result.status in _RETRY_STATUS
+        return is_retryable(result)
 
     async def _follow(
         self, url: str, verb: str, *, want_body: bool, started: float
