@@ -188,8 +188,11 @@ def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[i
         position = at + 1
         if stop < len(text) and text[stop] in _URL_CONTINUES and text[stop] not in ")]":
             continue  # the start of a longer URL
-        if before.search(text, max(0, at - 12), at) is None or source.in_verbatim(at, stop):
+        context = before.search(text, max(0, at - 12), at)
+        if context is None or source.in_verbatim(at, stop):
             continue
+        if (source.kind == "html" or "=" in context.group()) and not _inside_tag(text, at):
+            continue  # text that only looks like an attribute value
         found[(at, stop)] = None
     if "&" in text[start:end]:  # an attribute spelled with character references: href="a?b=1&amp;c=2"
         for match in _ATTRIBUTE.finditer(text, max(0, start - 1), end):
@@ -202,6 +205,11 @@ def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[i
             if not source.in_verbatim(*span):
                 found[span] = None
     return sorted(found)
+
+
+def _inside_tag(text: str, at: int) -> bool:
+    """Whether ``at`` is inside a start tag (after a ``<`` with no ``>`` since)."""
+    return text.rfind("<", 0, at) > text.rfind(">", 0, at)
 
 
 def escape_like(written: str, new: str) -> str:

@@ -24,6 +24,7 @@ from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.engine.local import path_of
 from linkdoctor.engine.transport import Transport, TransportError
 from linkdoctor.fix.model import FixKind, Proposal, Skipped
+from linkdoctor.fix.rules import with_fragment
 from linkdoctor.models import Category, CheckResult
 from linkdoctor.tls.context import TLSContextFactory
 from linkdoctor.urls import host_of, split_fragment
@@ -48,7 +49,6 @@ class Prober:
     ) -> None:
         self._config = config
         self._sites = sites
-        self._given = transport
         self._stack = AsyncExitStack()
         self._tls: TLSContextFactory | None = None
         self._transport: Transport | None = transport
@@ -98,15 +98,10 @@ class Prober:
                 FixKind.HTTPS,
             )
         status = result.redirects[0].status
-        new = (
-            https_url
-            if "#" in https_url or "#" not in result.url
-            else f"{https_url}#{result.url.partition('#')[2]}"
+        reason = (
+            f"http redirects ({status}) to {split_fragment(https_url)[0]}, which answers ok ({secure_type})"
         )
-        return Proposal(
-            result.url, new, FixKind.HTTPS,
-            f"http redirects ({status}) to {split_fragment(https_url)[0]}, which answers ok ({secure_type or 'same type'})",
-        )  # fmt: skip
+        return Proposal(result.url, with_fragment(result.url, https_url), FixKind.HTTPS, reason)
 
     async def page(self, url: str) -> Page | None:
         """The document at ``url`` (no fragment): a local file read from disk, else fetched."""

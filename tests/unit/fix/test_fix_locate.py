@@ -55,6 +55,18 @@ def test_plain_text_mentioning_the_url_is_not_a_link() -> None:
     assert len(find_link(parse_source("markdown", f"see {URL} or [a]({URL})\n".encode()), 1, URL)) == 1
 
 
+def test_html_text_that_mentions_the_url_is_not_a_link() -> None:
+    text = f'<p> {URL} <a href="{URL}">{URL}</a> src={URL}, <img srcset="{URL} 1x, {URL} 2x"></p>\n'
+    source = parse_source("html", text.encode())
+    spans = find_link(source, 1, URL)
+    assert len(spans) == 3
+    assert [text[s - 1] for s, _ in spans] == ['"', '"', " "]
+
+
+def test_markdown_prose_with_an_equals_sign_is_not_an_attribute() -> None:
+    assert spans_text("markdown", f"set url={URL} and [a]({URL})\n", 1) == [URL]
+
+
 def test_reference_definitions_are_found_and_code_is_not() -> None:
     text = f'[a][ref]\n\n```\n[ref]: {URL}\n```\n\n[ref]: {URL} "t"\n  [Other Ref]:\n  <{URL}>\n'
     source = parse_source("markdown", text.encode())
