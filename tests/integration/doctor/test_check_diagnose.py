@@ -19,7 +19,7 @@ pytestmark = pytest.mark.nginx
 
 def check_json(pki: PKI, *args: str) -> tuple[int, dict[str, Any]]:
     base = ["check", "--no-progress", "--retries", "0", "--no-recursive", "--ignore-robots"]
-    result = CliRunner().invoke(cli, [*base, "--cacert", str(pki.root.cert), "--format", "json", *args])
+    result = CliRunner().invoke(cli, [*base, "--cacert", str(pki.root.cert), "--format", "json-v1", *args])
     document: dict[str, Any] = json.loads(result.stdout)
     return result.exit_code, document
 
