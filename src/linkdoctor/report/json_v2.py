@@ -12,10 +12,14 @@ reading as a diagnosis:
   ``diagnosis`` are given only when they differ from the document's (an anchor missing on a page that is
   fine);
 - ``problems`` are :mod:`linkdoctor.problems`' grouping, most pages affected first, each naming its
-  ``result`` (an index into ``results``) and its locations as ``[page, line, fragment]``;
-  ``problem_counts`` are the headline counts every format shows.
+  ``result`` (an index into ``results``, whose diagnosis gives the cause) and its locations as
+  ``[page, line, fragment]``; ``problem_counts`` are the headline counts every format shows;
+- ``codes`` gives each diagnosis code's title and fix steps once; a diagnosis repeats its fix steps only
+  when they differ from those.
 
-Fields with nothing to say (null, empty, a ``final_url`` equal to the URL) are left out. The header comes
+Fields with nothing to say (null, empty, a ``final_url`` equal to the URL, the standard reason phrase of
+a status) are left out; a link's ``count`` is how many places it was found when its referrers are only
+counted (an ``ok`` link, unless ``--all-referrers``). The header comes
 first, then one problem and one result per line, so the file reads well in a diff and streams to write.
 """
 
@@ -24,8 +28,10 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from typing import Any, TextIO
 
+from linkdoctor.classify import codes as catalogue
 from linkdoctor.models import Category, CheckResult, Report
 from linkdoctor.problems import (
     START_URL,
@@ -118,14 +124,24 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     out.write(',\n "problems":')
     _write_lines(out, (_dumps(_problem(p, page_index, result_index)) for p in problems))
     out.write(',\n "results":')
+    codes: dict[str, tuple[str, ...]] = {}
     _write_lines(
         out,
         (
-            _dumps(_result(target, [results[i] for i in indices], page_index))
+            _dumps(_result(target, [results[i] for i in indices], page_index, codes))
             for target, indices in runs.groups()
         ),
     )
+    out.write(',\n "codes":')
+    out.write(json.dumps(_codes_to_dict(codes), ensure_ascii=False, indent=1).replace("\n", "\n "))
     out.write("\n}\n")
+
+
+def _standard_reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _write_lines(out: TextIO, items: Iterator[str]) -> None:
@@ -221,8 +237,6 @@ def _problem(problem: Problem, page_index: dict[str, int], result_index: dict[st
     data |= {
         "category": problem.category.value,
         "code": problem.code,
-        "cause": problem.cause,
-        "fix": list(problem.fix),
         "links": problem.links,
         "pages": problem.pages,
     }
@@ -246,7 +260,9 @@ def document_result(members: Sequence[CheckResult]) -> CheckResult:
     )  # fmt: skip
 
 
-def _result(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> dict[str, Any]:
+def _result(
+    target: str, members: Sequence[CheckResult], page_index: dict[str, int], codes: dict[str, tuple[str, ...]]
+) -> dict[str, Any]:
     document = document_result(members)
     data: dict[str, Any] = {"url": target}
     final_url = split_fragment(document.final_url)[0] if document.final_url else ""
@@ -254,13 +270,13 @@ def _result(target: str, members: Sequence[CheckResult], page_index: dict[str, i
         data["final_url"] = final_url
     if document.status is not None:
         data["status"] = document.status
-        if document.reason:
+        if document.reason and document.reason != _standard_reason(document.status):
             data["reason"] = document.reason
     if document.precise_status is not None and document.precise_status != document.status:
         data["precise_status"] = document.precise_status
     data["category"] = document.category.value
     if document.diagnosis is not None:
-        data["diagnosis"] = _diagnosis(document)
+        data["diagnosis"] = _diagnosis(document, codes)
     if document.redirects:
         data["redirects"] = [{"url": r.url, "status": r.status} for r in document.redirects]
     if document.elapsed_ms:
@@ -271,21 +287,34 @@ def _result(target: str, members: Sequence[CheckResult], page_index: dict[str, i
         data["error_message"] = document.error_message
     if document.findings:
         data["findings"] = [finding_to_dict(f) for f in document.findings]
-    data["links"] = [_link(target, member, document, page_index) for member in members]
+    data["links"] = [_link(target, member, document, page_index, codes) for member in members]
     return data
 
 
-def _diagnosis(result: CheckResult) -> dict[str, Any]:
-    assert result.diagnosis is not None
+def _diagnosis(result: CheckResult, codes: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """``{"code", "summary"}``; the fix steps go once per code into ``codes``, and a diagnosis gives its
+    own only when they differ from those."""
+    diagnosis = result.diagnosis
+    assert diagnosis is not None
+    data: dict[str, Any] = {"code": diagnosis.code, "summary": diagnosis.summary}
+    if codes.setdefault(diagnosis.code, diagnosis.fix) != diagnosis.fix:
+        data["fix"] = list(diagnosis.fix)
+    return data
+
+
+def _codes_to_dict(codes: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     return {
-        "code": result.diagnosis.code,
-        "summary": result.diagnosis.summary,
-        "fix": list(result.diagnosis.fix),
+        code: {"title": catalogue.CODES[code].title if code in catalogue.CODES else code, "fix": list(fix)}
+        for code, fix in sorted(codes.items())
     }
 
 
 def _link(
-    target: str, member: CheckResult, document: CheckResult, page_index: dict[str, int]
+    target: str,
+    member: CheckResult,
+    document: CheckResult,
+    page_index: dict[str, int],
+    codes: dict[str, tuple[str, ...]],
 ) -> dict[str, Any]:
     fragment = split_fragment(member.url)[1]
     data: dict[str, Any] = {}
@@ -296,9 +325,9 @@ def _link(
     if member.category is not document.category:
         data["category"] = member.category.value
     if member.diagnosis != document.diagnosis and member.diagnosis is not None:
-        data["diagnosis"] = _diagnosis(member)
+        data["diagnosis"] = _diagnosis(member, codes)
     if member.referrers:
         data["referrers"] = [[page_index[r.url], r.line, r.text] for r in member.referrers]
     if member.referrer_count is not None:
-        data["referrer_count"] = member.referrer_count
+        data["count"] = member.referrer_count
     return data

@@ -41,7 +41,12 @@ def test_fragment_links_sit_inside_their_target_with_their_own_referrers() -> No
     results += [_gone(f"{SITE}changelog.html#v{i}", ("a.html", 10 + i), ("b.html", 3)) for i in range(3)]
     document = validate_json_report(_render("json", _report(results)))
     (entry,) = document["results"]
-    assert entry["url"] == SITE + "changelog.html" and entry["status"] == 404
+    assert entry["url"] == SITE + "changelog.html" and entry["status"] == 404 and "reason" not in entry
+    assert entry["diagnosis"] == {
+        "code": "http.not-found",
+        "summary": "The server has no resource at this URL (404)",
+    }
+    assert document["codes"]["http.not-found"]["fix"] == list(make("http.not-found").fix)
     assert [link.get("fragment", "") for link in entry["links"]] == ["", "v0", "v1", "v2"]
     assert entry["links"][2]["referrers"] == [[0, 11, "see"], [1, 3, "see"]]
     assert document["pages"] == [SITE + "a.html", SITE + "b.html"]
@@ -59,7 +64,7 @@ def test_a_missing_anchor_is_given_on_its_link_only() -> None:
     document = validate_json_report(_render("json", _report([ok, anchor])))
     (entry,) = document["results"]
     assert entry["category"] == "ok" and "diagnosis" not in entry
-    assert entry["links"][0] == {"referrer_count": 40}
+    assert entry["links"][0] == {"count": 40}
     assert entry["links"][1]["category"] == "broken"
     assert entry["links"][1]["diagnosis"]["code"] == "http.fragment-missing"
     assert document["problems"][0]["kind"] == "anchor" and document["problems"][0]["anchor"] == "setup"
