@@ -4,11 +4,13 @@ the same name elsewhere in the input tree, and in a git repository only to one w
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from linkdoctor.ci.fix_summary import run_fix_summary
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
@@ -131,3 +133,21 @@ def test_a_source_changed_between_the_check_and_the_plan_is_skipped_with_a_warni
     result = run_sync(planned())
     assert result.edits == ()
     assert result.warnings == ("docs/index.md: changed since the check; skipped (run fix again)",)
+
+
+def test_the_actions_fix_mode_writes_the_real_diff_to_the_job_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = make_tree(tmp_path)
+    move(docs)
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
+    monkeypatch.chdir(tmp_path)
+    before = (docs / "index.md").read_bytes()
+    env = {"LINKDOCTOR_FIX": "true", "LINKDOCTOR_ARGS": "docs --no-config", "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_OUTPUT": str(outputs)}  # fmt: skip
+    assert run_fix_summary(env, stdout=io.StringIO()) == 0
+    text = summary.read_text()
+    assert "**2 links can be repaired in 1 file.** Run `linkdoctor fix docs --no-config --apply`" in text
+    assert "-- [rooted](/old/notes.md)\n+- [notes](new/notes.md#notes)\n+- [rooted](/new/notes.md)\n" in text
+    assert outputs.read_text() == "fixes=2\n"
+    assert (docs / "index.md").read_bytes() == before  # a dry run
