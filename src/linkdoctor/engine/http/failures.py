@@ -26,6 +26,8 @@ _SSL_KEY: Final = re.compile(r"\s*ssl:(?:<[^>]*>|\S+)")
 _REPR: Final = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 _ADDRESS: Final = re.compile(r"\s*\bat 0x[0-9a-fA-F]+")
 _CONNECT_CALL: Final = re.compile(r"\s*\[[^\]]*\]")
+# An aiohttp error's repr inside another's message: <TransferEncodingError: 400, message='…'>.
+_NESTED: Final = re.compile(r"<\w+: \d+, message=(['\"])(.*?)\1>")
 # OpenSSL reason mnemonics worth a hint, by what the user can do about them.
 _TLS_REASONS: Final = {
     "WRONG_VERSION_NUMBER": "the port answered something that is not TLS (plain HTTP on an https:// link?)",
@@ -118,6 +120,7 @@ def scrub(text: str) -> str:
     >>> scrub("Cannot connect to host a:1 ssl:<ssl.SSLContext object at 0x7f12> [Connect call failed]")
     'Cannot connect to host a:1'
     """
+    text = _NESTED.sub(lambda found: found[2], text)
     text = _SSL_KEY.sub("", text)
     text = _REPR.sub("", text)
     text = _ADDRESS.sub("", text)
