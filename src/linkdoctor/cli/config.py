@@ -117,6 +117,11 @@ def render_toml(options: Mapping[str, Any], file: FileConfig | None) -> str:
             document["tls"] = {"client": [_client_table(entry) for entry in file.client_certs]}
         if file.remap:
             document["remap"] = {rule.pattern.pattern: rule.replacement for rule in file.remap}
+        if file.fix:  # `linkdoctor fix`'s table, in the schema's order
+            given = dict(file.fix)
+            document["fix"] = {
+                key: _plain(given[o.name]) for key, o in file_keys("fix.").items() if o.name in given
+            }
     source = f"{file.path} and the command line" if file else "the command line; no configuration file"
     lines = [f"# effective configuration: {source}"]
     if unset:

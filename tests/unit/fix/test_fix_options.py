@@ -108,3 +108,13 @@ def test_the_documented_fix_table_is_valid_and_names_every_key(doc: str, tmp_pat
     path = tmp_path / "linkdoctor.toml"
     path.write_text(table, encoding="utf-8")
     assert {name.removeprefix("fix_") for name, _ in config_file.load(path).fix} == set(file_keys("fix."))
+
+
+def test_config_show_prints_the_fix_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "linkdoctor.toml").write_text(
+        '[fix]\narchive = true\nredirects = false\ndeny_host = ["a.example"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert '\n[fix]\nredirects = false\ndeny_host = [\n    "a.example",\n]\narchive = true\n' in result.output
