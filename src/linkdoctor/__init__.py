@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from linkdoctor.config import CheckConfig
     from linkdoctor.engine.inputs import Inputs, collect_inputs
     from linkdoctor.errors import ConfigError, LinkdoctorError
+    from linkdoctor.fix.apply import apply_plan
+    from linkdoctor.fix.model import FixPlan, FixSettings
+    from linkdoctor.fix.run import plan_fixes
     from linkdoctor.models import Category, CheckResult, Diagnosis, Referrer, Report
 
 __all__ = [
@@ -31,13 +34,17 @@ __all__ = [
     "CheckResult",
     "ConfigError",
     "Diagnosis",
+    "FixPlan",
+    "FixSettings",
     "Inputs",
     "LinkdoctorError",
     "Referrer",
     "Report",
     "__version__",
+    "apply_plan",
     "check_async",
     "collect_inputs",
+    "plan_fixes",
     "run_check",
 ]
 
@@ -54,6 +61,10 @@ _HOMES = {
     "Diagnosis": "linkdoctor.models",
     "Referrer": "linkdoctor.models",
     "Report": "linkdoctor.models",
+    "FixPlan": "linkdoctor.fix.model",
+    "FixSettings": "linkdoctor.fix.model",
+    "plan_fixes": "linkdoctor.fix.run",
+    "apply_plan": "linkdoctor.fix.apply",
 }
 
 

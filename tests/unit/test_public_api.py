@@ -20,13 +20,17 @@ PUBLIC = [
     "CheckResult",
     "ConfigError",
     "Diagnosis",
+    "FixPlan",
+    "FixSettings",
     "Inputs",
     "LinkdoctorError",
     "Referrer",
     "Report",
     "__version__",
+    "apply_plan",
     "check_async",
     "collect_inputs",
+    "plan_fixes",
     "run_check",
 ]
 

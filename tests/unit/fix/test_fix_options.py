@@ -118,3 +118,21 @@ def test_config_show_prints_the_fix_table(tmp_path: Path, monkeypatch: pytest.Mo
     result = CliRunner().invoke(cli, ["config", "show"])
     assert result.exit_code == 0, result.output
     assert '\n[fix]\nredirects = false\ndeny_host = [\n    "a.example",\n]\narchive = true\n' in result.output
+
+
+def test_the_library_example_of_the_fix_docs_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "fix.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Index\n\n[guide](guide.md#Getting_Started)\n")
+    (docs / "guide.md").write_text("# Guide\n\n## Getting started\n")
+    done = subprocess.run(
+        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "guide.md#Getting_Started -> guide.md#getting-started" in done.stdout
+    assert (docs / "index.md").read_text() == "# Index\n\n[guide](guide.md#getting-started)\n"
