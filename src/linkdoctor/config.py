@@ -26,6 +26,7 @@ from linkdoctor.options import (
     DEFAULT_MAX_QUERIES,
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_MAX_SITEMAP_URLS,
     DEFAULT_MAX_URL_LENGTH,
     DEFAULT_MAX_URLS,
     DEFAULT_RETRIES,
@@ -165,6 +166,7 @@ class CheckConfig:
     max_pages: int = DEFAULT_MAX_PAGES
     # Budgets and trap defences (linkdoctor.engine.traps): what is left out is counted, never silent.
     max_urls: int | None = DEFAULT_MAX_URLS
+    max_sitemap_urls: int = DEFAULT_MAX_SITEMAP_URLS
     max_time: float | None = None
     max_queries: int = DEFAULT_MAX_QUERIES
     max_path_depth: int = DEFAULT_MAX_PATH_DEPTH

@@ -71,6 +71,7 @@ DEFAULT_MAX_BODY: Final = 10 * 1024 * 1024
 DEFAULT_MAX_URL_LENGTH: Final = 2048
 DEFAULT_MAX_PAGES: Final = 100_000
 DEFAULT_MAX_URLS: Final = 1_000_000
+DEFAULT_MAX_SITEMAP_URLS: Final = 10_000
 DEFAULT_MAX_QUERIES: Final = 1_000
 DEFAULT_MAX_PATH_DEPTH: Final = 32
 DEFAULT_TRAP_DEPTH: Final = 30
@@ -174,6 +175,10 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("max_urls", int, DEFAULT_MAX_URLS, "Take at most this many distinct URLs; further ones are counted "
            "as left out (crawl.url-budget).", field="max_urls", flags=("--max-urls",), key="max_urls",
            validator=integer(1)),
+    Option("max_sitemap_urls", int, DEFAULT_MAX_SITEMAP_URLS, "Take at most this many URLs from sitemaps "
+           "(robots.txt's, and the sitemaps they list) in all; the rest are counted as left out "
+           "(crawl.url-budget; 0: no cap).", field="max_sitemap_urls", flags=("--max-sitemap-urls",),
+           key="max_sitemap_urls", validator=integer(0)),
     Option("max_time", float, None, "Start no check after this many seconds; what is left is counted "
            "(crawl.time-budget). Default: no limit.", field="max_time", flags=("--max-time",), key="max_time",
            metavar="SECONDS", validator=seconds(positive=True)),
@@ -355,9 +360,6 @@ OPTIONS: Final[tuple[Option, ...]] = (
            contexts=frozenset({Context.SITE}), bounds=(0, 366), site_field="cert_warning_days",
            site_flag="--cert-warning-days",
            site_help="Warn when a server certificate expires within this many days [default: 14]."),
-)  # fmt: skip
-
-_BY_NAME: Final[Mapping[str, Option]] = {o.name: o for o in OPTIONS}
     # --- `linkdoctor fix`: its flags, and the [fix] table (field: the FixSettings field) ---
     Option("fix_redirects", bool, True, "Rewrite permanent redirects (301, 308) to their ok target.",
            field="redirects", flags=("--redirects/--no-redirects",), key="fix.redirects", contexts=_FIX,
@@ -396,6 +398,9 @@ _BY_NAME: Final[Mapping[str, Option]] = {o.name: o for o in OPTIONS}
     Option("fix_from", Path, None, "Plan from this saved JSON report (check --all-referrers --format "
            "json:FILE) instead of checking again.", flags=("--from",), contexts=_FIX, metavar="REPORT",
            must_exist=True),
+)  # fmt: skip
+
+_BY_NAME: Final[Mapping[str, Option]] = {o.name: o for o in OPTIONS}
 SECTIONS: Final = ("hosts", "tls", "remap", "fix")
 """The configuration file's structured sections (tables rather than values)."""
 

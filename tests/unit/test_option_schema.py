@@ -170,7 +170,7 @@ def test_every_check_flag_reaches_its_checkconfig_field(
         "cert": ["--cert", str(tmp_path / "client.pem")], "key": [], "pkcs12": [], "key_password_env": [],
         "cert_host": ["--cert-host", "h.example"], "cacert": ["--cacert", str(tmp_path / "ca.pem")],
         "insecure": ["--insecure"], "diagnose": ["--diagnose"], "all_referrers": ["--all-referrers"],
-        "max_urls": ["--max-urls", "7"], "max_time": ["--max-time", "2.5"], "max_queries": ["--max-queries", "4"],
+        "max_urls": ["--max-urls", "7"], "max_sitemap_urls": ["--max-sitemap-urls", "8"], "max_time": ["--max-time", "2.5"], "max_queries": ["--max-queries", "4"],
         "max_path_depth": ["--max-path-depth", "6"], "trap_depth": ["--trap-depth", "0"],
         "trap_ids": ["--trap-ids", "3"], "max_links_per_page": ["--max-links-per-page", "9"],
         "soft_404": ["--no-soft-404"],

@@ -7,6 +7,7 @@ import os
 import socket
 
 from linkdoctor.engine.documents import (
+    BIG_DOCUMENT,
     ParserProcess,
     extract_batch,
     extract_document,
@@ -26,7 +27,7 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 
 def test_a_flattened_extraction_rebuilds_to_the_same_extraction() -> None:
-    jobs = [("html", PAGE, HTML_TYPE, None), ("css", CSS, "text/css", None)]
+    jobs = [("html", PAGE, HTML_TYPE, None, 0), ("css", CSS, "text/css", None, 0)]
     rebuilt = [from_compact(compact) for compact in extract_batch(jobs)]
     assert rebuilt == [
         (extract_document("html", PAGE.decode()), None),
@@ -38,7 +39,7 @@ def test_links_are_resolved_against_the_base_href_as_the_crawler_would() -> None
     page = (
         b'<base href="/docs/">\n<a href="a.html#intro">A</a> <a href="http://[x">bad</a> <a href="?q">Q</a>'
     )
-    (compact,) = extract_batch([("html", page, HTML_TYPE, "http://h/site/p.html")])
+    (compact,) = extract_batch([("html", page, HTML_TYPE, "http://h/site/p.html", 0)])
     extraction, resolved = from_compact(compact)
     assert links_base("http://h/site/p.html", extraction.base_href) == "http://h/docs/"
     assert resolved is not None
@@ -49,7 +50,7 @@ def test_links_are_resolved_against_the_base_href_as_the_crawler_would() -> None
 
 def test_the_body_is_decoded_with_the_charset_of_its_content_type() -> None:
     body = '<a href="x.html">caf\xe9</a>'.encode("iso-8859-1")
-    (compact,) = extract_batch([("html", body, "text/html; charset=ISO-8859-1", None)])
+    (compact,) = extract_batch([("html", body, "text/html; charset=ISO-8859-1", None, 0)])
     assert from_compact(compact)[0].links[0].text == "caf\xe9"
 
 
@@ -116,3 +117,60 @@ async def test_the_worker_holds_none_of_the_callers_sockets() -> None:
     finally:
         parser.close()
         listener.close()
+
+
+def test_a_capped_parse_keeps_the_first_links_and_counts_the_rest_in_either_process() -> None:
+    page = "".join(f'<a href="/p{n}">{n}</a>\n' for n in range(10)).encode()
+    (compact,) = extract_batch([("html", page, HTML_TYPE, "http://h/", 4)])
+    extraction, resolved = from_compact(compact)
+    assert [link.url for link in extraction.links] == ["/p0", "/p1", "/p2", "/p3"]
+    assert extraction.dropped == 6
+    assert resolved == tuple(f"http://h/p{n}" for n in range(4))
+    assert extract_document("html", page.decode(), 4) == extraction
+    css = b"".join(b"a { background: url(i%d.png) }\n" % n for n in range(5))
+    assert extract_document("css", css.decode(), 2).dropped == 3
+
+
+async def test_the_parser_process_applies_its_link_cap_before_the_pipe() -> None:
+    page = "".join(f'<a href="/p{n}">{n}</a>\n' for n in range(10)).encode()
+    parser = ParserProcess(after=0, max_links=3)
+    try:
+        here, _ = await parser.extract("html", page, HTML_TYPE)
+        for _ in range(1000):  # at most 20 s
+            if parser.started:
+                break
+            await asyncio.sleep(0.02)
+        assert parser.started
+        there, _ = await parser.extract("html", page, HTML_TYPE, page_url="http://h/")
+    finally:
+        parser.close()
+    assert (len(here.rows), here.dropped) == (len(there.rows), there.dropped) == (3, 7)
+
+
+async def test_a_big_document_is_parsed_in_the_worker_even_in_a_small_crawl() -> None:
+    big = b"<p>" + b"x" * BIG_DOCUMENT + b'</p><a href="/far">far</a>'
+    parser = ParserProcess(after=1000)
+    try:
+        await parser.extract("html", PAGE, HTML_TYPE)
+        started_before = parser.started  # a small crawl's documents are parsed here
+        extraction, resolved = await parser.extract("html", big, HTML_TYPE, page_url="http://h/")
+        started_after = parser.started  # the big one waited for the worker, started for it
+    finally:
+        parser.close()
+    assert (started_before, started_after) == (False, True)
+    assert [link.url for link in extraction.links] == ["/far"]
+    assert resolved == ("http://h/far",)  # resolved by the worker: it parsed the page
+
+
+def test_a_big_document_goes_to_the_worker_in_a_batch_of_its_own() -> None:
+    from linkdoctor.engine.documents import ParseJob, _first_batch
+
+    small: ParseJob = ("html", b"<p>a</p>", HTML_TYPE, None, 0)
+    big: ParseJob = ("html", b"x" * (BIG_DOCUMENT + 1), HTML_TYPE, None, 0)
+    pending = [(small, 1), (small, 2), (big, 3), (small, 4)]
+    first, rest = _first_batch(pending)
+    assert [tag for _, tag in first] == [1, 2]
+    first, rest = _first_batch(rest)
+    assert [tag for _, tag in first] == [3]
+    first, rest = _first_batch(rest)
+    assert ([tag for _, tag in first], rest) == ([4], [])

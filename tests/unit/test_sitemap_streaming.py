@@ -12,7 +12,13 @@ from tests.support.memory_site import MemoryTransport, Reply
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.inputs.sitemap import MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS, parse_sitemap
+from linkdoctor.engine.inputs.sitemap import (
+    MAX_SITEMAP_BYTES,
+    MAX_SITEMAP_URLS,
+    parse_sitemap,
+    sitemap_result,
+)
+from linkdoctor.models import Category, CheckResult
 
 SITE = "http://site.test"
 
@@ -59,6 +65,19 @@ def test_a_gzip_sitemap_inflating_past_the_cap_keeps_what_came_before() -> None:
     assert sitemap is not None and sitemap.found == 1000
 
 
+def test_a_sitemap_cut_at_its_cap_says_so_in_its_result() -> None:
+    body = urlset(1000)[:-11] + b"<!-- padding -->" * (MAX_SITEMAP_BYTES // 16 + 1000)
+    sitemap = parse_sitemap(gzip.compress(body))
+    assert sitemap is not None and sitemap.cut
+    result = sitemap_result(CheckResult(f"{SITE}/sitemap.xml.gz", Category.OK), sitemap)
+    assert result.category is Category.OK
+    assert result.diagnosis is not None and result.diagnosis.code == "http.body-truncated"
+    assert "1,000 URLs read" in result.diagnosis.summary
+    whole = parse_sitemap(urlset(10))
+    assert whole is not None and not whole.cut
+    assert sitemap_result(CheckResult(SITE, Category.OK), whole).diagnosis is None
+
+
 def test_a_gzip_bomb_of_zeros_is_not_a_sitemap() -> None:
     assert parse_sitemap(gzip.compress(bytes(200 * 1024 * 1024))) is None
 
@@ -90,3 +109,25 @@ async def test_a_sitemaps_urls_past_the_cap_are_counted_as_left_out() -> None:
 async def test_the_url_budget_bounds_a_sitemap_too() -> None:
     config = CheckConfig(retries=0, respect_robots=False, max_urls=101)
     assert await crawl_sitemap(1000, config) == {"crawl.url-budget": 900}
+
+
+async def test_the_sitemap_budget_bounds_the_urls_taken_from_sitemaps() -> None:
+    config = CheckConfig(retries=0, respect_robots=False, max_sitemap_urls=250)
+    assert await crawl_sitemap(1000, config) == {"crawl.url-budget": 750}
+
+
+async def test_an_index_of_many_sitemaps_is_read_only_up_to_the_sitemap_budget() -> None:
+    def reply(url: str) -> Reply:
+        if url.endswith("/sitemap.xml"):
+            return Reply(200, sitemap_index(100), (("content-type", "application/xml"),))
+        if "/sitemap-" in url:
+            return Reply(200, urlset(100), (("content-type", "application/xml"),))
+        return Reply(200, headers=(("content-type", "image/png"),))
+
+    transport = MemoryTransport(reply)
+    config = CheckConfig(retries=0, respect_robots=False, max_sitemap_urls=1000, max_concurrency=4)
+    report = await Crawler(config, transport=transport).run(collect_inputs([f"{SITE}/sitemap.xml"]))
+    read = {url for method, url in transport.sent if "/sitemap-" in url and method == "GET"}
+    assert len(read) < 20  # the index's 100 sitemaps of 100 URLs: the first few fill the budget of 1,000
+    left_out = {item.code: item.count for item in report.summary.left_out}
+    assert left_out["crawl.url-budget"] >= 100 - len(read)

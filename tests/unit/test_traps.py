@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.engine.traps import TrapGuard, TrapLimits, trap_limits
+from linkdoctor.engine.traps import ROBOTS_MAX_CHARS, TrapGuard, TrapLimits, robots_rules, trap_limits
 from linkdoctor.models import Category, CheckResult, Diagnosis
 
 SITE = "https://docs.test"
@@ -141,3 +141,42 @@ def test_a_docs_tree_with_numbered_pages_and_versions_raises_nothing() -> None:
     for index, url in enumerate(urls):
         assert guard.admit(url, depth=1 + index % 12, crawl=True), url
     assert guard.left_out() == ()
+
+
+def test_sitemaps_give_at_most_max_sitemap_urls_in_all_and_the_rest_is_counted() -> None:
+    guard = TrapGuard(TrapLimits(max_sitemap_urls=2500))
+    locs = [f"{SITE}/p{n}" for n in range(1000)]
+    taken = [guard.sitemap_locs(f"{SITE}/sitemaps/{k}.xml", 1000, locs=locs) for k in range(5)]
+    assert taken == [1000, 1000, 500, 0, 0]
+    assert _codes(guard) == {"crawl.url-budget": 2500}
+    assert "--max-sitemap-urls 2500" in guard.left_out()[0].detail
+
+
+def test_once_the_sitemaps_being_read_will_fill_the_budget_further_sitemaps_are_checked_not_read() -> None:
+    guard = TrapGuard(TrapLimits(max_sitemap_urls=5000))
+    assert not guard.sitemap_not_read(f"{SITE}/sitemap-index.xml")
+    children = [f"{SITE}/sitemaps/{k}.xml" for k in range(1000)]
+    assert guard.sitemap_locs(f"{SITE}/sitemap-index.xml", 1000, locs=children, index=True) == 1000
+    read = [url for url in children if not guard.sitemap_not_read(url)]
+    assert len(read) == 4  # 1000 taken + 4 being read, each as big as the biggest so far: the budget
+    assert _codes(guard) == {"crawl.url-budget": 996}
+    assert not guard.sitemap_not_read(f"{SITE}/other.xml")  # only what an index listed: the rest is read
+
+
+def test_a_site_whose_sitemaps_fit_the_budget_reads_them_all() -> None:
+    guard = TrapGuard(DEFAULTS)
+    children = [f"{SITE}/sitemap-{k}.xml" for k in range(40)]
+    assert guard.sitemap_locs(f"{SITE}/sitemap.xml", 40, locs=children, index=True) == 40
+    assert not any(guard.sitemap_not_read(url) for url in children[:8])
+    for url in children[:8]:
+        assert guard.sitemap_locs(url, 200, locs=[f"{url}/p{n}" for n in range(200)]) == 200
+    assert not any(guard.sitemap_not_read(url) for url in children[8:])
+    assert guard.left_out() == ()
+
+
+def test_only_the_first_500_kib_of_a_robots_txt_is_obeyed_cut_at_a_line() -> None:
+    text = "User-agent: *\n" + "".join(f"Disallow: /private/{n:08d}/\n" for n in range(200_000))
+    rules = robots_rules(text)
+    assert len(rules) <= ROBOTS_MAX_CHARS < len(text)
+    assert text.startswith(rules) and rules.endswith("/\n")
+    assert robots_rules("User-agent: *\nDisallow: /a") == "User-agent: *\nDisallow: /a"

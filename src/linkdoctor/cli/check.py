@@ -95,6 +95,7 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
         depth=opts["depth"],
         max_pages=opts["max_pages"],
         max_urls=opts["max_urls"],
+        max_sitemap_urls=opts["max_sitemap_urls"],
         max_time=opts["max_time"],
         max_queries=opts["max_queries"],
         max_path_depth=opts["max_path_depth"],

@@ -38,7 +38,7 @@ from linkdoctor.engine.state import (
     in_page_order,
 )
 from linkdoctor.engine.transport import Transport
-from linkdoctor.engine.traps import TrapGuard, trap_limits
+from linkdoctor.engine.traps import TrapGuard, robots_rules, trap_limits
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
@@ -128,9 +128,12 @@ class Crawler:
             config.max_per_host, config.host_interval, clock=clock, limits=config.host_limits
         )
         self._checker = HttpChecker(transport, config, limiter=self._limiter, tls=tls, clock=clock)
-        self._parser = ParserProcess() if pages is None else None
+        # A page's links past --max-links-per-page are counted by the parser, never materialised.
+        self._parser = ParserProcess(max_links=config.max_links_per_page) if pages is None else None
         self._pages = pages or ParsingPages(
-            self._checker, self._parser or ParserProcess(), fetch_slots=max(1, config.max_concurrency)
+            self._checker,
+            self._parser or ParserProcess(max_links=config.max_links_per_page),
+            fetch_slots=max(1, config.max_concurrency),
         )
         self._state: CrawlState = state or MemoryState(keep_all=config.all_referrers)
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
@@ -351,6 +354,8 @@ class Crawler:
             )
             self._finish(resource)
             return
+        if resource.crawl and self._traps.sitemap_not_read(resource.url):
+            resource.crawl = False  # --max-sitemap-urls taken: checked, not read (counted as left out)
         # A slot of --max-pages, kept only if this turns out to be a page (else given back: page_budget.py).
         crawl = resource.crawl and await self._page_budget.reserve()
         if resource.crawl and not crawl:
@@ -427,7 +432,7 @@ class Crawler:
         sitemap = page.sitemap
         if sitemap is not None:
             self.progress.pages += 1
-            keep = self._traps.links_to_read(base, sitemap.found, held=len(sitemap.locs))  # the rest counted
+            keep = self._traps.sitemap_locs(base, sitemap.found, locs=sitemap.locs, index=sitemap.is_index)
             for loc in dict.fromkeys(sitemap.locs[:keep]):  # a repeated loc is one referrer
                 self._add_raw(
                     base,
@@ -458,7 +463,7 @@ class Crawler:
         rows = extraction.rows
         page_url = resource.url
         seen: set[tuple[object, ...]] = set()  # the same link on one line with one text is one referrer
-        keep = self._traps.links_to_read(page_url, len(rows))  # --max-links-per-page
+        keep = self._traps.links_to_read(page_url, len(rows) + extraction.dropped)  # --max-links-per-page
         if resolved is None:  # parsed here, not by the parser process
             resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
         for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
@@ -556,7 +561,7 @@ class Crawler:
         page = await self._pages.page(site + "/robots.txt", want_body=True, method=Method.GET, raw=True)
         if page.result.category is not Category.OK or page.text is None:
             return None
-        robots = Protego.parse(page.text)
+        robots = Protego.parse(robots_rules(page.text))
         for sitemap in robots.sitemaps:
             self._add_raw(
                 site + "/", sitemap, Referrer(site + "/robots.txt", None, "Sitemap:"), "sitemap", depth=0

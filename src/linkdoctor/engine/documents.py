@@ -23,7 +23,8 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.extract import Extraction, extract_css, extract_html
@@ -88,28 +89,36 @@ def charset_of(content_type: str) -> str:
     return "utf-8"
 
 
-def extract_document(kind: str, text: str) -> Extraction:
-    """Extract with the parser for ``kind`` (HTML for anything unknown)."""
+def extract_document(kind: str, text: str, max_links: int = 0) -> Extraction:
+    """Extract with the parser for ``kind`` (HTML for anything unknown), keeping at most ``max_links`` link
+    rows (0: all) and counting the rest in :attr:`Extraction.dropped`."""
     if kind == "css":
-        return extract_css(text)
-    if kind == "markdown":
+        found = extract_css(text)
+    elif kind == "markdown":
         from linkdoctor.extract.markdown import extract_markdown  # markdown-it only when needed
 
-        return extract_markdown(text)
-    return extract_html(text)
+        found = extract_markdown(text)
+    else:
+        return extract_html(text, max_links=max_links)
+    if max_links and len(found.rows) > max_links:
+        return replace(found, rows=found.rows[:max_links], dropped=len(found.rows) - max_links)
+    return found
 
 
 # An extraction as it crosses the process boundary: links as (url, line, text, element), anchors,
-# base href, nofollow, and each link resolved against the job's base URL (or None when the job has none).
-# Plain tuples and strings pickle in C; the frozen dataclasses would not.
+# base href, nofollow, and each link resolved against the job's base URL (or None when the job has none),
+# and the count of links past the job's cap. Plain tuples and strings pickle in C; the frozen dataclasses
+# would not.
 CompactExtraction = tuple[
     tuple[LinkRow, ...],
     tuple[str, ...],
     str | None,
     bool,
     tuple[str | InvalidURL, ...] | None,
+    int,
 ]
-ParseJob = tuple[str, bytes, str, str | None]  # (kind, body, content type, base URL to resolve against)
+# (kind, body, content type, base URL to resolve against, links to keep at most: 0 for all)
+ParseJob = tuple[str, bytes, str, str | None, int]
 # The parser process's program: the caller's import path first (a library caller may have extended it),
 # then the loop. Unlike multiprocessing's spawn it never re-runs the caller's __main__, so a library
 # caller's script need not guard itself.
@@ -119,7 +128,11 @@ _BOOT = (
 )
 _READY = "ready"
 _STOP_SECONDS = 5.0
+_START_SECONDS = 10.0
+# Bytes of a document that is always parsed in the worker process (see ParserProcess.extract).
+BIG_DOCUMENT = 1024 * 1024
 _worker_resolver: Resolver | None = None
+_W = TypeVar("_W")  # what waits for a job's extraction
 
 
 def links_base(page_url: str, base_href: str | None) -> str:
@@ -139,20 +152,20 @@ def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) ->
     if resolver is None:
         resolver = _worker_resolver = _worker_resolver or Resolver()
     out: list[CompactExtraction] = []
-    for kind, body, content_type, page_url in jobs:
-        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"))
+    for kind, body, content_type, page_url, max_links in jobs:
+        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"), max_links)
         rows, base_href = found.rows, found.base_href
         resolved = None
         if page_url is not None:
             resolved = resolver.page(links_base(page_url, base_href), [url for url, _, _, _ in rows])
-        out.append((rows, tuple(found.anchors), base_href, found.nofollow, resolved))
+        out.append((rows, tuple(found.anchors), base_href, found.nofollow, resolved, found.dropped))
     return out
 
 
 def from_compact(compact: CompactExtraction) -> tuple[Extraction, tuple[str | InvalidURL, ...] | None]:
     """The :class:`Extraction` that :func:`extract_batch` flattened, and the links' resolutions."""
-    links, anchors, base_href, nofollow, resolved = compact
-    extraction = Extraction(links, frozenset(anchors), base_href, nofollow)
+    links, anchors, base_href, nofollow, resolved, dropped = compact
+    extraction = Extraction(links, frozenset(anchors), base_href, nofollow, dropped)
     return extraction, resolved
 
 
@@ -174,8 +187,12 @@ def parser_main() -> None:
                 jobs = pickle.load(source)
             except EOFError:
                 return
+            big = sum(len(job[1]) for job in jobs) > BIG_DOCUMENT
             pickle.dump(extract_batch(jobs), sink, protocol=pickle.HIGHEST_PROTOCOL)
             sink.flush()
+            del jobs
+            if big:  # give a big parse's memory back to the system, not only to the allocator
+                _trim_heap()
     except BrokenPipeError:  # the parent is gone
         return
 
@@ -280,10 +297,15 @@ class ParserProcess:
     Small crawls never pay for the process. Until the worker has started, documents are parsed here;
     after that, documents that arrive while a batch is in the worker wait for the next batch (at most
     ``in_flight`` batches at a time), which keeps the pipe's cost per page small. If the worker dies,
-    its documents are parsed here. Call :meth:`close` when the crawl ends.
+    its documents are parsed here. A document over :data:`BIG_DOCUMENT` bytes waits for the worker (started
+    for it when the crawl is still small), so this process never holds its parse. Call :meth:`close` when
+    the crawl ends. Each document keeps at most
+    ``max_links`` link rows (0: all; the rest are counted in :attr:`Extraction.dropped`), so a page of a
+    million links never crosses the pipe whole.
     """
 
-    def __init__(self, *, after: int = 30, in_flight: int = 2) -> None:
+    def __init__(self, *, after: int = 30, in_flight: int = 2, max_links: int = 0) -> None:
+        self._max_links = max_links
         self._after = after
         self._max_in_flight = in_flight
         self._seen = 0
@@ -311,24 +333,34 @@ class ParserProcess:
         """What :func:`extract_document` finds in ``body`` decoded per ``content_type`` and, when the
         worker did the parsing, the links resolved against ``page_url`` (see :func:`links_base`)."""
         self._seen += 1
-        if self._worker is None and not self._broken and self._seen > self._after:
+        # A big document would stop this process's event loop for a second or more and grow its memory by
+        # the parse: it goes to the worker, started for it if need be, whatever the crawl's size.
+        big = len(body) > BIG_DOCUMENT
+        if self._worker is None and not self._broken and (big or self._seen > self._after):
             try:
                 self._worker = _Worker()
             except (OSError, ValueError):  # no process to be had: parse here
                 self._broken = True
+        if big and self._worker is not None and not self._broken and not self._worker.ready.done():
+            import asyncio
+
+            with contextlib.suppress(Exception):  # a worker that fails to start: parse here
+                ready = asyncio.wrap_future(self._worker.ready)
+                await asyncio.wait_for(asyncio.shield(ready), _START_SECONDS)
         if not self.started:
-            return extract_document(kind, body.decode(charset_of(content_type), errors="replace")), None
+            text = body.decode(charset_of(content_type), errors="replace")
+            return extract_document(kind, text, self._max_links), None
         import asyncio
 
         waiter: asyncio.Future[CompactExtraction] = asyncio.get_running_loop().create_future()
-        self._pending.append(((kind, body, content_type, page_url), waiter))
+        self._pending.append(((kind, body, content_type, page_url, self._max_links), waiter))
         self._send()
         return from_compact(await waiter)
 
     def _send(self) -> None:
         if self._in_flight >= self._max_in_flight or not self._pending:
             return
-        batch, self._pending = self._pending, []
+        batch, self._pending = _first_batch(self._pending)
         jobs = [job for job, _ in batch]
         if self._worker is None or self._broken:
             self._deliver(batch, _extract_here(jobs))
@@ -372,6 +404,29 @@ class ParserProcess:
             self._worker.close()
 
 
+def _first_batch(
+    pending: list[tuple[ParseJob, _W]],
+) -> tuple[list[tuple[ParseJob, _W]], list[tuple[ParseJob, _W]]]:
+    """The batch to send first, and what is left: documents in order up to :data:`BIG_DOCUMENT` bytes in all
+    (at least one), so the worker holds one big body at a time."""
+    size = 0
+    for count, (job, _) in enumerate(pending):
+        size += len(job[1])
+        if size > BIG_DOCUMENT and count:
+            return pending[:count], pending[count:]
+    return pending, []
+
+
+def _trim_heap() -> None:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``; nothing elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _extract_here(jobs: list[ParseJob]) -> list[CompactExtraction]:
     """The worker's work done in this process, leaving resolution to the caller's own memo."""
-    return extract_batch([(kind, body, content_type, None) for kind, body, content_type, _ in jobs])
+    return extract_batch([(kind, body, content_type, None, cap) for kind, body, content_type, _, cap in jobs])

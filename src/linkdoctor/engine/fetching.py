@@ -19,7 +19,7 @@ from typing import Protocol
 from linkdoctor.config import Method
 from linkdoctor.engine.check import Fetched, HttpChecker, mark_truncated
 from linkdoctor.engine.documents import ParserProcess, charset_of, document_kind, extract_document
-from linkdoctor.engine.inputs.sitemap import Sitemap, parse_sitemap
+from linkdoctor.engine.inputs.sitemap import Sitemap, parse_sitemap, sitemap_result
 from linkdoctor.errors import LinkdoctorError
 from linkdoctor.extract import Extraction
 from linkdoctor.models import CheckResult
@@ -107,7 +107,8 @@ def read_page(fetched: Fetched, url: str, *, raw: bool = False) -> Page:
     if kind is None:
         return Page(result, body_read=True)
     if kind == "sitemap":
-        return Page(result, body_read=True, sitemap=parse_sitemap(body))
+        sitemap = parse_sitemap(body)  # a sitemap cut short says so, like a page cut at --max-body
+        return Page(sitemap_result(result, sitemap), body_read=True, sitemap=sitemap)
     text = body.decode(charset_of(fetched.content_type), errors="replace")
     sample = sample_of(fetched, kind)
     return Page(result, body_read=True, extraction=extract_document(kind, text), sample=sample)

@@ -13,7 +13,10 @@ before it reads a page's links (:meth:`TrapGuard.links_to_read`) and before each
   day forever; a numbered chain such as ``/page/7`` is finite and left alone); or whose path comes
   back with more than ``trap_ids`` different session-like ids (``/s/3f9a…/docs/``, ``;jsessionid=…``);
 * ``crawl.link-cap``: links past the first ``max_links_per_page`` of one page;
-* ``crawl.url-budget``: new URLs once ``max_urls`` were taken;
+* ``crawl.url-budget``: new URLs once ``max_urls`` were taken, and sitemap locations past the first
+  ``max_sitemap_urls`` of the whole run (a sitemap index of a million URLs is read up to that many, and
+  its sitemaps after that are checked, not read: :meth:`TrapGuard.sitemap_locs`,
+  :meth:`TrapGuard.sitemap_not_read`);
 * ``crawl.time-budget``: checks not started once ``max_time`` seconds passed.
 
 Each is counted, with an example, and comes back as :class:`~linkdoctor.models.LeftOut` lines
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -58,6 +61,7 @@ _REMEMBERED: Final = 200_000
 _REPEATS: Final = 3  # a block of path segments repeated this many times in a row is a trap
 _DATE_NUMBERS: Final = 2  # numbers in a path shape judged by how deep it keeps appearing
 _LONGEST_BLOCK: Final = 4
+_SITEMAPS_BEFORE_ONE_IS_READ: Final = 8  # sitemaps read at once while their size is unknown
 _DIGITS = re.compile(r"[0-9]+")
 # An id: 16+ characters of letters and digits (hex, base64url), with at least one of each; or a UUID.
 _ID = re.compile(r"^(?=[^/]*[0-9])(?=[^/]*[A-Za-z])[A-Za-z0-9_\-]{16,}$")
@@ -75,6 +79,7 @@ class TrapLimits:
     trap_ids: int = 0
     max_links_per_page: int = 0
     max_urls: int | None = None
+    max_sitemap_urls: int = 0
     max_time: float | None = None
     max_body: int = 0  # only for the body-truncated line's wording
     max_pages: int = 0  # only for the page-budget line's wording
@@ -89,6 +94,7 @@ def trap_limits(config: CheckConfig) -> TrapLimits:
         trap_ids=config.trap_ids,
         max_links_per_page=config.max_links_per_page,
         max_urls=config.max_urls,
+        max_sitemap_urls=config.max_sitemap_urls,
         max_time=config.max_time,
         max_body=config.max_body,
         max_pages=config.max_pages,
@@ -112,6 +118,10 @@ class TrapGuard:
         self._clock = clock
         self._started = clock()
         self._taken = 0
+        self._from_sitemaps = 0
+        self._largest_sitemap = 0  # the most locations one sitemap gave so far
+        self._sitemaps_reading: set[str] = set()  # sitemaps let through whose locations are not taken yet
+        self._index_children: set[int] = set()  # hashes of the sitemaps that sitemap indexes listed
         self._queries: dict[str, int] = {}
         self._shapes: dict[str, int] = {}  # shape → the least depth it was seen at
         self._ids: dict[str, set[str]] = {}  # path with its ids set aside → the ids seen
@@ -142,6 +152,44 @@ class TrapGuard:
             return found
         self._count(LINK_CAP, found - cap, page_url)
         return cap
+
+    def sitemap_locs(self, sitemap_url: str, found: int, *, locs: Sequence[str], index: bool = False) -> int:
+        """How many of the ``locs`` (of ``found``) a sitemap's parse kept to take, in order: past
+        :meth:`links_to_read`'s cap (``crawl.link-cap``), the run's ``max_sitemap_urls`` taken from all
+        sitemaps together bounds them (``crawl.url-budget``). The sitemaps an ``index`` lists are the ones
+        :meth:`sitemap_not_read` may leave unread."""
+        keep = self.links_to_read(sitemap_url, found, held=len(locs))
+        budget = self.limits.max_sitemap_urls
+        if not budget:
+            return keep
+        self._sitemaps_reading.discard(sitemap_url)
+        self._largest_sitemap = max(self._largest_sitemap, found)
+        room = max(0, budget - self._from_sitemaps)
+        if keep > room:
+            self._count(URL_BUDGET, keep - room, sitemap_url)
+            keep = room
+        self._from_sitemaps += keep
+        if index:
+            self._index_children.update(hash(loc) for loc in locs[:keep])
+        return keep
+
+    def sitemap_not_read(self, url: str) -> bool:
+        """Whether ``url``, a sitemap that a sitemap index listed, is to be checked without reading it because ``max_sitemap_urls`` will be taken by the sitemaps already taken
+        and those being read (each counted as big as the biggest so far); counted as left out. So an index
+        of a thousand sitemaps of a thousand URLs has some fifty of them downloaded, not all."""
+        budget = self.limits.max_sitemap_urls
+        if not budget or hash(url) not in self._index_children:
+            return False
+        reading = len(self._sitemaps_reading)
+        if self._largest_sitemap:
+            room = self._from_sitemaps + reading * self._largest_sitemap < budget
+        else:  # no sitemap read yet: how big they are is not known
+            room = reading < _SITEMAPS_BEFORE_ONE_IS_READ
+        if room:
+            self._sitemaps_reading.add(url)
+            return False
+        self._count(URL_BUDGET, 1, url)
+        return True
 
     def out_of_time(self) -> bool:
         """Whether ``max_time`` has passed: no check should start any more."""
@@ -236,7 +284,12 @@ class TrapGuard:
             QUERY_CAP: f"--max-queries {limits.max_queries}",
             PATH_TOO_DEEP: f"--max-path-depth {limits.max_path_depth}",
             LINK_CAP: f"--max-links-per-page {limits.max_links_per_page}",
-            URL_BUDGET: f"--max-urls {limits.max_urls}",
+            URL_BUDGET: f"--max-urls {limits.max_urls}"
+            + (
+                f"; from sitemaps --max-sitemap-urls {limits.max_sitemap_urls}"
+                if limits.max_sitemap_urls
+                else ""
+            ),
             TIME_BUDGET: f"--max-time {limits.max_time:g}s" if limits.max_time is not None else "",
             PAGE_BUDGET: f"--max-pages {limits.max_pages}",
         }.get(code, "")
@@ -288,3 +341,19 @@ def _shape(segments: list[str]) -> tuple[list[str], str]:
         else:
             shape.append(_DIGITS.sub("#", base) + (";*" if semicolon else ""))
     return shape, ";".join(ids)
+
+
+# Google reads the first 500 KiB of a robots.txt and ignores the rest: so does the crawler, which also keeps
+# matching each URL against a few thousand rules, not a hostile file's hundreds of thousands.
+ROBOTS_MAX_CHARS: Final = 500 * 1024
+
+
+def robots_rules(text: str) -> str:
+    """The part of a robots.txt that is obeyed: its first :data:`ROBOTS_MAX_CHARS`, cut at a line's end.
+
+    >>> robots_rules("User-agent: *\\nDisallow: /a\\n"), len(robots_rules("Disallow: /x\\n" * 100_000)) <= ROBOTS_MAX_CHARS
+    ('User-agent: *\\nDisallow: /a\\n', True)
+    """
+    if len(text) <= ROBOTS_MAX_CHARS:
+        return text
+    return text[: text.rfind("\n", 0, ROBOTS_MAX_CHARS) + 1]

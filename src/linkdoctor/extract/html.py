@@ -12,6 +12,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from linkdoctor.extract.chunks import CHUNK_CHARS, pieces
 from linkdoctor.extract.css import css_links, might_have_links
 from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.source import SourceLocator
@@ -49,17 +50,58 @@ _ORIGIN_ONLY_RELS: Final = frozenset({"preconnect", "dns-prefetch"})
 _REFRESH_LABEL: Final = "meta[refresh]"
 
 
-def extract_html(text: str) -> Extraction:
+def extract_html(text: str, *, max_links: int = 0) -> Extraction:
     """Extract links, fragment targets, ``<base href>`` and robots ``nofollow`` from an HTML document.
 
     Never raises: any text parses (as a browser would), and what cannot be located gets a best-guess line.
+    With ``max_links``, only the first ``max_links`` occurrences are kept as rows and the rest are only
+    counted (:attr:`Extraction.dropped`). A document bigger than :data:`~linkdoctor.extract.chunks.CHUNK_CHARS`
+    is parsed a piece at a time (:mod:`linkdoctor.extract.chunks`), so its parse tree never holds more than
+    one piece: memory stays bounded however big the page.
 
     >>> result = extract_html('<base href="/docs/">\\n<a href="intro.html" id="top">Intro</a>')
     >>> result.links[0].url, result.links[0].line, result.base_href, sorted(result.anchors)
     ('intro.html', 2, '/docs/', ['top'])
+    >>> extract_html('<a href="a">a</a><a href="b">b</a>', max_links=1).dropped
+    1
     """
-    found = _HtmlPass(text).run()
-    return Extraction(tuple(found.links), frozenset(found.anchors), found.base_href, found.nofollow)
+    if len(text) <= CHUNK_CHARS:
+        found = _HtmlPass(text).run()
+        rows = found.links
+        dropped = 0
+        if max_links and len(rows) > max_links:
+            dropped = len(rows) - max_links
+            del rows[max_links:]
+        return Extraction(tuple(rows), frozenset(found.anchors), found.base_href, found.nofollow, dropped)
+    return _extract_pieces(text, max_links)
+
+
+def _extract_pieces(text: str, max_links: int) -> Extraction:
+    """:func:`extract_html` of a big document, one piece's parse tree at a time, lines counted across pieces."""
+    kept: list[LinkRow] = []
+    anchors: set[str] = set()
+    base_href: str | None = None
+    nofollow = False
+    dropped = 0
+    lines_before = 0
+    for start, end in pieces(text):
+        piece = text[start:end]
+        found = _HtmlPass(piece).run()
+        anchors |= found.anchors
+        if base_href is None:
+            base_href = found.base_href
+        nofollow = nofollow or found.nofollow
+        rows = found.links
+        room = len(rows) if not max_links else max(0, max_links - len(kept))
+        dropped += len(rows) - min(room, len(rows))
+        offset = lines_before
+        kept.extend(
+            (url, None if line is None else line + offset, label, element)
+            for url, line, label, element in rows[:room]
+        )
+        lines_before += found.locator.line_count - 1
+        del found, rows, piece
+    return Extraction(tuple(kept), frozenset(anchors), base_href, nofollow, dropped)
 
 
 class _HtmlPass:

@@ -38,13 +38,15 @@ class Extraction:
     ``rows`` are the link occurrences in document order with duplicates kept (each occurrence is a
     referrer), as :data:`LinkRow` tuples; ``anchors`` are the fragment targets the document defines;
     ``base_href`` is the first ``<base href>`` as written; ``nofollow`` is set by
-    ``<meta name="robots" content="nofollow">``.
+    ``<meta name="robots" content="nofollow">``; ``dropped`` counts the occurrences found past the
+    extractor's ``max_links`` and not kept (so the document holds ``len(rows) + dropped`` links).
     """
 
     rows: tuple[LinkRow, ...]
     anchors: frozenset[str]
     base_href: str | None
     nofollow: bool = False
+    dropped: int = 0
 
     @property
     def links(self) -> tuple[RawLink, ...]:

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "css", "html", "markdown", "slug", "source", "values"]
+MODULES = ["__init__", "chunks", "css", "html", "markdown", "slug", "source", "values"]
 
 
 @pytest.mark.parametrize("name", MODULES)

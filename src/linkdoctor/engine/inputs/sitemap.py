@@ -4,16 +4,20 @@ Parsing streams: a gzip sitemap is inflated a megabyte at a time (never past :da
 a bomb stops there), the XML is read by a pull parser that forgets each entry once its ``<loc>`` is taken,
 and at most ``max_locs`` URLs are kept (:data:`MAX_SITEMAP_URLS`, the protocol's own limit per file); the
 rest are only counted (``Sitemap.total``, by their closing tags once the cap is reached), so a million-URL
-index costs its count, not a million strings.
+index costs its count, not a million strings. A sitemap cut short (inflating past the cap, or a body cut at
+``--max-body``) keeps what came before and says so (:func:`sitemap_result`: ``http.body-truncated``).
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 from xml.etree import ElementTree
+
+from linkdoctor.classify import codes
+from linkdoctor.models import Category, CheckResult
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
 
@@ -25,11 +29,13 @@ _STEP = 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class Sitemap:
     """The ``<loc>`` values of a sitemap; ``is_index`` when they are further sitemaps. ``total`` counts
-    every ``<loc>`` found, kept in ``locs`` or not (past the cap); 0 means ``len(locs)``."""
+    every ``<loc>`` found, kept in ``locs`` or not (past the cap); 0 means ``len(locs)``. ``cut``: the
+    document ended early (it inflated past :data:`MAX_SITEMAP_BYTES`, or its XML broke off)."""
 
     locs: tuple[str, ...]
     is_index: bool
     total: int = 0
+    cut: bool = False
 
     @property
     def found(self) -> int:
@@ -59,6 +65,7 @@ def parse_sitemap(data: bytes, *, max_locs: int = MAX_SITEMAP_URLS) -> Sitemap |
     locs: list[str] = []
     total = 0
     carry = b""
+    cut = False
     try:
         for piece in _pieces(data):
             if root is None and b"<!ENTITY" in piece[:4096]:
@@ -91,9 +98,26 @@ def parse_sitemap(data: bytes, *, max_locs: int = MAX_SITEMAP_URLS) -> Sitemap |
         if root is None:
             return None  # not XML at all, or a corrupt gzip
         # a sitemap cut short (at the body limit, or inflating past MAX_SITEMAP_BYTES): what was read counts
+        cut = True
     if root is None:
         return None
-    return Sitemap(tuple(locs), root.tag.rpartition("}")[2] == "sitemapindex", total)
+    return Sitemap(tuple(locs), root.tag.rpartition("}")[2] == "sitemapindex", total, cut)
+
+
+def sitemap_result(result: CheckResult, sitemap: Sitemap | None) -> CheckResult:
+    """``result`` of fetching a sitemap, with the ``http.body-truncated`` warning when the sitemap was cut
+    short and the answer was otherwise fine (the URLs past the cut were not read)."""
+    if (
+        sitemap is None
+        or not sitemap.cut
+        or result.diagnosis is not None
+        or result.category is not Category.OK
+    ):
+        return result
+    detail = (
+        f"the sitemap broke off or expanded past {MAX_SITEMAP_BYTES:,} bytes: {sitemap.found:,} URLs read"
+    )
+    return replace(result, diagnosis=codes.make("http.body-truncated", detail))
 
 
 def _pieces(data: bytes) -> Iterator[bytes]:

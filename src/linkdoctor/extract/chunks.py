@@ -1,0 +1,71 @@
+"""Where to cut a huge HTML document so that each piece can be parsed on its own.
+
+A parse tree costs about 25 bytes of memory per byte of HTML (lexbor: a 10 MB page of 300,000 links
+builds some 240 MB), so :func:`~linkdoctor.extract.html.extract_html` parses a document bigger than
+:data:`CHUNK_CHARS` as a run of pieces of about that size, one tree at a time. A piece ends just before a
+``<`` that starts a tag, never inside a comment or the content of a raw-text element (``<script>``,
+``<style>``…), so each piece tokenizes as it would in the whole document; what a piece loses is only the
+context of elements left open by the previous one (the text of a link cut in two, a ``<head>`` that the
+next piece parses as body), none of which changes which links a document holds.
+
+>>> text = "<p>one</p>\\n<script>a<b</script>\\n<p>two</p>\\n"
+>>> [text[a:b] for a, b in pieces(text, 12)]
+['<p>one</p>\\n', '<script>a<b</script>\\n', '<p>two</p>\\n']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+CHUNK_CHARS: Final = 1024 * 1024
+# What opens a stretch that must not be cut: a comment, or a raw-text element whose content is not markup.
+_OPENER = re.compile(r"<!--|<(script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext)[\s/>]", re.I)
+_TAG_START = re.compile(r"<[A-Za-z/!]")
+
+
+def pieces(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` spans that cover ``text`` in order, each about ``size`` characters (longer only when
+    a comment or a raw-text element runs past its end), cut before a tag outside any such stretch."""
+    length = len(text)
+    start = 0
+    while start < length:
+        end = _cut(text, start, size)
+        yield start, end
+        start = end
+
+
+def _cut(text: str, start: int, size: int) -> int:
+    """Where the piece that begins at ``start`` ends."""
+    length = len(text)
+    if length - start <= size:
+        return length
+    target = start + size
+    # The last tag start in the piece's second half (a piece of plain text is cut anywhere).
+    cut = -1
+    for found in _TAG_START.finditer(text, start + size // 2, target + 1):
+        cut = found.start()
+    if cut < 0:
+        cut = target
+    # Step over the comments and raw-text elements that open before the cut; cut after one left open.
+    pos = start
+    while (opener := _OPENER.search(text, pos, cut)) is not None:
+        close = _close_of(text, opener)
+        if close > cut:
+            following = _TAG_START.search(text, close) if close < length else None
+            return length if following is None else following.start()
+        pos = close
+    return cut
+
+
+def _close_of(text: str, opener: re.Match[str]) -> int:
+    """Where the comment or raw-text element that ``opener`` starts ends (the text's length if never)."""
+    name = opener.group(1)
+    if name is None:
+        end = text.find("-->", opener.end())
+        return len(text) if end < 0 else end + 3
+    if name.lower() == "plaintext":
+        return len(text)
+    closer = re.compile(r"</" + name + r"[\s/>]", re.I).search(text, opener.end())
+    return len(text) if closer is None else closer.end()
