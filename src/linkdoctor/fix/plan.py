@@ -101,7 +101,14 @@ class Planner:
 
     async def plan(self, results: Iterable[CheckResult]) -> FixPlan:
         """Every edit and every skip for ``results``."""
+        results = list(results)
         chosen = [r for r in results if r.referrers]
+        counted = sum(1 for r in results if not r.referrers and r.referrer_count and r.redirects)
+        if counted:
+            self._warn(
+                f"{counted} redirected links were saved without the places they were found (only counted); "
+                "save the report with check --all-referrers to repair them"
+            )
         limit = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def judge(result: CheckResult) -> Proposal | Skipped | None:

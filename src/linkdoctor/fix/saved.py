@@ -58,6 +58,7 @@ def _document_results(row: Mapping[str, Any], pages: list[str | None]) -> list[C
             "category": link.get("category", row["category"]),
             "diagnosis": link.get("diagnosis", row.get("diagnosis")),
             "referrers": referrers,
+            "referrer_count": link.get("referrer_count"),
         }
         results.append(_result(merged))
     return results
@@ -80,4 +81,5 @@ def _result(row: Mapping[str, Any]) -> CheckResult:
             Referrer(str(r["url"]), r.get("line"), str(r.get("text") or ""))
             for r in row.get("referrers") or ()
         ),
+        referrer_count=int(row["referrer_count"]) if row.get("referrer_count") is not None else None,
     )

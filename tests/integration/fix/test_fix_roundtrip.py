@@ -91,6 +91,7 @@ def test_the_projects_own_markdown_round_trips_byte_exact() -> None:
     assert check_round_trip(sources) == links > 30  # every link is found as written
 
 
+@pytest.mark.slow
 def test_the_python_documentation_round_trips_byte_exact() -> None:
     assert check_round_trip(python_sources()) > 170_000  # of 175,347: the rest are inside <pre>
 

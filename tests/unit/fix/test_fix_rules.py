@@ -236,3 +236,27 @@ def test_a_file_that_is_not_a_report_is_one_clear_error(tmp_path: Path, content:
     path.write_text(content)
     with pytest.raises(ConfigError, match=r"^--from .*report\.json: "):
         load_report(path)
+
+
+def test_a_report_that_only_counted_where_redirected_links_were_says_how_to_save_it(tmp_path: Path) -> None:
+    from linkdoctor.config import CheckConfig
+    from linkdoctor.engine.runner import run_sync
+    from linkdoctor.fix.plan import Planner
+    from linkdoctor.fix.probe import Prober
+
+    row = {"url": f"{A}/a", "final_url": f"{A}/b", "category": "redirected", "referrers": [], "referrer_count": 4,
+           "redirects": [{"url": f"{A}/a", "status": 301}]}  # fmt: skip
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"version": 1, "results": [row]}))
+    results, _ = load_report(path)
+    assert results[0].referrer_count == 4
+
+    async def planned() -> tuple[str, ...]:
+        async with Prober(CheckConfig()) as prober:
+            return (await Planner(FixSettings(), prober).plan(results)).warnings
+
+    (warning,) = run_sync(planned())
+    assert (
+        warning.startswith("1 redirected links were saved without the places")
+        and "--all-referrers" in warning
+    )
