@@ -5,6 +5,7 @@ the same name elsewhere in the input tree, and in a git repository only to one w
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from linkdoctor.fix.apply import apply_plan
 from linkdoctor.fix.model import FileStamp, FixPlan, FixSettings
 from linkdoctor.fix.plan import Planner
 from linkdoctor.fix.probe import Prober
+from linkdoctor.fix.render import plan_to_dict
 from linkdoctor.fix.run import plan_fixes
 
 NOTES = "# Notes\n\nThe original notes.\n"
@@ -151,3 +153,20 @@ def test_the_actions_fix_mode_writes_the_real_diff_to_the_job_summary(
     assert "-- [rooted](/old/notes.md)\n+- [notes](new/notes.md#notes)\n+- [rooted](/new/notes.md)\n" in text
     assert outputs.read_text() == "fixes=2\n"
     assert (docs / "index.md").read_bytes() == before  # a dry run
+
+
+def test_the_json_diff_applies_with_git_apply_to_the_same_bytes_as_apply(tmp_path: Path) -> None:
+    docs = make_tree(tmp_path)
+    (docs / "crlf.md").write_bytes(b"# CRLF\r\n\r\n  [notes](old/notes.md)\r\n")
+    move(docs)
+    result = plan(docs)
+    patch = plan_to_dict(result, root=tmp_path)["diff"]
+    copy = tmp_path / "copy"
+    shutil.copytree(docs, copy / "docs")
+    (tmp_path / "fix.patch").write_bytes(patch.encode())
+    subprocess.run(["git", "apply", "--whitespace=nowarn", str(tmp_path / "fix.patch")], cwd=copy, check=True,
+                   capture_output=True, timeout=30)  # fmt: skip
+    apply_plan(result)
+    for name in ("index.md", "crlf.md"):
+        assert (copy / "docs" / name).read_bytes() == (docs / name).read_bytes(), name
+    assert (docs / "crlf.md").read_bytes() == b"# CRLF\r\n\r\n  [notes](new/notes.md)\r\n"
