@@ -124,7 +124,8 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
     result = problem.result
     style = _STYLE[problem.category]
     what = "missing anchor" if problem.kind is ProblemKind.ANCHOR else status_text(result)
-    console.print(f"\n[{style}]✗ {escape(what)}[/]  [bold]{escape(problem.url)}[/]  [dim]{problem.code}[/]")
+    title = context.page_label(problem.target) + (f"#{problem.anchor}" if problem.anchor else "")
+    console.print(f"\n[{style}]✗ {escape(what)}[/]  [bold]{escape(title)}[/]  [dim]{problem.code}[/]")
     console.print(f"  {escape(problem.cause)}")
     for step in problem.fix:
         console.print(f"  [green]fix:[/] {escape(step)}")
