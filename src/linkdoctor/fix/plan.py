@@ -98,6 +98,7 @@ class Planner:
         self._tree: TreeIndex | None = None
         self._files: dict[Path, _Loaded | None] = {}
         self._warnings: list[str] = []
+        self._remote: dict[str, None] = {}  # pages on servers where a repairable link was found
 
     async def plan(self, results: Iterable[CheckResult]) -> FixPlan:
         """Every edit and every skip for ``results``."""
@@ -129,6 +130,12 @@ class Planner:
                         conflicts.add(key)
                         self._warn(f"{self._show(edit.path)}:{edit.line}: two repairs disagree; left alone")
                     edits.setdefault(key, edit)
+        if self._remote:
+            example = next(iter(self._remote))
+            self._warn(
+                f"{len(self._remote)} pages with repairable links are not local sources (e.g. {example}); "
+                "fix edits Markdown and HTML files: give their folder (with --base-url for a built site)"
+            )
         kept = sorted(
             (e for k, e in edits.items() if k not in conflicts), key=lambda e: (str(e.path), e.start)
         )
@@ -235,7 +242,8 @@ class Planner:
         for referrer in result.referrers:
             path = path_of(referrer.url, self._site_for(referrer.url))
             if path is None or source_kind(path) is None:
-                continue  # a page on a server, not a source this run can edit
+                self._remote[referrer.url] = None  # a page on a server, not a source this run can edit
+                continue
             loaded = self._load(path, referrer.url)
             if loaded is None:
                 continue

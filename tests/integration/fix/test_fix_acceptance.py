@@ -91,6 +91,7 @@ def world(nginx_factory: NginxFactory, tmp_path_factory: pytest.TempPathFactory)
     (site / "index.html").write_text("<h1>Home</h1>\n")
     (site / "target.html").write_text("<h1>Target</h1>\n")
     (site / "up.html").write_text("<h1>Secure</h1>\n")
+    (site / "links.html").write_text('<a href="/moved301">moved</a>\n')
     (site / "page.html").write_text(
         '<section id="id2"><h2>Installing the tool</h2></section>\n'
         '<h2 id="setup-linux">Setup</h2>\n<h2 id="setup-mac">Setup</h2>\n'
@@ -369,3 +370,13 @@ def test_pre_commit_check_fails_on_a_permanent_redirect_and_passes_after_apply(
     passed = commit()
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert (tree / "README.md").read_text() == f"# Project\n\nSee [the docs]({world.http}/target.html).\n"
+
+
+def test_a_crawled_site_has_no_sources_to_edit_and_says_where_they_would_be(world: World, docs: Path) -> None:
+    code, out, _ = run(world, "fix", f"{world.http}/links.html", "--format", "json")
+    plan = json.loads(out)
+    assert code == 0 and plan["edits"] == []
+    assert any(
+        w.startswith(f"1 pages with repairable links are not local sources (e.g. {world.http}/links.html)")
+        for w in plan["warnings"]
+    )
