@@ -5,6 +5,12 @@ Each slot is a lease in a sorted set (member: a token, score: when the lease run
 while holding slots cannot block a host forever: its leases expire. A ``Retry-After`` answer pauses the host
 for all workers. Time comes from the Redis server, so machines with skewed clocks still agree.
 
+A host with a request interval gets one request at a time, and the next one starts at least the interval
+after the previous one *ended* (its answer read, the slot released). Spacing slot acquisitions alone does not
+hold at the server: one worker's request may travel longer than the next worker's (a new connection, a busy
+event loop) and land 17 ms after it with a 50 ms interval. Measured from the release, the gap holds as the
+server sees it, whatever the jitter.
+
 >>> # limiter = RedisHostLimiter(redis, keys, config)
 >>> # async with limiter.slot("docs.example.org"): ...
 """
@@ -32,8 +38,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then return paused - now end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
 local interval = tonumber(ARGV[3])
+local limit = tonumber(ARGV[2])
+if interval > 0 then limit = 1 end
+if redis.call('ZCARD', KEYS[1]) >= limit then return -1 end
 if interval > 0 then
   local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
   if nxt > now then return nxt - now end
@@ -42,6 +50,18 @@ end
 local lease = tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], lease + 1000)
+return 0
+"""
+# KEYS: slots, next-slot time. ARGV: token, interval ms. The next request waits the interval from now.
+_RELEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+local interval = tonumber(ARGV[2])
+if interval > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if now + interval > nxt then redis.call('SET', KEYS[2], now + interval, 'PX', interval + 1000) end
+end
 return 0
 """
 # KEYS: paused-until. ARGV: pause ms. Only ever extends a pause.
@@ -84,6 +104,7 @@ class RedisHostLimiter(HostLimiter):
         # A request holds its slot for at most one timeout plus a connect; the margin covers slow reads.
         self._lease_ms = int((config.timeout + config.connect_timeout) * 2000) + 30_000
         self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
         self._pause_script = redis.register_script(_PAUSE)
         self._paused_script = redis.register_script(_PAUSED_FOR)
         self._wait = sleep
@@ -111,7 +132,7 @@ class RedisHostLimiter(HostLimiter):
         try:
             yield
         finally:
-            await asyncio.shield(self._redis.zrem(keys[0], token))
+            await asyncio.shield(self._release(keys=keys[:2], args=[token, args[2]]))
 
     def pause(self, host: str, seconds: float) -> None:
         """Pause ``host`` for every worker (a ``Retry-After`` answer). Called from the event loop; the
