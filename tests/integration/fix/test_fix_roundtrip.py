@@ -16,7 +16,7 @@ from linkdoctor.engine.documents import extract_document
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import run_sync
 from linkdoctor.fix.apply import apply_plan, edited_bytes
-from linkdoctor.fix.locate import find_link, parse_source
+from linkdoctor.fix.locate import find_definitions, find_link, parse_source
 from linkdoctor.fix.model import Edit, FixKind, FixSettings
 from linkdoctor.fix.run import plan_fixes
 from linkdoctor.fix.sources import source_kind
@@ -37,8 +37,10 @@ def python_sources() -> list[Path]:
     return sorted(PYTHON_DOCS.rglob("*.html"))
 
 
-def rewrite_every_link(path: Path) -> Iterator[tuple[bytes, list[Edit]]]:
-    """Each source's bytes and an edit per link found as written (its URL → a marker of another length)."""
+def rewrite_every_link(path: Path, missed: list[str]) -> Iterator[tuple[bytes, list[Edit]]]:
+    """Each source's bytes and an edit per link found as written, on its line or in its reference
+    definition, as ``fix`` looks for it (its URL → a marker of another length); ``missed`` collects the
+    links not found."""
     kind = source_kind(path)
     assert kind is not None
     raw = path.read_bytes()
@@ -48,7 +50,10 @@ def rewrite_every_link(path: Path) -> Iterator[tuple[bytes, list[Edit]]]:
     for url, line, _, _ in extract_document(kind, source.text).rows:
         if line is None or not url:
             continue
-        for start, end in find_link(source, line, url):
+        spans = find_link(source, line, url) or find_definitions(source, url)
+        if not spans:
+            missed.append(f"{path}:{line}: {url}")
+        for start, end in spans:
             if (start, end) not in seen:
                 seen.add((start, end))
                 edit = Edit(path, line, source.byte_offset(start), source.byte_offset(end), source.text[start:end], "⟦x⟧",
@@ -57,10 +62,10 @@ def rewrite_every_link(path: Path) -> Iterator[tuple[bytes, list[Edit]]]:
     yield raw, sorted(edits, key=lambda e: e.start)
 
 
-def check_round_trip(paths: list[Path]) -> int:
+def check_round_trip(paths: list[Path], missed: list[str]) -> int:
     found = 0
     for path in paths:
-        for raw, edits in rewrite_every_link(path):
+        for raw, edits in rewrite_every_link(path, missed):
             source = parse_source(source_kind(path) or "html", raw)
             assert source.text.encode(source.encoding, "surrogateescape") == raw, path
             edited = edited_bytes(raw, edits)
@@ -86,14 +91,16 @@ def _shifts(edits: list[Edit]) -> list[int]:
 
 
 def test_the_projects_own_markdown_round_trips_byte_exact() -> None:
-    sources = project_sources()
-    links = sum(len(extract_document("markdown", p.read_text()).rows) for p in sources)
-    assert check_round_trip(sources) == links > 30  # every link is found as written
+    missed: list[str] = []
+    assert check_round_trip(project_sources(), missed) > 30
+    assert missed == []  # every link is found as written
 
 
 @pytest.mark.slow
 def test_the_python_documentation_round_trips_byte_exact() -> None:
-    assert check_round_trip(python_sources()) > 170_000  # of 175,347: the rest are inside <pre>
+    missed: list[str] = []
+    assert check_round_trip(python_sources(), missed) > 170_000
+    assert len(missed) < 500  # of 175,347 links: the others are inside <pre> (grammar productions)
 
 
 def _digest(paths: list[Path]) -> dict[Path, str]:
