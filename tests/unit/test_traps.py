@@ -146,7 +146,7 @@ def test_a_docs_tree_with_numbered_pages_and_versions_raises_nothing() -> None:
 def test_sitemaps_give_at_most_max_sitemap_urls_in_all_and_the_rest_is_counted() -> None:
     guard = TrapGuard(TrapLimits(max_sitemap_urls=2500))
     locs = [f"{SITE}/p{n}" for n in range(1000)]
-    taken = [guard.sitemap_locs(f"{SITE}/sitemaps/{k}.xml", 1000, locs=locs) for k in range(5)]
+    taken = [len(guard.sitemap_locs(f"{SITE}/sitemaps/{k}.xml", 1000, locs=locs)) for k in range(5)]
     assert taken == [1000, 1000, 500, 0, 0]
     assert _codes(guard) == {"crawl.url-budget": 2500}
     assert "--max-sitemap-urls 2500" in guard.left_out()[0].detail
@@ -156,7 +156,7 @@ def test_once_the_sitemaps_being_read_will_fill_the_budget_further_sitemaps_are_
     guard = TrapGuard(TrapLimits(max_sitemap_urls=5000))
     assert not guard.sitemap_not_read(f"{SITE}/sitemap-index.xml")
     children = [f"{SITE}/sitemaps/{k}.xml" for k in range(1000)]
-    assert guard.sitemap_locs(f"{SITE}/sitemap-index.xml", 1000, locs=children, index=True) == 1000
+    assert guard.sitemap_locs(f"{SITE}/sitemap-index.xml", 1000, locs=children, index=True) == children
     read = [url for url in children if not guard.sitemap_not_read(url)]
     assert len(read) == 4  # 1000 taken + 4 being read, each as big as the biggest so far: the budget
     assert _codes(guard) == {"crawl.url-budget": 996}
@@ -166,10 +166,10 @@ def test_once_the_sitemaps_being_read_will_fill_the_budget_further_sitemaps_are_
 def test_a_site_whose_sitemaps_fit_the_budget_reads_them_all() -> None:
     guard = TrapGuard(DEFAULTS)
     children = [f"{SITE}/sitemap-{k}.xml" for k in range(40)]
-    assert guard.sitemap_locs(f"{SITE}/sitemap.xml", 40, locs=children, index=True) == 40
+    assert guard.sitemap_locs(f"{SITE}/sitemap.xml", 40, locs=children, index=True) == children
     assert not any(guard.sitemap_not_read(url) for url in children[:8])
     for url in children[:8]:
-        assert guard.sitemap_locs(url, 200, locs=[f"{url}/p{n}" for n in range(200)]) == 200
+        assert len(guard.sitemap_locs(url, 200, locs=[f"{url}/p{n}" for n in range(200)])) == 200
     assert not any(guard.sitemap_not_read(url) for url in children[8:])
     assert guard.left_out() == ()
 
@@ -180,3 +180,10 @@ def test_only_the_first_500_kib_of_a_robots_txt_is_obeyed_cut_at_a_line() -> Non
     assert len(rules) <= ROBOTS_MAX_CHARS < len(text)
     assert text.startswith(rules) and rules.endswith("/\n")
     assert robots_rules("User-agent: *\nDisallow: /a") == "User-agent: *\nDisallow: /a"
+
+
+def test_a_sitemap_repeating_one_url_spends_one_url_of_the_budget() -> None:
+    guard = TrapGuard(TrapLimits(max_sitemap_urls=100))
+    assert guard.sitemap_locs(f"{SITE}/bomb.xml", 50_000, locs=[f"{SITE}/x"] * 50_000) == [f"{SITE}/x"]
+    assert len(guard.sitemap_locs(f"{SITE}/s.xml", 99, locs=[f"{SITE}/p{n}" for n in range(99)])) == 99
+    assert guard.left_out() == ()

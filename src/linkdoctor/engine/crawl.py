@@ -432,8 +432,9 @@ class Crawler:
         sitemap = page.sitemap
         if sitemap is not None:
             self.progress.pages += 1
-            keep = self._traps.sitemap_locs(base, sitemap.found, locs=sitemap.locs, index=sitemap.is_index)
-            for loc in dict.fromkeys(sitemap.locs[:keep]):  # a repeated loc is one referrer
+            # the distinct locs within --max-links-per-page and --max-sitemap-urls; the rest are counted
+            locs = self._traps.sitemap_locs(base, sitemap.found, locs=sitemap.locs, index=sitemap.is_index)
+            for loc in locs:
                 self._add_raw(
                     base,
                     loc,

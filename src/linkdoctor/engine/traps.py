@@ -153,25 +153,28 @@ class TrapGuard:
         self._count(LINK_CAP, found - cap, page_url)
         return cap
 
-    def sitemap_locs(self, sitemap_url: str, found: int, *, locs: Sequence[str], index: bool = False) -> int:
-        """How many of the ``locs`` (of ``found``) a sitemap's parse kept to take, in order: past
-        :meth:`links_to_read`'s cap (``crawl.link-cap``), the run's ``max_sitemap_urls`` taken from all
-        sitemaps together bounds them (``crawl.url-budget``). The sitemaps an ``index`` lists are the ones
-        :meth:`sitemap_not_read` may leave unread."""
+    def sitemap_locs(
+        self, sitemap_url: str, found: int, *, locs: Sequence[str], index: bool = False
+    ) -> list[str]:
+        """The distinct ``locs`` (of ``found``) of a sitemap to take, in order: past :meth:`links_to_read`'s
+        cap (``crawl.link-cap``), the run's ``max_sitemap_urls`` taken from all sitemaps together bounds
+        them (``crawl.url-budget``). The sitemaps an ``index`` lists are the ones :meth:`sitemap_not_read`
+        may leave unread."""
         keep = self.links_to_read(sitemap_url, found, held=len(locs))
+        distinct = list(dict.fromkeys(locs[:keep]))  # a repeated loc is one URL, and one referrer
         budget = self.limits.max_sitemap_urls
         if not budget:
-            return keep
+            return distinct
         self._sitemaps_reading.discard(sitemap_url)
-        self._largest_sitemap = max(self._largest_sitemap, found)
+        self._largest_sitemap = max(self._largest_sitemap, len(distinct))
         room = max(0, budget - self._from_sitemaps)
-        if keep > room:
-            self._count(URL_BUDGET, keep - room, sitemap_url)
-            keep = room
-        self._from_sitemaps += keep
+        if len(distinct) > room:
+            self._count(URL_BUDGET, len(distinct) - room, sitemap_url)
+            del distinct[room:]
+        self._from_sitemaps += len(distinct)
         if index:
-            self._index_children.update(hash(loc) for loc in locs[:keep])
-        return keep
+            self._index_children.update(hash(loc) for loc in distinct)
+        return distinct
 
     def sitemap_not_read(self, url: str) -> bool:
         """Whether ``url``, a sitemap that a sitemap index listed, is to be checked without reading it because ``max_sitemap_urls`` will be taken by the sitemaps already taken
