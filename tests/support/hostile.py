@@ -98,6 +98,7 @@ class HitLog:
 
     hits: list[Hit] = field(default_factory=list)
     active: int = 0  # handlers running right now; 0 once every client has been answered or left
+    longest: tuple[float, str] = (0.0, "")  # the longest a request was held (seconds, path), answered or left
 
     def record(self, hit: Hit) -> None:
         self.hits.append(hit)
@@ -331,12 +332,14 @@ async def _huge_url_trap(request: web.Request) -> web.Response:
 @web.middleware
 async def _record_hits(request: web.Request, handler: Handler) -> web.StreamResponse:
     log = request.app[HITS]
-    log.record(Hit(method=request.method, path=request.path_qs, at=time.monotonic()))
+    started = time.monotonic()
+    log.record(Hit(method=request.method, path=request.path_qs, at=started))
     log.active += 1
     try:
-        return await handler(request)
+        return await handler(request)  # a streamed body (drip, endless) returns once the client left
     finally:
         log.active -= 1
+        log.longest = max(log.longest, (time.monotonic() - started, request.path))
 
 
 def create_hostile_app(bomb: bytes, *, robots: bool = False) -> web.Application:

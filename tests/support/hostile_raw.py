@@ -86,15 +86,29 @@ def _stall(sock: socket.socket, path: str, stop: threading.Event) -> None:
     if path == "/slow-headers":
         sock.sendall(b"HTTP/1.1 200 OK\r\n")
     n = 0
-    while not stop.wait(1.0) and time.monotonic() < deadline:
+    while not stop.wait(1.0) and time.monotonic() < deadline and not _client_left(sock):
         if path == "/slow-headers":
             sock.sendall(b"X-Slow-%d: a\r\n" % n)
             n += 1
 
 
+def _client_left(sock: socket.socket) -> bool:
+    """Whether the client closed its end (so a stall ends when the client gives up, and is timed so)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 @contextmanager
-def raw_hostile_server(on_request: Callable[[str], None] | None = None) -> Iterator[str]:
-    """Serve the raw endpoints on a free 127.0.0.1 port; yields the base URL (no trailing slash)."""
+def raw_hostile_server(
+    on_request: Callable[[str], None] | None = None, on_done: Callable[[str, float], None] | None = None
+) -> Iterator[str]:
+    """Serve the raw endpoints on a free 127.0.0.1 port; yields the base URL (no trailing slash).
+    ``on_request(path)`` is called as a request arrives, ``on_done(path, seconds)`` once it was answered or
+    the client left."""
     stop = threading.Event()
 
     class Handler(socketserver.BaseRequestHandler):
@@ -110,10 +124,15 @@ def raw_hostile_server(on_request: Callable[[str], None] | None = None) -> Itera
                 path = data.partition(b" ")[2].partition(b" ")[0].decode("latin-1")
                 if on_request is not None:
                     on_request(path)
-                if path in STALLING:
-                    _stall(sock, path, stop)
-                    return
-                sock.sendall(FIXED.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+                started = time.monotonic()
+                try:
+                    if path in STALLING:
+                        _stall(sock, path, stop)
+                    else:
+                        sock.sendall(FIXED.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+                finally:
+                    if on_done is not None:
+                        on_done(path, time.monotonic() - started)
             except OSError:
                 return
 

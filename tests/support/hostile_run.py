@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,6 +55,7 @@ class HostileSite:
     raw: ByteProxy
     hits: hostile.HitLog
     leave_out: frozenset[str]
+    raw_longest: list[tuple[float, str]]  # [the longest a raw request was held (seconds, path)]
 
     def endpoints(self) -> dict[str, str]:
         """Every linked URL → its endpoint's name."""
@@ -65,12 +66,21 @@ class HostileSite:
     def sent(self) -> int:
         return self.web.sent + self.raw.sent
 
+    def longest_request(self) -> tuple[float, str]:
+        """The longest any request was held by either server, answered or left by the client: (seconds, path)."""
+        return max(self.hits.longest, self.raw_longest[0])
+
 
 @contextlib.asynccontextmanager
 async def hostile_site(bomb: bytes, *, leave_out: frozenset[str] = frozenset()) -> AsyncIterator[HostileSite]:
     """Both halves of the hostile server behind proxies, and an index page at ``/`` that links to all (but the
     paths in ``leave_out``; ``/robots.txt`` there: no robots.txt)."""
-    with hostile_raw.raw_hostile_server() as raw_direct:
+    raw_longest = [(0.0, "")]
+
+    def raw_done(path: str, seconds: float) -> None:
+        raw_longest[0] = max(raw_longest[0], (seconds, path))
+
+    with hostile_raw.raw_hostile_server(on_done=raw_done) as raw_direct:
         app = hostile.create_hostile_app(bomb, robots="/robots.txt" not in leave_out)
         links: list[str] = []
 
@@ -96,7 +106,14 @@ async def hostile_site(bomb: bytes, *, leave_out: frozenset[str] = frozenset()) 
                 links.extend(raw_base + p for p in hostile_raw.PATHS if p not in leave_out)
                 links.extend(MALFORMED)
                 yield HostileSite(
-                    web_base + "/", web_base, raw_base, web_proxy, raw_proxy, app[hostile.HITS], leave_out
+                    web_base + "/",
+                    web_base,
+                    raw_base,
+                    web_proxy,
+                    raw_proxy,
+                    app[hostile.HITS],
+                    leave_out,
+                    raw_longest,
                 )
         finally:
             await runner.cleanup()
@@ -135,11 +152,29 @@ def _children(pid: int) -> list[int]:
 async def run_check(url: str, workdir: Path, *args: str, limit: float = 300.0) -> CheckRun:
     """``linkdoctor check URL`` with default flags (plus a JSON report file), as a real process."""
     report = workdir / "report.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "linkdoctor",
+        "check",
+        url,
+        "--no-progress",
+        "--no-config",
+        "-o",
+        str(report),
+    ]
+    measured = await run_measured([*argv, *args], workdir, limit=limit)
+    document = json.loads(report.read_text()) if report.exists() else None
+    return replace(measured, report=document)
+
+
+async def run_measured(argv: list[str], workdir: Path, *, limit: float = 300.0) -> CheckRun:
+    """Run ``argv`` in ``workdir`` (killed after ``limit`` seconds), polling ``/proc`` every 0.1 s for its
+    peak RSS and the peak RSS of it and its children together (no report: ``report`` is None)."""
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "linkdoctor", "check", url, "--no-progress", "--no-config", "-o", str(report), *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=workdir,
-    )  # fmt: skip
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=workdir
+    )
     peak = peak_tree = 0
     communicate = asyncio.ensure_future(proc.communicate())
     while not communicate.done():
@@ -152,7 +187,6 @@ async def run_check(url: str, workdir: Path, *args: str, limit: float = 300.0) -
         await asyncio.wait({communicate}, timeout=0.1)
     out, err = communicate.result()
     wall = time.monotonic() - started
-    document = json.loads(report.read_text()) if report.exists() else None
     return CheckRun(
         proc.returncode or 0,
         wall,
@@ -160,5 +194,5 @@ async def run_check(url: str, workdir: Path, *args: str, limit: float = 300.0) -
         peak_tree,
         out.decode(errors="replace"),
         err.decode(errors="replace"),
-        document,
+        None,
     )
