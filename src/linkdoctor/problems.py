@@ -187,12 +187,15 @@ def problem_label(code: str, kind: ProblemKind = ProblemKind.DOCUMENT) -> str:
     return f"{code} link"
 
 
+_COUNTABLE = frozenset({"page", "problem", "other problem", "missing page", "missing anchor"})
+
+
 def _plural(count: int, noun: str) -> str:
     if count == 1:
         return f"1 {noun}"
-    if noun.endswith(("page", "anchor", "link", "problem")):
+    if noun in _COUNTABLE or noun.endswith(" link"):
         return f"{count:,} {noun}s"
-    return f"{count:,} × {noun}"
+    return f"{count:,} × {noun}"  # a catalogue title ("server error", "file: link on a web page")
 
 
 _Key = tuple[ProblemKind, str, str, Category, str, int | None, int | None, str]

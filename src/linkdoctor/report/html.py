@@ -1,8 +1,9 @@
 """The HTML report: one self-contained file that makes no request of its own, sized for any site.
 
 It opens on the problems (:mod:`linkdoctor.problems`, most pages affected first): each with its cause,
-status, reach, fix steps and a collapsible list of the pages that link to it (with lines and the
-fragments used), filtered by category and kind and searched. Below, the counts by category and by problem
+status, reach, a link to its code's fix steps (listed once per code) and a collapsible list of the pages
+that link to it (with lines and the fragments used; the first hundred pages, the JSON report has all),
+filtered by category and kind and searched. Below, the counts by category and by problem
 kind, an inline-SVG chart of status classes, and a table of every target document checked (fragment
 links folded in, as in the JSON report version 2), filtered, searched and sorted. That table is rendered
 by the page's script from a JSON data block, a few hundred rows at a time, so a site of 100,000 links
@@ -50,6 +51,8 @@ from linkdoctor.report.context import (
 from linkdoctor.report.json_v2 import TargetRuns, document_result
 
 CHART_BAR_WIDTH = 300
+# Referring pages listed in a problem's collapsible list; the JSON report lists them all.
+PAGES_LISTED = 100
 _LINKABLE = ("http://", "https://", "file://")
 _PROBLEMS = "problems"
 
@@ -60,7 +63,7 @@ class Place:
 
     label: str
     href: str
-    spots: tuple[tuple[int | None, str, str], ...]  # (line, fragment shown, link as written and its text)
+    spots: tuple[tuple[int | None, str, str], ...]  # (line, fragment shown, tooltip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +72,18 @@ class ProblemView:
     status: str
     status_class: str
     places: tuple[Place, ...]
+    more_pages: int
     fragments: int
     href: str
-    search: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFix:
+    """A diagnosis code's fix steps, listed once for every problem that has it."""
+
+    code: str
+    title: str
+    fix: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +117,7 @@ def _places(problem: Problem, context: RenderContext) -> tuple[Place, ...]:
             (
                 loc.line,
                 loc.fragment if problem.kind is ProblemKind.DOCUMENT else "",
-                (link_as_written(page, loc.link(problem.target)) if listed else loc.link(problem.target))
-                + (f" “{loc.text}”" if loc.text else ""),
+                _title(problem, page, loc),
             )
             for loc in locations
         )
@@ -114,18 +125,36 @@ def _places(problem: Problem, context: RenderContext) -> tuple[Place, ...]:
     return tuple(places)
 
 
+def _title(problem: Problem, page: str, loc: Location) -> str:
+    """A place's tooltip: the link as its page wrote it (when that is not the problem's URL) and its text."""
+    url = loc.link(problem.target)
+    written = link_as_written(page, url) if page != START_URL else url
+    parts = [written] if written != problem.url else []
+    if loc.text:
+        parts.append(f"“{loc.text}”")
+    return " ".join(parts)
+
+
 def _problem_view(problem: Problem, context: RenderContext) -> ProblemView:
     places = _places(problem, context)
-    words = [problem.url, problem.code, problem.label, problem.cause, *(p.label for p in places)]
     return ProblemView(
         problem=problem,
         status="anchor" if problem.kind is ProblemKind.ANCHOR else status_text(problem.result),
         status_class=status_class(problem.result),
-        places=places,
+        places=places[:PAGES_LISTED],
+        more_pages=max(0, len(places) - PAGES_LISTED),
         fragments=len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0,
         href=_href(problem.url),
-        search=" ".join(words).lower(),
     )
+
+
+def _fixes(problems: list[Problem]) -> list[CodeFix]:
+    """Each code's fix steps once (the first problem's), in the order the problems come."""
+    seen: dict[str, CodeFix] = {}
+    for problem in problems:
+        if problem.fix and problem.code not in seen:
+            seen[problem.code] = CodeFix(problem.code, problem.label, problem.fix)
+    return list(seen.values())
 
 
 def _bars(report: Report) -> list[Bar]:
@@ -227,6 +256,7 @@ def render_html(report: Report, context: RenderContext) -> str:
         headline=headline(counts),
         categories=category_counts(report),
         problems=[_problem_view(p, context) for p in problems],
+        fixes=_fixes(list(problems)),
         bars=_bars(report),
         filters=_filters(rows),
         selected=_PROBLEMS if counts.problems else "all",

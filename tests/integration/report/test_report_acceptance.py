@@ -2,7 +2,7 @@
 documentation site, every format written, and each must tell the same three problems with the same
 counts; the console stays short whatever the number of referrers; the reports stay small.
 
-The site (``docsite.py``): one missing page (``changelog.html``) linked through 50 different fragments
+The site (``harness/docsite.py``): one missing page (``changelog.html``) linked through 50 different fragments
 from 12 pages (100 places), and 2 anchors missing on a page that is fine (``guide.html#install`` from 2
 pages, ``#setup`` from 1), under a shared navigation and shared assets. It is checked over HTTP (nginx)
 and as local files (SARIF and annotations then name repository-relative files).
@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from harness.docsite import GUIDE, MISSING_PAGE, DocSite, write_docsite
 from harness.nginx import NginxFactory
 from harness.ports import free_port
 from selectolax.lexbor import LexborHTMLParser
-from tests.integration.report.docsite import GUIDE, MISSING_PAGE, DocSite, write_docsite
 from tests.unit.report.report_checks import validate_json_report, validate_junit, validate_sarif
 
 from linkdoctor.cli import cli

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from harness.chromium import Page, chromium_page
+from harness.docsite import DocSite, write_docsite
 from harness.nginx import NginxFactory
 from harness.ports import free_port
-from tests.integration.report.docsite import DocSite, write_docsite
 from tests.unit.report.report_checks import validate_json_report, validate_json_v1_report
 
 from linkdoctor.cli import cli

@@ -371,13 +371,25 @@ def test_html_has_a_card_per_problem_with_its_cause_fix_and_referring_places() -
     assert len(cards) == 6
     private = next(c for c in cards if c.attributes["data-code"] == "tls.client-cert-required")
     assert "none was sent" in first(private, ".cause").text()
-    assert [li.text() for li in private.css("details.fix li")] == list(
-        codes.info("tls.client-cert-required").fix
-    )
+    link = first(private, "p.fix a").attributes["href"]
+    assert link == "#fix-tls.client-cert-required"
+    steps = tree.css("#fixes dt[id='fix-tls.client-cert-required'] + dd li")
+    assert [li.text() for li in steps] == list(codes.info("tls.client-cert-required").fix)
     anchor = cards[0]
     assert anchor.attributes["data-pages"] == "2" and anchor.attributes["data-links"] == "2"
     places = [li.text(deep=True) for li in anchor.css("details.places li")]
     assert places == ["index.html :7", "blog/post.html :3"]
+
+
+def test_html_lists_a_problems_first_hundred_pages_and_counts_the_rest() -> None:
+    refs = tuple(Referrer(f"https://e.org/p{i:03}.html", 1, "x") for i in range(130))
+    result = CheckResult("https://e.org/gone", Category.BROKEN, 404, diagnosis=codes.make("http.not-found"),
+                         referrers=refs)  # fmt: skip
+    tree = LexborHTMLParser(render_html(Report(Summary.from_results([result]), (result,)), RenderContext()))
+    items = tree.css("#problems details.places li")
+    assert len(items) == 101
+    assert items[-1].text() == "+30 more pages (the JSON report lists all)"
+    assert first(tree, "#problems li.problem").attributes["data-pages"] == "130"
 
 
 def test_html_lists_each_target_document_once_in_its_data_block() -> None:

@@ -2,6 +2,11 @@
 (function () {
   // --- problems: rendered in the page; filtered by category or kind, and searched ---
   const problems = Array.from(document.querySelectorAll("#problems > li.problem"));
+  const texts = new Map();
+  function problemText(item) {  // its words, lower-cased once, when a search first needs them
+    if (!texts.has(item)) texts.set(item, (item.textContent + " " + item.dataset.code).toLowerCase());
+    return texts.get(item);
+  }
   const problemFilter = document.getElementById("problem-filter");
   const problemSearch = document.getElementById("problem-search");
   const problemCount = document.getElementById("problem-count");
@@ -10,7 +15,7 @@
     let wanted = choice === "all";
     if (choice.startsWith("label:")) wanted = item.dataset.label === choice.slice(6);
     else if (!wanted) wanted = item.dataset.category === choice;
-    return wanted && (needle === "" || item.dataset.search.includes(needle));
+    return wanted && (needle === "" || problemText(item).includes(needle));
   }
 
   function filterProblems() {
