@@ -49,7 +49,16 @@ def test_check_reports_file_links_of_a_served_page_identically_in_its_json(tmp_p
     out = tmp_path / "r.json"
     with raw_http_server({"/": PAGE}) as base:
         done = subprocess.run(
-            [sys.executable, "-m", "linkdoctor", "check", f"{base}/", "--no-progress", "-o", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "linkdoctor",
+                "check",
+                f"{base}/",
+                "--no-progress",
+                "--format",
+                f"json-v1:{out}",
+            ],
             capture_output=True,
             text=True,
             timeout=120,
