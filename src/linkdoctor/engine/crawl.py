@@ -76,7 +76,8 @@ class Progress:
     ``links`` and ``done`` count links as the report does (one per unique URL, fragment and all): those
     found, and those with a verdict; ``broken`` counts the links with a broken verdict, so it never passes
     ``done``, and at the end ``done`` and ``broken`` are the summary's ``total`` and ``broken``. ``checked``
-    and ``queued`` count the resources requested (a refetch for anchors counts again)."""
+    and ``queued`` count the resources requested (a refetch for anchors counts again). ``problems`` counts
+    them as :mod:`linkdoctor.problems` groups them (a broken document once, a missing anchor each)."""
 
     pages: int = 0
     checked: int = 0
@@ -84,6 +85,7 @@ class Progress:
     queued: int = 0
     links: int = 0
     done: int = 0
+    problems: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -148,6 +150,7 @@ class Crawler:
         self._page_budget = PageBudget(config.max_pages)
         self.warnings: list[str] = []
         self._checks = 0
+        self._problem_keys: set[str] = set()  # what the progress bar counted as a problem (broken only)
         self._traps = TrapGuard(trap_limits(config), clock=clock)  # what is left out is counted there
         self.soft404 = detector_for(config, self._pages, self._robots_allow, self._traps)
 
@@ -501,10 +504,21 @@ class Crawler:
         self.progress.done += 1
         if category is Category.BROKEN:
             self.progress.broken += 1
+        if category in (Category.BROKEN, Category.UNVERIFIED):
+            self._count_problem(link)
         if self._on_result is not None:  # else the result itself is built once, for the report
             self._on_result(self._result_for(link))
         # Its verdict is known: an ok link keeps only the count of its referrers from now on.
         self._state.settle(link, keep=category is not Category.OK)
+
+    def _count_problem(self, link: _Link) -> None:
+        """One more problem for the progress bar when ``link`` is the first to its broken document (its
+        fragment links fold into that one problem) or names a missing anchor: as ``linkdoctor.problems``
+        groups them, so the bar ends on the summary's problem count."""
+        key = link.url if self._fragment_missing(link) or link.resource is None else link.resource.url
+        if key not in self._problem_keys:
+            self._problem_keys.add(key)
+            self.progress.problems += 1
 
     def _category_of(self, link: _Link) -> Category:
         if link.preset is not None:
@@ -608,6 +622,8 @@ class Crawler:
                 category = self._category_of(link)
                 self.progress.done += 1
                 self.progress.broken += category is Category.BROKEN
+                if category in (Category.BROKEN, Category.UNVERIFIED):
+                    self._count_problem(link)
                 self._state.settle(link, keep=category is not Category.OK)
         for saved in frontier.resources:
             if saved.pending:

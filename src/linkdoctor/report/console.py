@@ -52,8 +52,8 @@ _STYLE = {
 
 @asynccontextmanager
 async def live_progress(counters: Counters, console: Console, *, enabled: bool) -> AsyncIterator[None]:
-    """Show pages crawled, links with a verdict out of those found, rate and broken links so far while the
-    body runs. Links are counted as the summary counts them, so the bar ends on the summary's numbers."""
+    """Show pages crawled, links with a verdict out of those found, rate, broken links and problems so far
+    while the body runs. Both are counted as the summary counts them, so the bar ends on its numbers."""
     if not enabled:
         yield
         return
@@ -63,11 +63,11 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
         TextColumn("[bold]{task.completed:.0f}[/]/{task.total:.0f} links"),
         BarColumn(),
         TextColumn("{task.fields[rate]:.0f}/s"),
-        TextColumn("[red]{task.fields[broken]} broken"),
+        TextColumn("[red]{task.fields[broken]} broken · {task.fields[problems]} problems"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("check", total=1, pages=0, rate=0.0, broken=0)
+        task = bar.add_task("check", total=1, pages=0, rate=0.0, broken=0, problems=0)
 
         async def refresh() -> None:
             while True:
@@ -80,6 +80,7 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
                     pages=counters.pages,
                     rate=done / elapsed,
                     broken=min(counters.broken, done),
+                    problems=counters.problems,
                 )
                 await asyncio.sleep(0.1)
 

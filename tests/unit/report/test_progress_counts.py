@@ -11,6 +11,7 @@ from tests.support.memory_site import MemoryTransport, Reply
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.problems import count_problems, group_problems
 
 SITE = "http://site.test"
 FRAGMENTS = "".join(f'<a href="/gone.html#s{i}">s{i}</a>' for i in range(30))
@@ -28,3 +29,5 @@ async def test_progress_ends_on_the_summary_totals_with_broken_never_above_done(
     assert (progress.done, progress.links) == (report.summary.total, report.summary.total)
     assert progress.broken == report.summary.broken
     assert progress.broken <= progress.done
+    # 2 problems, as the summary says: the missing page (its 30 fragment links folded in) and the anchor
+    assert progress.problems == count_problems(group_problems(report.results)).problems == 2
