@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from linkdoctor.engine.crawl import Progress as Counters
 from linkdoctor.models import Category, Report, Summary
 from linkdoctor.problems import (
+    START_URL,
     Location,
     Problem,
     ProblemCounts,
@@ -33,7 +34,7 @@ from linkdoctor.problems import (
     group_problems,
     headline,
 )
-from linkdoctor.report.context import RenderContext, status_text
+from linkdoctor.report.context import RenderContext, link_as_written, status_text
 
 # What the default (not --verbose) report shows: enough to act on, and about 150 lines for a handful of
 # problems however many times each is linked.
@@ -162,6 +163,7 @@ def _render_pages(problems: Sequence[Problem], console: Console, context: Render
             style = _STYLE[problem.category]
             what = "anchor" if problem.kind is ProblemKind.ANCHOR else status_text(problem.result)
             link = loc.link(problem.target)
+            link = link_as_written(loc.page, link) if loc.page != START_URL else link
             console.print(
                 f"  [dim]{where:>9}[/]  [{style}]{escape(what):>7}[/]  {escape(link)}  [dim]{problem.code}[/]"
             )
