@@ -183,6 +183,9 @@ def test_a_plain_ok_result_is_kept_as_its_time_and_read_back_equal() -> None:
     resource = ResourceEntry(url, 3, crawl=True, result=plain)
 
     assert resource.result == plain and resource.result is not plain  # rebuilt, not held
+    assert resource.result is resource.result  # reads in a row build it once
+    resource.result = replace(plain, elapsed_ms=3.0)
+    assert resource.result == replace(plain, elapsed_ms=3.0)  # not the one built before
     assert (resource.depth, resource.crawl, resource.queued, resource.done) == (3, True, False, False)
     for other in (
         replace(plain, reason="Fine"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, overload
+from typing import Any, ClassVar, Protocol, overload
 
 from linkdoctor.models import Category, CheckResult, Referrer
 
@@ -47,6 +47,7 @@ class ResourceEntry:
     """
 
     __slots__ = ("_bits", "_result", "anchors", "depth", "linked", "url")
+    _recent: ClassVar[tuple[ResourceEntry | None, CheckResult | None]] = (None, None)
 
     def __init__(
         self,
@@ -129,13 +130,22 @@ class ResourceEntry:
     @property
     def result(self) -> CheckResult | None:
         kept = self._result
-        if type(kept) is float:
-            url = self.url
-            return CheckResult(url, Category.OK, 200, "OK", 200, url, (), kept)
-        return kept  # type: ignore[return-value]  # not a float: a result or None
+        if type(kept) is not float:
+            return kept  # type: ignore[return-value]  # not a float: a result or None
+        # The crawler reads a resource's result several times in a row (its verdict, a fragment check, its
+        # links' results): the last one built is kept, so that costs one build, not one per read.
+        recent = ResourceEntry._recent
+        if recent[0] is self:
+            return recent[1]
+        url = self.url
+        built = CheckResult(url, Category.OK, 200, "OK", 200, url, (), kept, None, "", None, (), (), None)
+        ResourceEntry._recent = (self, built)
+        return built
 
     @result.setter
     def result(self, result: CheckResult | None) -> None:
+        if ResourceEntry._recent[0] is self:
+            ResourceEntry._recent = (None, None)
         elapsed = None if result is None else plain_elapsed(self.url, result)
         self._result = result if elapsed is None else elapsed
 
