@@ -355,7 +355,11 @@ class ParserProcess:
         waiter: asyncio.Future[CompactExtraction] = asyncio.get_running_loop().create_future()
         self._pending.append(((kind, body, content_type, page_url, self._max_links), waiter))
         self._send()
-        return from_compact(await waiter)
+        compact = await waiter
+        if big:  # the body's bytes and the fetch's buffers are gone: give them back to the system
+            del body
+            _trim_heap()
+        return from_compact(compact)
 
     def _send(self) -> None:
         if self._in_flight >= self._max_in_flight or not self._pending:

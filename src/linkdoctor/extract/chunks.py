@@ -2,7 +2,7 @@
 
 A parse tree costs about 25 bytes of memory per byte of HTML (lexbor: a 10 MB page of 300,000 links
 builds some 240 MB), so :func:`~linkdoctor.extract.html.extract_html` parses a document bigger than
-:data:`CHUNK_CHARS` as a run of pieces of about that size, one tree at a time. A piece ends just before a
+:data:`CHUNK_CHARS` as a run of pieces of about that size, one tree at a time (some 6 MB each). A piece ends just before a
 ``<`` that starts a tag, never inside a comment or the content of a raw-text element (``<script>``,
 ``<style>``…), so each piece tokenizes as it would in the whole document; what a piece loses is only the
 context of elements left open by the previous one (the text of a link cut in two, a ``<head>`` that the
@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-CHUNK_CHARS: Final = 1024 * 1024
+CHUNK_CHARS: Final = 256 * 1024
 # What opens a stretch that must not be cut: a comment, or a raw-text element whose content is not markup.
 _OPENER = re.compile(r"<!--|<(script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext)[\s/>]", re.I)
 _TAG_START = re.compile(r"<[A-Za-z/!]")
