@@ -15,7 +15,11 @@ Failure is noticed in seconds:
 * a worker holds a lease on the batch it runs, renewed every few seconds (:mod:`linkdoctor.distributed.work`);
   a lease that runs out (the worker was killed or froze) gets its batch's unanswered fetches sent again at
   once, whatever Celery's visibility timeout; a batch that got neither a lease nor a reply for
-  ``redispatch_after`` seconds is sent again too. Duplicate replies are ignored.
+  ``LOST_AFTER`` seconds while the queue is empty (lost between the queue and a worker), or for
+  ``redispatch_after`` seconds in any case, is sent again too. Duplicate replies are ignored, and replies
+  are removed from their list only once read, so a connection that times out loses none.
+* a fetch worth another attempt (a 500, a timeout) comes back from its worker with its backoff; the
+  coordinator sends it again alone when the pause is over, so it never holds up its batch or its worker.
 * every Redis call has a timeout; a broker outage is ridden out for ``outage_grace`` seconds with all state
   kept (publishing, recording and listening are retried), and only a longer one stops the scan, loudly and
   resumably (:class:`FetchInterrupted`): the pages already stored stay, and the next run of the scan replays them.
@@ -56,6 +60,8 @@ T = TypeVar("T")
 _PAGES = ""  # the group of page fetches; link checks are grouped by host
 LEASE_CHECK_INTERVAL = 1.0
 STALL_REPORT_AFTER = 10.0
+LOST_AFTER = 15.0
+REPLIES_PER_READ = 100
 _RETRY_PAUSE = 1.0
 log = logging.getLogger("linkdoctor.distributed")
 
@@ -143,6 +149,7 @@ class RemotePages:
         self._listener: asyncio.Task[None] | None = None
         self._failure: FetchAborted | None = None
         self._down_since: float | None = None
+        self._closing = False
         self._last_reply = clock()
         self._last_report = 0.0
         self._leases = redis.register_script(_LEASES)
@@ -168,14 +175,19 @@ class RemotePages:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._closing = True
         if self._timer is not None:
             self._timer.cancel()
         for handle in self._backoff.values():
             handle.cancel()
-        for task in (self._listener, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in (self._listener, *self._tasks) if t), return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._listener is not None:
+            # The listener ends at its next turn (its blocking read waits at most a second); cancelling a
+            # blocking redis-py read can hang, so it is cancelled only if it does not end in time.
+            await asyncio.wait({self._listener}, timeout=self.settings.socket_timeout + 2)
+            self._listener.cancel()
         with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -221,6 +233,8 @@ class RemotePages:
             try:
                 result = await call()
             except (RedisError, OSError, _PublishFailed) as exc:
+                if self._closing:  # redis-py may turn the cancellation of a blocking read into an error
+                    raise asyncio.CancelledError from exc
                 now = self._clock()
                 if self._down_since is None:
                     self._down_since = now
@@ -322,12 +336,9 @@ class RemotePages:
         key = self._keys.replies(self.scan)
         checked = beat = self._clock()
         try:
-            while True:
-                popped = await self._broker(
-                    "waiting for replies", lambda: self._redis.blpop([key], timeout=1)
-                )
-                if popped is not None:
-                    self._on_reply(json.loads(popped[1]))
+            while not self._closing:
+                for reply in await self._broker("reading replies", lambda: self._take_replies(key)):
+                    self._on_reply(json.loads(reply))
                 now = self._clock()
                 if now - beat >= SCAN_BEAT_INTERVAL:
                     beat = now
@@ -339,6 +350,19 @@ class RemotePages:
                     self._report_stall()
         except FetchAborted as failure:
             self._fail(failure)
+
+    async def _take_replies(self, key: str) -> list[bytes | str]:
+        """The replies waiting, removed only once read. A destructive blocking pop would lose the reply
+        it pops when its connection timed out meanwhile (a frozen broker executes the pop on thaw and
+        writes into a closed socket); reading, then trimming what was read, loses nothing: a reply read
+        twice is ignored. When none wait, a blocking rotation of the list onto itself (which removes
+        nothing) waits for the next one."""
+        replies: list[bytes | str] = await self._redis.lrange(key, 0, REPLIES_PER_READ - 1)
+        if replies:
+            await self._redis.ltrim(key, len(replies), -1)
+            return replies
+        await self._redis.blmove(key, key, 1, "LEFT", "RIGHT")
+        return []
 
     async def _heartbeat(self) -> None:
         """Mark the scan alive (cleaning dead coordinators' scans) and keep its keys for ``key_ttl``."""
@@ -407,9 +431,13 @@ class RemotePages:
         return {_text(batch_id) for batch_id in live}
 
     async def _redispatch_overdue(self, leased: set[str]) -> None:
-        """Send again what got neither a lease nor a reply for ``redispatch_after`` seconds (a batch lost
-        between the queue and a worker, or one an earlier coordinator sent)."""
-        deadline = self._clock() - self.settings.redispatch_after
+        """Send again what got neither a lease nor a reply for ``redispatch_after`` seconds (one an earlier
+        coordinator sent), or for ``LOST_AFTER`` seconds while the queue is empty: such a batch is neither
+        waiting in the queue nor running, so it was lost between them (a worker's pop the broker executed
+        after the worker's connection had timed out)."""
+        queued = await self._broker("reading the queue", lambda: self._redis.llen(self.settings.queue))
+        wait = self.settings.redispatch_after if queued else min(LOST_AFTER, self.settings.redispatch_after)
+        deadline = self._clock() - wait
         overdue = [
             item
             for item, sent, batch in self._outstanding.values()

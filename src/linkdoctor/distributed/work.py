@@ -247,26 +247,28 @@ async def _run_once(
     await hold(keys=[keys.leases(batch.scan)], args=lease_args)
     done = asyncio.Event()
     renewer = asyncio.create_task(_renew(hold, keys.leases(batch.scan), lease_args, lease_ttl / 4, done))
+    reply: dict[str, Any] = {"batch": batch.id, "worker": worker}
+    pages: dict[str, Page] = {}
     try:
-        reply: dict[str, Any] = {"batch": batch.id, "worker": worker}
         try:
             fetched = await fetch_batch(batch, redis=redis, keys=keys, env=env)
         except LinkdoctorError as exc:
             reply["error"] = str(exc)
-            await _reply(redis, keys, batch, reply, key_ttl)
-            return 0
-        pages = fetched.pages
-        payload = {key: page_to_json(page) for key, page in pages.items()}
-        if fetched.retries:
-            reply["retry"] = [[item.to_json(), round(pause, 3)] for item, pause in fetched.retries]
-        if store is not None:
-            # durable before the coordinator hears of it
-            await asyncio.to_thread(store.put, batch.scan, payload)
-        reply["pages"] = payload
-        await _reply(redis, keys, batch, reply, key_ttl)
+        else:
+            pages = fetched.pages
+            reply["pages"] = {key: page_to_json(page) for key, page in pages.items()}
+            if fetched.retries:
+                reply["retry"] = [[item.to_json(), round(pause, 3)] for item, pause in fetched.retries]
+            if store is not None:  # durable before the coordinator hears of it
+                await asyncio.to_thread(store.put, batch.scan, reply["pages"])
     finally:
-        done.set()  # not cancelled: redis-py may turn a cancelled command into an error
+        # Stopped before the reply releases the lease, so no late renewal brings it back. Not cancelled:
+        # redis-py may turn a cancelled command into an error.
+        done.set()
         await renewer
+    await _reply(redis, keys, batch, reply, key_ttl)
+    if "error" in reply:
+        return 0
     with contextlib.suppress(*OUTAGE_ERRORS):  # metrics only: never a reason to run the batch again
         await _count(redis, keys, worker, list(pages.values()))
     return len(batch.items)

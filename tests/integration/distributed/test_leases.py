@@ -15,7 +15,7 @@ from harness.redis import RedisServer
 from redis.asyncio import Redis
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.distributed.coordinator import RemotePages
+from linkdoctor.distributed.coordinator import LOST_AFTER, RemotePages
 from linkdoctor.distributed.health import read_health
 from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec
@@ -149,5 +149,54 @@ async def test_a_dead_coordinator_s_scan_stops_counting_as_running_and_counts_as
         health = read_health(client, settings)
         assert (health.scans_running, health.scans_finished, health.scans_failed) == (0, 1, 1)
         assert client.zcard(settings.keys.running_scans) == 0
+    finally:
+        await redis.aclose()
+
+
+async def test_replies_leave_their_list_only_once_read(redis_server: RedisServer) -> None:
+    settings = BrokerSettings(redis_server.url)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    client = redis_server.client()
+    key = settings.keys.replies("r")
+    redis = async_redis(settings)
+    try:
+        pages = RemotePages(settings, spec, scan="r", redis=redis, publish=never_publish)
+        client.rpush(key, "1", "2", "3")
+        assert sorted(await pages._take_replies(key)) == [b"1", b"2", b"3"]
+        assert client.llen(key) == 0
+        waiting = asyncio.create_task(pages._take_replies(key))  # nothing there: waits without taking
+        await asyncio.sleep(0.2)
+        client.rpush(key, "4")
+        assert await asyncio.wait_for(waiting, 5) == []
+        assert client.lrange(key, 0, -1) == [b"4"]  # still there for the next read
+    finally:
+        await redis.aclose()
+
+
+async def test_a_batch_neither_queued_nor_leased_is_sent_again_after_seconds(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    published: list[Batch] = []
+    now = [1000.0]
+    redis = async_redis(settings)
+    try:
+        pages = RemotePages(
+            settings, spec, scan="l", redis=redis, publish=published.append, clock=lambda: now[0]
+        )
+        await pages._send((FetchItem("http://a.test/", want_body=True),))
+        now[0] += LOST_AFTER - 1
+        await pages._redispatch_overdue(set())
+        assert len(published) == 1  # not yet
+        redis_server.client().rpush(settings.queue, "someone else's batch")
+        now[0] += 2
+        await pages._redispatch_overdue(set())
+        assert len(published) == 1  # the queue is not empty: it may still be waiting there
+        redis_server.client().delete(settings.queue)
+        await pages._redispatch_overdue({published[0].id})
+        assert len(published) == 1  # a worker holds its lease: it runs
+        await pages._redispatch_overdue(set())
+        assert [i.url for i in published[1].items] == ["http://a.test/"]  # lost: sent again
     finally:
         await redis.aclose()
