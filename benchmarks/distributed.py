@@ -3,6 +3,7 @@
 workers storing every page in a SQLite database as in production (PostgreSQL there).
 
     python -m benchmarks.distributed --pages 2000 --runs 2
+    python -m benchmarks.distributed --pages 2000 --backend-delay 0.1   # scaling with 1, 2 and 4 workers
 
 The check runs with the engine's default settings (retries on: the site has 500-answering pages, each tried
 again with backoff) unless ``--retries`` says otherwise. It prints a Markdown table: wall time, pages and
@@ -104,6 +105,66 @@ def _dedupe_costs(broker: str, directory: Path, count: int = 100_000) -> tuple[f
     return redis_s, db_s
 
 
+_SLOW_SERVER = """
+import asyncio, sys
+from aiohttp import web
+pages, fanout, delay, port = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+async def page(request):
+    await asyncio.sleep(delay)
+    n = int(request.match_info["n"])
+    kids = range(n * fanout + 1, min(pages, n * fanout + fanout + 1))
+    links = "".join(f'<a href="/p/{k}">{k}</a>' for k in kids)
+    return web.Response(text=f"<html><body>{links}</body></html>", content_type="text/html")
+async def other(request):
+    await asyncio.sleep(delay)
+    return web.Response(status=404)
+app = web.Application()
+app.router.add_get("/p/{n}", page)
+app.router.add_route("*", "/{tail:.*}", other)
+web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+"""
+
+
+def scaling(pages: int, delay: float, counts: Sequence[int], work: Path) -> int:
+    """Pages per second with 1, 2, 4… workers against a backend answering every request after ``delay``
+    seconds, in a process of its own (CPU is not the limit: the workers wait on the backend). Host caps are
+    lifted so that the workers, not politeness, are what is measured."""
+    import subprocess
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", _SLOW_SERVER, str(pages), "10", str(delay), str(port)])
+    redis = RedisServer.start(work / "redis")
+    settings = BrokerSettings(redis.url)
+    config = CheckConfig(max_per_host=1024, max_concurrency=1024, respect_robots=False)
+    url = f"http://127.0.0.1:{port}/p/0"
+    workers: list[Worker] = []
+    rows: list[tuple[int, float, int]] = []
+    try:
+        time.sleep(1.0)
+        for count in counts:
+            while len(workers) < count:
+                worker = Worker.start(redis.url, None, name=f"scale{len(workers) + 1}@local", directory=work)
+                workers.append(worker)
+                worker.wait_ready(redis.client())
+            seconds, crawled, _ = _run_distributed(url, settings, config)
+            rows.append((count, seconds, crawled))
+    finally:
+        for worker in workers:
+            worker.stop()
+        redis.stop()
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"backend: {pages} pages, every answer after {delay * 1000:.0f} ms; {os.cpu_count()} CPUs")
+    print()
+    print("| workers | wall s | pages/s | × one worker |")
+    print("|---:|---:|---:|---:|")
+    base = rows[0][2] / rows[0][1]
+    for count, seconds, crawled in rows:
+        rate = crawled / seconds
+        print(f"| {count} | {seconds:.2f} | {rate:,.0f} | {rate / base:.2f} |")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -111,12 +172,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--links-per-page", type=int, default=25)
     parser.add_argument("--runs", type=int, default=2, help="runs per mode; the best is reported")
     parser.add_argument("--work", type=Path, default=None, help="work directory (default: a temp dir)")
+    parser.add_argument(
+        "--backend-delay",
+        type=float,
+        default=None,
+        metavar="S",
+        help="measure scaling instead: 1, 2 and 4 workers against a backend answering after S seconds",
+    )
     args = parser.parse_args(argv)
     if shutil.which("redis-server") is None:
         print("redis-server is required (apt-get install redis-server)", file=sys.stderr)
         return 1
     work = args.work or Path(tempfile.mkdtemp(prefix="ld-dist-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.backend_delay is not None:
+        return scaling(args.pages, args.backend_delay, (1, 2, 4), work)
     spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=5)
     root = work / "site"
     generate_site(spec, root)
