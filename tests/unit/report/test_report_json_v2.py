@@ -105,3 +105,19 @@ def test_link_verdicts_list_the_links_as_version_1_did() -> None:
     version_2 = json.loads(_render("json", sample_report()))
     flat = {pair for result in version_2["results"] for pair in link_verdicts(result)}
     assert flat == {(r["url"], r["category"]) for r in version_1["results"]}
+
+
+def test_a_plain_result_is_written_as_the_encoder_would() -> None:
+    from linkdoctor.report import json_v2
+
+    pages = {SITE: 0, SITE + "a.html": 1}
+    plain = [
+        CheckResult(SITE, Category.OK, 200, "OK", final_url=SITE, elapsed_ms=12.34, referrer_count=3),
+        CheckResult(SITE + "x", Category.OK, 200, "Fine", final_url=SITE + "y", elapsed_ms=7,
+                    referrers=(Referrer(SITE, None, 'a "quoted" ü'), Referrer(SITE + "a.html", 4, ""))),
+        CheckResult(SITE + "z", Category.EXCLUDED),
+        CheckResult(SITE + "w", Category.REDIRECTED, 301, "Moved Permanently", precise_status=301),
+    ]  # fmt: skip
+    for result in plain:
+        written = json_v2._plain_json(result.url, result, pages)
+        assert written == json_v2._dumps(json_v2._result(result.url, [result], pages, {}))
