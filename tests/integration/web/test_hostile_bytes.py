@@ -68,7 +68,7 @@ def test_a_monitored_scan_stores_and_shows_the_reason(client: TestClient) -> Non
         results = client.get(f"/api/v1/scans/{scan['id']}/results").json()
         odd = next(row for row in results if row["url"] == f"{base}/odd")
     assert (odd["status"], odd["reason"]) == (404, SHOWN_REASON)
-    page = client.get(f"/scans/{scan['id']}")
+    page = client.get(f"/scans/{scan['id']}?view=links&category=broken")  # the links tab shows each reason
     assert page.status_code == 200
     assert SHOWN_REASON in page.text
 
