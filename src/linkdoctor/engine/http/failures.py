@@ -62,7 +62,7 @@ def describe(exc: BaseException, code: str) -> str:
     ):
         return "the server reset the connection"
     if isinstance(exc, OSError) and exc.strerror:
-        return f"network error: {exc.strerror.lower()}"
+        return f"network error: {_lowered(exc.strerror)}"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"the response body was malformed: {scrub(str(exc)) or 'incomplete'}"
     if isinstance(exc, aiohttp.ClientResponseError):
@@ -79,7 +79,13 @@ def _connect(exc: aiohttp.ClientConnectorError, code: str) -> str:
     if code == "net.timeout":
         return f"connecting to {where} timed out"
     reason = exc.os_error.strerror if exc.os_error.strerror else ""
-    return f"could not connect to {where}" + (f": {reason.lower()}" if reason else "")
+    return f"could not connect to {where}" + (f": {_lowered(reason)}" if reason else "")
+
+
+def _lowered(text: str) -> str:
+    """An OS error's sentence continued after a colon: its first letter lowered, the rest as written
+    (``Connection refused`` reads ``connection refused``; ``SSRF``, a CIDR or an option name keep their case)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _tls(exc: BaseException) -> str:
