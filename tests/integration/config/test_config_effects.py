@@ -40,7 +40,8 @@ def server(nginx_factory: NginxFactory, tmp_path: Path) -> NginxServer:
 def check(project: Path, config: str, url: str) -> dict[str, dict[str, Any]]:
     (project / "linkdoctor.toml").write_text(config)
     result = CliRunner().invoke(
-        cli, ["check", "--config", str(project / "linkdoctor.toml"), "--no-progress", "--format", "json-v1", url]
+        cli,
+        ["check", "--config", str(project / "linkdoctor.toml"), "--no-progress", "--format", "json-v1", url],
     )
     assert result.exit_code in (0, 2), result.output
     return {r["url"]: r for r in json.loads(result.stdout)["results"]}

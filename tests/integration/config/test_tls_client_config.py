@@ -73,7 +73,15 @@ def check(project: Path, config: str, *urls: str, env: dict[str, str]) -> dict[s
     (project / "linkdoctor.toml").write_text(config)
     result = CliRunner().invoke(
         cli,
-        ["check", "--config", str(project / "linkdoctor.toml"), "--no-progress", "--format", "json-v1", *urls],
+        [
+            "check",
+            "--config",
+            str(project / "linkdoctor.toml"),
+            "--no-progress",
+            "--format",
+            "json-v1",
+            *urls,
+        ],
         env=env,
     )
     assert result.exit_code in (0, 2), result.output
