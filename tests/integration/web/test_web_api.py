@@ -36,7 +36,9 @@ def test_site_round_trips_through_the_api(client: TestClient) -> None:
         },
     )
     fetched = client.get(f"/api/v1/sites/{created['id']}").json()
-    assert fetched == created
+    # The app's scheduler may start the new site's first scan in between, which moves its next run on.
+    assert fetched["next_run_at"] >= created["next_run_at"]
+    assert {**fetched, "next_run_at": None} == {**created, "next_run_at": None}
     assert (fetched["every"], fetched["budget"], fetched["options"]["depth"]) == ("6h", 300, 3)
     assert fetched["options"]["headers_env"] == [{"name": "Authorization", "env": "DOCS_TOKEN"}]
 
