@@ -3,7 +3,10 @@ checks go, and which diagnoses the workers see.
 
 Each worker process beats every few seconds into a Redis sorted set (:class:`Heartbeat`, a thread of the
 ``linkdoctor worker`` process); a worker silent for ``STALE_AFTER`` seconds counts as gone. Counters come
-from the workers' batch bookkeeping (:mod:`linkdoctor.distributed.work`).
+from the workers' batch bookkeeping (:mod:`linkdoctor.distributed.work`). Batches in progress are the
+batches under a live lease (a worker renews it while it runs the batch), not the broker's unacknowledged
+messages: a killed worker's batch stops counting once its lease lapses, while Celery would keep it
+unacknowledged until its visibility timeout.
 
 >>> # health = read_health(redis.Redis.from_url(url), BrokerSettings(url))
 >>> # health.workers, health.queue_depth, health.checks_per_second
@@ -26,7 +29,6 @@ from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
 HEARTBEAT_INTERVAL = 5.0
 STALE_AFTER = 30.0
 RATE_WINDOW = 60  # seconds of checks averaged into checks per second
-_UNACKED = "unacked"  # kombu's hash of messages delivered but not yet acknowledged
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class WorkerHealth:
     seen_ago: float
     checks: int
     batches: int
+    in_progress: int = 0  # batches it holds a live lease on
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,34 +59,32 @@ class ClusterHealth:
 
 
 def read_health(redis: Redis, settings: BrokerSettings, *, now: float | None = None) -> ClusterHealth:
-    """Read the cluster's health from Redis (one round trip)."""
+    """Read the cluster's health from Redis (two round trips, plus one per live worker)."""
     keys = settings.keys
     now = time.time() if now is None else now
     buckets = [keys.rate_bucket(now - 10 * i) for i in range(1, RATE_WINDOW // 10 + 1)]
     pipe = redis.pipeline(transaction=False)
     pipe.zrangebyscore(keys.workers, now - STALE_AFTER, "+inf", withscores=True)
     pipe.llen(settings.queue)
-    pipe.hlen(_UNACKED)
+    pipe.zrange(keys.running_scans, 0, -1)
     pipe.hgetall(keys.counters)
     pipe.hgetall(keys.diagnoses)
     # a scan whose coordinator stopped beating is not running
     pipe.zcount(keys.running_scans, now - SCAN_STALE_AFTER, "+inf")
     pipe.mget(buckets)
-    beats, depth, unacked, counters, diagnoses, running, rates = pipe.execute()
+    beats, depth, scans, counters, diagnoses, running, rates = pipe.execute()
+    holders = leased_batches(redis, settings, [_text(scan) for scan in scans])
     workers = []
     for raw_name, seen in beats:
         name = raw_name.decode()
         stats = redis.hgetall(keys.worker_stats(name))
-        workers.append(
-            WorkerHealth(
-                name, round(now - seen, 1), int(stats.get(b"checks", 0)), int(stats.get(b"batches", 0))
-            )
-        )
+        checks, batches = int(stats.get(b"checks", 0)), int(stats.get(b"batches", 0))
+        workers.append(WorkerHealth(name, round(now - seen, 1), checks, batches, holders.count(name)))
     count = {k.decode(): int(v) for k, v in counters.items()}
     return ClusterHealth(
         workers=tuple(sorted(workers, key=lambda w: w.name)),
         queue_depth=int(depth),
-        in_progress=int(unacked),
+        in_progress=len(holders),
         checks_per_second=round(sum(int(r or 0) for r in rates) / RATE_WINDOW, 2),
         checks_total=count.get("checks", 0),
         pages_total=count.get("pages", 0),
@@ -94,6 +95,29 @@ def read_health(redis: Redis, settings: BrokerSettings, *, now: float | None = N
         scans_failed=count.get("scans_failed", 0),
         diagnoses=tuple(sorted((k.decode(), int(v)) for k, v in diagnoses.items())),
     )
+
+
+def leased_batches(redis: Redis, settings: BrokerSettings, scans: list[str]) -> list[str]:
+    """The worker holding each batch of ``scans`` under a live lease (one entry per batch), by the Redis
+    clock the leases are written on (:mod:`linkdoctor.distributed.work`). A lease whose deadline passed
+    belongs to a worker that died or froze: its batch is no longer being worked on."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.time()
+    for scan in scans:
+        pipe.hvals(settings.keys.leases(scan))
+    clock, *leases = pipe.execute()
+    now_ms = int(clock[0]) * 1000 + int(clock[1]) // 1000
+    holders = []
+    for values in leases:
+        for value in values:
+            deadline, _, holder = _text(value).partition("|")
+            if deadline.isdigit() and int(deadline) >= now_ms:
+                holders.append(holder)
+    return holders
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class Heartbeat:
