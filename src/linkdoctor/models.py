@@ -6,9 +6,10 @@ Everything here is a frozen value. A broken link is a :class:`CheckResult` with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 
 class Category(StrEnum):
@@ -178,9 +179,28 @@ class Summary:
         warnings: tuple[str, ...] = (),
         left_out: tuple[LeftOut, ...] = (),
     ) -> Summary:
+        return cls.from_categories(
+            (r.category for r in results),
+            pages_crawled=pages_crawled,
+            elapsed_s=elapsed_s,
+            warnings=warnings,
+            left_out=left_out,
+        )
+
+    @classmethod
+    def from_categories(
+        cls,
+        categories: Iterable[Category],
+        *,
+        pages_crawled: int = 0,
+        elapsed_s: float = 0.0,
+        warnings: tuple[str, ...] = (),
+        left_out: tuple[LeftOut, ...] = (),
+    ) -> Summary:
+        """The counts of one category per result: a crawl counts its links' verdicts without building them."""
         counts = dict.fromkeys(Category, 0)
-        for r in results:
-            counts[r.category] += 1
+        for category in categories:
+            counts[category] += 1
         return cls(
             total=sum(counts.values()),
             ok=counts[Category.OK],
@@ -193,6 +213,35 @@ class Summary:
             warnings=warnings,
             left_out=left_out,
         )
+
+
+@runtime_checkable
+class LazyResults(Protocol):
+    """Results built as they are read (a crawl's), which can give some of what they hold without building
+    every result: those of some categories, and each one's URL and referrers."""
+
+    def of_categories(self, categories: Collection[Category]) -> Sequence[CheckResult]: ...
+
+    def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]: ...
+
+
+def results_in(results: Iterable[CheckResult], categories: Collection[Category]) -> Iterable[CheckResult]:
+    """The results of ``categories``, in order. A crawl's report picks them by its links' verdicts, so the
+    ok results of a large site are never built just to be skipped.
+
+    >>> [r.url for r in results_in([CheckResult("a", Category.OK), CheckResult("b", Category.BROKEN)], {Category.BROKEN})]
+    ['b']
+    """
+    if isinstance(results, LazyResults):
+        return results.of_categories(categories)
+    return (result for result in results if result.category in categories)
+
+
+def urls_and_referrers(results: Iterable[CheckResult]) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
+    """Each result's URL and referrers, in order (a crawl's results give them without being built)."""
+    if isinstance(results, LazyResults):
+        return results.urls_and_referrers()
+    return ((result.url, result.referrers) for result in results)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,12 +32,13 @@ monitor and library users all group the same way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 from linkdoctor.classify import codes
-from linkdoctor.models import Category, CheckResult, Referrer
+from linkdoctor.models import Category, CheckResult, Referrer, results_in
 from linkdoctor.urls import split_fragment
 
 # The categories that are problems: a broken link, and one that could not be verified.
@@ -201,16 +202,27 @@ def _plural(count: int, noun: str) -> str:
 _Key = tuple[ProblemKind, str, str, Category, str, int | None, int | None, str]
 
 
+@runtime_checkable
+class _Memoizing(Protocol):
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any: ...
+
+
 def group_problems(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
     """The problems among ``results``, most pages affected first (then most links, then by URL).
 
     Streams: only the broken and unverified results are held, so a report of 100,000 ok links costs one
-    pass. Results of other categories are skipped.
+    pass, and a crawl's results are grouped once however many formats and summaries read them. Results
+    of other categories are skipped.
     """
+    if isinstance(results, _Memoizing):
+        problems: tuple[Problem, ...] = results.memo("problems", lambda: _group(results))
+        return problems
+    return _group(results)
+
+
+def _group(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
     found: dict[_Key, tuple[CheckResult, list[tuple[Location, ...]], list[int]]] = {}
-    for result in results:
-        if result.category not in PROBLEM_CATEGORIES:
-            continue
+    for result in results_in(results, PROBLEM_CATEGORIES):
         target, fragment = split_fragment(result.url)
         anchor = is_missing_anchor(result)
         kind = ProblemKind.ANCHOR if anchor else ProblemKind.DOCUMENT

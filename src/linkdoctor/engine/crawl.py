@@ -538,9 +538,12 @@ class Crawler:
             and not fragment_found(link.fragment, resource.anchors)
         )
 
+    def _located(self, link: _Link) -> tuple[str, tuple[Referrer, ...]]:
+        """A link's URL and referrers: its result's, without building it."""
+        return link.url, self._state.referrers(link)
+
     def _result_for(self, link: _Link) -> CheckResult:
-        referrers = self._state.referrers(link)
-        count = self._state.referrer_count(link)
+        referrers, count = self._state.referrers_and_count(link)
         counted = None if count == len(referrers) else count  # only counted: an ok link
         if link.preset is not None:
             return replace(link.preset, referrers=referrers, referrer_count=counted)
@@ -594,9 +597,9 @@ class Crawler:
         )  # fmt: skip
         links = tuple(
             FrontierLink(link.url, link.fragment, None if link.resource is None else link.resource.url,
-                         self._state.referrers(link), link.preset,
-                         self._state.referrer_count(link) - len(self._state.referrers(link)))
+                         referrers, link.preset, count - len(referrers))
             for link in self._state.links()
+            for referrers, count in (self._state.referrers_and_count(link),)
         )  # fmt: skip
         return Frontier(resources, links, self._scope.prefixes, self._page_budget.used)
 
@@ -642,13 +645,13 @@ class Crawler:
     def _report(self) -> Report:
         # Built as they are read, from the state: a report streams them, never holding them all at once.
         links = sorted((link for link in self._state.links() if link.emitted), key=lambda link: link.url)
-        results = ResultView(links, self._result_for)
+        results = ResultView(links, self._result_for, self._category_of, self._located)
         if self.config.insecure:
             self._warn_once(
                 "TLS certificate verification was DISABLED (--insecure): results may hide attacks"
             )
-        summary = Summary.from_results(
-            results,
+        summary = Summary.from_categories(
+            map(self._category_of, links),
             pages_crawled=self.progress.pages,
             elapsed_s=round(self._clock() - self.progress.started, 3),
             warnings=tuple(self.warnings),

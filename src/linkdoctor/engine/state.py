@@ -26,11 +26,13 @@ when it is read, so a report streams from the state instead of holding one resul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, overload
+from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from linkdoctor.models import Category, CheckResult, Referrer
+
+T = TypeVar("T")
 
 # ResourceEntry's flags, packed into one int (below 256, so one of the ints Python shares, never a new one).
 _CRAWL, _SCOPE_SEED, _QUEUED, _DONE, _FETCHED_BODY = 1, 2, 4, 8, 16
@@ -249,6 +251,9 @@ class CrawlState(Protocol):
     def referrer_count(self, link: LinkEntry) -> int:
         """How many unique referrers ``link`` has, kept or only counted."""
 
+    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+        """``referrers`` and ``referrer_count`` at once (a result needs both)."""
+
 
 class MemoryState:
     """:class:`CrawlState` in this process's memory. ``keep_all`` keeps every referrer of every link.
@@ -337,6 +342,10 @@ class MemoryState:
     def referrer_count(self, link: LinkEntry) -> int:
         return link.counted + len(self.referrers(link))
 
+    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+        referrers = self.referrers(link)
+        return referrers, link.counted + len(referrers)
+
     def __len__(self) -> int:
         """How many links."""
         return self._link_count
@@ -353,11 +362,43 @@ class ResultView(Sequence[CheckResult]):
     True
     """
 
-    __slots__ = ("_build", "_items")
+    __slots__ = ("_build", "_category", "_items", "_located", "_memo")
 
-    def __init__(self, items: Sequence[Any], build: Callable[[Any], CheckResult]) -> None:
+    def __init__(
+        self,
+        items: Sequence[Any],
+        build: Callable[[Any], CheckResult],
+        category: Callable[[Any], Category] | None = None,
+        located: Callable[[Any], tuple[str, tuple[Referrer, ...]]] | None = None,
+    ) -> None:
         self._items = items
         self._build = build
+        # An item's verdict, and its URL and referrers, without building its result (when known).
+        self._category = category
+        self._located = located
+        self._memo: dict[str, Any] = {}
+
+    def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
+        """Each result's URL and referrers, in order; by ``located`` when given, without building them."""
+        if self._located is not None:
+            return map(self._located, self._items)
+        return ((result.url, result.referrers) for result in self)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, once per view: what several readers of one report derive from it (its problems)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def of_categories(self, categories: Collection[Category]) -> ResultView:
+        """The results of ``categories``: picked by ``category`` when given, so the others are never built."""
+        if self._category is None:
+            return ResultView(
+                [item for item in self._items if self._build(item).category in categories], self._build
+            )
+        verdict = self._category
+        picked = [item for item in self._items if verdict(item) in categories]
+        return ResultView(picked, self._build, verdict, self._located)
 
     def __len__(self) -> int:
         return len(self._items)

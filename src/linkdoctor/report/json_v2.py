@@ -28,13 +28,13 @@ from __future__ import annotations
 import functools
 import json
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from http import HTTPStatus
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
 from linkdoctor.classify import codes as catalogue
-from linkdoctor.models import Category, CheckResult, Report
+from linkdoctor.models import Category, CheckResult, Report, urls_and_referrers
 from linkdoctor.problems import (
     START_URL,
     Problem,
@@ -104,10 +104,14 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     """Write the version 2 document: three passes over ``report.results`` (pages and targets, problems,
     results), holding an index per run of links to one target rather than the results themselves."""
     results = report.results
-    runs = TargetRuns.of(results)
     pages: set[str] = set()
-    for result in results:
-        pages.update(r.url for r in result.referrers)
+
+    def urls() -> Iterator[str]:  # one pass for both the runs and the referring pages
+        for url, referrers in urls_and_referrers(results):
+            pages.update(r.url for r in referrers)
+            yield url
+
+    runs = TargetRuns.of_urls(urls())
     problems = group_problems(results)
     for problem in problems:
         pages.update(loc.page for loc in problem.locations if loc.page != START_URL)
@@ -174,15 +178,20 @@ class TargetRuns:
 
     @classmethod
     def of(cls, results: Sequence[CheckResult]) -> TargetRuns:
+        return cls.of_urls(result.url for result in results)
+
+    @classmethod
+    def of_urls(cls, urls: Iterable[str]) -> TargetRuns:
+        """The runs of results with these URLs, in order."""
         starts: array[int] = array("q")
         targets: list[str] = []
         seen: set[str] = set()
         repeats: dict[int, list[int]] = {}
         previous = None
         total = 0
-        for index, result in enumerate(results):
+        for index, url in enumerate(urls):
             total += 1
-            target = split_fragment(result.url)[0]
+            target = split_fragment(url)[0]
             if target == previous:
                 continue
             if target in seen:
