@@ -316,6 +316,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
            field="diagnose", flags=("--diagnose",), key="diagnose", validator=boolean),
     Option("broker", str, None, "Spread the crawl over linkdoctor workers through this Redis broker, e.g. "
            "redis://redis:6379/0.", flags=("--broker",), key="broker", metavar="URL", validator=string),
+    Option("resume", str, None, "With --broker: run the interrupted scan SCAN again (the key a distributed "
+           "check prints when it starts), replaying the pages its workers stored instead of fetching them.",
+           flags=("--resume",), metavar="SCAN"),
     Option("cache", bool, False, "Reuse ok results of earlier runs.", flags=("--cache/--no-cache",),
            key="cache", validator=boolean),
     Option("cache_file", Path, DEFAULT_CACHE_FILE, "Where --cache keeps results (relative to the working "

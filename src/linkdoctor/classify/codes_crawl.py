@@ -103,6 +103,22 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         actor=CLIENT,
     ),
     DiagnosisInfo(
+        code="crawl.interrupted",
+        title="Run interrupted",
+        summary="URLs not checked: the run was stopped by SIGINT or SIGTERM, and its report is partial",
+        explanation=(
+            "A distributed check (--broker) stopped by Ctrl-C or SIGTERM starts no new check, lets the checks "
+            "in flight finish, and writes its report with what was done. The URLs still queued are counted "
+            "here, and the scan's state stays on the broker: the pages the workers fetched are kept for "
+            "--resume."
+        ),
+        fix=(
+            "Run the same command again with --resume SCAN (the key the check printed): the stored pages are "
+            "replayed, not fetched again, and the report is complete.",
+        ),
+        actor=CLIENT,
+    ),
+    DiagnosisInfo(
         code="crawl.page-budget",
         title="Page budget reached",
         summary="pages checked but not crawled: the run reached --max-pages pages",

@@ -160,18 +160,24 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     linkdoctor check --urls-from urls.txt
     linkdoctor check https://example.org/sitemap.xml
 
-    Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error.
+    Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error;
+    a distributed check stopped by SIGINT or SIGTERM exits 130 or 143 after writing its partial report.
     """
     try:
         inputs, file = merge_config_file(ctx, inputs, opts)
         broker = opts.pop("broker")
+        resume = opts.pop("resume")
+        if resume is not None and not broker:
+            raise ConfigError("--resume needs --broker: only a distributed check can be resumed")
         if broker:
             from linkdoctor.cli.extras import require_distributed
 
             require_distributed("--broker")
-        report = _run(inputs, opts, file, broker=broker or None)
+        report, stopped_by = _run(inputs, opts, file, broker=broker or None, resume=resume)
     except ConfigError as exc:
         raise UsageError(exc) from exc
+    if stopped_by is not None:
+        ctx.exit(128 + stopped_by)
     ctx.exit(ExitCode.BROKEN if report.summary.broken else ExitCode.OK)
 
 
@@ -207,7 +213,9 @@ def _run(
     file: FileConfig | None = None,
     *,
     broker: str | None = None,
-) -> Report:
+    resume: str | None = None,
+) -> tuple[Report, int | None]:
+    """Run the check and write its reports: the report, and the signal that stopped a distributed run."""
     targets = plan_outputs(opts["fmt"], opts["output"])
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
@@ -225,14 +233,29 @@ def _run(
     ):
         on_result = outputs.on_result if outputs.streaming else None
         around = _progress_bar() if show_progress else None
+        interrupt = None
+        if broker:  # the distributed mode's imports (celery, redis) load only when asked for
+            from linkdoctor.distributed.coordinator import new_scan_key
+            from linkdoctor.distributed.resume import Interrupt
+
+            interrupt = Interrupt(resume or new_scan_key(), announce=_say)
 
         def check(sink: Callable[[CheckResult], None] | None) -> Coroutine[Any, Any, Report]:
-            if broker:  # the distributed mode's imports (celery, redis) load only when asked for
+            if broker and interrupt is not None:
                 from linkdoctor.distributed.run import check_distributed
                 from linkdoctor.distributed.settings import BrokerSettings
 
                 return check_distributed(
-                    config, collected, BrokerSettings(broker), on_result=sink, around=around, cache=cache
+                    config,
+                    collected,
+                    BrokerSettings(broker),
+                    scan=interrupt.scan,
+                    resume=resume is not None,
+                    interrupt=interrupt,
+                    announce=lambda scan: _say(f"scan {scan}; resume with --resume {scan}"),
+                    on_result=sink,
+                    around=around,
+                    cache=cache,
                 )
             return check_async(config, collected, on_result=sink, around=around, cache=cache)
 
@@ -245,7 +268,17 @@ def _run(
         outputs.finish(report)
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
-    return report
+    if interrupt is not None and interrupt.signum is not None:
+        _say(
+            f"interrupted by {interrupt.signal_name}: the report is partial; to finish the scan, run the "
+            f"same command with --resume {interrupt.scan}"
+        )
+        return report, interrupt.signum
+    return report, None
+
+
+def _say(message: str) -> None:
+    click.echo(f"linkdoctor: {message}", err=True)
 
 
 def _print_summary(report: Report) -> None:

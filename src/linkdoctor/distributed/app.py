@@ -23,25 +23,25 @@ from linkdoctor.distributed.wire import Batch
 if TYPE_CHECKING:
     from celery import Celery
 
-    from linkdoctor.distributed.store import FetchStore
+    from linkdoctor.distributed.pagestore import ScanPages
 
 BATCH_TASK = "linkdoctor.batch"
 
 
 class WorkerRuntime:
-    """What one worker process keeps between batches: the settings and the database store (opened on
-    first use, so a forked pool process opens its own)."""
+    """What one worker process keeps between batches: the settings and the page store (the database's
+    with ``db_url``, else Redis's; opened on first use, so a forked pool process opens its own)."""
 
     def __init__(self, settings: BrokerSettings) -> None:
         self.settings = settings
-        self._store: FetchStore | None = None
+        self._store: ScanPages | None = None
 
     @property
-    def store(self) -> FetchStore | None:
-        if self._store is None and self.settings.db_url:
-            from linkdoctor.distributed.store import FetchStore
+    def store(self) -> ScanPages:
+        if self._store is None:  # the database's with db_url, else Redis's
+            from linkdoctor.distributed.pagestore import open_page_store
 
-            self._store = FetchStore.open(self.settings.db_url)
+            self._store = open_page_store(self.settings)
         return self._store
 
     def run(self, batch: Batch, worker: str) -> int:

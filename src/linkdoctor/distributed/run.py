@@ -1,20 +1,24 @@
-"""Distributed runs: a one-off crawl for ``linkdoctor check --broker``, and the scan-job runner that
+"""Distributed runs: a one-off crawl for ``linkdoctor check --broker`` (resumable with ``--resume``, and
+partial when interrupted: :mod:`linkdoctor.distributed.resume`), and the scan-job runner that
 ``linkdoctor serve --broker`` hands to the monitor.
 
 >>> # report = run_sync(check_distributed(config, collect_inputs([url]), BrokerSettings("redis://…")))
+>>> # report = run_sync(check_distributed(config, inputs, settings, scan="cli-1f2e", resume=True))
 >>> # monitor = Monitor.open(db_url, job_runner=scan_job_runner(settings))
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.app import celery_publisher, create_celery
 from linkdoctor.distributed.coordinator import RemotePages, new_scan_key
+from linkdoctor.distributed.pagestore import open_page_store
+from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.cache import ResultCache
@@ -25,6 +29,8 @@ from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Report
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from linkdoctor.monitor.scan import ScanJob, ScanOutcome
 
 
@@ -36,25 +42,26 @@ async def remote_pages(
     scan: str,
     env: Mapping[str, str],
     allow_private: tuple[str, ...] | None = None,
+    opening: Callable[[Redis, str], Awaitable[None]] | None = None,
 ) -> AsyncIterator[RemotePages]:
-    """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and (with ``db_url``) store."""
+    """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
+    with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out."""
     from redis.asyncio import Redis
-
-    from linkdoctor.distributed.store import FetchStore
 
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
     app = create_celery(settings)
-    store = FetchStore.open(settings.db_url) if settings.db_url else None
+    store = open_page_store(settings)
     redis = Redis.from_url(settings.broker_url)
     try:
+        if opening is not None:
+            await opening(redis, store.kind)
         async with RemotePages(
             settings, spec, scan=scan, redis=redis, publish=celery_publisher(app, settings), store=store
         ) as pages:
             yield pages
     finally:
         await redis.aclose()
-        if store is not None:
-            store.close()
+        store.close()
         app.close()
 
 
@@ -64,22 +71,57 @@ async def check_distributed(
     settings: BrokerSettings,
     *,
     scan: str | None = None,
+    resume: bool = False,
+    interrupt: Interrupt | None = None,
+    announce: Callable[[str], None] | None = None,
     on_result: ResultSink | None = None,
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
-    resume: Frontier | None = None,
+    frontier: Frontier | None = None,
     cache: ResultCache | None = None,
     allow_private: tuple[str, ...] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Report:
-    """:func:`~linkdoctor.engine.runner.check_async` with fetching and parsing done by the workers. A ``scan`` key
-    of an interrupted run picks up what its workers already stored."""
+    """:func:`~linkdoctor.engine.runner.check_async` with fetching and parsing done by the workers.
+
+    ``resume`` runs the interrupted scan ``scan`` again: what its workers stored is replayed, not fetched
+    (a :class:`~linkdoctor.errors.ConfigError` when there is no such scan). ``announce(scan)`` is called
+    once the scan is open. With ``interrupt``, SIGINT and SIGTERM stop the run with a partial report and
+    the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them."""
     env = os.environ if env is None else env
+    key = scan or new_scan_key()
+    if resume and scan is None:
+        raise ValueError("resume needs the scan key")
+    spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
+
+    async def opening(redis: Redis, store: str) -> None:
+        mark = fingerprint(spec, inputs)
+        await open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume)
+        if announce is not None:
+            announce(key)
+
     async with remote_pages(
-        settings, config, scan=scan or new_scan_key(), env=env, allow_private=allow_private
+        settings, config, scan=key, env=env, allow_private=allow_private, opening=opening
     ) as pages:
-        report = await check_async(
-            config, inputs, pages=pages, on_result=on_result, around=around, resume=resume, cache=cache
-        )
+        if interrupt is None:
+            report = await check_async(
+                config, inputs, pages=pages, on_result=on_result, around=around, resume=frontier, cache=cache
+            )
+        else:
+            try:
+                with interrupt.installed(pages.stop_now):
+                    report = await check_async(
+                        config,
+                        inputs,
+                        pages=pages,
+                        on_result=on_result,
+                        around=interrupt.around(around),
+                        resume=frontier,
+                        cache=cache,
+                    )
+            finally:
+                pages.interrupted = interrupt.signum is not None
+            if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
+                return interrupt.partial(report)
         await pages.finish()
     return report
 

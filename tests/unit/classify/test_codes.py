@@ -63,6 +63,7 @@ REQUIRED_CODES = (
     "crawl.link-cap",
     "crawl.url-budget",
     "crawl.time-budget",
+    "crawl.interrupted",
     "crawl.page-budget",
     "http.body-truncated",
     "filter.excluded",

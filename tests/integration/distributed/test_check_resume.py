@@ -1,0 +1,300 @@
+"""``linkdoctor check --broker`` survives its own end: after ``kill -9`` the same scan runs again with
+``--resume KEY`` and gives the result set of an in-process run without fetching again what the workers
+stored (in Redis: the check has no database, even when a worker has one); SIGTERM writes a partial report
+marked ``crawl.interrupted`` and keeps the scan resumable; a finished scan leaves no key behind; a bad
+``--resume`` is one line and exit 3. Real Redis, nginx, worker processes and ``check`` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from harness.nginx import NginxServer
+from harness.redis import RedisServer
+from harness.workers import Worker
+from tests.integration.distributed.conftest import LoggedSite, StartWorker
+
+from linkdoctor.engine.soft404 import PROBE_PREFIX
+
+pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+KILL_AFTER_PAGES = 150
+BUSY_TIMEOUT_S = 90.0
+RUN_TIMEOUT_S = 150.0
+STOP_TIMEOUT_S = 60.0
+SCAN_LINE = re.compile(r"linkdoctor: scan (cli-[0-9a-f]+); resume with --resume (cli-[0-9a-f]+)")
+
+Row = tuple[Any, ...]
+
+
+def linkdoctor(*args: str, log: Path) -> subprocess.Popen[bytes]:
+    """A ``linkdoctor`` process (its own session: a signal reaches it alone), stderr to ``log``."""
+    with log.open("wb") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "linkdoctor", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+
+
+def finish(process: subprocess.Popen[bytes], log: Path, timeout: float = RUN_TIMEOUT_S) -> int:
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+        pytest.fail(f"linkdoctor did not finish in {timeout:.0f} s: {log.read_text()[-3000:]}")
+
+
+def rows(report: Path) -> set[Row]:
+    """The result set of a JSON report (version 1: written whole at the end, where a streamed format writes
+    a result with the referrers found by then): everything a result says but how long it took, and an ok
+    link's referrers (only counted, unless --all-referrers)."""
+    out = set()
+    for r in json.loads(report.read_text(encoding="utf-8"))["results"]:
+        diagnosis = r["diagnosis"]["code"] if r["diagnosis"] else None
+        referrers = tuple(sorted((x["url"], x["line"], x["text"]) for x in r["referrers"]))
+        referrers = () if r["category"] == "ok" else referrers
+        redirects = json.dumps(r["redirects"], sort_keys=True)
+        out.add(
+            (
+                r["url"],
+                r["final_url"],
+                r["status"],
+                r["category"],
+                diagnosis,
+                r["error"],
+                referrers,
+                redirects,
+            )
+        )
+    return out
+
+
+def served(server: NginxServer, start: int = 0, end: int | None = None) -> set[tuple[str, str]]:
+    """Requests served between two points of the access log, without the soft-404 probes (a random path
+    each run)."""
+    entries = server.access_log_entries()[start:end]
+    return {(e.method, e.uri) for e in entries if not e.uri.startswith(PROBE_PREFIX)}
+
+
+def retried(server: NginxServer) -> set[str]:
+    """Paths whose answer is worth another attempt (a 500): one between two attempts when the check died
+    is not done, and the resumed run makes its attempts again."""
+    return {e.uri for e in server.access_log_entries() if e.status in RETRIED_STATUSES}
+
+
+def scan_key(log: Path, process: subprocess.Popen[bytes]) -> str:
+    """The scan key a distributed check prints on stderr when it starts."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = SCAN_LINE.search(log.read_text(errors="replace"))
+        if found:
+            assert found.group(1) == found.group(2)
+            return found.group(1)
+        assert process.poll() is None, f"check ended before it started its scan: {log.read_text()}"
+        time.sleep(0.05)
+    pytest.fail(f"check never printed its scan key: {log.read_text()}")
+
+
+def wait_for_pages(redis: Any, key: str, count: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while redis.hlen(f"linkdoctor:scan:{key}:pages") < count:
+        assert time.monotonic() < deadline, "the workers never stored enough pages in Redis"
+        assert process.poll() is None, "the check ended before it could be stopped"
+        time.sleep(0.02)
+
+
+def stored_paths(redis: Any, key: str) -> set[str]:
+    """The paths of the pages the workers stored for ``key`` so far."""
+    paths = set()
+    for page in redis.hvals(f"linkdoctor:scan:{key}:pages"):
+        url = urlsplit(json.loads(page)["result"]["url"])
+        paths.add(url.path + (f"?{url.query}" if url.query else ""))
+    return paths
+
+
+def scan_keys(redis: Any, key: str) -> list[bytes]:
+    return list(redis.scan_iter(match=f"linkdoctor:scan:{key}:*"))
+
+
+@pytest.fixture
+def plain_worker(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[[str], Worker]]:
+    """Workers without a database: the default Redis-only deployment."""
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        worker = Worker.start(redis_server.url, None, name=name, directory=tmp_path / "workers")
+        started.append(worker)
+        worker.wait_ready(redis_server.client())
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def in_process(url: str, tmp_path: Path) -> tuple[int, set[Row]]:
+    """The exit code and result set of the same check in one process."""
+    log = tmp_path / "local.log"
+    code = finish(linkdoctor("check", url, "--format", f"json-v1:{tmp_path / 'local.json'}", log=log), log)
+    return code, rows(tmp_path / "local.json")
+
+
+def test_kill_9_of_the_check_then_resume_gives_the_in_process_results_without_fetching_stored_pages(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    start_worker: StartWorker,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    site, nginx = logged_site
+    start_worker("db@test")  # has a database, yet stores in Redis for a check that has none
+    plain_worker("plain@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    before = len(nginx.access_log_entries())
+    in_process_requests = served(nginx)
+
+    first_log = tmp_path / "first.log"
+    first = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}",
+        log=first_log,
+    )  # fmt: skip
+    try:
+        key = scan_key(first_log, first)
+        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+        os.kill(first.pid, signal.SIGKILL)
+        stored_at_kill = stored_paths(redis, key)
+    finally:
+        first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    assert not (tmp_path / "first.json").exists()  # no half-written report
+
+    resume_at = len(nginx.access_log_entries())
+    second_log = tmp_path / "second.log"
+    second = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
+        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
+    )  # fmt: skip
+    code = finish(second, second_log)
+
+    assert code == expected_code, second_log.read_text()
+    assert f"scan {key}; resume with --resume {key}" in second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
+    fetched = served(nginx, before)
+    fetched_before_resume = served(nginx, before, resume_at)
+    fetched_after_resume = served(nginx, resume_at)
+    excused = retried(nginx)
+    assert KILL_AFTER_PAGES <= len(stored_at_kill) < len(in_process_requests)  # killed well before the end
+    assert fetched == in_process_requests  # nothing missed, nothing extra
+    assert fetched_after_resume  # the resumed run had work left
+    # What the workers had stored before the kill was replayed, not fetched again.
+    again = {uri for _method, uri in fetched_after_resume} & stored_at_kill
+    assert again <= excused
+    assert fetched_before_resume & fetched_after_resume <= {
+        (m, u) for m, u in fetched_after_resume if u in excused
+    }
+    # A finished scan leaves nothing behind: no key, not counted as running.
+    assert scan_keys(redis, key) == []
+    assert redis.zscore("linkdoctor:scans:live", key) is None
+
+
+def test_sigterm_writes_a_partial_report_and_keeps_the_scan_resumable(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    site, nginx = logged_site
+    plain_worker("p1@test")
+    plain_worker("p2@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+
+    log = tmp_path / "first.log"
+    report = tmp_path / "partial.json"
+    first = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{report}", log=log
+    )
+    key = scan_key(log, first)
+    wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+    os.kill(first.pid, signal.SIGTERM)
+    code = finish(first, log, STOP_TIMEOUT_S)
+
+    assert code == 128 + signal.SIGTERM, log.read_text()
+    stderr = log.read_text()
+    assert "interrupted by SIGTERM" in stderr and f"--resume {key}" in stderr
+    summary = json.loads(report.read_text())["summary"]
+    interrupted = summary["left_out"][0]
+    assert interrupted["code"] == "crawl.interrupted"
+    assert interrupted["count"] > 0
+    assert any(f"--resume {key}" in warning for warning in summary["warnings"])
+    partial = rows(report)
+    assert 0 < len(partial) < len(expected)
+    assert {(r[0], r[2]) for r in partial} <= {(r[0], r[2]) for r in expected}  # what was done, as checked
+    # The scan's keys stay for --resume; it no longer counts as running.
+    assert redis.exists(f"linkdoctor:scan:{key}:record")
+    assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= KILL_AFTER_PAGES
+    assert redis.zscore("linkdoctor:scans:live", key) is None
+
+    # Another site under the same key is refused: the stored pages belong to the first command.
+    other_log = tmp_path / "other.log"
+    other = linkdoctor(
+        "check", "--broker", redis_server.url, site.url("/other/"), "--resume", key, log=other_log
+    )
+    assert finish(other, other_log) == 3
+    assert other_log.read_text().strip() == (
+        f"linkdoctor: error: --resume {key}: that scan checked other inputs or settings; repeat its first "
+        f"command with --resume {key}"
+    )
+
+    stored = stored_paths(redis, key)
+    resume_at = len(nginx.access_log_entries())
+    second_log = tmp_path / "second.log"
+    second = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
+        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
+    )  # fmt: skip
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
+    again = {uri for _method, uri in served(nginx, resume_at)} & stored
+    assert again <= retried(nginx)
+    assert scan_keys(redis, key) == []
+
+
+@pytest.mark.parametrize(
+    ("with_broker", "message"),
+    [
+        pytest.param(
+            True,
+            "linkdoctor: error: --resume cli-0123456789abcdef: no such scan on the broker (unknown, "
+            "finished, or its keys expired after 21600 s)",
+            id="unknown-key",
+        ),
+        pytest.param(
+            False,
+            "linkdoctor: error: --resume needs --broker: only a distributed check can be resumed",
+            id="no-broker",
+        ),
+    ],
+)
+def test_a_bad_resume_is_one_line_and_exit_3(
+    redis_server: RedisServer, tmp_path: Path, with_broker: bool, message: str
+) -> None:
+    broker = ["--broker", redis_server.url] if with_broker else []
+    log = tmp_path / "check.log"
+    process = linkdoctor("check", *broker, "http://127.0.0.1:9/", "--resume", "cli-0123456789abcdef", log=log)
+    assert finish(process, log, 60) == 3
+    assert log.read_text().strip() == message
