@@ -38,7 +38,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from linkdoctor.classify import codes
-from linkdoctor.models import Category, CheckResult, Referrer, results_in
+from linkdoctor.models import Category, CheckResult, Referrer, Summary, results_in
 from linkdoctor.urls import split_fragment
 
 # The categories that are problems: a broken link, and one that could not be verified.
@@ -312,6 +312,20 @@ def headline(counts: ProblemCounts, *, labels: int = 3) -> str:
     if rest:
         parts.append(f"{_plural(rest, 'other problem')}")
     return f"{_plural(counts.problems, 'problem')}: " + ", ".join(parts)
+
+
+def summary_line(summary: Summary, counts: ProblemCounts) -> str:
+    """The run in one line of plain text: the problems' headline, then links per category and pages.
+
+    >>> summary_line(Summary(total=3, ok=3, pages_crawled=1, elapsed_s=0.5), ProblemCounts())
+    'no problems · 3 links: 3 ok · 0 redirected · 0 broken · 0 unverified · 0 excluded (1 page in 0.5s)'
+    """
+    s = summary
+    links = (
+        f"{s.total:,} links: {s.ok:,} ok · {s.redirected:,} redirected · {s.broken:,} broken · "
+        f"{s.unverified:,} unverified · {s.excluded:,} excluded"
+    )
+    return f"{headline(counts)} · {links} ({_plural(s.pages_crawled, 'page')} in {s.elapsed_s:.1f}s)"
 
 
 def _times(count: int) -> str:

@@ -4,7 +4,7 @@ summary.
 The report is grouped by problem (:mod:`linkdoctor.problems`), most pages affected first. Each problem
 shows its cause, its fix and the first few places it was linked from, with "+N more"; ``--verbose``
 lists every place. ``--group-by page`` lists each referring page with its problems instead, for someone
-fixing one page at a time. The summary line (:func:`summary_line`) is the same everywhere the CLI prints
+fixing one page at a time. The summary line (:func:`~linkdoctor.problems.summary_line`) is the same everywhere the CLI prints
 it, and its counts are those of every other format.
 
 The console is injected, so output is testable (``Console(file=io.StringIO(), width=100)``).
@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from linkdoctor.engine.crawl import Progress as Counters
-from linkdoctor.models import Category, Report, Summary
+from linkdoctor.models import Category, Report
 from linkdoctor.problems import (
     START_URL,
     Location,
@@ -33,6 +33,7 @@ from linkdoctor.problems import (
     count_problems,
     group_problems,
     headline,
+    summary_line,
 )
 from linkdoctor.report.context import RenderContext, link_as_written, status_text
 
@@ -192,20 +193,6 @@ def _times(count: int) -> str:
 
 def _count(count: int, noun: str) -> str:
     return f"1 {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
-def summary_line(summary: Summary, counts: ProblemCounts) -> str:
-    """The run in one line of plain text: the problems' headline, then links per category and pages.
-
-    >>> summary_line(Summary(total=3, ok=3, pages_crawled=1, elapsed_s=0.5), ProblemCounts())
-    'no problems · 3 links: 3 ok · 0 redirected · 0 broken · 0 unverified · 0 excluded (1 page in 0.5s)'
-    """
-    s = summary
-    links = (
-        f"{s.total:,} links: {s.ok:,} ok · {s.redirected:,} redirected · {s.broken:,} broken · "
-        f"{s.unverified:,} unverified · {s.excluded:,} excluded"
-    )
-    return f"{headline(counts)} · {links} ({_count(s.pages_crawled, 'page')} in {s.elapsed_s:.1f}s)"
 
 
 def render_summary(report: Report, console: Console, counts: ProblemCounts | None = None) -> None:
