@@ -1,0 +1,121 @@
+"""Where the workers keep a scan's fetched pages, on a real Redis: in Redis when the scan's coordinator has no
+database (even on a worker that has one), in the database otherwise, read back from both and forgotten
+together; and a page an earlier coordinator of the scan handed out, answered before the crawler asks for
+it again, is replayed rather than waited for or fetched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from harness.redis import RedisServer
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.coordinator import RemotePages
+from linkdoctor.distributed.pagestore import STORE_REDIS, ScanPages, open_page_store, pages_key, record_key
+from linkdoctor.distributed.settings import BrokerSettings, async_redis
+from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
+from linkdoctor.engine.fetching import Page
+from linkdoctor.models import Category, CheckResult
+
+pytestmark = [pytest.mark.timeout(60)]
+REPLAY_TIMEOUT_S = 5.0
+
+
+class MemoryStore:
+    """A database store stand-in: pages by scan, in memory."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def put(self, scan: str, pages: Mapping[str, dict[str, Any]]) -> None:
+        self.pages.setdefault(scan, {}).update(pages)
+
+    def load(self, scan: str) -> dict[str, dict[str, Any]]:
+        return dict(self.pages.get(scan, {}))
+
+    def count(self, scan: str) -> tuple[int, int]:
+        n = len(self.pages.get(scan, {}))
+        return n, n
+
+    def forget(self, scan: str) -> None:
+        self.pages.pop(scan, None)
+
+    def close(self) -> None:
+        pass
+
+
+def page_json(url: str) -> dict[str, Any]:
+    return page_to_json(Page(CheckResult(url, Category.OK, status=200), body_read=False))
+
+
+def test_a_scan_whose_coordinator_has_no_database_keeps_its_pages_in_redis_even_on_a_worker_with_one(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url, key_ttl=600)
+    client = redis_server.client()
+    client.set(record_key(settings.keys, "cli-1"), json.dumps({"store": STORE_REDIS}))
+    db = MemoryStore()
+    store = ScanPages(client, settings.keys, ttl=settings.key_ttl, db=db)
+
+    store.put("cli-1", {"k1": page_json("http://a.test/1")})  # its coordinator reads Redis
+    store.put("site-7", {"k2": page_json("http://a.test/2")})  # no record: the worker's own database
+
+    assert client.hlen(pages_key(settings.keys, "cli-1")) == 1
+    assert 0 < client.ttl(pages_key(settings.keys, "cli-1")) <= 600  # expires with the scan's keys
+    assert "cli-1" not in db.pages
+    assert db.pages["site-7"] == {"k2": page_json("http://a.test/2")}
+    assert not client.exists(pages_key(settings.keys, "site-7"))
+    assert store.load("cli-1") == {"k1": page_json("http://a.test/1")}
+    assert store.count("site-7") == (1, 1)
+    store.forget("cli-1")
+    assert not client.exists(pages_key(settings.keys, "cli-1"))
+
+
+def test_without_a_database_the_page_store_is_redis(redis_server: RedisServer) -> None:
+    store = open_page_store(BrokerSettings(redis_server.url))
+    try:
+        assert store.kind == STORE_REDIS and store.db is None
+        store.put("cli-2", {"k": page_json("http://a.test/")})
+        assert store.load("cli-2") == {"k": page_json("http://a.test/")}
+        assert store.count("cli-2") == (1, 1)
+    finally:
+        store.forget("cli-2")
+        store.close()
+
+
+def never_publish(batch: Batch) -> None:
+    raise AssertionError(f"fetched again: {batch.items}")
+
+
+async def test_a_reply_to_an_earlier_coordinator_that_comes_before_the_crawler_asks_is_replayed(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url)
+    keys = settings.keys
+    url = "http://a.test/page.html"
+    item = FetchItem(url, want_body=True)
+    client = redis_server.client()
+    client.sadd(keys.seen("cli-3"), item.key)  # the killed coordinator handed it out
+    store = open_page_store(settings)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    try:
+        async with RemotePages(
+            settings, spec, scan="cli-3", redis=redis, publish=never_publish, store=store
+        ) as pages:
+            reply = {"batch": "old", "worker": "w@test", "pages": {item.key: page_json(url)}}
+            client.rpush(keys.replies("cli-3"), json.dumps(reply))
+            deadline = asyncio.get_running_loop().time() + REPLAY_TIMEOUT_S
+            while client.llen(keys.replies("cli-3")):  # read by the coordinator before the crawler asks
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.05)
+            page = await asyncio.wait_for(pages.page(url, want_body=True), REPLAY_TIMEOUT_S)
+            assert page.result.url == url and page.result.status == 200
+            assert pages.replayed == 1 and pages.dispatched == 0
+    finally:
+        await redis.aclose()
+        store.close()
