@@ -1,15 +1,17 @@
 """Distributed crawl benchmark: the same generated site on nginx, crawled in-process, then by one and by two
-``linkdoctor worker`` processes (solo pool: one batch at a time each) through a local Redis, with the
-workers storing every page in a SQLite database as in production (PostgreSQL there).
+``linkdoctor worker`` processes through a local Redis, with the workers storing every page in a SQLite
+database as in production (PostgreSQL there). Each worker runs ``--pool``/``--concurrency`` (default: the
+threads pool with 4 batches at once on one event loop; ``--pool solo`` runs one batch at a time).
 
-    python -m benchmarks.distributed --pages 2000 --runs 2
-    python -m benchmarks.distributed --pages 2000 --backend-delay 0.1   # scaling with 1, 2 and 4 workers
+    python -m benchmarks.distributed --pages 2000 --runs 3
+    python -m benchmarks.distributed --pages 2000 --backend-delay 0.1 --runs 3   # 1, 2 and 4 workers
 
 The check runs with the engine's default settings (retries on: the site has 500-answering pages, each tried
-again with backoff) unless ``--retries`` says otherwise. It prints a Markdown table: wall time, pages and
-checks per second, the ratio of each distributed run's wall time to the in-process one, the speed-up of two
-workers over one, each worker's peak RSS, and Redis's peak memory; plus the cost of the two dedupe stores
-(Redis set vs database unique constraint) per 100,000 URL hashes. The figures go into docs/scaling.md.
+again with backoff) unless ``--retries`` says otherwise. It prints a Markdown table of medians over
+``--runs`` runs, in-process and distributed runs alternating: wall time, pages and checks per second, the
+ratio of each distributed run's wall time to the in-process one, the speed-up of two workers over one, each
+worker's peak RSS, and Redis's peak memory; plus the cost of the two dedupe stores (Redis set vs database
+unique constraint) per 100,000 URL hashes. The figures go into docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import argparse
 import hashlib
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import redis as redis_sync
@@ -42,16 +45,6 @@ from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async, run_sync
-
-
-@dataclass(frozen=True)
-class Row:
-    mode: str
-    seconds: float
-    pages: int
-    results: int
-    checks: int
-    worker_rss_mb: tuple[float, ...]
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -125,10 +118,24 @@ web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 """
 
 
-def scaling(pages: int, delay: float, counts: Sequence[int], work: Path) -> int:
+def _start_worker(broker: str, db: str | None, name: str, work: Path, pool: str, concurrency: int) -> Worker:
+    worker = Worker.start(broker, db, name=name, directory=work, pool=pool, concurrency=concurrency)
+    worker.wait_ready(redis_sync.Redis.from_url(broker))
+    return worker
+
+
+def _keep(workers: list[Worker], count: int, start: Callable[[int], Worker]) -> None:
+    """Exactly ``count`` live workers: start the missing ones, stop the extra ones."""
+    while len(workers) < count:
+        workers.append(start(len(workers) + 1))
+    while len(workers) > count:
+        workers.pop().stop()
+
+
+def scaling(pages: int, delay: float, counts: Sequence[int], work: Path, args: argparse.Namespace) -> int:
     """Pages per second with 1, 2, 4… workers against a backend answering every request after ``delay``
     seconds, in a process of its own (CPU is not the limit: the workers wait on the backend). Host caps are
-    lifted so that the workers, not politeness, are what is measured."""
+    lifted so that the workers, not politeness, are what is measured. Each run goes through every count."""
     import subprocess
 
     port = free_port()
@@ -138,30 +145,40 @@ def scaling(pages: int, delay: float, counts: Sequence[int], work: Path) -> int:
     config = CheckConfig(max_per_host=1024, max_concurrency=1024, respect_robots=False)
     url = f"http://127.0.0.1:{port}/p/0"
     workers: list[Worker] = []
-    rows: list[tuple[int, float, int]] = []
+    rates: dict[int, list[float]] = {count: [] for count in counts}
+    walls: dict[int, list[float]] = {count: [] for count in counts}
+
+    def start(n: int) -> Worker:
+        return _start_worker(redis.url, None, f"scale{n}@local", work, args.pool, args.concurrency)
+
     try:
         time.sleep(1.0)
-        for count in counts:
-            while len(workers) < count:
-                worker = Worker.start(redis.url, None, name=f"scale{len(workers) + 1}@local", directory=work)
-                workers.append(worker)
-                worker.wait_ready(redis.client())
-            seconds, crawled, _ = _run_distributed(url, settings, config)
-            rows.append((count, seconds, crawled))
+        for _ in range(args.runs):
+            for count in counts:
+                _keep(workers, count, start)
+                seconds, crawled, _ = _run_distributed(url, settings, config)
+                walls[count].append(seconds)
+                rates[count].append(crawled / seconds)
+            _keep(workers, 0, start)
     finally:
-        for worker in workers:
-            worker.stop()
+        _keep(workers, 0, start)
         redis.stop()
         server.terminate()
         server.wait(timeout=10)
-    print(f"backend: {pages} pages, every answer after {delay * 1000:.0f} ms; {os.cpu_count()} CPUs")
+    print(
+        f"backend: {pages} pages, every answer after {delay * 1000:.0f} ms; {os.cpu_count()} CPUs; "
+        f"workers --pool {args.pool} --concurrency {args.concurrency}; median of {args.runs} runs"
+    )
     print()
-    print("| workers | wall s | pages/s | × one worker |")
-    print("|---:|---:|---:|---:|")
-    base = rows[0][2] / rows[0][1]
-    for count, seconds, crawled in rows:
-        rate = crawled / seconds
-        print(f"| {count} | {seconds:.2f} | {rate:,.0f} | {rate / base:.2f} |")
+    print("| workers | wall s | pages/s | × one worker | runs (pages/s) |")
+    print("|---:|---:|---:|---:|---|")
+    base = statistics.median(rates[counts[0]])
+    for count in counts:
+        rate = statistics.median(rates[count])
+        every = ", ".join(f"{r:.0f}" for r in rates[count])
+        print(
+            f"| {count} | {statistics.median(walls[count]):.2f} | {rate:,.0f} | {rate / base:.2f} | {every} |"
+        )
     return 0
 
 
@@ -170,8 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--retries", type=int, default=None, help="retries per URL (default: the engine's)")
     parser.add_argument("--links-per-page", type=int, default=25)
-    parser.add_argument("--runs", type=int, default=2, help="runs per mode; the best is reported")
+    parser.add_argument("--max-concurrency", type=int, default=None, help="(default: the engine's)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per mode, alternating; medians reported")
     parser.add_argument("--work", type=Path, default=None, help="work directory (default: a temp dir)")
+    parser.add_argument("--pool", choices=("threads", "solo", "prefork"), default="threads")
+    parser.add_argument("--concurrency", type=int, default=4, help="batches at once per worker")
     parser.add_argument(
         "--backend-delay",
         type=float,
@@ -180,13 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure scaling instead: 1, 2 and 4 workers against a backend answering after S seconds",
     )
     args = parser.parse_args(argv)
+    if args.runs < 1 or not 0 < args.pages <= 100_000:
+        parser.error("--runs must be at least 1 and --pages between 1 and 100000")
     if shutil.which("redis-server") is None:
         print("redis-server is required (apt-get install redis-server)", file=sys.stderr)
         return 1
     work = args.work or Path(tempfile.mkdtemp(prefix="ld-dist-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     if args.backend_delay is not None:
-        return scaling(args.pages, args.backend_delay, (1, 2, 4), work)
+        return scaling(args.pages, args.backend_delay, (1, 2, 4), work, args)
     spec = SiteSpec(pages=args.pages, links_per_page=args.links_per_page, seed=5)
     root = work / "site"
     generate_site(spec, root)
@@ -195,53 +217,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     broker = redis.url
     db = f"sqlite:///{work / 'linkdoctor.sqlite'}"
     settings = BrokerSettings(broker, db_url=db)
-    config = CheckConfig() if args.retries is None else CheckConfig(retries=args.retries)
+    config = CheckConfig()
+    if args.retries is not None:
+        config = replace(config, retries=args.retries)
+    if args.max_concurrency is not None:
+        config = replace(config, max_concurrency=args.max_concurrency)
     url = nginx.url("/")
-    rows: list[Row] = []
     workers: list[Worker] = []
+    modes = ("in-process", "1 worker", "2 workers")
+    walls: dict[str, list[float]] = {mode: [] for mode in modes}
+    checks: dict[str, list[int]] = {mode: [] for mode in modes}
+    sizes: dict[str, tuple[int, int]] = {}
+    client = redis_sync.Redis.from_url(broker)
+
+    def start(n: int) -> Worker:
+        return _start_worker(broker, db, f"bench{n}@local", work, args.pool, args.concurrency)
+
     try:
-        best = min(_run_local(url, config) for _ in range(args.runs))
-        local = run_sync(check_async(config, collect_inputs([url])))
-        rows.append(Row("in-process", best, local.summary.pages_crawled, len(local.results), 0, ()))
-        for count in (1, 2):
-            while len(workers) < count:
-                worker = Worker.start(
-                    broker, db, name=f"bench{len(workers) + 1}@local", directory=work, concurrency=None
-                )
-                workers.append(worker)
-                worker.wait_ready(redis.client())
-            client = redis_sync.Redis.from_url(broker)
-            client.delete(settings.keys.counters)
-            runs = [_run_distributed(url, settings, config) for _ in range(args.runs)]
-            seconds, pages, results = min(runs)
-            checks = int(client.hget(settings.keys.counters, "checks") or 0) // args.runs
-            rows.append(Row(f"{count} worker{'s' if count > 1 else ''}", seconds, pages, results, checks,
-                            tuple(_peak_rss_mb(w.process.pid) for w in workers)))  # fmt: skip
-        redis_peak = redis_sync.Redis.from_url(broker).info("memory")["used_memory_peak"] / 1024 / 1024
+        local = run_sync(check_async(config, collect_inputs([url])))  # warm-up, and the reference sizes
+        sizes["in-process"] = (local.summary.pages_crawled, len(local.results))
+        for _ in range(args.runs):  # the modes alternate, so a busy spell of the host hits all of them
+            walls["in-process"].append(_run_local(url, config))
+            for count, mode in ((1, "1 worker"), (2, "2 workers")):
+                _keep(workers, count, start)
+                client.delete(settings.keys.counters)
+                seconds, pages, results = _run_distributed(url, settings, config)
+                walls[mode].append(seconds)
+                checks[mode].append(int(client.hget(settings.keys.counters, "checks") or 0))
+                sizes[mode] = (pages, results)
+            rss = tuple(_peak_rss_mb(w.process.pid) for w in workers)
+            _keep(workers, 1, start)
+        redis_peak = client.info("memory")["used_memory_peak"] / 1024 / 1024
         redis_s, db_s = _dedupe_costs(broker, work)
     finally:
-        for worker in workers:
-            worker.stop()
+        _keep(workers, 0, start)
         redis.stop()
         nginx.stop()
     print(
-        f"site: {args.pages} pages, {args.links_per_page} links per page; {os.cpu_count()} CPUs; best of {args.runs}; "
-        f"retries {config.retries}"
+        f"site: {args.pages} pages, {args.links_per_page} links per page; {os.cpu_count()} CPUs; "
+        f"retries {config.retries}; max concurrency {config.max_concurrency}; workers --pool {args.pool} --concurrency {args.concurrency}; "
+        f"median of {args.runs} alternating runs"
     )
     print()
-    print("| mode | wall s | x in-process | pages/s | fetches/s | results | worker peak RSS MB |")
+    print("| mode | wall s | x in-process | pages/s | fetches/s | results | runs (wall s) |")
     print("|---|---:|---:|---:|---:|---:|---|")
-    for row in rows:
-        fetches = f"{row.checks / row.seconds:,.0f}" if row.checks else "—"
-        rss = ", ".join(f"{r:.0f}" for r in row.worker_rss_mb) or "—"
-        ratio = row.seconds / rows[0].seconds
+    base = statistics.median(walls["in-process"])
+    for mode in modes:
+        wall = statistics.median(walls[mode])
+        fetches = f"{statistics.median(checks[mode]) / wall:,.0f}" if checks[mode] else "—"
+        pages, results = sizes[mode]
+        every = ", ".join(f"{w:.2f}" for w in walls[mode])
         print(
-            f"| {row.mode} | {row.seconds:.2f} | {ratio:.2f} | {row.pages / row.seconds:,.0f} | {fetches} "
-            f"| {row.results:,} | {rss} |"
+            f"| {mode} | {wall:.2f} | {wall / base:.2f} | {pages / wall:,.0f} | {fetches} | {results:,} "
+            f"| {every} |"
         )
-    one, two = rows[1], rows[2]
+    one, two = statistics.median(walls["1 worker"]), statistics.median(walls["2 workers"])
     print()
-    print(f"two workers vs one: {one.seconds / two.seconds:.2f}x; Redis peak memory {redis_peak:.1f} MB")
+    print(f"two workers vs one: {one / two:.2f}x; worker peak RSS MB {', '.join(f'{r:.0f}' for r in rss)}")
+    print(f"Redis peak memory {redis_peak:.1f} MB")
     print(f"dedupe of 100,000 URL hashes: Redis set {redis_s:.2f} s, SQLite unique key {db_s:.2f} s")
     return 0
 

@@ -4,8 +4,9 @@ batch (fetch and parse pages of one crawl) and the scan (run a monitored site's 
 
 Nothing is configured at import time. A batch is acknowledged only after it ran (``acks_late``), a worker
 that dies mid-batch gets it redelivered (``task_reject_on_worker_lost`` for a lost pool process, the
-broker's visibility timeout for a lost machine), and each worker process reserves one batch at a time
-(prefetch 1), so a slow batch never holds others hostage. Batches are JSON; their results travel through
+broker's visibility timeout for a lost machine), and each pool slot reserves one batch at a time (prefetch
+1: a process reserves as many batches as it runs at once), so a slow batch never holds others hostage.
+A process keeps one event loop, Redis client and HTTP session across its batches (:class:`WorkerRuntime`). Batches are JSON; their results travel through
 the scan's reply list in Redis, not Celery's result backend.
 
 >>> # app = create_celery(BrokerSettings("redis://127.0.0.1:6379/0"))
@@ -14,6 +15,9 @@ the scan's reply list in Redis, not Celery's result backend.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from linkdoctor.distributed.fleet import SCAN_TASK, FleetScan, FleetWorker
@@ -22,51 +26,75 @@ from linkdoctor.distributed.wire import Batch
 
 if TYPE_CHECKING:
     from celery import Celery
+    from redis.asyncio import Redis as AsyncRedis
 
-    from linkdoctor.distributed.pagestore import ScanPages
+    from linkdoctor.distributed.store import FetchStore
+    from linkdoctor.distributed.work import FetchKits
 
 BATCH_TASK = "linkdoctor.batch"
 
 
 class WorkerRuntime:
-    """What one worker process keeps between batches: the settings and the page store (the database's
-    with ``db_url``, else Redis's; opened on first use, so a forked pool process opens its own)."""
+    """What one worker process keeps between batches: the settings, the database store (opened on first
+    use, so a forked pool process opens its own), and one event loop in a thread of its own with one Redis
+    client and the HTTP sessions (:class:`~linkdoctor.distributed.work.FetchKits`). Every batch of the
+    process runs on that loop: with the ``threads`` pool, ``--concurrency`` batches at once share it, its
+    connection pools and its DNS cache; with ``solo`` or ``prefork``, each process runs one at a time."""
 
     def __init__(self, settings: BrokerSettings) -> None:
         self.settings = settings
-        self._store: ScanPages | None = None
+        self._store: FetchStore | None = None
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # started on first use, in the process using it
+        self._pid = 0
+        self._redis: AsyncRedis | None = None
+        self._kits: FetchKits | None = None
 
     @property
-    def store(self) -> ScanPages:
-        if self._store is None:  # the database's with db_url, else Redis's
-            from linkdoctor.distributed.pagestore import open_page_store
+    def store(self) -> FetchStore | None:
+        with self._lock:
+            if self._store is None and self.settings.db_url:
+                from linkdoctor.distributed.store import FetchStore
 
-            self._store = open_page_store(self.settings)
-        return self._store
+                self._store = FetchStore.open(self.settings.db_url)
+            return self._store
 
     def run(self, batch: Batch, worker: str) -> int:
-        from linkdoctor.engine.runner import run_sync
+        """Run ``batch`` on the process's loop and wait for it (from any pool thread)."""
+        store = self.store
+        return asyncio.run_coroutine_threadsafe(self._run(batch, worker, store), self._event_loop()).result()
 
-        return run_sync(self._run(batch, worker))
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked child starts its own
+                try:
+                    import uvloop
 
-    async def _run(self, batch: Batch, worker: str) -> int:
+                    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+                except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
+                    loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="linkdoctor-batches", daemon=True).start()
+                self._loop, self._pid, self._redis, self._kits = loop, os.getpid(), None, None
+            return self._loop
+
+    async def _run(self, batch: Batch, worker: str, store: FetchStore | None) -> int:
         from linkdoctor.distributed.settings import async_redis
-        from linkdoctor.distributed.work import run_batch
+        from linkdoctor.distributed.work import FetchKits, run_batch
 
-        redis = async_redis(self.settings)  # every call times out: a frozen broker is an error in seconds
-        try:
-            return await run_batch(
-                batch,
-                redis=redis,
-                keys=self.settings.keys,
-                store=self.store,
-                worker=worker,
-                key_ttl=self.settings.key_ttl,
-                lease_ttl=self.settings.lease_ttl,
-                outage_grace=self.settings.outage_grace,
-            )
-        finally:
-            await redis.aclose()
+        if self._redis is None or self._kits is None:  # on the loop's thread: no other batch runs here now
+            self._redis = async_redis(self.settings)  # every call times out: a frozen broker errs in seconds
+            self._kits = FetchKits(self._redis, self.settings.keys, os.environ)
+        return await run_batch(
+            batch,
+            redis=self._redis,
+            keys=self.settings.keys,
+            store=store,
+            worker=worker,
+            key_ttl=self.settings.key_ttl,
+            lease_ttl=self.settings.lease_ttl,
+            outage_grace=self.settings.outage_grace,
+            kits=self._kits,
+        )
 
 
 def create_celery(settings: BrokerSettings) -> Celery:

@@ -27,7 +27,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,8 +37,8 @@ from sqlalchemy.exc import DBAPIError
 
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.distributed.limiter import RedisHostLimiter
-from linkdoctor.distributed.pagestore import PageStore
 from linkdoctor.distributed.settings import DEFAULT_LEASE_TTL, DEFAULT_OUTAGE_GRACE, Keys
+from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
 from linkdoctor.engine.check import HttpChecker, is_retryable, retry_after_seconds
 from linkdoctor.engine.fetching import LocalPages, Page
@@ -116,6 +116,76 @@ class Fetched:
     retries: tuple[tuple[FetchItem, float], ...] = ()
 
 
+class _Kit:
+    """The fetching gear of one fetch spec: the run's config, one HTTP session (its connection pool and DNS
+    cache), the TLS contexts and the shared host limiter, with the number of batches using it."""
+
+    def __init__(self, config: CheckConfig, transport: AiohttpTransport, limiter: RedisHostLimiter) -> None:
+        self.config = config
+        self.transport = transport
+        self.tls = TLSContextFactory(config)
+        self.limiter = limiter
+        self.users = 0
+
+    async def close(self) -> None:
+        try:
+            await self.transport.close()
+        finally:
+            self.tls.close()
+
+
+class FetchKits:
+    """What a worker process keeps from one batch to the next, per fetch spec (one per scan's options): the
+    HTTP session with its connection pool and DNS cache, the TLS contexts, and the Redis host limiter.
+    Opening them for every batch cost a new session, a new TCP connection per request and new Redis
+    connections. At most ``keep`` specs are kept; the least recently used one no batch is using is closed.
+
+    >>> # kits = FetchKits(redis, keys, os.environ)
+    >>> # fetched = await fetch_batch(batch, redis=redis, keys=keys, env=os.environ, kits=kits)
+    """
+
+    def __init__(self, redis: Redis, keys: Keys, env: Mapping[str, str], *, keep: int = 8) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._env = env
+        self._keep = max(1, keep)
+        self._kits: dict[FetchSpec, _Kit] = {}  # in order of last use
+
+    def __len__(self) -> int:
+        return len(self._kits)
+
+    def __contains__(self, spec: object) -> bool:
+        return spec in self._kits
+
+    @contextlib.asynccontextmanager
+    async def use(self, spec: FetchSpec) -> AsyncIterator[_Kit]:
+        kit = self._kits.pop(spec, None)
+        if kit is None:
+            config = spec.to_config(env=self._env)  # a LinkdoctorError (a missing file) is the batch's
+            kit = _Kit(
+                config,
+                AiohttpTransport(config, guard=_guard(spec)),
+                RedisHostLimiter(self._redis, self._keys, config),
+            )
+        self._kits[spec] = kit
+        kit.users += 1
+        try:
+            await self._trim()
+            yield kit
+        finally:
+            kit.users -= 1
+
+    async def _trim(self) -> None:
+        idle = [spec for spec, kit in self._kits.items() if kit.users == 0]
+        for spec in idle[: max(0, len(self._kits) - self._keep)]:
+            await self._kits.pop(spec).close()
+
+    async def aclose(self) -> None:
+        kits, self._kits = list(self._kits.values()), {}
+        for kit in kits:
+            await kit.close()
+
+
 async def fetch_batch(
     batch: Batch,
     *,
@@ -123,34 +193,39 @@ async def fetch_batch(
     keys: Keys,
     env: Mapping[str, str],
     rng: random.Random | None = None,
+    kits: FetchKits | None = None,
 ) -> Fetched:
     """Fetch and parse every item of ``batch`` once. An item whose answer is worth another attempt (a 503, a
     timeout) and that has attempts left is handed back with its backoff instead of waited for here: the
-    coordinator sends it again when its pause is over, and this worker's slot goes to other work."""
-    config = batch.spec.to_config(env=env)
+    coordinator sends it again when its pause is over, and this worker's slot goes to other work. ``kits``
+    (kept by the worker process) saves opening a session per batch; without it one is opened and closed."""
     rng = rng or random.Random()
-    tls = TLSContextFactory(config)
-    try:
-        async with AiohttpTransport(config, guard=_guard(batch.spec)) as transport:
-            limiter = RedisHostLimiter(redis, keys, config)
-            once = replace(config, retries=0)
-            seen = _RetryAfterSeen(transport, limiter, config)
-            pages = LocalPages(HttpChecker(seen, once, limiter=limiter, tls=tls))
-            try:  # the first failure (the broker gone) cancels the rest: the batch is run again whole
-                async with asyncio.TaskGroup() as group:
-                    tasks = [
-                        group.create_task(
-                            pages.page(
-                                i.url,
-                                want_body=i.want_body,
-                                method=None if i.method is None else Method(i.method),
-                                raw=i.raw,
-                            )
+    if kits is None:
+        own = FetchKits(redis, keys, env, keep=1)
+        try:
+            return await fetch_batch(batch, redis=redis, keys=keys, env=env, rng=rng, kits=own)
+        finally:
+            await own.aclose()
+    async with kits.use(batch.spec) as kit:
+        config, limiter = kit.config, kit.limiter
+        once = replace(config, retries=0)
+        seen = _RetryAfterSeen(kit.transport, limiter, config)
+        pages = LocalPages(HttpChecker(seen, once, limiter=limiter, tls=kit.tls))
+        try:  # the first failure (the broker gone) cancels the rest: the batch is run again whole
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        pages.page(
+                            i.url,
+                            want_body=i.want_body,
+                            method=None if i.method is None else Method(i.method),
+                            raw=i.raw,
                         )
-                        for i in batch.items
-                    ]
-            except BaseExceptionGroup as failures:
-                raise failures.exceptions[0] from None
+                    )
+                    for i in batch.items
+                ]
+        except BaseExceptionGroup as failures:
+            raise failures.exceptions[0] from None
         done: dict[str, Page] = {}
         retries: list[tuple[FetchItem, float]] = []
         for item, task in zip(batch.items, tasks, strict=True):
@@ -162,8 +237,6 @@ async def fetch_batch(
                 done[item.key] = page
             else:
                 retries.append((replace(item, attempt=item.attempt + 1), pause))
-    finally:
-        tls.close()
     return Fetched(done, tuple(retries))
 
 
@@ -193,7 +266,7 @@ async def run_batch(
     *,
     redis: Redis,
     keys: Keys,
-    store: PageStore | None,
+    store: FetchStore | None,
     worker: str,
     key_ttl: int,
     env: Mapping[str, str] | None = None,
@@ -201,9 +274,11 @@ async def run_batch(
     outage_grace: float = DEFAULT_OUTAGE_GRACE,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
+    kits: FetchKits | None = None,
 ) -> int:
     """Run one batch end to end; returns the number of fetches made. Safe to run twice. Raises
-    :class:`BatchDeferred` when the broker or the database stays away longer than ``outage_grace``."""
+    :class:`BatchDeferred` when the broker or the database stays away longer than ``outage_grace``.
+    ``kits``: the worker process's sessions, kept across batches."""
     started = clock()
     delay = _RETRY_FIRST
     while True:
@@ -217,6 +292,7 @@ async def run_batch(
                 key_ttl=key_ttl,
                 env=os.environ if env is None else env,
                 lease_ttl=lease_ttl,
+                kits=kits,
             )
         except OUTAGE_ERRORS as exc:
             if clock() - started > outage_grace:
@@ -233,11 +309,12 @@ async def _run_once(
     *,
     redis: Redis,
     keys: Keys,
-    store: PageStore | None,
+    store: FetchStore | None,
     worker: str,
     key_ttl: int,
     env: Mapping[str, str],
     lease_ttl: float,
+    kits: FetchKits | None,
 ) -> int:
     if await redis.zscore(keys.running_scans, batch.scan) is None:
         log.info("batch %s: scan %s is over; skipped", batch.id, batch.scan)
@@ -251,7 +328,7 @@ async def _run_once(
     pages: dict[str, Page] = {}
     try:
         try:
-            fetched = await fetch_batch(batch, redis=redis, keys=keys, env=env)
+            fetched = await fetch_batch(batch, redis=redis, keys=keys, env=env, kits=kits)
         except LinkdoctorError as exc:
             reply["error"] = str(exc)
         else:
