@@ -5,8 +5,9 @@ batch (fetch and parse pages of one crawl) and the scan (run a monitored site's 
 Nothing is configured at import time. A batch is acknowledged only after it ran (``acks_late``), a worker
 that dies mid-batch gets it redelivered (``task_reject_on_worker_lost`` for a lost pool process, the
 broker's visibility timeout for a lost machine), and each pool slot reserves one batch at a time (prefetch
-1: a process reserves as many batches as it runs at once), so a slow batch never holds others hostage.
-A process keeps one event loop, Redis client and HTTP session across its batches (:class:`WorkerRuntime`). Batches are JSON; their results travel through
+1: a process reserves as many batches as it runs at once), so a slow batch never holds others hostage. A
+process keeps one event loop, Redis client and HTTP session across its batches (:class:`WorkerRuntime`).
+Batches are JSON; their results travel through
 the scan's reply list in Redis, not Celery's result backend.
 
 >>> # app = create_celery(BrokerSettings("redis://127.0.0.1:6379/0"))
@@ -28,22 +29,22 @@ if TYPE_CHECKING:
     from celery import Celery
     from redis.asyncio import Redis as AsyncRedis
 
-    from linkdoctor.distributed.store import FetchStore
+    from linkdoctor.distributed.pagestore import PageStore, ScanPages
     from linkdoctor.distributed.work import FetchKits
 
 BATCH_TASK = "linkdoctor.batch"
 
 
 class WorkerRuntime:
-    """What one worker process keeps between batches: the settings, the database store (opened on first
-    use, so a forked pool process opens its own), and one event loop in a thread of its own with one Redis
-    client and the HTTP sessions (:class:`~linkdoctor.distributed.work.FetchKits`). Every batch of the
+    """What one worker process keeps between batches: the settings, the page store (the database's with
+    ``db_url``, else Redis's; opened on first use, so a forked pool process opens its own), and one event
+    loop in a thread of its own with one Redis client and the HTTP sessions (:class:`~linkdoctor.distributed.work.FetchKits`). Every batch of the
     process runs on that loop: with the ``threads`` pool, ``--concurrency`` batches at once share it, its
     connection pools and its DNS cache; with ``solo`` or ``prefork``, each process runs one at a time."""
 
     def __init__(self, settings: BrokerSettings) -> None:
         self.settings = settings
-        self._store: FetchStore | None = None
+        self._store: ScanPages | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None  # started on first use, in the process using it
         self._pid = 0
@@ -51,12 +52,12 @@ class WorkerRuntime:
         self._kits: FetchKits | None = None
 
     @property
-    def store(self) -> FetchStore | None:
+    def store(self) -> ScanPages:
         with self._lock:
-            if self._store is None and self.settings.db_url:
-                from linkdoctor.distributed.store import FetchStore
+            if self._store is None:  # the database's with db_url, else Redis's
+                from linkdoctor.distributed.pagestore import open_page_store
 
-                self._store = FetchStore.open(self.settings.db_url)
+                self._store = open_page_store(self.settings)
             return self._store
 
     def run(self, batch: Batch, worker: str) -> int:
@@ -77,7 +78,7 @@ class WorkerRuntime:
                 self._loop, self._pid, self._redis, self._kits = loop, os.getpid(), None, None
             return self._loop
 
-    async def _run(self, batch: Batch, worker: str, store: FetchStore | None) -> int:
+    async def _run(self, batch: Batch, worker: str, store: PageStore | None) -> int:
         from linkdoctor.distributed.settings import async_redis
         from linkdoctor.distributed.work import FetchKits, run_batch
 

@@ -7,8 +7,9 @@ host — publishes them, and hands each answer back as it arrives. So a distribu
 results of an in-process one.
 
 Every fetch handed out is recorded, once sent, in the scan's Redis set (keyed by a hash of the fetch). Workers store what
-they fetched in the database when one is configured, and a restarted coordinator replays the crawl from
-those rows; fetches handed out by an earlier coordinator are awaited, not repeated.
+they fetched (in the database when one is configured, else in Redis: :mod:`linkdoctor.distributed.pagestore`),
+and a restarted coordinator replays the crawl from those pages; fetches handed out by an earlier coordinator
+are awaited, not repeated (their replies, arriving before the crawler asks, are kept for it).
 
 Failure is noticed in seconds:
 
@@ -49,8 +50,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from linkdoctor.config import Method
+from linkdoctor.distributed.pagestore import PageStore, pages_key, record_key
 from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings
-from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
@@ -126,7 +127,7 @@ class RemotePages:
         scan: str,
         redis: Redis,
         publish: Publish,
-        store: FetchStore | None = None,
+        store: PageStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -163,6 +164,7 @@ class RemotePages:
         self.leases_expired = 0
         self.retries = 0
         self.dead_scans_cleaned = 0
+        self.interrupted = False  # stopped by a signal: resumable, neither finished nor failed
 
     async def __aenter__(self) -> Self:
         if self._store is not None:
@@ -193,6 +195,7 @@ class RemotePages:
             self._listener.cancel()
         with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
+            outcome = "scans_interrupted" if self.interrupted else outcome
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._keys.running_scans, self.scan)
                 pipe.hincrby(self._keys.counters, outcome, 1)
@@ -204,7 +207,10 @@ class RemotePages:
         cannot delete now expire on their own."""
         with contextlib.suppress(RedisError, OSError):
             await self._redis.delete(
-                self._keys.replies(self.scan), self._keys.seen(self.scan), self._keys.leases(self.scan)
+                self._keys.replies(self.scan),
+                self._keys.seen(self.scan),
+                self._keys.leases(self.scan),
+                record_key(self._keys, self.scan),
             )
         if self._store is not None:
             await asyncio.to_thread(self._store.forget, self.scan)
@@ -383,6 +389,8 @@ class RemotePages:
                 self._keys.replies(self.scan),
                 self._keys.seen(self.scan),
                 self._keys.leases(self.scan),
+                pages_key(self._keys, self.scan),
+                record_key(self._keys, self.scan),
             ):
                 pipe.expire(key, self.settings.key_ttl)
             await pipe.execute()
@@ -398,6 +406,8 @@ class RemotePages:
             future = self._futures.pop(key, None)
             if future is not None and not future.done():  # a redone batch answers twice: first one wins
                 future.set_result(page_from_json(data))
+            elif future is None and key not in self._mine:  # an earlier coordinator's fetch: kept for replay
+                self._stored[key] = data
         loop = asyncio.get_running_loop()
         for data, pause in reply.get("retry", []):
             item = FetchItem.from_json(data)
@@ -474,6 +484,10 @@ class RemotePages:
             len(self._outstanding),
             now - self._last_reply,
         )
+
+    def stop_now(self, failure: FetchAborted) -> None:
+        """Fail every fetch waited for with ``failure`` (the run ends); what the workers stored stays."""
+        self._fail(failure)
 
     def _fail(self, failure: FetchAborted) -> None:
         if self._failure is None:

@@ -37,8 +37,8 @@ from sqlalchemy.exc import DBAPIError
 
 from linkdoctor.config import CheckConfig, Method
 from linkdoctor.distributed.limiter import RedisHostLimiter
+from linkdoctor.distributed.pagestore import PageStore
 from linkdoctor.distributed.settings import DEFAULT_LEASE_TTL, DEFAULT_OUTAGE_GRACE, Keys
-from linkdoctor.distributed.store import FetchStore
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
 from linkdoctor.engine.check import HttpChecker, is_retryable, retry_after_seconds
 from linkdoctor.engine.fetching import LocalPages, Page
@@ -266,7 +266,7 @@ async def run_batch(
     *,
     redis: Redis,
     keys: Keys,
-    store: FetchStore | None,
+    store: PageStore | None,
     worker: str,
     key_ttl: int,
     env: Mapping[str, str] | None = None,
@@ -309,7 +309,7 @@ async def _run_once(
     *,
     redis: Redis,
     keys: Keys,
-    store: FetchStore | None,
+    store: PageStore | None,
     worker: str,
     key_ttl: int,
     env: Mapping[str, str],
