@@ -274,6 +274,44 @@ def test_sigterm_writes_a_partial_report_and_keeps_the_scan_resumable(
     assert scan_keys(redis, key) == []
 
 
+def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    site, _nginx = logged_site
+    worker = plain_worker("p1@test")
+    redis = redis_server.client()
+    log = tmp_path / "first.log"
+    report = tmp_path / "report.json"
+    first = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{report}", log=log
+    )
+    key = scan_key(log, first)
+    wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+    os.kill(worker.process.pid, signal.SIGSTOP)  # the fetches in flight cannot finish
+    try:
+        os.kill(first.pid, signal.SIGINT)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while "stopping scan" not in log.read_text():
+            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGINT)
+        code = finish(first, log, STOP_TIMEOUT_S)
+    finally:
+        os.kill(worker.process.pid, signal.SIGCONT)
+
+    assert code == 128 + signal.SIGINT, log.read_text()
+    assert not report.exists()
+    assert log.read_text().splitlines()[-1] == (
+        "linkdoctor: error: stopped by a second SIGINT before the fetches in flight were done: no report "
+        f"written; resume with --resume {key}"
+    )
+    assert redis.exists(f"linkdoctor:scan:{key}:record")
+    assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= KILL_AFTER_PAGES
+
+
 @pytest.mark.parametrize(
     ("with_broker", "message"),
     [
