@@ -57,6 +57,23 @@ def test_a_settled_problem_link_keeps_every_referrer() -> None:
     assert state.referrer_count(link) == 2
 
 
+def test_referrers_read_in_page_order_are_kept_so_and_more_can_come() -> None:
+    state = MemoryState()
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+    for referrer in (Referrer("p3", 1, "A"), Referrer("p1", 2, "A"), Referrer("p3", 1, "A")):
+        state.refer(link, referrer)
+    first = state.referrers(link)
+
+    assert first == (Referrer("p1", 2, "A"), Referrer("p3", 1, "A"))
+    assert state.referrers(link) is first  # read again: not sorted again
+    state.refer(link, Referrer("p2", 1, "A"))
+    state.refer(link, Referrer("p1", 2, "A"))
+    assert state.referrers_and_count(link) == (
+        (Referrer("p1", 2, "A"), Referrer("p2", 1, "A"), Referrer("p3", 1, "A")),
+        3,
+    )
+
+
 def test_keep_all_keeps_the_referrers_of_ok_links_too() -> None:
     state = MemoryState(keep_all=True)
     link = state.add_link(LinkEntry(f"{SITE}/a", "", None))

@@ -196,13 +196,13 @@ def plain_elapsed(url: str, result: CheckResult) -> float | None:
 @dataclass(slots=True)
 class LinkEntry:
     """One unique link as found (fragment and all). ``referrers`` holds one referrer as itself and several
-    in a list (most links wait for their verdict with one); it is ``None`` once only counted, and
-    ``counted`` is then the number of unique referrers not listed."""
+    in a list (most links wait for their verdict with one), or in a tuple once read in page order; it is
+    ``None`` once only counted, and ``counted`` is then the number of unique referrers not listed."""
 
     url: str
     fragment: str
     resource: ResourceEntry | None
-    referrers: Referrer | list[Referrer] | None = field(default_factory=list)
+    referrers: Referrer | list[Referrer] | tuple[Referrer, ...] | None = field(default_factory=list)
     preset: CheckResult | None = None
     emitted: bool = False
     counted: int = 0
@@ -326,6 +326,8 @@ class MemoryState:
             found.append(referrer)
         elif isinstance(found, Referrer):
             link.referrers = [found, referrer]
+        else:  # put in page order by an earlier read
+            link.referrers = [*found, referrer]
 
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
         if keep or self.keep_all or link.referrers is None:
@@ -337,7 +339,13 @@ class MemoryState:
         found = link.referrers
         if found is None:
             return ()
-        return (found,) if isinstance(found, Referrer) else in_page_order(found)
+        if isinstance(found, Referrer):
+            return (found,)
+        if type(found) is tuple:
+            return found
+        ordered = in_page_order(found)
+        link.referrers = ordered  # kept in order: a report reads a problem's referrers several times
+        return ordered
 
     def referrer_count(self, link: LinkEntry) -> int:
         return link.counted + len(self.referrers(link))
