@@ -523,17 +523,25 @@ class Crawler:
     def _category_of(self, link: _Link) -> Category:
         if link.preset is not None:
             return link.preset.category
-        assert link.resource is not None and link.resource.result is not None
-        return Category.BROKEN if self._fragment_missing(link) else link.resource.result.category
+        resource = link.resource
+        assert resource is not None
+        result = resource.result  # read once: a compact ok result is rebuilt on each read
+        assert result is not None
+        return Category.BROKEN if self._anchor_missing(link, resource, result) else result.category
 
     def _fragment_missing(self, link: _Link) -> bool:
         resource = link.resource
+        if not link.fragment or resource is None:
+            return False
+        result = resource.result
+        return result is not None and self._anchor_missing(link, resource, result)
+
+    def _anchor_missing(self, link: _Link, resource: _Resource, result: CheckResult) -> bool:
+        """``link``'s #fragment names no anchor of its fetched page (``result`` is the page's)."""
         return bool(
             link.fragment
             and self.config.check_fragments
-            and resource is not None
-            and resource.result is not None
-            and resource.result.category in (Category.OK, Category.REDIRECTED)
+            and result.category in (Category.OK, Category.REDIRECTED)
             and resource.anchors is not None
             and not fragment_found(link.fragment, resource.anchors)
         )
@@ -547,9 +555,11 @@ class Crawler:
         counted = None if count == len(referrers) else count  # only counted: an ok link
         if link.preset is not None:
             return replace(link.preset, referrers=referrers, referrer_count=counted)
-        assert link.resource is not None and link.resource.result is not None
-        base = link.resource.result
-        if self._fragment_missing(link):
+        resource = link.resource
+        assert resource is not None
+        base = resource.result
+        assert base is not None
+        if self._anchor_missing(link, resource, base):
             on_disk = link.url.startswith("file:") or (
                 bool(self._inputs.sites) and self._inputs.site_for(link.url) is not None
             )
