@@ -45,14 +45,16 @@ from linkdoctor.distributed.settings import (
     type=click.IntRange(1),
     default=os.cpu_count() or 1,
     show_default="CPU count",
-    help="Batches run at once (pool processes).",
+    help="Batches run at once: pool processes (prefork), or batches sharing this process's event loop and "
+    "HTTP session (threads: the pool for sites that are slow to answer).",
 )
 @click.option(
     "--pool",
     type=click.Choice(["prefork", "solo", "threads"]),
     default="prefork",
     show_default=True,
-    help="Celery pool: prefork (one process per batch slot), solo (one batch at a time, in this process).",
+    help="Celery pool: prefork (one process per batch slot), threads (--concurrency batches at once on one "
+    "event loop in this process), solo (one batch at a time, in this process).",
 )
 @click.option("--name", metavar="NAME", help="Worker name (default: worker<pid>@<host>).")
 @click.option("--queue", default=DEFAULT_QUEUE, show_default=True, help="Queue to take batches from.")
@@ -123,7 +125,7 @@ def worker(
     hostname = name or f"worker{os.getpid()}@{socket.gethostname()}"
     app = create_celery(settings)
     beats = Redis.from_url(broker_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
-    heartbeat = Heartbeat(beats, settings, hostname)
+    heartbeat = Heartbeat(beats, settings, hostname, slots=1 if pool == "solo" else concurrency)
     heartbeat.start()
     try:
         app.worker_main(

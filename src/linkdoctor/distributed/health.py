@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 
-from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
+from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings, sync_redis
 
 HEARTBEAT_INTERVAL = 5.0
 STALE_AFTER = 30.0
 RATE_WINDOW = 60  # seconds of checks averaged into checks per second
+IN_FLIGHT_MAX = 4096  # fetches one coordinator keeps in flight at most, however many workers beat
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +117,38 @@ def leased_batches(redis: Redis, settings: BrokerSettings, scans: list[str]) -> 
     return holders
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def live_slots(redis: Redis, settings: BrokerSettings, *, now: float | None = None) -> int:
+    """How many batches the live workers run at once, all together (each beats its ``slots``); 0 when no
+    worker beat within ``STALE_AFTER``. The coordinator sizes how much work it keeps in flight by it."""
+    now = time.time() if now is None else now
+    names = [_text(n) for n in redis.zrangebyscore(settings.keys.workers, now - STALE_AFTER, "+inf")]
+    if not names:
+        return 0
+    pipe = redis.pipeline(transaction=False)
+    for name in names:
+        pipe.hget(settings.keys.worker_stats(name), "slots")
+    return sum(max(1, int(slots or 1)) for slots in pipe.execute())
+
+
+def in_flight_cap(settings: BrokerSettings, floor: int) -> int:
+    """How many fetches a coordinator keeps in flight: enough for two page batches per batch slot of the
+    live workers (one running, one waiting in the queue behind it), never fewer than ``floor`` (the run's
+    ``--max-concurrency``) nor more than ``IN_FLIGHT_MAX``. A broker that does not answer leaves ``floor``."""
+    try:
+        with sync_redis(settings) as redis:
+            slots = live_slots(redis, settings)
+    except RedisError:
+        return floor
+    return max(floor, min(IN_FLIGHT_MAX, 2 * slots * settings.page_batch))
 
 
 class Heartbeat:
-    """Marks a worker alive every ``interval`` seconds until stopped (a daemon thread)."""
+    """Marks a worker alive every ``interval`` seconds until stopped (a daemon thread), with the number of
+    batches it runs at once (``slots``)."""
 
     def __init__(
         self,
@@ -131,10 +158,12 @@ class Heartbeat:
         *,
         interval: float = HEARTBEAT_INTERVAL,
         clock: Callable[[], float] = time.time,
+        slots: int = 1,
     ) -> None:
         self._redis = redis
         self._keys = settings.keys
         self.name = name
+        self.slots = max(1, slots)
         self._interval = interval
         self._clock = clock
         self._stop = threading.Event()
@@ -144,7 +173,7 @@ class Heartbeat:
         pipe = self._redis.pipeline(transaction=False)
         pipe.zadd(self._keys.workers, {self.name: self._clock()})
         pipe.zremrangebyscore(self._keys.workers, "-inf", self._clock() - 24 * 3600)
-        pipe.hset(self._keys.worker_stats(self.name), "pid", os.getpid())
+        pipe.hset(self._keys.worker_stats(self.name), mapping={"pid": os.getpid(), "slots": self.slots})
         pipe.expire(self._keys.worker_stats(self.name), 24 * 3600)
         pipe.execute()
 

@@ -9,14 +9,17 @@ partial when interrupted: :mod:`linkdoctor.distributed.resume`), and the scan-jo
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.app import celery_publisher, create_celery
 from linkdoctor.distributed.coordinator import RemotePages, new_scan_key
+from linkdoctor.distributed.health import in_flight_cap
 from linkdoctor.distributed.pagestore import open_page_store
 from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan
 from linkdoctor.distributed.settings import BrokerSettings
@@ -102,6 +105,10 @@ async def check_distributed(
     async with remote_pages(
         settings, config, scan=key, env=env, allow_private=allow_private, opening=opening
     ) as pages:
+        # The crawl keeps work in flight for every live worker slot, not --max-concurrency's fixed count (the
+        # workers got their own limits with the spec).
+        cap = await asyncio.to_thread(in_flight_cap, settings, config.max_concurrency)
+        config = replace(config, max_concurrency=cap)
         if interrupt is None:
             report = await check_async(
                 config, inputs, pages=pages, on_result=on_result, around=around, resume=frontier, cache=cache

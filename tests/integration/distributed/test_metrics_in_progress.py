@@ -75,6 +75,7 @@ def test_each_worker_counts_the_batches_it_holds_a_live_lease_on(
     wait_until(lambda: read_health(client, settings).in_progress == 2, "two batches at once never counted")
     (worker,) = read_health(client, settings).workers
     assert (worker.name, worker.in_progress) == ("busy@test", 2)
+    assert client.hget(settings.keys.worker_stats("busy@test"), "slots") == b"2"  # what it beats
 
 
 def test_only_live_leases_of_running_scans_count(redis_server: RedisServer) -> None:

@@ -1,10 +1,12 @@
 """What keeps the distributed mode's per-batch overhead down, on a real Redis: a worker process keeps its
 HTTP session (connection pool, DNS cache) from one batch to the next, per scan's fetch options, and closes
-the least recently used one beyond its bound; closing a scan does not wait out a long blocking read."""
+the least recently used one beyond its bound; closing a scan does not wait out a long blocking read; the
+coordinator keeps work in flight for every batch slot of the live workers, not a fixed count."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,9 +17,12 @@ from harness.redis import RedisServer
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.coordinator import RemotePages
+from linkdoctor.distributed.health import STALE_AFTER, Heartbeat, in_flight_cap
+from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec
 from linkdoctor.distributed.work import FetchKits, fetch_batch
+from linkdoctor.engine.inputs import Inputs
 
 pytestmark = [pytest.mark.timeout(60)]
 
@@ -134,3 +139,37 @@ async def test_the_coordinator_s_wait_for_replies_is_short_so_closing_a_scan_nev
     finally:
         await redis.aclose()
     assert spy.waits and max(spy.waits) < 0.5
+
+
+def test_the_in_flight_cap_follows_the_batch_slots_of_the_live_workers(redis_server: RedisServer) -> None:
+    settings = BrokerSettings(redis_server.url)
+    client = redis_server.client()
+    assert in_flight_cap(settings, 128) == 128  # no worker: --max-concurrency
+    Heartbeat(client, settings, "a@test", slots=8).beat()
+    Heartbeat(client, settings, "b@test", slots=4).beat()
+    Heartbeat(client, settings, "gone@test", slots=64, clock=lambda: time.time() - STALE_AFTER - 1).beat()
+    assert in_flight_cap(settings, 128) == 2 * 12 * settings.page_batch  # two batches per live slot
+    assert in_flight_cap(settings, 1000) == 1000  # never below --max-concurrency
+    assert in_flight_cap(BrokerSettings(f"redis://127.0.0.1:{free_port()}/0"), 7) == 7  # no broker
+
+
+async def test_the_coordinator_keeps_work_in_flight_for_every_live_worker_slot(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url)
+    client = redis_server.client()
+    Heartbeat(client, settings, "big@test", slots=8).beat()  # beats, takes nothing: the work stays queued
+    config = CheckConfig(max_concurrency=4, respect_robots=False, retries=0)
+    inputs = Inputs(links=tuple((f"http://127.0.0.1:9/{n}", "list.txt", n) for n in range(400)))
+    run = asyncio.create_task(check_distributed(config, inputs, settings, scan="cap", env={}))
+    try:
+        deadline = time.monotonic() + 20
+        while client.scard(settings.keys.seen("cap")) < 2 * 8 * settings.page_batch:
+            assert time.monotonic() < deadline, f"{client.scard(settings.keys.seen('cap'))} fetches in flight"
+            assert not run.done()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert client.scard(settings.keys.seen("cap")) == 2 * 8 * settings.page_batch  # and no more
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
