@@ -30,7 +30,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
@@ -82,7 +82,7 @@ async def open_scan(
     fingerprint: str,
     resume: bool,
     clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], object] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Write a new scan's record, or check that ``scan`` can be resumed (raises :class:`ConfigError`)."""
     key = record_key(settings.keys, scan)
@@ -110,7 +110,7 @@ async def _await_dead_coordinator(
     scan: str,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], object],
+    sleep: Callable[[float], Awaitable[None]],
 ) -> None:
     """Until the scan's earlier coordinator counts as dead: its last beat ``SCAN_STALE_AFTER`` seconds ago.
     One that beats again meanwhile is alive, and the scan is refused."""
@@ -135,7 +135,7 @@ async def _await_dead_coordinator(
                 SCAN_STALE_AFTER - age,
             )
             logged = True
-        await sleep(min(_POLL_S, SCAN_STALE_AFTER - age + 0.05))  # type: ignore[misc]
+        await sleep(min(_POLL_S, SCAN_STALE_AFTER - age + 0.05))
 
 
 class Interrupt:
