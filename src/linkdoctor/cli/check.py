@@ -252,6 +252,7 @@ def _run(
                     scan=interrupt.scan,
                     resume=resume is not None,
                     interrupt=interrupt,
+                    forget=False,  # not before the report is written: a kill meanwhile can still resume
                     announce=lambda scan: _say(f"scan {scan}; resume with --resume {scan}"),
                     on_result=sink,
                     around=around,
@@ -266,6 +267,12 @@ def _run(
         else:
             report = run_sync(check(on_result))
         outputs.finish(report)
+    if broker and interrupt is not None and interrupt.signum is None:
+        # The reports are written (renamed into place): only now may the scan's stored pages go.
+        from linkdoctor.distributed.run import forget_finished_scan
+        from linkdoctor.distributed.settings import BrokerSettings
+
+        run_sync(forget_finished_scan(BrokerSettings(broker), interrupt.scan))
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
     if interrupt is not None and interrupt.signum is not None:

@@ -9,7 +9,10 @@ results of an in-process one.
 Every fetch handed out is recorded, once sent, in the scan's Redis set (keyed by a hash of the fetch). Workers store what
 they fetched (in the database when one is configured, else in Redis: :mod:`linkdoctor.distributed.pagestore`),
 and a restarted coordinator replays the crawl from those pages; fetches handed out by an earlier coordinator
-are awaited, not repeated (their replies, arriving before the crawler asks, are kept for it).
+are awaited, not repeated (their replies, arriving before the crawler asks, are kept for it). Each fetch
+handed out is also mapped to its batch (:func:`~linkdoctor.distributed.pagestore.sent_key`), so such a fetch
+follows its batch's lease: it is not sent again while that batch runs, and is sent again at once when its
+lease runs out.
 
 Failure is noticed in seconds:
 
@@ -43,6 +46,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -50,8 +54,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from linkdoctor.config import Method
-from linkdoctor.distributed.pagestore import PageStore, pages_key, record_key
-from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings
+from linkdoctor.distributed.pagestore import PageStore, owner_key, pages_key, record_key, sent_key
+from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings, Keys
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
@@ -116,6 +120,22 @@ def new_scan_key(prefix: str = "cli") -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+async def forget_scan(redis: Redis, keys: Keys, scan: str, store: PageStore | None) -> None:
+    """Forget a scan's Redis keys and stored pages (once its results are safe: its report is written). Keys
+    the broker cannot delete now expire on their own."""
+    with contextlib.suppress(RedisError, OSError):
+        await redis.delete(
+            keys.replies(scan),
+            keys.seen(scan),
+            keys.leases(scan),
+            record_key(keys, scan),
+            sent_key(keys, scan),
+            owner_key(keys, scan),
+        )
+    if store is not None:
+        await asyncio.to_thread(store.forget, scan)
+
+
 class RemotePages:
     """A page source whose fetches run on the workers. Use it as an async context manager."""
 
@@ -142,7 +162,8 @@ class RemotePages:
         self._keys = settings.keys
         self._stored: dict[str, dict[str, Any]] = {}
         self._futures: dict[str, asyncio.Future[Page]] = {}
-        # fetch key → (item, when sent, id of the batch carrying it; "" when an earlier coordinator sent it)
+        # fetch key → (item, when sent or awaited, id of the batch carrying it, maybe an earlier coordinator's;
+        # "" when unknown)
         self._outstanding: dict[str, tuple[FetchItem, float, str]] = {}
         self._batches: dict[str, tuple[FetchItem, ...]] = {}
         self._mine: set[str] = set()
@@ -167,9 +188,9 @@ class RemotePages:
         self.interrupted = False  # stopped by a signal: resumable, neither finished nor failed
 
     async def __aenter__(self) -> Self:
-        if self._store is not None:
-            self._stored = await asyncio.to_thread(self._store.load, self.scan)
         try:
+            if self._store is not None:
+                self._stored = await asyncio.to_thread(self._store.load, self.scan)
             await self._heartbeat()
             await self._redis.hincrby(self._keys.counters, "scans_started", 1)
         except (RedisError, OSError) as exc:
@@ -199,21 +220,12 @@ class RemotePages:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._keys.running_scans, self.scan)
                 pipe.hincrby(self._keys.counters, outcome, 1)
-                pipe.delete(self._keys.leases(self.scan))
+                pipe.delete(self._keys.leases(self.scan), owner_key(self._keys, self.scan))
                 await pipe.execute()
 
     async def finish(self) -> None:
-        """Forget the scan's Redis keys and stored pages (call once its results are safe). Keys the broker
-        cannot delete now expire on their own."""
-        with contextlib.suppress(RedisError, OSError):
-            await self._redis.delete(
-                self._keys.replies(self.scan),
-                self._keys.seen(self.scan),
-                self._keys.leases(self.scan),
-                record_key(self._keys, self.scan),
-            )
-        if self._store is not None:
-            await asyncio.to_thread(self._store.forget, self.scan)
+        """Forget the scan's Redis keys and stored pages (call once its results are safe)."""
+        await forget_scan(self._redis, self._keys, self.scan, self._store)
 
     # --- the PageSource --------------------------------------------------------------------------
     async def page(
@@ -290,40 +302,50 @@ class RemotePages:
 
     async def _dispatch(self, items: list[FetchItem]) -> None:
         try:
-            fresh = await self._broker("handing out work", lambda: self._claim(items))
-            fresh_keys = {item.key for item in fresh}
+            fresh, earlier = await self._broker("handing out work", lambda: self._claim(items))
             now = self._clock()
             for item in items:
-                if item.key not in fresh_keys:
-                    self._outstanding[item.key] = (item, now, "")
+                if item.key in earlier:  # tied to the lease of the batch that carries it
+                    self._outstanding[item.key] = (item, now, earlier[item.key])
             if fresh:
-                await self._send(tuple(fresh))
-                await self._broker("recording work", lambda: self._mark_sent(fresh))
+                batch_id = await self._send(tuple(fresh))
+                await self._broker("recording work", lambda: self._mark_sent(fresh, batch_id))
         except FetchAborted as failure:
             self._fail(failure)
 
-    async def _claim(self, items: list[FetchItem]) -> list[FetchItem]:
-        """The fetches to send. One an earlier coordinator of this scan already sent (its reply or stored
-        row is still to come) is awaited rather than sent again. A fetch enters the scan's set only once it
-        was sent (:meth:`_mark_sent`): a coordinator killed between the two leaves it out, so the next one
-        sends it again rather than wait for a batch that was never published."""
-        present = await self._redis.smismember(self._keys.seen(self.scan), [item.key for item in items])
-        fresh = []
-        for item, sent in zip(items, present, strict=True):
+    async def _claim(self, items: list[FetchItem]) -> tuple[list[FetchItem], dict[str, str]]:
+        """The fetches to send, and those an earlier coordinator of this scan already sent (its reply or
+        stored row is still to come), to be awaited rather than sent again, by fetch key → the id of the
+        batch that carries it. A fetch enters the scan's set only once it was sent (:meth:`_mark_sent`): a
+        coordinator killed between the two leaves it out, so the next one sends it again rather than wait
+        for a batch that was never published."""
+        keys = [item.key for item in items]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.smismember(self._keys.seen(self.scan), keys)
+            pipe.hmget(sent_key(self._keys, self.scan), keys)
+            present, batches = await pipe.execute()
+        fresh, earlier = [], {}
+        for item, sent, batch in zip(items, present, batches, strict=True):
             if not sent or item.key in self._mine or self._store is None:
                 fresh.append(item)
+            else:
+                earlier[item.key] = _text(batch) if batch else ""
             self._mine.add(item.key)
-        return fresh
+        return fresh, earlier
 
-    async def _mark_sent(self, items: list[FetchItem]) -> None:
-        seen = self._keys.seen(self.scan)
+    async def _mark_sent(self, items: list[FetchItem] | tuple[FetchItem, ...], batch_id: str) -> None:
+        """Record ``items`` as handed out, in ``batch_id``: in the scan's set, and mapped to the batch."""
+        seen, sent = self._keys.seen(self.scan), sent_key(self._keys, self.scan)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.sadd(seen, *(item.key for item in items))
+            pipe.hset(sent, mapping=dict.fromkeys((item.key for item in items), batch_id))
             pipe.expire(seen, self.settings.key_ttl)
+            pipe.expire(sent, self.settings.key_ttl)
             await pipe.execute()
 
-    async def _send(self, items: tuple[FetchItem, ...]) -> None:
-        """Publish ``items`` as one new batch (off the event loop: kombu blocks), retried through outages."""
+    async def _send(self, items: tuple[FetchItem, ...]) -> str:
+        """Publish ``items`` as one new batch (off the event loop: kombu blocks), retried through outages;
+        the batch's id."""
         batch = Batch(self.scan, secrets.token_hex(8), self.spec, items)
         now = self._clock()
         self._batches[batch.id] = items
@@ -331,6 +353,7 @@ class RemotePages:
             self._outstanding[item.key] = (item, now, batch.id)
         await self._broker("publishing work", lambda: self._publish_in_thread(batch))
         self.dispatched += len(items)
+        return batch.id
 
     async def _publish_in_thread(self, batch: Batch) -> None:
         try:
@@ -391,8 +414,10 @@ class RemotePages:
                 self._keys.leases(self.scan),
                 pages_key(self._keys, self.scan),
                 record_key(self._keys, self.scan),
+                sent_key(self._keys, self.scan),
             ):
                 pipe.expire(key, self.settings.key_ttl)
+            pipe.expire(owner_key(self._keys, self.scan), int(SCAN_STALE_AFTER))  # a --resume's claim
             await pipe.execute()
 
     def _on_reply(self, reply: dict[str, Any]) -> None:
@@ -431,7 +456,9 @@ class RemotePages:
         for i in range(0, len(expired), 2):
             batch_id = _text(expired[i])
             holder = _text(expired[i + 1]).partition("|")[2] or "?"
-            items = self._batches.pop(batch_id, ())
+            items = self._batches.pop(batch_id, None)
+            if items is None:  # an earlier coordinator's batch: its fetches this one awaits
+                items = tuple(item for item, _sent, batch in self._outstanding.values() if batch == batch_id)
             left = [item for item in items if self._outstanding.get(item.key, (None, 0.0, ""))[2] == batch_id]
             self.leases_expired += 1
             if left:
@@ -468,7 +495,9 @@ class RemotePages:
         for group, members in groups.items():
             limit = self._limit(group)
             for start in range(0, len(members), limit):
-                await self._send(tuple(members[start : start + limit]))
+                batch = tuple(members[start : start + limit])
+                batch_id = await self._send(batch)
+                await self._broker("recording work", partial(self._mark_sent, batch, batch_id))
         self.redispatched += len(items)
 
     def _report_stall(self) -> None:

@@ -57,6 +57,17 @@ def record_key(keys: Keys, scan: str) -> str:
     return f"{keys.namespace}:scan:{scan}:record"
 
 
+def owner_key(keys: Keys, scan: str) -> str:
+    """A string: which ``--resume`` process runs the scan now (expires ``SCAN_STALE_AFTER`` after its beat)."""
+    return f"{keys.namespace}:scan:{scan}:owner"
+
+
+def sent_key(keys: Keys, scan: str) -> str:
+    """A hash: fetch key → the id of the batch that carries it, so a resumed coordinator ties a fetch an
+    earlier one handed out to that batch's lease."""
+    return f"{keys.namespace}:scan:{scan}:sent"
+
+
 class RedisPageStore:
     """The pages of each scan in one Redis hash that expires ``ttl`` seconds after its last write."""
 

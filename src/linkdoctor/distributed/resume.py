@@ -8,12 +8,16 @@ that key: the pages the workers stored are replayed, and the fetches an earlier 
 that are still in flight are awaited, not repeated (:class:`~linkdoctor.distributed.coordinator.RemotePages`).
 A scan that is unknown, finished or expired, that checked other inputs or settings, or whose coordinator
 is alive is refused with one line (exit 3). A coordinator killed with ``kill -9`` stops counting as alive
-``SCAN_STALE_AFTER`` seconds after its last beat; ``--resume`` waits for that rather than fail.
+``SCAN_STALE_AFTER`` seconds after its last beat; ``--resume`` waits for that rather than fail. Then it
+claims the scan (:func:`~linkdoctor.distributed.pagestore.owner_key`, renewed by its beats): of two
+``--resume`` of one scan started together, one runs and the other is refused.
 
 :class:`Interrupt` turns the first SIGINT or SIGTERM into a stop: no new check starts, the fetches in flight
 finish, and the report is written with what was done, marked partial by a ``crawl.interrupted`` line (the
 left-out line every format shows, like ``crawl.time-budget``) and a warning naming the resume command. The
-scan's keys stay, so nothing fetched is lost. A second signal stops at once, without a report.
+scan's keys stay, so nothing fetched is lost. A second signal stops at once, without a report. A signal
+during the resume's wait for a dead coordinator ends the wait (:meth:`Interrupt.guard`): nothing was changed,
+and the exit is 128+signal with one line naming the resume command.
 
 >>> interrupt = Interrupt("cli-1f2e")
 >>> interrupt.signum is None
@@ -28,14 +32,17 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import signal
+import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from linkdoctor.distributed.pagestore import record_key
+from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.pagestore import owner_key, record_key
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.crawl import Crawler
@@ -51,6 +58,8 @@ INTERRUPTED: Final = "crawl.interrupted"
 SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 _EXAMPLES: Final = 3
 _POLL_S: Final = 1.0
+_LEFTOVER_MS: Final = 5_000  # a dead resumer's claim outliving its last beat by less than this is waited for
+T = TypeVar("T")
 log = logging.getLogger("linkdoctor.distributed")
 
 
@@ -62,15 +71,35 @@ class ScanStopped(FetchInterrupted):
         self.exit_code = 128 + signum
 
 
-def fingerprint(spec: FetchSpec, inputs: Inputs) -> str:
-    """What a resumed scan must share with the first run: its inputs and fetch settings."""
+def fingerprint(spec: FetchSpec, inputs: Inputs, *, secrets: Sequence[str] = (), salt: str = "") -> str:
+    """What a resumed scan must share with the first run: its inputs and fetch settings, and the values of
+    its ``secrets`` (passwords: the spec names only their variables), so pages fetched with a password
+    since changed are not replayed. The secrets enter through scrypt salted with ``salt`` (the scan key):
+    the record in Redis gives a guesser no cheap test of a password."""
     data = {
         "spec": spec.to_json(),
         "seeds": list(inputs.seeds),
         "links": sorted({url for url, _source, _line in inputs.links}),
         "documents": sorted(url for _path, url in inputs.documents),
     }
+    if secrets:
+        hidden = hashlib.scrypt(
+            json.dumps(list(secrets)).encode(),
+            salt=f"linkdoctor:{salt}".encode(),
+            n=2**14,
+            r=8,
+            p=1,
+            dklen=16,
+        )
+        data["secrets"] = hidden.hex()
     return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+
+
+def secrets_of(config: CheckConfig) -> tuple[str, ...]:
+    """The passwords a scan fetches with (basic auth, client keys), in a stable order."""
+    found = [h.basic_auth[1].reveal() for h in config.host_settings if h.basic_auth is not None]
+    found += [c.password.reveal() for c in config.client_certs if c.password is not None]
+    return tuple(found)
 
 
 async def open_scan(
@@ -93,8 +122,8 @@ async def open_scan(
     raw = await redis.get(key)
     if raw is None:
         raise ConfigError(
-            f"--resume {scan}: no such scan on the broker (unknown, finished, or its keys expired after "
-            f"{settings.key_ttl} s)"
+            f"--resume {scan}: no such scan on the broker (unknown, finished, its keys expired after "
+            f"{settings.key_ttl} s, or lost when the broker restarted without persistence)"
         )
     if json.loads(raw).get("fingerprint") != fingerprint:
         raise ConfigError(
@@ -102,6 +131,25 @@ async def open_scan(
             f"--resume {scan}"
         )
     await _await_dead_coordinator(redis, settings, scan, clock=clock, sleep=sleep)
+    await _claim(redis, settings, scan, sleep=sleep)
+
+
+async def _claim(
+    redis: Redis, settings: BrokerSettings, scan: str, *, sleep: Callable[[float], Awaitable[None]]
+) -> None:
+    """Make this process the scan's only resumer: two ``--resume`` of one scan started together both see its
+    coordinator dead, and only one may run it. The claim lives ``SCAN_STALE_AFTER`` seconds past the
+    coordinator's last beat (:meth:`RemotePages._heartbeat` renews it) and is dropped when it ends."""
+    key = owner_key(settings.keys, scan)
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    for _attempt in range(2):
+        if await redis.set(key, me, nx=True, ex=int(SCAN_STALE_AFTER)):
+            return
+        left = int(await redis.pttl(key))
+        if not 0 < left <= _LEFTOVER_MS:  # a live resumer's claim, not a dead one's about to lapse
+            break
+        await sleep(left / 1000 + 0.05)
+    raise ConfigError(f"--resume {scan}: another --resume of that scan is running")
 
 
 async def _await_dead_coordinator(
@@ -148,16 +196,17 @@ class Interrupt:
         self._announce = announce or (lambda message: None)
         self._crawler: Crawler | None = None
         self._stop_now: Callable[[FetchInterrupted], None] | None = None
+        self._waiting: asyncio.Future[Any] | None = None
 
     @property
     def signal_name(self) -> str:
         return signal.Signals(self.signum).name if self.signum is not None else ""
 
     @contextlib.contextmanager
-    def installed(self, stop_now: Callable[[FetchInterrupted], None]) -> Iterator[None]:
-        """Catch the signals on the running loop while the block runs; ``stop_now`` aborts the fetches."""
+    def installed(self) -> Iterator[None]:
+        """Catch the signals on the running loop while the block runs (the whole distributed run, from
+        opening the scan on)."""
         loop = asyncio.get_running_loop()
-        self._stop_now = stop_now
         for signum in SIGNALS:
             loop.add_signal_handler(signum, self._on_signal, signum)
         try:
@@ -166,6 +215,28 @@ class Interrupt:
             for signum in SIGNALS:
                 loop.remove_signal_handler(signum)
             self._stop_now = None
+
+    def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
+        """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""
+        self._stop_now = stop_now
+
+    async def guard(self, wait: Awaitable[T]) -> T:
+        """``wait`` (the resume's wait for a dead coordinator, before anything of the scan changed), ended by
+        a signal with :class:`ScanStopped`: exit 128+signal, one line naming the resume command."""
+        task: asyncio.Future[T] = asyncio.ensure_future(wait)
+        self._waiting = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if self.signum is None or not task.cancelled():
+                raise
+            raise ScanStopped(
+                f"stopped by {self.signal_name} while waiting for the scan's earlier coordinator: nothing "
+                f"changed; resume with --resume {self.scan}",
+                self.signum,
+            ) from None
+        finally:
+            self._waiting = None
 
     def around(
         self, inner: Callable[[Crawler], AbstractAsyncContextManager[None]] | None
@@ -184,6 +255,9 @@ class Interrupt:
     def _on_signal(self, signum: int) -> None:
         if self.signum is None:
             self.signum = signum
+            if self._waiting is not None:  # the scan has not started: it stops, untouched
+                self._waiting.cancel()
+                return
             self._announce(
                 f"{self.signal_name}: stopping scan {self.scan}: no new checks, finishing those in flight; "
                 "the report will be partial (send it again to stop now)"

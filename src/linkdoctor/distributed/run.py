@@ -12,20 +12,23 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.app import celery_publisher, create_celery
-from linkdoctor.distributed.coordinator import RemotePages, new_scan_key
+from linkdoctor.distributed.coordinator import RemotePages, forget_scan, new_scan_key
 from linkdoctor.distributed.health import in_flight_cap
 from linkdoctor.distributed.pagestore import open_page_store
-from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan
-from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan, secrets_of
+from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.cache import ResultCache
 from linkdoctor.engine.crawl import Crawler, ResultSink
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.runner import check_async
@@ -49,15 +52,16 @@ async def remote_pages(
 ) -> AsyncIterator[RemotePages]:
     """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
     with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out."""
-    from redis.asyncio import Redis
-
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
     app = create_celery(settings)
     store = open_page_store(settings)
-    redis = Redis.from_url(settings.broker_url)
+    redis = async_redis(settings)  # with the settings' socket timeouts
     try:
         if opening is not None:
-            await opening(redis, store.kind)
+            try:
+                await opening(redis, store.kind)
+            except (RedisError, OSError) as exc:  # one line, as when the coordinator starts
+                raise FetchInterrupted(f"cannot reach the broker: {exc}") from exc
         async with RemotePages(
             settings, spec, scan=scan, redis=redis, publish=celery_publisher(app, settings), store=store
         ) as pages:
@@ -76,6 +80,7 @@ async def check_distributed(
     scan: str | None = None,
     resume: bool = False,
     interrupt: Interrupt | None = None,
+    forget: bool = True,
     announce: Callable[[str], None] | None = None,
     on_result: ResultSink | None = None,
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
@@ -89,7 +94,9 @@ async def check_distributed(
     ``resume`` runs the interrupted scan ``scan`` again: what its workers stored is replayed, not fetched
     (a :class:`~linkdoctor.errors.ConfigError` when there is no such scan). ``announce(scan)`` is called
     once the scan is open. With ``interrupt``, SIGINT and SIGTERM stop the run with a partial report and
-    the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them."""
+    the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them,
+    unless ``forget`` is false: then the caller calls :func:`forget_finished_scan` once the report is safe
+    (a ``check`` killed while writing it can still ``--resume``, replaying every page)."""
     env = os.environ if env is None else env
     key = scan or new_scan_key()
     if resume and scan is None:
@@ -97,25 +104,34 @@ async def check_distributed(
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
 
     async def opening(redis: Redis, store: str) -> None:
-        mark = fingerprint(spec, inputs)
-        await open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume)
+        mark = await asyncio.to_thread(fingerprint, spec, inputs, secrets=secrets_of(config), salt=key)
+        opened = open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume)
+        await (opened if interrupt is None else interrupt.guard(opened))
         if announce is not None:
             announce(key)
 
-    async with remote_pages(
-        settings, config, scan=key, env=env, allow_private=allow_private, opening=opening
-    ) as pages:
-        # The crawl keeps work in flight for every live worker slot, not --max-concurrency's fixed count (the
-        # workers got their own limits with the spec).
-        cap = await asyncio.to_thread(in_flight_cap, settings, config.max_concurrency)
-        config = replace(config, max_concurrency=cap)
-        if interrupt is None:
-            report = await check_async(
-                config, inputs, pages=pages, on_result=on_result, around=around, resume=frontier, cache=cache
-            )
-        else:
-            try:
-                with interrupt.installed(pages.stop_now):
+    # The signals are caught from the start: one during a resume's wait for a dead coordinator ends it.
+    with interrupt.installed() if interrupt is not None else nullcontext():
+        async with remote_pages(
+            settings, config, scan=key, env=env, allow_private=allow_private, opening=opening
+        ) as pages:
+            # The crawl keeps work in flight for every live worker slot, not --max-concurrency's fixed count (the
+            # workers got their own limits with the spec).
+            cap = await asyncio.to_thread(in_flight_cap, settings, config.max_concurrency)
+            config = replace(config, max_concurrency=cap)
+            if interrupt is None:
+                report = await check_async(
+                    config,
+                    inputs,
+                    pages=pages,
+                    on_result=on_result,
+                    around=around,
+                    resume=frontier,
+                    cache=cache,
+                )
+            else:
+                interrupt.attach(pages.stop_now)
+                try:
                     report = await check_async(
                         config,
                         inputs,
@@ -125,12 +141,24 @@ async def check_distributed(
                         resume=frontier,
                         cache=cache,
                     )
-            finally:
-                pages.interrupted = interrupt.signum is not None
-            if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
-                return interrupt.partial(report)
-        await pages.finish()
+                finally:
+                    pages.interrupted = interrupt.signum is not None
+                if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
+                    return interrupt.partial(report)
+            if forget:
+                await pages.finish()
     return report
+
+
+async def forget_finished_scan(settings: BrokerSettings, scan: str) -> None:
+    """Forget a finished scan's keys and stored pages, once its report is written."""
+    store = open_page_store(settings)
+    redis = async_redis(settings)  # with the settings' socket timeouts
+    try:
+        await forget_scan(redis, settings.keys, scan, store)
+    finally:
+        await redis.aclose()
+        await asyncio.to_thread(store.close)
 
 
 def scan_job_runner(

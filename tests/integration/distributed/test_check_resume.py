@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from harness.nginx import NginxServer
+from harness.ports import free_port
 from harness.redis import RedisServer
 from harness.workers import Worker
 from tests.integration.distributed.conftest import LoggedSite, StartWorker
@@ -318,8 +319,14 @@ def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
         pytest.param(
             True,
             "linkdoctor: error: --resume cli-0123456789abcdef: no such scan on the broker (unknown, "
-            "finished, or its keys expired after 21600 s)",
+            "finished, its keys expired after 21600 s, or lost when the broker restarted without persistence)",
             id="unknown-key",
+        ),
+        pytest.param(
+            None,
+            "linkdoctor: error: cannot reach the broker: Error 111 connecting to 127.0.0.1:{port}. Connection "
+            "refused.",
+            id="broker-down",
         ),
         pytest.param(
             False,
@@ -329,10 +336,117 @@ def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
     ],
 )
 def test_a_bad_resume_is_one_line_and_exit_3(
-    redis_server: RedisServer, tmp_path: Path, with_broker: bool, message: str
+    redis_server: RedisServer, tmp_path: Path, with_broker: bool | None, message: str
 ) -> None:
-    broker = ["--broker", redis_server.url] if with_broker else []
+    """``with_broker`` None: a broker nobody listens on (a Redis restarting), one line and exit 1."""
+    port = free_port()
+    broker = {
+        True: ["--broker", redis_server.url],
+        False: [],
+        None: ["--broker", f"redis://127.0.0.1:{port}/0"],
+    }
     log = tmp_path / "check.log"
-    process = linkdoctor("check", *broker, "http://127.0.0.1:9/", "--resume", "cli-0123456789abcdef", log=log)
-    assert finish(process, log, 60) == 3
-    assert log.read_text().strip() == message
+    process = linkdoctor(
+        "check", *broker[with_broker], "http://127.0.0.1:9/", "--resume", "cli-0123456789abcdef", log=log
+    )
+    assert finish(process, log, 60) == (1 if with_broker is None else 3)
+    assert log.read_text().strip() == message.format(port=port)
+
+
+def test_a_signal_while_a_resume_waits_for_the_killed_check_stops_it_resumably(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """The resume waits up to 30 s for the killed coordinator to count as dead; SIGINT or SIGTERM meanwhile
+    ends it like any interrupt of a distributed check: 128+signal, one line naming --resume, nothing lost."""
+    site, _nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    log = tmp_path / "first.log"
+    first = linkdoctor("check", "--broker", redis_server.url, site.base_url, log=log)
+    try:
+        key = scan_key(log, first)
+        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+        os.kill(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(timeout=30)
+    record = redis.get(f"linkdoctor:scan:{key}:record")
+    beat = redis.zscore("linkdoctor:scans:live", key)
+    assert record is not None and beat is not None
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        stored = redis.hlen(f"linkdoctor:scan:{key}:pages")
+        resume_log = tmp_path / f"resume-{signum}.log"
+        resume = linkdoctor(
+            "check", "--broker", redis_server.url, site.base_url, "--resume", key,
+            "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=resume_log,
+        )  # fmt: skip
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while "for it to count as dead" not in resume_log.read_text():
+            assert time.monotonic() < deadline and resume.poll() is None, resume_log.read_text()
+            time.sleep(0.05)
+        os.kill(resume.pid, signum)
+        assert finish(resume, resume_log, STOP_TIMEOUT_S) == 128 + signum, resume_log.read_text()
+        name = signal.Signals(signum).name
+        lines = resume_log.read_text().splitlines()
+        assert lines[-1] == (
+            f"linkdoctor: error: stopped by {name} while waiting for the scan's earlier coordinator: nothing "
+            f"changed; resume with --resume {key}"
+        )
+        assert len(lines) == 2, lines  # the wait's warning, and that line
+        assert not (tmp_path / "resumed.json").exists()
+        # Nothing lost or changed: the record, the stored pages, the dead coordinator's last beat, no claim.
+        assert redis.get(f"linkdoctor:scan:{key}:record") == record
+        assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= stored  # the workers finish its batches
+        assert redis.zscore("linkdoctor:scans:live", key) == beat
+        assert not redis.exists(f"linkdoctor:scan:{key}:owner")
+
+
+def test_a_check_killed_while_writing_its_report_can_still_resume(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """The scan's stored pages are forgotten only once its report is written: a ``check`` whose JSON on
+    stdout fills a pipe nobody reads, killed there, resumes by replaying every page and fetching none."""
+    site, nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    assert (tmp_path / "local.json").stat().st_size > 4 * 65536  # more than a pipe holds
+
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "linkdoctor", "check", "--broker", redis_server.url, site.base_url,
+             "--format", "json-v1"],
+            stdout=subprocess.PIPE, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    try:
+        key = scan_key(log, first)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while redis.zscore("linkdoctor:scans:live", key) is not None:  # the crawl is over
+            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert first.poll() is None  # blocked on its report
+        os.kill(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(timeout=30)
+        assert first.stdout is not None
+        first.stdout.close()
+    assert redis.exists(f"linkdoctor:scan:{key}:record")
+
+    resume_at = len(nginx.access_log_entries())
+    second_log = tmp_path / "second.log"
+    second = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
+        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
+    )  # fmt: skip
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
+    assert {uri for _method, uri in served(nginx, resume_at)} <= retried(nginx)  # all replayed
+    assert scan_keys(redis, key) == []

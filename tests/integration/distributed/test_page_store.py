@@ -1,12 +1,14 @@
 """Where the workers keep a scan's fetched pages, on a real Redis: in Redis when the scan's coordinator has no
 database (even on a worker that has one), in the database otherwise, read back from both and forgotten
 together; and a page an earlier coordinator of the scan handed out, answered before the crawler asks for
-it again, is replayed rather than waited for or fetched."""
+it again, is replayed rather than waited for or fetched; such a fetch follows the lease of the batch that
+carries it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +16,15 @@ import pytest
 from harness.redis import RedisServer
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.distributed.coordinator import RemotePages
-from linkdoctor.distributed.pagestore import STORE_REDIS, ScanPages, open_page_store, pages_key, record_key
+from linkdoctor.distributed.coordinator import LEASE_CHECK_INTERVAL, LOST_AFTER, RemotePages
+from linkdoctor.distributed.pagestore import (
+    STORE_REDIS,
+    ScanPages,
+    open_page_store,
+    pages_key,
+    record_key,
+    sent_key,
+)
 from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
 from linkdoctor.engine.fetching import Page
@@ -23,6 +32,7 @@ from linkdoctor.models import Category, CheckResult
 
 pytestmark = [pytest.mark.timeout(60)]
 REPLAY_TIMEOUT_S = 5.0
+TURN_S = 1.0  # real time for the coordinator's listener to take a few turns
 
 
 class MemoryStore:
@@ -119,3 +129,58 @@ async def test_a_reply_to_an_earlier_coordinator_that_comes_before_the_crawler_a
     finally:
         await redis.aclose()
         store.close()
+
+
+class Monotonic:
+    """The coordinator's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_fetch_an_earlier_coordinator_handed_out_follows_its_batchs_lease(
+    redis_server: RedisServer,
+) -> None:
+    """Not sent again while the batch carrying it runs under a live lease, however long; sent again at once
+    when that lease runs out (the worker died)."""
+    settings = BrokerSettings(redis_server.url, queue="lease-tie")
+    keys = settings.keys
+    url = "http://a.test/slow.html"
+    item = FetchItem(url, want_body=True)
+    client = redis_server.client()
+    client.sadd(keys.seen("cli-4"), item.key)  # the killed coordinator handed it out in batch "old"
+    client.hset(sent_key(keys, "cli-4"), item.key, "old")
+    now_ms = int(time.time() * 1000)
+    client.hset(keys.leases("cli-4"), "old", f"{now_ms + 600_000}|w@test")  # still running
+    published: list[Batch] = []
+    clock = Monotonic()
+    store = open_page_store(settings)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    try:
+        async with RemotePages(
+            settings, spec, scan="cli-4", redis=redis, publish=published.append, store=store, clock=clock
+        ) as pages:
+            asked = asyncio.create_task(pages.page(url, want_body=True))
+            await asyncio.sleep(settings.batch_wait + TURN_S)
+            clock.now += LOST_AFTER + settings.redispatch_after  # long past any re-send delay
+            await asyncio.sleep(TURN_S)
+            assert published == [] and pages.dispatched == 0  # its batch still runs
+            client.hset(keys.leases("cli-4"), "old", f"{now_ms - 1000}|w@test")  # its worker died
+            clock.now += LEASE_CHECK_INTERVAL
+            await asyncio.sleep(TURN_S)
+            assert [b.items for b in published] == [(item,)]
+            assert pages.leases_expired == 1 and pages.redispatched == 1
+            assert client.hget(sent_key(keys, "cli-4"), item.key) == published[0].id.encode()
+            reply = {"batch": published[0].id, "worker": "w2@test", "pages": {item.key: page_json(url)}}
+            client.rpush(keys.replies("cli-4"), json.dumps(reply))
+            page = await asyncio.wait_for(asked, REPLAY_TIMEOUT_S)
+            assert page.result.url == url
+            await pages.finish()
+    finally:
+        await redis.aclose()
+        store.close()
+    assert list(client.scan_iter(match=f"{keys.namespace}:scan:cli-4:*")) == []

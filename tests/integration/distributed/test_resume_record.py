@@ -1,17 +1,24 @@
 """A scan's record on a real Redis, and when ``--resume`` may take a scan over: a new scan writes its record
 with the keys' lifetime; a resume of an unknown scan or of other inputs is refused; a resume waits until a
-killed coordinator counts as dead, and refuses a coordinator that still beats. The clock is injected."""
+killed coordinator counts as dead, and refuses a coordinator that still beats; of two resumes started
+together one runs; a signal ends the wait with the scan untouched; a changed password is a mismatch, and
+no password is stored. The clock is injected."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from harness.redis import RedisServer
 
-from linkdoctor.config import CheckConfig
-from linkdoctor.distributed.pagestore import record_key
-from linkdoctor.distributed.resume import fingerprint, open_scan
+from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
+from linkdoctor.distributed.pagestore import owner_key, record_key
+from linkdoctor.distributed.resume import Interrupt, ScanStopped, fingerprint, open_scan, secrets_of
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings, async_redis
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.inputs import collect_inputs
@@ -113,3 +120,108 @@ async def test_a_resume_of_a_scan_whose_coordinator_still_beats_is_refused(redis
             )
     finally:
         await redis.aclose()
+
+
+async def test_of_two_resumes_of_one_scan_started_together_one_runs_and_the_other_is_refused(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url)
+    client = redis_server.client()
+    client.zadd(settings.keys.running_scans, {"cli-e": NOW - SCAN_STALE_AFTER - 1})  # a dead coordinator
+    first, second = async_redis(settings), async_redis(settings)
+    try:
+        await open_scan(first, settings, "cli-e", store="redis", fingerprint=MARK, resume=False)
+        outcomes = await asyncio.gather(
+            *(
+                open_scan(
+                    redis, settings, "cli-e", store="redis", fingerprint=MARK, resume=True, clock=Clock()
+                )
+                for redis in (first, second)
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await first.aclose()
+        await second.aclose()
+    refused = [o for o in outcomes if isinstance(o, ConfigError)]
+    assert outcomes.count(None) == 1 and len(refused) == 1, outcomes
+    assert str(refused[0]) == "--resume cli-e: another --resume of that scan is running"
+    assert 0 < client.ttl(owner_key(settings.keys, "cli-e")) <= SCAN_STALE_AFTER
+
+
+async def test_a_signal_during_the_wait_for_a_dead_coordinator_stops_the_resume_with_the_scan_untouched(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url)
+    client = redis_server.client()
+    redis = async_redis(settings)
+    loop = asyncio.get_running_loop()
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            scan = f"cli-f{signum}"
+            await open_scan(redis, settings, scan, store="redis", fingerprint=MARK, resume=False)
+            client.zadd(settings.keys.running_scans, {scan: time.time()})  # killed just now: 30 s to wait
+            interrupt = Interrupt(scan)
+            with interrupt.installed():
+                loop.call_later(0.3, os.kill, os.getpid(), signum)
+                with pytest.raises(ScanStopped) as stopped:
+                    await asyncio.wait_for(
+                        interrupt.guard(
+                            open_scan(redis, settings, scan, store="redis", fingerprint=MARK, resume=True)
+                        ),
+                        SCAN_STALE_AFTER / 2,
+                    )
+            assert stopped.value.exit_code == 128 + signum
+            name = signal.Signals(signum).name
+            assert str(stopped.value) == (
+                f"stopped by {name} while waiting for the scan's earlier coordinator: nothing changed; "
+                f"resume with --resume {scan}"
+            )
+            assert client.exists(record_key(settings.keys, scan))  # resumable
+            assert not client.exists(owner_key(settings.keys, scan))  # and not claimed
+    finally:
+        await redis.aclose()
+
+
+async def test_a_resume_with_a_changed_password_is_refused_and_no_password_is_in_the_record(
+    redis_server: RedisServer,
+) -> None:
+    """The spec names the variable holding a basic-auth or client-key password, not its value: pages
+    fetched with the old password must not be replayed for a new one, nor the value stored in Redis."""
+    settings = BrokerSettings(redis_server.url)
+    inputs = collect_inputs(["https://a.test/"])
+
+    def mark(password: str, key_password: str) -> str:
+        env = {"SITE_PASSWORD": password, "KEY_PASSWORD": key_password}
+        cert = ClientCert(Path("client.pem"), password_env="KEY_PASSWORD").with_password_from(
+            env, missing=KeyError
+        )
+        config = CheckConfig(
+            host_settings=(HostSettings(("a.test",), basic_auth=("ann", Secret(password))),),
+            client_certs=(cert,),
+        )
+        spec = FetchSpec.from_config(config, env=env)
+        return fingerprint(spec, inputs, secrets=secrets_of(config), salt="cli-g")
+
+    first = mark("correct horse", "key pass")
+    assert mark("correct horse", "key pass") == first
+    assert mark("Tr0ub4dor&3", "key pass") != first
+    assert mark("correct horse", "other key pass") != first
+    redis = async_redis(settings)
+    try:
+        await open_scan(redis, settings, "cli-g", store="redis", fingerprint=first, resume=False)
+        with pytest.raises(ConfigError, match="other inputs or settings"):
+            await open_scan(
+                redis,
+                settings,
+                "cli-g",
+                store="redis",
+                fingerprint=mark("Tr0ub4dor&3", "key pass"),
+                resume=True,
+            )
+    finally:
+        await redis.aclose()
+    stored = b"".join(
+        v for k in redis_server.client().scan_iter() for v in [redis_server.client().dump(k) or b""]
+    )
+    assert b"correct horse" not in stored and b"key pass" not in stored
