@@ -2,7 +2,7 @@
 with the keys' lifetime; a resume of an unknown scan or of other inputs is refused; a resume waits until a
 killed coordinator counts as dead, and refuses a coordinator that still beats; of two resumes started
 together one runs; a signal ends the wait with the scan untouched; a changed password is a mismatch, and
-no password is stored. The clock is injected."""
+no password is stored; a frozen broker is an error within the socket timeout. The clock is injected."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 from harness.redis import RedisServer
+from redis.asyncio import Redis
 
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
 from linkdoctor.distributed.pagestore import owner_key, record_key
 from linkdoctor.distributed.resume import Interrupt, ScanStopped, fingerprint, open_scan, secrets_of
+from linkdoctor.distributed.run import remote_pages
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings, async_redis
 from linkdoctor.distributed.wire import FetchSpec
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.errors import ConfigError
 
@@ -225,3 +228,22 @@ async def test_a_resume_with_a_changed_password_is_refused_and_no_password_is_in
         v for k in redis_server.client().scan_iter() for v in [redis_server.client().dump(k) or b""]
     )
     assert b"correct horse" not in stored and b"key pass" not in stored
+
+
+async def test_a_frozen_broker_when_the_scan_opens_is_one_error_within_its_socket_timeout(
+    redis_server: RedisServer,
+) -> None:
+    settings = BrokerSettings(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
+
+    async def opening(redis: Redis, store: str) -> None:
+        await open_scan(redis, settings, "cli-h", store=store, fingerprint=MARK, resume=False)
+
+    started = time.monotonic()
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(FetchInterrupted, match=r"^cannot reach the broker: Timeout"):
+            async with remote_pages(settings, CheckConfig(), scan="cli-h", env={}, opening=opening):
+                pass
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    assert time.monotonic() - started < 4 * settings.socket_timeout  # not the client default of 5 s
