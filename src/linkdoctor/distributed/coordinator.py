@@ -111,6 +111,16 @@ return n
 """
 
 
+# KEYS: the scan's claim. ARGV: this coordinator, seconds. Renews the claim when it is this coordinator's
+# (or takes it again when it lapsed); 0 when another coordinator holds it.
+_HOLD_CLAIM = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
 class _PublishFailed(Exception):
     """The broker refused or did not take a batch (kombu's errors, whatever their class)."""
 
@@ -148,10 +158,14 @@ class RemotePages:
         redis: Redis,
         publish: Publish,
         store: PageStore | None = None,
+        owner: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        # This coordinator's name in the scan's claim (``check --broker``): it stops if another takes the scan.
+        self.owner = owner
+        self._taken_over = False
         self.spec = spec
         self.scan = scan
         self._redis = redis
@@ -179,6 +193,7 @@ class RemotePages:
         self._last_report = 0.0
         self._leases = redis.register_script(_LEASES)
         self._beat = redis.register_script(_BEAT)
+        self._hold_claim = redis.register_script(_HOLD_CLAIM)
         self.dispatched = 0
         self.replayed = 0
         self.redispatched = 0
@@ -214,6 +229,8 @@ class RemotePages:
             # blocking redis-py read can hang, so it is cancelled only if it does not end in time.
             await asyncio.wait({self._listener}, timeout=self.settings.socket_timeout + 2)
             self._listener.cancel()
+        if self._taken_over:  # the scan's keys are another coordinator's now
+            return
         with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
             outcome = "scans_interrupted" if self.interrupted else outcome
@@ -369,12 +386,15 @@ class RemotePages:
         checked = beat = self._clock()
         try:
             while not self._closing:
-                for reply in await self._broker("reading replies", lambda: self._take_replies(key)):
-                    self._on_reply(json.loads(reply))
+                # The beat comes first: a coordinator that froze learns whether the scan is still its own
+                # (:meth:`_heartbeat`) before it takes replies another coordinator of the scan waits for.
                 now = self._clock()
                 if now - beat >= SCAN_BEAT_INTERVAL:
                     beat = now
                     await self._broker("marking the scan alive", self._heartbeat)
+                for reply in await self._broker("reading replies", lambda: self._take_replies(key)):
+                    self._on_reply(json.loads(reply))
+                now = self._clock()
                 if now - checked >= LEASE_CHECK_INTERVAL:
                     checked = now
                     live = await self._check_leases()
@@ -398,7 +418,17 @@ class RemotePages:
         return []
 
     async def _heartbeat(self) -> None:
-        """Mark the scan alive (cleaning dead coordinators' scans) and keep its keys for ``key_ttl``."""
+        """Mark the scan alive (cleaning dead coordinators' scans) and keep its keys for ``key_ttl``. A
+        coordinator whose claim another holds (it froze past ``SCAN_STALE_AFTER`` and a ``--resume`` took the
+        scan over) stops, leaving the scan's keys alone."""
+        if self.owner is not None:
+            claim = [owner_key(self._keys, self.scan)]
+            if not int(await self._hold_claim(keys=claim, args=[self.owner, int(SCAN_STALE_AFTER)])):
+                self._taken_over = True
+                raise FetchInterrupted(
+                    f"scan {self.scan}: another coordinator took it over (this one was silent for more than "
+                    f"{SCAN_STALE_AFTER:.0f} s); stopping without touching it"
+                )
         now = self._wall_clock()
         cleaned = int(
             await self._beat(
@@ -417,7 +447,6 @@ class RemotePages:
                 sent_key(self._keys, self.scan),
             ):
                 pipe.expire(key, self.settings.key_ttl)
-            pipe.expire(owner_key(self._keys, self.scan), int(SCAN_STALE_AFTER))  # a --resume's claim
             await pipe.execute()
 
     def _on_reply(self, reply: dict[str, Any]) -> None:

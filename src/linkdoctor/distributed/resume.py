@@ -8,9 +8,10 @@ that key: the pages the workers stored are replayed, and the fetches an earlier 
 that are still in flight are awaited, not repeated (:class:`~linkdoctor.distributed.coordinator.RemotePages`).
 A scan that is unknown, finished or expired, that checked other inputs or settings, or whose coordinator
 is alive is refused with one line (exit 3). A coordinator killed with ``kill -9`` stops counting as alive
-``SCAN_STALE_AFTER`` seconds after its last beat; ``--resume`` waits for that rather than fail. Then it
-claims the scan (:func:`~linkdoctor.distributed.pagestore.owner_key`, renewed by its beats): of two
-``--resume`` of one scan started together, one runs and the other is refused.
+``SCAN_STALE_AFTER`` seconds after its last beat; ``--resume`` waits for that rather than fail. Every
+coordinator claims its scan (:func:`~linkdoctor.distributed.pagestore.owner_key`, renewed by its beats), so
+two never run one scan: of two ``--resume`` of one scan started together, one runs and the other is
+refused, and a coordinator frozen past ``SCAN_STALE_AFTER`` whose scan was taken over stops at its next beat.
 
 :class:`Interrupt` turns the first SIGINT or SIGTERM into a stop: no new check starts, the fetches in flight
 finish, and the report is written with what was done, marked partial by a ``crawl.interrupted`` line (the
@@ -39,6 +40,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
+from secrets import token_hex
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from linkdoctor.config import CheckConfig
@@ -110,14 +112,20 @@ async def open_scan(
     store: str,
     fingerprint: str,
     resume: bool,
+    owner: str | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """Write a new scan's record, or check that ``scan`` can be resumed (raises :class:`ConfigError`)."""
+    """Write a new scan's record, or check that ``scan`` can be resumed (raises :class:`ConfigError`); then
+    claim the scan for ``owner`` (:func:`owner_id`), the coordinator that will run it."""
     key = record_key(settings.keys, scan)
+    owner = owner or owner_id()
     if not resume:
         record = json.dumps({"store": store, "fingerprint": fingerprint, "started": clock()})
-        await redis.set(key, record, ex=settings.key_ttl)
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, record, ex=settings.key_ttl)
+            pipe.set(owner_key(settings.keys, scan), owner, ex=int(SCAN_STALE_AFTER))
+            await pipe.execute()
         return
     raw = await redis.get(key)
     if raw is None:
@@ -131,19 +139,29 @@ async def open_scan(
             f"--resume {scan}"
         )
     await _await_dead_coordinator(redis, settings, scan, clock=clock, sleep=sleep)
-    await _claim(redis, settings, scan, sleep=sleep)
+    await _claim(redis, settings, scan, owner, sleep=sleep)
+
+
+def owner_id() -> str:
+    """A name for this coordinator in a scan's claim: host, process, and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{token_hex(4)}"
 
 
 async def _claim(
-    redis: Redis, settings: BrokerSettings, scan: str, *, sleep: Callable[[float], Awaitable[None]]
+    redis: Redis,
+    settings: BrokerSettings,
+    scan: str,
+    owner: str,
+    *,
+    sleep: Callable[[float], Awaitable[None]],
 ) -> None:
-    """Make this process the scan's only resumer: two ``--resume`` of one scan started together both see its
+    """Make ``owner`` the scan's only coordinator: two ``--resume`` of one scan started together both see its
     coordinator dead, and only one may run it. The claim lives ``SCAN_STALE_AFTER`` seconds past the
-    coordinator's last beat (:meth:`RemotePages._heartbeat` renews it) and is dropped when it ends."""
+    coordinator's last beat (:meth:`RemotePages._heartbeat` renews it, and stops a coordinator that lost it)
+    and is dropped when it ends."""
     key = owner_key(settings.keys, scan)
-    me = f"{socket.gethostname()}:{os.getpid()}"
     for _attempt in range(2):
-        if await redis.set(key, me, nx=True, ex=int(SCAN_STALE_AFTER)):
+        if await redis.set(key, owner, nx=True, ex=int(SCAN_STALE_AFTER)):
             return
         left = int(await redis.pttl(key))
         if not 0 < left <= _LEFTOVER_MS:  # a live resumer's claim, not a dead one's about to lapse

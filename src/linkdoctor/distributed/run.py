@@ -23,7 +23,7 @@ from linkdoctor.distributed.app import celery_publisher, create_celery
 from linkdoctor.distributed.coordinator import RemotePages, forget_scan, new_scan_key
 from linkdoctor.distributed.health import in_flight_cap
 from linkdoctor.distributed.pagestore import open_page_store
-from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan, secrets_of
+from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan, owner_id, secrets_of
 from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.cache import ResultCache
@@ -49,9 +49,11 @@ async def remote_pages(
     env: Mapping[str, str],
     allow_private: tuple[str, ...] | None = None,
     opening: Callable[[Redis, str], Awaitable[None]] | None = None,
+    owner: str | None = None,
 ) -> AsyncIterator[RemotePages]:
     """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
-    with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out."""
+    with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out;
+    ``owner`` names the coordinator in the scan's claim (see :func:`~linkdoctor.distributed.resume.open_scan`)."""
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
     app = create_celery(settings)
     store = open_page_store(settings)
@@ -63,7 +65,13 @@ async def remote_pages(
             except (RedisError, OSError) as exc:  # one line, as when the coordinator starts
                 raise FetchInterrupted(f"cannot reach the broker: {exc}") from exc
         async with RemotePages(
-            settings, spec, scan=scan, redis=redis, publish=celery_publisher(app, settings), store=store
+            settings,
+            spec,
+            scan=scan,
+            redis=redis,
+            publish=celery_publisher(app, settings),
+            store=store,
+            owner=owner,
         ) as pages:
             yield pages
     finally:
@@ -102,10 +110,11 @@ async def check_distributed(
     if resume and scan is None:
         raise ValueError("resume needs the scan key")
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
+    owner = owner_id()
 
     async def opening(redis: Redis, store: str) -> None:
         mark = await asyncio.to_thread(fingerprint, spec, inputs, secrets=secrets_of(config), salt=key)
-        opened = open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume)
+        opened = open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume, owner=owner)
         await (opened if interrupt is None else interrupt.guard(opened))
         if announce is not None:
             announce(key)
@@ -113,7 +122,7 @@ async def check_distributed(
     # The signals are caught from the start: one during a resume's wait for a dead coordinator ends it.
     with interrupt.installed() if interrupt is not None else nullcontext():
         async with remote_pages(
-            settings, config, scan=key, env=env, allow_private=allow_private, opening=opening
+            settings, config, scan=key, env=env, allow_private=allow_private, opening=opening, owner=owner
         ) as pages:
             # The crawl keeps work in flight for every live worker slot, not --max-concurrency's fixed count (the
             # workers got their own limits with the spec).

@@ -374,7 +374,8 @@ def test_a_signal_while_a_resume_waits_for_the_killed_check_stops_it_resumably(
         first.wait(timeout=30)
     record = redis.get(f"linkdoctor:scan:{key}:record")
     beat = redis.zscore("linkdoctor:scans:live", key)
-    assert record is not None and beat is not None
+    claim = redis.get(f"linkdoctor:scan:{key}:owner")
+    assert record is not None and beat is not None and claim is not None
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         stored = redis.hlen(f"linkdoctor:scan:{key}:pages")
@@ -397,11 +398,11 @@ def test_a_signal_while_a_resume_waits_for_the_killed_check_stops_it_resumably(
         )
         assert len(lines) == 2, lines  # the wait's warning, and that line
         assert not (tmp_path / "resumed.json").exists()
-        # Nothing lost or changed: the record, the stored pages, the dead coordinator's last beat, no claim.
+        # Nothing lost or changed: the record, the stored pages, the dead coordinator's last beat and claim.
         assert redis.get(f"linkdoctor:scan:{key}:record") == record
         assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= stored  # the workers finish its batches
         assert redis.zscore("linkdoctor:scans:live", key) == beat
-        assert not redis.exists(f"linkdoctor:scan:{key}:owner")
+        assert redis.get(f"linkdoctor:scan:{key}:owner") in (claim, None)  # the dead check's, or lapsed
 
 
 def test_a_check_killed_while_writing_its_report_can_still_resume(
@@ -449,4 +450,48 @@ def test_a_check_killed_while_writing_its_report_can_still_resume(
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
     assert {uri for _method, uri in served(nginx, resume_at)} <= retried(nginx)  # all replayed
+    assert scan_keys(redis, key) == []
+
+
+def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_finishes(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """Two coordinators never run one scan: a ``check`` frozen (SIGSTOP) past 30 s counts as dead, a
+    ``--resume`` takes the scan over, and the thawed ``check`` stops at its next beat, touching nothing."""
+    site, _nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    first_log = tmp_path / "first.log"
+    first = linkdoctor(
+        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}",
+        log=first_log,
+    )  # fmt: skip
+    try:
+        key = scan_key(first_log, first)
+        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+        os.kill(first.pid, signal.SIGSTOP)
+        second_log = tmp_path / "second.log"
+        second = linkdoctor(
+            "check", "--broker", redis_server.url, site.base_url, "--resume", key,
+            "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
+        )  # fmt: skip
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while f"scan {key}; resume with" not in second_log.read_text():  # it took the scan over
+            assert time.monotonic() < deadline and second.poll() is None, second_log.read_text()
+            time.sleep(0.1)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert finish(first, first_log, STOP_TIMEOUT_S) == 1, first_log.read_text()
+    assert (
+        first_log.read_text()
+        .splitlines()[-1]
+        .startswith(f"linkdoctor: error: scan {key}: another coordinator took it over")
+    )
+    assert not (tmp_path / "first.json").exists()
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
     assert scan_keys(redis, key) == []

@@ -2,7 +2,7 @@
 database (even on a worker that has one), in the database otherwise, read back from both and forgotten
 together; and a page an earlier coordinator of the scan handed out, answered before the crawler asks for
 it again, is replayed rather than waited for or fetched; such a fetch follows the lease of the batch that
-carries it."""
+carries it; a coordinator whose scan another took over stops."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from linkdoctor.distributed.pagestore import (
     STORE_REDIS,
     ScanPages,
     open_page_store,
+    owner_key,
     pages_key,
     record_key,
     sent_key,
 )
-from linkdoctor.distributed.settings import BrokerSettings, async_redis
+from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_to_json
-from linkdoctor.engine.fetching import Page
+from linkdoctor.engine.fetching import FetchInterrupted, Page
 from linkdoctor.models import Category, CheckResult
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -184,3 +185,45 @@ async def test_a_fetch_an_earlier_coordinator_handed_out_follows_its_batchs_leas
         await redis.aclose()
         store.close()
     assert list(client.scan_iter(match=f"{keys.namespace}:scan:cli-4:*")) == []
+
+
+async def test_a_coordinator_whose_scan_another_took_over_stops_and_leaves_the_scan_alone(
+    redis_server: RedisServer,
+) -> None:
+    """A ``check`` frozen past 30 s whose scan a ``--resume`` took over stops at its next beat: two
+    coordinators never run one scan, and the one that stops deletes none of the other's keys."""
+    settings = BrokerSettings(redis_server.url, queue="taken-over")
+    keys = settings.keys
+    claim = owner_key(keys, "cli-5")
+    client = redis_server.client()
+    clock = Monotonic()
+    store = open_page_store(settings)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    published: list[Batch] = []
+    try:
+        async with RemotePages(
+            settings,
+            spec,
+            scan="cli-5",
+            redis=redis,
+            publish=published.append,
+            store=store,
+            owner="a",
+            clock=clock,
+        ) as pages:
+            assert client.get(claim) == b"a"
+            asked = asyncio.create_task(pages.page("http://a.test/", want_body=True))
+            await asyncio.sleep(settings.batch_wait + TURN_S)
+            client.set(claim, "b", ex=30)  # the resume that took it over
+            client.zadd(keys.running_scans, {"cli-5": time.time()})
+            client.hset(keys.leases("cli-5"), "theirs", f"{int(time.time() * 1000) + 60_000}|w@test")
+            clock.now += SCAN_BEAT_INTERVAL
+            with pytest.raises(FetchInterrupted, match="another coordinator took it over"):
+                await asyncio.wait_for(asked, REPLAY_TIMEOUT_S)
+    finally:
+        await redis.aclose()
+        store.close()
+    assert client.get(claim) == b"b"
+    assert client.zscore(keys.running_scans, "cli-5") is not None
+    assert client.hexists(keys.leases("cli-5"), "theirs")

@@ -86,6 +86,7 @@ async def test_a_resume_waits_until_the_killed_coordinator_counts_as_dead(redis_
     redis = async_redis(settings)
     try:
         await open_scan(redis, settings, "cli-c", store="redis", fingerprint=MARK, resume=False)
+        client.delete(owner_key(settings.keys, "cli-c"))  # its claim lapsed with its beats (real time)
         await open_scan(
             redis,
             settings,
@@ -134,6 +135,7 @@ async def test_of_two_resumes_of_one_scan_started_together_one_runs_and_the_othe
     first, second = async_redis(settings), async_redis(settings)
     try:
         await open_scan(first, settings, "cli-e", store="redis", fingerprint=MARK, resume=False)
+        client.delete(owner_key(settings.keys, "cli-e"))  # the dead coordinator's claim lapsed
         outcomes = await asyncio.gather(
             *(
                 open_scan(
@@ -162,7 +164,9 @@ async def test_a_signal_during_the_wait_for_a_dead_coordinator_stops_the_resume_
     try:
         for signum in (signal.SIGINT, signal.SIGTERM):
             scan = f"cli-f{signum}"
-            await open_scan(redis, settings, scan, store="redis", fingerprint=MARK, resume=False)
+            await open_scan(
+                redis, settings, scan, store="redis", fingerprint=MARK, resume=False, owner="dead"
+            )
             client.zadd(settings.keys.running_scans, {scan: time.time()})  # killed just now: 30 s to wait
             interrupt = Interrupt(scan)
             with interrupt.installed():
@@ -181,7 +185,7 @@ async def test_a_signal_during_the_wait_for_a_dead_coordinator_stops_the_resume_
                 f"resume with --resume {scan}"
             )
             assert client.exists(record_key(settings.keys, scan))  # resumable
-            assert not client.exists(owner_key(settings.keys, scan))  # and not claimed
+            assert client.get(owner_key(settings.keys, scan)) == b"dead"  # and not claimed
     finally:
         await redis.aclose()
 
