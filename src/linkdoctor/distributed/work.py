@@ -64,6 +64,16 @@ redis.call('HSET', KEYS[1], ARGV[1], (now + tonumber(ARGV[2])) .. '|' .. ARGV[3]
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return now
 """
+# KEYS: running scans, leases. ARGV: scan, then _HOLD's. Takes the lease only while the scan runs (one round
+# trip where a check, then the lease, took two); 0 when the scan is over.
+_START = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[2], ARGV[2], (now + tonumber(ARGV[3])) .. '|' .. ARGV[4])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[5]))
+return 1
+"""
 
 
 class BatchDeferred(Exception):
@@ -316,12 +326,12 @@ async def _run_once(
     lease_ttl: float,
     kits: FetchKits | None,
 ) -> int:
-    if await redis.zscore(keys.running_scans, batch.scan) is None:
-        log.info("batch %s: scan %s is over; skipped", batch.id, batch.scan)
-        return 0
     hold = redis.register_script(_HOLD)
     lease_args: list[str | int] = [batch.id, int(lease_ttl * 1000), worker, key_ttl]
-    await hold(keys=[keys.leases(batch.scan)], args=lease_args)
+    start = redis.register_script(_START)
+    if not await start(keys=[keys.running_scans, keys.leases(batch.scan)], args=[batch.scan, *lease_args]):
+        log.info("batch %s: scan %s is over; skipped", batch.id, batch.scan)
+        return 0
     done = asyncio.Event()
     renewer = asyncio.create_task(_renew(hold, keys.leases(batch.scan), lease_args, lease_ttl / 4, done))
     reply: dict[str, Any] = {"batch": batch.id, "worker": worker}
@@ -343,12 +353,8 @@ async def _run_once(
         # redis-py may turn a cancelled command into an error.
         done.set()
         await renewer
-    await _reply(redis, keys, batch, reply, key_ttl)
-    if "error" in reply:
-        return 0
-    with contextlib.suppress(*OUTAGE_ERRORS):  # metrics only: never a reason to run the batch again
-        await _count(redis, keys, worker, list(pages.values()))
-    return len(batch.items)
+    await _reply(redis, keys, batch, reply, key_ttl, worker=worker, pages=list(pages.values()))
+    return 0 if "error" in reply else len(batch.items)
 
 
 async def _renew(hold: Any, leases: str, args: list[str | int], every: float, done: asyncio.Event) -> None:
@@ -365,9 +371,20 @@ async def _renew(hold: Any, leases: str, args: list[str | int], every: float, do
             log.warning("cannot renew the lease on batch %s: %s", args[0], exc)
 
 
-async def _reply(redis: Redis, keys: Keys, batch: Batch, reply: dict[str, Any], ttl: int) -> None:
+async def _reply(
+    redis: Redis,
+    keys: Keys,
+    batch: Batch,
+    reply: dict[str, Any],
+    ttl: int,
+    *,
+    worker: str = "",
+    pages: Collection[Page] = (),
+) -> None:
     """Push the reply and release the lease in one transaction; fetches handed back for a retry leave the
-    scan's set of sent fetches (they are not done)."""
+    scan's set of sent fetches (they are not done). The cluster's counters for ``pages`` ride in the same
+    round trip, after the reply: a counter that fails (a key of the wrong type) is logged, never a reason to
+    run the batch again; the reply's own commands must succeed."""
     key = keys.replies(batch.scan)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.rpush(key, json.dumps(reply))
@@ -375,24 +392,32 @@ async def _reply(redis: Redis, keys: Keys, batch: Batch, reply: dict[str, Any], 
         pipe.hdel(keys.leases(batch.scan), batch.id)
         if reply.get("retry"):  # not done: a coordinator resuming the scan must send these again
             pipe.srem(keys.seen(batch.scan), *(FetchItem.from_json(data).key for data, _ in reply["retry"]))
-        await pipe.execute()
+        needed = len(pipe)
+        if "error" not in reply:
+            _count(pipe, keys, worker, pages)
+        answers = await pipe.execute(raise_on_error=False)
+    for answer in answers[:needed]:
+        if isinstance(answer, Exception):
+            raise answer
+    for answer in answers[needed:]:
+        if isinstance(answer, Exception):
+            log.warning("batch %s: a counter was not updated: %s", batch.id, answer)
+            break
 
 
-async def _count(redis: Redis, keys: Keys, worker: str, pages: Collection[Page]) -> None:
-    """Cluster-wide counters for the dashboard and /metrics."""
+def _count(pipe: Any, keys: Keys, worker: str, pages: Collection[Page]) -> None:
+    """Cluster-wide counters for the dashboard and /metrics, queued on ``pipe``."""
     results = [page.result for page in pages]
     now = time.time()
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(keys.counters, "checks", len(results))
-        pipe.hincrby(keys.counters, "batches", 1)
-        pipe.hincrby(keys.counters, "pages", sum(1 for p in pages if p.extraction is not None))
-        pipe.hincrby(keys.worker_stats(worker), "checks", len(results))
-        pipe.hincrby(keys.worker_stats(worker), "batches", 1)
-        pipe.expire(keys.worker_stats(worker), 24 * 3600)
-        bucket = keys.rate_bucket(now)
-        pipe.incrby(bucket, len(results))
-        pipe.expire(bucket, 3600)
-        for result in results:
-            if result.category in (Category.BROKEN, Category.UNVERIFIED) and result.diagnosis is not None:
-                pipe.hincrby(keys.diagnoses, result.diagnosis.code, 1)
-        await pipe.execute()
+    pipe.hincrby(keys.counters, "checks", len(results))
+    pipe.hincrby(keys.counters, "batches", 1)
+    pipe.hincrby(keys.counters, "pages", sum(1 for p in pages if p.extraction is not None))
+    pipe.hincrby(keys.worker_stats(worker), "checks", len(results))
+    pipe.hincrby(keys.worker_stats(worker), "batches", 1)
+    pipe.expire(keys.worker_stats(worker), 24 * 3600)
+    bucket = keys.rate_bucket(now)
+    pipe.incrby(bucket, len(results))
+    pipe.expire(bucket, 3600)
+    for result in results:
+        if result.category in (Category.BROKEN, Category.UNVERIFIED) and result.diagnosis is not None:
+            pipe.hincrby(keys.diagnoses, result.diagnosis.code, 1)

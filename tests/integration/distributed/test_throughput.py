@@ -1,7 +1,9 @@
 """What keeps the distributed mode's per-batch overhead down, on a real Redis: a worker process keeps its
 HTTP session (connection pool, DNS cache) from one batch to the next, per scan's fetch options, and closes
-the least recently used one beyond its bound; closing a scan does not wait out a long blocking read; the
-coordinator keeps work in flight for every batch slot of the live workers, not a fixed count."""
+the least recently used one beyond its bound; a batch costs the broker two round trips besides its host
+limiter's (the lease taken only while the scan runs; the reply, the lease's release and the counters);
+closing a scan does not wait out a long blocking read; the coordinator keeps work in flight for every batch
+slot of the live workers, not a fixed count."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import redis.asyncio.connection
 from aiohttp import web
 from harness.ports import free_port
 from harness.redis import RedisServer
@@ -21,7 +24,7 @@ from linkdoctor.distributed.health import STALE_AFTER, Heartbeat, in_flight_cap
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec
-from linkdoctor.distributed.work import FetchKits, fetch_batch
+from linkdoctor.distributed.work import FetchKits, fetch_batch, run_batch
 from linkdoctor.engine.inputs import Inputs
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -124,6 +127,43 @@ class _Spy:
     async def blmove(self, first: str, second: str, wait: float, src: str, dest: str) -> Any:
         self.waits.append(wait)
         return await self._redis.blmove(first, second, wait, src, dest)
+
+
+async def test_a_batch_costs_two_broker_round_trips_besides_its_host_limiter_s(
+    redis_server: RedisServer, peer_ports: tuple[str, set[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, _ = peer_ports
+    settings = BrokerSettings(redis_server.url)
+    redis_server.client().zadd(settings.keys.running_scans, {"s": time.time()})
+    spec = FetchSpec.from_config(CheckConfig(retries=0, respect_robots=False), env={})
+    items = tuple(FetchItem(f"{base}/{n}", want_body=True) for n in range(4))
+    sends: list[int] = []
+    real = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
+        sends.append(1)  # one packed send: one round trip (a pipeline sends all its commands at once)
+        await real(self, command, check_health)
+
+    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counted)
+    client = async_redis(settings)
+    kits = FetchKits(client, settings.keys, {})
+    try:
+        for n in range(2):  # the first batch loads the scripts; the second is measured
+            sends.clear()
+            run = Batch("s", f"b{n}", spec, items)
+            assert (
+                await run_batch(
+                    run, redis=client, keys=settings.keys, store=None, worker="w", key_ttl=60, kits=kits
+                )
+                == 4
+            )
+    finally:
+        await kits.aclose()
+        await client.aclose()
+    limiter = 2 * len(items)  # a slot taken and given back per request
+    assert len(sends) == limiter + 2
+    counters = redis_server.client().hgetall(settings.keys.counters)
+    assert int(counters[b"checks"]) == 8 and int(counters[b"batches"]) == 2  # counted with the reply
 
 
 async def test_the_coordinator_s_wait_for_replies_is_short_so_closing_a_scan_never_waits_a_second(
