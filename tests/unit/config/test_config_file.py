@@ -298,7 +298,8 @@ def test_remap_backslashes_in_the_replacement_are_literal(tmp_path: Path) -> Non
 
 # --- every flag has a key -------------------------------------------------------------------------------------
 def test_every_check_option_has_a_config_key() -> None:
-    meta = {"config", "no_config", "help"}
+    # Not settings: which file to read, and --resume, which names one interrupted run to pick up.
+    meta = {"config", "no_config", "help", "resume"}
     options = {p.name for p in check.params if isinstance(p, click.Option) and p.name not in meta}
     arguments = {p.name for p in check.params if isinstance(p, click.Argument)}
     assert options | arguments == set(OPTION_KEYS.values())
