@@ -4,7 +4,7 @@ database as in production (PostgreSQL there). Each worker runs ``--pool``/``--co
 threads pool with 4 batches at once on one event loop; ``--pool solo`` runs one batch at a time).
 
     python -m benchmarks.distributed --pages 2000 --runs 3
-    python -m benchmarks.distributed --pages 2000 --backend-delay 0.1 --runs 3   # 1, 2 and 4 workers
+    python -m benchmarks.distributed --pages 5000 --backend-delay 0.1 --pool solo --concurrency 1 --runs 3  # 1, 2, 4 workers
 
 The check runs with the engine's default settings (retries on: the site has 500-answering pages, each tried
 again with backoff) unless ``--retries`` says otherwise. It prints a Markdown table of medians over
