@@ -527,7 +527,9 @@ class Crawler:
         assert resource is not None
         result = resource.result  # read once: a compact ok result is rebuilt on each read
         assert result is not None
-        return Category.BROKEN if self._anchor_missing(link, resource, result) else result.category
+        if link.fragment and self._anchor_missing(link, resource, result):
+            return Category.BROKEN
+        return result.category
 
     def _fragment_missing(self, link: _Link) -> bool:
         resource = link.resource
@@ -559,7 +561,7 @@ class Crawler:
         assert resource is not None
         base = resource.result
         assert base is not None
-        if self._anchor_missing(link, resource, base):
+        if link.fragment and self._anchor_missing(link, resource, base):
             on_disk = link.url.startswith("file:") or (
                 bool(self._inputs.sites) and self._inputs.site_for(link.url) is not None
             )

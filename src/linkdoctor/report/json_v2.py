@@ -108,7 +108,8 @@ def write_json_v2(report: Report, out: TextIO) -> None:
 
     def urls() -> Iterator[str]:  # one pass for both the runs and the referring pages
         for url, referrers in urls_and_referrers(results):
-            pages.update(r.url for r in referrers)
+            if referrers:  # an ok link's are only counted: most have none
+                pages.update(r.url for r in referrers)
             yield url
 
     runs = TargetRuns.of_urls(urls())
