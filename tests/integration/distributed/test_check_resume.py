@@ -117,6 +117,22 @@ def wait_for_pages(redis: Any, key: str, count: int, process: subprocess.Popen[b
         time.sleep(0.02)
 
 
+def started_check(
+    redis_url: str, site_url: str, redis: Any, log: Path, *options: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A distributed ``check`` of the site and its scan key, once its workers stored KILL_AFTER_PAGES pages
+    (killed when it gets no further)."""
+    process = linkdoctor("check", "--broker", redis_url, site_url, *options, log=log)
+    try:
+        key = scan_key(log, process)
+        wait_for_pages(redis, key, KILL_AFTER_PAGES, process)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=30)
+        raise
+    return process, key
+
+
 def stored_paths(redis: Any, key: str) -> set[str]:
     """The paths of the pages the workers stored for ``key`` so far."""
     paths = set()
@@ -169,13 +185,10 @@ def test_kill_9_of_the_check_then_resume_gives_the_in_process_results_without_fe
     in_process_requests = served(nginx)
 
     first_log = tmp_path / "first.log"
-    first = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}",
-        log=first_log,
-    )  # fmt: skip
+    first, key = started_check(
+        redis_server.url, site.base_url, redis, first_log, "--format", f"json-v1:{tmp_path / 'first.json'}"
+    )
     try:
-        key = scan_key(first_log, first)
-        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
         os.kill(first.pid, signal.SIGKILL)
         stored_at_kill = stored_paths(redis, key)
     finally:
@@ -226,11 +239,7 @@ def test_sigterm_writes_a_partial_report_and_keeps_the_scan_resumable(
 
     log = tmp_path / "first.log"
     report = tmp_path / "partial.json"
-    first = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{report}", log=log
-    )
-    key = scan_key(log, first)
-    wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+    first, key = started_check(redis_server.url, site.base_url, redis, log, "--format", f"json-v1:{report}")
     os.kill(first.pid, signal.SIGTERM)
     code = finish(first, log, STOP_TIMEOUT_S)
 
@@ -286,11 +295,7 @@ def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
     redis = redis_server.client()
     log = tmp_path / "first.log"
     report = tmp_path / "report.json"
-    first = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{report}", log=log
-    )
-    key = scan_key(log, first)
-    wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
+    first, key = started_check(redis_server.url, site.base_url, redis, log, "--format", f"json-v1:{report}")
     os.kill(worker.process.pid, signal.SIGSTOP)  # the fetches in flight cannot finish
     try:
         os.kill(first.pid, signal.SIGINT)
@@ -365,10 +370,8 @@ def test_a_signal_while_a_resume_waits_for_the_killed_check_stops_it_resumably(
     plain_worker("p1@test")
     redis = redis_server.client()
     log = tmp_path / "first.log"
-    first = linkdoctor("check", "--broker", redis_server.url, site.base_url, log=log)
+    first, key = started_check(redis_server.url, site.base_url, redis, log)
     try:
-        key = scan_key(log, first)
-        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
         os.kill(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=30)
@@ -466,13 +469,10 @@ def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_f
     redis = redis_server.client()
     expected_code, expected = in_process(site.base_url, tmp_path)
     first_log = tmp_path / "first.log"
-    first = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}",
-        log=first_log,
-    )  # fmt: skip
+    first, key = started_check(
+        redis_server.url, site.base_url, redis, first_log, "--format", f"json-v1:{tmp_path / 'first.json'}"
+    )
     try:
-        key = scan_key(first_log, first)
-        wait_for_pages(redis, key, KILL_AFTER_PAGES, first)
         os.kill(first.pid, signal.SIGSTOP)
         second_log = tmp_path / "second.log"
         second = linkdoctor(
