@@ -3,7 +3,7 @@ of ``tests/conftest.py``, and a 3,000-page generated site on nginx.
 
 * ``pg_url`` — a fresh database on the session's PostgreSQL cluster.
 * ``start_worker(name, **options)`` — starts a worker against this test's Redis and database, waits until it
-  consumes, and stops it at the end.
+  consumes, and stops it at the end; ``plain_worker`` the same without a database.
 * ``big_site`` — 3,000 pages served by nginx (module).
 * ``logged_site`` — 800 pages served by an nginx that logs every request, and that nginx.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,36 @@ def pg_url(postgres_cluster: PostgresCluster) -> str:
     return postgres_cluster.create_database(f"dist_{uuid.uuid4().hex[:12]}")
 
 
-@pytest.fixture
-def start_worker(redis_server: RedisServer, pg_url: str, tmp_path: Path) -> Iterator[StartWorker]:
+@contextmanager
+def workers(redis_server: RedisServer, db_url: str | None, directory: Path) -> Iterator[StartWorker]:
+    """Start workers on ``redis_server`` (and ``db_url``, None for none), each once it consumes; stop them all
+    at the end."""
     started: list[Worker] = []
 
     def start(name: str, **options: Any) -> Worker:
-        worker = Worker.start(redis_server.url, pg_url, name=name, directory=tmp_path / "workers", **options)
+        worker = Worker.start(redis_server.url, db_url, name=name, directory=directory, **options)
         started.append(worker)
         worker.wait_ready(redis_server.client())
         return worker
 
-    yield start
-    for worker in started:
-        worker.stop()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()
+
+
+@pytest.fixture
+def start_worker(redis_server: RedisServer, pg_url: str, tmp_path: Path) -> Iterator[StartWorker]:
+    with workers(redis_server, pg_url, tmp_path / "workers") as start:
+        yield start
+
+
+@pytest.fixture
+def plain_worker(redis_server: RedisServer, tmp_path: Path) -> Iterator[StartWorker]:
+    """Workers without a database: the default Redis-only deployment."""
+    with workers(redis_server, None, tmp_path / "workers") as start:
+        yield start
 
 
 @pytest.fixture(scope="module")

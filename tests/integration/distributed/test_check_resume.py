@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -146,20 +146,13 @@ def scan_keys(redis: Any, key: str) -> list[bytes]:
     return list(redis.scan_iter(match=f"linkdoctor:scan:{key}:*"))
 
 
-@pytest.fixture
-def plain_worker(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[[str], Worker]]:
-    """Workers without a database: the default Redis-only deployment."""
-    started: list[Worker] = []
-
-    def start(name: str) -> Worker:
-        worker = Worker.start(redis_server.url, None, name=name, directory=tmp_path / "workers")
-        started.append(worker)
-        worker.wait_ready(redis_server.client())
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+def resume_check(
+    redis_url: str, site_url: str, key: str, tmp_path: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """``check --resume KEY`` of the site writing ``resumed.json``: the process, and its log."""
+    log = tmp_path / "second.log"
+    options = ("--resume", key, "--format", f"json-v1:{tmp_path / 'resumed.json'}")
+    return linkdoctor("check", "--broker", redis_url, site_url, *options, log=log), log
 
 
 def in_process(url: str, tmp_path: Path) -> tuple[int, set[Row]]:
@@ -197,11 +190,7 @@ def test_kill_9_of_the_check_then_resume_gives_the_in_process_results_without_fe
     assert not (tmp_path / "first.json").exists()  # no half-written report
 
     resume_at = len(nginx.access_log_entries())
-    second_log = tmp_path / "second.log"
-    second = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
-        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
-    )  # fmt: skip
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     code = finish(second, second_log)
 
     assert code == expected_code, second_log.read_text()
@@ -272,11 +261,7 @@ def test_sigterm_writes_a_partial_report_and_keeps_the_scan_resumable(
 
     stored = stored_paths(redis, key)
     resume_at = len(nginx.access_log_entries())
-    second_log = tmp_path / "second.log"
-    second = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
-        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
-    )  # fmt: skip
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
     again = {uri for _method, uri in served(nginx, resume_at)} & stored
@@ -445,11 +430,7 @@ def test_a_check_killed_while_writing_its_report_can_still_resume(
     assert redis.exists(f"linkdoctor:scan:{key}:record")
 
     resume_at = len(nginx.access_log_entries())
-    second_log = tmp_path / "second.log"
-    second = linkdoctor(
-        "check", "--broker", redis_server.url, site.base_url, "--resume", key,
-        "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
-    )  # fmt: skip
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
     assert {uri for _method, uri in served(nginx, resume_at)} <= retried(nginx)  # all replayed
@@ -474,11 +455,7 @@ def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_f
     )
     try:
         os.kill(first.pid, signal.SIGSTOP)
-        second_log = tmp_path / "second.log"
-        second = linkdoctor(
-            "check", "--broker", redis_server.url, site.base_url, "--resume", key,
-            "--format", f"json-v1:{tmp_path / 'resumed.json'}", log=second_log,
-        )  # fmt: skip
+        second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while f"scan {key}; resume with" not in second_log.read_text():  # it took the scan over
             assert time.monotonic() < deadline and second.poll() is None, second_log.read_text()
