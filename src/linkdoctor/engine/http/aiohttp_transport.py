@@ -12,6 +12,7 @@ header values) leaves here as readable UTF-8 whatever its bytes were (see :func:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import socket
 import ssl
@@ -118,8 +119,19 @@ class AiohttpTransport:
             raise TransportError(kind, code, readable(describe(exc, code))) from exc
 
 
+def _readable_headers(raw: Mapping[str, str]) -> dict[str, str]:
+    """Headers by lower-case name, each name and value :func:`readable`: checked all at once first, since
+    nearly every answer's headers are plain printable ASCII (a dozen headers on each of thousands of
+    answers)."""
+    items = raw.items()
+    every = "".join(itertools.chain.from_iterable(items))
+    if every.isascii() and every.isprintable():
+        return {k.lower(): v for k, v in items}
+    return {readable(k).lower(): readable(v) for k, v in items}
+
+
 async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimit) -> Answer:
-    headers = {readable(k).lower(): readable(v) for k, v in response.headers.items()}
+    headers = _readable_headers(response.headers)
     if "location" in headers:
         headers["location"] = readable_location(response.headers.getone("location"))
     limit = body_limit(response.status, headers, url)
