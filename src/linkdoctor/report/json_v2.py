@@ -276,18 +276,19 @@ def document_result(members: Sequence[CheckResult]) -> CheckResult:
 def _result_json(
     target: str, members: Sequence[CheckResult], page_index: dict[str, int], codes: dict[str, tuple[str, ...]]
 ) -> str:
-    """One result's line: :func:`_result` encoded, or, for the common plain one (one link, no diagnosis,
-    no redirect, no error), the same text written directly (a site's ok links, at a third of the cost)."""
-    if len(members) == 1:
-        plain = _plain_json(target, members[0], page_index)
-        if plain is not None:
-            return plain
+    """One result's line: :func:`_result` encoded, or, for the common plain one (no diagnosis, no redirect,
+    no error, its links alike but for their fragments and referrers), the same text written directly (a
+    site's ok pages and their #fragment links, at a third of the cost)."""
+    plain = _plain_json(target, members, page_index)
+    if plain is not None:
+        return plain
     return _dumps(_result(target, members, page_index, codes))
 
 
-def _plain_json(target: str, result: CheckResult, page_index: dict[str, int]) -> str | None:
+def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> str | None:
+    result = members[0]
     if (
-        result.url != target
+        split_fragment(result.url)[0] != target
         or result.diagnosis is not None
         or result.redirects
         or result.error is not None
@@ -296,6 +297,21 @@ def _plain_json(target: str, result: CheckResult, page_index: dict[str, int]) ->
         or (result.precise_status is not None and result.precise_status != result.status)
     ):
         return None
+    for other in members[1:]:
+        if (
+            other.category is not result.category
+            or other.status != result.status
+            or other.reason != result.reason
+            or other.final_url != result.final_url
+            or other.elapsed_ms != result.elapsed_ms
+            or other.diagnosis is not None
+            or other.redirects
+            or other.error is not None
+            or other.error_message
+            or other.findings
+            or other.precise_status != result.precise_status
+        ):
+            return None
     parts = [f'{{"url":{encode_basestring(target)}']
     final_url = split_fragment(result.final_url)[0] if result.final_url else ""
     if final_url and final_url != target:
@@ -310,17 +326,28 @@ def _plain_json(target: str, result: CheckResult, page_index: dict[str, int]) ->
         parts.append(
             f',"elapsed_ms":{elapsed!r}' if type(elapsed) is float else f',"elapsed_ms":{int(elapsed)}'
         )
+    links = ",".join(_plain_link(target, member, page_index) for member in members)
+    parts.append(f',"links":[{links}]}}')
+    return "".join(parts)
+
+
+def _plain_link(target: str, member: CheckResult, page_index: dict[str, int]) -> str:
+    """:func:`_link` of a plain result's member, written directly."""
+    fragment = split_fragment(member.url)[1]
     link = []
-    if result.referrers:
+    if fragment:
+        link.append(f'"fragment":{encode_basestring(fragment)}')
+    if member.url != (f"{target}#{fragment}" if fragment else target):
+        link.append(f'"url":{encode_basestring(member.url)}')
+    if member.referrers:
         referrers = ",".join(
             f"[{page_index[r.url]},{'null' if r.line is None else int(r.line)},{encode_basestring(r.text)}]"
-            for r in result.referrers
+            for r in member.referrers
         )
         link.append(f'"referrers":[{referrers}]')
-    if result.referrer_count is not None:
-        link.append(f'"count":{int(result.referrer_count)}')
-    parts.append(f',"links":[{{{",".join(link)}}}]}}')
-    return "".join(parts)
+    if member.referrer_count is not None:
+        link.append(f'"count":{int(member.referrer_count)}')
+    return f"{{{','.join(link)}}}"
 
 
 def _result(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 from tests.unit.report.report_checks import validate_json_report, validate_json_v1_report
@@ -119,5 +120,20 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
         CheckResult(SITE + "w", Category.REDIRECTED, 301, "Moved Permanently", precise_status=301),
     ]  # fmt: skip
     for result in plain:
-        written = json_v2._plain_json(result.url, result, pages)
+        written = json_v2._plain_json(result.url, [result], pages)
         assert written == json_v2._dumps(json_v2._result(result.url, [result], pages, {}))
+
+    # A page and its #fragment links (and a "page#" kept as written), alike but for their referrers.
+    page = plain[0]
+    members = [
+        page,
+        page.for_link(SITE + "#intro", (Referrer(SITE + "a.html", 2, "intro"),)),
+        page.for_link(SITE + "#", (), 5),
+    ]
+    written = json_v2._plain_json(SITE, members, pages)
+    assert written is not None
+    assert written == json_v2._dumps(json_v2._result(SITE, members, pages, {}))
+    # Links to one page that differ in more than that take the encoder's way.
+    missing = replace(members[1], category=Category.BROKEN, diagnosis=make("http.fragment-missing", "#intro"))
+    assert json_v2._plain_json(SITE, [page, missing], pages) is None
+    assert json_v2._plain_json(SITE, [page, replace(members[1], elapsed_ms=99.0)], pages) is None
