@@ -149,3 +149,25 @@ async def test_the_run_function_takes_the_transport_too(transport: MemoryTranspo
         f"{SITE}/a.html#nowhere",
         "http://down.test/",
     }
+
+
+async def test_a_link_twice_on_one_line_is_one_referrer_whenever_its_target_was_checked() -> None:
+    # An <img>'s src and srcset name the same picture on one line: one referrer of it on each page, counted
+    # once whether the page is read before the picture's check or after it (when only counts are kept).
+    logo = '<img src="/logo.png" srcset="/logo.png 2x" alt="logo">'
+    pages = {
+        f"{SITE}/p{i}.html": Reply(200, f"<html><body>\n{logo}\n</body></html>".encode()) for i in range(30)
+    }
+    links = "\n".join(f'<a href="/p{i}.html">page {i}</a>' for i in range(30))
+    pages[f"{SITE}/"] = Reply(200, f"<html><body>\n{logo}\n{links}\n</body></html>".encode())
+    pages[f"{SITE}/logo.png"] = Reply(200, b"\x89PNG", (("content-type", "image/png"),))
+    site = MemoryTransport(pages)
+
+    results = await crawl(site)
+    listed = await Crawler(replace(CONFIG, all_referrers=True), transport=site).run(
+        collect_inputs([f"{SITE}/"])
+    )
+
+    assert results[f"{SITE}/logo.png"].referrers_found == 31
+    kept = {result.url: result for result in listed.results}[f"{SITE}/logo.png"].referrers
+    assert len(kept) == 31 and len({r.url for r in kept}) == 31

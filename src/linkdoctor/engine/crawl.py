@@ -238,14 +238,13 @@ class Crawler:
             url = remapped  # the original's referrers are reported on the rewritten URL
             if seed:
                 self._scope = self._scope.with_prefix(directory_of(url))
-        link = self._state.link(url)
-        if link is not None:  # the common case, most links are seen again: keep it short
-            if referrer is not None:
-                self._state.refer(link, referrer)
-            known = link.resource
-            if known is not None and (depth < known.depth or not (known.crawl or known.queued)):
-                self._upgrade(known, element, depth)
-            return
+        if not self._seen_again(url, referrer, element, depth):
+            self._add_new(url, referrer, element, depth=depth, seed=seed)
+
+    def _add_new(
+        self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
+    ) -> None:
+        """Add ``url``'s link, not seen before (and already remapped)."""
         preset = None if seed else excluded_result(url, self.config)
         if preset is None and referrer is not None:  # never a web page's file: link on this disk
             preset = file_on_web_result(url, referrer.url)
@@ -270,6 +269,18 @@ class Crawler:
                 self._emit(link)
         elif not resource.queued:
             self._enqueue(resource)
+
+    def _seen_again(self, url: str, referrer: Referrer | None, element: str, depth: int) -> bool:
+        """Whether ``url``'s link is known; if so it takes ``referrer``, and its resource the shallower
+        depth. The common case (most links a page holds were seen before), so kept short."""
+        state = self._state
+        link = state.link(url) if referrer is None else state.refer_known(url, referrer)
+        if link is None:
+            return False
+        known = link.resource
+        if known is not None and (depth < known.depth or not known.crawl_or_queued):
+            self._upgrade(known, element, depth)
+        return True
 
     def _preset(self, url: str, referrer: Referrer | None, result: CheckResult) -> None:
         link = self._state.link(url)
@@ -466,17 +477,28 @@ class Crawler:
             texts.clear()
         rows = extraction.rows
         page_url = resource.url
-        seen: set[tuple[object, ...]] = set()  # the same link on one line with one text is one referrer
+        # The same link on one line with one text is one referrer, whatever its elements (an <img>'s src
+        # and srcset): the key in_page_order gives referrers. Another element only may change its crawl.
+        seen: dict[tuple[object, ...], str] = {}
         keep = self._traps.links_to_read(page_url, len(rows) + extraction.dropped)  # --max-links-per-page
         if resolved is None:  # parsed here, not by the parser process
             resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
+        direct = not self.config.remap  # a URL to remap takes _add's way
+        seen_again, add_new = self._seen_again, self._add_new
         for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
-            key = (target, line, text, element)
-            if key in seen:
+            kind = element if follow else "nofollow"
+            key = (target, line, text)
+            first = seen.get(key)
+            if first is not None:
+                if first != kind:  # no second referrer: only what this element makes of the link
+                    self._add_resolved(url, target, None, kind, depth=depth)
                 continue
-            seen.add(key)
+            seen[key] = kind
             referrer = Referrer(page_url, line, texts.setdefault(text, text))
-            self._add_resolved(url, target, referrer, element if follow else "nofollow", depth=depth)
+            if not direct or type(target) is not str:
+                self._add_resolved(url, target, referrer, kind, depth=depth)
+            elif not seen_again(target, referrer, kind, depth):
+                add_new(target, referrer, kind, depth=depth)
 
     def _shared(self, result: CheckResult) -> CheckResult:
         """``result`` with its reason phrase shared with earlier results ("OK" once, not once per URL)."""

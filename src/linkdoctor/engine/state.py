@@ -114,6 +114,11 @@ class ResourceEntry:
         self._flag(_QUEUED, on)
 
     @property
+    def crawl_or_queued(self) -> bool:
+        """To be crawled, or waiting for its check (one read for the crawler's most frequent question)."""
+        return bool(self._bits & (_CRAWL | _QUEUED))
+
+    @property
     def done(self) -> bool:
         return bool(self._bits & _DONE)
 
@@ -233,6 +238,10 @@ class CrawlState(Protocol):
     def add_link(self, link: LinkEntry) -> LinkEntry:
         """Remember a new link (and add it to its resource's links); returns it."""
 
+    def refer_known(self, url: str, referrer: Referrer) -> LinkEntry | None:
+        """:meth:`refer` ``referrer`` to the link of ``url`` and return the link, if it is known; else change
+        nothing and return ``None`` (most links a page holds were seen before: one call for them)."""
+
     def resources(self) -> Iterator[ResourceEntry]:
         """Every resource, in the order they were added."""
 
@@ -317,6 +326,13 @@ class MemoryState:
         for entry in self._entries.values():
             if type(entry) is LinkEntry:
                 yield entry
+
+    def refer_known(self, url: str, referrer: Referrer) -> LinkEntry | None:
+        link = self._entries.get(url)
+        if type(link) is not LinkEntry:
+            return None
+        self.refer(link, referrer)
+        return link
 
     def refer(self, link: LinkEntry, referrer: Referrer) -> None:
         found = link.referrers
