@@ -12,22 +12,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-
-from protego import Protego
+from dataclasses import replace
 
 from linkdoctor.classify import codes
-from linkdoctor.config import CheckConfig, Method
+from linkdoctor.config import CheckConfig
 from linkdoctor.engine.cache import ResultCache
 from linkdoctor.engine.check import ContextProvider, HttpChecker
-from linkdoctor.engine.documents import ParserProcess, fragment_found, links_base
+from linkdoctor.engine.documents import ParserProcess, links_base
 from linkdoctor.engine.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
 from linkdoctor.engine.filters import excluded_result, file_on_web_result, invalid_result
 from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import Inputs
-from linkdoctor.engine.local import check_file, missing_anchor
+from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
+from linkdoctor.engine.progress import Progress
+from linkdoctor.engine.robots import RobotsRules
 from linkdoctor.engine.soft404 import detector_for
 from linkdoctor.engine.state import (
     CrawlState,
@@ -38,14 +38,14 @@ from linkdoctor.engine.state import (
     in_page_order,
 )
 from linkdoctor.engine.transport import Transport
-from linkdoctor.engine.traps import TrapGuard, robots_rules, trap_limits
+from linkdoctor.engine.traps import TrapGuard, trap_limits
+from linkdoctor.engine.verdicts import Verdicts
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report, Summary
 from linkdoctor.urls import (
     InvalidURL,
     Resolver,
     Scope,
     directory_of,
-    origin,
     remap_url,
     split_fragment,
 )
@@ -67,26 +67,6 @@ _FOLLOW = frozenset(
         "redirect",
     }
 )
-
-
-@dataclass(slots=True)
-class Progress:
-    """Live counters for progress displays; the engine updates them, readers only read.
-
-    ``links`` and ``done`` count links as the report does (one per unique URL, fragment and all): those
-    found, and those with a verdict; ``broken`` counts the links with a broken verdict, so it never passes
-    ``done``, and at the end ``done`` and ``broken`` are the summary's ``total`` and ``broken``. ``checked``
-    and ``queued`` count the resources requested (a refetch for anchors counts again). ``problems`` counts
-    them as :mod:`linkdoctor.problems` groups them (a broken document once, a missing anchor each)."""
-
-    pages: int = 0
-    checked: int = 0
-    broken: int = 0
-    queued: int = 0
-    links: int = 0
-    done: int = 0
-    problems: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 # The state's entries (engine/state.py), under the names this module has always used.
@@ -140,19 +120,19 @@ class Crawler:
         self._state: CrawlState = state or MemoryState(keep_all=config.all_referrers)
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
         self._scope = Scope(patterns=config.scope)
-        self._robots: dict[str, Protego | None] = {}
+        self._robots = RobotsRules(self._pages, config.user_agent, self._robots_sitemap)
         self._resolve = Resolver()
         self._texts: dict[str, str] = {}
         self._anchor_sets: dict[frozenset[str], frozenset[str]] = {}
         self._reasons: dict[str, str] = {}
-        self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inputs = Inputs()
         self._page_budget = PageBudget(config.max_pages)
         self.warnings: list[str] = []
         self._checks = 0
         self._problem_keys: set[str] = set()  # what the progress bar counted as a problem (broken only)
         self._traps = TrapGuard(trap_limits(config), clock=clock)  # what is left out is counted there
-        self.soft404 = detector_for(config, self._pages, self._robots_allow, self._traps)
+        self.soft404 = detector_for(config, self._pages, self._robots.allow, self._traps)
+        self._verdicts = Verdicts(self._state, config.check_fragments, self._on_disk)
 
     @property
     def requests(self) -> int:
@@ -359,7 +339,7 @@ class Crawler:
             self._take_body(resource, page, extract_links=False)
             self._finish(resource)
             return
-        if resource.crawl and self.config.respect_robots and not await self._robots_allow(resource.url):
+        if resource.crawl and self.config.respect_robots and not await self._robots.allow(resource.url):
             resource.result = CheckResult(
                 resource.url,
                 Category.EXCLUDED,
@@ -522,14 +502,14 @@ class Crawler:
 
     def _emit(self, link: _Link) -> None:
         link.emitted = True
-        category = self._category_of(link)
+        category = self._verdicts.category(link)
         self.progress.done += 1
         if category is Category.BROKEN:
             self.progress.broken += 1
         if category in (Category.BROKEN, Category.UNVERIFIED):
             self._count_problem(link)
         if self._on_result is not None:  # else the result itself is built once, for the report
-            self._on_result(self._result_for(link))
+            self._on_result(self._verdicts.result(link))
         # Its verdict is known: an ok link keeps only the count of its referrers from now on.
         self._state.settle(link, keep=category is not Category.OK)
 
@@ -537,88 +517,23 @@ class Crawler:
         """One more problem for the progress bar when ``link`` is the first to its broken document (its
         fragment links fold into that one problem) or names a missing anchor: as ``linkdoctor.problems``
         groups them, so the bar ends on the summary's problem count."""
-        key = link.url if self._fragment_missing(link) or link.resource is None else link.resource.url
+        key = (
+            link.url if self._verdicts.fragment_missing(link) or link.resource is None else link.resource.url
+        )
         if key not in self._problem_keys:
             self._problem_keys.add(key)
             self.progress.problems += 1
 
-    def _category_of(self, link: _Link) -> Category:
-        if link.preset is not None:
-            return link.preset.category
-        resource = link.resource
-        assert resource is not None
-        result = resource.result  # read once: a compact ok result is rebuilt on each read
-        assert result is not None
-        if link.fragment and self._anchor_missing(link, resource, result):
-            return Category.BROKEN
-        return result.category
-
-    def _fragment_missing(self, link: _Link) -> bool:
-        resource = link.resource
-        if not link.fragment or resource is None:
-            return False
-        result = resource.result
-        return result is not None and self._anchor_missing(link, resource, result)
-
-    def _anchor_missing(self, link: _Link, resource: _Resource, result: CheckResult) -> bool:
-        """``link``'s #fragment names no anchor of its fetched page (``result`` is the page's)."""
-        return bool(
-            link.fragment
-            and self.config.check_fragments
-            and result.category in (Category.OK, Category.REDIRECTED)
-            and resource.anchors is not None
-            and not fragment_found(link.fragment, resource.anchors)
+    def _on_disk(self, url: str) -> bool:
+        """Whether ``url`` is a file of a checked folder."""
+        return url.startswith("file:") or (
+            bool(self._inputs.sites) and self._inputs.site_for(url) is not None
         )
 
-    def _located(self, link: _Link) -> tuple[str, tuple[Referrer, ...]]:
-        """A link's URL and referrers: its result's, without building it."""
-        return link.url, self._state.referrers(link)
-
-    def _result_for(self, link: _Link) -> CheckResult:
-        referrers, count = self._state.referrers_and_count(link)
-        counted = None if count == len(referrers) else count  # only counted: an ok link
-        if link.preset is not None:
-            return replace(link.preset, referrers=referrers, referrer_count=counted)
-        resource = link.resource
-        assert resource is not None
-        base = resource.result
-        assert base is not None
-        if link.fragment and self._anchor_missing(link, resource, base):
-            on_disk = link.url.startswith("file:") or (
-                bool(self._inputs.sites) and self._inputs.site_for(link.url) is not None
-            )
-            return replace(
-                base,
-                url=link.url,
-                referrers=referrers,
-                category=Category.BROKEN,
-                diagnosis=missing_anchor(link.fragment, on_disk=on_disk),
-            )
-        return base.for_link(link.url, referrers, counted)
-
-    # --- robots.txt --------------------------------------------------------------------------------
-    async def _robots_allow(self, url: str) -> bool:
-        if not url.startswith(("http:", "https:")):
-            return True
-        site = origin(url)
-        if site not in self._robots:
-            lock = self._robots_locks.setdefault(site, asyncio.Lock())
-            async with lock:
-                if site not in self._robots:
-                    self._robots[site] = await self._load_robots(site)
-        robots = self._robots[site]
-        return robots is None or bool(robots.can_fetch(url, self.config.user_agent.partition("/")[0]))
-
-    async def _load_robots(self, site: str) -> Protego | None:
-        page = await self._pages.page(site + "/robots.txt", want_body=True, method=Method.GET, raw=True)
-        if page.result.category is not Category.OK or page.text is None:
-            return None
-        robots = Protego.parse(robots_rules(page.text))
-        for sitemap in robots.sitemaps:
-            self._add_raw(
-                site + "/", sitemap, Referrer(site + "/robots.txt", None, "Sitemap:"), "sitemap", depth=0
-            )
-        return robots
+    def _robots_sitemap(self, site: str, sitemap: str) -> None:
+        self._add_raw(
+            site + "/", sitemap, Referrer(site + "/robots.txt", None, "Sitemap:"), "sitemap", depth=0
+        )
 
     # --- budget and resume -------------------------------------------------------------------------
     def frontier(self) -> Frontier:
@@ -656,7 +571,7 @@ class Crawler:
             )  # fmt: skip
             self.progress.links += 1
             if emitted:  # settled by its verdict again: an ok link goes on with only a count
-                category = self._category_of(link)
+                category = self._verdicts.category(link)
                 self.progress.done += 1
                 self.progress.broken += category is Category.BROKEN
                 if category in (Category.BROKEN, Category.UNVERIFIED):
@@ -679,13 +594,13 @@ class Crawler:
     def _report(self) -> Report:
         # Built as they are read, from the state: a report streams them, never holding them all at once.
         links = sorted((link for link in self._state.links() if link.emitted), key=lambda link: link.url)
-        results = ResultView(links, self._result_for, self._category_of, self._located)
+        results = ResultView(links, self._verdicts.result, self._verdicts.category, self._verdicts.located)
         if self.config.insecure:
             self._warn_once(
                 "TLS certificate verification was DISABLED (--insecure): results may hide attacks"
             )
         summary = Summary.from_categories(
-            map(self._category_of, links),
+            map(self._verdicts.category, links),
             pages_crawled=self.progress.pages,
             elapsed_s=round(self._clock() - self.progress.started, 3),
             warnings=tuple(self.warnings),

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from linkdoctor.engine.crawl import Progress as Counters
+from linkdoctor.engine.progress import Progress as Counters
 from linkdoctor.models import Category, Report
 from linkdoctor.problems import (
     START_URL,

@@ -1,0 +1,85 @@
+"""A link's verdict and its result, read from the state: what its resource's check said, and, for a
+``#fragment`` link, whether the fetched page has that anchor.
+
+A link is one unique URL as found (fragment and all); its resource is the document fetched once for all
+the links to it. The crawler asks for a link's category while it crawls (progress, which referrers to
+keep) and for its :class:`CheckResult` when a report reads it, so nothing here is kept: each answer is
+computed from the state when asked.
+
+>>> # verdicts = Verdicts(state, check_fragments=True, on_disk=lambda url: False)
+>>> # verdicts.category(link), verdicts.result(link)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from linkdoctor.engine.documents import fragment_found
+from linkdoctor.engine.local import missing_anchor
+from linkdoctor.engine.state import CrawlState, LinkEntry, ResourceEntry
+from linkdoctor.models import Category, CheckResult, Referrer
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The verdicts of ``state``'s links. ``check_fragments``: whether a missing anchor breaks a link;
+    ``on_disk``: whether a URL is a file of a checked folder (its missing anchor is worded for a file)."""
+
+    state: CrawlState
+    check_fragments: bool
+    on_disk: Callable[[str], bool]
+
+    def category(self, link: LinkEntry) -> Category:
+        """``link``'s category: its preset's, else its resource's, unless it names a missing anchor."""
+        if link.preset is not None:
+            return link.preset.category
+        resource = link.resource
+        assert resource is not None
+        result = resource.result  # read once: a compact ok result is rebuilt on each read
+        assert result is not None
+        if link.fragment and self.anchor_missing(link, resource, result):
+            return Category.BROKEN
+        return result.category
+
+    def fragment_missing(self, link: LinkEntry) -> bool:
+        """Whether ``link`` is a ``#fragment`` link whose fetched page lacks that anchor."""
+        resource = link.resource
+        if not link.fragment or resource is None:
+            return False
+        result = resource.result
+        return result is not None and self.anchor_missing(link, resource, result)
+
+    def anchor_missing(self, link: LinkEntry, resource: ResourceEntry, result: CheckResult) -> bool:
+        """``link``'s #fragment names no anchor of its fetched page (``result`` is the page's)."""
+        return bool(
+            link.fragment
+            and self.check_fragments
+            and result.category in (Category.OK, Category.REDIRECTED)
+            and resource.anchors is not None
+            and not fragment_found(link.fragment, resource.anchors)
+        )
+
+    def located(self, link: LinkEntry) -> tuple[str, tuple[Referrer, ...]]:
+        """A link's URL and referrers: its result's, without building it."""
+        return link.url, self.state.referrers(link)
+
+    def result(self, link: LinkEntry) -> CheckResult:
+        """``link``'s result, with its referrers (or, for an ok link, their count)."""
+        referrers, count = self.state.referrers_and_count(link)
+        counted = None if count == len(referrers) else count  # only counted: an ok link
+        if link.preset is not None:
+            return replace(link.preset, referrers=referrers, referrer_count=counted)
+        resource = link.resource
+        assert resource is not None
+        base = resource.result
+        assert base is not None
+        if link.fragment and self.anchor_missing(link, resource, base):
+            return replace(
+                base,
+                url=link.url,
+                referrers=referrers,
+                category=Category.BROKEN,
+                diagnosis=missing_anchor(link.fragment, on_disk=self.on_disk(link.url)),
+            )
+        return base.for_link(link.url, referrers, counted)
