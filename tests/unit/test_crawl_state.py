@@ -33,6 +33,18 @@ def test_a_state_finds_what_was_added() -> None:
     assert state.resource(f"{SITE}/b") is None and state.link(f"{SITE}/b") is None
 
 
+def test_a_known_link_takes_a_referrer_in_one_call_and_an_unknown_one_is_left_alone() -> None:
+    state: CrawlState = MemoryState()
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+
+    assert state.refer_known(f"{SITE}/a", "p1", 3, "A") is link
+    assert state.refer_known(f"{SITE}/b", "p1", 4, "B") is None and state.link(f"{SITE}/b") is None
+    assert state.referrers(link) == (Referrer("p1", 3, "A"),)
+    state.settle(link, keep=False)  # an ok link: from now on its referrers are only counted
+    assert state.refer_known(f"{SITE}/a", "p2", 1, "A") is link
+    assert (state.referrers(link), state.referrer_count(link)) == ((), 2)
+
+
 def test_a_settled_ok_link_keeps_only_the_count_of_unique_referrers() -> None:
     state = MemoryState()
     link = state.add_link(LinkEntry(f"{SITE}/a", "", None))

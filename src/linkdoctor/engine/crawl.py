@@ -218,7 +218,11 @@ class Crawler:
             url = remapped  # the original's referrers are reported on the rewritten URL
             if seed:
                 self._scope = self._scope.with_prefix(directory_of(url))
-        if not self._seen_again(url, referrer, element, depth):
+        if referrer is None:
+            seen = self._seen_again(url, element, depth, None)
+        else:
+            seen = self._seen_again(url, element, depth, referrer.url, referrer.line, referrer.text)
+        if not seen:
             self._add_new(url, referrer, element, depth=depth, seed=seed)
 
     def _add_new(
@@ -250,11 +254,14 @@ class Crawler:
         elif not resource.queued:
             self._enqueue(resource)
 
-    def _seen_again(self, url: str, referrer: Referrer | None, element: str, depth: int) -> bool:
-        """Whether ``url``'s link is known; if so it takes ``referrer``, and its resource the shallower
-        depth. The common case (most links a page holds were seen before), so kept short."""
+    def _seen_again(
+        self, url: str, element: str, depth: int, page: str | None, line: int | None = None, text: str = ""
+    ) -> bool:
+        """Whether ``url``'s link is known; if so it takes the referrer ``(page, line, text)`` (none without
+        a ``page``), and its resource the shallower depth. The common case (most links a page holds were
+        seen before), so kept short."""
         state = self._state
-        link = state.link(url) if referrer is None else state.refer_known(url, referrer)
+        link = state.link(url) if page is None else state.refer_known(url, page, line, text)
         if link is None:
             return False
         known = link.resource
@@ -474,11 +481,11 @@ class Crawler:
                     self._add_resolved(url, target, None, kind, depth=depth)
                 continue
             seen[key] = kind
-            referrer = Referrer(page_url, line, texts.setdefault(text, text))
+            text = texts.setdefault(text, text)
             if not direct or type(target) is not str:
-                self._add_resolved(url, target, referrer, kind, depth=depth)
-            elif not seen_again(target, referrer, kind, depth):
-                add_new(target, referrer, kind, depth=depth)
+                self._add_resolved(url, target, Referrer(page_url, line, text), kind, depth=depth)
+            elif not seen_again(target, kind, depth, page_url, line, text):
+                add_new(target, Referrer(page_url, line, text), kind, depth=depth)
 
     def _shared(self, result: CheckResult) -> CheckResult:
         """``result`` with its reason phrase shared with earlier results ("OK" once, not once per URL)."""

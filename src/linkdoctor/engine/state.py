@@ -238,9 +238,11 @@ class CrawlState(Protocol):
     def add_link(self, link: LinkEntry) -> LinkEntry:
         """Remember a new link (and add it to its resource's links); returns it."""
 
-    def refer_known(self, url: str, referrer: Referrer) -> LinkEntry | None:
-        """:meth:`refer` ``referrer`` to the link of ``url`` and return the link, if it is known; else change
-        nothing and return ``None`` (most links a page holds were seen before: one call for them)."""
+    def refer_known(self, url: str, page: str, line: int | None, text: str) -> LinkEntry | None:
+        """:meth:`refer` ``Referrer(page, line, text)`` to the link of ``url`` and return the link, if it
+        is known; else change nothing and return ``None``. Most links a page holds were seen before, and
+        most of those are settled ``ok`` links that only count their referrers: one call for them, and no
+        :class:`Referrer` built."""
 
     def resources(self) -> Iterator[ResourceEntry]:
         """Every resource, in the order they were added."""
@@ -327,11 +329,14 @@ class MemoryState:
             if type(entry) is LinkEntry:
                 yield entry
 
-    def refer_known(self, url: str, referrer: Referrer) -> LinkEntry | None:
+    def refer_known(self, url: str, page: str, line: int | None, text: str) -> LinkEntry | None:
         link = self._entries.get(url)
         if type(link) is not LinkEntry:
             return None
-        self.refer(link, referrer)
+        if link.referrers is None:
+            link.counted += 1
+        else:
+            self.refer(link, Referrer(page, line, text))
         return link
 
     def refer(self, link: LinkEntry, referrer: Referrer) -> None:
