@@ -265,7 +265,8 @@ class Crawler:
         if link is None:
             return False
         known = link.resource
-        if known is not None and (depth < known.depth or not known.crawl_or_queued):
+        # Only a shallower depth, or an element that is followed (an <img> never is), can change it.
+        if known is not None and (depth < known.depth or (element in _FOLLOW and not known.crawl_or_queued)):
             self._upgrade(known, element, depth)
         return True
 
