@@ -289,27 +289,19 @@ def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[st
     result = members[0]
     if (
         split_fragment(result.url)[0] != target
-        or result.diagnosis is not None
-        or result.redirects
-        or result.error is not None
-        or result.error_message
-        or result.findings
+        or not _bare(result)
         or (result.precise_status is not None and result.precise_status != result.status)
     ):
         return None
     for other in members[1:]:
-        if (
-            other.category is not result.category
-            or other.status != result.status
-            or other.reason != result.reason
-            or other.final_url != result.final_url
-            or other.elapsed_ms != result.elapsed_ms
-            or other.diagnosis is not None
-            or other.redirects
-            or other.error is not None
-            or other.error_message
-            or other.findings
-            or other.precise_status != result.precise_status
+        if not (
+            _bare(other)
+            and other.category is result.category
+            and other.status == result.status
+            and other.precise_status == result.precise_status
+            and other.reason == result.reason
+            and other.final_url == result.final_url
+            and other.elapsed_ms == result.elapsed_ms
         ):
             return None
     parts = [f'{{"url":{encode_basestring(target)}']
@@ -329,6 +321,17 @@ def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[st
     links = ",".join(_plain_link(target, member, page_index) for member in members)
     parts.append(f',"links":[{links}]}}')
     return "".join(parts)
+
+
+def _bare(result: CheckResult) -> bool:
+    """No diagnosis, redirect, error or finding: nothing but a status to write."""
+    return not (
+        result.diagnosis is not None
+        or result.redirects
+        or result.error is not None
+        or result.error_message
+        or result.findings
+    )
 
 
 def _plain_link(target: str, member: CheckResult, page_index: dict[str, int]) -> str:
