@@ -16,7 +16,7 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.runner import check_async
-from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect, Report
+from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect, Referrer, Report
 
 SITE = "http://site.test"
 
@@ -171,3 +171,21 @@ async def test_a_link_twice_on_one_line_is_one_referrer_whenever_its_target_was_
     assert results[f"{SITE}/logo.png"].referrers_found == 31
     kept = {result.url: result for result in listed.results}[f"{SITE}/logo.png"].referrers
     assert len(kept) == 31 and len({r.url for r in kept}) == 31
+
+
+async def test_a_link_a_trap_guard_refused_as_a_page_keeps_its_referrer_when_the_same_line_names_it_again() -> (
+    None
+):
+    # The <a> is refused (a page too deep to crawl), the <img> to the same URL on the line is not: the link
+    # it adds keeps the page it was found on, not "no referrer" (which reports read as a start URL).
+    deep = f"{SITE}/a/b/c/d/e.html"
+    root = b'<html><body>\n<a href="/a/b/c/d/e.html">pic</a> <img src="/a/b/c/d/e.html" alt="pic">\n</body></html>'
+    site = MemoryTransport({f"{SITE}/": Reply(200, root)})
+
+    report = await Crawler(replace(CONFIG, max_path_depth=2), transport=site).run(
+        collect_inputs([f"{SITE}/"])
+    )
+
+    result = {r.url: r for r in report.results}[deep]
+    assert result.category is Category.BROKEN
+    assert result.referrers == (Referrer(f"{SITE}/", 2, "pic"),)

@@ -204,21 +204,39 @@ class Crawler:
         return self._resolve.page(base, raws)
 
     def _add_resolved(
-        self, raw: str, url: str | InvalidURL, referrer: Referrer | None, element: str, *, depth: int
+        self,
+        raw: str,
+        url: str | InvalidURL,
+        referrer: Referrer | None,
+        element: str,
+        *,
+        depth: int,
+        repeat: bool = False,
     ) -> None:
-        if isinstance(url, InvalidURL):
+        if not isinstance(url, InvalidURL):
+            self._add(url, referrer, element, depth=depth, repeat=repeat)
+        elif not repeat:
             self._preset(raw, referrer, invalid_result(raw, url.reason))
-        else:
-            self._add(url, referrer, element, depth=depth)
 
     def _add(
-        self, url: str, referrer: Referrer | None, element: str, *, depth: int, seed: bool = False
+        self,
+        url: str,
+        referrer: Referrer | None,
+        element: str,
+        *,
+        depth: int,
+        seed: bool = False,
+        repeat: bool = False,
     ) -> None:
+        """Add ``url``'s link found at ``referrer`` by ``element``. A ``repeat`` (the page named it on that
+        line with that text before, by another element) adds no second referrer to a known link, only what
+        the element may change; a link not taken at first (a trap guard refuses a page, not a picture)
+        is added with the referrer."""
         if self.config.remap and (remapped := remap_url(url, self.config.remap)) != url:
             url = remapped  # the original's referrers are reported on the rewritten URL
             if seed:
                 self._scope = self._scope.with_prefix(directory_of(url))
-        if referrer is None:
+        if referrer is None or repeat:
             seen = self._seen_again(url, element, depth, None)
         else:
             seen = self._seen_again(url, element, depth, referrer.url, referrer.line, referrer.text)
@@ -479,7 +497,8 @@ class Crawler:
             first = seen.get(key)
             if first is not None:
                 if first != kind:  # no second referrer: only what this element makes of the link
-                    self._add_resolved(url, target, None, kind, depth=depth)
+                    referrer = Referrer(page_url, line, texts.setdefault(text, text))
+                    self._add_resolved(url, target, referrer, kind, depth=depth, repeat=True)
                 continue
             seen[key] = kind
             text = texts.setdefault(text, text)
