@@ -101,8 +101,8 @@ async def check_distributed(
 
     ``resume`` runs the interrupted scan ``scan`` again: what its workers stored is replayed, not fetched
     (a :class:`~linkdoctor.errors.ConfigError` when there is no such scan). ``announce(scan)`` is called
-    once the scan is open. With ``interrupt``, SIGINT and SIGTERM stop the run with a partial report and
-    the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them,
+    once the scan is live (its coordinator's first beat is in Redis). With ``interrupt``, SIGINT and
+    SIGTERM stop the run with a partial report and the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them,
     unless ``forget`` is false: then the caller calls :func:`forget_finished_scan` once the report is safe
     (a ``check`` killed while writing it can still ``--resume``, replaying every page)."""
     env = os.environ if env is None else env
@@ -116,14 +116,14 @@ async def check_distributed(
         mark = await asyncio.to_thread(fingerprint, spec, inputs, secrets=secrets_of(config), salt=key)
         opened = open_scan(redis, settings, key, store=store, fingerprint=mark, resume=resume, owner=owner)
         await (opened if interrupt is None else interrupt.guard(opened))
-        if announce is not None:
-            announce(key)
 
     # The signals are caught from the start: one during a resume's wait for a dead coordinator ends it.
     with interrupt.installed() if interrupt is not None else nullcontext():
         async with remote_pages(
             settings, config, scan=key, env=env, allow_private=allow_private, opening=opening, owner=owner
         ) as pages:
+            if announce is not None:  # once the scan is live: a check killed from here on can resume it
+                announce(key)
             # The crawl keeps work in flight for every live worker slot, not --max-concurrency's fixed count (the
             # workers got their own limits with the spec).
             cap = await asyncio.to_thread(in_flight_cap, settings, config.max_concurrency)

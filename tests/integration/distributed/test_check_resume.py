@@ -25,6 +25,10 @@ from harness.redis import RedisServer
 from harness.workers import Worker
 from tests.integration.distributed.conftest import LoggedSite, StartWorker
 
+from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.run import check_distributed
+from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.soft404 import PROBE_PREFIX
 
 pytestmark = [pytest.mark.nginx, pytest.mark.timeout(300)]
@@ -472,3 +476,24 @@ def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_f
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
     assert scan_keys(redis, key) == []
+
+
+async def test_the_scan_key_is_announced_only_once_the_scan_is_live(
+    logged_site: LoggedSite, redis_server: RedisServer, plain_worker: Callable[[str], Worker]
+) -> None:
+    """Whoever reads the announced key (a user, or a test waiting for the crawl to leave the live scans)
+    finds the scan live: announced before its coordinator's first beat, it looked finished for a moment."""
+    site, _nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    seen: list[float | None] = []
+
+    def announce(scan: str) -> None:
+        seen.append(redis.zscore("linkdoctor:scans:live", scan))
+
+    settings = BrokerSettings(redis_server.url)
+    config = CheckConfig(retries=0, depth=0)
+    report = await check_distributed(config, collect_inputs([site.base_url]), settings, announce=announce)
+
+    assert report.summary.pages_crawled == 1
+    assert len(seen) == 1 and seen[0] is not None
