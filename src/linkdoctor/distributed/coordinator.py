@@ -180,7 +180,9 @@ class RemotePages:
         # "" when unknown)
         self._outstanding: dict[str, tuple[FetchItem, float, str]] = {}
         self._batches: dict[str, tuple[FetchItem, ...]] = {}
-        self._mine: set[str] = set()
+        # Every batch this coordinator sends carries this prefix, so it tells its own fetches from an earlier
+        # coordinator's by the batch a fetch is mapped to, not by a set of every fetch key it ever sent.
+        self._run = secrets.token_hex(3)
         self._open: dict[str, list[FetchItem]] = {}
         self._backoff: dict[str, asyncio.TimerHandle] = {}  # fetches waiting to be tried again
         self._timer: asyncio.TimerHandle | None = None
@@ -343,12 +345,16 @@ class RemotePages:
             present, batches = await pipe.execute()
         fresh, earlier = [], {}
         for item, sent, batch in zip(items, present, batches, strict=True):
-            if not sent or item.key in self._mine or self._store is None:
+            batch_id = _text(batch) if batch else ""
+            if not sent or self._mine(batch_id) or self._store is None:
                 fresh.append(item)
             else:
-                earlier[item.key] = _text(batch) if batch else ""
-            self._mine.add(item.key)
+                earlier[item.key] = batch_id
         return fresh, earlier
+
+    def _mine(self, batch_id: str) -> bool:
+        """Whether this coordinator sent the batch ``batch_id`` (not an earlier one of the scan)."""
+        return batch_id.startswith(f"{self._run}.")
 
     async def _mark_sent(self, items: list[FetchItem] | tuple[FetchItem, ...], batch_id: str) -> None:
         """Record ``items`` as handed out, in ``batch_id``: in the scan's set, and mapped to the batch."""
@@ -363,7 +369,7 @@ class RemotePages:
     async def _send(self, items: tuple[FetchItem, ...]) -> str:
         """Publish ``items`` as one new batch (off the event loop: kombu blocks), retried through outages;
         the batch's id."""
-        batch = Batch(self.scan, secrets.token_hex(8), self.spec, items)
+        batch = Batch(self.scan, f"{self._run}.{secrets.token_hex(6)}", self.spec, items)
         now = self._clock()
         self._batches[batch.id] = items
         for item in items:
@@ -454,13 +460,14 @@ class RemotePages:
             self._fail(FetchAborted(f"worker {reply.get('worker', '?')}: {reply['error']}"))
             return
         self._last_reply = self._clock()
-        self._batches.pop(str(reply.get("batch", "")), None)
+        batch_id = str(reply.get("batch", ""))
+        self._batches.pop(batch_id, None)
         for key, data in reply.get("pages", {}).items():
             self._outstanding.pop(key, None)
             future = self._futures.pop(key, None)
             if future is not None and not future.done():  # a redone batch answers twice: first one wins
                 future.set_result(page_from_json(data))
-            elif future is None and key not in self._mine:  # an earlier coordinator's fetch: kept for replay
+            elif future is None and not self._mine(batch_id):  # an earlier coordinator's: kept for replay
                 self._stored[key] = data
         loop = asyncio.get_running_loop()
         for data, pause in reply.get("retry", []):

@@ -34,6 +34,7 @@ from linkdoctor.models import Category, CheckResult
 pytestmark = [pytest.mark.timeout(60)]
 REPLAY_TIMEOUT_S = 5.0
 TURN_S = 1.0  # real time for the coordinator's listener to take a few turns
+FETCHES = 400
 
 
 class MemoryStore:
@@ -127,6 +128,55 @@ async def test_a_reply_to_an_earlier_coordinator_that_comes_before_the_crawler_a
             page = await asyncio.wait_for(pages.page(url, want_body=True), REPLAY_TIMEOUT_S)
             assert page.result.url == url and page.result.status == 200
             assert pages.replayed == 1 and pages.dispatched == 0
+    finally:
+        await redis.aclose()
+        store.close()
+
+
+async def test_a_coordinator_keeps_nothing_for_a_fetch_once_it_is_answered(redis_server: RedisServer) -> None:
+    """Its memory follows the fetches in flight, not the scan: after hundreds of answered fetches none of
+    its tables holds an entry a fetch, and a fetch it sent itself and is asked for again (a retry) is sent,
+    not awaited as an earlier coordinator's."""
+    settings = BrokerSettings(redis_server.url, queue="answered", batch_wait=0.0)
+    keys = settings.keys
+    client = redis_server.client()
+    published: list[Batch] = []
+    store = open_page_store(settings)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    urls = [f"http://a.test/{n}.html" for n in range(FETCHES)]
+    try:
+        async with RemotePages(
+            settings, spec, scan="cli-6", redis=redis, publish=published.append, store=store
+        ) as pages:
+
+            async def answer_all(asked: list[asyncio.Task[Page]]) -> None:
+                answered = 0
+                while not all(task.done() for task in asked):
+                    for batch in published[answered:]:
+                        reply = {
+                            "batch": batch.id,
+                            "worker": "w@test",
+                            "pages": {item.key: page_json(item.url) for item in batch.items},
+                        }
+                        client.rpush(keys.replies("cli-6"), json.dumps(reply))
+                        answered += 1
+                    await asyncio.sleep(0.02)
+                await asyncio.wait_for(asyncio.gather(*asked), REPLAY_TIMEOUT_S)
+
+            await answer_all([asyncio.create_task(pages.page(url, want_body=True)) for url in urls])
+            await asyncio.sleep(TURN_S)  # the last recordings of sent fetches are done
+            held = {
+                name: len(value)
+                for name, value in vars(pages).items()
+                if isinstance(value, (dict, set, list))
+            }
+            assert max(held.values()) < FETCHES // 10, held
+
+            sent = len(published)
+            await answer_all([asyncio.create_task(pages.page(urls[0], want_body=True))])
+            assert len(published) == sent + 1 and pages.dispatched == FETCHES + 1  # its own: sent again
+            await pages.finish()
     finally:
         await redis.aclose()
         store.close()
