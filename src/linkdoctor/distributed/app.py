@@ -21,14 +21,14 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from linkdoctor.distributed.fleet import SCAN_TASK, FleetScan, FleetWorker
-from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings
 from linkdoctor.distributed.wire import Batch
 
 if TYPE_CHECKING:
     from celery import Celery
     from redis.asyncio import Redis as AsyncRedis
 
+    from linkdoctor.distributed.fleet import FleetWorker
     from linkdoctor.distributed.pagestore import PageStore, ScanPages
     from linkdoctor.distributed.work import FetchKits
 
@@ -131,10 +131,16 @@ def create_celery(settings: BrokerSettings) -> Celery:
     app.task(name=BATCH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(
         batch
     )
-    fleet = FleetWorker(settings)
+    fleets: list[FleetWorker] = []
 
     def scan(task: Any, data: dict[str, Any]) -> str:
-        return fleet.run(FleetScan.from_json(data), str(task.request.hostname or "worker"))
+        # The monitor (SQLAlchemy, Alembic, the scheduler) loads with a worker's first scan job, not in every
+        # process that builds the app: a ``check --broker`` coordinator only publishes batches.
+        from linkdoctor.distributed.fleet import FleetScan, FleetWorker
+
+        if not fleets:
+            fleets.append(FleetWorker(settings))
+        return fleets[0].run(FleetScan.from_json(data), str(task.request.hostname or "worker"))
 
     # A scan job whose worker died is handed out again; its claim then fails (the dead run's lease holds
     # until it runs out) and ``serve`` dispatches the scan anew once it is claimable.

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from linkdoctor.config import Method
-from linkdoctor.distributed.settings import BrokerSettings, Keys
+from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings, Keys
 from linkdoctor.engine.fetching import FetchInterrupted, Page, PageSource
 from linkdoctor.engine.http.ssrf import SSRFGuard, parse_networks
 from linkdoctor.monitor import scheduler
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
     from linkdoctor.monitor.service import Monitor
 
-SCAN_TASK = "linkdoctor.scan"
 DEFAULT_SCAN_QUEUE = "linkdoctor.scans"
 # How long a dispatched scan that no worker took yet is not sent again: a job the broker lost comes back
 # after this; a dead worker's scan comes back sooner (its marker is gone once a worker claimed it).

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 DEFAULT_QUEUE = "linkdoctor.batches"
 DEFAULT_NAMESPACE = "linkdoctor"
+SCAN_TASK = "linkdoctor.scan"  # the Celery task that runs a monitored site's whole scan (distributed.fleet)
 DEFAULT_PAGE_BATCH = 16
 DEFAULT_LINK_BATCH = 32
 DEFAULT_BATCH_WAIT = 0.02

@@ -21,3 +21,18 @@ def test_check_command_imports_neither_celery_nor_redis() -> None:
 
 def test_worker_is_a_registered_subcommand() -> None:
     assert SUBCOMMANDS["worker"] == "linkdoctor.cli.worker:worker"
+
+
+def test_a_broker_check_loads_no_monitor_and_no_database() -> None:
+    """``check --broker`` builds the Celery app to publish batches: the scan task's monitor (the scheduler,
+    SQLAlchemy, Alembic: over a second of imports and tens of MB) loads only on a worker that runs a scan."""
+    code = (
+        "import sys, linkdoctor.cli.check, linkdoctor.distributed.run\n"
+        "from linkdoctor.distributed.app import create_celery\n"
+        "from linkdoctor.distributed.settings import BrokerSettings\n"
+        "create_celery(BrokerSettings('redis://127.0.0.1:1/0'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')"
+        " or m.startswith(('linkdoctor.monitor', 'linkdoctor.distributed.fleet'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
