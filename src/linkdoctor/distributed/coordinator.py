@@ -181,8 +181,10 @@ class RemotePages:
         self._outstanding: dict[str, tuple[FetchItem, float, str]] = {}
         self._batches: dict[str, tuple[FetchItem, ...]] = {}
         # Every batch this coordinator sends carries this prefix, so it tells its own fetches from an earlier
-        # coordinator's by the batch a fetch is mapped to, not by a set of every fetch key it ever sent.
-        self._run = secrets.token_hex(3)
+        # coordinator's by the batch a fetch is mapped to, not by a set of every fetch key it ever sent; the
+        # earlier one's it awaited are few (what it had in flight when it died), and kept by key.
+        self._run = secrets.token_hex(4)
+        self._awaited: set[str] = set()
         self._open: dict[str, list[FetchItem]] = {}
         self._backoff: dict[str, asyncio.TimerHandle] = {}  # fetches waiting to be tried again
         self._timer: asyncio.TimerHandle | None = None
@@ -346,15 +348,21 @@ class RemotePages:
         fresh, earlier = [], {}
         for item, sent, batch in zip(items, present, batches, strict=True):
             batch_id = _text(batch) if batch else ""
-            if not sent or self._mine(batch_id) or self._store is None:
+            if not sent or self._mine(batch_id) or item.key in self._awaited or self._store is None:
                 fresh.append(item)
             else:
                 earlier[item.key] = batch_id
+                self._awaited.add(item.key)
         return fresh, earlier
 
     def _mine(self, batch_id: str) -> bool:
         """Whether this coordinator sent the batch ``batch_id`` (not an earlier one of the scan)."""
         return batch_id.startswith(f"{self._run}.")
+
+    def _replayable(self, key: str, batch_id: str) -> bool:
+        """Whether an answer nobody waits for is an earlier coordinator's fetch the crawler has yet to ask
+        for (kept for replay), not a late duplicate of one answered already (a redone batch's)."""
+        return self._store is not None and not self._mine(batch_id) and key not in self._awaited
 
     async def _mark_sent(self, items: list[FetchItem] | tuple[FetchItem, ...], batch_id: str) -> None:
         """Record ``items`` as handed out, in ``batch_id``: in the scan's set, and mapped to the batch."""
@@ -467,7 +475,7 @@ class RemotePages:
             future = self._futures.pop(key, None)
             if future is not None and not future.done():  # a redone batch answers twice: first one wins
                 future.set_result(page_from_json(data))
-            elif future is None and not self._mine(batch_id):  # an earlier coordinator's: kept for replay
+            elif future is None and self._replayable(key, batch_id):
                 self._stored[key] = data
         loop = asyncio.get_running_loop()
         for data, pause in reply.get("retry", []):

@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.timeout(60)]
 REPLAY_TIMEOUT_S = 5.0
 TURN_S = 1.0  # real time for the coordinator's listener to take a few turns
 FETCHES = 400
+AWAITED = 50
 
 
 class MemoryStore:
@@ -176,6 +177,55 @@ async def test_a_coordinator_keeps_nothing_for_a_fetch_once_it_is_answered(redis
             sent = len(published)
             await answer_all([asyncio.create_task(pages.page(urls[0], want_body=True))])
             assert len(published) == sent + 1 and pages.dispatched == FETCHES + 1  # its own: sent again
+            await pages.finish()
+    finally:
+        await redis.aclose()
+        store.close()
+
+
+async def test_a_fetch_awaited_from_an_earlier_batch_and_asked_for_again_is_sent_not_replayed(
+    redis_server: RedisServer,
+) -> None:
+    """A resumed coordinator awaits the fetches its killed predecessor handed out. Once answered, a redone
+    batch's second answer is a duplicate, not a page to replay, and a fetch asked for again is sent at once
+    rather than awaited on the long-finished batch."""
+    settings = BrokerSettings(redis_server.url, queue="awaited", batch_wait=0.0)
+    keys = settings.keys
+    client = redis_server.client()
+    items = [FetchItem(f"http://a.test/{n}.html", want_body=True) for n in range(AWAITED)]
+    client.sadd(keys.seen("cli-7"), *(item.key for item in items))  # the killed coordinator's batch "old"
+    client.hset(sent_key(keys, "cli-7"), mapping={item.key: "old" for item in items})
+    client.hset(keys.leases("cli-7"), "old", f"{int(time.time() * 1000) + 600_000}|w@test")
+    old_reply = {"batch": "old", "worker": "w@test", "pages": {i.key: page_json(i.url) for i in items}}
+    published: list[Batch] = []
+    store = open_page_store(settings)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    try:
+        async with RemotePages(
+            settings, spec, scan="cli-7", redis=redis, publish=published.append, store=store
+        ) as pages:
+            asked = [asyncio.create_task(pages.page(item.url, want_body=True)) for item in items]
+            await asyncio.sleep(TURN_S)
+            assert published == []  # awaited on the earlier batch
+            client.rpush(keys.replies("cli-7"), json.dumps(old_reply))
+            client.hdel(keys.leases("cli-7"), "old")
+            await asyncio.wait_for(asyncio.gather(*asked), REPLAY_TIMEOUT_S)
+            client.rpush(keys.replies("cli-7"), json.dumps(old_reply))  # the batch, redone, answers again
+            await asyncio.sleep(TURN_S)
+
+            again = [asyncio.create_task(pages.page(item.url, want_body=True)) for item in items]
+            await asyncio.sleep(TURN_S)
+            assert pages.replayed == 0
+            assert sorted(i.url for b in published for i in b.items) == sorted(i.url for i in items)
+            for batch in published:
+                reply = {
+                    "batch": batch.id,
+                    "worker": "w@test",
+                    "pages": {i.key: page_json(i.url) for i in batch.items},
+                }
+                client.rpush(keys.replies("cli-7"), json.dumps(reply))
+            await asyncio.wait_for(asyncio.gather(*again), REPLAY_TIMEOUT_S)
             await pages.finish()
     finally:
         await redis.aclose()
