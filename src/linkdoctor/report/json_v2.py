@@ -33,6 +33,8 @@ from http import HTTPStatus
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
+import orjson
+
 from linkdoctor.classify import codes as catalogue
 from linkdoctor.models import Category, CheckResult, Report, urls_and_referrers
 from linkdoctor.problems import (
@@ -50,7 +52,17 @@ from linkdoctor.urls import split_fragment
 SCHEMA_VERSION = 2
 SCHEMA_RESOURCE = "schemas/report-v2.schema.json"
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(value: Any) -> str:
+    """``value`` as compact JSON, by orjson (half the time of the standard encoder on a big report), or by
+    the standard encoder for what orjson refuses: a lone surrogate (a redirect's Location that is not UTF-8), an
+    integer past 64 bits."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return _encode(value)
 
 
 def schema() -> dict[str, Any]:

@@ -137,3 +137,19 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
     missing = replace(members[1], category=Category.BROKEN, diagnosis=make("http.fragment-missing", "#intro"))
     assert json_v2._plain_json(SITE, [page, missing], pages) is None
     assert json_v2._plain_json(SITE, [page, replace(members[1], elapsed_ms=99.0)], pages) is None
+
+
+def test_orjson_writes_what_the_standard_encoder_would(monkeypatch: Any) -> None:
+    from linkdoctor.report import json_v2
+
+    fast = _render("json", sample_report())
+    monkeypatch.setattr(json_v2, "_dumps", json_v2._encode)
+    assert fast == _render("json", sample_report())
+
+
+def test_what_orjson_refuses_is_written_by_the_standard_encoder() -> None:
+    """A lone surrogate: a redirect's ``Location`` that is not UTF-8, kept as the transport decoded it."""
+    odd = SITE + "caf\udce9.html"
+    report = _report([replace(_gone(SITE + "cafe", ("index.html", 3)), final_url=odd)])
+    written = json.loads(_render("json", report))
+    assert written["results"][0]["final_url"] == odd
