@@ -102,9 +102,10 @@ async def check_distributed(
     ``resume`` runs the interrupted scan ``scan`` again: what its workers stored is replayed, not fetched
     (a :class:`~linkdoctor.errors.ConfigError` when there is no such scan). ``announce(scan)`` is called
     once the scan is live (its coordinator's first beat is in Redis). With ``interrupt``, SIGINT and
-    SIGTERM stop the run with a partial report and the scan's keys kept (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them,
-    unless ``forget`` is false: then the caller calls :func:`forget_finished_scan` once the report is safe
-    (a ``check`` killed while writing it can still ``--resume``, replaying every page)."""
+    SIGTERM stop the run with a partial report and the scan's keys kept
+    (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them, unless ``forget`` is
+    false: then the caller calls :func:`forget_finished_scan` once the report is safe (a ``check`` killed
+    while writing it can still ``--resume``, replaying every page)."""
     env = os.environ if env is None else env
     key = scan or new_scan_key()
     if resume and scan is None:

@@ -57,8 +57,8 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def _dumps(value: Any) -> str:
     """``value`` as compact JSON, by orjson (half the time of the standard encoder on a big report), or by
-    the standard encoder for what orjson refuses: a lone surrogate (a redirect's Location that is not UTF-8), an
-    integer past 64 bits."""
+    the standard encoder for what orjson refuses: a lone surrogate (a redirect's Location that is not
+    UTF-8), an integer past 64 bits."""
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except (orjson.JSONEncodeError, TypeError):
