@@ -88,6 +88,11 @@ class Secret:
         return hash(self._value)
 
 
+def reveal(value: str | Secret) -> str:
+    """A header value as sent: a :class:`Secret`'s own text, a plain string as it is."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
 def host_matches(pattern: str, host: str) -> bool:
     """Match a host against ``api.example.com`` or ``*.corp.example`` (which also matches ``corp.example``).
 
@@ -142,12 +147,15 @@ class ClientCert:
 class HostSettings:
     """Per-host extras: headers, basic auth, a CA bundle and politeness limits, for the hosts they apply to.
 
+    A header's value is a :class:`Secret` when it was read from an environment variable (``headers_env``):
+    it is revealed only when a request is sent, and travels to workers as the variable's name.
+
     ``max_concurrency`` and ``interval`` (seconds between requests) override ``CheckConfig.max_per_host`` and
     ``CheckConfig.host_interval`` for these hosts; ``None`` keeps the run's value.
     """
 
     hosts: tuple[str, ...]
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str | Secret], ...] = ()
     basic_auth: tuple[str, Secret] | None = None
     cacert: Path | None = None
     max_concurrency: int | None = None

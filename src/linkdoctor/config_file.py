@@ -386,8 +386,7 @@ def apply_sections(
     for index, entry in enumerate(file.hosts):
         where = f"hosts[{index}]"
         headers = entry.headers + tuple(
-            (name, env(f"{where}.headers_env.{key_path(name)}", var).reveal())
-            for name, var in entry.headers_env
+            (name, env(f"{where}.headers_env.{key_path(name)}", var)) for name, var in entry.headers_env
         )
         auth = None
         if entry.user is not None and entry.password_env is not None:

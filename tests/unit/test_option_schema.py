@@ -19,7 +19,7 @@ from linkdoctor.cli.config import render_toml
 from linkdoctor.cli.credentials import client_cert_options
 from linkdoctor.cli.flags import click_type
 from linkdoctor.cli.sites import add as sites_add
-from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method
+from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
 from linkdoctor.distributed.wire import FetchSpec, HostRef
 from linkdoctor.monitor.model import SiteOptions, SiteSpec
 from linkdoctor.monitor.scan import build_config as site_config
@@ -299,7 +299,7 @@ def test_a_scan_maps_every_site_option_to_its_check_field(tmp_path: Path) -> Non
             assert getattr(config, o.field) != getattr(defaults, o.field), o.name
     # the site's headers go to its own host only, never to the other hosts its pages link to
     assert config.headers == ()
-    assert [h.headers for h in config.host_settings_for("s.example")] == [(("X-T", "t"),)]
+    assert [h.headers for h in config.host_settings_for("s.example")] == [(("X-T", Secret("t")),)]
     assert config.host_settings_for("other.example") == ()
     cert = config.client_cert_for("h.example")
     assert cert is not None and (cert.cert, cert.key, cert.hosts) == (

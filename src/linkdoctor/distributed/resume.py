@@ -43,10 +43,10 @@ from dataclasses import replace
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from linkdoctor.config import CheckConfig
+from linkdoctor.config import CheckConfig, reveal
 from linkdoctor.distributed.pagestore import owner_key, record_key
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
-from linkdoctor.distributed.wire import FetchSpec
+from linkdoctor.distributed.wire import FetchSpec, is_credential
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import Inputs
@@ -98,9 +98,12 @@ def fingerprint(spec: FetchSpec, inputs: Inputs, *, secrets: Sequence[str] = (),
 
 
 def secrets_of(config: CheckConfig) -> tuple[str, ...]:
-    """The passwords a scan fetches with (basic auth, client keys), in a stable order."""
+    """The secrets a scan fetches with (basic-auth passwords, client key passwords, credential headers), in
+    a stable order."""
     found = [h.basic_auth[1].reveal() for h in config.host_settings if h.basic_auth is not None]
     found += [c.password.reveal() for c in config.client_certs if c.password is not None]
+    headers = [*config.headers, *(header for h in config.host_settings for header in h.headers)]
+    found += [reveal(value) for name, value in headers if is_credential(name, value)]
     return tuple(found)
 
 

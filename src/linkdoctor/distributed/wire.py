@@ -1,9 +1,11 @@
 """What travels through the broker: the fetch settings of a run, batches of fetches, and parsed pages.
 
 Only what a worker needs to fetch goes out (timeouts, headers, accepted statuses, per-host settings,
-client certificate *paths*). Secrets never travel: a key password or a basic-auth password is sent as the
-name of the environment variable that holds it, and the worker reads its own environment. A secret that
-did not come from the environment cannot be distributed, and says so (:class:`ConfigError`).
+client certificate *paths*). Secrets never travel: a key password, a basic-auth password, a header read
+from the environment (``headers_env``) and a header that carries a credential (:func:`is_credential`:
+``Authorization``, ``Cookie``, a token or key) are sent as the name of the environment variable that holds
+them, and the worker reads its own environment. A secret that did not come from the environment cannot be
+distributed, and says so (:class:`ConfigError`).
 
 >>> spec = FetchSpec.from_config(CheckConfig(timeout=5.0), env={})
 >>> FetchSpec.from_json(spec.to_json()) == spec
@@ -13,13 +15,14 @@ True
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from linkdoctor.codec import result_from_json, result_to_json
-from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret
+from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Method, Secret, reveal
 from linkdoctor.engine.fetching import Page
 from linkdoctor.engine.inputs.sitemap import Sitemap
 from linkdoctor.errors import ConfigError
@@ -54,6 +57,45 @@ def env_name_of(secret: Secret, env: Mapping[str, str], what: str) -> str:
     raise ConfigError(
         f"{what} must come from an environment variable (set on the workers too) to scan with --broker; "
         "secrets never travel through the broker"
+    )
+
+
+# Header names whose values are credentials (RFC 9110's Authorization and Proxy-Authorization, cookies, and
+# the usual names of tokens and API keys).
+_CREDENTIAL: Final = re.compile(
+    r"authorization|cookie|token|secret|password|api[-_]?key|session", re.IGNORECASE
+)
+
+# A header on the wire: its name, its value or the environment variable holding it, and which of the two.
+WireHeader = tuple[str, str, bool]
+
+
+def is_credential(name: str, value: str | Secret) -> bool:
+    """Whether a header's value is a secret: read from the environment, or named like a credential.
+
+    >>> is_credential("Authorization", "Bearer abc"), is_credential("X-Team", "docs")
+    (True, False)
+    """
+    return isinstance(value, Secret) or _CREDENTIAL.search(name) is not None
+
+
+def _wire_headers(
+    headers: tuple[tuple[str, str | Secret], ...], env: Mapping[str, str]
+) -> tuple[WireHeader, ...]:
+    return tuple(
+        (name, env_name_of(Secret(reveal(value)), env, f"the value of the {name} header"), True)
+        if is_credential(name, value)
+        else (name, reveal(value), False)
+        for name, value in headers
+    )
+
+
+def _worker_headers(
+    headers: tuple[WireHeader, ...], env: Mapping[str, str]
+) -> tuple[tuple[str, Secret | str], ...]:
+    return tuple(
+        (name, _env_value(value, env, f"the {name} header") if from_env else value)
+        for name, value, from_env in headers
     )
 
 
@@ -93,10 +135,11 @@ def _unpath(value: str | None) -> Path | None:
 
 @dataclass(frozen=True, slots=True)
 class HostRef:
-    """:class:`HostSettings` with the basic-auth password replaced by its environment variable name."""
+    """:class:`HostSettings` with the basic-auth password and the secret headers replaced by the names of
+    their environment variables."""
 
     hosts: tuple[str, ...]
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[WireHeader, ...]
     basic_auth: tuple[str, str] | None
     cacert: str | None
     max_concurrency: int | None
@@ -121,7 +164,7 @@ class FetchSpec:
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_body: int = DEFAULT_MAX_BODY
     user_agent: str = ""  # "" : the worker's default (the schema's)
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[WireHeader, ...] = ()
     hosts: tuple[HostRef, ...] = ()
     cookie_jar: str | None = None
     accept: tuple[int, ...] = ()
@@ -140,7 +183,7 @@ class FetchSpec:
         )
         hosts = tuple(
             HostRef(
-                h.hosts, h.headers,
+                h.hosts, _wire_headers(h.headers, env),
                 None if h.basic_auth is None
                 else (h.basic_auth[0], env_name_of(h.basic_auth[1], env, f"the basic-auth password of {h.hosts[0]}")),
                 _path(h.cacert), h.max_concurrency, h.interval,
@@ -151,7 +194,7 @@ class FetchSpec:
             method=config.method.value,
             **{name: getattr(config, name) for name in _PLAIN},
             user_agent=config.user_agent,
-            headers=config.headers,
+            headers=_wire_headers(config.headers, env),
             hosts=hosts,
             cookie_jar=_path(config.cookie_jar),
             accept=tuple(sorted(config.accept)),
@@ -165,7 +208,7 @@ class FetchSpec:
         certs = tuple(c.with_password_from(env, missing=_unset_key_password) for c in self.certs)
         hosts = tuple(
             HostSettings(
-                h.hosts, h.headers,
+                h.hosts, _worker_headers(h.headers, env),
                 None if h.basic_auth is None
                 else (h.basic_auth[0], _env_value(h.basic_auth[1], env, "basic-auth password")),
                 _unpath(h.cacert), h.max_concurrency, h.interval,
@@ -175,7 +218,7 @@ class FetchSpec:
         config = CheckConfig(
             method=Method(self.method),
             **{name: getattr(self, name) for name in _PLAIN},
-            headers=self.headers,
+            headers=tuple((name, reveal(value)) for name, value in _worker_headers(self.headers, env)),
             host_settings=hosts,
             cookie_jar=_unpath(self.cookie_jar),
             accept=frozenset(self.accept),
@@ -210,7 +253,7 @@ class FetchSpec:
         allow = data.get("allow_private")
         return cls(
             **plain,
-            headers=tuple((k, v) for k, v in data.get("headers", ())),
+            headers=tuple(_header_from_json(h) for h in data.get("headers", ())),
             accept=tuple(data.get("accept", ())),
             allow_private=None if allow is None else tuple(allow),
             certs=tuple(
@@ -218,10 +261,15 @@ class FetchSpec:
                 for c, k, p, pw, h in data.get("certs", ())
             ),
             hosts=tuple(
-                HostRef(tuple(hs), tuple((a, b) for a, b in hd), None if ba is None else (ba[0], ba[1]), ca, mc, iv)
+                HostRef(tuple(hs), tuple(_header_from_json(h) for h in hd), None if ba is None else (ba[0], ba[1]), ca, mc, iv)
                 for hs, hd, ba, ca, mc, iv in data.get("hosts", ())
             ),
         )  # fmt: skip
+
+
+def _header_from_json(header: list[Any]) -> WireHeader:
+    name, value, from_env = header
+    return (str(name), str(value), bool(from_env))
 
 
 @dataclass(frozen=True, slots=True)

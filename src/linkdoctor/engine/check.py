@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from linkdoctor.classify import codes
 from linkdoctor.classify.http import classify_response
 from linkdoctor.classify.nginx_pages import FINGERPRINT_BYTES, looks_like_nginx
-from linkdoctor.config import CheckConfig, Method
+from linkdoctor.config import CheckConfig, Method, reveal
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs.sitemap import looks_like_sitemap_url
 from linkdoctor.engine.transport import Answer, Transport, TransportError
@@ -367,7 +367,7 @@ class HttpChecker:
     def _build_headers(self, host: str) -> dict[str, str]:
         headers = dict(self._config.headers)
         for settings in self._config.host_settings_for(host):
-            headers.update(settings.headers)
+            headers.update((name, reveal(value)) for name, value in settings.headers)
             if settings.basic_auth:
                 user, password = settings.basic_auth
                 token = base64.b64encode(f"{user}:{password.reveal()}".encode()).decode("ascii")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from linkdoctor.config import CheckConfig, HostSettings
+from linkdoctor.config import CheckConfig, HostSettings, Secret
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.frontier import Frontier
@@ -112,12 +112,12 @@ def build_config(
     if allow_env is not None:
         allow_env.check(spec)
     site_host = host_of(spec.url)
-    headers = []
+    headers: list[tuple[str, str | Secret]] = []
     for name, variable in opts.headers_env:
         value = env.get(variable)
         if value is None:
             raise ConfigError(f"header {name}: environment variable {variable} is not set")
-        headers.append((name, value))
+        headers.append((name, Secret(value)))
     cert = opts.client_cert()
     if cert is not None and not cert.hosts:
         cert = replace(cert, hosts=(site_host,))

@@ -193,17 +193,19 @@ async def test_a_signal_during_the_wait_for_a_dead_coordinator_stops_the_resume_
 async def test_a_resume_with_a_changed_password_is_refused_and_no_password_is_in_the_record(
     redis_server: RedisServer,
 ) -> None:
-    """The spec names the variable holding a basic-auth or client-key password, not its value: pages
-    fetched with the old password must not be replayed for a new one, nor the value stored in Redis."""
+    """The spec names the variable holding a basic-auth or client-key password or a credential header, not
+    its value: pages fetched with the old secret must not be replayed for a new one, nor the value stored in
+    Redis."""
     settings = BrokerSettings(redis_server.url)
     inputs = collect_inputs(["https://a.test/"])
 
-    def mark(password: str, key_password: str) -> str:
-        env = {"SITE_PASSWORD": password, "KEY_PASSWORD": key_password}
+    def mark(password: str, key_password: str, token: str = "t0ken-one") -> str:
+        env = {"SITE_PASSWORD": password, "KEY_PASSWORD": key_password, "SITE_TOKEN": token}
         cert = ClientCert(Path("client.pem"), password_env="KEY_PASSWORD").with_password_from(
             env, missing=KeyError
         )
         config = CheckConfig(
+            headers=(("Authorization", token),),
             host_settings=(HostSettings(("a.test",), basic_auth=("ann", Secret(password))),),
             client_certs=(cert,),
         )
@@ -214,6 +216,7 @@ async def test_a_resume_with_a_changed_password_is_refused_and_no_password_is_in
     assert mark("correct horse", "key pass") == first
     assert mark("Tr0ub4dor&3", "key pass") != first
     assert mark("correct horse", "other key pass") != first
+    assert mark("correct horse", "key pass", "t0ken-two") != first
     redis = async_redis(settings)
     try:
         await open_scan(redis, settings, "cli-g", store="redis", fingerprint=first, resume=False)
@@ -231,7 +234,7 @@ async def test_a_resume_with_a_changed_password_is_refused_and_no_password_is_in
     stored = b"".join(
         v for k in redis_server.client().scan_iter() for v in [redis_server.client().dump(k) or b""]
     )
-    assert b"correct horse" not in stored and b"key pass" not in stored
+    assert b"correct horse" not in stored and b"key pass" not in stored and b"t0ken" not in stored
 
 
 async def test_a_frozen_broker_when_the_scan_opens_is_one_error_within_its_socket_timeout(

@@ -343,7 +343,8 @@ def test_sections_add_hosts_certificates_and_remap(tmp_path: Path) -> None:
         environ={"TOKEN": "t0k", "BOB_PW": "pw", "KEY_PW": "kpw"},
     )
     file_host = config.host_settings[0]
-    assert file_host.headers == (("X-A", "1"), ("X-Token", "t0k"))
+    assert file_host.headers == (("X-A", "1"), ("X-Token", Secret("t0k")))  # from the environment: a secret
+    assert "t0k" not in repr(config)
     assert file_host.basic_auth == ("bob", Secret("pw"))
     assert (file_host.max_concurrency, file_host.interval) == (2, 0.5)
     assert config.host_settings[1] == cli_host  # applied last, so the command line's header wins

@@ -126,7 +126,7 @@ def test_the_example_builds_the_expected_run_configuration(project: Path) -> Non
     assert config.cookie_jar == project / "cookies.txt"
     assert config.diagnose is True
     corp = config.host_settings_for("docs.corp.example")
-    assert corp[0].headers == (("X-Team", "docs"), ("Authorization", "Bearer corp-token"))
+    assert corp[0].headers == (("X-Team", "docs"), ("Authorization", Secret("Bearer corp-token")))
     assert corp[0].basic_auth == ("ci", Secret("corp-pw"))
     assert config.host_limits("docs.corp.example") == (2, 0.5)
     assert config.host_limits("docs.example.org") == (8, 0.1)

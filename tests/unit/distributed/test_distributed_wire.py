@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -51,6 +52,40 @@ def test_a_worker_without_the_password_variable_says_which_is_missing() -> None:
     spec = FetchSpec.from_config(CERT_CONFIG, env=ENV)
     with pytest.raises(ConfigError, match="LD_KEY_PASSWORD"):
         spec.to_config(env={"LD_API_PASSWORD": "pa55"})
+
+
+HEADER_CONFIG = CheckConfig(
+    headers=(("Authorization", "Bearer abc123"), ("Accept-Language", "fr")),
+    host_settings=(
+        HostSettings(("api.example",), headers=(("X-Team", "docs"), ("X-Key", Secret("k3y-from-env")))),
+    ),
+)
+HEADER_ENV = {"LD_AUTH": "Bearer abc123", "LD_KEY": "k3y-from-env"}
+
+
+def test_secret_and_credential_headers_travel_as_environment_variable_names() -> None:
+    batch = Batch("scan-1", "b1", FetchSpec.from_config(HEADER_CONFIG, env=HEADER_ENV), ())
+    sent = json.dumps(batch.to_json())
+    assert "abc123" not in sent and "k3y-from-env" not in sent
+    assert "LD_AUTH" in sent and "LD_KEY" in sent and '"fr"' in sent and '"docs"' in sent
+    config = Batch.from_json(json.loads(sent)).spec.to_config(env=HEADER_ENV)
+    assert config.headers == HEADER_CONFIG.headers
+    assert config.host_settings == HEADER_CONFIG.host_settings
+
+
+def test_a_credential_header_not_from_the_environment_cannot_be_distributed() -> None:
+    with pytest.raises(ConfigError, match="Authorization header must come from an environment variable"):
+        FetchSpec.from_config(HEADER_CONFIG, env={"LD_KEY": "k3y-from-env"})
+    with pytest.raises(ConfigError, match="X-Key header must come from an environment variable"):
+        FetchSpec.from_config(HEADER_CONFIG, env={"LD_AUTH": "Bearer abc123"})
+
+
+def test_a_worker_without_a_header_variable_says_which_is_missing() -> None:
+    spec = FetchSpec.from_config(HEADER_CONFIG, env=HEADER_ENV)
+    with pytest.raises(
+        ConfigError, match="X-Key header: environment variable LD_KEY is not set on this worker"
+    ):
+        spec.to_config(env={"LD_AUTH": "Bearer abc123"})
 
 
 def test_fetch_keys_differ_by_kind_of_fetch_and_not_by_object() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from linkdoctor.config import Secret
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Summary
@@ -146,7 +147,7 @@ def test_a_site_header_and_client_certificate_go_to_the_site_host_only() -> None
     config = build_config(SiteSpec(name="s", url="https://docs.example:8443/a/", options=options), budget=1,
                           env={"T": "t"})  # fmt: skip
     assert config.headers == ()
-    assert [h.headers for h in config.host_settings_for("docs.example")] == [(("X-Token", "t"),)]
+    assert [h.headers for h in config.host_settings_for("docs.example")] == [(("X-Token", Secret("t")),)]
     assert config.host_settings_for("evil.example") == ()
     assert (
         config.client_cert_for("docs.example") is not None and config.client_cert_for("evil.example") is None
