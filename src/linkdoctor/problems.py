@@ -127,7 +127,7 @@ class Problem:
     @property
     def key(self) -> str:
         """A stable identity across runs: kind, code and URL (the monitor's diff compares these)."""
-        return f"{self.kind.value} {self.code} {self.url}"
+        return _key(self.kind, self.code, self.url)
 
     @property
     def id(self) -> str:
@@ -174,6 +174,26 @@ class PageProblems:
 def is_missing_anchor(result: CheckResult) -> bool:
     """Whether ``result`` says an anchor is missing on a document that is itself fine."""
     return result.diagnosis is not None and result.diagnosis.code.endswith(ANCHOR_CODE_SUFFIXES)
+
+
+def _key(kind: ProblemKind, code: str, url: str) -> str:
+    return f"{kind.value} {code} {url}"
+
+
+def problem_key(url: str, category: Category, code: str | None) -> str:
+    """The :attr:`Problem.key` of the problem that a broken or unverified result of ``url`` with this
+    category and diagnosis code is grouped into, read without the result itself (a stored scan's keys
+    without its referrers).
+
+    >>> problem_key("https://e.org/a.html#s1", Category.BROKEN, "http.not-found")
+    'document http.not-found https://e.org/a.html'
+    >>> problem_key("https://e.org/a.html#s1", Category.BROKEN, "html.fragment-missing")
+    'anchor html.fragment-missing https://e.org/a.html#s1'
+    """
+    target, fragment = split_fragment(url)
+    if code is not None and code.endswith(ANCHOR_CODE_SUFFIXES):
+        return _key(ProblemKind.ANCHOR, code, f"{target}#{fragment}" if fragment else target)
+    return _key(ProblemKind.DOCUMENT, code or category.value, target)
 
 
 def problem_label(code: str, kind: ProblemKind = ProblemKind.DOCUMENT) -> str:

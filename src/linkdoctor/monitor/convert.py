@@ -8,6 +8,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Row
+
 from linkdoctor.codec import diagnosis_from_json, referrers_from_json, result_to_json
 from linkdoctor.models import Category, CheckResult, Summary
 from linkdoctor.monitor.model import (
@@ -112,7 +114,8 @@ def result_row(scan_id: int, result: CheckResult) -> dict[str, Any]:
     return row
 
 
-def stored_result(row: ResultRow) -> StoredResult:
+def stored_result(row: ResultRow | Row[Any]) -> StoredResult:
+    """A stored result from its ORM row, or from a plain row of the results table (same names)."""
     diagnosis = (
         None
         if row.diagnosis_code is None

@@ -11,6 +11,7 @@ owner (mode 0600, :func:`private_database_file`): it holds password hashes and t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
@@ -33,8 +35,19 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value: read by orjson (a dashboard page reads tens of thousands of them, three times
+    faster), else by the standard decoder, which also takes what the standard encoder wrote that is not
+    JSON (``NaN``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine_for(db_url: str) -> Engine:
-    """An engine for ``sqlite:///…`` or ``postgresql+psycopg://…``; other URLs are a :class:`ConfigError`."""
+    """An engine for ``sqlite:///…`` or ``postgresql+psycopg://…``; other URLs are a :class:`ConfigError`.
+    JSON columns are read with :func:`json_loads`."""
     try:
         url = make_url(db_url)
     except Exception as exc:
@@ -42,14 +55,16 @@ def create_engine_for(db_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             private_database_file(Path(url.database).expanduser())
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, json_deserializer=json_loads
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if url.get_backend_name() == "postgresql":
         if url.get_driver_name() != "psycopg":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_deserializer=json_loads)
     raise ConfigError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )

@@ -14,7 +14,7 @@ did not change has no new problems, however many ``#fragment`` links point at it
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from linkdoctor.models import Category
 from linkdoctor.monitor.model import DiffEntry, ScanDiff, ScanProblem
@@ -57,13 +57,12 @@ def compare(
 
 
 def compare_problems(
-    current: Sequence[ScanProblem], previous: Sequence[ScanProblem]
-) -> tuple[tuple[ScanProblem, ...], tuple[ScanProblem, ...], tuple[ScanProblem, ...]]:
-    """(new, still, fixed): the current problems whose key the previous scan did not have, those it had
-    (as they are now), and the previous problems gone now; each in the order given (most pages first)."""
-    before = {p.key for p in previous}
+    current: Sequence[ScanProblem], previous: Collection[str]
+) -> tuple[tuple[ScanProblem, ...], tuple[ScanProblem, ...], tuple[str, ...]]:
+    """(new, still, gone): the current problems whose key the ``previous`` scan's keys lack, those it has
+    (as they are now), both in the order given (most pages first); and the previous keys gone now, whose
+    problems the caller reads whole only if it shows them (a stored scan's referrers are its bulk)."""
     now = {p.key for p in current}
-    new = tuple(p for p in current if p.key not in before)
-    still = tuple(p for p in current if p.key in before)
-    fixed = tuple(p for p in previous if p.key not in now)
-    return new, still, fixed
+    new = tuple(p for p in current if p.key not in previous)
+    still = tuple(p for p in current if p.key in previous)
+    return new, still, tuple(key for key in previous if key not in now)

@@ -13,7 +13,7 @@ scan is never left running.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -209,9 +209,9 @@ def _news(
     """What the finished scan tells: its problems, how many are new since the previous finished scan,
     the problems that alert now or recovered, and the new certificate notices."""
     previous_id = scans.previous_done(s, scan.site_id, scan.id)
-    previous = () if previous_id is None else grouping.views(grouping.stored_problems(s, previous_id))
+    previous = {} if previous_id is None else grouping.stored_keys(s, previous_id)
     current = grouping.summarize(scan.id, problems)
-    new, _still, _fixed = compare_problems(current.problems, previous)
+    new, _still, _gone = compare_problems(current.problems, previous)
     alerting, recovered = _update_streaks(s, scan.site_id, current.problems, previous)
     return alerts.News(
         problems=current,
@@ -223,10 +223,11 @@ def _news(
 
 
 def _update_streaks(
-    s: Session, site_id: int, problems: Sequence[ScanProblem], previous: Sequence[ScanProblem]
+    s: Session, site_id: int, problems: Sequence[ScanProblem], previous: Mapping[str, Sequence[int]]
 ) -> tuple[tuple[ScanProblem, ...], tuple[ScanProblem, ...]]:
     """Count consecutive scans per problem (its key in ``link_states.url``); return the problems that
-    reach the site's threshold now, and those that had alerted and are gone (as ``previous`` had them).
+    reach the site's threshold now, and those that had alerted and are gone (as the previous scan, whose
+    :func:`~linkdoctor.monitor.grouping.stored_keys` are ``previous``, had them).
 
     Rows kept per link URL by earlier versions are read once: a problem without a row of its own takes
     the longest streak of its links' rows (and their ``alerted``), so an upgrade does not re-alert."""
@@ -252,12 +253,11 @@ def _update_streaks(
         if state.broken_streak >= threshold and not state.alerted:
             state.alerted = True
             alerting.append(problem)
-    before = {p.key: p for p in previous}
     recovered = []
     for key, state in states.items():
         if key in seen:
             continue
-        if state.alerted and key in before:
-            recovered.append(before[key])
+        if state.alerted and key in previous:
+            recovered.append(key)
         s.delete(state)  # fixed, or gone from the site
-    return tuple(alerting), tuple(recovered)
+    return tuple(alerting), grouping.views(grouping.problems_of(s, previous, recovered))

@@ -12,14 +12,14 @@ anchors of one page for display.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkdoctor.models import CheckResult, ErrorKind
+from linkdoctor.models import Category, CheckResult, ErrorKind
 from linkdoctor.monitor.convert import stored_result
 from linkdoctor.monitor.model import ScanProblem, ScanProblems, StoredResult
 from linkdoctor.monitor.orm import ResultRow
@@ -30,9 +30,14 @@ from linkdoctor.problems import (
     count_problems,
     group_problems,
     headline,
+    problem_key,
 )
 
 _CATEGORIES: Final = tuple(c.value for c in PROBLEM_CATEGORIES)
+# Results are read as plain rows of the table, not as ORM objects: a big scan's problems are tens of
+# thousands of results, read once and never changed.
+_RESULTS: Final = ResultRow.__table__
+_ID_CHUNK: Final = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 
 
 def view(problem: Problem) -> ScanProblem:
@@ -84,8 +89,34 @@ def as_check_result(stored: StoredResult) -> CheckResult:
 
 def stored_problems(s: Session, scan_id: int) -> tuple[Problem, ...]:
     """The problems of a stored scan, grouped from its broken and unverified results (in an open session)."""
-    rows = s.scalars(
-        select(ResultRow).where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
+    rows = s.execute(
+        select(_RESULTS).where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
+    )
+    return group_problems(as_check_result(stored_result(row)) for row in rows)
+
+
+def stored_keys(s: Session, scan_id: int) -> dict[str, list[int]]:
+    """The problem keys of a stored scan, each with the ids of the results it groups: what a later scan
+    compares with, read without the referrers (see :func:`problems_of`)."""
+    rows = s.execute(
+        select(ResultRow.id, ResultRow.url, ResultRow.category, ResultRow.diagnosis_code).where(
+            ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES)
+        )
+    )
+    keys: dict[str, list[int]] = {}
+    for row_id, url, category, code in rows:
+        keys.setdefault(problem_key(url, Category(category), code), []).append(row_id)
+    return keys
+
+
+def problems_of(s: Session, keys: Mapping[str, Sequence[int]], wanted: Iterable[str]) -> tuple[Problem, ...]:
+    """The problems of the ``wanted`` keys of :func:`stored_keys`, whole (their results read with their
+    referrers, a chunk of ids at a time), most pages affected first."""
+    ids = [row_id for key in wanted for row_id in keys.get(key, ())]
+    rows = (
+        row
+        for start in range(0, len(ids), _ID_CHUNK)
+        for row in s.execute(select(_RESULTS).where(ResultRow.id.in_(ids[start : start + _ID_CHUNK])))
     )
     return group_problems(as_check_result(stored_result(row)) for row in rows)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from linkdoctor.models import Category, Diagnosis
 from linkdoctor.monitor import grouping
@@ -99,12 +99,13 @@ def diff(db: Sessions, scan_id: int) -> ScanDiff:
     with db.session() as s:
         row = scan_row(s, scan_id)
         previous = previous_done(s, row.site_id, scan_id)
-        current = _entries(s, scan_id)
+        current = _entries(s, scan_id, broken_in=previous)
         before = {} if previous is None else _entries(s, previous)
         certificates = certificate_notices(s, scan_id)
         now = grouping.scan_problems(s, scan_id)
-        earlier = () if previous is None else grouping.views(grouping.stored_problems(s, previous))
-    new, still, fixed = compare_problems(now.problems, earlier)
+        earlier = {} if previous is None else grouping.stored_keys(s, previous)
+        new, still, gone = compare_problems(now.problems, earlier)
+        fixed = grouping.views(grouping.problems_of(s, earlier, gone))
     return replace(
         compare(scan_id, previous, before, current),
         certificates=tuple(certificates),
@@ -191,7 +192,17 @@ def new_scan_row(site_id: int, now: datetime) -> ScanRow:
     )
 
 
-def _entries(s: Session, scan_id: int) -> dict[str, DiffEntry]:
+def _entries(s: Session, scan_id: int, *, broken_in: int | None = None) -> dict[str, DiffEntry]:
+    """The scan's links that :func:`~linkdoctor.monitor.diff.compare` can list: the broken and redirected
+    ones, and those broken in the scan ``broken_in`` (fixed since, if not still broken). The rest, most of
+    a site, would be read for nothing."""
+    listed: ColumnElement[bool] = ResultRow.category.in_((Category.BROKEN.value, Category.REDIRECTED.value))
+    if broken_in is not None:
+        earlier = aliased(ResultRow)
+        was_broken = select(earlier.url).where(
+            earlier.scan_id == broken_in, earlier.category == Category.BROKEN.value
+        )
+        listed = or_(listed, ResultRow.url.in_(was_broken))
     rows = s.execute(
         select(
             ResultRow.url,
@@ -201,7 +212,7 @@ def _entries(s: Session, scan_id: int) -> dict[str, DiffEntry]:
             ResultRow.diagnosis_code,
             ResultRow.diagnosis_summary,
             ResultRow.diagnosis_fix,
-        ).where(ResultRow.scan_id == scan_id)
+        ).where(ResultRow.scan_id == scan_id, listed)
     ).all()
     return {
         url: DiffEntry(

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from harness.nginx import NginxFactory
 from tests.integration.monitor.sitekit import Clock, StaticSite, serve_static
 from tests.support.alert_sinks import SmtpSink, WebhookSink, smtp_sink, webhook_sink
 
 from linkdoctor.models import Category
+from linkdoctor.monitor import db
 from linkdoctor.monitor.model import DiffEntry, ScanState, SiteOptions, SiteSpec, SiteStatus
 from linkdoctor.monitor.service import Monitor
 
@@ -94,6 +96,40 @@ def test_two_scans_of_a_changed_site_give_the_diff_and_one_alert_each(
     assert "1 problem on www, 1 new since the last scan" in str(smtp.messages[1]["Subject"])
     body = hook.payloads[1]["message"]
     assert "missing-2.html" in body and "Fixed" in body and f"/scans/{second.id}" in body
+
+
+def test_the_diff_reads_the_links_it_can_list_not_every_stored_link(
+    monitor: Monitor, site: StaticSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two scans of 300 ok links and 2 broken ones: the diff decodes the stored JSON of the broken links
+    (and of the links broken before), never of every ok link; a fixed problem is still read whole."""
+    pages = [f"/ok-{n}.html" for n in range(300)]
+    site.page("/index.html", [*pages, "/missing-1.html", "/missing-2.html"])
+    for page in pages:
+        site.write(page, "<html><body>fine</body></html>")
+    added = monitor.add_site(SiteSpec(name="www", url=site.base_url, every=None))
+    monitor.run_scan(monitor.request_scan(added.id).id, owner="test")
+    site.write("/missing-1.html", "<html><body>now here</body></html>")
+    second = monitor.run_scan(monitor.request_scan(added.id).id, owner="test")
+
+    decoded: list[object] = []
+
+    class Counting:
+        JSONDecodeError = orjson.JSONDecodeError
+
+        @staticmethod
+        def loads(text: str | bytes) -> object:
+            decoded.append(text)
+            return orjson.loads(text)
+
+    monkeypatch.setattr(db, "orjson", Counting)
+    diff = monitor.diff(second.id)
+    assert second.counts.ok >= 300
+    assert urls(diff.still_broken) == [site.url("/missing-2.html")]
+    assert urls(diff.fixed) == [site.url("/missing-1.html")]
+    assert [p.url for p in diff.fixed_problems] == [site.url("/missing-1.html")]
+    assert [loc.page for loc in diff.fixed_problems[0].found_on] == [site.base_url]
+    assert 0 < len(decoded) < 30
 
 
 def test_a_link_alerts_only_after_the_threshold_of_broken_scans(

@@ -12,6 +12,7 @@ from linkdoctor.problems import (
     count_problems,
     group_problems,
     headline,
+    problem_key,
 )
 
 SITE = "https://docs.example.org/"
@@ -114,6 +115,18 @@ def test_problem_keys_are_stable_and_distinct() -> None:
     again = group_problems(reversed(_site_results()))
     assert {p.key for p in first} == {p.key for p in again}
     assert len({p.id for p in first}) == 3
+
+
+def test_a_results_problem_key_is_read_from_its_url_category_and_code_alone() -> None:
+    """What the monitor compares a stored scan by, without its referrers, is the key of the problem the
+    whole result is grouped into."""
+    timeout = CheckResult(MISSING + "#x", Category.UNVERIFIED, diagnosis=make("net.timeout"))
+    bare = CheckResult(SITE + "gone#top", Category.BROKEN, 410)  # no diagnosis: the category is the code
+    results = [*_site_results(), timeout, bare, _anchor("", (SITE, 1))]
+    problems = [r for r in results if r.category in (Category.BROKEN, Category.UNVERIFIED)]
+    keys = [problem_key(r.url, r.category, r.diagnosis.code if r.diagnosis else None) for r in problems]
+    assert keys == [group_problems([r])[0].key for r in problems]
+    assert set(keys) == {p.key for p in group_problems(results)}
 
 
 def test_the_module_examples_hold() -> None:
