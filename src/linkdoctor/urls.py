@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
 # whitespace anywhere) is left to urlsplit.
@@ -53,9 +54,17 @@ def normalize(url: str) -> str:
     """Normalize an absolute URL for dedupe: lowercase scheme and host, drop the default port and an
     empty fragment, and give an empty http(s) path a ``/``. Raises ``ValueError`` for malformed URLs.
 
+    A byte that was not UTF-8 (kept as a lone surrogate by ``surrogateescape``: a command-line argument,
+    a URL list, a file name) is percent-encoded, as a browser sends it; any other lone surrogate is no
+    text at all, and malformed.
+
     >>> normalize("HTTP://Example.ORG:80")
     'http://example.org/'
+    >>> normalize("http://e.org/caf" + chr(0xDCE9))
+    'http://e.org/caf%E9'
     """
+    if not url.isascii() and _SURROGATE.search(url):
+        url = _SURROGATE.sub(_escape_surrogate, url)
     plain = _plain_netloc(url)
     if plain is None or not plain[1]:
         return _normalize_split(url)
@@ -69,6 +78,13 @@ def normalize(url: str) -> str:
     if not path and scheme in _DEFAULT_PORTS:
         path = "/"
     return f"{scheme}://{netloc}{path}{'?' if query else ''}{query}{'#' if fragment else ''}{fragment}"
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if 0xDC80 <= code <= 0xDCFF:  # the byte surrogateescape kept
+        return f"%{code - 0xDC00:02X}"
+    raise ValueError(f"a lone surrogate U+{code:04X}, not text")
 
 
 @functools.lru_cache(maxsize=256)

@@ -289,3 +289,11 @@ def test_plain_paths_join_their_folder_without_urljoin_and_agree_with_it() -> No
     raws += ["#top", "?", "?y=2", "?#f", "?y#f", "a:b", "À:"]
     assert resolver.page(base, raws) == tuple(resolve(base, raw) for raw in raws)
     assert resolver.page(base, ["b.html#top"]) == ("http://h/docs/b.html#top",)
+
+
+def test_a_byte_that_is_not_utf8_is_percent_encoded_and_any_other_lone_surrogate_is_malformed() -> None:
+    kept = "caf" + chr(0xDCE9)  # b"caf\xe9" decoded with surrogateescape (argv, a URL list, a file name)
+    assert normalize(f"http://e.org/{kept}?q={kept}#{kept}") == "http://e.org/caf%E9?q=caf%E9#caf%E9"
+    assert resolve("http://e.org/", kept) == "http://e.org/caf%E9"
+    invalid = resolve("http://e.org/", "a" + chr(0xD800))
+    assert isinstance(invalid, InvalidURL) and "lone surrogate U+D800" in invalid.reason

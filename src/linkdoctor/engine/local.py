@@ -22,7 +22,7 @@ def path_of(url: str, site: LocalSite | None) -> Path | None:
     parts = urlsplit(url)
     if parts.scheme != "file":
         return None
-    return Path(unquote(parts.path))
+    return Path(unquote(parts.path, errors="surrogateescape"))  # %XX of a byte that is not UTF-8: that byte
 
 
 def missing_anchor(fragment: str, *, on_disk: bool) -> Diagnosis:

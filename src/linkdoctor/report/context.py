@@ -37,6 +37,31 @@ CATEGORY_ORDER: tuple[Category, ...] = (
 )
 
 
+def shown_path(path: Path) -> str:
+    r"""``path`` as POSIX text any output can hold: a byte of its name that is not UTF-8 is shown as
+    ``\xNN``, as Python shows it.
+
+    >>> shown_path(Path("docs/caf" + chr(0xDCE9) + ".md"))
+    'docs/caf\\xe9.md'
+    """
+    text = path.as_posix()
+    return (
+        text
+        if text.isascii()
+        else text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    )
+
+
+def _under(path: Path, root: Path | None) -> Path:
+    """``path`` relative to ``root`` when under it, else as it is."""
+    if root is not None:
+        try:
+            return path.relative_to(root.resolve())
+        except ValueError:
+            pass
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class RenderContext:
     """Rendering settings shared by all formats.
@@ -63,33 +88,28 @@ class RenderContext:
             return site.path_for(url)
         parts = urlsplit(url)
         if parts.scheme == "file":
-            return Path(unquote(parts.path))
+            return Path(unquote(parts.path, errors="surrogateescape"))
         return None
 
     def source_path(self, url: str) -> str | None:
         """The referrer's file as a POSIX path, relative to ``root`` when under it, else absolute."""
         path = self.source_file(url)
-        if path is None:
-            return None
-        if self.root is not None:
-            try:
-                return path.relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return path.as_posix()
+        return None if path is None else shown_path(_under(path, self.root))
 
-    def repo_path(self, url: str) -> str | None:
+    def repo_file(self, url: str) -> Path | None:
         """The referrer's file relative to the repository (``repo_root``, else ``root``), as code scanning
         and GitHub annotations need it; absolute when outside; ``None`` for a remote page."""
-        if self.repo_root is None:
-            return self.source_path(url)
         path = self.source_file(url)
         if path is None:
             return None
-        try:
-            return path.resolve().relative_to(self.repo_root.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
+        if self.repo_root is None:
+            return _under(path, self.root)
+        return _under(path.resolve(), self.repo_root)
+
+    def repo_path(self, url: str) -> str | None:
+        """:meth:`repo_file` as text (:func:`shown_path`)."""
+        path = self.repo_file(url)
+        return None if path is None else shown_path(path)
 
     def page_label(self, url: str) -> str:
         """How a referring page is named to a reader: its file when local, else its URL."""

@@ -56,13 +56,13 @@ def _rule(code: str, sample: CheckResult) -> dict[str, Any]:
 
 
 def _location(loc: Location, context: RenderContext) -> dict[str, Any]:
-    path = context.repo_path(loc.page)
+    path = context.repo_file(loc.page)
     if path is None:
         artifact: dict[str, Any] = {"uri": loc.page}
-    elif path.startswith("/"):
-        artifact = {"uri": PurePosixPath(path).as_uri()}
-    else:
-        artifact = {"uri": quote(path), "uriBaseId": SRCROOT}
+    elif path.is_absolute():
+        artifact = {"uri": path.as_uri()}
+    else:  # the name's bytes percent-encoded, whatever their encoding
+        artifact = {"uri": quote(bytes(PurePosixPath(path))), "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact}
     if loc.line:
         physical["region"] = {"startLine": loc.line}

@@ -33,13 +33,13 @@ class LocalSite:
         head, _, name = rel.rpartition("/")
         if name in SERVER_INDEX_FILES:
             rel = head + "/" if head else ""
-        return self.base + quote(rel)
+        return self.base + quote(rel, errors="surrogateescape")  # a name's non-UTF-8 byte as %XX
 
     def path_for(self, url: str) -> Path | None:
         """The file behind ``url`` when it lies inside this site (folders map to their index file)."""
         if not url.startswith(self.base):
             return None
-        rest = unquote(urlsplit(url[len(self.base) - 1 :]).path).lstrip("/")
+        rest = unquote(urlsplit(url[len(self.base) - 1 :]).path, errors="surrogateescape").lstrip("/")
         candidate = (self.root / rest).resolve()
         if candidate != self.root and self.root not in candidate.parents:
             return None
