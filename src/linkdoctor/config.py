@@ -66,12 +66,15 @@ class Method(StrEnum):
 
 
 class Secret:
-    """A string that never shows itself in ``repr``, logs or reports."""
+    """A string that never shows itself in ``repr``, logs or reports. ``env`` names the environment
+    variable it was read from, when it was (what a worker reads it from: see
+    :func:`linkdoctor.distributed.wire.env_name_of`); it takes no part in equality."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "env")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, env: str | None = None) -> None:
         self._value = value
+        self.env = env
 
     def reveal(self) -> str:
         return self._value
@@ -140,7 +143,7 @@ class ClientCert:
         value = environ.get(self.password_env)
         if value is None:
             raise missing(self.password_env)
-        return replace(self, password=Secret(value))
+        return replace(self, password=Secret(value, self.password_env))
 
 
 @dataclass(frozen=True, slots=True)

@@ -380,7 +380,7 @@ def apply_sections(
         value = environ.get(name)
         if value is None:
             raise file.error(where, f"the environment variable {name} is not set")
-        return Secret(value)
+        return Secret(value, name)
 
     hosts: list[HostSettings] = []
     for index, entry in enumerate(file.hosts):

@@ -297,3 +297,12 @@ def test_a_byte_that_is_not_utf8_is_percent_encoded_and_any_other_lone_surrogate
     assert resolve("http://e.org/", kept) == "http://e.org/caf%E9"
     invalid = resolve("http://e.org/", "a" + chr(0xD800))
     assert isinstance(invalid, InvalidURL) and "lone surrogate U+D800" in invalid.reason
+
+
+def test_the_module_examples_hold() -> None:
+    import doctest
+
+    import linkdoctor.urls
+
+    result = doctest.testmod(linkdoctor.urls)
+    assert result.attempted > 0 and result.failed == 0

@@ -45,12 +45,17 @@ from linkdoctor.options import (
 
 
 def env_name_of(secret: Secret, env: Mapping[str, str], what: str) -> str:
-    """The environment variable holding ``secret`` (the workers read the same variable).
+    """The environment variable holding ``secret`` (the workers read the same variable): the one it was
+    read from, else the first that holds the same value (a value typed on the command line).
 
+    >>> env_name_of(Secret("1", "DOCS_PREVIEW"), {"CI": "1", "DOCS_PREVIEW": "1"}, "the X-Preview header")
+    'DOCS_PREVIEW'
     >>> env_name_of(Secret("s3cret"), {"KEY_PASS": "s3cret"}, "the key password")
     'KEY_PASS'
     """
     value = secret.reveal()
+    if secret.env is not None and env.get(secret.env) == value:
+        return secret.env
     for name in sorted(env):
         if env[name] == value:
             return name
@@ -83,7 +88,13 @@ def _wire_headers(
     headers: tuple[tuple[str, str | Secret], ...], env: Mapping[str, str]
 ) -> tuple[WireHeader, ...]:
     return tuple(
-        (name, env_name_of(Secret(reveal(value)), env, f"the value of the {name} header"), True)
+        (
+            name,
+            env_name_of(
+                value if isinstance(value, Secret) else Secret(value), env, f"the value of the {name} header"
+            ),
+            True,
+        )
         if is_credential(name, value)
         else (name, reveal(value), False)
         for name, value in headers
@@ -102,7 +113,7 @@ def _worker_headers(
 def _env_value(name: str, env: Mapping[str, str], what: str) -> Secret:
     if name not in env:
         raise ConfigError(f"{what}: environment variable {name} is not set on this worker")
-    return Secret(env[name])
+    return Secret(env[name], name)
 
 
 # The worker options that travel as they are: numbers (every other field needs a conversion).

@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from linkdoctor.codec import result_from_json, result_to_json
-from linkdoctor.config import CheckConfig
+from linkdoctor.config import CheckConfig, reveal
 from linkdoctor.config_values import parse_duration
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import Category, CheckResult
@@ -45,9 +45,15 @@ Warn = Callable[[str], None]
 
 def settings_fingerprint(config: CheckConfig) -> str:
     """A digest of the settings that can change a single link's result; results checked with other settings
-    are not served. Passwords are left out (the user names and hosts they belong to are in)."""
+    are not served. Passwords are left out (the user names and hosts they belong to are in); header values
+    are in, those read from the environment too (a changed token or language is other settings)."""
     hosts = [
-        (h.hosts, h.headers, h.basic_auth[0] if h.basic_auth else None, str(h.cacert))
+        (
+            h.hosts,
+            tuple((name, reveal(value)) for name, value in h.headers),
+            h.basic_auth[0] if h.basic_auth else None,
+            str(h.cacert),
+        )
         for h in config.host_settings
     ]
     certs = [(str(c.cert), str(c.key), str(c.pkcs12), c.hosts) for c in config.client_certs]

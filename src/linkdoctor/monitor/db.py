@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -31,6 +32,10 @@ from linkdoctor.errors import ConfigError
 
 log = logging.getLogger("linkdoctor.monitor")
 
+# 19 digits or more: an integer that may not fit in 64 bits (or a long digit run in a string, read the slow
+# way for nothing).
+_LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -38,7 +43,14 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def json_loads(text: str | bytes) -> Any:
     """A JSON column's value: read by orjson (a dashboard page reads tens of thousands of them, three times
     faster), else by the standard decoder, which also takes what the standard encoder wrote that is not
-    JSON (``NaN``)."""
+    JSON (``NaN``) and keeps an integer past 64 bits an integer (orjson makes it a float).
+
+    >>> json_loads('[1, NaN, 18446744073709551616]')
+    [1, nan, 18446744073709551616]
+    """
+    long = _LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_BYTES.search(text)
+    if long is not None:
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

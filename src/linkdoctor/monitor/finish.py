@@ -260,4 +260,6 @@ def _update_streaks(
         if state.alerted and key in previous:
             recovered.append(key)
         s.delete(state)  # fixed, or gone from the site
-    return tuple(alerting), grouping.views(grouping.problems_of(s, previous, recovered))
+    # One problem a key (results of one key with other statuses group apart), in the order of the states.
+    gone = {p.key: p for p in grouping.views(grouping.problems_of(s, previous, recovered))}
+    return tuple(alerting), tuple(gone[key] for key in recovered if key in gone)

@@ -90,7 +90,9 @@ def as_check_result(stored: StoredResult) -> CheckResult:
 def stored_problems(s: Session, scan_id: int) -> tuple[Problem, ...]:
     """The problems of a stored scan, grouped from its broken and unverified results (in an open session)."""
     rows = s.execute(
-        select(_RESULTS).where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
+        select(_RESULTS)
+        .where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
+        .order_by(ResultRow.category, ResultRow.id)
     )
     return group_problems(as_check_result(stored_result(row)) for row in rows)
 
@@ -111,13 +113,15 @@ def stored_keys(s: Session, scan_id: int) -> dict[str, list[int]]:
 
 def problems_of(s: Session, keys: Mapping[str, Sequence[int]], wanted: Iterable[str]) -> tuple[Problem, ...]:
     """The problems of the ``wanted`` keys of :func:`stored_keys`, whole (their results read with their
-    referrers, a chunk of ids at a time), most pages affected first."""
+    referrers, a chunk of ids at a time), most pages affected first; ties in the order
+    :func:`stored_problems` reads them (by category, then as stored)."""
     ids = [row_id for key in wanted for row_id in keys.get(key, ())]
-    rows = (
+    rows = [
         row
         for start in range(0, len(ids), _ID_CHUNK)
         for row in s.execute(select(_RESULTS).where(ResultRow.id.in_(ids[start : start + _ID_CHUNK])))
-    )
+    ]
+    rows.sort(key=lambda row: (row.category, row.id))
     return group_problems(as_check_result(stored_result(row)) for row in rows)
 
 

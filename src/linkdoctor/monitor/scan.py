@@ -117,7 +117,7 @@ def build_config(
         value = env.get(variable)
         if value is None:
             raise ConfigError(f"header {name}: environment variable {variable} is not set")
-        headers.append((name, Secret(value)))
+        headers.append((name, Secret(value, variable)))
     cert = opts.client_cert()
     if cert is not None and not cert.hosts:
         cert = replace(cert, hosts=(site_host,))

@@ -142,7 +142,7 @@ def prompt_or_env_password(
         value = env.get(env_var)
         if value is None:
             raise ConfigError(f"the environment variable {env_var} (password for {what}) is not set")
-        return Secret(value)
+        return Secret(value, env_var)
     if prompt is not None:
         return Secret(prompt(f"Password for {what}: "))
     return None

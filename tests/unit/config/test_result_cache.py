@@ -188,6 +188,16 @@ def test_the_fingerprint_follows_settings_but_not_passwords() -> None:
     assert settings_fingerprint(with_pw) == settings_fingerprint(other_pw)
 
 
+def test_the_fingerprint_follows_a_header_read_from_the_environment() -> None:
+    def header(value: str) -> CheckConfig:
+        return CheckConfig(
+            host_settings=(HostSettings(("a",), headers=(("Accept-Language", Secret(value, "L")),)),)
+        )
+
+    assert settings_fingerprint(header("fr")) == settings_fingerprint(header("fr"))
+    assert settings_fingerprint(header("fr")) != settings_fingerprint(header("de"))
+
+
 def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
     open_cache(tmp_path / "c.sqlite").close()
     with sqlite3.connect(tmp_path / "c.sqlite") as db:

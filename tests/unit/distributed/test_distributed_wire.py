@@ -73,6 +73,22 @@ def test_secret_and_credential_headers_travel_as_environment_variable_names() ->
     assert config.host_settings == HEADER_CONFIG.host_settings
 
 
+def test_a_secret_travels_as_the_variable_it_was_read_from_not_another_of_the_same_value() -> None:
+    config = CheckConfig(
+        host_settings=(
+            HostSettings(
+                ("a.example",),
+                headers=(("X-Preview", Secret("1", "DOCS_PREVIEW")),),
+                basic_auth=("ann", Secret("1", "DOCS_PASSWORD")),
+            ),
+        )
+    )
+    env = {"CI": "1", "DOCS_PASSWORD": "1", "DOCS_PREVIEW": "1"}
+    host = FetchSpec.from_config(config, env=env).hosts[0]
+    assert host.headers == (("X-Preview", "DOCS_PREVIEW", True),)
+    assert host.basic_auth == ("ann", "DOCS_PASSWORD")
+
+
 def test_a_credential_header_not_from_the_environment_cannot_be_distributed() -> None:
     with pytest.raises(ConfigError, match="Authorization header must come from an environment variable"):
         FetchSpec.from_config(HEADER_CONFIG, env={"LD_KEY": "k3y-from-env"})
@@ -126,3 +142,12 @@ def test_an_error_page_is_not_parsed_for_links() -> None:
     gone = CheckResult("https://a.example/gone", Category.BROKEN, status=410)
     page = read_page(Fetched(gone, b'<a href="/elsewhere">x</a>', "text/html"), gone.url)
     assert page.extraction is None and page.body_read
+
+
+def test_the_module_examples_hold() -> None:
+    import doctest
+
+    import linkdoctor.distributed.wire
+
+    result = doctest.testmod(linkdoctor.distributed.wire)
+    assert result.attempted > 0 and result.failed == 0

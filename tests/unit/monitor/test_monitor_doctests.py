@@ -13,6 +13,7 @@ MODULES = [
     "linkdoctor.monitor.accounts",
     "linkdoctor.monitor.alerts",
     "linkdoctor.monitor.certpaths",
+    "linkdoctor.monitor.db",
     "linkdoctor.monitor.diff",
     "linkdoctor.monitor.grouping",
     "linkdoctor.monitor.model",
