@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from harness.ports import free_port
 from harness.redis import RedisServer
 from tests.integration.distributed.conftest import StartWorker
+from tests.support.aiohttp_site import serving
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
@@ -67,17 +67,8 @@ class CountingServer:
 @asynccontextmanager
 async def counting_server() -> AsyncIterator[tuple[CountingServer, str]]:
     counter = CountingServer()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", counter.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield counter, f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+    async with serving(counter.handle) as base:
+        yield counter, base
 
 
 async def test_per_host_limit_holds_across_all_workers(

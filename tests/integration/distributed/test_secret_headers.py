@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from harness.ports import free_port
 from harness.redis import RedisServer
 from tests.integration.distributed.conftest import StartWorker
+from tests.support.aiohttp_site import serving
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.config_file import apply_sections, load
@@ -45,16 +45,8 @@ async def guarded_site(refused: list[str]) -> AsyncIterator[str]:
         links = "".join(f'<a href="/p{i}.html">{i}</a>' for i in range(PAGES)) if request.path == "/" else ""
         return web.Response(text=f"<html><body>{links}</body></html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+    async with serving(handle) as base:
+        yield base
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import redis.asyncio.connection
 from aiohttp import web
 from harness.ports import free_port
 from harness.redis import RedisServer
+from tests.support.aiohttp_site import serving
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.coordinator import RemotePages
@@ -41,16 +42,8 @@ async def peer_ports() -> AsyncIterator[tuple[str, set[int]]]:
             ports.add(int(peer[1]))
         return web.Response(text="<html><body><a href='/x'>x</a></body></html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", ports
-    finally:
-        await runner.cleanup()
+    async with serving(answer) as base:
+        yield base.rstrip("/"), ports
 
 
 def batch(n: int, base: str, spec: FetchSpec) -> Batch:
