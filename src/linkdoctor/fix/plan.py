@@ -6,6 +6,12 @@ report lists for the link (a source file and a line) is found in the source as w
 (:mod:`linkdoctor.fix.locate`) and becomes an :class:`~linkdoctor.fix.model.Edit` that keeps the author's
 form (relative stays relative). Nothing is written here: :mod:`linkdoctor.fix.apply` writes.
 
+What a server, an archive or a saved report says is not trusted. A new URL is written only when it is
+http(s) (``file:`` for a moved local file) with a plain host, and every character that could end a
+Markdown link or an HTML attribute (quotes, brackets, parentheses, ``<>``, spaces, controls, non-ASCII) is
+percent-encoded (:func:`safe_url`). A file is edited only when it is a regular file inside the folders and
+files the run was given (the working directory for a saved report), symlinks resolved.
+
     async with Prober(config, sites=sites) as prober:
         plan = await Planner(settings, prober, sites=sites, roots=roots, stamps=stamps).plan(report.results)
 """
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +67,35 @@ from linkdoctor.urls import origin, resolve, scheme_of, split_fragment
 
 PROBE_CONCURRENCY: Final = 16
 _FRAGMENT_SAFE: Final = "!$&'*+,;=:@/?-._~"
+MAX_SOURCE_BYTES: Final = 32 * 1024 * 1024  # a source file larger than this is not read for editing
+# Characters a new URL keeps as they are in its path, query and fragment (RFC 3986's unreserved and those
+# delimiters that cannot end a Markdown link or an HTML attribute); all else is percent-encoded.
+_URL_UNSAFE: Final = re.compile(r"[^A-Za-z0-9\-._~:/?#@!$&*+,;=%]")
+_PLAIN_HOST: Final = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def safe_url(url: str, *, local: bool = False) -> str | None:
+    """``url`` as ``fix`` may write it into a source, or None: an http(s) URL (``file:`` when ``local``) with a
+    plain host (and port), whose other characters that could end a link or an attribute are
+    percent-encoded (UTF-8; a lone surrogate is refused).
+
+    >>> safe_url('https://e.org/new"><script>x(1)</script>')
+    'https://e.org/new%22%3E%3Cscript%3Ex%281%29%3C/script%3E'
+    >>> safe_url("javascript:alert(1)") is None, safe_url("https://e.org'x/") is None
+    (True, True)
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") and not (local and parts.scheme == "file"):
+        return None
+    if (parts.netloc or parts.scheme != "file") and _PLAIN_HOST.fullmatch(parts.netloc) is None:
+        return None
+    try:
+        rest = _URL_UNSAFE.sub(
+            lambda m: quote(m[0], safe=""), url[len(parts.scheme) + 3 + len(parts.netloc) :]
+        )
+    except UnicodeEncodeError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{rest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +111,9 @@ class _Loaded:
 
 class Planner:
     """Plans the edits for one run. ``sites`` map site URLs to folders (``--base-url``); ``roots`` are the
-    input folders and files, searched for moved files; ``stamps`` are the sources as the check read them,
-    and ``since_ns`` (a saved report's time) marks files changed after it: either skips a changed file."""
+    input folders and files, searched for moved files; ``editable`` the folders and files whose sources may
+    be edited (the working directory when empty); ``stamps`` are the sources as the check read them, and
+    ``since_ns`` (a saved report's time) marks files changed after it: either skips a changed file."""
 
     def __init__(
         self,
@@ -87,6 +125,7 @@ class Planner:
         stamps: Mapping[Path, FileStamp] | None = None,
         since_ns: int | None = None,
         cwd: Path | None = None,
+        editable: tuple[Path, ...] = (),
     ) -> None:
         self._settings = settings
         self._prober = prober
@@ -95,6 +134,7 @@ class Planner:
         self._stamps = stamps
         self._since_ns = since_ns
         self._cwd = cwd or Path.cwd()
+        self._editable_roots = tuple(root.resolve() for root in editable or (self._cwd,))
         self._tree: TreeIndex | None = None
         self._files: dict[Path, _Loaded | None] = {}
         self._warnings: list[str] = []
@@ -146,7 +186,21 @@ class Planner:
 
     # --- deciding --------------------------------------------------------------------------------------------
     async def judge(self, result: CheckResult) -> Proposal | Skipped | None:
-        """The repair of one result, the reason there is none, or None (nothing to repair)."""
+        """The repair of one result, the reason there is none, or None (nothing to repair). A new URL that
+        :func:`safe_url` refuses is skipped, and the one written is its percent-encoded form."""
+        verdict = await self._judge(result)
+        if not isinstance(verdict, Proposal):
+            return verdict
+        new = safe_url(verdict.new_url, local=result.url.startswith("file:"))
+        if new is None:
+            return Skipped(
+                result.url,
+                f"the new URL {verdict.new_url[:200]!r} is not a plain http(s) URL; not written",
+                verdict.kind,
+            )
+        return Proposal(verdict.url, new, verdict.kind, verdict.reason.replace(verdict.new_url, new))
+
+    async def _judge(self, result: CheckResult) -> Proposal | Skipped | None:
         settings = self._settings
         if (https := https_candidate(result)) is not None:
             if not settings.https_upgrades:
@@ -244,6 +298,8 @@ class Planner:
             if path is None or source_kind(path) is None:
                 self._remote[referrer.url] = None  # a page on a server, not a source this run can edit
                 continue
+            if not self._editable(path):
+                continue
             loaded = self._load(path, referrer.url)
             if loaded is None:
                 continue
@@ -301,6 +357,26 @@ class Planner:
             ):
                 found[raw.strip()] = None
         return list(found)
+
+    def _editable(self, path: Path) -> bool:
+        """Whether ``path`` is a regular file inside what the run was given (its roots, else the working
+        directory), symlinks resolved; else a warning says why it is left alone."""
+        resolved = path.resolve()
+        if not any(resolved == root or root in resolved.parents for root in self._editable_roots):
+            how = "leads" if resolved != path.absolute() else "is"
+            self._warn(f"{self._show(path)}: {how} outside the folders and files given; not edited")
+            return False
+        try:
+            info = resolved.stat()
+        except OSError:
+            return True  # _load says why it cannot be read
+        if not stat.S_ISREG(info.st_mode):
+            self._warn(f"{self._show(path)}: not a regular file; not edited")
+            return False
+        if info.st_size > MAX_SOURCE_BYTES:
+            self._warn(f"{self._show(path)}: larger than {MAX_SOURCE_BYTES // 2**20} MiB; not edited")
+            return False
+        return True
 
     def _load(self, path: Path, url: str) -> _Loaded | None:
         path = path.resolve()

@@ -46,10 +46,16 @@ async def plan_fixes(
     if results is None:
         report = await check_async(replace(config, all_referrers=True), inputs, transport=transport)
         results = tuple(report.results)
+    folders = tuple(site.root for site in inputs.sites if site.root != Path(site.root.anchor))
     if roots is None:
-        roots = tuple(site.root for site in inputs.sites if site.root != Path(site.root.anchor))
+        roots = folders
+    # Only what the run was given is edited: its folders and files (a file outside them that one links to,
+    # or a symlink out of them, is not), else the working directory (a saved report alone).
+    loose = (path for path, _ in inputs.documents if not any(r in path.parents for r in folders))
+    editable = folders + tuple(loose)
     async with Prober(config, sites=inputs.sites, transport=transport) as prober:
         planner = Planner(
-            settings, prober, sites=inputs.sites, roots=roots, stamps=stamps, since_ns=since_ns, cwd=cwd
-        )
+            settings, prober, sites=inputs.sites, roots=roots, stamps=stamps, since_ns=since_ns, cwd=cwd,
+            editable=editable,
+        )  # fmt: skip
         return await planner.plan(results)

@@ -129,3 +129,17 @@ async def test_a_redirect_to_a_file_url_is_never_followed() -> None:
         there, missing = results[f"{base}/there"], results[f"{base}/missing"]
     assert _verdict(there) == _verdict(missing)
     assert (there.category, there.diagnosis and there.diagnosis.code) == (Category.BROKEN, "url.file-on-web")
+
+
+async def test_a_symlink_in_a_checked_folder_is_checked_where_it_is(tmp_path: Path) -> None:
+    """A symlink to a file outside the folder is a page of the folder (as a web server serves it): it is
+    read, and its links resolve where it is (this ended in a traceback)."""
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    docs.mkdir()
+    outside.mkdir()
+    (outside / "shared.md").write_text("[home](index.md) [gone](gone.md)\n")
+    (docs / "shared.md").symlink_to(outside / "shared.md")
+    (docs / "index.md").write_text("[shared](shared.md)\n")
+    report = await check_async(FAST, collect_inputs([str(docs)]))
+    verdicts = {r.url.removeprefix(docs.as_uri()): r.category for r in report.results}
+    assert verdicts == {"/shared.md": Category.OK, "/index.md": Category.OK, "/gone.md": Category.BROKEN}

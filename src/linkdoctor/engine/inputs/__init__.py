@@ -7,6 +7,7 @@ Local files map to URLs through a :class:`LocalSite`: the ``--base-url`` when gi
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,12 @@ class LocalSite:
     base: str
 
     def url_for(self, path: Path) -> str:
-        """The URL a web server would give ``path``: ``dir/index.html`` is ``dir/``."""
-        rel = path.resolve().relative_to(self.root).as_posix()
+        """The URL a web server would give ``path``: ``dir/index.html`` is ``dir/``. A symlink in the folder
+        is named by where it is, wherever it points (as a web server serves it)."""
+        try:
+            rel = path.absolute().relative_to(self.root).as_posix()
+        except ValueError:
+            rel = path.resolve().relative_to(self.root).as_posix()
         head, _, name = rel.rpartition("/")
         if name in SERVER_INDEX_FILES:
             rel = head + "/" if head else ""
@@ -40,7 +45,8 @@ class LocalSite:
         if not url.startswith(self.base):
             return None
         rest = unquote(urlsplit(url[len(self.base) - 1 :]).path, errors="surrogateescape").lstrip("/")
-        candidate = (self.root / rest).resolve()
+        # Inside the folder by name (no ``..`` out of it); a symlink in it is followed, as a server does.
+        candidate = Path(os.path.normpath(self.root / rest))
         if candidate != self.root and self.root not in candidate.parents:
             return None
         if candidate.is_dir():
