@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,15 +74,27 @@ def apply_plan(plan: FixPlan) -> ApplyOutcome:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a temporary file in the same folder, then a rename; the mode stays."""
-    mode = path.stat().st_mode & 0o7777
+    """Replace ``path`` with ``data``: a temporary file in the same folder, then a rename; the owner, the group
+    and the mode stay. A read-only file, one with other hard links (a new file would split them) and one
+    whose owner or group this user cannot give the new file are refused (``ValueError``), not replaced."""
+    info = path.stat()
+    if not info.st_mode & stat.S_IWUSR:
+        raise ValueError("the file is read-only")
+    if info.st_nlink > 1:
+        raise ValueError(f"the file has {info.st_nlink} hard links; replacing it would split them")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".fix", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, mode)
+        mine = os.stat(temporary)
+        if (mine.st_uid, mine.st_gid) != (info.st_uid, info.st_gid):
+            try:
+                os.chown(temporary, info.st_uid, info.st_gid)  # before chmod: chown clears set-id bits
+            except PermissionError:
+                raise ValueError("the file belongs to another user or group") from None
+        os.chmod(temporary, info.st_mode & 0o7777)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

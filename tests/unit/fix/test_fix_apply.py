@@ -94,3 +94,34 @@ def test_the_diff_and_the_json_name_file_line_old_new_and_reason(tmp_path: Path)
         {"file": "docs/a.md", "line": 2, "old": OLD, "new": NEW, "kind": "redirect",
          "reason": "permanent redirect (301)"}
     ]  # fmt: skip
+
+
+def test_the_owner_group_and_set_id_bits_stay_and_a_read_only_or_hard_linked_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    owned = tmp_path / "owned.md"
+    owned.write_text("before")
+    # Another owner and group where this user may give them (root), else this user's own: either way kept.
+    nobody = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    os.chown(owned, *nobody)
+    owned.chmod(0o4751)
+    write_atomically(owned, b"after")
+    kept = owned.stat()
+    assert (kept.st_uid, kept.st_gid, stat.S_IMODE(kept.st_mode), owned.read_bytes()) == (
+        *nobody,
+        0o4751,
+        b"after",
+    )
+
+    read_only = tmp_path / "read-only.md"
+    read_only.write_text("before")
+    read_only.chmod(0o444)
+    linked = tmp_path / "linked.md"
+    linked.write_text("before")
+    os.link(linked, tmp_path / "twin.md")
+    for path, reason in ((read_only, "read-only"), (linked, "2 hard links")):
+        with pytest.raises(ValueError, match=reason):
+            write_atomically(path, b"after")
+        assert path.read_text() == "before"
+    assert (tmp_path / "twin.md").read_text() == "before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["linked.md", "owned.md", "read-only.md", "twin.md"]
