@@ -24,6 +24,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -38,6 +39,7 @@ from linkdoctor.options import DEFAULT_CACHE_FILE, DEFAULT_MAX_CACHE_AGE
 CACHEABLE = frozenset({Category.OK, Category.REDIRECTED})
 
 _SCHEMA_VERSION = 2
+_APPLICATION_ID = 0x4C444331  # "LDC1" in the SQLite header: this file is a linkdoctor results cache
 _BATCH = 500
 
 Warn = Callable[[str], None]
@@ -112,9 +114,12 @@ class ResultCache:
     ) -> ResultCache:
         """Open (or create) the cache at ``path``, dropping entries older than ``max_age`` seconds.
 
-        A corrupt file is replaced by an empty cache and ``warn`` is told; a path that cannot be written
-        raises :class:`~linkdoctor.errors.ConfigError`."""
+        A damaged cache is replaced by an empty one and ``warn`` is told. A file that is not a linkdoctor
+        cache (another program's database, a text file, a device) is never replaced or changed: that, and a
+        path that cannot be written, raise :class:`~linkdoctor.errors.ConfigError`."""
         report: Warn = warn or (lambda _message: None)
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"the cache file {path} is not a regular file; choose another --cache-file")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -124,7 +129,12 @@ class ResultCache:
         except sqlite3.DatabaseError as exc:
             if _unusable_location(exc):
                 raise ConfigError(f"cannot open the cache file {path}: {exc}") from exc
-            report(f"the cache file {path} was not a usable cache ({exc}); it was rebuilt empty")
+            if not _ours(path):
+                raise ConfigError(
+                    f"the cache file {path} is not a linkdoctor cache ({exc}); it was left as it is: "
+                    "remove it or choose another --cache-file"
+                ) from None
+            report(f"the cache file {path} was a damaged cache ({exc}); it was rebuilt empty")
             connection = _rebuild(path)
         cache = cls(path, connection, max_age=max_age, fingerprint=fingerprint, clock=clock, warn=report)
         cache._expire()
@@ -228,24 +238,52 @@ def _connect(path: Path) -> sqlite3.Connection:
     # One event loop uses it at a time; a library caller may open it in another thread than the loop's.
     connection = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
+        # Read before anything is written: another program's database is left exactly as it is.
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version != _SCHEMA_VERSION or "results" not in tables:
-            if tables:
-                raise sqlite3.DatabaseError(f"schema version {version}, expected {_SCHEMA_VERSION}")
+        if tables and (version != _SCHEMA_VERSION or "results" not in tables):
+            raise sqlite3.DatabaseError(f"schema version {version}, expected {_SCHEMA_VERSION}")
+        if not tables:  # a new file: its schema and mark go to the file itself, before WAL mode
             with connection:
                 connection.execute(
                     "CREATE TABLE results (url TEXT NOT NULL, settings TEXT NOT NULL, checked_at REAL NOT NULL,"
                     " leaf INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (url, settings)) WITHOUT ROWID"
                 )
                 connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")  # marks the file as ours
+        elif connection.execute("PRAGMA application_id").fetchone()[0] != _APPLICATION_ID:
+            connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")  # a cache of an earlier version
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("SELECT count(*) FROM results").fetchone()
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a cache this program wrote: empty, an SQLite file with its application id, or one
+    of an earlier version (no id; its one table ``results``)."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:
+        return False
+    if not header:
+        return True
+    if not header.startswith(b"SQLite format 3\x00"):
+        return False
+    if int.from_bytes(header[68:72], "big") == _APPLICATION_ID:
+        return True
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+    except sqlite3.DatabaseError:
+        return False
+    return tables == {"results"}
 
 
 def _rebuild(path: Path) -> sqlite3.Connection:

@@ -29,7 +29,7 @@ class Site:
     server: NginxServer
     cache: Path
 
-    def run(self, *extra: str) -> tuple[Result, Counter[str]]:
+    def run(self, *extra: str, exit_code: int = 2) -> tuple[Result, Counter[str]]:
         """One ``check --cache`` run, and the URIs nginx served during it (with how often)."""
         before = len(self.settled_log())
         result = CliRunner().invoke(
@@ -49,7 +49,7 @@ class Site:
                 self.server.url("/docs/"),
             ],
         )
-        assert result.exit_code == 2, result.output  # the missing image is broken in every run
+        assert result.exit_code == exit_code, result.output  # 2: the missing image is broken in every run
         served = Counter(entry.uri for entry in self.settled_log()[before:])
         return result, served
 
@@ -131,11 +131,20 @@ def test_other_settings_do_not_reuse_the_results(site: Site) -> None:
     assert all(served[uri] >= 1 for uri in NOT_PAGES)
 
 
-def test_a_corrupt_cache_file_is_rebuilt_with_a_warning(site: Site) -> None:
-    site.cache.parent.mkdir(parents=True, exist_ok=True)
-    site.cache.write_bytes(b"this is not an SQLite database" * 100)
+def test_a_damaged_cache_file_is_rebuilt_with_a_warning_and_another_file_is_never_replaced(
+    site: Site,
+) -> None:
+    site.run()
+    raw = bytearray(site.cache.read_bytes())
+    raw[100:] = b"\xff" * (len(raw) - 100)  # the cache's own header, its pages damaged
+    site.cache.write_bytes(bytes(raw))
     result, _ = site.run()
     assert "warning: the cache file" in result.stderr
     assert "rebuilt" in result.stderr
     _, served = site.run()
     assert served["/docs/img.png"] == 0
+
+    site.cache.write_bytes(b"notes that are not a cache\n" * 100)
+    result, _ = site.run(exit_code=3)
+    assert "is not a linkdoctor cache" in result.stderr
+    assert site.cache.read_bytes() == b"notes that are not a cache\n" * 100

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -210,29 +211,43 @@ def test_a_missing_folder_is_created(tmp_path: Path) -> None:
     assert (tmp_path / ".linkdoctor" / "cache.sqlite").is_file()
 
 
-def test_a_garbage_file_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
-    path = tmp_path / "cache.sqlite"
-    path.write_bytes(os.urandom(4096))
-    warnings: list[str] = []
-    with open_cache(path, warn=warnings.append) as cache:
-        cache.put(OK)
-        cache.flush()
-        assert cache.get(OK.url) == OK
-    assert len(warnings) == 1
-    assert f"the cache file {path} was not a usable cache" in warnings[0]
-    assert "rebuilt" in warnings[0]
+def test_a_file_that_is_not_a_cache_is_refused_and_left_exactly_as_it_is(tmp_path: Path) -> None:
+    """``--cache-file notes.txt`` (or another program's database, or a device) is never replaced."""
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"precious notes\n" + os.urandom(4096))
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (name)")
+        db.execute("INSERT INTO users VALUES ('ann')")
+    before = {path: path.read_bytes() for path in (notes, other)}
+    for path in (notes, other):
+        with pytest.raises(ConfigError, match=r"is not a linkdoctor cache .*left as it is"):
+            open_cache(path)
+        assert path.read_bytes() == before[path]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "notes.txt"]  # no -wal, no -shm
+    with pytest.raises(ConfigError, match="not a regular file"):
+        open_cache(Path("/dev/null"))
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-def test_a_database_of_another_schema_is_rebuilt(tmp_path: Path) -> None:
-    path = tmp_path / "cache.sqlite"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE something_else (x)")
-    warnings: list[str] = []
-    with open_cache(path, warn=warnings.append) as cache:
+def test_a_damaged_cache_and_one_of_an_earlier_version_are_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.sqlite"
+    with open_cache(damaged) as cache:
         cache.put(OK)
-        cache.flush()
-        assert cache.get(OK.url) == OK
-    assert len(warnings) == 1
+    raw = bytearray(damaged.read_bytes())
+    raw[100:] = os.urandom(len(raw) - 100)  # our header, pages gone
+    damaged.write_bytes(bytes(raw))
+    earlier = tmp_path / "earlier.sqlite"
+    with sqlite3.connect(earlier) as db:  # the first schema: no application id, version 1
+        db.execute("CREATE TABLE results (url TEXT PRIMARY KEY, result TEXT)")
+        db.execute("PRAGMA user_version = 1")
+    for path in (damaged, earlier):
+        warnings: list[str] = []
+        with open_cache(path, warn=warnings.append) as cache:
+            cache.put(OK)
+            cache.flush()
+            assert cache.get(OK.url) == OK
+        assert len(warnings) == 1 and "rebuilt empty" in warnings[0], warnings
 
 
 def test_a_cache_path_that_cannot_be_created_is_a_config_error(tmp_path: Path) -> None:
