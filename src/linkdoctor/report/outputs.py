@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -118,7 +119,9 @@ def streams_to_stdout(targets: Sequence[OutputTarget]) -> bool:
 class _Open:
     target: OutputTarget
     stream: TextIO
-    temp: Path | None = None
+    temp: Path | None = None  # written beside ``real``, then renamed over it
+    real: Path | None = None  # the file a symlinked target leads to
+    owned: bool = False  # a stream this run opened (a device or FIFO written in place): closed at the end
 
 
 @dataclass(slots=True)
@@ -142,9 +145,13 @@ class Outputs:
     def finish(self, report: Report) -> None:
         """Write every non-streamed format; files are renamed into place when the block ends."""
         for out in self.opened:
-            if out.target.format.write_result is None:
-                out.target.format.write(report, out.stream, self.context)
-            out.stream.flush()
+            try:
+                if out.target.format.write_result is None:
+                    out.target.format.write(report, out.stream, self.context)
+                out.stream.flush()
+            except OSError as exc:  # a full disk, a closed pipe: one line, not a traceback
+                where = out.target.path if out.target.path is not None else "stdout"
+                raise ConfigError(f"cannot write the report to {where}: {exc.strerror}") from None
         self.finished = True
 
 
@@ -157,16 +164,38 @@ def _open_temp(path: Path) -> tuple[TextIO, Path]:
 
 
 def _commit(out: _Open) -> None:
-    assert out.target.path is not None and out.temp is not None
+    assert out.real is not None and out.temp is not None
     out.stream.flush()
     os.fsync(out.stream.fileno())
     out.stream.close()
     try:
-        mode = out.target.path.stat().st_mode & 0o7777
+        mode = out.real.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = NEW_FILE_MODE
     os.chmod(out.temp, mode)
-    os.replace(out.temp, out.target.path)
+    os.replace(out.temp, out.real)
+
+
+def _open_target(target: OutputTarget) -> _Open:
+    """A file target opened for this run. A regular file (or a new one) is written beside itself and renamed
+    over it at the end, through a symlink to the file it leads to (the symlink stays); a device, a FIFO or
+    a socket (``/dev/stdout``, ``/dev/null``, a pipe) is written in place, never replaced."""
+    assert target.path is not None
+    try:
+        kind = target.path.stat().st_mode  # through a symlink (``/dev/stdout`` leads to the process's own)
+    except FileNotFoundError:
+        kind = stat.S_IFREG
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {target.path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(kind):
+        try:
+            device = open(target.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed at the end
+        except OSError as exc:
+            raise ConfigError(f"cannot write the report to {target.path}: {exc.strerror}") from exc
+        return _Open(target, device, owned=True)
+    real = Path(os.path.realpath(target.path))
+    stream, temp = _open_temp(real)
+    return _Open(target, stream, temp, real)
 
 
 @contextlib.contextmanager
@@ -184,8 +213,7 @@ def open_outputs(
             if target.path is None:
                 outputs.opened.append(_Open(target, stdout))
             else:
-                stream, temp = _open_temp(target.path)
-                outputs.opened.append(_Open(target, stream, temp))
+                outputs.opened.append(_open_target(target))
         yield outputs
         if outputs.finished:
             for out in outputs.opened:
@@ -196,3 +224,6 @@ def open_outputs(
             if out.temp is not None:
                 out.stream.close()
                 out.temp.unlink(missing_ok=True)
+            elif out.owned:
+                with contextlib.suppress(OSError):  # what failed was said when it was written
+                    out.stream.close()

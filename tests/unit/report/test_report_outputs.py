@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,48 @@ def test_replaced_report_keeps_its_mode(tmp_path: Path) -> None:
         out.finish(sample_report())
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert target.read_text(encoding="utf-8").startswith("page,file,line")
+
+
+def device(folder: Path, name: str, minor: int) -> Path:
+    """A character device of the memory driver (null: 3, full: 7): a node of its own in ``folder`` when root
+    may make one (a regression then replaces that node, never the machine's), else ``/dev``'s."""
+    if os.geteuid() != 0:
+        return Path("/dev") / name
+    node = folder / name
+    os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    return node
+
+
+def test_a_device_or_fifo_is_written_in_place_and_a_symlinked_file_replaced_where_it_leads(
+    tmp_path: Path,
+) -> None:
+    """``-o /dev/null``, a FIFO, ``/dev/stdout``: written to, never replaced by a regular file (as root,
+    ``/dev/full`` was); a symlink to a report stays a symlink and its file gets the report."""
+    null = device(tmp_path, "null", 3)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    (tmp_path / "real.csv").write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to("real.csv")
+    targets = plan_outputs([f"csv:{null}", f"csv:{fifo}", f"csv:{link}"], [])
+    with open_outputs(targets, sample_context(), stdout=io.StringIO()) as outputs:
+        outputs.finish(sample_report())
+    reader.join(timeout=10)
+    assert stat.S_ISCHR(null.lstat().st_mode)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and received[0].startswith(b"page,file,line")
+    assert link.is_symlink() and (tmp_path / "real.csv").read_text(encoding="utf-8").startswith(
+        "page,file,line"
+    )
+
+
+def test_a_full_disk_is_one_error_naming_the_target(tmp_path: Path) -> None:
+    full = device(tmp_path, "full", 7)
+    with (
+        pytest.raises(ConfigError, match=f"cannot write the report to {full}: No space left on device"),
+        open_outputs(plan_outputs([f"csv:{full}"], []), sample_context(), stdout=io.StringIO()) as outputs,
+    ):
+        outputs.finish(sample_report())
+    assert stat.S_ISCHR(full.lstat().st_mode)
