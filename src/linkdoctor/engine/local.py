@@ -5,6 +5,7 @@ and the body for pages that the crawler parses.
 from __future__ import annotations
 
 import mimetypes
+import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -53,11 +54,19 @@ def _missing(url: str, message: str, detail: str) -> Fetched:
 def check_file(url: str, site: LocalSite | None, *, want_body: bool, max_body: int) -> Fetched:
     """Check that the file behind ``url`` exists; read up to ``max_body`` bytes of it when asked."""
     path = path_of(url, site)
-    if path is None or not path.exists():
-        shown = str(path) if path is not None else url
-        return _missing(url, f"{shown} does not exist", shown)
-    if path.is_dir():
+    if path is None:
+        return _missing(url, f"{url} does not exist", url)
+    try:
+        kind = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return _missing(url, f"{path} does not exist", str(path))
+    except OSError as exc:  # a name too long, a loop of symlinks, no permission
+        return _missing(url, f"cannot read {path}: {exc.strerror}", f"cannot read {path}")
+    if stat.S_ISDIR(kind):
         return Fetched(CheckResult(url, Category.OK, final_url=url))
+    if not stat.S_ISREG(kind):  # a FIFO would block the run for good; a device never ends
+        what = f"{path} is not a regular file (a FIFO, socket or device); not read"
+        return _missing(url, what, what)
     content_type = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or ""
     body = None
     truncated = False

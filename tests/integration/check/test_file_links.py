@@ -4,7 +4,9 @@ this machine's disk, so no result tells whether a file exists; in a local folder
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +145,29 @@ async def test_a_symlink_in_a_checked_folder_is_checked_where_it_is(tmp_path: Pa
     report = await check_async(FAST, collect_inputs([str(docs)]))
     verdicts = {r.url.removeprefix(docs.as_uri()): r.category for r in report.results}
     assert verdicts == {"/shared.md": Category.OK, "/index.md": Category.OK, "/gone.md": Category.BROKEN}
+
+
+async def test_a_link_to_a_fifo_or_a_name_too_long_is_broken_with_its_reason_not_a_hang(
+    tmp_path: Path,
+) -> None:
+    """Opening a FIFO blocks until a writer comes (the run hung for good, deaf to Ctrl-C); a name past the
+    file system's limit raised ``OSError`` where the report read it (a traceback)."""
+    os.mkfifo(tmp_path / "pipe.md")
+    long = "x" * 300
+    (tmp_path / "a.md").write_text(f"[pipe](pipe.md)\n[long]({long}.md)\n")
+    report = await asyncio.wait_for(check_async(FAST, collect_inputs([str(tmp_path / "a.md")])), timeout=30)
+    by_url = {r.url.rsplit("/", 1)[-1]: r for r in report.results}
+    assert by_url["pipe.md"].category is Category.BROKEN
+    assert "is not a regular file" in by_url["pipe.md"].error_message
+    assert by_url[f"{long}.md"].category is Category.BROKEN
+    assert "File name too long" in by_url[f"{long}.md"].error_message
+
+
+def test_check_of_a_link_to_a_fifo_or_a_name_too_long_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / "a.md").write_text(f"[pipe](pipe.md)\n[long]({'x' * 300}.md)\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "linkdoctor", "check", "--no-config", "--no-progress", str(tmp_path / "a.md")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr

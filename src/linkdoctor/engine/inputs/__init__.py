@@ -49,11 +49,13 @@ class LocalSite:
         candidate = Path(os.path.normpath(self.root / rest))
         if candidate != self.root and self.root not in candidate.parents:
             return None
-        if candidate.is_dir():
-            for name in INDEX_FILES:
-                if (candidate / name).is_file():
-                    return candidate / name
-            return candidate
+        try:
+            if candidate.is_dir():
+                for name in INDEX_FILES:
+                    if (candidate / name).is_file():
+                        return candidate / name
+        except OSError:  # a name too long for the file system: whoever reads it says so
+            pass
         return candidate
 
     def root_relative(self, href: str) -> str:
