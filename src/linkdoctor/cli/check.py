@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -133,17 +133,41 @@ def build_config(opts: dict[str, Any]) -> CheckConfig:
     )
 
 
+# A URL list's bounds: a line longer than any URL worth checking, or a list past this size, is an error
+# (``--urls-from /dev/zero`` read until memory ran out).
+MAX_URL_LIST_LINE = 65_536
+MAX_URL_LIST_BYTES = 512 * 2**20
+
+
 def _url_lists(values: Sequence[str]) -> list[tuple[str, list[str]]]:
     lists = []
     for value in values:
         if value == "-":
-            lists.append(("<stdin>", sys.stdin.read().splitlines()))
+            lists.append(("<stdin>", _read_url_list(sys.stdin, "-")))
             continue
         try:
-            lists.append((value, Path(value).read_text(encoding="utf-8", errors="replace").splitlines()))
+            with open(value, encoding="utf-8", errors="replace") as stream:
+                lists.append((value, _read_url_list(stream, value)))
         except OSError as exc:
             raise ConfigError(f"--urls-from {value}: {exc.strerror}") from exc
     return lists
+
+
+def _read_url_list(stream: TextIO, name: str) -> list[str]:
+    """The lines of a URL list, each at most :data:`MAX_URL_LIST_LINE` characters, in all at most
+    :data:`MAX_URL_LIST_BYTES` characters (else a :class:`ConfigError`)."""
+    lines: list[str] = []
+    total = 0
+    while line := stream.readline(MAX_URL_LIST_LINE + 1):
+        if len(line) > MAX_URL_LIST_LINE:
+            raise ConfigError(
+                f"--urls-from {name}: line {len(lines) + 1} is longer than {MAX_URL_LIST_LINE:,} characters"
+            )
+        total += len(line)
+        if total > MAX_URL_LIST_BYTES:
+            raise ConfigError(f"--urls-from {name}: longer than {MAX_URL_LIST_BYTES // 2**20} MiB")
+        lines.append(line.rstrip("\r\n"))
+    return lines
 
 
 @click.command()

@@ -12,6 +12,7 @@ help and metavar are written once, where its config-file key and validator are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,17 @@ from linkdoctor.options import Option, cli_options, option, site_flags
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class RegularFile(click.Path):
+    """A file path flag: besides click's checks, a path that exists must be a regular file (``/dev/zero``
+    as ``--cert`` or ``--cookie-jar`` was read until memory ran out; a FIFO would block)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if os.path.exists(path) and not os.path.isfile(path):
+            self.fail(f"{os.fsdecode(path)!r} is not a regular file (a FIFO, socket or device).", param, ctx)
+        return path
+
+
 def click_type(o: Option) -> Any:
     """The click parameter type of ``o`` (None: click's default, a string)."""
     if o.parts:
@@ -32,7 +44,7 @@ def click_type(o: Option) -> Any:
     if o.bounds is not None:
         return click.IntRange(*o.bounds)
     if o.type is Path:
-        return click.Path(exists=o.must_exist, dir_okay=False, path_type=Path)
+        return RegularFile(exists=o.must_exist, dir_okay=False, path_type=Path)
     if o.type in (int, float):
         return o.type
     return None

@@ -10,6 +10,7 @@ is not such a report.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,16 @@ from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redir
 def load_report(path: Path) -> tuple[tuple[CheckResult, ...], int]:
     """The results of the JSON report at ``path`` and the time it was written (ns since the epoch)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(f"--from {path}: not a regular file (a FIFO, socket or device)")
         data = json.loads(path.read_bytes())
         written_ns = path.stat().st_mtime_ns
     except OSError as exc:
         raise ConfigError(f"--from {path}: cannot read: {exc.strerror}") from exc
     except ValueError as exc:
         raise ConfigError(f"--from {path}: not a JSON report ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"--from {path}: not a JSON report (nested too deeply)") from None
     rows = data.get("results") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise ConfigError(f"--from {path}: not a linkdoctor JSON report (no results list)")

@@ -1,7 +1,8 @@
 """Small edges of ``linkdoctor check`` give one clear line and exit 3, never a traceback: a cookie jar that is
 not a cookies.txt file, numbers out of range (on the command line, in the configuration file and in the
-library's ``CheckConfig``), an empty folder (named), and ``--urls-from`` lines that are not URLs (with their
-line numbers)."""
+library's ``CheckConfig``), an empty folder (named), ``--urls-from`` lines that are not URLs (with their
+line numbers), a device given as a file (never read without end) and a configuration or saved report nested
+too deeply for the parser."""
 
 from __future__ import annotations
 
@@ -126,3 +127,34 @@ def test_urls_from_lines_that_are_not_urls_are_named_by_line(tmp_path: Path) -> 
     listing.write_text(f"# comment\n{NOWHERE}\nnot a url\n\ndocs/page.html\n")
     code, stderr = check("--urls-from", str(listing))
     assert_one_line_error(code, stderr, str(listing), "lines 3, 5 are not URLs", "'not a url'")
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("--cert", "/dev/zero", NOWHERE), "'/dev/zero' is not a regular file"),
+        (("--cookie-jar", "/dev/zero", NOWHERE), "'/dev/zero' is not a regular file"),
+        (("--urls-from", "/dev/zero"), "line 1 is longer than 65,536 characters"),
+    ],
+    ids=["cert", "cookie-jar", "urls-from"],
+)
+def test_a_device_given_as_a_file_is_one_line_and_exit_3_not_a_read_without_end(
+    args: tuple[str, ...], phrase: str
+) -> None:
+    assert_one_line_error(*check(*args), phrase)
+
+
+def test_a_configuration_or_report_nested_too_deeply_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "linkdoctor.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "linkdoctor", "check", "--no-progress", NOWHERE],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(proc.returncode, proc.stderr, "nested too deeply")
+    report = tmp_path / "deep.json"
+    report.write_text("[" * 100_000 + "]" * 100_000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "linkdoctor", "fix", "--check", "--from", str(report)],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(proc.returncode, proc.stderr, "nested too deeply")
