@@ -54,6 +54,14 @@ def test_the_body_is_decoded_with_the_charset_of_its_content_type() -> None:
     assert from_compact(compact)[0].links[0].text == "caf\xe9"
 
 
+def test_a_charset_no_browser_decodes_pages_with_is_read_as_utf8() -> None:
+    """UTF-7 turned ``+ADw-a href=+ACI-x.html+ACI-+AD4-`` into a link no browser sees (a false 404)."""
+    body = b'+ADw-a href=+ACI-x.html+ACI-+AD4-hidden+ADw-/a+AD4- <a href="seen.html">seen</a>'
+    for charset in ("utf-7", "UTF7", "unicode_escape", "raw-unicode-escape"):
+        (compact,) = extract_batch([("html", body, f"text/html; charset={charset}", None, 0)])
+        assert [link.url for link in from_compact(compact)[0].links] == ["seen.html"], charset
+
+
 async def test_documents_parsed_in_the_worker_equal_documents_parsed_here() -> None:
     parser = ParserProcess(after=0)
     try:

@@ -13,6 +13,7 @@ ends with its parent however the parent ends, ``kill -9`` included.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import pickle
@@ -24,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from linkdoctor.extract import Extraction, extract_css, extract_html
@@ -70,11 +71,18 @@ def document_kind(content_type: str, url: str) -> str | None:
     return None
 
 
-def charset_of(content_type: str) -> str:
-    """The ``charset`` parameter of a Content-Type when Python knows it, else UTF-8.
+# Codecs Python has that no browser decodes a page with (the WHATWG Encoding Standard leaves them out): UTF-7
+# turns "+ADw-" into "<", the escape codecs read backslashes, the rest are not text encodings of pages.
+_NOT_PAGE_ENCODINGS: Final = frozenset(
+    {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined", "palmos", "mbcs"}
+)
 
-    >>> charset_of("text/html; charset=ISO-8859-1")
-    'iso-8859-1'
+
+def charset_of(content_type: str) -> str:
+    """The ``charset`` parameter of a Content-Type when Python knows it and browsers do too, else UTF-8.
+
+    >>> charset_of("text/html; charset=ISO-8859-1"), charset_of("text/html; charset=utf-7")
+    ('iso-8859-1', 'utf-8')
     """
     _, _, params = content_type.partition(";")
     for param in params.split(";"):
@@ -83,9 +91,10 @@ def charset_of(content_type: str) -> str:
             name = value.strip("\"' ").lower()
             try:
                 "".encode(name)
+                known = codecs.lookup(name).name
             except LookupError:
                 return "utf-8"
-            return name
+            return "utf-8" if known in _NOT_PAGE_ENCODINGS else name
     return "utf-8"
 
 

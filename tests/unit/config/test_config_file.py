@@ -131,6 +131,12 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     assert "not UTF-8" in error_of(path)
 
 
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    path = tmp_path / "linkdoctor.toml"
+    path.write_bytes(b"\xef\xbb\xbfretries = 1\n")  # as editors on Windows save it
+    assert load(path).option_values() == {"retries": 1}
+
+
 # --- unknown keys and bad values ---------------------------------------------------------------------------------
 def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     path = write(tmp_path, "max_concurency = 3\n")
