@@ -11,7 +11,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from linkdoctor.extract import html as html_extractor
-from linkdoctor.extract.chunks import CHUNK_CHARS, pieces
+from linkdoctor.extract.chunks import CHUNK_CHARS, DEEP_CHUNK_CHARS, nests_deep, pieces
 from linkdoctor.extract.html import extract_html
 
 # Raw text and comments that hold what looks like links (never links), spread so pieces fall among them.
@@ -100,3 +100,27 @@ def test_lines_run_on_across_pieces() -> None:
     last = extract_html(text).rows[-1]
     line_of_last = text.count("\n", 0, [m.start() for m in re.finditer(re.escape(last[0]), text)][-1]) + 1
     assert last[1] == line_of_last
+
+
+@pytest.mark.parametrize("size", [200 * 1024, 3 * CHUNK_CHARS], ids=["under-a-piece", "over-three-pieces"])
+def test_deep_nesting_is_parsed_in_small_pieces_with_every_link(
+    monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Tags opened and never closed (lexbor's time grows with the square of the depth: 256 KiB of ``<ul>``
+    took 16 s) are parsed :data:`DEEP_CHUNK_CHARS` at a time, links before, inside and after kept."""
+    sizes: list[int] = []
+    real = LexborHTMLParser
+
+    def recording(text: str) -> object:
+        sizes.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(html_extractor, "LexborHTMLParser", recording)
+    deep = "<ul><li>" * (size // 16)
+    middle = len(deep) // 2
+    text = (
+        f'<a href="/before">b</a>{deep[:middle]}<a href="/inside">i</a>{deep[middle:]}<a href="/after">a</a>'
+    )
+    assert nests_deep(text) and not nests_deep(_document(100))
+    assert [url for url, _, _, _ in extract_html(text).rows] == ["/before", "/inside", "/after"]
+    assert max(sizes) <= DEEP_CHUNK_CHARS + 64
