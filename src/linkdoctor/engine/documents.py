@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import os
 import pickle
 import queue
@@ -78,6 +79,7 @@ _NOT_PAGE_ENCODINGS: Final = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=64)
 def charset_of(content_type: str) -> str:
     """The ``charset`` parameter of a Content-Type when Python knows it and browsers do too, else UTF-8.
 

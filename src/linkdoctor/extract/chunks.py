@@ -26,6 +26,8 @@ from typing import Final
 
 CHUNK_CHARS: Final = 256 * 1024
 DEEP_TAGS: Final = 2_048
+# Below this, a document is parsed whole without counting: at worst 8,192 tags deep, a quarter second.
+SMALL_DOCUMENT_CHARS: Final = 32 * 1024
 DEEP_CHUNK_CHARS: Final = 4 * 1024
 # What opens a stretch that must not be cut: a comment, or a raw-text element whose content is not markup.
 _OPENER = re.compile(r"<!--|<(script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext)[\s/>]", re.I)

@@ -12,7 +12,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from linkdoctor.extract.chunks import CHUNK_CHARS, nests_deep, pieces
+from linkdoctor.extract.chunks import CHUNK_CHARS, SMALL_DOCUMENT_CHARS, nests_deep, pieces
 from linkdoctor.extract.css import css_links, might_have_links
 from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.source import SourceLocator
@@ -65,7 +65,7 @@ def extract_html(text: str, *, max_links: int = 0) -> Extraction:
     >>> extract_html('<a href="a">a</a><a href="b">b</a>', max_links=1).dropped
     1
     """
-    if len(text) <= CHUNK_CHARS and not nests_deep(text):
+    if len(text) <= SMALL_DOCUMENT_CHARS or (len(text) <= CHUNK_CHARS and not nests_deep(text)):
         found = _HtmlPass(text).run()
         rows = found.links
         dropped = 0
