@@ -127,9 +127,8 @@ def _password_env(cert: ClientCert, env: Mapping[str, str]) -> str | None:
     one that holds the same value."""
     if cert.password is None:
         return None
-    if cert.password_env is not None and env.get(cert.password_env) == cert.password.reveal():
-        return cert.password_env
-    return env_name_of(cert.password, env, "the client key password")
+    password = Secret(cert.password.reveal(), cert.password_env or cert.password.env)
+    return env_name_of(password, env, "the client key password")
 
 
 def _unset_key_password(name: str) -> ConfigError:

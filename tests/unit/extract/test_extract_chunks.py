@@ -45,7 +45,8 @@ def test_a_document_bigger_than_a_piece_gives_the_links_of_one_whole_parse() -> 
     assert not any("/script/" in url or "/comment/" in url for url, _, _, _ in result.rows)
 
 
-def test_no_parse_tree_holds_more_than_about_a_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+def parsed_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each text lexbor is given from now on."""
     sizes: list[int] = []
     real = LexborHTMLParser
 
@@ -54,6 +55,11 @@ def test_no_parse_tree_holds_more_than_about_a_piece(monkeypatch: pytest.MonkeyP
         return real(text)
 
     monkeypatch.setattr(html_extractor, "LexborHTMLParser", recording)
+    return sizes
+
+
+def test_no_parse_tree_holds_more_than_about_a_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = parsed_sizes(monkeypatch)
     text = _document(4 * CHUNK_CHARS // len(BLOCK))
     extract_html(text)
     assert len(sizes) >= 4
@@ -108,14 +114,7 @@ def test_deep_nesting_is_parsed_in_small_pieces_with_every_link(
 ) -> None:
     """Tags opened and never closed (lexbor's time grows with the square of the depth: 256 KiB of ``<ul>``
     took 16 s) are parsed :data:`DEEP_CHUNK_CHARS` at a time, links before, inside and after kept."""
-    sizes: list[int] = []
-    real = LexborHTMLParser
-
-    def recording(text: str) -> object:
-        sizes.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(html_extractor, "LexborHTMLParser", recording)
+    sizes = parsed_sizes(monkeypatch)
     deep = "<ul><li>" * (size // 16)
     middle = len(deep) // 2
     text = (
