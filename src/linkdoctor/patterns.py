@@ -34,8 +34,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
-import re2
-
 MAX_PATTERN_LENGTH: Final = 2000
 _MAX_MEMORY: Final = 8 << 20  # bytes of RE2 program per pattern: a huge repetition is refused, not compiled
 
@@ -117,13 +115,6 @@ def check_pattern(text: str) -> str:
     return text
 
 
-def _options() -> Any:
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print every refused pattern on stderr
-    options.max_mem = _MAX_MEMORY
-    return options
-
-
 def _compile(text: str) -> Any:
     if not isinstance(text, str) or not text:
         raise PatternError(str(text), "a pattern must be a non-empty string")
@@ -131,8 +122,14 @@ def _compile(text: str) -> Any:
         raise PatternError(
             text, f"a pattern must be at most {MAX_PATTERN_LENGTH} characters, not {len(text)}"
         )
+    # Imported on the first pattern: a run without --include, --exclude, --scope or [remap] never loads RE2.
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every refused pattern on stderr
+    options.max_mem = _MAX_MEMORY
     try:
-        return re2.compile(text, _options())
+        return re2.compile(text, options)
     except re2.error as exc:
         reason = (
             exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
