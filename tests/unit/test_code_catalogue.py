@@ -39,6 +39,8 @@ NAMESPACES = frozenset(code.partition(".")[0] for code in CODES)
 NOT_CODES = {
     "tls.client": "the [[tls.client]] table of a config file",
     "tls.client-cert": "the prefix of the client-certificate codes, matched with startswith",
+    "http.request": "an ASGI message type (linkdoctor.web.limits)",
+    "http.disconnect": "an ASGI message type (linkdoctor.web.limits)",
 }
 # Calls whose first argument is a code, and the value types whose ``code`` is one.
 CODE_CALLS = frozenset({"make", "info"})

@@ -39,6 +39,7 @@ from linkdoctor.monitor.spawned import LocalRunnerFactory, RunnerFactory, Spawne
 from linkdoctor.web import api, charts, cluster, csrf, pages
 from linkdoctor.web.auth import LoginRequired
 from linkdoctor.web.context import Runtime, Ticker
+from linkdoctor.web.limits import MAX_BODY, BodyLimit
 from linkdoctor.web.schemas import format_every
 from linkdoctor.web.settings import ServeSettings
 
@@ -127,6 +128,7 @@ def create_app(
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # before any route reads a body, or anyone is known
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(ConfigError, _config_error)
