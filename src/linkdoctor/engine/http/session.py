@@ -7,7 +7,6 @@ serves hosts with and without client certificates. Only the aiohttp transport
 
 from __future__ import annotations
 
-import http.cookiejar
 import warnings
 from pathlib import Path
 
@@ -22,6 +21,9 @@ from linkdoctor.errors import ConfigError
 
 def load_cookie_jar(path: Path) -> aiohttp.CookieJar:
     """Load a Netscape/Mozilla ``cookies.txt`` file (as written by curl and browser extensions)."""
+    # Imported here: only --cookie-jar needs the stdlib's cookie files, and most runs have none.
+    import http.cookiejar
+
     mozilla = http.cookiejar.MozillaCookieJar(str(path))
     try:
         # The stdlib warns with a traceback ("http.cookiejar bug!") on lines of the wrong shape.
