@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-
-from protego import Protego
+from typing import TYPE_CHECKING
 
 from linkdoctor.config import Method
 from linkdoctor.engine.fetching import PageSource
 from linkdoctor.engine.traps import robots_rules
 from linkdoctor.models import Category
 from linkdoctor.urls import origin
+
+if TYPE_CHECKING:
+    from protego import Protego
 
 # Called with a site (its origin) and a sitemap URL its robots.txt names.
 SitemapSink = Callable[[str, str], None]
@@ -50,6 +52,9 @@ class RobotsRules:
         page = await self._pages.page(site + "/robots.txt", want_body=True, method=Method.GET, raw=True)
         if page.result.category is not Category.OK or page.text is None:
             return None
+        # Imported on the first robots.txt: a check of local files never reads one.
+        from protego import Protego
+
         rules = Protego.parse(robots_rules(page.text))
         for sitemap in rules.sitemaps:
             self._on_sitemap(site, sitemap)
