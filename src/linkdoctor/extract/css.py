@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import tinycss2
-
 from linkdoctor.extract.model import Extraction, LinkRow
 from linkdoctor.extract.source import normalize_newlines
 from linkdoctor.extract.values import is_data_uri, strip_ascii_whitespace
@@ -44,6 +42,9 @@ def css_links(css: str, first_line: int = 1, last_line: int | None = None) -> li
     """
     if not might_have_links(css):
         return []
+    # Imported on the first CSS that may hold a link: most pages have none, and many runs never meet any.
+    import tinycss2
+
     # tinycss2 counts form feeds as line breaks; HTML and our line numbers do not.
     tokens = tinycss2.parse_component_value_list(
         normalize_newlines(css).replace("\f", " "), skip_comments=True
