@@ -197,11 +197,15 @@ def _section(heading: str, problems: Sequence[ScanProblem], *, where: bool) -> l
 
 
 def send_with_apprise(alert: Alert) -> bool:
-    """Send ``alert`` to all its targets; True when every target accepted it."""
+    """Send ``alert`` to all its targets; True when every target accepted it.
+
+    The body is declared plain text: it quotes what the monitored site wrote (URLs may hold ``<`` and
+    ``>``), so apprise escapes it for a target that takes HTML or Markdown rather than passing it on as
+    markup (an e-mail's HTML part, a chat message's links)."""
     notifier = apprise.Apprise()
     for target in alert.targets:
         notifier.add(target)
-    return bool(notifier.notify(title=alert.title, body=alert.body))
+    return bool(notifier.notify(title=alert.title, body=alert.body, body_format=apprise.NotifyFormat.TEXT))
 
 
 def check_target(url: str, guard: HostGuard) -> None:
