@@ -14,7 +14,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import cast
-from xml.etree import ElementTree
 
 from linkdoctor.classify import codes
 from linkdoctor.models import Category, CheckResult
@@ -58,6 +57,9 @@ def parse_sitemap(data: bytes, *, max_locs: int = MAX_SITEMAP_URLS) -> Sitemap |
     >>> parse_sitemap(b'<urlset><url><loc>https://e.org/a</loc></url></urlset>')
     Sitemap(locs=('https://e.org/a',), is_index=False, total=1)
     """
+    # Imported on the first sitemap: most checks never read one.
+    from xml.etree import ElementTree
+
     parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
         events=("start", "end")
     )
