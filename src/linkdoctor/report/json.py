@@ -10,7 +10,6 @@ workers' pages, the monitor's rows) goes through :mod:`linkdoctor.codec` instead
 from __future__ import annotations
 
 import json
-from importlib import resources
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
@@ -22,6 +21,9 @@ SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
 
 def load_schema(resource: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``linkdoctor/report/schemas/``."""
+    # Imported here: a check writes its report without reading the schema.
+    from importlib import resources
+
     text = resources.files("linkdoctor.report").joinpath(resource).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
