@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Final
@@ -153,6 +152,14 @@ def looks_alike(page: Fingerprint, probe: Fingerprint) -> bool:
     return False
 
 
+def _random_token() -> str:
+    """The random part of a probe's path: 24 hex digits no site has a page for."""
+    # Imported on the first probe: secrets (and hmac under it) costs start-up time a local check never needs.
+    import secrets
+
+    return secrets.token_hex(12)
+
+
 class Soft404Detector:
     """Probes each host once and judges the pages fetched for it (see the module docstring).
 
@@ -167,7 +174,7 @@ class Soft404Detector:
         fetch: Callable[[str], Awaitable[Page]],
         allowed: Callable[[str], Awaitable[bool]] | None = None,
         admit: Callable[[str], bool] = lambda _url: True,
-        token: Callable[[], str] = lambda: secrets.token_hex(12),
+        token: Callable[[], str] = _random_token,
     ) -> None:
         self._fetch = fetch
         self._allowed = allowed
