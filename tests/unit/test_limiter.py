@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from linkdoctor.engine.http.limiter import HostLimiter
+import pytest
+
+from linkdoctor.engine.http.limiter import HostLimiter, SlotsClosed
 
 
 class FakeTime:
@@ -64,3 +66,37 @@ async def test_per_host_concurrency_is_capped() -> None:
 
     await asyncio.gather(*(one() for _ in range(8)))
     assert peak == 2
+
+
+async def test_a_closed_limiter_starts_no_request_and_lets_the_holders_finish() -> None:
+    """``close`` (a run stopping): requests holding a slot go on; those waiting for one, or for the host's
+    pause, and every later one raise :class:`SlotsClosed` and give back what they held."""
+    t = FakeTime()
+    limiter = HostLimiter(1, 0.0, clock=t.clock, sleep=t.sleep)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def holder() -> None:
+        async with limiter.slot("a.example"):
+            holding.set()
+            await release.wait()
+            done.append("holder")
+
+    async def waiter() -> None:
+        async with limiter.slot("a.example"):
+            done.append("waiter")
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    second = asyncio.create_task(waiter())
+    await asyncio.sleep(0)  # the waiter waits for the one slot
+    limiter.close()
+    release.set()
+    await first
+    with pytest.raises(SlotsClosed):
+        await second
+    with pytest.raises(SlotsClosed):
+        async with limiter.slot("b.example"):
+            done.append("later")
+    assert done == ["holder"]

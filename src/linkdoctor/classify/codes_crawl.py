@@ -107,14 +107,17 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         title="Run interrupted",
         summary="URLs not checked: the run was stopped by SIGINT or SIGTERM, and its report is partial",
         explanation=(
-            "A distributed check (--broker) stopped by Ctrl-C or SIGTERM starts no new check, lets the checks "
-            "in flight finish, and writes its report with what was done. The URLs still queued are counted "
-            "here, and the scan's state stays on the broker: the pages the workers fetched are kept for "
-            "--resume."
+            "A check stopped by Ctrl-C or SIGTERM starts no new check and sends no request that has not gone "
+            "out yet; it lets the requests in flight finish, and writes its report with what was done. The "
+            "URLs not checked are counted here. A distributed check (--broker) keeps its scan's state on the "
+            "broker: the pages the workers fetched are kept for --resume. A second signal stops at once, "
+            "with no report."
         ),
         fix=(
-            "Run the same command again with --resume SCAN (the key the check printed): the stored pages are "
-            "replayed, not fetched again, and the report is complete.",
+            "Run the check again for a complete report (with --cache, the results already cached are "
+            "not fetched again).",
+            "For a distributed check, run the same command again with --resume SCAN (the key the check "
+            "printed): the stored pages are replayed, not fetched again, and the report is complete.",
         ),
         actor=CLIENT,
     ),

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -23,6 +23,7 @@ from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secre
 from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.interrupt import Interrupt
 from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
@@ -31,6 +32,9 @@ from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
 from linkdoctor.tls.context import prompt_or_env_password
+
+if TYPE_CHECKING:
+    from linkdoctor.distributed.resume import Interrupt as ScanInterrupt
 
 
 def parse_status_list(values: Sequence[str]) -> frozenset[int]:
@@ -185,7 +189,8 @@ def check(ctx: click.Context, /, inputs: tuple[str, ...], **opts: Any) -> None:
     linkdoctor check https://example.org/sitemap.xml
 
     Exit codes: 0 nothing broken, 2 broken links found, 3 usage or config error, 1 unexpected error;
-    a distributed check stopped by SIGINT or SIGTERM exits 130 or 143 after writing its partial report.
+    stopped by SIGINT or SIGTERM, a check lets the checks in flight finish, writes its partial report and
+    exits 130 or 143 (a second signal stops it at once, with no report).
     """
     try:
         inputs, file = merge_config_file(ctx, inputs, opts)
@@ -257,15 +262,23 @@ def _run(
     ):
         on_result = outputs.on_result if outputs.streaming else None
         around = _progress_bar() if show_progress else None
-        interrupt = None
+        interrupt = Interrupt(announce=_say)
+        scan: ScanInterrupt | None = None  # a distributed check's: its messages name --resume
         if broker:  # the distributed mode's imports (celery, redis) load only when asked for
             from linkdoctor.distributed.coordinator import new_scan_key
-            from linkdoctor.distributed.resume import Interrupt
+            from linkdoctor.distributed.resume import Interrupt as ScanInterrupt
 
-            interrupt = Interrupt(resume or new_scan_key(), announce=_say)
+            interrupt = scan = ScanInterrupt(resume or new_scan_key(), announce=_say)
+
+        async def local(sink: Callable[[CheckResult], None] | None) -> Report:
+            with interrupt.installed():
+                found = await check_async(
+                    config, collected, on_result=sink, around=interrupt.around(around), cache=cache
+                )
+            return interrupt.partial(found)
 
         def check(sink: Callable[[CheckResult], None] | None) -> Coroutine[Any, Any, Report]:
-            if broker and interrupt is not None:
+            if broker and scan is not None:
                 from linkdoctor.distributed.run import check_distributed
                 from linkdoctor.distributed.settings import BrokerSettings
 
@@ -273,16 +286,16 @@ def _run(
                     config,
                     collected,
                     BrokerSettings(broker),
-                    scan=interrupt.scan,
+                    scan=scan.scan,
                     resume=resume is not None,
-                    interrupt=interrupt,
+                    interrupt=scan,
                     forget=False,  # not before the report is written: a kill meanwhile can still resume
                     announce=lambda scan: _say(f"scan {scan}; resume with --resume {scan}"),
                     on_result=sink,
                     around=around,
                     cache=cache,
                 )
-            return check_async(config, collected, on_result=sink, around=around, cache=cache)
+            return local(sink)
 
         if config.diagnose:  # the doctor (and pyOpenSSL) load only when asked for
             from linkdoctor.doctor.attach import check_diagnosed
@@ -291,21 +304,24 @@ def _run(
         else:
             report = run_sync(check(on_result))
         outputs.finish(report)
-    if broker and interrupt is not None and interrupt.signum is None:
+    if broker and scan is not None and interrupt.signum is None:
         # The reports are written (renamed into place): only now may the scan's stored pages go.
         from linkdoctor.distributed.run import forget_finished_scan
         from linkdoctor.distributed.settings import BrokerSettings
 
-        run_sync(forget_finished_scan(BrokerSettings(broker), interrupt.scan))
+        run_sync(forget_finished_scan(BrokerSettings(broker), scan.scan))
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
-    if interrupt is not None and interrupt.signum is not None:
+    if interrupt.signum is None:
+        return report, None
+    if scan is not None:
         _say(
             f"interrupted by {interrupt.signal_name}: the report is partial; to finish the scan, run the "
-            f"same command with --resume {interrupt.scan}"
+            f"same command with --resume {scan.scan}"
         )
-        return report, interrupt.signum
-    return report, None
+    else:
+        _say(f"interrupted by {interrupt.signal_name}: the report is partial")
+    return report, interrupt.signum
 
 
 def _say(message: str) -> None:

@@ -29,17 +29,13 @@ True
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -47,30 +43,22 @@ from linkdoctor.config import CheckConfig, reveal
 from linkdoctor.distributed.pagestore import owner_key, record_key
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
 from linkdoctor.distributed.wire import FetchSpec, is_credential
-from linkdoctor.engine.crawl import Crawler
-from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import Inputs
+from linkdoctor.engine.interrupt import Interrupt as RunInterrupt
+from linkdoctor.engine.interrupt import RunStopped
 from linkdoctor.errors import ConfigError
-from linkdoctor.models import LeftOut, Report
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-INTERRUPTED: Final = "crawl.interrupted"
-SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
-_EXAMPLES: Final = 3
 _POLL_S: Final = 1.0
 _LEFTOVER_MS: Final = 5_000  # a dead resumer's claim outliving its last beat by less than this is waited for
 T = TypeVar("T")
 log = logging.getLogger("linkdoctor.distributed")
 
 
-class ScanStopped(FetchInterrupted):
-    """A second signal stopped the scan before its fetches in flight were done: no report, keys kept."""
-
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.exit_code = 128 + signum
+class ScanStopped(RunStopped):
+    """A signal stopped the scan before its fetches in flight were done: no report, keys kept."""
 
 
 def fingerprint(spec: FetchSpec, inputs: Inputs, *, secrets: Sequence[str] = (), salt: str = "") -> str:
@@ -207,39 +195,15 @@ async def _await_dead_coordinator(
         await sleep(min(_POLL_S, SCAN_STALE_AFTER - age + 0.05))
 
 
-class Interrupt:
-    """SIGINT and SIGTERM during a distributed run: the first stops new checks (the report is partial), the
-    second stops at once. Install it on the running loop with :meth:`installed`."""
+class Interrupt(RunInterrupt):
+    """SIGINT and SIGTERM during a distributed run (:class:`~linkdoctor.engine.interrupt.Interrupt`, whose
+    messages name the command that resumes ``scan``), and during the resume's wait for a dead coordinator
+    (:meth:`guard`). Install it for the whole distributed run, from opening the scan on."""
 
     def __init__(self, scan: str, *, announce: Callable[[str], None] | None = None) -> None:
+        super().__init__(hint=f"resume with --resume {scan}", announce=announce)
         self.scan = scan
-        self.signum: int | None = None
-        self._announce = announce or (lambda message: None)
-        self._crawler: Crawler | None = None
-        self._stop_now: Callable[[FetchInterrupted], None] | None = None
         self._waiting: asyncio.Future[Any] | None = None
-
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name if self.signum is not None else ""
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        """Catch the signals on the running loop while the block runs (the whole distributed run, from
-        opening the scan on)."""
-        loop = asyncio.get_running_loop()
-        for signum in SIGNALS:
-            loop.add_signal_handler(signum, self._on_signal, signum)
-        try:
-            yield
-        finally:
-            for signum in SIGNALS:
-                loop.remove_signal_handler(signum)
-            self._stop_now = None
-
-    def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
-        """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""
-        self._stop_now = stop_now
 
     async def guard(self, wait: Awaitable[T]) -> T:
         """``wait`` (the resume's wait for a dead coordinator, before anything of the scan changed), ended by
@@ -259,68 +223,14 @@ class Interrupt:
         finally:
             self._waiting = None
 
-    def around(
-        self, inner: Callable[[Crawler], AbstractAsyncContextManager[None]] | None
-    ) -> Callable[[Crawler], AbstractAsyncContextManager[None]]:
-        """An ``around`` hook for :func:`~linkdoctor.engine.runner.check_async` that keeps the crawler (to
-        stop it) and then runs ``inner``."""
+    def _first(self) -> bool:
+        if self._waiting is None:
+            return False
+        self._waiting.cancel()  # the scan has not started: it stops, untouched
+        return True
 
-        def hook(crawler: Crawler) -> AbstractAsyncContextManager[None]:
-            self._crawler = crawler
-            if self.signum is not None:
-                self._stop_crawler()
-            return inner(crawler) if inner is not None else nullcontext()
-
-        return hook
-
-    def _on_signal(self, signum: int) -> None:
-        if self.signum is None:
-            self.signum = signum
-            if self._waiting is not None:  # the scan has not started: it stops, untouched
-                self._waiting.cancel()
-                return
-            self._announce(
-                f"{self.signal_name}: stopping scan {self.scan}: no new checks, finishing those in flight; "
-                "the report will be partial (send it again to stop now)"
-            )
-            self._stop_crawler()
-            return
-        if self._stop_now is not None:
-            name = signal.Signals(signum).name
-            self._stop_now(
-                ScanStopped(
-                    f"stopped by a second {name} before the fetches in flight were done: no report written; "
-                    f"resume with --resume {self.scan}",
-                    self.signum,
-                )
-            )
-
-    def _stop_crawler(self) -> None:
-        """No check starts from now on: the crawler's check budget is what it has started (as a monitored
-        site's budget stops a scan), so the queue drains without fetching and the crawl ends."""
-        crawler = self._crawler
-        if crawler is not None:
-            crawler.config = replace(crawler.config, max_checks=crawler.checks)
-
-    def partial(self, report: Report) -> Report:
-        """``report`` marked partial: a ``crawl.interrupted`` line counting the checks not started, and a
-        warning naming the resume command. The report itself when no signal came."""
-        if self.signum is None:
-            return report
-        pending: list[str] = []
-        if self._crawler is not None:
-            pending = [r.url for r in self._crawler.frontier().resources if r.pending]
-        hint = f"resume with --resume {self.scan}"
-        line = LeftOut(
-            INTERRUPTED,
-            len(pending),
-            f"URLs not checked: the run was interrupted by {self.signal_name}; {hint}",
-            tuple(pending[:_EXAMPLES]),
+    def _stopping(self) -> str:
+        return (
+            f"{self.signal_name}: stopping scan {self.scan}: no new checks, finishing those in flight; "
+            "the report will be partial (send it again to stop now)"
         )
-        warning = f"interrupted by {self.signal_name}: this report is partial; {hint}"
-        summary = replace(
-            report.summary,
-            left_out=(line, *report.summary.left_out),
-            warnings=(*report.summary.warnings, warning),
-        )
-        return replace(report, summary=summary)

@@ -22,7 +22,7 @@ from linkdoctor.engine.documents import ParserProcess, links_base
 from linkdoctor.engine.fetching import FetchAborted, Page, PageSource, ParsingPages, read_page
 from linkdoctor.engine.filters import excluded_result, file_on_web_result, invalid_result
 from linkdoctor.engine.frontier import Frontier, FrontierLink, FrontierResource
-from linkdoctor.engine.http.limiter import HostLimiter
+from linkdoctor.engine.http.limiter import HostLimiter, SlotsClosed
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
@@ -178,6 +178,13 @@ class Crawler:
             if task is not joined:
                 task.result()
         return self._report()
+
+    def stop(self) -> None:
+        """Start no more checks: the queue drains without fetching, a check whose request has not gone out
+        yet stays pending (it waited for a slot of its host, or for a retry), and the crawl ends once the
+        requests on the wire are answered. :meth:`frontier` and the report say what was done."""
+        self.config = replace(self.config, max_checks=self._checks)
+        self._limiter.close()
 
     # --- collecting links ------------------------------------------------------------------------
     def _add_raw(
@@ -341,6 +348,8 @@ class Crawler:
                 await self._process(resource)
             except FetchAborted:
                 raise
+            except SlotsClosed:
+                pass  # stopped (stop()) before its request went out: it stays pending
             except Exception as exc:  # a bug must not hang the run: record it on the resource
                 resource.result = CheckResult(
                     resource.url,

@@ -18,6 +18,10 @@ Sleep = Callable[[float], Awaitable[None]]
 Limits = Callable[[str], tuple[int, float]]
 
 
+class SlotsClosed(Exception):
+    """The limiter is closed (the run is stopping): no request starts from now on."""
+
+
 @dataclass(slots=True)
 class _Host:
     semaphore: asyncio.Semaphore
@@ -52,6 +56,12 @@ class HostLimiter:
         self._clock = clock
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
+        self.closed = False
+
+    def close(self) -> None:
+        """Start no more requests: every request waiting for a slot, and every later one, raises
+        :class:`SlotsClosed` once it would start; those holding a slot go on."""
+        self.closed = True
 
     def _host(self, host: str) -> _Host:
         state = self._hosts.get(host)
@@ -85,7 +95,10 @@ class _Slot:
         self._state = state
 
     async def __aenter__(self) -> None:
-        state, clock, sleep = self._state, self._limiter._clock, self._limiter._sleep
+        limiter = self._limiter
+        state, clock, sleep = self._state, limiter._clock, limiter._sleep
+        if limiter.closed:
+            raise SlotsClosed
         await state.semaphore.acquire()
         try:
             while (wait := state.paused_until - clock()) > 0:
@@ -96,6 +109,8 @@ class _Slot:
                     if wait > 0:
                         await sleep(wait)
                     state.next_slot = clock() + state.interval
+            if limiter.closed:  # closed while this request waited
+                raise SlotsClosed
         except BaseException:
             state.semaphore.release()
             raise

@@ -1,0 +1,158 @@
+"""Ctrl-C and SIGTERM during a run: the first stops it with a partial report, the second at once.
+
+:class:`Interrupt` turns the first SIGINT or SIGTERM into a stop: no new check starts, the checks in flight
+finish (each within its timeout), and the report is written with what was done, marked partial by a
+``crawl.interrupted`` line (the left-out line every format shows, like ``crawl.time-budget``) and a warning.
+A second signal stops at once, without a report: :class:`RunStopped`, exit 128+signal. The command line
+installs one around every ``check``; a distributed check's (:mod:`linkdoctor.distributed.resume`) adds the
+command that resumes its scan. A library caller owns its process's signals and installs none.
+
+>>> interrupt = Interrupt()
+>>> interrupt.signum is None
+True
+>>> # with interrupt.installed():
+>>> #     report = interrupt.partial(await check_async(config, inputs, around=interrupt.around(None)))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import replace
+from typing import Final
+
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.fetching import FetchInterrupted
+from linkdoctor.models import LeftOut, Report
+
+INTERRUPTED: Final = "crawl.interrupted"
+SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+_EXAMPLES: Final = 3
+
+
+class RunStopped(FetchInterrupted):
+    """A second signal stopped the run before its checks in flight were done: no report."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class Interrupt:
+    """SIGINT and SIGTERM during a run: the first stops new checks (the report is partial), the second stops
+    at once. Install it on the running loop with :meth:`installed`; ``hint`` ends the partial report's
+    line and warning (what finishes the run); ``announce`` tells the user the first signal was taken."""
+
+    def __init__(self, *, hint: str = "", announce: Callable[[str], None] | None = None) -> None:
+        self.hint = hint
+        self.signum: int | None = None
+        self._announce = announce or (lambda message: None)
+        self._crawler: Crawler | None = None
+        self._stop_now: Callable[[FetchInterrupted], None] | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._stopped: RunStopped | None = None
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum is not None else ""
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Catch the signals on the running loop while the block runs. A second signal with no ``stop_now``
+        :meth:`attach`-ed cancels the block's task, and the block raises :class:`RunStopped`."""
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        for signum in SIGNALS:
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if self._stopped is None:
+                raise
+            raise self._stopped from None
+        finally:
+            for signum in SIGNALS:
+                loop.remove_signal_handler(signum)
+            self._stop_now = None
+            self._task = None
+
+    def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
+        """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""
+        self._stop_now = stop_now
+
+    def around(
+        self, inner: Callable[[Crawler], AbstractAsyncContextManager[None]] | None
+    ) -> Callable[[Crawler], AbstractAsyncContextManager[None]]:
+        """An ``around`` hook for :func:`~linkdoctor.engine.runner.check_async` that keeps the crawler (to
+        stop it) and then runs ``inner``."""
+
+        def hook(crawler: Crawler) -> AbstractAsyncContextManager[None]:
+            self._crawler = crawler
+            if self.signum is not None:
+                self._stop_crawler()
+            return inner(crawler) if inner is not None else nullcontext()
+
+        return hook
+
+    def _suffix(self) -> str:
+        return f"; {self.hint}" if self.hint else ""
+
+    def _first(self) -> bool:
+        """Whether the first signal ends the run before it started (nothing to report)."""
+        return False
+
+    def _stopping(self) -> str:
+        """What the first signal announces."""
+        return (
+            f"{self.signal_name}: stopping: no new checks, finishing those in flight; the report will be "
+            "partial (send it again to stop now)"
+        )
+
+    def _on_signal(self, signum: int) -> None:
+        if self.signum is None:
+            self.signum = signum
+            if self._first():
+                return
+            self._announce(self._stopping())
+            self._stop_crawler()
+            return
+        stopped = RunStopped(
+            f"stopped by a second {signal.Signals(signum).name} before the fetches in flight were done: no "
+            f"report written{self._suffix()}",
+            self.signum,
+        )
+        if self._stop_now is not None:
+            self._stop_now(stopped)
+        elif self._task is not None and self._stopped is None:
+            self._stopped = stopped
+            self._task.cancel()
+
+    def _stop_crawler(self) -> None:
+        """No check starts from now on (:meth:`~linkdoctor.engine.crawl.Crawler.stop`)."""
+        if self._crawler is not None:
+            self._crawler.stop()
+
+    def partial(self, report: Report) -> Report:
+        """``report`` marked partial: a ``crawl.interrupted`` line counting the checks not started, and a
+        warning (ending with the hint). The report itself when no signal came."""
+        if self.signum is None:
+            return report
+        pending: list[str] = []
+        if self._crawler is not None:
+            pending = [r.url for r in self._crawler.frontier().resources if r.pending]
+        line = LeftOut(
+            INTERRUPTED,
+            len(pending),
+            f"URLs not checked: the run was interrupted by {self.signal_name}{self._suffix()}",
+            tuple(pending[:_EXAMPLES]),
+        )
+        warning = f"interrupted by {self.signal_name}: this report is partial{self._suffix()}"
+        summary = replace(
+            report.summary,
+            left_out=(line, *report.summary.left_out),
+            warnings=(*report.summary.warnings, warning),
+        )
+        return replace(report, summary=summary)
