@@ -47,8 +47,10 @@ class Worker:
         pool: str = "solo",
         concurrency: int | None = 1,
         env: dict[str, str] | None = None,
+        allow_env: tuple[str, ...] = (),
     ) -> Self:
-        """Start a worker logging to ``directory/<name>.log``; ``concurrency=None`` keeps the CLI's default."""
+        """Start a worker logging to ``directory/<name>.log``; ``concurrency=None`` keeps the CLI's default;
+        ``allow_env``: the variables of ``env`` its batches may name."""
         directory.mkdir(parents=True, exist_ok=True)
         log = directory / f"{name}.log"
         command = [
@@ -59,6 +61,8 @@ class Worker:
             command += ["--concurrency", str(concurrency)]
         if db_url:
             command += ["--db", db_url]
+        for variable in allow_env:
+            command += ["--allow-env", variable]
         with log.open("wb") as out:
             process = subprocess.Popen(
                 command,

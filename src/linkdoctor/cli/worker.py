@@ -3,8 +3,8 @@
 (``check --broker``).
 
 Run as many as needed, on as many machines, all with the same ``--broker`` (and ``--db``, the database of
-``linkdoctor serve``). Client certificate files and the environment variables named for passwords must
-exist on every worker.
+``linkdoctor serve``). Client certificate files must exist on every worker, and the environment variables
+a distributed check names for headers and passwords must be set and allowed (``--allow-env``) on every one.
 """
 
 from __future__ import annotations
@@ -82,6 +82,15 @@ from linkdoctor.distributed.settings import (
     "(a container's health check).",
 )
 @click.option(
+    "--allow-env",
+    multiple=True,
+    metavar="NAME",
+    envvar="LINKDOCTOR_WORKER_ALLOW_ENV",
+    help="Let a distributed check's batches name this environment variable of the worker, for a header "
+    "(-H, headers_env) or a password (repeatable; or $LINKDOCTOR_WORKER_ALLOW_ENV, names separated by "
+    "spaces). No other variable of the worker is ever read for a batch.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="warning",
@@ -98,6 +107,7 @@ def worker(
     namespace: str,
     visibility_timeout: float,
     health: bool,
+    allow_env: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Run monitored sites' scans and fetch pages for distributed crawls (wraps a Celery worker)."""
@@ -115,6 +125,7 @@ def worker(
         queue=queue,
         namespace=namespace,
         visibility_timeout=visibility_timeout,
+        allow_env=frozenset(allow_env),
     )
     if health:
         raise click.exceptions.Exit(0 if worker_alive(settings, name) else 1)

@@ -84,7 +84,10 @@ class WorkerRuntime:
 
         if self._redis is None or self._kits is None:  # on the loop's thread: no other batch runs here now
             self._redis = async_redis(self.settings)  # every call times out: a frozen broker errs in seconds
-            self._kits = FetchKits(self._redis, self.settings.keys, os.environ)
+            allowed = self.settings.allow_env  # and no other variable of this worker: see BrokerSettings
+            self._kits = FetchKits(
+                self._redis, self.settings.keys, {n: v for n, v in os.environ.items() if n in allowed}
+            )
         return await run_batch(
             batch,
             redis=self._redis,

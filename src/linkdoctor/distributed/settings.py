@@ -64,6 +64,10 @@ class BrokerSettings:
     socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     outage_grace: float = DEFAULT_OUTAGE_GRACE
+    # A worker's: the environment variables a batch may name (a header's or a password's value). A batch
+    # comes from whoever can write to the broker; without this list it could have any variable of the
+    # worker sent as a header to a host of its choice.
+    allow_env: frozenset[str] = frozenset()
 
     @property
     def keys(self) -> Keys:

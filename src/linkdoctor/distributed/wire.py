@@ -112,8 +112,15 @@ def _worker_headers(
 
 def _env_value(name: str, env: Mapping[str, str], what: str) -> Secret:
     if name not in env:
-        raise ConfigError(f"{what}: environment variable {name} is not set on this worker")
+        raise _unset(what, name)
     return Secret(env[name], name)
+
+
+def _unset(what: str, name: str) -> ConfigError:
+    return ConfigError(
+        f"{what}: environment variable {name} is not set on this worker, or not allowed there (start the "
+        f"worker with --allow-env {name})"
+    )
 
 
 # The worker options that travel as they are: numbers (every other field needs a conversion).
@@ -132,7 +139,7 @@ def _password_env(cert: ClientCert, env: Mapping[str, str]) -> str | None:
 
 
 def _unset_key_password(name: str) -> ConfigError:
-    return ConfigError(f"client key password: environment variable {name} is not set on this worker")
+    return _unset("client key password", name)
 
 
 def _path(value: Path | None) -> str | None:

@@ -24,6 +24,7 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.config_file import apply_sections, load
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
+from linkdoctor.engine.fetching import FetchAborted
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.models import Category
 
@@ -76,21 +77,26 @@ def redis_traffic(redis_server: RedisServer) -> Iterator[list[str]]:
         thread.join(timeout=10)
 
 
+def secret_config(tmp_path: Path) -> CheckConfig:
+    """As the command line builds it: -H "Authorization: $LD_TEST_AUTH", and a [[hosts]] table's
+    headers_env."""
+    toml = tmp_path / "linkdoctor.toml"
+    toml.write_text('[[hosts]]\nmatch = ["127.0.0.1"]\nheaders_env = {X-Key = "LD_TEST_KEY"}\n')
+    return apply_sections(
+        CheckConfig(retries=0, respect_robots=False, headers=(("Authorization", AUTH),)),
+        load(toml),
+        environ=SECRETS,
+    )
+
+
 async def test_secret_headers_reach_the_site_and_never_the_broker(
     redis_server: RedisServer, plain_worker: StartWorker, tmp_path: Path
 ) -> None:
-    plain_worker("h1@test", env={**os.environ, **SECRETS})
+    plain_worker("h1@test", env={**os.environ, **SECRETS}, allow_env=tuple(SECRETS))
     settings = BrokerSettings(redis_server.url)
     refused: list[str] = []
     async with guarded_site(refused) as url:
-        # as the command line builds it: -H "Authorization: $LD_TEST_AUTH", and a [[hosts]] table's headers_env
-        toml = tmp_path / "linkdoctor.toml"
-        toml.write_text('[[hosts]]\nmatch = ["127.0.0.1"]\nheaders_env = {X-Key = "LD_TEST_KEY"}\n')
-        config = apply_sections(
-            CheckConfig(retries=0, respect_robots=False, headers=(("Authorization", AUTH),)),
-            load(toml),
-            environ=SECRETS,
-        )
+        config = secret_config(tmp_path)
         with redis_traffic(redis_server) as traffic:
             report = await check_distributed(config, collect_inputs([url]), settings, env=SECRETS)
 
@@ -101,3 +107,28 @@ async def test_secret_headers_reach_the_site_and_never_the_broker(
     sent = "\n".join(traffic)
     assert "LD_TEST_AUTH" in sent and "LD_TEST_KEY" in sent  # the batches were seen, and decoded
     assert "s3cret-t0ken" not in sent and KEY not in sent
+
+
+async def test_a_worker_reads_no_variable_it_was_not_allowed(
+    redis_server: RedisServer, plain_worker: StartWorker, tmp_path: Path
+) -> None:
+    """A batch names the variables it wants, and whoever can write to the broker writes batches: a worker
+    holding both secrets but allowing only ``LD_TEST_KEY`` sends no request for a batch that also names
+    ``LD_TEST_AUTH``: the run stops with one line saying which variable to allow."""
+    plain_worker("h2@test", env={**os.environ, **SECRETS}, allow_env=("LD_TEST_KEY",))
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(text="<html></html>", content_type="text/html")
+
+    async with serving(handle) as url:
+        with pytest.raises(FetchAborted) as stopped:
+            await check_distributed(
+                secret_config(tmp_path), collect_inputs([url]), BrokerSettings(redis_server.url), env=SECRETS
+            )
+    assert seen == []  # not a request, so no header either
+    assert str(stopped.value) == (
+        "worker h2@test: the Authorization header: environment variable LD_TEST_AUTH is not set on this worker, "
+        "or not allowed there (start the worker with --allow-env LD_TEST_AUTH)"
+    )
