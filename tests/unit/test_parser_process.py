@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import os
 import socket
 
@@ -52,6 +53,21 @@ def test_the_body_is_decoded_with_the_charset_of_its_content_type() -> None:
     body = '<a href="x.html">caf\xe9</a>'.encode("iso-8859-1")
     (compact,) = extract_batch([("html", body, "text/html; charset=ISO-8859-1", None, 0)])
     assert from_compact(compact)[0].links[0].text == "caf\xe9"
+
+
+def test_a_byte_order_mark_names_the_encoding_whatever_the_content_type_says() -> None:
+    """As browsers read it: a UTF-16 page served as ISO-8859-1 (or with no charset) still has its links."""
+    text = '<p>caf\xe9</p>\n<a href="x.html">x</a>'
+    for body in (
+        text.encode("utf-16"),  # with this machine's byte order mark
+        codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        codecs.BOM_UTF8 + text.encode("utf-8"),
+    ):
+        for content_type in ("text/html; charset=ISO-8859-1", "text/html"):
+            (compact,) = extract_batch([("html", body, content_type, None, 0)])
+            (link,) = from_compact(compact)[0].links
+            assert (link.url, link.line) == ("x.html", 2), (body[:4], content_type)
 
 
 def test_a_charset_no_browser_decodes_pages_with_is_read_as_utf8() -> None:

@@ -100,6 +100,21 @@ def charset_of(content_type: str) -> str:
     return "utf-8"
 
 
+def body_encoding(body: bytes, content_type: str) -> str:
+    """The encoding to read ``body`` with: its byte order mark's when it starts with one (UTF-8 or UTF-16,
+    whatever the Content-Type says, as browsers read it; the codec drops the mark), else
+    :func:`charset_of` the Content-Type.
+
+    >>> body_encoding(b"\\xff\\xfe<\\x00a\\x00", "text/html; charset=iso-8859-1"), body_encoding(b"<a", "")
+    ('utf-16', 'utf-8')
+    """
+    if body[:3] == codecs.BOM_UTF8:
+        return "utf-8-sig"
+    if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return charset_of(content_type)
+
+
 def extract_document(kind: str, text: str, max_links: int = 0) -> Extraction:
     """Extract with the parser for ``kind`` (HTML for anything unknown), keeping at most ``max_links`` link
     rows (0: all) and counting the rest in :attr:`Extraction.dropped`."""
@@ -164,7 +179,9 @@ def extract_batch(jobs: Sequence[ParseJob], resolver: Resolver | None = None) ->
         resolver = _worker_resolver = _worker_resolver or Resolver()
     out: list[CompactExtraction] = []
     for kind, body, content_type, page_url, max_links in jobs:
-        found = extract_document(kind, body.decode(charset_of(content_type), errors="replace"), max_links)
+        found = extract_document(
+            kind, body.decode(body_encoding(body, content_type), errors="replace"), max_links
+        )
         rows, base_href = found.rows, found.base_href
         resolved = None
         if page_url is not None:
@@ -359,7 +376,7 @@ class ParserProcess:
                 ready = asyncio.wrap_future(self._worker.ready)
                 await asyncio.wait_for(asyncio.shield(ready), _START_SECONDS)
         if not self.started:
-            text = body.decode(charset_of(content_type), errors="replace")
+            text = body.decode(body_encoding(body, content_type), errors="replace")
             return extract_document(kind, text, self._max_links), None
         import asyncio
 

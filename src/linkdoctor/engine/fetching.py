@@ -18,7 +18,7 @@ from typing import Protocol
 
 from linkdoctor.config import Method
 from linkdoctor.engine.check import Fetched, HttpChecker, mark_truncated
-from linkdoctor.engine.documents import ParserProcess, charset_of, document_kind, extract_document
+from linkdoctor.engine.documents import ParserProcess, body_encoding, document_kind, extract_document
 from linkdoctor.engine.inputs.sitemap import Sitemap, parse_sitemap, sitemap_result
 from linkdoctor.errors import LinkdoctorError
 from linkdoctor.extract import Extraction
@@ -56,7 +56,7 @@ def sample_of(fetched: Fetched, kind: str | None) -> BodySample | None:
     if kind != "html" or fetched.body is None or status is None or not 200 <= status < 300:
         return None
     body = fetched.body
-    return BodySample(body[:SAMPLE_BYTES], len(body), charset_of(fetched.content_type))
+    return BodySample(body[:SAMPLE_BYTES], len(body), body_encoding(body, fetched.content_type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ def read_page(fetched: Fetched, url: str, *, raw: bool = False) -> Page:
     if kind == "sitemap":
         sitemap = parse_sitemap(body)  # a sitemap cut short says so, like a page cut at --max-body
         return Page(sitemap_result(result, sitemap), body_read=True, sitemap=sitemap)
-    text = body.decode(charset_of(fetched.content_type), errors="replace")
+    text = body.decode(body_encoding(body, fetched.content_type), errors="replace")
     sample = sample_of(fetched, kind)
     return Page(result, body_read=True, extraction=extract_document(kind, text), sample=sample)
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.engine.check import HttpChecker
-from linkdoctor.engine.documents import charset_of, document_kind
+from linkdoctor.engine.documents import body_encoding, document_kind
 from linkdoctor.engine.http.limiter import HostLimiter
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.engine.local import path_of
@@ -123,7 +123,8 @@ class Prober:
         fetched_kind = document_kind(fetched.content_type, fetched.result.final_url or url)
         if fetched_kind not in ("html", "markdown"):
             return None
-        return Page(fetched_kind, fetched.body.decode(charset_of(fetched.content_type), "replace"))
+        body = fetched.body
+        return Page(fetched_kind, body.decode(body_encoding(body, fetched.content_type), "replace"))
 
     async def archived_copy(self, url: str, endpoint: str) -> str | None:
         """The closest archived copy of ``url`` that answered 200 when archived, from the availability API

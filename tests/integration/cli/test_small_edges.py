@@ -6,6 +6,8 @@ too deeply for the parser."""
 
 from __future__ import annotations
 
+import codecs
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +160,21 @@ def test_a_configuration_or_report_nested_too_deeply_is_one_line_and_exit_3(tmp_
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert_one_line_error(proc.returncode, proc.stderr, "nested too deeply")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le", "utf-8-sig"])
+def test_a_local_file_in_utf16_has_its_links_checked(tmp_path: Path, encoding: str) -> None:
+    """A Markdown or HTML file saved as UTF-16 (Windows editors do) with its byte order mark: its links were
+    read as no links at all, and the run said "no problems"."""
+    mark = {"utf-16-be": codecs.BOM_UTF16_BE, "utf-16-le": codecs.BOM_UTF16_LE}.get(encoding, b"")
+    (tmp_path / "a.md").write_bytes(mark + "# T\n\n[x](missing.md)\n".encode(encoding))
+    (tmp_path / "b.html").write_bytes(mark + '<p>\n<a href="gone.html">x</a>'.encode(encoding))
+    code, stderr = check("a.md", "b.html", "--format", "json", "-o", "report.json", cwd=tmp_path)
+    assert code == 2, stderr
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    found = {
+        (report["pages"][page].rpartition("/")[2], line, problem["target"].rpartition("/")[2])
+        for problem in report["problems"]
+        for page, line, _text in problem["locations"]
+    }
+    assert found == {("a.md", 3, "missing.md"), ("b.html", 2, "gone.html")}
