@@ -99,7 +99,8 @@ def test_a_credential_header_not_from_the_environment_cannot_be_distributed() ->
 def test_a_worker_without_a_header_variable_says_which_is_missing() -> None:
     spec = FetchSpec.from_config(HEADER_CONFIG, env=HEADER_ENV)
     with pytest.raises(
-        ConfigError, match="X-Key header: environment variable LD_KEY is not set on this worker, or not allowed there"
+        ConfigError,
+        match="X-Key header: environment variable LD_KEY is not set on this worker, or not allowed there",
     ):
         spec.to_config(env={"LD_AUTH": "Bearer abc123"})
 
