@@ -123,7 +123,7 @@ def discover(start: Path) -> Path | None:
         if (
             pyproject.is_file()
             and _mentions_linkdoctor(pyproject)
-            and _tool_table(_parse(pyproject)) is not None
+            and _tool_table(_parse(pyproject), pyproject) is not None
         ):
             return pyproject
     return None
@@ -134,7 +134,7 @@ def load(path: Path) -> FileConfig:
     document = _parse(path)
     prefix = ""
     if path.name == PYPROJECT_NAME:
-        table = _tool_table(document)
+        table = _tool_table(document, path)
         if table is None:
             raise ConfigError(f"{path}: has no [{_TOOL_TABLE}] table")
         document, prefix = table, _TOOL_TABLE + "."
@@ -187,10 +187,16 @@ def _mentions_linkdoctor(path: Path) -> bool:
         return False
 
 
-def _tool_table(document: dict[str, Any]) -> dict[str, Any] | None:
+def _tool_table(document: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The ``[tool.linkdoctor]`` table; None when there is none, an error when ``tool.linkdoctor`` is
+    something else (``[tool]`` then ``linkdoctor = 5``: settings the user meant, never passed over)."""
     tool = document.get("tool")
-    table = tool.get("linkdoctor") if isinstance(tool, dict) else None
-    return table if isinstance(table, dict) else None
+    if not isinstance(tool, dict) or "linkdoctor" not in tool:
+        return None
+    table = tool["linkdoctor"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {_TOOL_TABLE}: must be a table ([{_TOOL_TABLE}]), got {show(table)}")
+    return table
 
 
 class _Loader:

@@ -368,3 +368,12 @@ def test_an_unset_password_variable_names_the_key(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{tmp_path / 'linkdoctor.toml'}: hosts[0].password_env: the environment variable NOT_SET_HERE is not set"
     )
+
+
+@pytest.mark.parametrize("text", ["[tool]\nlinkdoctor = 5\n", 'tool = {linkdoctor = "retries = 2"}\n'])
+def test_a_tool_linkdoctor_that_is_not_a_table_is_an_error_not_passed_over(tmp_path: Path, text: str) -> None:
+    """Settings the user meant to give: found and refused with the reason, never silently ignored."""
+    path = write(tmp_path, text, name="pyproject.toml")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: tool.linkdoctor: must be a table"):
+        discover(tmp_path)
+    assert error_of(path).startswith(f"{path}: tool.linkdoctor: must be a table ([tool.linkdoctor]), got ")
