@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Final
 
 from fastapi import HTTPException, status
+from yarl import URL
 
 from linkdoctor.monitor.model import Role, Site, SiteOptions, SiteSpec
 
@@ -81,6 +82,45 @@ def check_site_write(role: Role, user_id: int, spec: SiteSpec, current: Site | N
         raise forbidden(f"a {role.value} can change only the sites it added")
     if role is not Role.ADMIN and (changed := admin_only_changes(spec, current)):
         raise forbidden(f"only an admin may set header or auth options ({', '.join(changed)})")
+    if role is not Role.ADMIN and current is not None and moves_credentials(spec, current):
+        raise forbidden(
+            "only an admin may move a site with header or auth options to another scheme, host or port "
+            "(they would be sent there)"
+        )
+
+
+def moves_credentials(spec: SiteSpec, current: Site) -> bool:
+    """Whether ``spec`` points a site that carries admin-set header or auth options at another origin.
+
+    Those options go to the site's own host, so whoever changes the URL chooses who receives them: a
+    member moving its site to a host of its own would be sent the admin's secret header or client
+    certificate. A new path on the same origin is harmless.
+
+    >>> from dataclasses import replace
+    >>> from datetime import datetime
+    >>> old = SiteSpec("d", "https://docs.example/", options=SiteOptions(headers_env=(("X-Token", "T"),)))
+    >>> site = Site(1, old, datetime(2026, 1, 1), None)
+    >>> moves_credentials(replace(old, url="https://DOCS.example:443/v2/"), site)
+    False
+    >>> moves_credentials(replace(old, url="https://evil.example/"), site)
+    True
+    """
+    default = SiteOptions()
+    if all(getattr(current.spec.options, name) == getattr(default, name) for name in ADMIN_ONLY_OPTIONS):
+        return False
+    before, after = _origin(current.spec.url), _origin(spec.url)
+    return before is None or after is None or before != after
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of ``url``, with the scheme's default port filled in; None when it is no URL."""
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        return None
+    if not parsed.host:
+        return None
+    return parsed.scheme.lower(), parsed.host.lower(), parsed.port
 
 
 def check_site_remove(role: Role, user_id: int, site: Site) -> None:

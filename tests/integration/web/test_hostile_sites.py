@@ -3,7 +3,8 @@
 * only the environment variables the operator allows (``--allow-env``, ``LINKDOCTOR_SITE_*``) may be named
   by a site, checked when it is saved (422) and when it is scanned (a site stored earlier sends nothing);
 * a site's headers go to the site's own host, never to the other hosts its pages link to (a canary on
-  127.0.0.2 receives nothing);
+  127.0.0.2 receives nothing), and a member cannot move its site, with the headers an admin gave it, to
+  another host;
 * a catastrophic pattern plus a long link does not freeze the service: ``/healthz`` answers within a second
   while the scan runs, and SIGTERM stops ``serve`` promptly.
 """
@@ -21,7 +22,7 @@ import httpx
 import pytest
 from tests.integration.web.conftest import ADMIN_PASSWORD
 from tests.integration.web.hostile_sites import CANARY_HOST, HostileSite, hostile_site
-from tests.integration.web.served import Served, WebUser, log_in, serve_process
+from tests.integration.web.served import USER_PASSWORD, Served, WebUser, log_in, serve_process
 
 from linkdoctor.monitor.model import SiteOptions, SiteSpec
 from linkdoctor.monitor.service import Monitor
@@ -133,6 +134,37 @@ def test_site_headers_go_to_the_site_host_only(db_url: str, tmp_path: Path, site
     assert site.canary_got.headers(), "the scan should have checked the canary link"
     for headers in site.canary_got.headers():
         assert "x-token" not in headers and "authorization" not in headers, headers
+    assert SITE_TOKEN not in site.canary_got.values()
+
+
+def test_a_member_cannot_move_its_site_and_the_admins_header_to_another_host(
+    db_url: str, tmp_path: Path, site: HostileSite
+) -> None:
+    # An admin gives a member's site a secret header; the header goes to the site's host, so moving the
+    # site to a host of the member's (here the canary) would have it sent there.
+    with serve(db_url, tmp_path, "--tick", "0.3") as served:
+        admin = log_in(served.base, "admin", ADMIN_PASSWORD)
+        account = {"username": "member", "password": USER_PASSWORD, "role": "member"}
+        assert admin.api("POST", "/users", json=account).status_code == 201
+        member = log_in(served.base, "member", USER_PASSWORD)
+        added = member.api("POST", "/sites", json={"name": "docs", "url": site.base + "/", "every": None})
+        assert added.status_code == 201, added.text
+        site_id = added.json()["id"]
+        equipped = site_body(site.base + "/", "LINKDOCTOR_SITE_TOKEN") | {"name": "docs"}
+        assert admin.api("PUT", f"/sites/{site_id}", json=equipped).status_code == 200
+        moved = equipped | {"url": site.canary + "/"}
+        refused = member.api("PUT", f"/sites/{site_id}", json=moved)
+        assert refused.status_code == 403 and "another scheme, host or port" in refused.text, refused.text
+        assert member.session_api("PUT", f"/sites/{site_id}", json=moved).status_code == 403
+        form = {"name": "docs", "url": site.canary + "/", "every": "", "budget": "100", "alert_after": "2"}
+        assert member.form(f"/sites/{site_id}/edit", form).status_code == 403
+        # Another path on the site's own origin is still the member's to choose.
+        elsewhere = equipped | {"url": site.base + "/slow/0"}
+        assert member.api("PUT", f"/sites/{site_id}", json=elsewhere).status_code == 200
+        assert admin.api("GET", f"/sites/{site_id}").json()["url"] == site.base + "/slow/0"
+        scan = scan_to_the_end(admin, site_id)
+    assert scan["state"] == "done", scan
+    assert any(h.get("x-token") == SITE_TOKEN for h in site.site.headers())
     assert SITE_TOKEN not in site.canary_got.values()
 
 
