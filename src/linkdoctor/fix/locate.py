@@ -27,6 +27,12 @@ _HTML_VERBATIM: Final = re.compile(
 )
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _ATTRIBUTE: Final = re.compile(r"""[\s"'/][\w:.-]+[ \t]*=[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+_NAMED_ATTRIBUTE: Final = re.compile(
+    r"""[\s"'/]([\w:.-]+)[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+)"""
+)
+# The attributes the HTML extractor reads links from (extract/html.py): a URL written in any other
+# (title="moved from URL", alt, data-*) is text, never rewritten.
+_LINK_ATTRIBUTES: Final = frozenset({"href", "src", "srcset", "poster", "data", "content", "style"})
 _BACKTICKS: Final = re.compile(r"`+")
 # What may stand right before a URL written as a link: Markdown's "](" (maybe "<"), an autolink's "<",
 # a reference definition's "]:", or an HTML attribute's "=" (maybe quoted).
@@ -191,8 +197,8 @@ def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[i
         context = before.search(text, max(0, at - 12), at)
         if context is None or source.in_verbatim(at, stop):
             continue
-        if (source.kind == "html" or "=" in context.group()) and not _inside_tag(text, at):
-            continue  # text that only looks like an attribute value
+        if (source.kind == "html" or "=" in context.group()) and not _in_link_attribute(text, at):
+            continue  # text that only looks like an attribute value, or a value of another attribute
         found[(at, stop)] = None
     if "&" in text[start:end]:  # an attribute spelled with character references: href="a?b=1&amp;c=2"
         for match in _ATTRIBUTE.finditer(text, max(0, start - 1), end):
@@ -207,9 +213,18 @@ def _occurrences(source: Source, url: str, start: int, end: int) -> list[tuple[i
     return sorted(found)
 
 
-def _inside_tag(text: str, at: int) -> bool:
-    """Whether ``at`` is inside a start tag (after a ``<`` with no ``>`` since)."""
-    return text.rfind("<", 0, at) > text.rfind(">", 0, at)
+def _in_link_attribute(text: str, at: int) -> bool:
+    """Whether ``at`` is inside a start tag (after a ``<`` with no ``>`` since), in the value of an attribute
+    that holds links (:data:`_LINK_ATTRIBUTES`)."""
+    tag = text.rfind("<", 0, at)
+    if tag <= text.rfind(">", 0, at):
+        return False
+    for match in _NAMED_ATTRIBUTE.finditer(text, tag):
+        if match.start() > at:
+            break
+        if at < match.end():
+            return match.group(1).lower() in _LINK_ATTRIBUTES
+    return False
 
 
 def escape_like(written: str, new: str) -> str:

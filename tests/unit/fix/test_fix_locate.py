@@ -4,6 +4,8 @@ spelled with character references; and decoding that gives every byte back."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from linkdoctor.fix.locate import decode, find_definitions, find_link, link_end, parse_source
@@ -61,6 +63,25 @@ def test_html_text_that_mentions_the_url_is_not_a_link() -> None:
     spans = find_link(source, 1, URL)
     assert len(spans) == 3
     assert [text[s - 1] for s, _ in spans] == ['"', '"', " "]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("html", ["href", "srcset", "srcset", "src"]),
+        ("markdown", ["href", "srcset", "src"]),  # a srcset's later URLs are not located in Markdown
+    ],
+)
+def test_a_url_in_an_attribute_that_holds_no_link_is_text(kind: str, expected: list[str]) -> None:
+    """``title="moved from URL"``, ``alt``, ``data-*``: only the attributes links are read from are links."""
+    text = (
+        f'<a title="moved from {URL}" data-old=\'{URL}\' href="{URL}">a</a> '
+        f'<img alt="{URL}, {URL} 2x" srcset="{URL} 1x, {URL}" src={URL}>\n'
+    )
+    source = parse_source(kind, text.encode())
+    spans = find_link(source, 1, URL)
+    attributes = [re.findall(r"([\w-]+)=", text[:start])[-1] for start, _ in spans]
+    assert attributes == expected
 
 
 def test_markdown_prose_with_an_equals_sign_is_not_an_attribute() -> None:
