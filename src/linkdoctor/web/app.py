@@ -59,6 +59,7 @@ DOCS_CONTENT_SECURITY_POLICY = (
 )
 DOCS_PATH = "/docs"
 DOCS_ASSETS = "/docs-assets"
+CACHEABLE = ("/static/", f"{DOCS_ASSETS}/")  # the packaged assets, the same for everyone
 
 
 def create_app(
@@ -222,6 +223,9 @@ async def _security_headers(request: Request, call_next: Callable[[Request], ASG
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.url.path.startswith(CACHEABLE):
+        # Pages and API answers can hold secrets (a new token, notification URLs): no cache keeps them.
+        response.headers.setdefault("Cache-Control", "no-store")
     docs = request.url.path == DOCS_PATH
     policy = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
     response.headers.setdefault("Content-Security-Policy", policy)

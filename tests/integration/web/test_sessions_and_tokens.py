@@ -214,3 +214,24 @@ def test_the_server_stores_neither_token_secrets_nor_session_keys(server: Served
     finally:
         engine.dispose()
     assert stored and not any(user.token in row or session["sid"] in row for row in stored)
+
+
+def test_no_cache_keeps_a_page_or_answer_that_shows_a_secret(server: Served, admin: WebUser) -> None:
+    # A token's secret is shown once, and a site's notification URLs carry webhook tokens: a browser or
+    # proxy cache must not keep them for the next person at the machine.
+    page = admin.form("/settings/tokens", {"token_name": "cached?"})
+    assert 'id="new-token">' in page.text
+    created = admin.api("POST", "/tokens", json={"name": "cached?"})
+    site = {
+        "name": "cache",
+        "url": "http://127.0.0.1:9/",
+        "every": None,
+        "notify": ["json://hooks.invalid/t0k"],
+    }
+    added = admin.api("POST", "/sites", json=site)
+    assert added.status_code == 201, added.text
+    answers = [page, created, added, admin.client.get(f"/sites/{added.json()['id']}/edit")]
+    answers += [admin.api("GET", f"/sites/{added.json()['id']}"), admin.client.get("/settings")]
+    for answer in answers:
+        assert answer.headers.get("cache-control") == "no-store", (answer.request.url, answer.headers)
+    assert "no-store" not in admin.client.get("/static/style.css").headers.get("cache-control", "")
