@@ -58,6 +58,34 @@ def test_a_settled_ok_link_keeps_only_the_count_of_unique_referrers() -> None:
     assert state.referrers(link) == () and state.referrer_count(link) == 3
 
 
+def test_a_link_settled_before_any_read_counts_its_referrers_without_repeats() -> None:
+    state = MemoryState()
+    link = state.add_link(LinkEntry(f"{SITE}/a", "", None))
+    for referrer in (
+        Referrer("p2", 1, "A"),
+        Referrer("p1", 3, "A"),
+        Referrer("p2", 1, "A"),
+        Referrer("p2", None),
+    ):
+        state.refer(link, referrer)
+    state.settle(link, keep=False)
+
+    assert state.referrers(link) == () and state.referrer_count(link) == 3
+
+
+def test_a_plain_ok_resources_category_is_read_without_building_its_result() -> None:
+    url = f"{SITE}/a"
+    resource = ResourceEntry(
+        url, 1, crawl=True, result=CheckResult(url, Category.OK, 200, "OK", 200, url, (), 1.0)
+    )
+    ResourceEntry._recent = (None, None)
+    assert resource.category is Category.OK
+    assert ResourceEntry._recent == (None, None)  # nothing was built
+    broken = ResourceEntry(url, 1, crawl=True, result=CheckResult(url, Category.BROKEN, 404))
+    assert broken.category is Category.BROKEN
+    assert ResourceEntry(url, 1, crawl=True).category is None
+
+
 def test_a_settled_problem_link_keeps_every_referrer() -> None:
     state = MemoryState()
     link = state.add_link(LinkEntry(f"{SITE}/a", "", None))

@@ -133,6 +133,7 @@ class HttpChecker:
         self._wall_clock = wall_clock
         self._rng = rng or random.Random()
         self._nginx_origins: set[str] = set()
+        self._cert_hosts = tuple(h for cert in config.client_certs for h in cert.hosts)
         self._probed_origins: dict[str, bool] = {}
         self._probes: dict[tuple[str, int], ProbeResult] = {}
         self._host_headers: dict[str, dict[str, str]] = {}
@@ -288,6 +289,7 @@ class HttpChecker:
         self, url: str, current: str, chain: list[Redirect], started: float, answer: Answer
     ) -> Fetched:
         body = answer.body or b""
+        host = host_of(current)
         if looks_like_nginx(answer.headers.get("server"), body):
             self._nginx_origins.add(origin(current))
         verdict = classify_response(
@@ -296,9 +298,9 @@ class HttpChecker:
             body[:FINGERPRINT_BYTES],
             redirected=bool(chain),
             accept=self._config.accept,
-            has_client_cert=self._tls is not None and self._tls.client_cert_for(host_of(current)) is not None,
-            cert_hosts=tuple(h for cert in self._config.client_certs for h in cert.hosts),
-            host=host_of(current),
+            has_client_cert=self._tls is not None and self._tls.client_cert_for(host) is not None,
+            cert_hosts=self._cert_hosts,
+            host=host,
         )
         result = CheckResult(
             url=url,
@@ -313,9 +315,8 @@ class HttpChecker:
             error_message=f"body truncated at {self._config.max_body} bytes" if answer.truncated else "",
         )
         content_type = answer.headers.get("content-type", "").lower()
-        return mark_truncated(
-            Fetched(result, answer.body, content_type, answer.truncated), self._config.max_body
-        )
+        fetched = Fetched(result, answer.body, content_type, answer.truncated)
+        return mark_truncated(fetched, self._config.max_body) if answer.truncated else fetched
 
     def _fail(
         self, url: str, current: str, chain: list[Redirect], started: float, kind: ErrorKind, code: str

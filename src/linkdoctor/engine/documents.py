@@ -54,8 +54,10 @@ def fragment_found(fragment: str, anchors: frozenset[str]) -> bool:
 
 def document_kind(content_type: str, url: str) -> str | None:
     """``html``, ``css``, ``markdown``, ``sitemap`` or ``None`` (nothing to parse), by type and path."""
+    if "html" in content_type:  # most documents: no need to split the URL
+        return "html"
     path = urlsplit(url).path.lower()
-    if "html" in content_type or path.endswith((".html", ".htm", ".xhtml")):
+    if path.endswith((".html", ".htm", ".xhtml")):
         return "html"
     if "css" in content_type or path.endswith(".css"):
         return "css"

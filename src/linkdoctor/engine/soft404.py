@@ -48,6 +48,7 @@ from linkdoctor.config import CheckConfig, Method
 from linkdoctor.engine.fetching import BodySample, Page, PageSource
 from linkdoctor.engine.traps import TrapGuard
 from linkdoctor.models import Category, Diagnosis
+from linkdoctor.urls import origin
 
 PROBE_PREFIX: Final = "/linkdoctor-probe-"
 MIN_SIMILARITY: Final = 0.85
@@ -192,14 +193,15 @@ class Soft404Detector:
         result = page.result
         if sample is None or result.category not in _ANSWERED or not url.startswith(("http:", "https:")):
             return page
-        site = _site(url)
+        site = origin(url)
         final = result.final_url or url
-        if _is_root(url) or _is_root(final):
+        root = url in (site, site + "/") or (final != url and _is_root(final))  # url: no fragment
+        if root:
             self._roots.setdefault(site, fingerprint(sample))
         probe = await self._probe(site)
         if probe is None or probe.fingerprint is None or probe.catch_all or probe.url == url:
             return page
-        if _is_root(url) or _is_root(final) or self._lands_on_root(site, probe):
+        if root or self._lands_on_root(site, probe):
             return page
         self.comparisons += 1
         seen = fingerprint(sample)
@@ -229,6 +231,8 @@ class Soft404Detector:
 
     async def _probe(self, site: str) -> HostProbe | None:
         pending = self._probes.get(site)
+        if pending is not None and pending.done():  # every page after the host's first: no wait to set up
+            return pending.result()
         if pending is None:
             pending = asyncio.ensure_future(self._send_probe(site))
             self._probes[site] = pending
@@ -281,11 +285,6 @@ def _diagnosis(seen: Fingerprint, probe: HostProbe, final: str) -> Diagnosis:
     if seen.phrase:
         evidence.append(f"it says {seen.phrase!r}")
     return codes.make("http.soft-404", "; ".join(evidence))
-
-
-def _site(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_root(url: str) -> bool:

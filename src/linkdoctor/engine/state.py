@@ -157,6 +157,14 @@ class ResourceEntry:
         self._result = result if elapsed is None else elapsed
 
     @property
+    def category(self) -> Category | None:
+        """Its result's category (None before it is checked), without building a plain ``ok`` result."""
+        kept = self._result
+        if type(kept) is float:
+            return Category.OK
+        return None if kept is None else kept.category  # type: ignore[union-attr]  # a result
+
+    @property
     def links(self) -> Sequence[LinkEntry]:
         """The links to this resource (with and without fragments), in the order they were added."""
         linked = self.linked
@@ -351,9 +359,13 @@ class MemoryState:
             link.referrers = [*found, referrer]
 
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
-        if keep or self.keep_all or link.referrers is None:
+        found = link.referrers
+        if keep or self.keep_all or found is None:
             return
-        link.counted += len(self.referrers(link))
+        if type(found) is list:  # counted without repeats, as in_page_order would keep them (not sorted)
+            link.counted += len({(r.url, r.line, r.text) for r in found})
+        else:
+            link.counted += 1 if isinstance(found, Referrer) else len(found)
         link.referrers = None
 
     def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:

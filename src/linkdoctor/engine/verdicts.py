@@ -31,16 +31,17 @@ class Verdicts:
     on_disk: Callable[[str], bool]
 
     def category(self, link: LinkEntry) -> Category:
-        """``link``'s category: its preset's, else its resource's, unless it names a missing anchor."""
+        """``link``'s category: its preset's, else its resource's, unless it names a missing anchor (read
+        without building the resource's result: the crawler asks this once per link)."""
         if link.preset is not None:
             return link.preset.category
         resource = link.resource
         assert resource is not None
-        result = resource.result  # read once: a compact ok result is rebuilt on each read
-        assert result is not None
-        if link.fragment and self.anchor_missing(link, resource, result):
+        category = resource.category
+        assert category is not None
+        if link.fragment and self._missing(link.fragment, resource, category):
             return Category.BROKEN
-        return result.category
+        return category
 
     def fragment_missing(self, link: LinkEntry) -> bool:
         """Whether ``link`` is a ``#fragment`` link whose fetched page lacks that anchor."""
@@ -52,12 +53,14 @@ class Verdicts:
 
     def anchor_missing(self, link: LinkEntry, resource: ResourceEntry, result: CheckResult) -> bool:
         """``link``'s #fragment names no anchor of its fetched page (``result`` is the page's)."""
-        return bool(
-            link.fragment
-            and self.check_fragments
-            and result.category in (Category.OK, Category.REDIRECTED)
+        return bool(link.fragment) and self._missing(link.fragment, resource, result.category)
+
+    def _missing(self, fragment: str, resource: ResourceEntry, category: Category) -> bool:
+        return (
+            self.check_fragments
+            and category in (Category.OK, Category.REDIRECTED)
             and resource.anchors is not None
-            and not fragment_found(link.fragment, resource.anchors)
+            and not fragment_found(fragment, resource.anchors)
         )
 
     def located(self, link: LinkEntry) -> tuple[str, tuple[Referrer, ...]]:

@@ -17,8 +17,9 @@ import re
 import socket
 import ssl
 from collections.abc import Mapping
+from http import HTTPStatus
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 
 import aiohttp
 
@@ -32,6 +33,9 @@ from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
 from linkdoctor.models import ErrorKind
 
 _CHUNK = 65536
+# The standard reason phrases, one shared copy each (a crawl keeps thousands of "OK"s, and a result whose
+# reason is the shared copy needs no rewrite to share it: Crawler._shared).
+_STANDARD_REASONS: Final = {status.phrase: status.phrase for status in HTTPStatus}
 # C0 and C1 controls and DEL (tab aside): shown as \xNN, never stored raw (PostgreSQL refuses NUL).
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -154,7 +158,10 @@ async def _read(response: aiohttp.ClientResponse, url: str, body_limit: BodyLimi
         else:
             truncated = not response.content.at_eof()
         body = b"".join(chunks)
-    return Answer(response.status, readable(response.reason or ""), headers, body, truncated)
+    reason = response.reason or ""
+    return Answer(
+        response.status, _STANDARD_REASONS.get(reason) or readable(reason), headers, body, truncated
+    )
 
 
 async def _read_inflated(content: aiohttp.StreamReader, limit: int, inflater: Inflater) -> tuple[bytes, bool]:
