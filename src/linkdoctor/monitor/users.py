@@ -32,6 +32,10 @@ from linkdoctor.monitor.orm import LoginSessionRow, TokenRow, UserRow
 
 ADMIN_USERNAME = "admin"
 MIN_PASSWORD_LENGTH = 8
+# API tokens one user may hold (expired ones included, until revoked): creating one is cheap and every
+# token is listed on the settings page, so without a bound one user could grow that page (an admin's
+# lists everyone's) and the table without end.
+MAX_TOKENS_PER_USER = 1000
 
 
 def check_password_rules(password: str) -> None:
@@ -121,7 +125,8 @@ def issue_token(
     db: Sessions, user_id: int, name: str, *, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new API token: its listing and its secret (shown once, never stored). ``expires_at`` must lie in
-    the future (None: until revoked)."""
+    the future (None: until revoked); a user holding :data:`MAX_TOKENS_PER_USER` tokens gets none
+    (:class:`ConfigError`)."""
     now = db.now()
     if expires_at is not None and expires_at <= now:
         raise ConfigError("a token's expiry must lie in the future")
@@ -130,6 +135,12 @@ def issue_token(
         user = s.get(UserRow, user_id)
         if user is None:
             raise KeyError(f"no user with id {user_id}")
+        held = s.scalar(select(func.count()).select_from(TokenRow).where(TokenRow.user_id == user_id))
+        if (held or 0) >= MAX_TOKENS_PER_USER:
+            raise ConfigError(
+                f"a user may hold at most {MAX_TOKENS_PER_USER} API tokens (expired ones included): "
+                "revoke one first"
+            )
         row = TokenRow(
             user_id=user_id,
             name=name,

@@ -241,6 +241,7 @@ def settings_view(
     form: Mapping[str, str | bool] | None = None,
     errors: list[str] | None = None,
     token: str | None = None,
+    token_errors: list[str] | None = None,
     user_errors: list[str] | None = None,
     password_notice: str = "",
     password_errors: list[str] | None = None,
@@ -258,6 +259,7 @@ def settings_view(
         form=EMPTY_FORM if form is None else form,
         errors=errors or [],
         token=token,
+        token_errors=token_errors or [],
         tokens=users.list_tokens(service, None if admin else principal.user_id),
         token_days=TOKEN_DAYS,
         now=service.now(),
@@ -333,9 +335,15 @@ async def create_token(request: Request, principal: Writer, service: Service) ->
     name = "".join(c for c in _field(form, "token_name") if c.isprintable()).strip()[:100] or "script"
     days = _field(form, "expires_days")
     expires = service.now() + timedelta(days=int(days)) if days in {str(d) for d in TOKEN_DAYS} else None
-    token = await run_in_threadpool(
-        lambda: users.create_token(service, principal.user_id, name, expires_at=expires)
-    )
+    try:
+        token = await run_in_threadpool(
+            lambda: users.create_token(service, principal.user_id, name, expires_at=expires)
+        )
+    except ConfigError as exc:
+        problem = [str(exc)]
+        return await run_in_threadpool(
+            lambda: settings_view(request, principal, service, status_code=422, token_errors=problem)
+        )
     return await run_in_threadpool(lambda: settings_view(request, principal, service, token=token))
 
 
