@@ -14,7 +14,9 @@ Private keys and passphrases are only ever compared, never shown.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +34,9 @@ from cryptography.x509.oid import NameOID
 _KEY_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
 _CRL_BLOCK = re.compile(rb"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+# The largest certificate, key or CRL file read. The biggest honest one, a distribution's CA bundle, is
+# about 220 KB; a path naming /dev/zero or a disk image must not be read into memory.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,8 @@ class KeyFile:
 class FileReader:
     """Reads and caches the files one lint run looks at; ``read_bytes`` is injectable for tests."""
 
-    def __init__(self, read_bytes: Callable[[Path], bytes] = Path.read_bytes) -> None:
-        self._read_bytes = read_bytes
+    def __init__(self, read_bytes: Callable[[Path], bytes] | None = None) -> None:
+        self._read_bytes = read_bytes or read_regular_file
         self._raw: dict[Path, bytes | str] = {}
         self._certs: dict[Path, CertFile] = {}
         self._crls: dict[Path, CrlFile] = {}
@@ -78,6 +83,8 @@ class FileReader:
                 self._raw[path] = self._read_bytes(path)
             except OSError as exc:
                 self._raw[path] = _os_problem(exc)
+            except ValueError:  # a NUL byte in the name: no file can have it
+                self._raw[path] = "cannot be read (its name holds a NUL byte)"
         return self._raw[path]
 
     def certificates(self, path: Path) -> CertFile:
@@ -136,6 +143,29 @@ class FileReader:
         return tuple(line for line in data.splitlines() if line)
 
 
+class NotARegularFileError(OSError):
+    """A path names a FIFO, a device, a socket or a file too large to be a certificate."""
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes.
+
+    The file is opened without blocking (a FIFO with no writer would wait for ever) and judged by what was
+    opened, so it cannot be swapped between the check and the read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise NotARegularFileError("not a regular file (a FIFO, a device or a socket)")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFileError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Silence cryptography's warnings about old trust-store roots (negative serial numbers)."""
@@ -163,6 +193,8 @@ def _os_problem(exc: OSError) -> str:
         return "is a directory, not a file"
     if isinstance(exc, PermissionError):
         return "is not readable (permission denied)"
+    if isinstance(exc, NotARegularFileError):
+        return f"cannot be read: {exc}"
     return f"cannot be read ({exc.strerror or exc})"
 
 

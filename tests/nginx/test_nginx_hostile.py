@@ -1,0 +1,141 @@
+"""A hostile configuration gets one clear line (exit 3) or a precise finding from ``linkdoctor nginx lint``,
+in bounded time and memory, never a traceback or a hang: includes of a FIFO or a device, includes that
+nest or multiply without end, a last directive with no ``;``, a NUL byte in a certificate path, and
+certificate files that are FIFOs, devices or too large (linkdoctor.nginx.parse, linkdoctor.nginx.certs).
+
+Each run is a real ``linkdoctor`` process with a time limit and an address-space limit, so a regression
+fails the test instead of hanging it or filling the machine's memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from linkdoctor.nginx.certs import MAX_FILE_BYTES, FileReader
+from linkdoctor.nginx.parse import MAX_DEPTH, NginxParseError, parse_config
+
+MEMORY_LIMIT = 1024 * 1024 * 1024
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def lint(conf: Path, *args: str) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "linkdoctor", "nginx", "lint", "--nginx-version", "1.26.2", str(conf), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        preexec_fn=_limit_memory,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def assert_one_line_error(result: tuple[int, str, str], *needles: str) -> None:
+    code, stdout, stderr = result
+    assert code == 3, stdout + stderr
+    assert "Traceback" not in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    for needle in needles:
+        assert needle in stderr, stderr
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "fifo.conf"
+    os.mkfifo(path)
+    return path
+
+
+def test_an_include_of_a_fifo_is_one_line_not_a_hang(tmp_path: Path, fifo: Path) -> None:
+    conf = write(tmp_path / "nginx.conf", f"events {{}}\nhttp {{\n    include {fifo};\n}}\n")
+    assert_one_line_error(lint(conf), f"{conf}:3:", "not a regular file")
+
+
+def test_an_include_of_dev_zero_is_one_line_not_a_read_without_end(tmp_path: Path) -> None:
+    conf = write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include /dev/zero;\n}\n")
+    assert_one_line_error(lint(conf), f"{conf}:3:", "'/dev/zero': not a regular file")
+
+
+def test_a_glob_matching_a_fifo_is_one_line_not_a_hang(tmp_path: Path, fifo: Path) -> None:
+    conf = write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include *.conf;\n}\n")
+    assert_one_line_error(lint(conf), "not a regular file", str(fifo))
+
+
+def test_a_fifo_as_the_main_file_is_one_line(fifo: Path) -> None:
+    assert_one_line_error(lint(fifo), "not a regular file")
+
+
+def test_includes_that_multiply_stop_at_the_directive_limit(tmp_path: Path) -> None:
+    # each file includes the next twice: 2**40 copies of the last one once inlined
+    write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include d0.conf;\n}\n")
+    for level in range(40):
+        write(tmp_path / f"d{level}.conf", f"include d{level + 1}.conf;\ninclude d{level + 1}.conf;\n")
+    write(tmp_path / "d40.conf", "gzip on;\n")
+    assert_one_line_error(lint(tmp_path / "nginx.conf"), "more than 1,000,000 directives")
+
+
+def test_a_chain_of_includes_nested_in_locations_stops_at_the_depth_limit(tmp_path: Path) -> None:
+    write(tmp_path / "nginx.conf", "events {}\nhttp {\n    server {\n        include c0.conf;\n    }\n}\n")
+    for level in range(1200):
+        write(tmp_path / f"c{level}.conf", f"location /{level} {{ include c{level + 1}.conf; }}\n")
+    write(tmp_path / "c1200.conf", "return 200;\n")
+    assert_one_line_error(lint(tmp_path / "nginx.conf"), f"nested more than {MAX_DEPTH} deep")
+
+
+def test_blocks_nested_deeper_than_the_limit_are_one_line(tmp_path: Path) -> None:
+    depth = 990
+    conf = write(tmp_path / "nginx.conf", "http { " + "location / { " * depth + "}" * depth + " }\n")
+    assert_one_line_error(lint(conf), f"nested more than {MAX_DEPTH} deep")
+
+
+def test_a_last_directive_without_a_semicolon_says_so(tmp_path: Path) -> None:
+    conf = write(tmp_path / "nginx.conf", "events {}\nhttp {}\nworker_processes 2")
+    with pytest.raises(NginxParseError) as caught:
+        parse_config(conf)
+    assert caught.value.reason == 'unexpected end of file, expecting ";" or "}"'
+    assert caught.value.file == conf
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo", "nul"])
+def test_a_certificate_path_that_cannot_be_read_is_a_finding_not_a_read_without_end(
+    tmp_path: Path, target: str
+) -> None:
+    if target == "fifo":
+        target = str(tmp_path / "ca.pem")
+        os.mkfifo(target)
+    elif target == "nul":
+        target = "/etc/ca\x00.pem"
+    conf = tmp_path / "nginx.conf"
+    conf.write_bytes(
+        b"events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
+        + f"        ssl_certificate {target};\n        ssl_certificate_key {target};\n".encode()
+        + f"        ssl_client_certificate {target};\n        ssl_verify_client on;\n".encode()
+        + b"    }\n}\n"
+    )
+    code, stdout, stderr = lint(conf, "--format", "json")
+    assert code == 2, stdout + stderr
+    assert "Traceback" not in stderr, stderr
+    messages = [finding["message"] for finding in json.loads(stdout)["findings"]]
+    assert any(target in m and "cannot be read" in m for m in messages), messages
+
+
+def test_a_certificate_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    big = tmp_path / "ca.pem"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    loaded = FileReader().certificates(big)
+    assert loaded.problem == "cannot be read: larger than 16 MiB"
