@@ -86,6 +86,22 @@ def test_a_plain_ok_resources_category_is_read_without_building_its_result() -> 
     assert ResourceEntry(url, 1, crawl=True).category is None
 
 
+def test_a_links_result_equals_its_resources_result_for_the_link() -> None:
+    """``result_for`` builds a plain ok link's result at once; any other is ``for_link`` of the result."""
+    url = f"{SITE}/a"
+    referrers = (Referrer("p1", 3, "A"),)
+    for result in (
+        CheckResult(url, Category.OK, 200, "OK", 200, url, (), 1.5),  # kept as its time
+        CheckResult(url, Category.BROKEN, 404, "Not Found", 404, url, (), 2.0),
+    ):
+        resource = ResourceEntry(url, 1, crawl=True, result=result)
+        assert resource.result_for(f"{url}#x", referrers, None) == result.for_link(
+            f"{url}#x", referrers, None
+        )
+        assert resource.result_for(url, (), 7) == result.for_link(url, (), 7)
+    assert ResourceEntry(url, 1, crawl=True).result_for(url, (), None) is None
+
+
 def test_a_settled_problem_link_keeps_every_referrer() -> None:
     state = MemoryState()
     link = state.add_link(LinkEntry(f"{SITE}/a", "", None))

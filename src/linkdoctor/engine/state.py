@@ -164,6 +164,31 @@ class ResourceEntry:
             return Category.OK
         return None if kept is None else kept.category  # type: ignore[union-attr]  # a result
 
+    def result_for(
+        self, url: str, referrers: tuple[Referrer, ...], referrer_count: int | None
+    ) -> CheckResult | None:
+        """The result of the link ``url`` to this resource: its result's
+        :meth:`~linkdoctor.models.CheckResult.for_link`, built once for a plain ``ok`` result, not twice."""
+        kept = self._result
+        if type(kept) is float:
+            return CheckResult(
+                url,
+                Category.OK,
+                200,
+                "OK",
+                200,
+                self.url,
+                (),
+                kept,
+                None,
+                "",
+                None,
+                referrers,
+                (),
+                referrer_count,
+            )
+        return None if kept is None else kept.for_link(url, referrers, referrer_count)  # type: ignore[union-attr]
+
     @property
     def links(self) -> Sequence[LinkEntry]:
         """The links to this resource (with and without fragments), in the order they were added."""

@@ -75,9 +75,11 @@ class Verdicts:
             return replace(link.preset, referrers=referrers, referrer_count=counted)
         resource = link.resource
         assert resource is not None
-        base = resource.result
-        assert base is not None
-        if link.fragment and self.anchor_missing(link, resource, base):
+        category = resource.category
+        assert category is not None
+        if link.fragment and self._missing(link.fragment, resource, category):
+            base = resource.result
+            assert base is not None
             return replace(
                 base,
                 url=link.url,
@@ -85,4 +87,6 @@ class Verdicts:
                 category=Category.BROKEN,
                 diagnosis=missing_anchor(link.fragment, on_disk=self.on_disk(link.url)),
             )
-        return base.for_link(link.url, referrers, counted)
+        result = resource.result_for(link.url, referrers, counted)
+        assert result is not None
+        return result
