@@ -1,13 +1,15 @@
 """A hostile configuration gets one clear line (exit 3) or a precise finding from ``linkdoctor nginx lint``,
 in bounded time and memory, never a traceback or a hang: includes of a FIFO or a device, includes that
 nest or multiply without end, a last directive with no ``;``, a NUL byte in a certificate path, and
-certificate files that are FIFOs, devices or too large (linkdoctor.nginx.parse, linkdoctor.nginx.certs).
+certificate files that are FIFOs, devices or too large, and a client CA file of hundreds of CAs sharing
+one name (linkdoctor.nginx.parse, linkdoctor.nginx.certs).
 
 Each run is a real ``linkdoctor`` process with a time limit and an address-space limit, so a regression
 fails the test instead of hanging it or filling the machine's memory."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import resource
@@ -16,6 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from linkdoctor.nginx.certs import MAX_FILE_BYTES, FileReader
 from linkdoctor.nginx.parse import MAX_DEPTH, NginxParseError, parse_config
@@ -139,3 +145,42 @@ def test_a_certificate_file_over_the_size_limit_is_not_read(tmp_path: Path) -> N
         handle.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
     loaded = FileReader().certificates(big)
     assert loaded.problem == "cannot be read: larger than 16 MiB"
+
+
+def same_named_cas(count: int) -> bytes:
+    """``count`` CA certificates all named "Evil CA", none signed by another of them."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Evil CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    signers = [ec.generate_private_key(ec.SECP256R1()) for _ in range(4)]
+    pem = b""
+    for serial in range(1, count + 1):
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(signers[serial % len(signers)], hashes.SHA256())
+        )
+        pem += cert.public_bytes(serialization.Encoding.PEM)
+    return pem
+
+
+def test_a_client_ca_file_of_many_cas_sharing_one_name_is_linted_in_seconds(tmp_path: Path) -> None:
+    # every pair of them had its signature checked, several times over: 200 took 13 s, 800 never ended
+    ca = tmp_path / "client-ca.pem"
+    ca.write_bytes(same_named_cas(600))
+    conf = write(
+        tmp_path / "nginx.conf",
+        f"events {{}}\nhttp {{\n    server {{\n        listen 443 ssl;\n"
+        f"        ssl_certificate {ca};\n        ssl_certificate_key {ca};\n"
+        f"        ssl_client_certificate {ca};\n        ssl_verify_client on;\n    }}\n}}\n",
+    )
+    code, stdout, stderr = lint(conf, "--select", "LDN002,LDN004", "--format", "json")
+    assert code == 2, stdout + stderr
+    messages = [finding["message"] for finding in json.loads(stdout)["findings"]]
+    assert any("holds the intermediate" in m and '"Evil CA"' in m for m in messages), messages

@@ -14,6 +14,8 @@ Private keys and passphrases are only ever compared, never shown.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import re
 import stat
@@ -37,6 +39,8 @@ _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKey
 # The largest certificate, key or CRL file read. The biggest honest one, a distribution's CA bundle, is
 # about 220 KB; a path naming /dev/zero or a disk image must not be read into memory.
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# How many certificates named like a certificate's issuer are tried as that issuer (see _Issuers).
+MAX_SAME_NAME = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,13 @@ def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
     """Whether ``parent`` signed ``child`` (names match and the signature verifies)."""
     if child.issuer != parent.subject:
         return False
+    return _signed_by(child, parent)
+
+
+# Rules ask again for every server block naming the same file: a config of 300 servers sharing one CA
+# bundle of 800 certificates would check 240,000 signatures. A pure function of two certificates.
+@functools.lru_cache(maxsize=65_536)
+def _signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
     try:
         child.verify_directly_issued_by(parent)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
@@ -271,29 +282,62 @@ def intermediate_levels(certs: Iterable[x509.Certificate]) -> int:
 
     A client certificate issued by the lowest of them needs ``ssl_verify_depth`` at least this high:
     OpenSSL 1.1 and later count the intermediates between the client certificate and the trusted root.
+    Each certificate's issuer is looked up once, so a file of a thousand CAs costs a thousand lookups.
     """
     cas = [c for c in certs if is_ca(c)]
-    best = 0
-    for cert in cas:
-        if is_self_signed(cert):
-            continue
-        levels, current, seen = 0, cert, 0
-        while not is_self_signed(current) and seen <= len(cas):
-            levels += 1
-            seen += 1
-            parent = next((p for p in cas if p is not current and issued_by(current, p)), None)
-            if parent is None:
-                levels = 0  # no root in the file: not a chain nginx can complete
+    issuer = _Issuers(cas)
+    levels: dict[int, int | None] = {}  # id(cert) -> intermediates from it up to a root (None: no root)
+    for start in cas:
+        path: list[x509.Certificate] = []
+        on_path: set[int] = set()
+        current: x509.Certificate | None = start
+        while True:
+            if current is None or id(current) in on_path:
+                base = None  # no issuer in the file, or a loop of CAs issuing each other: no root
                 break
-            current = parent
-        best = max(best, levels)
-    return best
+            if id(current) in levels:
+                base = levels[id(current)]
+                break
+            if issuer.self_signed(current):
+                base = 0
+                break
+            path.append(current)
+            on_path.add(id(current))
+            current = issuer.of(current)
+        for steps, cert in enumerate(reversed(path), start=1):
+            levels[id(cert)] = None if base is None else base + steps
+    return max((n for n in levels.values() if n is not None), default=0)
 
 
-def missing_issuers(certs: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
-    """The intermediates in ``certs`` whose issuer is not in ``certs`` (OpenSSL needs the root too)."""
-    return tuple(
-        c
-        for c in certs
-        if is_ca(c) and not is_self_signed(c) and not any(issued_by(c, p) for p in certs if p is not c)
-    )
+def missing_issuers(
+    certs: Sequence[x509.Certificate], others: Sequence[x509.Certificate] = ()
+) -> tuple[x509.Certificate, ...]:
+    """The intermediates in ``certs`` whose issuer is in neither ``certs`` nor ``others`` (OpenSSL needs
+    the root too)."""
+    issuer = _Issuers([*certs, *others])
+    return tuple(c for c in certs if is_ca(c) and not issuer.self_signed(c) and issuer.of(c) is None)
+
+
+class _Issuers:
+    """Finds a certificate's issuer among ``pool``: the certificates named like its issuer, in file order.
+
+    Only the first :data:`MAX_SAME_NAME` of them have their signature checked: honest files hold one or
+    two certificates of a name (a renewed CA), and a hostile one of thousands, all named alike, would
+    otherwise cost a signature check for every pair.
+    """
+
+    def __init__(self, pool: Sequence[x509.Certificate]) -> None:
+        self._named: dict[x509.Name, list[x509.Certificate]] = {}
+        for cert in {id(c): c for c in pool}.values():  # each once, in order
+            self._named.setdefault(cert.subject, []).append(cert)
+        self._self_signed: dict[int, bool] = {}
+
+    def of(self, child: x509.Certificate) -> x509.Certificate | None:
+        named = (p for p in self._named.get(child.issuer, ()) if p is not child)
+        # the names match already (they are the dictionary's key): only the signature is left to check
+        return next((p for p in itertools.islice(named, MAX_SAME_NAME) if _signed_by(child, p)), None)
+
+    def self_signed(self, cert: x509.Certificate) -> bool:
+        if id(cert) not in self._self_signed:
+            self._self_signed[id(cert)] = is_self_signed(cert)
+        return self._self_signed[id(cert)]

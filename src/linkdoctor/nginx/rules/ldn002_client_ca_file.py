@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linkdoctor.models import Severity
-from linkdoctor.nginx.certs import describe, is_ca, issued_by, missing_issuers
+from linkdoctor.nginx.certs import describe, is_ca, missing_issuers
 from linkdoctor.nginx.context import LintContext
 from linkdoctor.nginx.model import LintFinding, Rule
 from linkdoctor.nginx.rules._shared import expires_soon, private_ca_files, validity_problem
@@ -63,9 +63,7 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     severity=Severity.WARNING,
                     fix=(RULE.fix[2], RULE.fix[3]),
                 )
-        for orphan in missing_issuers(loaded.certificates):
-            if any(issued_by(orphan, other) for other in all_certs if other is not orphan):
-                continue
+        for orphan in missing_issuers(loaded.certificates, all_certs):
             yield RULE.finding(
                 directive,
                 f"{directive.name} {loaded.path} holds the intermediate {describe(orphan.subject)} but not "
