@@ -2,7 +2,8 @@
 in bounded time and memory, never a traceback or a hang: includes of a FIFO or a device, includes that
 nest or multiply without end, a last directive with no ``;``, a NUL byte in a certificate path, and
 certificate files that are FIFOs, devices or too large, and a client CA file of hundreds of CAs sharing
-one name (linkdoctor.nginx.parse, linkdoctor.nginx.certs).
+one name, and escape sequences in the configuration's values, which are shown as ``\\xNN`` and never
+reach the terminal (linkdoctor.nginx.parse, linkdoctor.nginx.certs, linkdoctor.nginx.console).
 
 Each run is a real ``linkdoctor`` process with a time limit and an address-space limit, so a regression
 fails the test instead of hanging it or filling the machine's memory."""
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from linkdoctor.cli import error_line
 from linkdoctor.nginx.certs import MAX_FILE_BYTES, FileReader
 from linkdoctor.nginx.parse import MAX_DEPTH, NginxParseError, parse_config
 
@@ -184,3 +186,22 @@ def test_a_client_ca_file_of_many_cas_sharing_one_name_is_linted_in_seconds(tmp_
     assert code == 2, stdout + stderr
     messages = [finding["message"] for finding in json.loads(stdout)["findings"]]
     assert any("holds the intermediate" in m and '"Evil CA"' in m for m in messages), messages
+
+
+def test_an_escape_sequence_in_a_path_is_shown_not_sent_to_the_terminal(tmp_path: Path) -> None:
+    conf = write(
+        tmp_path / "nginx.conf",
+        "events {}\nhttp {\n    server {\n        listen 443 ssl;\n"
+        '        ssl_certificate "/x/\x1b]0;pwned\x07\x1b[2J.pem";\n'
+        "        ssl_certificate_key /x/k.pem;\n    }\n}\n",
+    )
+    code, stdout, stderr = lint(conf)
+    assert code == 2, stdout + stderr
+    assert "\x1b" not in stdout and "\x07" not in stdout, stdout
+    assert "/x/\\x1b]0;pwned\\x07\\x1b[2J.pem" in stdout.replace("\n", "").replace(" ", ""), stdout
+
+
+def test_an_error_line_shows_control_characters_as_escapes() -> None:
+    assert error_line("cannot read '/x/\x1b[2J\x9b.conf'\tnow") == (
+        "linkdoctor: error: cannot read '/x/\\x1b[2J\\x9b.conf'\tnow"
+    )

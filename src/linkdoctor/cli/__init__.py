@@ -7,6 +7,7 @@ their code (3 for usage and config); anything else is a bug and exits 1.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,9 @@ from linkdoctor.config import ExitCode
 from linkdoctor.errors import ConfigError, LinkdoctorError
 
 ERROR_PREFIX = "linkdoctor: error: "
+# Control characters (not tab) in an error line, which may quote a file name or a config value: an escape
+# sequence there would drive the terminal.
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def error_line(message: str) -> str:
@@ -25,8 +29,10 @@ def error_line(message: str) -> str:
 
     >>> error_line("cannot read x.conf")
     'linkdoctor: error: cannot read x.conf'
+    >>> error_line("cannot read \x1b[2J.conf")
+    'linkdoctor: error: cannot read \\x1b[2J.conf'
     """
-    return ERROR_PREFIX + message
+    return ERROR_PREFIX + _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", message)
 
 
 class UsageError(click.ClickException):

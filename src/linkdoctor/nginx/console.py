@@ -7,6 +7,7 @@ The console is passed in, so output is testable::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -21,15 +22,22 @@ from linkdoctor.models import Severity
 from linkdoctor.nginx.model import LintReport, Rule
 
 STYLES: Final = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+# Messages quote paths and values from the configuration: control characters (an escape sequence would
+# drive the terminal) are shown as \xNN. Newlines are kept: fix steps span lines.
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
 
 
 def _display(path: Path, base: Path | None) -> str:
     if base is not None:
         try:
-            return str(path.relative_to(base))
+            return _printable(str(path.relative_to(base)))
         except ValueError:
             pass
-    return str(path)
+    return _printable(str(path))
 
 
 def render_report(report: LintReport, console: Console, *, base: Path | None = None) -> None:
@@ -42,10 +50,10 @@ def render_report(report: LintReport, console: Console, *, base: Path | None = N
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
         for finding in group:
-            text = Text(finding.message)
+            text = Text(_printable(finding.message))
             for step in finding.fix:
                 text.append("\nfix: ", style="green")
-                text.append(step)
+                text.append(_printable(step))
             style = STYLES[finding.severity]
             grid.add_row(str(finding.line), Text(str(finding.severity), style=style), finding.rule_id, text)
         console.print(grid)
