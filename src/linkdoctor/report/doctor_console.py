@@ -39,6 +39,14 @@ _RDN_SEPARATOR: Final = re.compile(r"(?<!\\),")
 _ACTOR: Final[Mapping[str, str]] = MappingProxyType(
     {"client": "you must act (client side)", "operator": "the site operator must act"}
 )
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _text(value: str) -> Text:
+    """``value`` shown as it is: never read as rich markup, control characters as ``\\xNN``. The server
+    chooses its certificates' names: ``[/b]`` in one stopped the report, an escape sequence drove the
+    terminal."""
+    return Text(_CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", value))
 
 
 def render_verdict(verdict: Verdict, console: Console) -> None:
@@ -60,7 +68,7 @@ def render_verdict(verdict: Verdict, console: Console) -> None:
     console.print(Text("Reproduce by hand", style="bold underline"))
     for command in verdict.reproduce:
         console.print(Text(f"# {command.label}", style="dim"), soft_wrap=True)
-        console.print(Text(command.line), soft_wrap=True)
+        console.print(_text(command.line), soft_wrap=True)
 
 
 def _headline(verdict: Verdict, console: Console) -> None:
@@ -70,8 +78,8 @@ def _headline(verdict: Verdict, console: Console) -> None:
         mark, style = "!", "bold yellow"
     else:
         mark, style = "✓", "bold green"
-    console.print(Text.assemble(("Diagnosis of ", "bold"), (verdict.url, "bold")))
-    console.print(Text.assemble((f"{mark} ", style), (verdict.headline, style)))
+    console.print(Text.assemble(("Diagnosis of ", "bold"), (_text(verdict.url).plain, "bold")))
+    console.print(Text.assemble((f"{mark} ", style), (_text(verdict.headline).plain, style)))
 
 
 def _finding(number: int, finding: Finding, console: Console) -> None:
@@ -87,20 +95,20 @@ def _finding(number: int, finding: Finding, console: Console) -> None:
     body = Table.grid(padding=(0, 1))
     body.add_column(no_wrap=True)
     body.add_column(overflow="fold")
-    body.add_row("", Text(finding.summary))
+    body.add_row("", _text(finding.summary))
     if finding.evidence:
         evidence = Table.grid(padding=(0, 2))
         evidence.add_column(style="dim", no_wrap=True)
         evidence.add_column(overflow="fold")
         for key, value in finding.evidence:
-            evidence.add_row(key, value)
+            evidence.add_row(_text(key), _text(value))
         body.add_row("", evidence)
     if finding.fix:
         steps = Table.grid(padding=(0, 1))
         steps.add_column(no_wrap=True, justify="right")
         steps.add_column(overflow="fold")
         for step_number, step in enumerate(finding.fix, start=1):
-            steps.add_row(f"{step_number})", Text(step))
+            steps.add_row(f"{step_number})", _text(step))
         body.add_row("", Text("Fix:", style="bold"))
         body.add_row("", steps)
     console.print(Padding(body, (0, 0, 0, 1), expand=False))
@@ -111,7 +119,7 @@ def _kv_table(title: str, rows: Iterable[tuple[str, str]]) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(_text(key), _text(value))
     return table
 
 
@@ -155,7 +163,11 @@ def _chain_table(server: ServerExam) -> Table:
     for index, cert in enumerate(server.chain):
         valid = f"{cert.not_before:%Y-%m-%d}\n{cert.not_after:%Y-%m-%d}"
         table.add_row(
-            str(index), _spaced(cert.subject), _spaced(cert.issuer), ", ".join(cert.sans) or "-", valid
+            str(index),
+            _text(_spaced(cert.subject)),
+            _text(_spaced(cert.issuer)),
+            _text(", ".join(cert.sans) or "-"),
+            valid,
         )
     return table
 
@@ -220,7 +232,7 @@ def _requests_table(requests: Sequence[RequestOutcome]) -> Table:
             "with" if outcome.with_certificate else "without",
             str(outcome.status) if outcome.status is not None else "-",
             str(outcome.precise_status) if outcome.precise_status is not None else "-",
-            outcome.category,
-            outcome.diagnosis_code or "-",
+            _text(outcome.category),
+            _text(outcome.diagnosis_code or "-"),
         )
     return table
