@@ -289,6 +289,15 @@ def _problem(key: _Key, first: CheckResult, parts: list[tuple[Location, ...]], l
     return Problem(kind, target, anchor, result, locations, max(links[0], len(locations)), pages)
 
 
+def problem_counts(results: Iterable[CheckResult]) -> ProblemCounts:
+    """``count_problems(group_problems(results))``, once per crawl's results however many readers ask (the
+    JSON report's head and the summary line)."""
+    if isinstance(results, _Memoizing):
+        counts: ProblemCounts = results.memo("counts", lambda: count_problems(group_problems(results)))
+        return counts
+    return count_problems(group_problems(results))
+
+
 def count_problems(problems: Sequence[Problem]) -> ProblemCounts:
     """The headline numbers of ``problems``: see :class:`ProblemCounts`."""
     per_label: dict[str, tuple[list[Problem], set[str]]] = {}

@@ -331,6 +331,6 @@ def _say(message: str) -> None:
 def _print_summary(report: Report) -> None:
     """The one-line summary on stderr, for a run whose console report is not on stdout (only ``-o`` files,
     or a machine format on stdout that the line must not mix into)."""
-    from linkdoctor.problems import count_problems, group_problems, summary_line
+    from linkdoctor.problems import problem_counts, summary_line
 
-    click.echo(summary_line(report.summary, count_problems(group_problems(report.results))), err=True)
+    click.echo(summary_line(report.summary, problem_counts(report.results)), err=True)

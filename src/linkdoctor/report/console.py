@@ -33,6 +33,7 @@ from linkdoctor.problems import (
     count_problems,
     group_problems,
     headline,
+    problem_counts,
     summary_line,
 )
 from linkdoctor.report.context import RenderContext, link_as_written, status_text
@@ -198,7 +199,7 @@ def _count(count: int, noun: str) -> str:
 def render_summary(report: Report, console: Console, counts: ProblemCounts | None = None) -> None:
     """The summary line (problems in red when there are any), then warnings and what was left out."""
     s = report.summary
-    counts = count_problems(group_problems(report.results)) if counts is None else counts
+    counts = problem_counts(report.results) if counts is None else counts
     console.print()
     style = "bold red" if counts.broken else ("yellow" if counts.problems else "green")
     line = summary_line(s, counts)

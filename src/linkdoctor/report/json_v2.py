@@ -41,10 +41,10 @@ from linkdoctor.problems import (
     START_URL,
     Problem,
     ProblemCounts,
-    count_problems,
     group_problems,
     headline,
     is_missing_anchor,
+    problem_counts,
 )
 from linkdoctor.report.json import finding_to_dict, load_schema, summary_to_dict
 from linkdoctor.urls import split_fragment
@@ -135,7 +135,7 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     head = {
         "version": SCHEMA_VERSION,
         "summary": summary_to_dict(report.summary),
-        "problem_counts": problem_counts_to_dict(count_problems(problems)),
+        "problem_counts": problem_counts_to_dict(problem_counts(results)),
     }
     out.write(json.dumps(head, indent=1, ensure_ascii=False)[:-2])
     out.write(',\n "pages":')
