@@ -8,17 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
 from harness.ports import free_port
 from harness.redis import RedisServer
+from tests.support.threaded_site import threaded_site
 
 from linkdoctor.monitor.model import SiteSpec
 from linkdoctor.monitor.service import Monitor
@@ -54,15 +54,8 @@ class _SlowPages(BaseHTTPRequestHandler):
 
 @contextmanager
 def slow_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowPages)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with threaded_site(_SlowPages) as base:
+        yield base
 
 
 def _stat(pid: int) -> tuple[int, str] | None:

@@ -10,7 +10,6 @@ for every HTML (and Markdown) target. The dashboard's pages of the same scan sho
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import pytest
 from tests.integration.web.conftest import ADMIN_PASSWORD
 from tests.integration.web.served import USER_PASSWORD, log_in, serve_process
 from tests.support.alert_sinks import SmtpSink, smtp_sink
+from tests.support.threaded_site import threaded_site
 
 INJECTED = '<a href="//evil.example/">click here</a><img src="//evil.example/pixel.png">'
 PAGE = f"""<!doctype html><html><head><title>hostile</title></head><body>
@@ -53,14 +53,8 @@ def hostile_site() -> Iterator[str]:
         def do_HEAD(self) -> None:
             self._answer(False)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with threaded_site(Handler) as base:
+        yield base
 
 
 def wait_for_mail(smtp: SmtpSink, *, timeout: float = 60.0) -> Message:

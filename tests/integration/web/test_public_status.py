@@ -7,7 +7,6 @@ the links its pages hold.
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from tests.integration.web.conftest import ADMIN_PASSWORD
 from tests.integration.web.served import Served, WebUser, anonymous, log_in, serve_process
+from tests.support.threaded_site import threaded_site
 
 SECRETS = {
     "url": "URLSECRET1",
@@ -38,14 +38,8 @@ def site_server(tmp_path: Path) -> Iterator[str]:
     )
     (root / "ok.html").write_text("<!doctype html><html><body>fine</body></html>")
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with threaded_site(handler) as base:
+        yield base.rstrip("/")
 
 
 @pytest.fixture
