@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from linkdoctor.patterns import Pattern
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls and DEL, but tab, CR and LF (which URL parsing drops): percent-encoded, as browsers
+# send them; and what a URL parser strips from its start.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
 # whitespace anywhere) is left to urlsplit.
@@ -56,15 +60,19 @@ def normalize(url: str) -> str:
 
     A byte that was not UTF-8 (kept as a lone surrogate by ``surrogateescape``: a command-line argument,
     a URL list, a file name) is percent-encoded, as a browser sends it; any other lone surrogate is no
-    text at all, and malformed.
+    text at all, and malformed. A control character is percent-encoded too, as browsers send it (and an
+    escape sequence in a hostile page's link never reaches a terminal from a report).
 
     >>> normalize("HTTP://Example.ORG:80")
     'http://example.org/'
     >>> normalize("http://e.org/caf" + chr(0xDCE9))
     'http://e.org/caf%E9'
+    >>> normalize("http://e.org/a\x1b[2J?q=\x7f#\x9b")
+    'http://e.org/a%1B[2J?q=%7F#%C2%9B'
     """
     if not url.isascii() and _SURROGATE.search(url):
         url = _SURROGATE.sub(_escape_surrogate, url)
+    url = _encode_controls(url)
     plain = _plain_netloc(url)
     if plain is None or not plain[1]:
         return _normalize_split(url)
@@ -78,6 +86,14 @@ def normalize(url: str) -> str:
     if not path and scheme in _DEFAULT_PORTS:
         path = "/"
     return f"{scheme}://{netloc}{path}{'?' if query else ''}{query}{'#' if fragment else ''}{fragment}"
+
+
+def _encode_controls(url: str) -> str:
+    """``url`` with its control characters percent-encoded, as a browser sends them (those before it
+    dropped, as URL parsing drops them)."""
+    if url.isprintable() or not _CONTROL.search(url):
+        return url
+    return _CONTROL.sub(lambda found: quote(found[0], safe=""), url.lstrip(_C0_OR_SPACE))
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:
@@ -127,7 +143,7 @@ def resolve(base: str, raw: str) -> str | InvalidURL:
     try:
         scheme = scheme_of(href)
         if scheme in NON_FETCHABLE_SCHEMES:
-            return href
+            return _encode_controls(href)
         joined = urljoin(base, href) if scheme == "" else href
         return normalize(joined)
     except ValueError as exc:
@@ -292,9 +308,9 @@ def _scope_key(base: str, kind: str) -> str:
 
 
 def _plain(raw: str) -> bool:
-    """Nothing for :func:`resolve` or :func:`urlsplit` to clean: no surrounding whitespace, no leading
-    control character, no tab or newline inside."""
-    return raw[:1] > " " and raw == raw.strip() and "\t" not in raw and "\n" not in raw and "\r" not in raw
+    """Nothing for :func:`resolve` or :func:`urlsplit` to clean: no surrounding whitespace, no tab, newline
+    or other control character inside (nor anything else that does not print)."""
+    return raw[:1] > " " and raw == raw.strip() and raw.isprintable()
 
 
 def _directory_key(url: str) -> str:

@@ -20,7 +20,12 @@ FACES = ("linkdoctor.cli", "linkdoctor.web", "linkdoctor.distributed", "linkdoct
 # Pure layers: they import nothing of linkdoctor outside themselves but these.
 PURE = {
     "linkdoctor.classify": ("linkdoctor.classify", "linkdoctor.models", "linkdoctor._version"),
-    "linkdoctor.extract": ("linkdoctor.extract", "linkdoctor.urls", "linkdoctor.models"),
+    "linkdoctor.extract": (
+        "linkdoctor.extract",
+        "linkdoctor.urls",
+        "linkdoctor.models",
+        "linkdoctor.printable",
+    ),
 }
 # The only modules that may import aiohttp: the transport implementation.
 AIOHTTP_HOMES = ("linkdoctor.engine.http",)

@@ -7,7 +7,6 @@ their code (3 for usage and config); anything else is a bug and exits 1.
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -17,11 +16,9 @@ import click
 from linkdoctor._version import __version__
 from linkdoctor.config import ExitCode
 from linkdoctor.errors import ConfigError, LinkdoctorError
+from linkdoctor.printable import shown
 
 ERROR_PREFIX = "linkdoctor: error: "
-# Control characters (not tab) in an error line, which may quote a file name or a config value: an escape
-# sequence there would drive the terminal.
-_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def error_line(message: str) -> str:
@@ -32,7 +29,7 @@ def error_line(message: str) -> str:
     >>> error_line("cannot read \x1b[2J.conf")
     'linkdoctor: error: cannot read \\x1b[2J.conf'
     """
-    return ERROR_PREFIX + _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", message)
+    return ERROR_PREFIX + shown(message)
 
 
 class UsageError(click.ClickException):

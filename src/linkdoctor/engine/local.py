@@ -13,6 +13,7 @@ from linkdoctor.classify import codes
 from linkdoctor.engine.check import Fetched
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind
+from linkdoctor.printable import shown
 
 _TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".css": "text/css", ".htm": "text/html"}
 
@@ -39,14 +40,16 @@ def missing_anchor(fragment: str, *, on_disk: bool) -> Diagnosis:
 
 
 def _missing(url: str, message: str, detail: str) -> Fetched:
+    """A missing file's result; its name is shown with control characters as ``\\xNN`` (a hostile
+    repository's file name must not drive the terminal that reads the report)."""
     return Fetched(
         CheckResult(
             url,
             Category.BROKEN,
             final_url=url,
             error=ErrorKind.FILE_MISSING,
-            error_message=message,
-            diagnosis=codes.make("file.not-found", detail),
+            error_message=shown(message),
+            diagnosis=codes.make("file.not-found", shown(detail)),
         )
     )
 

@@ -6,6 +6,8 @@ return, using string methods only (no regular expressions, so no pathological ba
 
 from __future__ import annotations
 
+from linkdoctor.printable import shown
+
 ASCII_WHITESPACE = " \t\n\r\f"
 _TO_SPACE = str.maketrans("\t\n\r\f", "    ")
 
@@ -21,8 +23,10 @@ def is_data_uri(url: str) -> bool:
 
 
 def collapse_whitespace(text: str, limit: int = 100) -> str:
-    """Collapse runs of whitespace to single spaces, strip the ends, and cut to ``limit`` characters."""
-    return " ".join(text.split())[:limit]
+    """Collapse runs of whitespace to single spaces, strip the ends, and cut to ``limit`` characters; a
+    control character left is shown as ``\\xNN`` (a page's link text never drives a terminal from a
+    report)."""
+    return shown(" ".join(text.split())[:limit])
 
 
 def srcset_urls(value: str) -> list[str]:

@@ -7,7 +7,6 @@ The console is passed in, so output is testable::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -20,24 +19,18 @@ from rich.text import Text
 
 from linkdoctor.models import Severity
 from linkdoctor.nginx.model import LintReport, Rule
+from linkdoctor.printable import shown
 
 STYLES: Final = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-# Messages quote paths and values from the configuration: control characters (an escape sequence would
-# drive the terminal) are shown as \xNN. Newlines are kept: fix steps span lines.
-_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _printable(text: str) -> str:
-    return _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
 
 
 def _display(path: Path, base: Path | None) -> str:
     if base is not None:
         try:
-            return _printable(str(path.relative_to(base)))
+            return shown(str(path.relative_to(base)), newlines=True)
         except ValueError:
             pass
-    return _printable(str(path))
+    return shown(str(path), newlines=True)
 
 
 def render_report(report: LintReport, console: Console, *, base: Path | None = None) -> None:
@@ -50,10 +43,10 @@ def render_report(report: LintReport, console: Console, *, base: Path | None = N
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
         for finding in group:
-            text = Text(_printable(finding.message))
+            text = Text(shown(finding.message, newlines=True))
             for step in finding.fix:
                 text.append("\nfix: ", style="green")
-                text.append(_printable(step))
+                text.append(shown(step, newlines=True))
             style = STYLES[finding.severity]
             grid.add_row(str(finding.line), Text(str(finding.severity), style=style), finding.rule_id, text)
         console.print(grid)

@@ -24,6 +24,7 @@ from linkdoctor._version import __version__
 from linkdoctor.classify import codes
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report
+from linkdoctor.printable import shown
 
 NO_REFERRER = "(start URL)"
 
@@ -38,18 +39,16 @@ CATEGORY_ORDER: tuple[Category, ...] = (
 
 
 def shown_path(path: Path) -> str:
-    r"""``path`` as POSIX text any output can hold: a byte of its name that is not UTF-8 is shown as
-    ``\xNN``, as Python shows it.
+    r"""``path`` as POSIX text any output can hold: a byte of its name that is not UTF-8, and a control
+    character, is shown as ``\xNN``, as Python shows it.
 
     >>> shown_path(Path("docs/caf" + chr(0xDCE9) + ".md"))
     'docs/caf\\xe9.md'
     """
     text = path.as_posix()
-    return (
-        text
-        if text.isascii()
-        else text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    )
+    if text.isascii() and text.isprintable():
+        return text
+    return shown(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def _under(path: Path, root: Path | None) -> Path:

@@ -31,6 +31,7 @@ from linkdoctor.doctor.model import (
     Verdict,
 )
 from linkdoctor.models import Finding, Severity
+from linkdoctor.printable import shown
 
 _SEVERITY_STYLE: Final[Mapping[Severity, str]] = MappingProxyType(
     {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -39,14 +40,13 @@ _RDN_SEPARATOR: Final = re.compile(r"(?<!\\),")
 _ACTOR: Final[Mapping[str, str]] = MappingProxyType(
     {"client": "you must act (client side)", "operator": "the site operator must act"}
 )
-_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _text(value: str) -> Text:
     """``value`` shown as it is: never read as rich markup, control characters as ``\\xNN``. The server
     chooses its certificates' names: ``[/b]`` in one stopped the report, an escape sequence drove the
     terminal."""
-    return Text(_CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", value))
+    return Text(shown(value, newlines=True))
 
 
 def render_verdict(verdict: Verdict, console: Console) -> None:

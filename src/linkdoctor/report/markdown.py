@@ -16,6 +16,7 @@ from typing import TextIO
 
 from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
+from linkdoctor.printable import shown
 from linkdoctor.problems import (
     START_URL,
     Location,
@@ -36,7 +37,7 @@ def escape(text: str) -> str:
     >>> escape("a|b <i>")
     'a\\\\|b &lt;i&gt;'
     """
-    text = " ".join(text.split())
+    text = shown(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", text)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -31,13 +30,12 @@ from linkdoctor.engine.http.session import create_session
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.transport import Answer, BodyLimit, TransportError
 from linkdoctor.models import ErrorKind
+from linkdoctor.printable import shown
 
 _CHUNK = 65536
 # The standard reason phrases, one shared copy each (a crawl keeps thousands of "OK"s, and a result whose
 # reason is the shared copy needs no rewrite to share it: Crawler._shared).
 _STANDARD_REASONS: Final = {status.phrase: status.phrase for status in HTTPStatus}
-# C0 and C1 controls and DEL (tab aside): shown as \xNN, never stored raw (PostgreSQL refuses NUL).
-_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _raw_bytes(value: str) -> bytes:
@@ -60,8 +58,8 @@ def readable(value: str) -> str:
     """
     if value.isascii() and value.isprintable():
         return value
-    text = _raw_bytes(value).decode("utf-8", "backslashreplace")
-    return _CONTROLS.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
+    # Control characters too as \xNN: never stored raw (PostgreSQL refuses NUL), never sent to a terminal.
+    return shown(_raw_bytes(value).decode("utf-8", "backslashreplace"))
 
 
 def readable_location(value: str) -> str:
