@@ -19,6 +19,9 @@ from linkdoctor.urls import normalize, resolve, scheme_of
 DOCUMENT_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".md", ".markdown", ".css"})
 SERVER_INDEX_FILES = ("index.html", "index.htm")
 INDEX_FILES = (*SERVER_INDEX_FILES, "README.md", "index.md")
+# The characters of a file name its URL keeps as they are: the path characters of RFC 3986 but "%" (a literal
+# "%" is %25). What URL parsing would read otherwise (space, "#", "?", quotes, "<>", "{}", "`") is encoded.
+_NAME_SAFE = "/!$&'()*+,;=:@[]~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,10 @@ class LocalSite:
         head, _, name = rel.rpartition("/")
         if name in SERVER_INDEX_FILES:
             rel = head + "/" if head else ""
-        return self.base + quote(rel, errors="surrogateescape")  # a name's non-UTF-8 byte as %XX
+        # As a link to it is written and resolved: a name's "[", "(" or "&" as it is (quote would give
+        # %5B…, another URL for the same file, parsed twice), what a URL cannot hold percent-encoded, and a
+        # byte that is not UTF-8 as %XX.
+        return self.base + quote(rel, safe=_NAME_SAFE, errors="surrogateescape")
 
     def path_for(self, url: str) -> Path | None:
         """The file behind ``url`` when it lies inside this site (folders map to their index file)."""
