@@ -215,14 +215,25 @@ class Summary:
         )
 
 
+AlikeLink = tuple[str, tuple[Referrer, ...], int | None]
+"""A link's URL, referrers and ``referrer_count`` (None unless its referrers are only counted)."""
+Alike = tuple[CheckResult, list[AlikeLink]]
+"""Results that differ only in their URL and referrers (the links to one fetched document, none with a
+verdict of its own): their shared result, and each one's :data:`AlikeLink`."""
+
+
 @runtime_checkable
 class LazyResults(Protocol):
     """Results built as they are read (a crawl's), which can give some of what they hold without building
-    every result: those of some categories, and each one's URL and referrers."""
+    every result: those of some categories, each one's URL and referrers, and the links to one document
+    that are alike (:data:`Alike`), or None when those at ``indices`` are not."""
 
     def of_categories(self, categories: Collection[Category]) -> Sequence[CheckResult]: ...
 
     def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]: ...
+
+    def alike(self, indices: Sequence[int]) -> Alike | None: ...
+
 
 
 def results_in(results: Iterable[CheckResult], categories: Collection[Category]) -> Iterable[CheckResult]:

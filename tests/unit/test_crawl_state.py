@@ -5,9 +5,11 @@ every one of them; ``all_referrers`` keeps them all for every link."""
 
 from __future__ import annotations
 
+import io
 import pickle
 import tracemalloc
 from dataclasses import replace
+from typing import Any
 
 from tests.support.memory_site import MemoryTransport, Reply, redirect
 
@@ -16,7 +18,9 @@ from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, ResultView
-from linkdoctor.models import Category, CheckResult, Referrer
+from linkdoctor.engine.verdicts import Verdicts
+from linkdoctor.models import Category, CheckResult, Referrer, Report
+from linkdoctor.report.json_v2 import write_json_v2
 
 SITE = "http://site.test"
 PAGES = 30
@@ -222,6 +226,48 @@ async def test_a_crawls_report_is_a_view_over_its_state() -> None:
     assert isinstance(report.results, ResultView)
     assert [r.url for r in report.results] == sorted(r.url for r in report.results)
     assert report.summary.total == len(report.results) == len(tuple(report.results))
+
+
+def _anchored(url: str) -> Reply | None:
+    """Three pages with an anchor each, linked plainly, by their anchor, by a missing anchor and through a
+    redirect, and a missing page."""
+    path = url.removeprefix(SITE)
+    if path == "/old":
+        return redirect(f"{SITE}/p1.html")
+    if path in ("/p0.html", "/p1.html", "/p2.html"):
+        links = ["/p0.html", "/p1.html#top", "/p2.html", "/p2.html#top", "/p2.html#nowhere", "/old", "/gone"]
+        body = '<h1 id="top">x</h1>' + "".join(f'<a href="{u}">x</a>' for u in links)
+        return Reply(200, body.encode())
+    return None
+
+
+async def test_the_json_report_writes_plain_links_without_building_their_results(monkeypatch: Any) -> None:
+    built: list[str] = []
+    result = Verdicts.result
+
+    def counted(self: Verdicts, link: LinkEntry) -> CheckResult:
+        built.append(link.url)
+        return result(self, link)
+
+    monkeypatch.setattr(Verdicts, "result", counted)
+    report = await Crawler(CheckConfig(retries=0), transport=MemoryTransport(_anchored)).run(
+        collect_inputs([f"{SITE}/p0.html"])
+    )
+    written = io.StringIO()
+    write_json_v2(report, written)
+
+    # The links to p0, p1 (and p1#top) and /old are alike: written from their resource's result, directly
+    # or (/old redirects) through it. p2 has a missing anchor and /gone is missing: their links are built.
+    assert set(built) == {
+        f"{SITE}/p2.html",
+        f"{SITE}/p2.html#top",
+        f"{SITE}/p2.html#nowhere",
+        f"{SITE}/gone",
+    }
+    built.clear()
+    each = io.StringIO()
+    write_json_v2(Report(report.summary, tuple(report.results)), each)
+    assert written.getvalue() == each.getvalue()
 
 
 async def test_a_crawl_resumed_in_pieces_keeps_the_same_referrers_and_counts() -> None:

@@ -54,3 +54,18 @@ def test_plain_sequences_give_the_same_answers() -> None:
     ]
     assert list(urls_and_referrers(results)) == [(r.url, r.referrers) for r in results]
     assert group_problems(results) == group_problems(_view([]))
+
+
+def test_each_verdict_is_read_once_for_the_summary_and_the_problems() -> None:
+    asked: list[str] = []
+
+    def category(url: str) -> Category:
+        asked.append(url)
+        return _category(url)
+
+    urls = ["https://e.org/a", "https://e.org/gone", "https://e.org/b"]
+    view = ResultView(urls, lambda url: CheckResult(url, _category(url)), category)
+    assert list(view.categories()) == [Category.OK, Category.BROKEN, Category.OK]
+    assert [r.url for r in results_in(view, PROBLEM_CATEGORIES)] == ["https://e.org/gone"]
+    assert list(view.categories()) == [Category.OK, Category.BROKEN, Category.OK]
+    assert asked == urls

@@ -630,13 +630,14 @@ class Crawler:
     def _report(self) -> Report:
         # Built as they are read, from the state: a report streams them, never holding them all at once.
         links = sorted((link for link in self._state.links() if link.emitted), key=lambda link: link.url)
-        results = ResultView(links, self._verdicts.result, self._verdicts.category, self._verdicts.located)
+        verdicts = self._verdicts
+        results = ResultView(links, verdicts.result, verdicts.category, verdicts.located, verdicts.alike)
         if self.config.insecure:
             self._warn_once(
                 "TLS certificate verification was DISABLED (--insecure): results may hide attacks"
             )
         summary = Summary.from_categories(
-            map(self._verdicts.category, links),
+            results.categories(),
             pages_crawled=self.progress.pages,
             elapsed_s=round(self._clock() - self.progress.started, 3),
             warnings=tuple(self.warnings),

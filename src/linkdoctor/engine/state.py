@@ -26,13 +26,15 @@ when it is read, so a report streams from the state instead of holding one resul
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
-from linkdoctor.models import Category, CheckResult, Referrer
+from linkdoctor.models import Alike, Category, CheckResult, Referrer
 
 T = TypeVar("T")
+_CATEGORIES: tuple[Category, ...] = tuple(Category)
 
 # ResourceEntry's flags, packed into one int (below 256, so one of the ints Python shares, never a new one).
 _CRAWL, _SCOPE_SEED, _QUEUED, _DONE, _FETCHED_BODY = 1, 2, 4, 8, 16
@@ -428,7 +430,7 @@ class ResultView(Sequence[CheckResult]):
     True
     """
 
-    __slots__ = ("_build", "_category", "_items", "_located", "_memo")
+    __slots__ = ("_alike", "_build", "_category", "_items", "_located", "_memo")
 
     def __init__(
         self,
@@ -436,12 +438,14 @@ class ResultView(Sequence[CheckResult]):
         build: Callable[[Any], CheckResult],
         category: Callable[[Any], Category] | None = None,
         located: Callable[[Any], tuple[str, tuple[Referrer, ...]]] | None = None,
+        alike: Callable[[Sequence[Any]], Alike | None] | None = None,
     ) -> None:
         self._items = items
         self._build = build
-        # An item's verdict, and its URL and referrers, without building its result (when known).
+        # An item's verdict, its URL and referrers, and whether items are alike, without building results.
         self._category = category
         self._located = located
+        self._alike = alike
         self._memo: dict[str, Any] = {}
 
     def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
@@ -450,11 +454,29 @@ class ResultView(Sequence[CheckResult]):
             return map(self._located, self._items)
         return ((result.url, result.referrers) for result in self)
 
+    def alike(self, indices: Sequence[int]) -> Alike | None:
+        """The results at ``indices`` as :data:`~linkdoctor.models.Alike`, by ``alike`` when given (None
+        when they are not alike, or it is not given)."""
+        if self._alike is None:
+            return None
+        items = self._items
+        return self._alike([items[index] for index in indices])
+
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, once per view: what several readers of one report derive from it (its problems)."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[no-any-return]
+
+    def categories(self) -> Iterator[Category]:
+        """Each result's category, in order: by ``category`` when given, read once per view (a byte each)."""
+        verdict = self._category
+        if verdict is None:
+            return (result.category for result in self)
+        kept = self.memo(
+            "categories", lambda: array("B", (_CATEGORIES.index(verdict(item)) for item in self._items))
+        )
+        return map(_CATEGORIES.__getitem__, kept)
 
     def of_categories(self, categories: Collection[Category]) -> ResultView:
         """The results of ``categories``: picked by ``category`` when given, so the others are never built."""
@@ -462,9 +484,12 @@ class ResultView(Sequence[CheckResult]):
             return ResultView(
                 [item for item in self._items if self._build(item).category in categories], self._build
             )
-        verdict = self._category
-        picked = [item for item in self._items if verdict(item) in categories]
-        return ResultView(picked, self._build, verdict, self._located)
+        picked = [
+            item
+            for item, category in zip(self._items, self.categories(), strict=True)
+            if category in categories
+        ]
+        return ResultView(picked, self._build, self._category, self._located, self._alike)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -12,13 +12,13 @@ computed from the state when asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from linkdoctor.engine.documents import fragment_found
 from linkdoctor.engine.local import missing_anchor
 from linkdoctor.engine.state import CrawlState, LinkEntry, ResourceEntry
-from linkdoctor.models import Category, CheckResult, Referrer
+from linkdoctor.models import Alike, Category, CheckResult, Referrer
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class Verdicts:
         referrers, count = self.state.referrers_and_count(link)
         counted = None if count == len(referrers) else count  # only counted: an ok link
         if link.preset is not None:
-            return replace(link.preset, referrers=referrers, referrer_count=counted)
+            return link.preset.for_link(link.preset.url, referrers, counted)
         resource = link.resource
         assert resource is not None
         category = resource.category
@@ -80,13 +80,36 @@ class Verdicts:
         if link.fragment and self._missing(link.fragment, resource, category):
             base = resource.result
             assert base is not None
-            return replace(
-                base,
-                url=link.url,
-                referrers=referrers,
-                category=Category.BROKEN,
-                diagnosis=missing_anchor(link.fragment, on_disk=self.on_disk(link.url)),
-            )
+            diagnosis = missing_anchor(link.fragment, on_disk=self.on_disk(link.url))
+            return CheckResult(
+                link.url, Category.BROKEN, base.status, base.reason, base.precise_status, base.final_url,
+                base.redirects, base.elapsed_ms, base.error, base.error_message, diagnosis, referrers,
+                base.findings, counted,
+            )  # fmt: skip
         result = resource.result_for(link.url, referrers, counted)
         assert result is not None
         return result
+
+    def alike(self, links: Sequence[LinkEntry]) -> Alike | None:
+        """``links`` (to one document) as :data:`~linkdoctor.models.Alike`: its resource's result and each
+        link's URL and referrers, when none has a preset verdict or names a missing anchor; else None."""
+        resource = links[0].resource
+        if resource is None:
+            return None
+        category = resource.category
+        if category is None:
+            return None
+        for link in links:
+            if (
+                link.preset is not None
+                or link.resource is not resource
+                or (link.fragment and self._missing(link.fragment, resource, category))
+            ):
+                return None
+        result = resource.result
+        assert result is not None
+        alike = []
+        for link in links:
+            referrers, count = self.state.referrers_and_count(link)
+            alike.append((link.url, referrers, None if count == len(referrers) else count))
+        return result, alike

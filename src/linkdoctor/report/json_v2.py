@@ -36,7 +36,15 @@ from typing import Any, TextIO
 import orjson
 
 from linkdoctor.classify import codes as catalogue
-from linkdoctor.models import Category, CheckResult, Report, urls_and_referrers
+from linkdoctor.models import (
+    AlikeLink,
+    Category,
+    CheckResult,
+    LazyResults,
+    Referrer,
+    Report,
+    urls_and_referrers,
+)
 from linkdoctor.problems import (
     START_URL,
     Problem,
@@ -144,13 +152,20 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     _write_lines(out, (_dumps(_problem(p, page_index, result_index)) for p in problems))
     out.write(',\n "results":')
     codes: dict[str, tuple[str, ...]] = {}
-    _write_lines(
-        out,
-        (
-            _result_json(target, [results[i] for i in indices], page_index, codes)
-            for target, indices in runs.groups()
-        ),
-    )
+    alike = results.alike if isinstance(results, LazyResults) else None
+
+    def result_json(target: str, indices: list[int]) -> str:
+        shared = None if alike is None else alike(indices)
+        if shared is None:
+            return _result_json(target, [results[i] for i in indices], page_index, codes)
+        result, links = shared  # a plain one is written without building each link's result
+        written = _plain_json_of(target, result, links, page_index)
+        if written is not None:
+            return written
+        members = [result.for_link(url, referrers, count) for url, referrers, count in links]
+        return _dumps(_result(target, members, page_index, codes))
+
+    _write_lines(out, (result_json(target, indices) for target, indices in runs.groups()))
     out.write(',\n "codes":')
     out.write(json.dumps(_codes_to_dict(codes), ensure_ascii=False, indent=1).replace("\n", "\n "))
     out.write("\n}\n")
@@ -299,11 +314,7 @@ def _result_json(
 
 def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> str | None:
     result = members[0]
-    if (
-        split_fragment(result.url)[0] != target
-        or not _bare(result)
-        or (result.precise_status is not None and result.precise_status != result.status)
-    ):
+    if split_fragment(result.url)[0] != target:
         return None
     for other in members[1:]:
         if not (
@@ -316,6 +327,17 @@ def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[st
             and other.elapsed_ms == result.elapsed_ms
         ):
             return None
+    links = [(member.url, member.referrers, member.referrer_count) for member in members]
+    return _plain_json_of(target, result, links, page_index)
+
+
+def _plain_json_of(
+    target: str, result: CheckResult, links: Iterable[AlikeLink], page_index: dict[str, int]
+) -> str | None:
+    """The line of ``links`` to ``target`` that share ``result`` but for their URLs and referrers, when
+    ``result`` is plain (else None)."""
+    if not _bare(result) or (result.precise_status is not None and result.precise_status != result.status):
+        return None
     parts = [f'{{"url":{encode_basestring(target)}']
     final_url = split_fragment(result.final_url)[0] if result.final_url else ""
     if final_url and final_url != target:
@@ -330,8 +352,8 @@ def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[st
         parts.append(
             f',"elapsed_ms":{elapsed!r}' if type(elapsed) is float else f',"elapsed_ms":{int(elapsed)}'
         )
-    links = ",".join(_plain_link(target, member, page_index) for member in members)
-    parts.append(f',"links":[{links}]}}')
+    written = ",".join(_plain_link(target, *link, page_index) for link in links)
+    parts.append(f',"links":[{written}]}}')
     return "".join(parts)
 
 
@@ -346,22 +368,28 @@ def _bare(result: CheckResult) -> bool:
     )
 
 
-def _plain_link(target: str, member: CheckResult, page_index: dict[str, int]) -> str:
-    """:func:`_link` of a plain result's member, written directly."""
-    fragment = split_fragment(member.url)[1]
+def _plain_link(
+    target: str,
+    url: str,
+    referrers: Sequence[Referrer],
+    referrer_count: int | None,
+    page_index: dict[str, int],
+) -> str:
+    """:func:`_link` of a plain result's link, written directly."""
+    fragment = split_fragment(url)[1]
     link = []
     if fragment:
         link.append(f'"fragment":{encode_basestring(fragment)}')
-    if member.url != (f"{target}#{fragment}" if fragment else target):
-        link.append(f'"url":{encode_basestring(member.url)}')
-    if member.referrers:
-        referrers = ",".join(
+    if url != (f"{target}#{fragment}" if fragment else target):
+        link.append(f'"url":{encode_basestring(url)}')
+    if referrers:
+        written = ",".join(
             f"[{page_index[r.url]},{'null' if r.line is None else int(r.line)},{encode_basestring(r.text)}]"
-            for r in member.referrers
+            for r in referrers
         )
-        link.append(f'"referrers":[{referrers}]')
-    if member.referrer_count is not None:
-        link.append(f'"count":{int(member.referrer_count)}')
+        link.append(f'"referrers":[{written}]')
+    if referrer_count is not None:
+        link.append(f'"count":{int(referrer_count)}')
     return f"{{{','.join(link)}}}"
 
 
