@@ -6,6 +6,8 @@ import asyncio
 import codecs
 import os
 import socket
+from pathlib import Path
+from typing import Any
 
 from linkdoctor.engine.documents import (
     BIG_DOCUMENT,
@@ -198,3 +200,23 @@ def test_a_big_document_goes_to_the_worker_in_a_batch_of_its_own() -> None:
     assert [tag for _, tag in first] == [3]
     first, rest = _first_batch(rest)
     assert ([tag for _, tag in first], rest) == ([4], [])
+
+
+async def test_the_worker_exits_without_an_interpreters_teardown(tmp_path: Path, monkeypatch: Any) -> None:
+    # Once its input closes the worker exits at once, as a forked worker would: an interpreter's teardown
+    # of what its batches left (a memo of every URL resolved) is time the caller waits for at each run's end.
+    marker = tmp_path / "torn-down"
+    (tmp_path / "sitecustomize.py").write_text(
+        f"import atexit\natexit.register(lambda: open({str(marker)!r}, 'w').close())\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    parser = ParserProcess(after=0)
+    await parser.extract("html", PAGE, HTML_TYPE)
+    for _ in range(1000):  # at most 20 s
+        if parser.started:
+            break
+        await asyncio.sleep(0.02)
+    assert parser.started
+    await parser.extract("html", PAGE, HTML_TYPE)  # a batch parsed in the worker
+    parser.close()
+    assert not marker.exists()

@@ -215,8 +215,10 @@ def parser_main() -> None:
         while True:
             try:
                 jobs = pickle.load(source)
-            except EOFError:
-                return
+            except EOFError:  # done: exit at once, as a forked worker would, without an interpreter's
+                sink.close()  # teardown of what the batches left (the parent waits for this exit)
+                sys.stderr.flush()
+                os._exit(0)
             big = sum(len(job[1]) for job in jobs) > BIG_DOCUMENT
             pickle.dump(extract_batch(jobs), sink, protocol=pickle.HIGHEST_PROTOCOL)
             sink.flush()
