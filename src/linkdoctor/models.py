@@ -235,7 +235,6 @@ class LazyResults(Protocol):
     def alike(self, indices: Sequence[int]) -> Alike | None: ...
 
 
-
 def results_in(results: Iterable[CheckResult], categories: Collection[Category]) -> Iterable[CheckResult]:
     """The results of ``categories``, in order. A crawl's report picks them by its links' verdicts, so the
     ok results of a large site are never built just to be skipped.
