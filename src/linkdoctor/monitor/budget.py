@@ -25,7 +25,7 @@ def of_site(db: Sessions, site_id: int, *, daily: int, now: datetime) -> Budget:
 
 def of_sites(db: Sessions, daily: dict[int, int], *, now: datetime) -> dict[int, Budget]:
     """The budgets of several sites (site id → daily budget) in one query."""
-    with db.session() as s:
+    with db.read() as s:
         return in_session(s, daily, now=now)
 
 

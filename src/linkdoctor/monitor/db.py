@@ -71,7 +71,7 @@ def create_engine_for(db_url: str) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, json_deserializer=json_loads
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.get_backend_name() == "postgresql":
         if url.get_driver_name() != "psycopg":
@@ -110,10 +110,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+# The execution option that marks a read-only transaction (:meth:`Database.read`).
+_READ_ONLY = "linkdoctor_read_only"
+
+
+def _sqlite_begin(connection: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front: a read-then-write transaction cannot be overtaken by
     # another process between its read and its write (that would raise "database is locked" instead of waiting).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only one begins deferred: in WAL mode it reads a snapshot, neither waiting for the writer nor
+    # holding it up however long it reads (a big scan's page).
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -125,9 +132,12 @@ def utcnow() -> datetime:
 
 
 class Sessions(Protocol):
-    """What a store needs: a transaction that commits on success and rolls back on error, and the time."""
+    """What a store needs: a transaction that commits on success and rolls back on error, one that only
+    reads, and the time."""
 
     def session(self) -> AbstractContextManager[Session]: ...
+
+    def read(self) -> AbstractContextManager[Session]: ...
 
     def now(self) -> datetime: ...
 
@@ -139,11 +149,20 @@ class Database:
         self.engine = engine
         self.clock = clock
         self._sessions: sessionmaker[Session] = session_factory(engine)
+        self._reads: sessionmaker[Session] = session_factory(engine.execution_options(**{_READ_ONLY: True}))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads: one consistent snapshot that, on SQLite, takes no write lock, so a
+        long read and a scan's writes never wait for each other. Writing in it is a bug (on SQLite it
+        may fail with "database is locked" instead of waiting)."""
+        with self._reads.begin() as session:
             yield session
 
     def now(self) -> datetime:

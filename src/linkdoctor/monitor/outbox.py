@@ -144,7 +144,7 @@ def pending(db: Sessions) -> list[tuple[int, str, int, str]]:
 
 def recent(db: Sessions, site_id: int, *, limit: int = 10) -> list[StoredAlert]:
     """The site's newest ``limit`` alerts, newest first, as they were composed (the dashboard shows them)."""
-    with db.session() as s:
+    with db.read() as s:
         rows = s.scalars(
             select(AlertRow).where(AlertRow.site_id == site_id).order_by(AlertRow.id.desc()).limit(limit)
         ).all()

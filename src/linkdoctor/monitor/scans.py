@@ -60,7 +60,7 @@ def request(db: Sessions, site_id: int) -> Scan:
 
 def of_site(db: Sessions, site_id: int, *, limit: int = 50) -> list[Scan]:
     """The site's newest ``limit`` scans, newest first."""
-    with db.session() as s:
+    with db.read() as s:
         site_row(s, site_id)
         rows = s.scalars(
             select(ScanRow).where(ScanRow.site_id == site_id).order_by(ScanRow.id.desc()).limit(limit)
@@ -69,7 +69,7 @@ def of_site(db: Sessions, site_id: int, *, limit: int = 50) -> list[Scan]:
 
 
 def get(db: Sessions, scan_id: int) -> Scan:
-    with db.session() as s:
+    with db.read() as s:
         return scan_from_row(scan_row(s, scan_id))
 
 
@@ -83,7 +83,7 @@ def results(
     offset: int = 0,
 ) -> list[StoredResult]:
     """Stored results of a scan by URL, filtered by category and/or diagnosis code."""
-    with db.session() as s:
+    with db.read() as s:
         scan_row(s, scan_id)
         query = select(ResultRow).where(ResultRow.scan_id == scan_id)
         if category is not None:
@@ -96,7 +96,7 @@ def results(
 
 def diff(db: Sessions, scan_id: int) -> ScanDiff:
     """The scan against the site's previous finished (done) scan: its links, and its problems."""
-    with db.session() as s:
+    with db.read() as s:
         row = scan_row(s, scan_id)
         previous = previous_done(s, row.site_id, scan_id)
         current = _entries(s, scan_id, broken_in=previous)
@@ -119,21 +119,21 @@ def diff(db: Sessions, scan_id: int) -> ScanDiff:
 
 def problems(db: Sessions, scan_id: int) -> ScanProblems:
     """The scan's problems, grouped as the reports group them, most pages affected first."""
-    with db.session() as s:
+    with db.read() as s:
         scan_row(s, scan_id)
         return grouping.scan_problems(s, scan_id)
 
 
 def certificates(db: Sessions, scan_id: int) -> list[CertificateNotice]:
     """The scan's server certificates near or past expiry, one per https origin, by origin."""
-    with db.session() as s:
+    with db.read() as s:
         scan_row(s, scan_id)
         return certificate_notices(s, scan_id)
 
 
 def history(db: Sessions, site_id: int, *, days: int = 90) -> list[DailyCount]:
     """Per-day counts for the charts, oldest first (kept forever, unlike raw results)."""
-    with db.session() as s:
+    with db.read() as s:
         site_row(s, site_id)
         since: date = (db.now() - timedelta(days=days)).date()
         rows = s.scalars(

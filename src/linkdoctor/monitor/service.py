@@ -154,6 +154,10 @@ class Monitor:
         """A session that commits on success and rolls back on error."""
         return self.db.session()
 
+    def read(self) -> AbstractContextManager[Session]:
+        """A session that only reads (see :meth:`Database.read`)."""
+        return self.db.read()
+
     def now(self) -> datetime:
         return self.db.now()
 

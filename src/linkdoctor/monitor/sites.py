@@ -98,7 +98,7 @@ def remove(db: Sessions, site_id: int) -> None:
 
 
 def get(db: Sessions, site_id_or_name: int | str) -> Site:
-    with db.session() as s:
+    with db.read() as s:
         if isinstance(site_id_or_name, int):
             return site_from_row(site_row(s, site_id_or_name))
         row = s.scalar(select(SiteRow).where(SiteRow.name == site_id_or_name))
@@ -109,7 +109,7 @@ def get(db: Sessions, site_id_or_name: int | str) -> Site:
 
 def overview(db: Sessions) -> list[SiteOverview]:
     """Every site with its status, last scan and sparkline, in four queries whatever the number of sites."""
-    with db.session() as s:
+    with db.read() as s:
         rows = s.scalars(select(SiteRow).order_by(SiteRow.name)).all()
         latest = {
             scan.site_id: scan
