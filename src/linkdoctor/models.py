@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 
 class Category(StrEnum):
@@ -152,6 +152,10 @@ class LeftOut:
         return f"{self.code}: {self.count:,} {self.detail}{example}"
 
 
+INTERRUPTED: Final = "crawl.interrupted"
+"""The :class:`LeftOut` code of a run stopped by a signal (its report is partial)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """Counts for a whole run: links per category, pages crawled, time taken and warnings. A monitored
@@ -168,6 +172,11 @@ class Summary:
     elapsed_s: float = 0.0
     warnings: tuple[str, ...] = field(default_factory=tuple)
     left_out: tuple[LeftOut, ...] = ()
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal stopped the run (a ``crawl.interrupted`` line): the report is partial."""
+        return any(line.code == INTERRUPTED for line in self.left_out)
 
     @classmethod
     def from_results(

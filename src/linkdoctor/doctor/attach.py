@@ -84,7 +84,8 @@ async def check_diagnosed(
     on_result: ResultSink | None = None,
     diagnoser: Diagnoser = diagnose,
 ) -> Report:
-    """Run ``check`` and, with ``config.diagnose``, attach the doctor's findings to its TLS failures.
+    """Run ``check`` and, with ``config.diagnose``, attach the doctor's findings to its TLS failures (not
+    when a signal stopped it: the doctor's handshakes would hold up the partial report asked for).
 
     Results stream to ``on_result`` as they come, except the failures the doctor examines: those are held
     back and sent once they carry its findings.
@@ -93,7 +94,8 @@ async def check_diagnosed(
         return await check(on_result)
     held: list[str] = []
     report = await check(_holding_back_tls_failures(on_result, held) if on_result else None)
-    report = await attach_findings(report, config, diagnoser=diagnoser)
+    if not report.summary.interrupted:  # a stopped run ends now: its partial report is what was asked for
+        report = await attach_findings(report, config, diagnoser=diagnoser)
     if held and on_result is not None:
         examined = {result.url: result for result in report.results}
         for url in held:

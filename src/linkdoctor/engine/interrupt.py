@@ -26,9 +26,8 @@ from typing import Final
 
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import FetchInterrupted
-from linkdoctor.models import LeftOut, Report
+from linkdoctor.models import INTERRUPTED, LeftOut, Report
 
-INTERRUPTED: Final = "crawl.interrupted"
 SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 _EXAMPLES: Final = 3
 

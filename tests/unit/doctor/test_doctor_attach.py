@@ -3,14 +3,27 @@ it explains, and nothing for failures the TLS doctor cannot explain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from linkdoctor.config import CheckConfig, ClientCert
 from linkdoctor.doctor import ClientAuthMode, DoctorOptions, Verdict, attach_findings
+from linkdoctor.doctor.attach import check_diagnosed
 from linkdoctor.doctor.model import ClientAuthExam, HandshakeOutcome, ServerExam
 from linkdoctor.errors import ConfigError
-from linkdoctor.models import Category, CheckResult, Diagnosis, Finding, Report, Severity, Summary
+from linkdoctor.models import (
+    INTERRUPTED,
+    Category,
+    CheckResult,
+    Diagnosis,
+    Finding,
+    LeftOut,
+    Report,
+    Severity,
+    Summary,
+)
 
 FINDING = Finding("tls.client-cert-expired", Severity.ERROR, "client", "expired")
 
@@ -112,3 +125,35 @@ async def test_the_doctor_uses_the_runs_trust_store_and_timeout() -> None:
     )
     options = doctor.calls[0][1]
     assert (options.cafile, options.timeout) == (Path("ca.pem"), 3.0)
+
+
+async def test_a_run_stopped_by_a_signal_is_not_diagnosed_and_keeps_every_result() -> None:
+    # Ctrl-C asks for the partial report now: the doctor's handshakes (seconds each, per host) would hold
+    # it up, and a second Ctrl-C meanwhile would lose it. The failures held back still reach the report.
+    failing = result("https://a.test/", "tls.client-cert-expired")
+    fine = result("https://a.test/ok", None, ok=True)
+    stopped = LeftOut(INTERRUPTED, 5, "URLs not checked: the run was interrupted by SIGINT")
+    partial = Report(replace(Summary.from_results((failing, fine)), left_out=(stopped,)), (failing, fine))
+
+    async def check(sink: Callable[[CheckResult], None] | None) -> Report:
+        assert sink is not None
+        for each in partial.results:
+            sink(each)
+        return partial
+
+    doctor = Recorder()
+    streamed: list[CheckResult] = []
+    config = CheckConfig(diagnose=True)
+    got = await check_diagnosed(config, check, on_result=streamed.append, diagnoser=doctor)
+    assert (got, doctor.calls) == (partial, [])
+    assert sorted(r.url for r in streamed) == ["https://a.test/", "https://a.test/ok"]
+
+    # Not stopped: the same failure is examined.
+    whole = Report(Summary.from_results((failing, fine)), (failing, fine))
+
+    async def check_whole(sink: Callable[[CheckResult], None] | None) -> Report:
+        return whole
+
+    diagnosed = await check_diagnosed(config, check_whole, diagnoser=doctor)
+    assert [url for url, _ in doctor.calls] == ["https://a.test/"]
+    assert diagnosed.results[0].findings == (FINDING,)
