@@ -6,12 +6,14 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import crossplane
 import pytest
 from click.testing import CliRunner
-from tests.nginx.materials import PASSPHRASE, FixtureSpec, all_fixtures
+from tests.nginx.materials import PASSPHRASE, FixtureSpec, all_fixtures, key_pem, make_ca, pem
 
 from linkdoctor.cli import cli
 from linkdoctor.errors import ConfigError
@@ -180,3 +182,48 @@ def test_upstream_verify_depths_take_only_numbers_and_flags_are_refused_by_the_p
     assert '"proxy_ssl_verify_depth 2x": it must be a whole number' in found.message
     with pytest.raises(NginxParseError, match=r'nginx.conf:7: invalid value "true" in "proxy_ssl_verify"'):
         lint_config(conf("true"))
+
+
+def test_a_ca_file_many_server_blocks_name_is_judged_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hostile (or generated) config of many blocks sharing one big CA file cost blocks × certificates:
+    # 300 blocks naming 800 CAs took 7 to 12 s. Each file's verdicts are now reached once.
+    now = datetime.now(UTC)
+    window = {"not_before": now - timedelta(days=1), "not_after": now + timedelta(days=365)}
+    roots = [make_ca(f"Root {n}", org=f"Org {n}", **window) for n in range(25)]  # a public-looking bundle
+    root = make_ca("Private root", **window)
+    private = [root, *(make_ca(f"Intermediate {n}", issuer=root, **window) for n in range(5))]
+    (tmp_path / "public.pem").write_bytes(pem(*(ca.cert for ca in roots)))
+    (tmp_path / "private.pem").write_bytes(pem(*(ca.cert for ca in private)))
+    (tmp_path / "server.pem").write_bytes(pem(roots[0].cert))
+    (tmp_path / "server.key").write_bytes(key_pem(roots[0].key))
+    blocks = "".join(
+        f"server {{ listen 127.0.0.1:{20000 + n} ssl; server_name s{n}.test;"
+        f" ssl_certificate {tmp_path}/server.pem; ssl_certificate_key {tmp_path}/server.key;"
+        f" ssl_client_certificate {tmp_path}/{'public' if n % 2 else 'private'}.pem; ssl_verify_client on; }}\n"
+        for n in range(40)
+    )
+    config = tmp_path / "nginx.conf"
+    config.write_text(f"events {{}}\nhttp {{\n{blocks}}}\n", encoding="utf-8")
+    calls: dict[str, int] = {"bundle": 0, "issuers": 0, "levels": 0}
+
+    def counted(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return function(*args)
+
+        return call
+
+    shared = importlib.import_module("linkdoctor.nginx.rules._shared")
+    ldn002 = importlib.import_module("linkdoctor.nginx.rules.ldn002_client_ca_file")
+    ldn004 = importlib.import_module("linkdoctor.nginx.rules.ldn004_verify_depth")
+    monkeypatch.setattr(shared, "_public_bundle_reason", counted("bundle", shared._public_bundle_reason))
+    monkeypatch.setattr(ldn002, "missing_issuers", counted("issuers", ldn002.missing_issuers))
+    monkeypatch.setattr(ldn004, "intermediate_levels", counted("levels", ldn004.intermediate_levels))
+
+    report = lint_config(config, trust_store_paths=())
+    assert sum(1 for f in report.findings if f.rule_id == "LDN003") == 20  # each public block still told
+    # Two files judged; issuers looked up in the private one; depths for its CAs and for none (a public
+    # bundle's are left to LDN003).
+    assert calls == {"bundle": 2, "issuers": 1, "levels": 2}

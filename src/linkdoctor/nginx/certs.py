@@ -248,6 +248,7 @@ def crl_issued_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> 
         return False
 
 
+@functools.lru_cache(maxsize=65_536)  # asked for again by every server block naming the same file
 def is_ca(cert: x509.Certificate) -> bool:
     """A CA by its basic constraints; OpenSSL also accepts an old v1 self-signed certificate as one."""
     try:

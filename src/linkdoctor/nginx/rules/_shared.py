@@ -47,9 +47,15 @@ def private_ca_files(ctx: LintContext, server: ServerView) -> Iterator[tuple[Dir
 
 
 def client_ca_certificates(ctx: LintContext, server: ServerView) -> tuple[x509.Certificate, ...]:
-    """Every certificate of the server's readable, private client CA files (duplicates removed)."""
+    """Every certificate of the server's readable, private client CA files (duplicates removed; once per
+    run for each set of files, however many server blocks name it)."""
+    files = tuple(loaded for _, loaded in private_ca_files(ctx, server))
+    return ctx.memo(("client-ca-certificates", tuple(f.path for f in files)), lambda: _unique(files))
+
+
+def _unique(files: tuple[CertFile, ...]) -> tuple[x509.Certificate, ...]:
     seen: dict[bytes, x509.Certificate] = {}
-    for _, loaded in private_ca_files(ctx, server):
+    for loaded in files:
         for cert in loaded.certificates:
             seen.setdefault(cert.tbs_certificate_bytes, cert)
     return tuple(seen.values())
@@ -73,7 +79,11 @@ def expires_soon(cert: x509.Certificate, now: datetime) -> int | None:
 
 
 def public_bundle_reason(ctx: LintContext, loaded: CertFile) -> str | None:
-    """Why ``loaded`` looks like a public CA bundle, or ``None``."""
+    """Why ``loaded`` looks like a public CA bundle, or ``None`` (judged once per file and run)."""
+    return ctx.memo(("public-bundle", loaded.path), lambda: _public_bundle_reason(ctx, loaded))
+
+
+def _public_bundle_reason(ctx: LintContext, loaded: CertFile) -> str | None:
     if ctx.system_trust.is_trust_store_file(loaded.path):
         return "is the system trust store"
     roots = [c for c in loaded.certificates if is_self_signed(c)]

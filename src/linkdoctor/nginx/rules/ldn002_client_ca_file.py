@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from linkdoctor.models import Severity
 from linkdoctor.nginx.certs import describe, is_ca, missing_issuers
@@ -19,8 +20,10 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
 
 
 def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]:
-    all_certs = [c for _, loaded in private_ca_files(ctx, server) for c in loaded.certificates]
-    for directive, loaded in private_ca_files(ctx, server):
+    files = list(private_ca_files(ctx, server))
+    all_certs = [c for _, loaded in files for c in loaded.certificates]
+    paths = tuple(loaded.path for _, loaded in files)
+    for directive, loaded in files:
         # nginx loads ssl_client_certificate only when it verifies clients, but ssl_trusted_certificate
         # always (it also serves OCSP stapling).
         loaded_by_nginx = directive.name == "ssl_trusted_certificate" or server.verify_mode != "off"
@@ -63,7 +66,11 @@ def _check_server(ctx: LintContext, server: ServerView) -> Iterator[LintFinding]
                     severity=Severity.WARNING,
                     fix=(RULE.fix[2], RULE.fix[3]),
                 )
-        for orphan in missing_issuers(loaded.certificates, all_certs):
+        orphans = ctx.memo(
+            ("missing-issuers", (loaded.path, paths)),
+            partial(missing_issuers, loaded.certificates, all_certs),
+        )
+        for orphan in orphans:
             yield RULE.finding(
                 directive,
                 f"{directive.name} {loaded.path} holds the intermediate {describe(orphan.subject)} but not "

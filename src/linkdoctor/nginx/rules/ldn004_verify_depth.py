@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from linkdoctor.models import Severity
 from linkdoctor.nginx.certs import intermediate_levels
@@ -16,7 +17,8 @@ def check(ctx: LintContext) -> Iterator[LintFinding]:
     for server in ctx.servers:
         if not server.tls_active or not server.verifies_clients:
             continue
-        levels = intermediate_levels(client_ca_certificates(ctx, server))
+        cas = client_ca_certificates(ctx, server)
+        levels = ctx.memo(("intermediate-levels", cas), partial(intermediate_levels, cas))
         if levels == 0:
             continue
         depth_directive = server.get("ssl_verify_depth")
