@@ -190,10 +190,10 @@ def test_a_ca_file_many_server_blocks_name_is_judged_once_per_run(
     # A hostile (or generated) config of many blocks sharing one big CA file cost blocks × certificates:
     # 300 blocks naming 800 CAs took 7 to 12 s. Each file's verdicts are now reached once.
     now = datetime.now(UTC)
-    window = {"not_before": now - timedelta(days=1), "not_after": now + timedelta(days=365)}
-    roots = [make_ca(f"Root {n}", org=f"Org {n}", **window) for n in range(25)]  # a public-looking bundle
-    root = make_ca("Private root", **window)
-    private = [root, *(make_ca(f"Intermediate {n}", issuer=root, **window) for n in range(5))]
+    start, end = now - timedelta(days=1), now + timedelta(days=365)
+    roots = [make_ca(f"Root {n}", org=f"Org {n}", not_before=start, not_after=end) for n in range(25)]
+    root = make_ca("Private root", not_before=start, not_after=end)
+    private = [root, *(make_ca(f"Int {n}", issuer=root, not_before=start, not_after=end) for n in range(5))]
     (tmp_path / "public.pem").write_bytes(pem(*(ca.cert for ca in roots)))
     (tmp_path / "private.pem").write_bytes(pem(*(ca.cert for ca in private)))
     (tmp_path / "server.pem").write_bytes(pem(roots[0].cert))
