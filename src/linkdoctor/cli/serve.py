@@ -19,6 +19,7 @@ import click
 
 from linkdoctor.engine.http.ssrf import parse_networks
 from linkdoctor.errors import ConfigError
+from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS
 from linkdoctor.web.settings import (
     DB_FILENAME,
     DEFAULT_HOST,
@@ -86,6 +87,15 @@ def shown_url(db_url: str) -> str:
     help="Seconds between scheduler runs (0: never run scans from this process).",
 )
 @click.option(
+    "--scan-turn",
+    type=click.FloatRange(0),
+    default=DEFAULT_TURN_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long one run of a scan lasts before it saves its progress and gives way to the other sites' "
+    "due scans; a later tick resumes it (0: no limit). A slow site cannot hold up the others.",
+)
+@click.option(
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
 )
 @click.option(
@@ -116,6 +126,7 @@ def serve(
     allow_env: tuple[str, ...],
     cert_dir: Path | None,
     tick: float,
+    scan_turn: float,
     public_status: bool,
     secure_cookies: bool,
     base_url: str | None,
@@ -147,6 +158,7 @@ def serve(
         port=port,
         allow_private=parse_networks(allow_private),
         tick=tick,
+        scan_turn=scan_turn or None,
         secure_cookies=secure_cookies,
         public_status=public_status,
         base_url=base_url,

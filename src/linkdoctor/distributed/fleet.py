@@ -40,8 +40,8 @@ from linkdoctor.engine.http.ssrf import SSRFGuard, parse_networks
 from linkdoctor.monitor import scheduler
 from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.envpolicy import EnvAllowlist
-from linkdoctor.monitor.model import Scan
-from linkdoctor.monitor.scan import ScanJob, ScanOutcome
+from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS, Scan
+from linkdoctor.monitor.scan import CheckpointPolicy, ScanJob, ScanOutcome
 
 if TYPE_CHECKING:
     import redis as redis_sync
@@ -67,6 +67,7 @@ class FleetScan:
     allow_env: tuple[str, ...] = ()
     cert_dir: str | None = None
     dashboard_url: str | None = None
+    turn_seconds: float | None = DEFAULT_TURN_SECONDS  # serve --scan-turn (None: no limit)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class FleetScan:
             "allow_env": list(self.allow_env),
             "cert_dir": self.cert_dir,
             "dashboard_url": self.dashboard_url,
+            "turn_seconds": self.turn_seconds,
         }
 
     @classmethod
@@ -89,6 +91,7 @@ class FleetScan:
             allow_env=_strings(data.get("allow_env")),
             cert_dir=_optional(data.get("cert_dir")),
             dashboard_url=_optional(data.get("dashboard_url")),
+            turn_seconds=_turn(data.get("turn_seconds", DEFAULT_TURN_SECONDS)),
         )
 
     @property
@@ -110,6 +113,14 @@ def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"not a scan job: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _turn(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ValueError(f"not a scan job: expected a turn in seconds, got {value!r}")
+    return float(value)
 
 
 def _optional(value: object) -> str | None:
@@ -298,6 +309,7 @@ class FleetWorker:
             job_runner=FleetJobRunner(self.settings, guard, allow_env, env),
             dashboard_url=scan.dashboard_url,
             cert_folder=scan.cert_folder,
+            checkpoint_policy=CheckpointPolicy(turn_seconds=scan.turn_seconds),
         )
 
     def _forget(self, scan_id: int) -> None:

@@ -24,6 +24,9 @@ DEFAULT_BUDGET = 1500
 DEFAULT_ALERT_AFTER = 2
 DEFAULT_EVERY = timedelta(days=1)
 DEFAULT_KEEP_SCANS = 30
+# How long one run of a scan lasts before it gives way to the other due scans: long enough for a site of
+# thousands of pages to finish in one turn, short enough that a slow site delays the others by minutes.
+DEFAULT_TURN_SECONDS = 600.0
 CERT_EXPIRY_WARNING = timedelta(days=14)
 # The daily budget counts the link checks of the runs started in this window before now.
 BUDGET_WINDOW = timedelta(hours=24)

@@ -31,7 +31,7 @@ from linkdoctor.engine.runner import check_async, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Summary
 from linkdoctor.monitor.envpolicy import EnvAllowlist
-from linkdoctor.monitor.model import SiteSpec
+from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS, SiteSpec
 from linkdoctor.patterns import PatternError, UserPattern, compile_pattern
 from linkdoctor.urls import host_of
 
@@ -41,12 +41,18 @@ class CheckpointPolicy:
     """How often a running scan saves its progress: after ``every_checks`` new checks or ``every_seconds``
     seconds with new checks, whichever comes first (looked at every ``poll_seconds``), but spending at most
     ``max_share`` of the crawl's time on taking them: on a big site, where a frontier takes long to copy,
-    checkpoints come further apart than ``every_checks`` (never further than ``every_seconds``)."""
+    checkpoints come further apart than ``every_checks`` (never further than ``every_seconds``).
+
+    ``turn_seconds`` is how long one run of a scan may last before it gives way (None: no limit): it stops
+    starting checks, saves its frontier and ends partial, and a later scheduler tick resumes it after the
+    other scans that are due had their turn. A slow or hostile site cannot hold up every other site's scan.
+    """
 
     every_seconds: float = 10.0
     every_checks: int = 250
     poll_seconds: float = 0.1
     max_share: float = 0.05
+    turn_seconds: float | None = DEFAULT_TURN_SECONDS
 
 
 DEFAULT_CHECKPOINT = CheckpointPolicy()
@@ -177,15 +183,19 @@ async def run_scan_job_async(
     @asynccontextmanager
     async def capture(crawler: Crawler) -> AsyncIterator[None]:
         seen.append(crawler)
-        if job.checkpoint is None:
-            yield
-            return
-        saver = asyncio.create_task(save_progress(crawler, job.checkpoint, job.policy, stop))
+        turn = job.policy.turn_seconds
+        ends = None if turn is None else asyncio.get_running_loop().call_later(turn, crawler.stop)
+        saver = None
+        if job.checkpoint is not None:
+            saver = asyncio.create_task(save_progress(crawler, job.checkpoint, job.policy, stop))
         try:
             yield
         finally:
-            saver.cancel()
-            await asyncio.gather(saver, return_exceptions=True)
+            if ends is not None:
+                ends.cancel()
+            if saver is not None:
+                saver.cancel()
+                await asyncio.gather(saver, return_exceptions=True)
 
     try:
         report = await check_async(

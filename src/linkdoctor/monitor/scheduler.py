@@ -70,17 +70,18 @@ class Runner(Leases, finish.Finishing, Protocol):
     def run_job(self, job: ScanJob) -> ScanOutcome: ...
 
 
-def run_scan(runner: Runner, scan_id: int, *, owner: str) -> Scan:
+def run_scan(runner: Runner, scan_id: int, *, owner: str, turn: bool = True) -> Scan:
     """Run one scan now: claim it if it is queued, partial or abandoned (an expired lease), run it to
-    completion or to the budget, and commit. A scan another owner holds is returned as it is."""
+    completion, to the budget or (``turn``) to the end of its turn, and commit. A scan another owner holds
+    is returned as it is."""
     if claim(runner, scan_id, owner, runner.now()):
-        return execute(runner, scan_id, owner)
+        return execute(runner, scan_id, owner, turn=turn)
     with runner.session() as s:
         row = s.get(ScanRow, scan_id)
         if row is None:
             raise KeyError(f"no scan with id {scan_id}")
         if row.lease_owner == owner and row.state == ScanState.RUNNING.value:
-            return execute(runner, scan_id, owner)
+            return execute(runner, scan_id, owner, turn=turn)
         return scan_from_row(row)
 
 
@@ -128,7 +129,7 @@ def scan_now(runner: Runner, site_id: int, *, owner: str) -> Scan:
             f"{resets}, and scan #{queued.id} ({queued.state.value}) continues then",
             left,
         )
-    return run_scan(runner, queued.id, owner=owner)
+    return run_scan(runner, queued.id, owner=owner, turn=False)  # someone waits for this one
 
 
 def run_due_scans(runner: Runner, *, owner: str, now: datetime) -> list[int]:
@@ -277,8 +278,9 @@ def heartbeat(monitor: Leases, scan_id: int, owner: str) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
-    """Run a scan this owner has claimed, and commit what it found (or its failure)."""
+def execute(monitor: Runner, scan_id: int, owner: str, *, turn: bool = True) -> Scan:
+    """Run a scan this owner has claimed, and commit what it found (or its failure). With ``turn``, the run
+    ends partial after the checkpoint policy's ``turn_seconds``, for a later tick to resume."""
     now = monitor.now()
     with monitor.session() as s:
         scan = s.get(ScanRow, scan_id)
@@ -310,7 +312,8 @@ def execute(monitor: Runner, scan_id: int, owner: str) -> Scan:
         ", resuming its saved frontier" if frontier is not None else "",
         extra=started | {"run": runs, "budget_left": left, "resumed": frontier is not None, "owner": owner},
     )
-    result = _run(monitor, scan_id, owner, run_id, spec, frontier, left, now)
+    policy = monitor.checkpoint_policy if turn else replace(monitor.checkpoint_policy, turn_seconds=None)
+    result = _run(monitor, scan_id, owner, run_id, spec, frontier, left, now, policy)
     _log_end(result, spec.name)
     return result
 
@@ -324,6 +327,7 @@ def _run(
     frontier: Frontier | None,
     left: int,
     now: datetime,
+    policy: CheckpointPolicy,
 ) -> Scan:
     job = ScanJob(
         spec=spec,
@@ -331,7 +335,7 @@ def _run(
         frontier=frontier,
         scan_id=scan_id,
         checkpoint=partial(checkpoints.save, monitor, scan_id, owner, run_id, lease=monitor.lease),
-        policy=monitor.checkpoint_policy,
+        policy=policy,
     )
     try:
         with heartbeat(monitor, scan_id, owner):

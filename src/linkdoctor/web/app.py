@@ -34,6 +34,7 @@ from starlette.types import ASGIApp
 from linkdoctor._version import __version__
 from linkdoctor.errors import ConfigError
 from linkdoctor.monitor.certpaths import CertFolder
+from linkdoctor.monitor.scan import CheckpointPolicy
 from linkdoctor.monitor.service import JobRunner, Monitor
 from linkdoctor.monitor.spawned import LocalRunnerFactory, RunnerFactory, SpawnedScans
 from linkdoctor.web import api, charts, cluster, csrf, pages
@@ -82,6 +83,7 @@ def create_app(
         dashboard_url=settings.public_url,
         job_runner=scans,
         cert_folder=CertFolder(settings.cert_dir),
+        checkpoint_policy=CheckpointPolicy(turn_seconds=settings.scan_turn),
     )
     secret = settings.secret_key.reveal() if settings.secret_key else monitor.secret("session")
     owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -161,6 +163,7 @@ def _scheduler_tick(
         allow_env=tuple(sorted(settings.allow_env)),
         cert_dir=None if settings.cert_dir is None else str(settings.cert_dir),
         dashboard_url=settings.public_url,
+        turn_seconds=settings.scan_turn,
     )
     dispatcher = open_dispatcher(broker, rules, create_celery(broker))
     return (lambda: dispatcher.tick(monitor)), dispatcher.close

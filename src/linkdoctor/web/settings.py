@@ -18,6 +18,7 @@ from pathlib import Path
 from linkdoctor.config import Secret
 from linkdoctor.engine.http.ssrf import IPNetwork, SSRFGuard
 from linkdoctor.monitor.envpolicy import EnvAllowlist
+from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8484
@@ -59,6 +60,8 @@ class ServeSettings:
     port: int = DEFAULT_PORT
     allow_private: tuple[IPNetwork, ...] = ()
     tick: float = DEFAULT_TICK
+    # How long one run of a scan lasts before it gives way to the other due scans (None: no limit).
+    scan_turn: float | None = DEFAULT_TURN_SECONDS
     secure_cookies: bool = False
     public_status: bool = False
     secret_key: Secret | None = None

@@ -33,7 +33,7 @@ from linkdoctor.distributed.fleet import (
     scan_publisher,
 )
 from linkdoctor.distributed.settings import BrokerSettings
-from linkdoctor.monitor.model import Scan, ScanState, SiteSpec
+from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS, Scan, ScanState, SiteSpec
 from linkdoctor.monitor.orm import ScanRunRow
 from linkdoctor.monitor.scheduler import dispatch_due_scans
 from linkdoctor.monitor.service import Monitor
@@ -177,6 +177,13 @@ def test_a_scan_job_survives_the_broker_round_trip() -> None:
         FleetScan.from_json({"scan_id": "9"})
     with pytest.raises(ValueError, match="list of strings"):
         FleetScan.from_json({"scan_id": 9, "allow_private": "10.0.0.0/8"})
+    # serve's --scan-turn travels with the job: a worker's run of the scan gives way as serve's would.
+    assert FleetScan.from_json(FleetScan(9, turn_seconds=30.0).to_json()).turn_seconds == 30.0
+    assert FleetScan.from_json(FleetScan(9, turn_seconds=None).to_json()).turn_seconds is None
+    assert FleetScan.from_json({"scan_id": 9}).turn_seconds == DEFAULT_TURN_SECONDS  # an older serve's job
+    for bad in (-1, 0, float("nan"), "60", True):
+        with pytest.raises(ValueError, match="turn"):
+            FleetScan.from_json({"scan_id": 9, "turn_seconds": bad})
 
 
 def test_a_killed_workers_scan_is_dispatched_again_and_finished_by_another(
