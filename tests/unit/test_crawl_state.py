@@ -270,6 +270,31 @@ async def test_the_json_report_writes_plain_links_without_building_their_results
     assert written.getvalue() == each.getvalue()
 
 
+async def test_a_link_counted_as_ok_in_one_piece_and_broken_in_the_next_keeps_its_count() -> None:
+    # A monitored site's fragment check turned on between two pieces of a scan: the link settled ok in the
+    # first piece kept only the count of its referrers; broken now, it says how many places link to it.
+    pages = {
+        "/": b'<a href="/a.html">a</a><a href="/p.html#nope">p</a>',
+        "/a.html": b'<a href="/p.html#nope">p</a><a href="/b.html">b</a>',
+        "/b.html": b"<p>b</p>",
+        "/p.html": b'<h1 id="here">p</h1>',
+    }
+
+    def reply(url: str) -> Reply | None:
+        body = pages.get(url.removeprefix(SITE))
+        return None if body is None else Reply(200, body)
+
+    inputs = collect_inputs([f"{SITE}/"])
+    first = Crawler(
+        CheckConfig(retries=0, check_fragments=False, max_checks=3), transport=MemoryTransport(reply)
+    )
+    await first.run(inputs)
+    second = Crawler(CheckConfig(retries=0, check_fragments=True), transport=MemoryTransport(reply))
+    report = await second.run(inputs, resume=first.frontier())
+    (missing,) = [r for r in report.results if r.url == f"{SITE}/p.html#nope"]
+    assert (missing.category, missing.referrers, missing.referrer_count) == (Category.BROKEN, (), 2)
+
+
 async def test_a_crawl_resumed_in_pieces_keeps_the_same_referrers_and_counts() -> None:
     # The start page p1 is ok with no referrer when the first piece stops; p0 links to it later.
     seed = f"{SITE}/p1.html"
