@@ -32,7 +32,9 @@ class _Slow(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        data = body.encode()
+        self.page(body.encode())
+
+    def page(self, data: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(data)))
@@ -45,12 +47,7 @@ class _Slow(BaseHTTPRequestHandler):
 
 class _Fast(_Slow):
     def do_GET(self) -> None:
-        data = b'<a href="/">home</a>'
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.page(b'<a href="/">home</a>')
 
 
 @pytest.fixture
