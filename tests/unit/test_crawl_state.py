@@ -5,6 +5,7 @@ every one of them; ``all_referrers`` keeps them all for every link."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import pickle
 import tracemalloc
@@ -396,3 +397,28 @@ def test_a_settled_unique_url_costs_a_few_hundred_bytes() -> None:
 
     assert state.resource(urls[-1]) is not None and state.referrer_count(state.link(urls[-1])) == 1  # type: ignore[arg-type]
     assert per_url < 250, per_url  # about 205 B (entries 160, the time 24, the index); it was about 410 B
+
+
+class _SlowTransport(MemoryTransport):
+    async def send(self, method: str, url: str, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.02)
+        return await super().send(method, url, **kwargs)
+
+
+async def test_a_stopped_crawl_counts_only_the_checks_it_made() -> None:
+    # stop() while checks wait for the one slot of the host: they stay pending and are not counted, so a
+    # budget charged with ``checks`` pays for each check once, when it is made.
+    links = "".join(f'<a href="/p{n}.html">p</a>' for n in range(20))
+    replies = {f"{SITE}/": Reply(200, links.encode())} | {
+        f"{SITE}/p{n}.html": Reply(200, b"") for n in range(20)
+    }
+    transport = _SlowTransport(replies)
+    crawler = Crawler(
+        CheckConfig(retries=0, max_per_host=1, soft_404=False, respect_robots=False), transport=transport
+    )
+    asyncio.get_running_loop().call_later(0.15, crawler.stop)
+    await crawler.run(collect_inputs([f"{SITE}/"]))
+    made = {url for _, url in transport.sent}
+    pending = [r.url for r in crawler.frontier().resources if r.pending]
+    assert 1 < crawler.checks == len(made) < 21
+    assert len(made) + len(pending) == 21 and not made & set(pending)

@@ -179,11 +179,18 @@ class Crawler:
                 task.result()
         return self._report()
 
-    def stop(self) -> None:
-        """Start no more checks: the queue drains without fetching, a check whose request has not gone out
-        yet stays pending (it waited for a slot of its host, or for a retry), and the crawl ends once the
-        requests on the wire are answered. :meth:`frontier` and the report say what was done."""
+    def finish_started(self) -> None:
+        """Start no more checks, as when ``max_checks`` is reached now: the checks begun finish (their
+        redirects, retries, robots.txt and soft-404 probes included), the others stay pending, and
+        :meth:`frontier` resumes from them. A monitored scan's turn ends this way."""
         self.config = replace(self.config, max_checks=self._checks)
+
+    def stop(self) -> None:
+        """Start no more checks and send no more requests: the queue drains without fetching, a check whose
+        request has not gone out yet stays pending (it waited for a slot of its host, for a retry, or for
+        its next redirect), and the crawl ends once the requests on the wire are answered. :meth:`frontier`
+        and the report say what was done."""
+        self.finish_started()
         self._limiter.close()
 
     # --- collecting links ------------------------------------------------------------------------
@@ -348,8 +355,8 @@ class Crawler:
                 await self._process(resource)
             except FetchAborted:
                 raise
-            except SlotsClosed:
-                pass  # stopped (stop()) before its request went out: it stays pending
+            except SlotsClosed:  # stopped (stop()) before its check was done: it stays pending, not
+                self._checks -= 1  # counted (a budget is charged with the checks made, and it is made later)
             except Exception as exc:  # a bug must not hang the run: record it on the resource
                 resource.result = CheckResult(
                     resource.url,
