@@ -11,6 +11,7 @@ URL or the admin password is printed.
 from __future__ import annotations
 
 import logging.config
+import math
 import os
 import socket
 from pathlib import Path
@@ -44,6 +45,18 @@ def shown_url(db_url: str) -> str:
         return make_url(db_url).render_as_string(hide_password=True)
     except ArgumentError as exc:
         raise ConfigError(f"--db is not a database URL: {exc}") from None
+
+
+# A turn shorter than a slow request or two would end before the scan gets anywhere.
+MIN_TURN_SECONDS = 10.0
+
+
+def _turn(value: float) -> float:
+    if value == 0 or (math.isfinite(value) and value >= MIN_TURN_SECONDS):
+        return value
+    raise click.BadParameter(
+        f"{value:g} is not 0 (no limit) or a number of seconds from {MIN_TURN_SECONDS:g}"
+    )
 
 
 @click.command("serve")
@@ -92,8 +105,10 @@ def shown_url(db_url: str) -> str:
     default=DEFAULT_TURN_SECONDS,
     show_default=True,
     metavar="SECONDS",
+    callback=lambda _context, _option, value: _turn(value),
     help="How long one run of a scan lasts before it saves its progress and gives way to the other sites' "
-    "due scans; a later tick resumes it (0: no limit). A slow site cannot hold up the others.",
+    f"due scans; a later tick resumes it (0: no limit; else at least {MIN_TURN_SECONDS:g}). A slow site "
+    "cannot hold up the others.",
 )
 @click.option(
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."

@@ -43,9 +43,10 @@ class CheckpointPolicy:
     ``max_share`` of the crawl's time on taking them: on a big site, where a frontier takes long to copy,
     checkpoints come further apart than ``every_checks`` (never further than ``every_seconds``).
 
-    ``turn_seconds`` is how long one run of a scan may last before it gives way (None: no limit): it stops
-    starting checks, saves its frontier and ends partial, and a later scheduler tick resumes it after the
-    other scans that are due had their turn. A slow or hostile site cannot hold up every other site's scan.
+    ``turn_seconds`` is how long one run of a scan may last before it gives way (None: no limit): it starts
+    no more checks, finishes those it began (redirects, retries and probes included), and ends partial with
+    its frontier; a later scheduler tick resumes it after the other scans that are due had their turn. A
+    slow or hostile site cannot hold up every other site's scan.
     """
 
     every_seconds: float = 10.0
@@ -184,7 +185,7 @@ async def run_scan_job_async(
     async def capture(crawler: Crawler) -> AsyncIterator[None]:
         seen.append(crawler)
         turn = job.policy.turn_seconds
-        ends = None if turn is None else asyncio.get_running_loop().call_later(turn, crawler.stop)
+        ends = None if turn is None else asyncio.get_running_loop().call_later(turn, crawler.finish_started)
         saver = None
         if job.checkpoint is not None:
             saver = asyncio.create_task(save_progress(crawler, job.checkpoint, job.policy, stop))

@@ -356,7 +356,7 @@ def _run(
 
 
 def _log_end(scan: Scan, site: str) -> None:
-    """One line per run's end: done, partial (the budget ran out) or failed, with the scan's counts."""
+    """One line per run's end: done, partial (its budget or its turn ran out) or failed, with the scan's counts."""
     c = scan.counts
     fields = {
         "event": f"scan.{scan.state.value}",

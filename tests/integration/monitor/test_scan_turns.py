@@ -4,10 +4,14 @@ checked twice. A scan run by hand (``sites scan``), which someone waits for, run
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from tests.integration.monitor.sitekit import Clock
@@ -101,3 +105,69 @@ def test_a_scan_run_by_hand_runs_to_its_end(tmp_path: Path, sites: tuple[str, st
         assert (scan.state, scan.runs, scan.counts.total) == (ScanState.DONE, 1, PAGES + 2)
     finally:
         monitor.close()
+
+
+class _Wide(_Slow):
+    """``/`` links to 60 pages that answer in 0.4 s each, and to ``/r``, whose 301 (0.8 s) leads to ``/t``
+    (0.8 s): at the turn's end checks wait for a slot of the host and a redirect is between its hops."""
+
+    hits: ClassVar[Counter[str]] = Counter()
+
+    def do_GET(self) -> None:
+        self.hits[self.path] += 1
+        if self.path == "/":
+            self.page(
+                ("".join(f'<a href="/w{n}.html">w</a>' for n in range(60)) + '<a href="/r">r</a>').encode()
+            )
+        elif self.path.startswith("/w"):
+            time.sleep(DELAY)
+            self.page(b"<p>leaf</p>")
+        elif self.path == "/r":
+            time.sleep(2 * DELAY)
+            self.send_response(301)
+            self.send_header("Location", "/t")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/t":
+            time.sleep(2 * DELAY)
+            self.page(b"<p>target</p>")
+        else:
+            self.send_error(404)
+
+
+def test_the_checks_a_turn_began_finish_and_are_charged_once(tmp_path: Path) -> None:
+    # The turn ends while checks wait for a slot of the host and a redirect is between its hops: they are
+    # finished, not dropped, so each page is requested once and the budget is charged the checks made.
+    # (Dropped, the redirect was asked again every turn, and never finished with a turn shorter than a hop.)
+    _Wide.hits.clear()
+    monitor = _monitor(tmp_path, 0.5)
+    try:
+        with threaded_site(_Wide) as url:
+            site = monitor.add_site(SiteSpec(name="wide", url=url, every=None))
+            scan = monitor.request_scan(site.id)
+            for _ in range(10):
+                monitor.run_due_scans(owner="tick")
+                if monitor.scan(scan.id).state is not ScanState.PARTIAL:
+                    break
+        done = monitor.scan(scan.id)
+        assert done.state is ScanState.DONE
+        assert done.budget_used == done.counts.total == 62  # the start page, its 60 pages and /r
+        assert {path: n for path, n in _Wide.hits.items() if n != 1} == {}
+        assert _Wide.hits["/t"] == 1
+    finally:
+        monitor.close()
+
+
+@pytest.mark.parametrize("turn", ["nan", "inf", "0.001", "9"])
+def test_serve_refuses_a_turn_that_would_break_or_stall_scans(turn: str) -> None:
+    # NaN failed every scan, inf every scan on the workers, and a turn shorter than a request or two left
+    # a scan partial for ever, restarting at every tick.
+    done = subprocess.run(
+        [sys.executable, "-m", "linkdoctor", "serve", "--scan-turn", turn],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert f"--scan-turn': {turn} is not 0 (no limit) or a number of seconds from 10" in done.stderr
