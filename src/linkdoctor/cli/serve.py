@@ -106,9 +106,9 @@ def _turn(value: float) -> float:
     show_default=True,
     metavar="SECONDS",
     callback=lambda _context, _option, value: _turn(value),
-    help="How long one run of a scan lasts before it saves its progress and gives way to the other sites' "
-    f"due scans; a later tick resumes it (0: no limit; else at least {MIN_TURN_SECONDS:g}). A slow site "
-    "cannot hold up the others.",
+    help="How long one run of a scan starts checks; then it finishes those it began, saves its progress and "
+    "gives way to the other sites' due scans, and a later tick resumes it "
+    f"(0: no limit; else at least {MIN_TURN_SECONDS:g}). A slow site cannot hold up the others.",
 )
 @click.option(
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
