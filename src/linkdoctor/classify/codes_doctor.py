@@ -17,6 +17,7 @@ from linkdoctor.classify.codes_model import CLIENT, OPERATOR, DiagnosisInfo
 CLIENT_AUTH_NOT_ENFORCED: Final = "tls.client-auth-not-enforced"
 CLIENT_CERT_CHAIN_INCOMPLETE: Final = "tls.client-cert-chain-incomplete"
 CLIENT_CERT_CHAIN_TOO_DEEP: Final = "tls.client-cert-chain-too-deep"
+CLIENT_CERT_NEVER_REQUESTED: Final = "tls.client-cert-never-requested"
 
 ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
     DiagnosisInfo(
@@ -70,6 +71,29 @@ ENTRIES: Final[tuple[DiagnosisInfo, ...]] = (
         ),
         actor=OPERATOR,
         related_status=(400, 495),
+    ),
+    DiagnosisInfo(
+        code=CLIENT_CERT_NEVER_REQUESTED,
+        title="Client certificate demanded but never requested",
+        summary="The server refuses for want of a client certificate, but never asks for one",
+        explanation=(
+            "The answer is nginx's 496 (or 495) page, which blames the client certificate, yet the TLS "
+            "handshake carried no CertificateRequest: a client cannot send a certificate the server does "
+            "not ask for, so every client is refused, with or without one. nginx requests a certificate "
+            "only in a server block with ssl_verify_client on, optional or optional_no_ca; a location "
+            "that returns 496 or tests $ssl_client_verify in a server without it always fails (nginx "
+            "lint: LDN008). The same answer comes from a server behind a proxy that ends TLS without "
+            "asking for the certificate."
+        ),
+        fix=(
+            "Operator: in the server block that handles the TLS handshake for this host and port, set "
+            "ssl_client_certificate to the CAs you accept and ssl_verify_client optional; (or on), then "
+            "reload nginx.",
+            "Behind a proxy that ends TLS: ask for the client certificate there and pass its verdict on, "
+            "or pass the TLS connection through to nginx.",
+        ),
+        actor=OPERATOR,
+        related_status=(400, 495, 496),
     ),
 )
 

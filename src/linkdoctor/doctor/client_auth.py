@@ -11,10 +11,11 @@ CertificateRequest) and the HTTP outcome (nginx's 496 page behind a wire 400). A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from linkdoctor.classify import codes_model
-from linkdoctor.classify.codes_doctor import CLIENT_AUTH_NOT_ENFORCED
+from linkdoctor.classify.codes_doctor import CLIENT_AUTH_NOT_ENFORCED, CLIENT_CERT_NEVER_REQUESTED
 from linkdoctor.classify.nginx_pages import precise_nginx_status
 from linkdoctor.classify.tls import CLIENT_CERT_REQUIRED
 from linkdoctor.doctor.fixes import nginx_snippet
@@ -28,6 +29,7 @@ OPERATOR: Final = codes_model.OPERATOR
 # Alerts a server sends when a client that was asked for a certificate sent none.
 _NO_CERT_ALERTS: Final = frozenset({"certificate_required", "handshake_failure", "bad_certificate"})
 _NGINX_496_PAGE: Final = "nginx 496 page (400 No required SSL certificate was sent)"
+_NGINX_PAGES: Final = {496: _NGINX_496_PAGE, 495: "nginx 495 page (400 The SSL certificate error)"}
 
 
 def outcome(seen: ProbeResult, *, with_certificate: bool) -> HandshakeOutcome:
@@ -140,6 +142,50 @@ def not_enforced(exam: ClientAuthExam, request_without: RequestOutcome | None) -
                 "in the location block", "if ($ssl_client_verify != SUCCESS) {", "    return 496;", "}"
             ),
             "If the resource is meant to be public, nothing needs fixing.",
+        ),
+    )
+
+
+def never_requested(
+    exam: ClientAuthExam, without: ProbeResult, requests: Sequence[RequestOutcome]
+) -> Finding | None:
+    """The server answered with nginx's 495 or 496 page (a certificate missing or refused), yet neither
+    handshake carried a CertificateRequest: the page blames a certificate no client can send. Checked
+    before anything else about the client's certificate, which is never the cause here."""
+    if exam.mode is not ClientAuthMode.NONE:
+        return None
+    answers = [("probe without a certificate", without.http_status, precise_status(without))]
+    answers += [
+        (f"request {'with' if r.with_certificate else 'without'} a certificate", r.status, r.precise_status)
+        for r in requests
+    ]
+    blamed = [(label, wire, precise) for label, wire, precise in answers if precise in _NGINX_PAGES]
+    if not blamed:
+        return None
+    label, wire, precise = blamed[0]
+    page = _NGINX_PAGES[precise] if wire == 400 else f"status {precise}"
+    return Finding(
+        code=CLIENT_CERT_NEVER_REQUESTED,
+        severity=Severity.ERROR,
+        actor=OPERATOR,
+        summary=f"The server answers with its {page}, but never asks for a client certificate in the TLS "
+        "handshake, so no client can send one: every client is refused",
+        evidence=(
+            ("client_auth", exam.mode.value),
+            ("certificate_request", "none in the handshake"),
+            ("answer", f"{label}: HTTP {page}"),
+        ),
+        fix=(
+            "Operator: ask for the certificate in the server block that handles the TLS handshake for this "
+            "host and port (the one whose server_name matches, else the default server of the listen):\n"
+            + nginx_snippet(
+                "in the server block",
+                "ssl_client_certificate /etc/nginx/client-cas.pem;   # the CAs you accept",
+                "ssl_verify_client optional;   # or on",
+            ),
+            "Find such locations before they ship: linkdoctor nginx lint /etc/nginx/nginx.conf (rule LDN008).",
+            "Behind a proxy that ends TLS: ask for the client certificate there and pass its verdict on, or "
+            "pass the TLS connection through to nginx.",
         ),
     )
 

@@ -151,6 +151,9 @@ async def diagnose(
     auth = client_auth.examine_client_auth(without, with_cert, request_without)
     accepted = without.client_ca_names or (with_cert.client_ca_names if with_cert else ())
     findings = server.server_findings(exam, now=now, warn_days=options.warn_days)
+    refused = client_auth.never_requested(auth, without, requests)
+    if refused is not None:  # the page blames a certificate the handshake never asked for
+        findings.append(refused)
     cert_exam: ClientCertExam | None = None
     if mismatch is not None and options.client is not None:
         findings.append(client_cert.key_mismatch(options.client, mismatch))

@@ -84,6 +84,8 @@ CASES: tuple[Case, ...] = (
     Case("server-wrong-host", "wronghost", None, "tls.server-cert-hostname-mismatch", "operator", "subjectAltName includes 127.0.0.1"),
     Case("server-incomplete-chain", "nochain", None, "tls.server-cert-incomplete-chain", "operator", "fullchain.pem"),
     Case("server-self-signed", "selfsigned", None, "tls.server-cert-self-signed", "operator", "trusted CA"),
+    Case("never-requested", "plain", None, "tls.client-cert-never-requested", "operator", "ssl_verify_client optional;", path="/admin/"),
+    Case("never-requested-with-cert", "plain", "good", "tls.client-cert-never-requested", "operator", "rule LDN008", path="/admin/"),
     Case("healthy", "on", "good", None, None, ""),
 )  # fmt: skip
 

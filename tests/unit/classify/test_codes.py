@@ -86,6 +86,7 @@ DOCTOR_ONLY_CODES = (
     "tls.client-auth-not-enforced",
     "tls.client-cert-chain-incomplete",
     "tls.client-cert-chain-too-deep",
+    "tls.client-cert-never-requested",
 )
 
 

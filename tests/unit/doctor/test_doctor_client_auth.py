@@ -6,7 +6,7 @@ from cryptography import x509
 from tests.unit.doctor.conftest import probe_result
 
 from linkdoctor.doctor import ClientAuthMode, RequestOutcome
-from linkdoctor.doctor.client_auth import examine_client_auth, public_anyway
+from linkdoctor.doctor.client_auth import examine_client_auth, never_requested, public_anyway
 from linkdoctor.tls.probe import ProbeResult
 
 NGINX_496 = "<html><head><title>400 No required SSL certificate was sent</title></head></html>"
@@ -63,3 +63,39 @@ def test_optional_mode_answering_403_is_not_public(healthy_probe: ProbeResult) -
 def test_a_request_without_any_readable_outcome_is_mode_unknown(healthy_probe: ProbeResult) -> None:
     seen = probe_result(healthy_probe, cert_requested=True, http_status=None, error="read: timed out")
     assert examine_client_auth(seen, None, request(None)).mode is ClientAuthMode.UNKNOWN
+
+
+NGINX_495 = "<html><head><title>400 The SSL certificate error</title></head></html>"
+
+
+def test_a_496_page_from_a_server_that_never_asks_for_a_certificate_is_the_operators(
+    healthy_probe: ProbeResult,
+) -> None:
+    # `return 496` in a server without ssl_verify_client: the page blames a certificate that no client
+    # can send, since the handshake never asked for one
+    seen = probe_result(healthy_probe, http_status=400, http_body_prefix=NGINX_496)
+    exam = examine_client_auth(seen, None, request(400, 496))
+    assert exam.mode is ClientAuthMode.NONE
+    finding = never_requested(exam, seen, [request(400, 496)])
+    assert finding is not None
+    assert (finding.code, finding.actor) == ("tls.client-cert-never-requested", "operator")
+    assert "nginx 496 page (400 No required SSL certificate was sent)" in finding.summary
+    assert "ssl_verify_client optional;" in "\n".join(finding.fix)
+
+
+def test_a_495_answer_to_the_request_with_a_certificate_counts_too(healthy_probe: ProbeResult) -> None:
+    seen = probe_result(healthy_probe, http_status=None, error="read: reset")
+    with_cert = RequestOutcome(True, 400, 495, "broken", "tls.client-cert-rejected", "", "")
+    exam = examine_client_auth(seen, None, request(200))
+    finding = never_requested(exam, seen, [request(200), with_cert])
+    assert finding is not None
+    assert dict(finding.evidence)["answer"] == (
+        "request with a certificate: HTTP nginx 495 page (400 The SSL certificate error)"
+    )
+
+
+def test_a_server_that_asks_or_answers_normally_is_not_blamed(healthy_probe: ProbeResult) -> None:
+    asks = probe_result(healthy_probe, cert_requested=True, http_status=400, http_body_prefix=NGINX_496)
+    assert never_requested(examine_client_auth(asks, None, None), asks, []) is None  # a real 496
+    plain = probe_result(healthy_probe, http_status=400, http_body_prefix=NGINX_495.replace("SSL", "TLS"))
+    assert never_requested(examine_client_auth(plain, None, request(400)), plain, [request(400)]) is None
