@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import os
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,35 @@ async def test_the_worker_exits_without_an_interpreters_teardown(tmp_path: Path,
     await parser.extract("html", PAGE, HTML_TYPE)  # a batch parsed in the worker
     parser.close()
     assert not marker.exists()
+
+
+async def test_a_crawl_that_announces_its_pages_starts_the_worker_before_parsing_them() -> None:
+    # A crawl that has queued more pages than `after` is a big one: the worker boots while they are fetched
+    # instead of while this process parses them, and so takes the documents from the first ones on.
+    parser = ParserProcess(after=3)
+    for _ in range(3):
+        parser.expect()
+    three = parser.pid  # three pages to come: not worth a process
+    parser.expect()
+    assert (three, parser.pid is not None) == (None, True)
+    for _ in range(1000):  # at most 20 s
+        if parser.started:
+            break
+        await asyncio.sleep(0.02)
+    assert parser.started  # and not one document parsed yet
+    assert await parser.extract("html", PAGE, HTML_TYPE, page_url="http://h/p.html") == (
+        extract_document("html", PAGE.decode()),
+        tuple(resolve("http://h/docs/", link.url) for link in extract_document("html", PAGE.decode()).links),
+    )
+    parser.close()
+
+
+def test_a_worker_that_never_had_a_batch_is_killed_at_close_not_waited_for() -> None:
+    # Started for a crawl that ended before any page reached it (a budget, an interrupt): closing must not
+    # wait for its interpreter to boot only to read the end of its input.
+    parser = ParserProcess(after=0)
+    parser.expect()
+    worker = parser._worker
+    assert worker is not None
+    parser.close()
+    assert worker._process.returncode == -signal.SIGKILL

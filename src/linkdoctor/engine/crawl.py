@@ -345,6 +345,8 @@ class Crawler:
         if refetch:
             resource.done = False
         self.progress.queued += 1
+        if resource.crawl and not refetch and self._parser is not None:
+            self._parser.expect()  # a page to parse is coming: the parser process starts ahead of a big crawl
         self._queue.put_nowait(resource)
 
     # --- checking ----------------------------------------------------------------------------------

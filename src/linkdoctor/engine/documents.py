@@ -244,6 +244,7 @@ class _Worker:
         self._replies: deque[Future[list[CompactExtraction]]] = deque()
         self._outgoing: queue.SimpleQueue[Sequence[ParseJob] | None] = queue.SimpleQueue()
         self._closed = False
+        self._used = False  # whether a batch was ever sent: a process that never had one is killed at close
         self._threads = [
             threading.Thread(target=self._write, name="linkdoctor-parser-in", daemon=True),
             threading.Thread(target=self._read, name="linkdoctor-parser-out", daemon=True),
@@ -265,6 +266,7 @@ class _Worker:
                 raise RuntimeError("the parser process has stopped")
             self._replies.append(reply)
             self._outgoing.put(jobs)
+            self._used = True
         return reply
 
     def _write(self) -> None:
@@ -310,10 +312,15 @@ class _Worker:
                 pipe.close()
 
     def close(self) -> None:
-        """Let the process finish the batches it has, close its stdin (it exits), and wait for it."""
+        """Let the process finish the batches it has, close its stdin (it exits), and wait for it; one that
+        never had a batch (started for a crawl that ended first) is killed, not waited for while it boots."""
         with self._lock:
             self._closed = True
             self._outgoing.put(None)
+            idle = not self._used
+        if idle:
+            with contextlib.suppress(OSError):
+                self._process.kill()
         try:
             self._process.wait(timeout=_STOP_SECONDS)
         except subprocess.TimeoutExpired:
@@ -324,7 +331,8 @@ class _Worker:
 
 
 class ParserProcess:
-    """Extraction for one crawl, moved to a worker process once the crawl passes ``after`` documents.
+    """Extraction for one crawl, moved to a worker process once the crawl passes ``after`` documents, or
+    announces (:meth:`expect`) more than that many.
 
     Small crawls never pay for the process. Until the worker has started, documents are parsed here;
     after that, documents that arrive while a batch is in the worker wait for the next batch (at most
@@ -341,6 +349,7 @@ class ParserProcess:
         self._after = after
         self._max_in_flight = in_flight
         self._seen = 0
+        self._expected = 0
         self._worker: _Worker | None = None
         self._pending: list[tuple[ParseJob, asyncio.Future[CompactExtraction]]] = []
         self._in_flight = 0
@@ -359,6 +368,20 @@ class ParserProcess:
         """The worker process's id, once one was started."""
         return None if self._worker is None else self._worker.pid
 
+    def expect(self) -> None:
+        """One more document is on its way (a crawl queued a page). Once more than ``after`` are known,
+        the worker starts, so that it is up by the time they arrive instead of booting while this process
+        parses them."""
+        self._expected += 1
+        if self._expected > self._after and self._worker is None and not self._broken:
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            self._worker = _Worker()
+        except (OSError, ValueError):  # no process to be had: parse here
+            self._broken = True
+
     async def extract(
         self, kind: str, body: bytes, content_type: str, *, page_url: str | None = None
     ) -> tuple[Extraction, tuple[str | InvalidURL, ...] | None]:
@@ -369,10 +392,7 @@ class ParserProcess:
         # the parse: it goes to the worker, started for it if need be, whatever the crawl's size.
         big = len(body) > BIG_DOCUMENT
         if self._worker is None and not self._broken and (big or self._seen > self._after):
-            try:
-                self._worker = _Worker()
-            except (OSError, ValueError):  # no process to be had: parse here
-                self._broken = True
+            self._start()
         if big and self._worker is not None and not self._broken and not self._worker.ready.done():
             import asyncio
 
