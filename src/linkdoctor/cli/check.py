@@ -24,7 +24,7 @@ from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.interrupt import Interrupt
-from linkdoctor.engine.runner import check_async, run_sync
+from linkdoctor.engine.runner import check_async, fewer_collections, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
 from linkdoctor.patterns import PatternError, UserPattern, compile_pattern
@@ -303,7 +303,8 @@ def _run(
             report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
         else:
             report = run_sync(check(on_result))
-        outputs.finish(report)
+        with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
+            outputs.finish(report)
     if broker and scan is not None and interrupt.signum is None:
         # The reports are written (renamed into place): only now may the scan's stored pages go.
         from linkdoctor.distributed.run import forget_finished_scan

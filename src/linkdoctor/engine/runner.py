@@ -71,7 +71,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         # result, which for a large Report costs a quarter of a second per call.
         box.append(await coro)
 
-    with _fewer_collections():
+    with fewer_collections():
         try:
             import uvloop
         except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we test
@@ -82,8 +82,9 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Collect the youngest generation every 100,000 allocations instead of 700, for the run only.
+def fewer_collections() -> Iterator[None]:
+    """Collect the youngest generation every 100,000 allocations instead of 700, while a crawl runs (and
+    while its report is written, which reads that state and allocates as much).
 
     A crawl allocates millions of objects that live to the end (links, referrers, results) and makes little
     cyclic garbage, so the default threshold has the collector rescan survivors over and over: 8% of the
