@@ -508,7 +508,7 @@ class Crawler:
         if resolved is None:  # parsed here, not by the parser process
             resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
         direct = not self.config.remap  # a URL to remap takes _add's way
-        seen_again, add_new = self._seen_again, self._add_new
+        refer_known, add_new = self._state.refer_known, self._add_new
         for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
             kind = element if follow else "nofollow"
             key = (target, line, text)
@@ -522,8 +522,15 @@ class Crawler:
             text = texts.setdefault(text, text)
             if not direct or type(target) is not str:
                 self._add_resolved(url, target, Referrer(page_url, line, text), kind, depth=depth)
-            elif not seen_again(target, kind, depth, page_url, line, text):
+                continue
+            # What _seen_again does, inlined: this loop runs once per link a page holds
+            link = refer_known(target, page_url, line, text)
+            if link is None:
                 add_new(target, Referrer(page_url, line, text), kind, depth=depth)
+            elif (known := link.resource) is not None and (
+                depth < known.depth or (kind in _FOLLOW and not known.crawl_or_queued)
+            ):
+                self._upgrade(known, kind, depth)
 
     def _shared(self, result: CheckResult) -> CheckResult:
         """``result`` with its reason phrase shared with earlier results ("OK" once, not once per URL)."""
@@ -537,11 +544,15 @@ class Crawler:
         resource.done = True
         resource.queued = False
         self.progress.checked += 1
-        for link in resource.links:
-            if link.fragment and resource.anchors is None and self._needs_anchor_fetch(resource):
-                self._enqueue(resource, refetch=True)
-                return
-        for link in resource.links:
+        links = resource.links
+        if (
+            resource.anchors is None
+            and any(link.fragment for link in links)
+            and self._needs_anchor_fetch(resource)
+        ):
+            self._enqueue(resource, refetch=True)
+            return
+        for link in links:
             if not link.emitted:
                 self._emit(link)
 

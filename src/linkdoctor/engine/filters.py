@@ -24,7 +24,8 @@ def excluded_result(url: str, config: CheckConfig) -> CheckResult | None:
     """
     if len(url) > config.max_url_length:
         return _excluded(url, ErrorKind.FILTERED, "url.too-long", f"{len(url)} characters")
-    scheme = scheme_of(url)
+    # most links are resolved web URLs, whose scheme is lowercase by then: no pattern needed for them
+    scheme = "http" if url.startswith(("https://", "http://")) else scheme_of(url)
     if scheme not in FETCHED_SCHEMES:
         return _excluded(
             url, ErrorKind.UNSUPPORTED_SCHEME, "url.unsupported-scheme", f"{scheme}: links are not checked"
@@ -50,7 +51,8 @@ def file_on_web_result(url: str, referrer: str | None) -> CheckResult | None:
     >>> file_on_web_result("file:///srv/docs/a.html", "file:///srv/docs/index.html") is None
     True
     """
-    if referrer is None or scheme_of(url) != "file" or scheme_of(referrer) not in WEB_SCHEMES:
+    # the scheme is "file" only when the URL starts so (any case): most do not, and need no pattern
+    if referrer is None or url[:5].lower() != "file:" or scheme_of(referrer) not in WEB_SCHEMES:
         return None
     return CheckResult(
         url,

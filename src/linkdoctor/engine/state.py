@@ -368,8 +368,11 @@ class MemoryState:
         link = self._entries.get(url)
         if type(link) is not LinkEntry:
             return None
-        if link.referrers is None:
+        found = link.referrers
+        if found is None:
             link.counted += 1
+        elif type(found) is list:
+            found.append(Referrer(page, line, text))
         else:
             self.refer(link, Referrer(page, line, text))
         return link

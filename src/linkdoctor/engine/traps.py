@@ -64,6 +64,7 @@ _LONGEST_BLOCK: Final = 4
 _SITEMAPS_BEFORE_ONE_IS_READ: Final = 8  # sitemaps read at once while their size is unknown
 _DIGITS = re.compile(r"[0-9]+")
 # An id: 16+ characters of letters and digits (hex, base64url), with at least one of each; or a UUID.
+_ID_LENGTH: Final = 16
 _ID = re.compile(r"^(?=[^/]*[0-9])(?=[^/]*[A-Za-z])[A-Za-z0-9_\-]{16,}$")
 _ASPNET_SESSION = re.compile(r"^\([A-Z]\(.*\)\)$")  # ASP.NET cookieless sessions: /(S(abc…))/page
 
@@ -242,7 +243,9 @@ class TrapGuard:
         segments = [s for s in path.split("/") if s]
         if limits.max_path_depth and len(segments) > limits.max_path_depth:
             return PATH_TOO_DEEP
-        if limits.trap_depth and _repeats(segments):  # --trap-depth 0 turns the path patterns off
+        if (
+            limits.trap_depth and len(segments) >= _REPEATS and _repeats(segments)
+        ):  # --trap-depth 0 turns the path patterns off
             return TRAP_SUSPECTED
         shape, ids = _shape(segments)
         if limits.trap_ids and ids:
@@ -337,7 +340,8 @@ def _shape(segments: list[str]) -> tuple[list[str], str]:
         base, semicolon, params = segment.partition(";")
         if semicolon:
             ids.append(params)
-        if _ID.match(base) or _ASPNET_SESSION.match(base):
+        # the length and first character first: most segments are neither, and the patterns cost more
+        if (len(base) >= _ID_LENGTH and _ID.match(base)) or (base[:1] == "(" and _ASPNET_SESSION.match(base)):
             if index != last:
                 ids.append(base)
             shape.append("*" + (";*" if semicolon else ""))

@@ -151,7 +151,8 @@ def test_explain_status_json_has_the_stable_fields() -> None:
     assert document["code"] == 496
     assert document["origin"] == "nginx"
     assert document["causes"]
-    assert document["related_codes"] == ["tls.client-cert-required"]
+    # no certificate sent; or none asked for, which only `diagnose` can tell from the handshake
+    assert document["related_codes"] == ["tls.client-cert-required", "tls.client-cert-never-requested"]
 
 
 def test_explain_diagnosis_json_has_the_stable_fields() -> None:
