@@ -56,11 +56,13 @@ class Verdicts:
         return bool(link.fragment) and self._missing(link.fragment, resource, result.category)
 
     def _missing(self, fragment: str, resource: ResourceEntry, category: Category) -> bool:
+        anchors = resource.anchors
         return (
             self.check_fragments
             and category in (Category.OK, Category.REDIRECTED)
-            and resource.anchors is not None
-            and not fragment_found(fragment, resource.anchors)
+            and anchors is not None
+            and fragment not in anchors  # most fragments name an id: no call for them
+            and not fragment_found(fragment, anchors)
         )
 
     def located(self, link: LinkEntry) -> tuple[str, tuple[Referrer, ...]]:
