@@ -149,15 +149,21 @@ def not_enforced(exam: ClientAuthExam, request_without: RequestOutcome | None) -
 def never_requested(
     exam: ClientAuthExam, without: ProbeResult, requests: Sequence[RequestOutcome]
 ) -> Finding | None:
-    """The server answered with nginx's 495 or 496 page (a certificate missing or refused), yet neither
-    handshake carried a CertificateRequest: the page blames a certificate no client can send. Checked
-    before anything else about the client's certificate, which is never the cause here."""
-    if exam.mode is not ClientAuthMode.NONE:
+    """This host answered with nginx's 495 or 496 page (a certificate missing or refused), yet its completed
+    handshake carried no CertificateRequest: the page blames a certificate no client can send. Checked
+    before anything else about the client's certificate, which is never the cause here.
+
+    Only this host's own answers count (the probe's, and requests that were not redirected: a redirect's
+    target is another server, which may ask for a certificate), and none when a request got through."""
+    if exam.mode is not ClientAuthMode.NONE or without.tls_version is None:
+        return None
+    if any(r.status is not None and 200 <= r.status < 400 for r in requests):
         return None
     answers = [("probe without a certificate", without.http_status, precise_status(without))]
     answers += [
         (f"request {'with' if r.with_certificate else 'without'} a certificate", r.status, r.precise_status)
         for r in requests
+        if not r.redirected
     ]
     blamed = [(label, wire, precise) for label, wire, precise in answers if precise in _NGINX_PAGES]
     if not blamed:

@@ -257,6 +257,7 @@ def _outcome(result: CheckResult, with_certificate: bool) -> RequestOutcome:
         diagnosis_code=diagnosis.code if diagnosis else None,
         diagnosis_summary=diagnosis.summary if diagnosis else "",
         error=result.error_message,
+        redirected=bool(result.redirects),
     )
 
 

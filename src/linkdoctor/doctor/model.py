@@ -119,6 +119,7 @@ class RequestOutcome:
     diagnosis_code: str | None
     diagnosis_summary: str
     error: str
+    redirected: bool = False  # answered by where the URL redirects to, not by its own host and port
 
 
 @dataclass(frozen=True, slots=True)

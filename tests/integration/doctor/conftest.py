@@ -86,6 +86,9 @@ CASES: tuple[Case, ...] = (
     Case("server-self-signed", "selfsigned", None, "tls.server-cert-self-signed", "operator", "trusted CA"),
     Case("never-requested", "plain", None, "tls.client-cert-never-requested", "operator", "ssl_verify_client optional;", path="/admin/"),
     Case("never-requested-with-cert", "plain", "good", "tls.client-cert-never-requested", "operator", "rule LDN008", path="/admin/"),
+    # a host that asks for nothing redirecting to one that requires a certificate: the 496 is the target's
+    Case("redirect-to-mtls", "sso", None, "tls.client-cert-required", "client", "--cert/--key"),
+    Case("redirect-to-mtls-with-cert", "sso", "good", None, None, ""),
     Case("healthy", "on", "good", None, None, ""),
 )  # fmt: skip
 
@@ -174,6 +177,7 @@ def doctor_site(nginx_factory: NginxFactory, doctor_pki: PKI) -> DoctorSite:
         "wronghost",
         "selfsigned",
         "nochain",
+        "sso",
     )
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     ca = f"ssl_client_certificate {quote(pki.root.cert)};"
@@ -207,6 +211,7 @@ def doctor_site(nginx_factory: NginxFactory, doctor_pki: PKI) -> DoctorSite:
             block("wronghost", "", pki.server_wrong_host("doctor-server-wronghost")),
             block("selfsigned", "", pki.server_self_signed("doctor-server-selfsigned")),
             block("nochain", "", via, chain=via.cert),
+            block("sso", f"return 302 https://127.0.0.1:{ports['on']}$request_uri;"),
         )
     )  # fmt: skip
     return DoctorSite(nginx_factory(blocks, "doctor"), ports)

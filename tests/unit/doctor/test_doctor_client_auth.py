@@ -85,13 +85,33 @@ def test_a_496_page_from_a_server_that_never_asks_for_a_certificate_is_the_opera
 
 def test_a_495_answer_to_the_request_with_a_certificate_counts_too(healthy_probe: ProbeResult) -> None:
     seen = probe_result(healthy_probe, http_status=None, error="read: reset")
+    without = request(None)
     with_cert = RequestOutcome(True, 400, 495, "broken", "tls.client-cert-rejected", "", "")
-    exam = examine_client_auth(seen, None, request(200))
-    finding = never_requested(exam, seen, [request(200), with_cert])
+    exam = examine_client_auth(seen, None, without)
+    finding = never_requested(exam, seen, [without, with_cert])
     assert finding is not None
     assert dict(finding.evidence)["answer"] == (
         "request with a certificate: HTTP nginx 495 page (400 The SSL certificate error)"
     )
+
+
+def test_a_redirect_to_a_host_that_asks_for_a_certificate_is_not_blamed_on_this_one(
+    healthy_probe: ProbeResult,
+) -> None:
+    # https://app/ → 302 → https://sso/ with ssl_verify_client on: app's handshake asks for nothing, and the
+    # 496 is sso's; the request with the certificate gets through
+    seen = probe_result(healthy_probe, http_status=302)
+    redirected = RequestOutcome(False, 400, 496, "broken", "tls.client-cert-required", "", "", redirected=True)
+    exam = examine_client_auth(seen, None, redirected)
+    assert never_requested(exam, seen, [redirected]) is None
+    through = RequestOutcome(True, 200, 200, "ok", None, "", "", redirected=True)
+    assert never_requested(exam, seen, [redirected, through]) is None
+
+
+def test_nothing_is_said_of_a_handshake_that_did_not_complete(healthy_probe: ProbeResult) -> None:
+    seen = probe_result(healthy_probe, tls_version=None, alert="handshake_failure", http_status=None)
+    exam = examine_client_auth(seen, None, request(400, 496))
+    assert never_requested(exam, seen, [request(400, 496)]) is None
 
 
 def test_a_server_that_asks_or_answers_normally_is_not_blamed(healthy_probe: ProbeResult) -> None:
