@@ -253,3 +253,23 @@ def test_a_worker_that_never_had_a_batch_is_killed_at_close_not_waited_for() -> 
     assert worker is not None
     parser.close()
     assert worker._process.returncode == -signal.SIGKILL
+
+
+def test_a_folder_of_pages_never_starts_the_worker(tmp_path: Path, monkeypatch: Any) -> None:
+    # Files are read and parsed in this process (engine/local.py): announcing them would start a worker
+    # that only waits to be killed.
+    import linkdoctor
+    from linkdoctor.engine import documents
+
+    links = "".join(f'<a href="p{index}.html">{index}</a>' for index in range(40))
+    (tmp_path / "index.html").write_text(links, encoding="utf-8")
+    for index in range(40):
+        (tmp_path / f"p{index}.html").write_text('<a href="index.html">home</a>', encoding="utf-8")
+    started: list[object] = []
+    real = documents._Worker
+    monkeypatch.setattr(documents, "_Worker", lambda: started.append(1) or real())
+    report = linkdoctor.run_check(
+        linkdoctor.CheckConfig(), linkdoctor.collect_inputs([str(tmp_path / "index.html")])
+    )
+    assert report.summary.pages_crawled > 40
+    assert started == []

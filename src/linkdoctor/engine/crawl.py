@@ -150,6 +150,15 @@ class Crawler:
         self._inputs = inputs
         for site in inputs.sites:
             self._scope = self._scope.with_prefix(site.base)
+        try:  # the parser process may start while the seeds are queued (ParserProcess.expect)
+            await self._run(inputs, resume)
+        finally:
+            if self._parser is not None:
+                self._parser.close()
+        return self._report()
+
+    async def _run(self, inputs: Inputs, resume: Frontier | None) -> None:
+        """Queue the seeds, then check until the queue is done or a worker ends the run (its error raised)."""
         if resume is not None:
             self._restore(resume)
         for seed in inputs.seeds:
@@ -172,12 +181,9 @@ class Crawler:
             for task in (joined, *workers):
                 task.cancel()
             await asyncio.gather(joined, *workers, return_exceptions=True)
-            if self._parser is not None:
-                self._parser.close()
         for task in done:
             if task is not joined:
                 task.result()
-        return self._report()
 
     def finish_started(self) -> None:
         """Start no more checks, as when ``max_checks`` is reached now: the checks begun finish (their
@@ -345,8 +351,8 @@ class Crawler:
         if refetch:
             resource.done = False
         self.progress.queued += 1
-        if resource.crawl and not refetch and self._parser is not None:
-            self._parser.expect()  # a page to parse is coming: the parser process starts ahead of a big crawl
+        if resource.crawl and not refetch and self._parser is not None and not self._on_disk(resource.url):
+            self._parser.expect()  # a web page to parse is coming (a file's is parsed here): start it ahead
         self._queue.put_nowait(resource)
 
     # --- checking ----------------------------------------------------------------------------------
