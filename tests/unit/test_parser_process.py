@@ -267,7 +267,12 @@ def test_a_folder_of_pages_never_starts_the_worker(tmp_path: Path, monkeypatch: 
         (tmp_path / f"p{index}.html").write_text('<a href="index.html">home</a>', encoding="utf-8")
     started: list[object] = []
     real = documents._Worker
-    monkeypatch.setattr(documents, "_Worker", lambda: started.append(1) or real())
+
+    def counted() -> object:
+        started.append(1)
+        return real()
+
+    monkeypatch.setattr(documents, "_Worker", counted)
     report = linkdoctor.run_check(
         linkdoctor.CheckConfig(), linkdoctor.collect_inputs([str(tmp_path / "index.html")])
     )

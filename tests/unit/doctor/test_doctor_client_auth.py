@@ -101,7 +101,9 @@ def test_a_redirect_to_a_host_that_asks_for_a_certificate_is_not_blamed_on_this_
     # https://app/ → 302 → https://sso/ with ssl_verify_client on: app's handshake asks for nothing, and the
     # 496 is sso's; the request with the certificate gets through
     seen = probe_result(healthy_probe, http_status=302)
-    redirected = RequestOutcome(False, 400, 496, "broken", "tls.client-cert-required", "", "", redirected=True)
+    redirected = RequestOutcome(
+        False, 400, 496, "broken", "tls.client-cert-required", "", "", redirected=True
+    )
     exam = examine_client_auth(seen, None, redirected)
     assert never_requested(exam, seen, [redirected]) is None
     through = RequestOutcome(True, 200, 200, "ok", None, "", "", redirected=True)
