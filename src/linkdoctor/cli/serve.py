@@ -24,6 +24,7 @@ from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS
 from linkdoctor.web.settings import (
     DB_FILENAME,
     DEFAULT_HOST,
+    DEFAULT_MAX_SITES_PER_MEMBER,
     DEFAULT_PORT,
     DEFAULT_TICK,
     ServeSettings,
@@ -111,6 +112,16 @@ def _turn(value: float) -> float:
     f"(0: no limit; else at least {MIN_TURN_SECONDS:g}). A slow site cannot hold up the others.",
 )
 @click.option(
+    "--max-sites-per-member",
+    type=click.IntRange(0),
+    default=DEFAULT_MAX_SITES_PER_MEMBER,
+    show_default=True,
+    metavar="N",
+    help="How many sites a member account may own at once (0: any number; admins are not limited). Each "
+    "site is scanned on its schedule within its daily budget: the cap bounds what one account can make this "
+    "server check.",
+)
+@click.option(
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
 )
 @click.option(
@@ -142,6 +153,7 @@ def serve(
     cert_dir: Path | None,
     tick: float,
     scan_turn: float,
+    max_sites_per_member: int,
     public_status: bool,
     secure_cookies: bool,
     base_url: str | None,
@@ -174,6 +186,7 @@ def serve(
         allow_private=parse_networks(allow_private),
         tick=tick,
         scan_turn=scan_turn or None,
+        max_sites_per_member=max_sites_per_member,
         secure_cookies=secure_cookies,
         public_status=public_status,
         base_url=base_url,

@@ -162,9 +162,17 @@ class Monitor:
         return self.db.now()
 
     # --- sites: linkdoctor.monitor.sites ---------------------------------------------------------
-    def add_site(self, spec: SiteSpec, *, owner_id: int | None = None) -> Site:
+    def add_site(
+        self, spec: SiteSpec, *, owner_id: int | None = None, owner_limit: int | None = None
+    ) -> Site:
+        """Add a site; ``owner_limit``: how many sites ``owner_id`` may have at most (see sites.add)."""
         return site_store.add(
-            self.db, spec, guard=self.guard, owner_id=owner_id, cert_folder=self.cert_folder
+            self.db,
+            spec,
+            guard=self.guard,
+            owner_id=owner_id,
+            owner_limit=owner_limit,
+            cert_folder=self.cert_folder,
         )
 
     def update_site(self, site_id: int, spec: SiteSpec) -> Site:

@@ -22,11 +22,15 @@ from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.convert import fill_site_row, scan_from_row, site_from_row
 from linkdoctor.monitor.db import Sessions
 from linkdoctor.monitor.model import Budget, ScanState, Site, SiteOverview, SiteSpec, SiteStatus
-from linkdoctor.monitor.orm import ScanRow, SiteRow
+from linkdoctor.monitor.orm import ScanRow, SiteRow, UserRow
 from linkdoctor.monitor.schedule import check_schedule, next_due
 from linkdoctor.patterns import PatternError, check_pattern
 
 SPARKLINE_SCANS = 20
+
+
+class SiteLimitReached(ConfigError):
+    """The account already owns as many sites as it may (``serve --max-sites-per-member``)."""
 
 
 class UrlGuard(Protocol):
@@ -44,9 +48,14 @@ def add(
     *,
     guard: UrlGuard | None = None,
     owner_id: int | None = None,
+    owner_limit: int | None = None,
     cert_folder: CertFolder | None = None,
 ) -> Site:
     """Store a new site (``owner_id``: the user who added it); a scheduled one is due at once.
+
+    With an ``owner_limit``, an owner who already has that many sites gets :class:`SiteLimitReached`; the
+    count and the insert are one transaction, with the owner's row locked where the database can (SQLite's
+    write transactions are one at a time anyway), so a burst of requests cannot pass the limit.
 
     With a ``cert_folder`` (server mode) the site's certificate, key and CA paths must lie inside it, and
     they are stored as absolute paths there."""
@@ -57,11 +66,23 @@ def add(
     fill_site_row(row, spec)
     try:
         with db.session() as s:
+            if owner_id is not None and owner_limit is not None:
+                _check_owner_limit(s, owner_id, owner_limit)
             s.add(row)
             s.flush()
             return site_from_row(row)
     except IntegrityError as exc:
         raise ConfigError(f"a site named {spec.name!r} already exists") from exc
+
+
+def _check_owner_limit(s: Session, owner_id: int, limit: int) -> None:
+    s.execute(select(UserRow.id).where(UserRow.id == owner_id).with_for_update())
+    owned = s.scalar(select(func.count()).select_from(SiteRow).where(SiteRow.owner_id == owner_id)) or 0
+    if owned >= limit:
+        raise SiteLimitReached(
+            f"this account already has {owned} sites, the most a member may add (serve --max-sites-per-member "
+            f"{limit}): remove one, or ask an admin to add the site"
+        )
 
 
 def update(

@@ -52,7 +52,7 @@ Service = Annotated[Monitor, Depends(monitor)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {404: {"description": "No such site or scan"}}
 FORBIDDEN: Final[dict[int | str, dict[str, Any]]] = {
-    403: {"description": "The caller's role may not do this"}
+    403: {"description": "The caller's role may not do this (or, adding a site, it has as many as it may)"}
 }
 REFUSED: Final[dict[int | str, dict[str, Any]]] = {
     **FORBIDDEN,
@@ -106,8 +106,10 @@ def add_site(body: SiteIn, request: Request, principal: Writer, service: Service
     admin's, and name only the environment variables the operator allows (422 otherwise)."""
     spec = body.to_spec()
     roles.check_site_write(principal.role, principal.user_id, spec, None)
-    runtime(request).settings.env_allowlist.check(spec)
-    return SiteOut.of(service.add_site(spec, owner_id=principal.user_id), redact=False)
+    settings = runtime(request).settings
+    settings.env_allowlist.check(spec)
+    limit = roles.site_limit(principal.role, settings.max_sites_per_member)
+    return SiteOut.of(service.add_site(spec, owner_id=principal.user_id, owner_limit=limit), redact=False)
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, responses=NOT_FOUND)

@@ -36,6 +36,7 @@ from linkdoctor.errors import ConfigError
 from linkdoctor.monitor.certpaths import CertFolder
 from linkdoctor.monitor.scan import CheckpointPolicy
 from linkdoctor.monitor.service import JobRunner, Monitor
+from linkdoctor.monitor.sites import SiteLimitReached
 from linkdoctor.monitor.spawned import LocalRunnerFactory, RunnerFactory, SpawnedScans
 from linkdoctor.web import api, charts, cluster, csrf, pages
 from linkdoctor.web.auth import LoginRequired
@@ -135,6 +136,9 @@ def create_app(
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(ConfigError, _config_error)
+    app.add_exception_handler(
+        SiteLimitReached, _site_limit
+    )  # a ConfigError, but the account's, not the spec's
     app.mount("/static", StaticFiles(packages=[("linkdoctor.web", "static")]), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="docs-assets")
     app.get(DOCS_PATH, include_in_schema=False, response_class=HTMLResponse)(_docs_page)
@@ -244,3 +248,7 @@ async def _login_redirect(request: Request, exc: Exception) -> Response:
 
 async def _config_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+async def _site_limit(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=403)

@@ -277,8 +277,12 @@ async def add_site(request: Request, principal: Writer, service: Service) -> Res
     try:
         spec = site_in(values).to_spec()
         roles.check_site_write(principal.role, principal.user_id, spec, None)
-        runtime(request).settings.env_allowlist.check(spec)
-        site = await run_in_threadpool(lambda: service.add_site(spec, owner_id=principal.user_id))
+        settings = runtime(request).settings
+        settings.env_allowlist.check(spec)
+        limit = roles.site_limit(principal.role, settings.max_sites_per_member)
+        site = await run_in_threadpool(
+            lambda: service.add_site(spec, owner_id=principal.user_id, owner_limit=limit)
+        )
     except (ValidationError, ConfigError) as exc:
         errors = _errors(exc)
         return await run_in_threadpool(

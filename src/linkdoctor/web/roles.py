@@ -45,6 +45,16 @@ def may_add_site(role: Role) -> bool:
     return role in (Role.ADMIN, Role.MEMBER)
 
 
+def site_limit(role: Role, max_per_member: int) -> int | None:
+    """How many sites an account of ``role`` may own at once (None: any number): a member up to
+    ``max_per_member`` (0: any number), an admin any.
+
+    >>> site_limit(Role.MEMBER, 50), site_limit(Role.ADMIN, 50), site_limit(Role.MEMBER, 0)
+    (50, None, None)
+    """
+    return max_per_member or None if role is Role.MEMBER else None
+
+
 def may_change_site(role: Role, user_id: int, site: Site) -> bool:
     """Edit or remove ``site``: an admin any site, a member the sites it added."""
     return role is Role.ADMIN or (role is Role.MEMBER and site.owner_id == user_id)

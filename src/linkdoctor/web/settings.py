@@ -24,6 +24,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8484
 DEFAULT_TICK = 30.0
 DEFAULT_SESSION_DAYS = 14
+# The sites a member may own at once: each is scanned on its schedule within its daily link budget, so
+# without a cap one account could make the server check any number of sites every day.
+DEFAULT_MAX_SITES_PER_MEMBER = 50
 DB_FILENAME = "linkdoctor.sqlite"
 
 
@@ -73,6 +76,8 @@ class ServeSettings:
     allow_env: tuple[str, ...] = ()
     # The folder sites' certificate, key and CA files must be in (None: sites may name no such file).
     cert_dir: Path | None = None
+    # How many sites a member may own at once (0: any number); admins are not limited.
+    max_sites_per_member: int = DEFAULT_MAX_SITES_PER_MEMBER
     guard: SSRFGuard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

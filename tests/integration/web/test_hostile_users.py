@@ -53,7 +53,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         db_url = cluster_.create_database(f"roles_{uuid.uuid4().hex[:12]}")
     # the admin's sites name DOCS_TOKEN in headers_env: the operator allows it (serve --allow-env)
     # The admin's CA bundle below is in the certificate folder: sites may name files only there.
-    with serve_process(db_url, home, "--allow-env", "DOCS_TOKEN", "--cert-dir", "/etc/ssl/certs") as served:
+    # Every row of the route x role matrix adds a site of the member's: no cap on them here
+    # (test_site_limit.py tests the cap).
+    options = ("--allow-env", "DOCS_TOKEN", "--cert-dir", "/etc/ssl/certs", "--max-sites-per-member", "0")
+    with serve_process(db_url, home, *options) as served:
         yield served
 
 
