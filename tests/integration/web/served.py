@@ -5,6 +5,7 @@
 * :class:`WebUser` is one logged-in user: an httpx client holding the session cookie, the session's CSRF
   token, and an API token of the same user.
 * :func:`setup_users` has the admin add a member, a second member and a viewer through the users API.
+* :func:`database_url` is the database of a fixture run on SQLite and on PostgreSQL (``request.param``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from harness.ports import free_port
 from tests.integration.web.conftest import ADMIN_PASSWORD
 
+# A fixture's params for the same tests on SQLite and on PostgreSQL (with database_url).
+DATABASES = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
 START_TIMEOUT = 30.0
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 USER_PASSWORD = "a long enough password"
@@ -61,6 +66,15 @@ def serve_process(
         yield Served(base, process, port, db_url)
     finally:
         stop(process)
+
+
+def database_url(request: pytest.FixtureRequest, home: Path, name: str) -> str:
+    """A fresh database for a fixture parametrized with :data:`DATABASES`: a SQLite file in ``home``, or a
+    new database named after ``name`` on the session's PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{home / 'linkdoctor.sqlite'}"
+    cluster = request.getfixturevalue("postgres_cluster")
+    return str(cluster.create_database(f"{name}_{uuid.uuid4().hex[:12]}"))
 
 
 def wait_healthy(base: str, process: subprocess.Popen[str]) -> None:

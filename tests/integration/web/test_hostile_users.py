@@ -15,10 +15,12 @@ import pytest
 from fastapi.routing import APIRoute
 from tests.integration.web.conftest import ADMIN_PASSWORD
 from tests.integration.web.served import (
+    DATABASES,
     USER_PASSWORD,
     Served,
     WebUser,
     add_user_by_cli,
+    database_url,
     log_in,
     serve_process,
     setup_users,
@@ -43,14 +45,10 @@ class Resources:
     member_token: int
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve-roles")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{home / 'linkdoctor.sqlite'}"
-    else:
-        cluster_ = request.getfixturevalue("postgres_cluster")
-        db_url = cluster_.create_database(f"roles_{uuid.uuid4().hex[:12]}")
+    db_url = database_url(request, home, "roles")
     # the admin's sites name DOCS_TOKEN in headers_env: the operator allows it (serve --allow-env)
     # The admin's CA bundle below is in the certificate folder: sites may name files only there.
     # Every row of the route x role matrix adds a site of the member's: no cap on them here

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from tests.integration.web.conftest import ADMIN_PASSWORD
-from tests.integration.web.served import USER_PASSWORD, Served, add_user_by_cli, log_in, serve_process
+from tests.integration.web.served import (
+    DATABASES,
+    USER_PASSWORD,
+    Served,
+    add_user_by_cli,
+    database_url,
+    log_in,
+    serve_process,
+)
 
 from linkdoctor.monitor import accounts
 from linkdoctor.monitor.db import create_engine_for
@@ -42,13 +49,9 @@ def stored_hash(db_url: str, username: str, replace: str | None = None) -> str:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{tmp_path / 'linkdoctor.sqlite'}"
-    else:
-        db_url = request.getfixturevalue("postgres_cluster").create_database(f"hash_{uuid.uuid4().hex[:12]}")
-    with serve_process(db_url, tmp_path) as served:
+    with serve_process(database_url(request, tmp_path, "hash"), tmp_path) as served:
         yield served
 
 

@@ -19,20 +19,23 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from tests.integration.web.conftest import ADMIN_PASSWORD
-from tests.integration.web.served import USER_PASSWORD, Served, WebUser, log_in, serve_process
+from tests.integration.web.served import (
+    DATABASES,
+    USER_PASSWORD,
+    Served,
+    WebUser,
+    database_url,
+    log_in,
+    serve_process,
+)
 
 NEW_PASSWORD = "another long password"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve-sessions")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{home / 'linkdoctor.sqlite'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        db_url = cluster.create_database(f"sessions_{uuid.uuid4().hex[:12]}")
-    with serve_process(db_url, home) as served:
+    with serve_process(database_url(request, home, "sessions"), home) as served:
         yield served
 
 

@@ -11,18 +11,23 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.integration.web.served import Served, WebUser, log_in, serve_process, setup_users
+from tests.integration.web.served import (
+    DATABASES,
+    Served,
+    WebUser,
+    database_url,
+    log_in,
+    serve_process,
+    setup_users,
+)
 
 LIMIT = 3
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve-site-limit")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{home / 'linkdoctor.sqlite'}"
-    else:
-        db_url = request.getfixturevalue("postgres_cluster").create_database(f"limit_{uuid.uuid4().hex[:12]}")
+    db_url = database_url(request, home, "limit")
     with serve_process(db_url, home, "--max-sites-per-member", str(LIMIT)) as served:
         yield served
 
