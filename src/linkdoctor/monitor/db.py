@@ -76,7 +76,12 @@ def create_engine_for(db_url: str) -> Engine:
     if url.get_backend_name() == "postgresql":
         if url.get_driver_name() != "psycopg":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True, json_deserializer=json_loads)
+        # READ COMMITTED whatever the database's default: a statement after a row lock sees what the lock's
+        # holder committed (a site count after the owner's lock, a lease after its row's), which a
+        # REPEATABLE READ default would hide behind the transaction's first snapshot.
+        return create_engine(
+            url, pool_pre_ping=True, json_deserializer=json_loads, isolation_level="READ COMMITTED"
+        )
     raise ConfigError(
         f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )

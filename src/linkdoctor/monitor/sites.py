@@ -76,12 +76,14 @@ def add(
 
 
 def _check_owner_limit(s: Session, owner_id: int, limit: int) -> None:
-    s.execute(select(UserRow.id).where(UserRow.id == owner_id).with_for_update())
+    # FOR NO KEY UPDATE: orders this owner's adds one after another, without holding up what only refers
+    # to the row (a login's session, a new token)
+    s.execute(select(UserRow.id).where(UserRow.id == owner_id).with_for_update(key_share=True))
     owned = s.scalar(select(func.count()).select_from(SiteRow).where(SiteRow.owner_id == owner_id)) or 0
     if owned >= limit:
         raise SiteLimitReached(
-            f"this account already has {owned} sites, the most a member may add (serve --max-sites-per-member "
-            f"{limit}): remove one, or ask an admin to add the site"
+            f"this account owns {owned} sites, and a member may own at most {limit} (serve "
+            f"--max-sites-per-member {limit}): remove one first, or ask an admin to raise the cap"
         )
 
 
