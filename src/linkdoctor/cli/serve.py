@@ -24,6 +24,7 @@ from linkdoctor.monitor.model import DEFAULT_TURN_SECONDS
 from linkdoctor.web.settings import (
     DB_FILENAME,
     DEFAULT_HOST,
+    DEFAULT_MAX_MEMBER_BUDGET,
     DEFAULT_MAX_SITES_PER_MEMBER,
     DEFAULT_PORT,
     DEFAULT_TICK,
@@ -122,6 +123,15 @@ def _turn(value: float) -> float:
     "server check.",
 )
 @click.option(
+    "--max-member-budget",
+    type=click.IntRange(0),
+    default=DEFAULT_MAX_MEMBER_BUDGET,
+    show_default=True,
+    metavar="CHECKS",
+    help="The largest daily budget (link checks per 24 hours) a member may give a site (0: any; an admin "
+    "may give more, and a member keeps what an admin set).",
+)
+@click.option(
     "--public-status", is_flag=True, help="Let visitors who are not logged in read the status pages."
 )
 @click.option(
@@ -154,6 +164,7 @@ def serve(
     tick: float,
     scan_turn: float,
     max_sites_per_member: int,
+    max_member_budget: int,
     public_status: bool,
     secure_cookies: bool,
     base_url: str | None,
@@ -187,6 +198,7 @@ def serve(
         tick=tick,
         scan_turn=scan_turn or None,
         max_sites_per_member=max_sites_per_member,
+        max_member_budget=max_member_budget,
         secure_cookies=secure_cookies,
         public_status=public_status,
         base_url=base_url,

@@ -105,8 +105,10 @@ def add_site(body: SiteIn, request: Request, principal: Writer, service: Service
     """Add a site (admins and members). Its URL must pass the SSRF guard; header and auth options are an
     admin's, and name only the environment variables the operator allows (422 otherwise)."""
     spec = body.to_spec()
-    roles.check_site_write(principal.role, principal.user_id, spec, None)
     settings = runtime(request).settings
+    roles.check_site_write(
+        principal.role, principal.user_id, spec, None, max_budget=settings.max_member_budget
+    )
     settings.env_allowlist.check(spec)
     limit = roles.site_limit(principal.role, settings.max_sites_per_member)
     return SiteOut.of(service.add_site(spec, owner_id=principal.user_id, owner_limit=limit), redact=False)
@@ -121,8 +123,12 @@ def get_site(site_id: Id, principal: Reader, service: Service) -> SiteOut:
 def replace_site(site_id: Id, body: SiteIn, request: Request, principal: Writer, service: Service) -> SiteOut:
     """Replace a site's settings (its scans and history stay): an admin any site, a member its own."""
     spec = body.to_spec()
-    roles.check_site_write(principal.role, principal.user_id, spec, found(lambda: service.site(site_id)))
-    runtime(request).settings.env_allowlist.check(spec)
+    settings = runtime(request).settings
+    current = found(lambda: service.site(site_id))
+    roles.check_site_write(
+        principal.role, principal.user_id, spec, current, max_budget=settings.max_member_budget
+    )
+    settings.env_allowlist.check(spec)
     return SiteOut.of(found(lambda: service.update_site(site_id, spec)), redact=False)
 
 

@@ -209,8 +209,11 @@ async def edit_site(request: Request, site_id: Id, principal: Writer, service: S
     values = site_form(await request.form(), principal, site)
     try:
         spec = keep_unshown_options(site_in(values).to_spec(), site)
-        roles.check_site_write(principal.role, principal.user_id, spec, site)
-        runtime(request).settings.env_allowlist.check(spec)
+        settings = runtime(request).settings
+        roles.check_site_write(
+            principal.role, principal.user_id, spec, site, max_budget=settings.max_member_budget
+        )
+        settings.env_allowlist.check(spec)
         await run_in_threadpool(service.update_site, site_id, spec)
     except (ValidationError, ConfigError) as exc:
         return render(
@@ -276,8 +279,10 @@ async def add_site(request: Request, principal: Writer, service: Service) -> Res
     values = site_form(await request.form(), principal, None)
     try:
         spec = site_in(values).to_spec()
-        roles.check_site_write(principal.role, principal.user_id, spec, None)
         settings = runtime(request).settings
+        roles.check_site_write(
+            principal.role, principal.user_id, spec, None, max_budget=settings.max_member_budget
+        )
         settings.env_allowlist.check(spec)
         limit = roles.site_limit(principal.role, settings.max_sites_per_member)
         site = await run_in_threadpool(

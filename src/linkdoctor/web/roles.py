@@ -84,12 +84,24 @@ def admin_only_changes(spec: SiteSpec, current: Site | None) -> list[str]:
     ]
 
 
-def check_site_write(role: Role, user_id: int, spec: SiteSpec, current: Site | None) -> None:
-    """Refuse (403) a site add (``current`` None) or change that ``role`` may not make."""
+def check_site_write(
+    role: Role, user_id: int, spec: SiteSpec, current: Site | None, *, max_budget: int = 0
+) -> None:
+    """Refuse (403) a site add (``current`` None) or change that ``role`` may not make. ``max_budget``: the
+    largest daily budget a non-admin may give a site (0: any); one an admin set before may stay, or go down."""
     if current is None and not may_add_site(role):
         raise forbidden(f"a {role.value} cannot add sites")
     if current is not None and not may_change_site(role, user_id, current):
         raise forbidden(f"a {role.value} can change only the sites it added")
+    if (
+        role is not Role.ADMIN
+        and max_budget
+        and spec.budget > max(max_budget, current.spec.budget if current is not None else 0)
+    ):
+        raise forbidden(
+            f"a {role.value} may give a site a daily budget of at most {max_budget:,} link checks "
+            f"(serve --max-member-budget {max_budget}): ask an admin for more"
+        )
     if role is not Role.ADMIN and (changed := admin_only_changes(spec, current)):
         raise forbidden(f"only an admin may set header or auth options ({', '.join(changed)})")
     if role is not Role.ADMIN and current is not None and moves_credentials(spec, current):

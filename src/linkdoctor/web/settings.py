@@ -27,6 +27,8 @@ DEFAULT_SESSION_DAYS = 14
 # The sites a member may own at once: each is scanned on its schedule within its daily link budget, so
 # without a cap one account could make the server check any number of sites every day.
 DEFAULT_MAX_SITES_PER_MEMBER = 50
+# The daily budget (link checks) a member may give one site; an admin may give more.
+DEFAULT_MAX_MEMBER_BUDGET = 10_000
 DB_FILENAME = "linkdoctor.sqlite"
 
 
@@ -78,6 +80,8 @@ class ServeSettings:
     cert_dir: Path | None = None
     # How many sites a member may own at once (0: any number); admins are not limited.
     max_sites_per_member: int = DEFAULT_MAX_SITES_PER_MEMBER
+    # The largest daily budget a member may give a site (0: any); a higher one an admin set stays.
+    max_member_budget: int = DEFAULT_MAX_MEMBER_BUDGET
     guard: SSRFGuard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,6 +1,7 @@
-"""A member owns at most ``serve --max-sites-per-member`` sites: every site is scanned on its schedule
-within its daily budget, so without a cap one account could make the server check any number of sites. On
-SQLite and PostgreSQL, through the API and the form, one request at a time and in a burst."""
+"""A member owns at most ``serve --max-sites-per-member`` sites, each with a daily budget of at most
+``serve --max-member-budget`` link checks: every site is scanned on its schedule within its budget, so without
+both caps one account could make the server check without bound. On SQLite and PostgreSQL, through the API
+and the form, one request at a time and in a burst."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ from tests.integration.web.served import (
 )
 
 LIMIT = 3
+BUDGET = 500
 
 
 @pytest.fixture(scope="module", params=DATABASES)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve-site-limit")
     db_url = database_url(request, home, "limit")
-    with serve_process(db_url, home, "--max-sites-per-member", str(LIMIT)) as served:
+    options = ("--max-sites-per-member", str(LIMIT), "--max-member-budget", str(BUDGET))
+    with serve_process(db_url, home, *options) as served:
         yield served
 
 
@@ -37,8 +40,18 @@ def users(server: Served) -> dict[str, WebUser]:
     return setup_users(server.base)
 
 
-def site_json(prefix: str) -> dict[str, Any]:
-    return {"name": f"{prefix} {uuid.uuid4().hex[:10]}", "url": "http://127.0.0.1:9/", "every": None}
+def site_json(prefix: str, budget: int = 100) -> dict[str, Any]:
+    name = f"{prefix} {uuid.uuid4().hex[:10]}"
+    return {"name": name, "url": "http://127.0.0.1:9/", "every": None, "budget": budget}
+
+
+def new_member(server: Served, admin: WebUser) -> WebUser:
+    name = f"m{uuid.uuid4().hex[:8]}"
+    made = admin.api(
+        "POST", "/users", json={"username": name, "password": "member password", "role": "member"}
+    )
+    assert made.status_code == 201, made.text
+    return log_in(server.base, name, "member password")
 
 
 def named(admin: WebUser, prefix: str) -> list[int]:
@@ -56,7 +69,10 @@ def test_a_member_adds_sites_up_to_the_limit_and_no_more(users: dict[str, WebUse
     refused = member.api("POST", "/sites", json=site_json("mine"))
     assert refused.status_code == 403
     assert f"--max-sites-per-member {LIMIT}" in refused.json()["detail"]
-    form = member.form("/settings/sites", {"name": "mine by form", "url": "http://127.0.0.1:9/", "every": ""})
+    form = member.form(
+        "/settings/sites",
+        {"name": "mine by form", "url": "http://127.0.0.1:9/", "every": "", "budget": "100"},
+    )
     assert form.status_code == 422  # the settings page again, saying why
     assert "max-sites-per-member" in form.text
     assert len(named(admin, "mine")) == LIMIT
@@ -76,12 +92,8 @@ def test_admins_are_not_limited_and_other_members_have_their_own_count(users: di
 def test_a_burst_of_requests_cannot_pass_the_limit(server: Served, users: dict[str, WebUser]) -> None:
     # the count and the insert are one transaction: 12 requests at once still leave LIMIT sites
     admin = users["admin"]
-    name = f"burst{uuid.uuid4().hex[:8]}"
-    made = admin.api(
-        "POST", "/users", json={"username": name, "password": "burst password", "role": "member"}
-    )
-    assert made.status_code == 201, made.text
-    burst = log_in(server.base, name, "burst password")
+    burst = new_member(server, admin)
+    name = burst.name
 
     def add(_: int) -> int:
         with httpx.Client(base_url=server.base, timeout=20) as client:  # a connection each: truly at once
@@ -93,3 +105,19 @@ def test_a_burst_of_requests_cannot_pass_the_limit(server: Served, users: dict[s
     assert sorted(set(codes)) == [201, 403], codes
     assert codes.count(201) == LIMIT
     assert len(named(admin, name)) == LIMIT
+
+
+def test_a_member_gives_a_site_no_bigger_budget_than_the_cap(
+    server: Served, users: dict[str, WebUser]
+) -> None:
+    admin = users["admin"]
+    member = new_member(server, admin)
+    refused = member.api("POST", "/sites", json=site_json("budget", BUDGET + 1))
+    assert refused.status_code == 403
+    assert f"--max-member-budget {BUDGET}" in refused.json()["detail"]
+    added = member.api("POST", "/sites", json=site_json("budget", BUDGET))
+    assert added.status_code == 201, added.text
+    site = added.json()
+    raised = {**site_json("budget", BUDGET * 2), "name": site["name"]}
+    assert member.api("PUT", f"/sites/{site['id']}", json=raised).status_code == 403
+    assert admin.api("POST", "/sites", json=site_json("budget", BUDGET * 10)).status_code == 201
