@@ -117,7 +117,7 @@ class Crawler:
             self._parser or ParserProcess(max_links=config.max_links_per_page),
             fetch_slots=max(1, config.max_concurrency),
         )
-        self._state: CrawlState = state or MemoryState(keep_all=config.all_referrers)
+        self._state: CrawlState = MemoryState(keep_all=config.all_referrers) if state is None else state
         self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
         self._scope = Scope(patterns=config.scope)
         self._robots = RobotsRules(self._pages, config.user_agent, self._robots_sitemap)
@@ -374,6 +374,7 @@ class Crawler:
                 )
                 self._finish(resource)
             finally:
+                self._state.flush()
                 self._queue.task_done()
 
     async def _process(self, resource: _Resource) -> None:
@@ -478,14 +479,11 @@ class Crawler:
             self.progress.pages += 1
             # the distinct locs within --max-links-per-page and --max-sitemap-urls; the rest are counted
             locs = self._traps.sitemap_locs(base, sitemap.found, locs=sitemap.locs, index=sitemap.is_index)
-            for loc in locs:
-                self._add_raw(
-                    base,
-                    loc,
-                    Referrer(base, None, "sitemap"),
-                    "seed" if not sitemap.is_index else "sitemap",
-                    depth=resource.depth,
-                )
+            found = self._resolve_all(base, locs)
+            self._state.prefetch(found)
+            element = "seed" if not sitemap.is_index else "sitemap"
+            for loc, url in zip(locs, found, strict=True):
+                self._add_resolved(loc, url, Referrer(base, None, "sitemap"), element, depth=resource.depth)
             return
         extraction = page.extraction
         if extraction is None:
@@ -513,6 +511,7 @@ class Crawler:
         keep = self._traps.links_to_read(page_url, len(rows) + extraction.dropped)  # --max-links-per-page
         if resolved is None:  # parsed here, not by the parser process
             resolved = self._resolve_all(base, [url for url, _, _, _ in rows[:keep]])
+        self._state.prefetch(resolved[:keep])
         direct = not self.config.remap  # a URL to remap takes _add's way
         refer_known, add_new = self._state.refer_known, self._add_new
         for (url, line, text, element), target in zip(rows[:keep], resolved[:keep], strict=True):
@@ -655,7 +654,8 @@ class Crawler:
 
     def _report(self) -> Report:
         # Built as they are read, from the state: a report streams them, never holding them all at once.
-        links = sorted((link for link in self._state.links() if link.emitted), key=lambda link: link.url)
+        self._state.flush(force=True)
+        links = self._state.emitted_links()
         verdicts = self._verdicts
         results = ResultView(links, verdicts.result, verdicts.category, verdicts.located, verdicts.alike)
         if self.config.insecure:

@@ -1,10 +1,12 @@
 """Where a crawl keeps what it found: the unique resources and links, and each link's referrers.
 
 The crawler (:mod:`linkdoctor.engine.crawl`) finds, adds and lists entries and their referrers only
-through :class:`CrawlState`, so that another store can hold the same state (the scale-out rework puts it
-in Redis or PostgreSQL; a disk-spilling store for one process is the next step). It still changes an
-entry's own fields (``done``, ``result``, ``anchors``) in place, which a shared store will have to write
-back. :class:`MemoryState` is the one-process store.
+through :class:`CrawlState`, so that another store can hold the same state: :class:`MemoryState` is the
+one-process store, and :mod:`linkdoctor.distributed.crawlstate` keeps it in Redis. The crawler changes an
+entry's own fields (``done``, ``result``, ``anchors``) in place; a store outside the process writes them
+back on :meth:`CrawlState.flush`, and it costs a round trip per page, not per link, because the crawler
+names a page's links first (:meth:`CrawlState.prefetch`) and reads the finished links as one sorted
+sequence (:meth:`CrawlState.emitted_links`).
 
 Referrers are what grows with a site: a navigation link is found on every page. So a link keeps its
 referrers while its verdict is pending, and once it is settled (:meth:`CrawlState.settle`) an ``ok`` link
@@ -300,6 +302,18 @@ class CrawlState(Protocol):
     def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
         """``referrers`` and ``referrer_count`` at once (a result needs both)."""
 
+    def prefetch(self, urls: Iterable[object]) -> None:
+        """The links and resources of ``urls`` (the ``str`` ones; the rest are skipped) are about to be
+        asked for: a store outside the process reads them in one go."""
+
+    def flush(self, *, force: bool = False) -> None:
+        """A check finished: a store outside the process may write back what changed (it must, with
+        ``force``) and forget entries no check waits for. Entries the crawler holds across a flush are
+        those of resources still ``queued`` and their links."""
+
+    def emitted_links(self) -> Sequence[LinkEntry]:
+        """The links with a verdict (``emitted``), sorted by URL: what a report lists."""
+
 
 class MemoryState:
     """:class:`CrawlState` in this process's memory. ``keep_all`` keeps every referrer of every link.
@@ -416,6 +430,15 @@ class MemoryState:
     def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
         referrers = self.referrers(link)
         return referrers, link.counted + len(referrers)
+
+    def prefetch(self, urls: Iterable[object]) -> None:
+        pass  # all here
+
+    def flush(self, *, force: bool = False) -> None:
+        pass  # nothing to write back
+
+    def emitted_links(self) -> Sequence[LinkEntry]:
+        return sorted((link for link in self.links() if link.emitted), key=lambda link: link.url)
 
     def __len__(self) -> int:
         """How many links."""

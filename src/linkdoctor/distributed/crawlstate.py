@@ -1,0 +1,537 @@
+"""A crawl's state in Redis: the coordinator of ``check --broker`` keeps only what its checks in flight need.
+
+:class:`RedisState` is a :class:`~linkdoctor.engine.state.CrawlState` whose resources, links and referrers
+live in the broker's Redis, under the scan's keys:
+
+- ``…:state:r``, a hash: a resource's URL → its record (depth, flags, result, anchors, the URLs of its links);
+- ``…:state:l``, a hash: a link's URL → its record (fragment, resource, preset result, emitted, settled);
+- ``…:state:n``, a hash: a link's URL → its referrers that are only counted (a settled ``ok`` link's);
+- ``…:state:x:<link>``, a set per link still holding its referrers (each ``[page, line, text]``, so a
+  repeat is one);
+- ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time.
+
+The coordinator keeps in memory the resources still queued (the crawl's frontier) and the entries the
+checks since the last write-back touched, never the whole crawl: the crawler names each page's links first
+(:meth:`RedisState.prefetch`, one round trip), and every :data:`FLUSH_EVERY` checks the changes are
+written in one idempotent script call (:meth:`RedisState.flush`) and the entries no check waits for are
+dropped. A write that times out is sent again under the same sequence number, so a frozen Redis never
+applies one twice; past ``outage_grace`` the run stops (:class:`StateUnavailable`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from linkdoctor.codec import result_from_json, result_to_json
+from linkdoctor.engine.fetching import FetchAborted
+from linkdoctor.engine.state import LinkEntry, ResourceEntry, in_page_order
+from linkdoctor.models import Referrer
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+T = TypeVar("T")
+FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its frontier
+CHUNK = 1024  # links a report reads at once
+
+# One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops.
+_APPLY = """
+local seq = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= seq then return 0 end
+local p, ttl, i = ARGV[2], tonumber(ARGV[3]), 4
+while i <= #ARGV do
+  local op, url = ARGV[i], ARGV[i + 1]
+  if op == 'r' then redis.call('HSET', p .. ':r', url, ARGV[i + 2]); i = i + 3
+  elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
+  elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
+  elseif op == 'n' then redis.call('HINCRBY', p .. ':n', url, ARGV[i + 2]); i = i + 3
+  elseif op == 's' then
+    local key = p .. ':x:' .. url
+    if redis.call('SADD', key, ARGV[i + 2]) == 1 and redis.call('SCARD', key) == 1 then
+      redis.call('EXPIRE', key, ttl)
+    end
+    i = i + 3
+  elseif op == 'k' then
+    local key = p .. ':x:' .. url
+    local count = redis.call('SCARD', key)
+    redis.call('DEL', key)
+    if count > 0 then redis.call('HINCRBY', p .. ':n', url, count) end
+    i = i + 2
+  else return redis.error_reply('unknown op ' .. op) end
+end
+redis.call('SET', KEYS[1], seq, 'EX', ttl)
+for _, name in ipairs({':r', ':l', ':n', ':o'}) do redis.call('EXPIRE', p .. name, ttl) end
+return 1
+"""
+
+
+class StateUnavailable(FetchAborted):
+    """The crawl's Redis stayed out of reach past the outage grace: the run stops, nothing is recorded."""
+
+
+class StoredResource(ResourceEntry):
+    """A resource of a :class:`RedisState`: its changes mark it to be written back, and its links are
+    kept as URLs (``urls``), their entries read when asked for."""
+
+    __slots__ = ("_owner", "held", "urls")
+    _owner: RedisState | None
+
+    def __init__(self, owner: RedisState | None, url: str, depth: int, crawl: bool) -> None:
+        object.__setattr__(self, "_owner", None)
+        super().__init__(url, depth, crawl)
+        self.urls: list[str] = []
+        self.held: dict[str, LinkEntry] = {}  # the entries of its links read or added while it is held
+        object.__setattr__(self, "_owner", owner)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        owner = self._owner
+        if owner is not None:
+            owner.changed(self)
+
+    @classmethod
+    def adopt(cls, owner: RedisState, entry: ResourceEntry) -> StoredResource:
+        stored = cls(None, entry.url, entry.depth, entry.crawl)
+        stored.scope_seed, stored.queued, stored.done = entry.scope_seed, entry.queued, entry.done
+        stored.fetched_body, stored.result, stored.anchors = entry.fetched_body, entry.result, entry.anchors
+        for link in entry.links:
+            stored.urls.append(link.url)
+            stored.held[link.url] = link
+        object.__setattr__(stored, "_owner", owner)
+        return stored
+
+    @property
+    def links(self) -> Sequence[LinkEntry]:
+        owner = self._owner
+        if owner is None or len(self.held) == len(self.urls):
+            return [self.held[url] for url in self.urls]
+        return owner.links_of(self)
+
+    def add_link(self, link: LinkEntry) -> None:
+        self.urls.append(link.url)
+        self.held[link.url] = link
+        if self._owner is not None:
+            self._owner.changed(self)
+
+    def record(self) -> str:
+        kept = self.result
+        elapsed = None if kept is None else _plain_elapsed(self)
+        result: Any = elapsed if elapsed is not None else (None if kept is None else result_to_json(kept))
+        anchors = None if self.anchors is None else sorted(self.anchors)
+        return json.dumps([self.depth, self._bits, result, anchors, self.urls], separators=(",", ":"))
+
+    @classmethod
+    def from_record(cls, owner: RedisState | None, url: str, raw: bytes | str) -> StoredResource:
+        depth, bits, result, anchors, urls = json.loads(raw)
+        stored = cls(None, url, depth, False)
+        stored._bits = bits
+        if isinstance(result, float | int):
+            stored._result = float(result)
+        elif result is not None:
+            stored.result = result_from_json(result)
+        stored.anchors = None if anchors is None else frozenset(anchors)
+        stored.urls = urls
+        object.__setattr__(stored, "_owner", owner)
+        return stored
+
+
+def _plain_elapsed(resource: ResourceEntry) -> float | None:
+    kept = resource._result  # a plain ok result: its elapsed time alone
+    return kept if type(kept) is float else None
+
+
+def _link_record(link: LinkEntry) -> str:
+    resource = None if link.resource is None else link.resource.url
+    preset = None if link.preset is None else result_to_json(link.preset)
+    settled = link.referrers is None
+    return json.dumps([link.fragment, resource, preset, link.emitted, settled], separators=(",", ":"))
+
+
+def _referrer_json(referrer: Referrer) -> str:
+    return json.dumps([referrer.url, referrer.line, referrer.text], separators=(",", ":"))
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+class RedisState:
+    """:class:`~linkdoctor.engine.state.CrawlState` in Redis under ``prefix`` (see the module's docstring).
+    ``keep_all`` keeps every referrer of every link; ``outage_grace`` is how long a call waits for an
+    unreachable Redis before the run stops."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        keep_all: bool = False,
+        ttl: int = 6 * 3600,
+        outage_grace: float = 40.0,
+        flush_every: int = FLUSH_EVERY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.keep_all = keep_all
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = ttl
+        self._grace = outage_grace
+        self._flush_every = flush_every
+        self._sleep = sleep
+        self._apply = redis.register_script(_APPLY)
+        self._seq = 0
+        self._resources: dict[str, StoredResource] = {}  # held: queued, or touched since the last flush
+        self._touched: list[StoredResource] = []
+        self._changed: dict[str, StoredResource] = {}
+        self._links: dict[str, LinkEntry] = {}  # links touched since the last flush
+        self._new_links: dict[str, LinkEntry] = {}  # links added or settled since the last flush
+        # URLs read and found unknown since the last flush: this process is the one writer, so they stay
+        # unknown until it adds them.
+        self._no_link: set[str] = set()
+        self._no_resource: set[str] = set()
+        self._ops: list[str] = []
+        self._checks = 0
+        self._read_referrers: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # a report's current chunk
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+    def _call(self, call: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self._grace
+        delay = 0.1
+        while True:
+            try:
+                return call()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                if time.monotonic() >= deadline:
+                    raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc
+                self._sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _key(self, name: str) -> str:
+        return f"{self._prefix}:{name}"
+
+    def changed(self, resource: StoredResource) -> None:
+        """``resource`` changed: write it back with the next flush."""
+        self._changed[resource.url] = resource
+
+    def _hold(self, resource: StoredResource) -> StoredResource:
+        self._resources[resource.url] = resource
+        self._touched.append(resource)
+        return resource
+
+    def _held_link(self, url: str) -> LinkEntry | None:
+        link = self._links.get(url)
+        if link is not None:
+            return link
+        owner = self._resources.get(url.partition("#")[0])
+        if owner is not None:
+            link = owner.held.get(url)
+            if link is not None:
+                self._links[url] = link
+        return link
+
+    # --- reading -----------------------------------------------------------------------------------------
+    def prefetch(self, urls: Iterable[object]) -> None:
+        unknown = self._no_link
+        wanted = [
+            u for u in dict.fromkeys(urls) if type(u) is str and u not in unknown and not self._held_link(u)
+        ]
+        if wanted:
+            self._read(wanted)
+
+    def _read(self, urls: Sequence[str]) -> None:
+        """Read the links of ``urls`` and the resources they point at into memory (one round trip)."""
+        held, unknown = self._resources, self._no_resource
+        targets = [
+            t for t in dict.fromkeys(u.partition("#")[0] for u in urls) if t not in held and t not in unknown
+        ]
+
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hmget(self._key("l"), urls)
+            if targets:
+                pipe.hmget(self._key("r"), targets)
+            answers: list[Any] = pipe.execute()
+            return answers
+
+        answers = self._call(read)
+        for target, raw in zip(targets, answers[1] if targets else (), strict=True):
+            if raw is None:
+                unknown.add(target)
+            else:
+                self._hold(StoredResource.from_record(self, target, raw))
+        for url, raw in zip(urls, answers[0], strict=True):
+            if raw is None:
+                self._no_link.add(url)
+                continue
+            link = self._link_from(url, raw, self.resource)
+            self._links[url] = link
+            if isinstance(link.resource, StoredResource):
+                link.resource.held.setdefault(url, link)
+
+    @staticmethod
+    def _link_from(
+        url: str, raw: bytes | str, resource_of: Callable[[str], ResourceEntry | None]
+    ) -> LinkEntry:
+        fragment, target, preset, emitted, settled = json.loads(raw)
+        resource = None if target is None else resource_of(target)
+        assert target is None or resource is not None, target  # written together
+        return LinkEntry(
+            url,
+            fragment,
+            resource,
+            None if settled else [],
+            None if preset is None else result_from_json(preset),
+            emitted,
+        )
+
+    def resource(self, url: str) -> ResourceEntry | None:
+        held = self._resources.get(url)
+        if held is not None or url in self._no_resource:
+            return held
+        raw = self._call(lambda: self._redis.hget(self._key("r"), url))
+        if raw is None:
+            self._no_resource.add(url)
+            return None
+        return self._hold(StoredResource.from_record(self, url, raw))
+
+    def _resource_read(self, url: str) -> ResourceEntry | None:
+        """``url``'s resource as stored, read only (not held)."""
+        raw = self._call(lambda: self._redis.hget(self._key("r"), url))
+        return None if raw is None else StoredResource.from_record(None, url, raw)
+
+    def link(self, url: str) -> LinkEntry | None:
+        link = self._held_link(url)
+        if link is None and url not in self._no_link:
+            self._read([url])
+            link = self._links.get(url)
+        return link
+
+    def links_of(self, resource: StoredResource) -> list[LinkEntry]:
+        """``resource``'s links, those not held read in one go."""
+        missing = [url for url in resource.urls if url not in resource.held]
+        if missing:
+            self._read(missing)
+            for url in missing:
+                link = self._links.get(url)
+                assert link is not None, url
+                resource.held[url] = link
+        return [resource.held[url] for url in resource.urls]
+
+    # --- writing -----------------------------------------------------------------------------------------
+    def add_resource(self, resource: ResourceEntry) -> ResourceEntry:
+        stored = StoredResource.adopt(self, resource)
+        self._no_resource.discard(stored.url)
+        self._hold(stored)
+        self._changed[stored.url] = stored
+        return stored
+
+    def add_link(self, link: LinkEntry) -> LinkEntry:
+        url = link.url
+        self._no_link.discard(url)
+        found = link.referrers
+        link.referrers = []
+        for referrer in (found,) if isinstance(found, Referrer) else found or ():
+            self._ops += ("s", url, _referrer_json(referrer))
+        if link.counted:
+            self._ops += ("n", url, str(link.counted))
+            link.counted = 0
+        self._links[url] = link
+        self._new_links[url] = link
+        if link.resource is not None:
+            link.resource.add_link(link)
+        return link
+
+    def refer_known(self, url: str, page: str, line: int | None, text: str) -> LinkEntry | None:
+        link = self.link(url)
+        if link is not None:
+            self.refer(link, Referrer(page, line, text))
+        return link
+
+    def refer(self, link: LinkEntry, referrer: Referrer) -> None:
+        if link.referrers is None:
+            self._ops += ("n", link.url, "1")
+        else:
+            self._ops += ("s", link.url, _referrer_json(referrer))
+
+    def settle(self, link: LinkEntry, *, keep: bool) -> None:
+        self._new_links[link.url] = link  # emitted: its record changes
+        if keep or self.keep_all or link.referrers is None:
+            return
+        self._ops += ("k", link.url)
+        link.referrers = None
+
+    def flush(self, *, force: bool = False) -> None:
+        self._checks += 1
+        if not force and self._checks < self._flush_every:
+            return
+        self._checks = 0
+        candidates = [*self._touched, *self._changed.values()]  # a resource leaves the queue by a change
+        self._write()
+        self._links.clear()
+        self._no_link.clear()
+        self._no_resource.clear()
+        held = self._resources
+        for resource in candidates:
+            if not resource.queued and held.get(resource.url) is resource:
+                del held[resource.url]
+        self._touched = []
+
+    def _write(self) -> None:
+        """Write back what changed, in one call applied once however often it is sent."""
+        ops = self._ops
+        for url, resource in self._changed.items():
+            ops += ("r", url, resource.record())
+        for url, link in self._new_links.items():
+            ops += ("l", url, _link_record(link))
+            if link.emitted:
+                ops += ("o", url)
+        self._ops = []
+        self._changed.clear()
+        self._new_links.clear()
+        if ops:
+            self._seq += 1
+            args = [str(self._seq), self._prefix, str(self._ttl), *ops]
+            self._call(lambda: self._apply(keys=[self._key("seq")], args=args))
+
+    # --- referrers ---------------------------------------------------------------------------------------
+    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+        return self.referrers_and_count(link)[0]
+
+    def referrer_count(self, link: LinkEntry) -> int:
+        return self.referrers_and_count(link)[1]
+
+    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+        known = self._read_referrers.get(link.url)
+        if known is not None:
+            return known
+        if self._ops or self._new_links or self._changed:
+            self._write()  # its referrers may be among the changes (a streamed result is read as emitted)
+        return self._referrers_of([link.url])[link.url]
+
+    def _referrers_of(self, urls: Sequence[str]) -> dict[str, tuple[tuple[Referrer, ...], int]]:
+        def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hmget(self._key("n"), urls)
+            for url in urls:
+                pipe.smembers(self._key(f"x:{url}"))
+            answers: list[Any] = pipe.execute()
+            return answers
+
+        counts, *sets = self._call(read)
+        found = {}
+        for url, counted, members in zip(urls, counts, sets, strict=True):
+            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in members)
+            found[url] = (referrers, int(counted or 0) + len(referrers))
+        return found
+
+    # --- listing -----------------------------------------------------------------------------------------
+    def resources(self) -> Iterator[ResourceEntry]:
+        self.flush(force=True)
+        for url, raw in self._scan("r"):
+            yield StoredResource.from_record(None, url, raw)
+
+    def links(self) -> Iterator[LinkEntry]:
+        self.flush(force=True)
+        for url, raw in self._scan("l"):
+            yield self._link_from(url, raw, self._resource_read)
+
+    def _scan(self, name: str) -> Iterator[tuple[str, bytes | str]]:
+        cursor = 0
+        while True:
+            cursor, found = cast(
+                "tuple[int, dict[bytes, bytes]]",
+                self._call(partial(self._redis.hscan, self._key(name), cursor, count=CHUNK)),
+            )
+            for url, raw in found.items():
+                yield _text(url), raw
+            if cursor == 0:
+                return
+
+    def emitted_links(self) -> Sequence[LinkEntry]:
+        self.flush(force=True)
+        return EmittedLinks(self, int(self._call(lambda: self._redis.zcard(self._key("o")))))
+
+    def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
+        """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
+        (three round trips; the referrers kept for :meth:`referrers_and_count` until the next chunk)."""
+        ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
+        urls = [_text(url) for url in ranked]
+        if not urls:
+            return []
+        records = self._call(lambda: self._redis.hmget(self._key("l"), urls))
+        targets = list(dict.fromkeys(json.loads(raw)[1] for raw in records if raw is not None))
+        targets = [target for target in targets if target is not None]
+        found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []
+        resources = {
+            target: StoredResource.from_record(None, target, raw)
+            for target, raw in zip(targets, found, strict=True)
+            if raw is not None
+        }
+        links = []
+        for url, raw in zip(urls, records, strict=True):
+            assert raw is not None, url  # written with its place in the order
+            links.append(self._link_from(url, raw, resources.get))
+        self._read_referrers = self._referrers_of(urls)
+        return links
+
+    def forget(self) -> None:
+        """Delete the crawl's keys (its report is written)."""
+
+        def forget() -> None:
+            self._redis.delete(*(self._key(name) for name in ("r", "l", "n", "o", "seq")))
+            batch: list[Any] = []
+            for key in self._redis.scan_iter(match=self._key("x:*"), count=CHUNK):
+                batch.append(key)
+                if len(batch) >= CHUNK:
+                    self._redis.unlink(*batch)
+                    batch.clear()
+            if batch:
+                self._redis.unlink(*batch)
+
+        self._call(forget)
+
+    def __len__(self) -> int:
+        """How many links."""
+        self.flush(force=True)
+        return int(self._call(lambda: self._redis.hlen(self._key("l"))))
+
+
+class EmittedLinks(Sequence[LinkEntry]):
+    """A :class:`RedisState`'s links with a verdict, by URL, read a chunk at a time as they are indexed."""
+
+    def __init__(self, state: RedisState, count: int) -> None:
+        self._state = state
+        self._count = count
+        self._start = -1
+        self._chunk: list[LinkEntry] = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> LinkEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LinkEntry]: ...
+    def __getitem__(self, index: int | slice) -> LinkEntry | list[LinkEntry]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = index - index % CHUNK
+        if start != self._start:
+            self._chunk = self._state.read_chunk(start, start + CHUNK)
+            self._start = start
+        return self._chunk[index - start]
+
+    def __iter__(self) -> Iterator[LinkEntry]:
+        for start in range(0, self._count, CHUNK):
+            yield from self._state.read_chunk(start, start + CHUNK)

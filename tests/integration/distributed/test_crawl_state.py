@@ -1,0 +1,157 @@
+"""The crawl's state in Redis (:mod:`linkdoctor.distributed.crawlstate`) gives the report the in-memory state
+gives: every result, referrer and count, on a site with fragments, redirects, broken and excluded links,
+while the coordinator writes back and forgets entries every few checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import redis
+from tests.support.memory_site import MemoryTransport, Reply, redirect
+
+from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable
+from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.state import CrawlState
+from linkdoctor.models import Report
+
+SITE = "http://site.test"
+PAGES = 120
+
+
+def _page(n: int) -> bytes:
+    links = [
+        '<a href="/">Home</a>',
+        '<a href="/about.html#team">Team</a>',
+        '<a href="/about.html#gone">Old team</a>',
+        f'<a href="/p/{(n + 1) % PAGES}.html">Next</a>',
+        f'<a href="/p/{(n * 7) % PAGES}.html#top">Jump</a>',
+        f'<a href="/p/{(n * 7) % PAGES}.html#nowhere">Nowhere</a>',
+        f'<img src="/img/{n % 9}.png">',
+        '<a href="/missing.html">Gone</a>',
+        '<a href="/old">Moved</a>',
+        '<a href="http://down.test/">Down</a>',
+        '<a href="mailto:team@site.test">Mail</a>',
+        '<a href="http://[broken/">Bad</a>',
+        '<a href="/">Home</a>',  # the same link again, on another line
+    ]
+    if n % 10 == 0:
+        links.append(f'<a href="/p/{n}.html?session=1">Self</a>')
+    body = "\n".join(links)
+    return f'<html><body><h1 id="top">{n}</h1>\n{body}\n</body></html>'.encode()
+
+
+def _replies(url: str) -> Reply | None:
+    path = url.removeprefix(SITE)
+    if path == "/":
+        return Reply(
+            200, b'<html><body><a href="/p/0.html">start</a><a href="/about.html">about</a></body></html>'
+        )
+    if path == "/about.html":
+        return Reply(
+            200, b'<html><body><h2 id="team">Team</h2><a href="/p/5.html#top">five</a></body></html>'
+        )
+    if path == "/old":
+        return redirect("/about.html")
+    if path.startswith("/img/"):
+        return Reply(200, b"\x89PNG", (("content-type", "image/png"),))
+    if path.startswith("/p/") and path.endswith(".html"):
+        number = path.removeprefix("/p/").removesuffix(".html")
+        if number.isdigit():
+            return Reply(200, _page(int(number)))
+    return None
+
+
+CONFIG = CheckConfig(retries=0, check_fragments=True)
+
+
+async def _crawl(state: CrawlState | None, config: CheckConfig = CONFIG) -> Report:
+    transport = MemoryTransport(_replies, down=frozenset({"down.test"}))
+    crawler = Crawler(config, transport=transport, state=state, clock=lambda: 0.0)  # no elapsed time
+    return await crawler.run(collect_inputs([f"{SITE}/"]))
+
+
+@pytest.fixture
+def client(redis_server: object) -> Iterator[redis.Redis]:
+    url = redis_server.url  # type: ignore[attr-defined]
+    connection = redis.Redis.from_url(url, socket_timeout=2)
+    yield connection
+    connection.close()
+
+
+def _same(ours: Report, theirs: Report) -> None:
+    assert tuple(ours.results) == tuple(theirs.results)
+    assert replace(ours.summary, elapsed_s=0) == replace(theirs.summary, elapsed_s=0)
+
+
+@pytest.mark.parametrize("flush_every", [1, 7, 10_000])
+@pytest.mark.parametrize("keep_all", [False, True])
+async def test_the_report_from_redis_is_the_report_from_memory(
+    client: redis.Redis, flush_every: int, keep_all: bool
+) -> None:
+    config = replace(CONFIG, all_referrers=keep_all)
+    expected = await _crawl(None, config)
+    state = RedisState(client, f"t:{flush_every}:{keep_all}", keep_all=keep_all, flush_every=flush_every)
+    found = await _crawl(state, config)
+    _same(found, expected)
+    assert len(found.results) > PAGES  # the site's links, not a few
+    counted = any(r.referrer_count and r.referrer_count > 100 for r in found.results)
+    assert counted is not keep_all  # an ok link only counts its referrers, unless all are kept
+    assert any(len(r.referrers) > 100 for r in found.results)  # kept, broken links
+
+
+async def test_the_coordinator_holds_only_the_frontier_between_flushes(client: redis.Redis) -> None:
+    state = RedisState(client, "t:held", flush_every=5)
+    held: list[int] = []
+    original = state.flush
+
+    def flush(*, force: bool = False) -> None:
+        original(force=force)
+        if state._checks == 0:
+            resources = state._resources.values()
+            assert all(resource.queued for resource in resources)
+            assert not state._links
+            held.append(len(resources))
+
+    state.flush = flush  # type: ignore[method-assign]
+    report = await _crawl(state)
+    assert len(report.results) > PAGES
+    assert len(held) > PAGES / 5
+    assert held[-1] == 0  # the crawl is over: nothing is queued, nothing is held
+
+
+async def test_a_write_that_timed_out_is_applied_once(client: redis.Redis) -> None:
+    state = RedisState(client, "t:once", flush_every=1, sleep=lambda seconds: None)
+    expected = await _crawl(None)
+    apply = state._apply
+    failures = iter([True, False] * 10_000)
+
+    def flaky(*args: Any, **kwargs: Any) -> object:
+        answer = apply(*args, **kwargs)  # applied, and then the answer is lost
+        if next(failures):
+            raise redis.exceptions.TimeoutError("lost answer")
+        return answer
+
+    state._apply = flaky  # type: ignore[assignment]
+    _same(await _crawl(state), expected)
+
+
+async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
+    client = redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.2, socket_connect_timeout=0.2)
+    waits: list[float] = []
+    state = RedisState(client, "t:gone", outage_grace=0.0, sleep=waits.append)
+    with pytest.raises(StateUnavailable, match="out of reach"):
+        await _crawl(state)
+
+
+async def test_forget_deletes_every_key(client: redis.Redis) -> None:
+    state = RedisState(client, "t:forget", flush_every=3)
+    report = await _crawl(state)
+    assert len(report.results) > PAGES
+    assert len(client.keys("t:forget:*")) > 5, client.keys("*")
+    state.forget()
+    assert client.keys("t:forget:*") == []
