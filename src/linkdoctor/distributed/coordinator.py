@@ -54,6 +54,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from linkdoctor.config import Method
+from linkdoctor.distributed.crawlstate import forget_state
 from linkdoctor.distributed.pagestore import PageStore, owner_key, pages_key, record_key, sent_key
 from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings, Keys
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
@@ -142,6 +143,7 @@ async def forget_scan(redis: Redis, keys: Keys, scan: str, store: PageStore | No
             sent_key(keys, scan),
             owner_key(keys, scan),
         )
+        await forget_state(redis, keys.crawl_state(scan))
     if store is not None:
         await asyncio.to_thread(store.forget, scan)
 
@@ -243,6 +245,11 @@ class RemotePages:
                 pipe.hincrby(self._keys.counters, outcome, 1)
                 pipe.delete(self._keys.leases(self.scan), owner_key(self._keys, self.scan))
                 await pipe.execute()
+
+    async def clear_crawl_state(self) -> None:
+        """Delete what an earlier run of this scan kept of its crawl: a resumed scan crawls again, from
+        the pages its workers stored."""
+        await forget_state(self._redis, self._keys.crawl_state(self.scan))
 
     async def finish(self) -> None:
         """Forget the scan's Redis keys and stored pages (call once its results are safe)."""

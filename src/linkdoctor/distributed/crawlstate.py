@@ -36,6 +36,7 @@ from linkdoctor.models import Referrer
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
 
 T = TypeVar("T")
 FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its frontier
@@ -481,26 +482,23 @@ class RedisState:
         self._read_referrers = self._referrers_of(urls)
         return links
 
-    def forget(self) -> None:
-        """Delete the crawl's keys (its report is written)."""
-
-        def forget() -> None:
-            self._redis.delete(*(self._key(name) for name in ("r", "l", "n", "o", "seq")))
-            batch: list[Any] = []
-            for key in self._redis.scan_iter(match=self._key("x:*"), count=CHUNK):
-                batch.append(key)
-                if len(batch) >= CHUNK:
-                    self._redis.unlink(*batch)
-                    batch.clear()
-            if batch:
-                self._redis.unlink(*batch)
-
-        self._call(forget)
-
     def __len__(self) -> int:
         """How many links."""
         self.flush(force=True)
         return int(self._call(lambda: self._redis.hlen(self._key("l"))))
+
+
+async def forget_state(redis: AsyncRedis, prefix: str) -> None:
+    """Delete the crawl state under ``prefix`` (its report is written, or a new run starts it again)."""
+    await redis.delete(*(f"{prefix}:{name}" for name in ("r", "l", "n", "o", "seq")))
+    batch: list[Any] = []
+    async for key in redis.scan_iter(match=f"{prefix}:x:*", count=CHUNK):
+        batch.append(key)
+        if len(batch) >= CHUNK:
+            await redis.unlink(*batch)
+            batch.clear()
+    if batch:
+        await redis.unlink(*batch)
 
 
 class EmittedLinks(Sequence[LinkEntry]):

@@ -21,10 +21,11 @@ from redis.exceptions import RedisError
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.app import celery_publisher, create_celery
 from linkdoctor.distributed.coordinator import RemotePages, forget_scan, new_scan_key
+from linkdoctor.distributed.crawlstate import RedisState
 from linkdoctor.distributed.health import in_flight_cap
 from linkdoctor.distributed.pagestore import open_page_store
 from linkdoctor.distributed.resume import Interrupt, fingerprint, open_scan, owner_id, secrets_of
-from linkdoctor.distributed.settings import BrokerSettings, async_redis
+from linkdoctor.distributed.settings import BrokerSettings, async_redis, sync_redis
 from linkdoctor.distributed.wire import FetchSpec
 from linkdoctor.engine.cache import ResultCache
 from linkdoctor.engine.crawl import Crawler, ResultSink
@@ -129,33 +130,49 @@ async def check_distributed(
             # workers got their own limits with the spec).
             cap = await asyncio.to_thread(in_flight_cap, settings, config.max_concurrency)
             config = replace(config, max_concurrency=cap)
-            if interrupt is None:
-                report = await check_async(
-                    config,
-                    inputs,
-                    pages=pages,
-                    on_result=on_result,
-                    around=around,
-                    resume=frontier,
-                    cache=cache,
-                )
-            else:
-                interrupt.attach(pages.stop_now)
-                try:
+            # The crawl's links and referrers live in Redis, not here (an earlier run's go first).
+            await pages.clear_crawl_state()
+            client = sync_redis(settings)
+            state = RedisState(
+                client,
+                settings.keys.crawl_state(key),
+                keep_all=config.all_referrers,
+                ttl=settings.key_ttl,
+                outage_grace=settings.outage_grace,
+            )
+            try:
+                if interrupt is None:
                     report = await check_async(
                         config,
                         inputs,
                         pages=pages,
                         on_result=on_result,
-                        around=interrupt.around(around),
+                        around=around,
                         resume=frontier,
                         cache=cache,
+                        state=state,
                     )
-                finally:
-                    pages.interrupted = interrupt.signum is not None
-                if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
-                    return interrupt.partial(report)
-            if forget:
+                else:
+                    interrupt.attach(pages.stop_now)
+                    try:
+                        report = await check_async(
+                            config,
+                            inputs,
+                            pages=pages,
+                            on_result=on_result,
+                            around=interrupt.around(around),
+                            resume=frontier,
+                            cache=cache,
+                            state=state,
+                        )
+                    finally:
+                        pages.interrupted = interrupt.signum is not None
+                    if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
+                        return interrupt.partial(report)
+            finally:
+                client.close()
+            if forget:  # the results are read from the crawl state before it goes
+                report = replace(report, results=tuple(report.results))
                 await pages.finish()
     return report
 

@@ -120,6 +120,10 @@ class Keys:
         """A hash: id of a batch a worker runs → "<lease deadline in Redis ms>|<worker>"."""
         return f"{self.namespace}:scan:{scan}:leases"
 
+    def crawl_state(self, scan: str) -> str:
+        """The prefix of the scan's crawl state (:mod:`linkdoctor.distributed.crawlstate`)."""
+        return f"{self.namespace}:scan:{scan}:state"
+
     def seen(self, scan: str) -> str:
         """The scan's dedupe set: hashes of every fetch already handed out."""
         return f"{self.namespace}:scan:{scan}:seen"

@@ -23,6 +23,7 @@ from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.http.aiohttp_transport import AiohttpTransport
 from linkdoctor.engine.http.ssrf import SSRFGuard
 from linkdoctor.engine.inputs import Inputs
+from linkdoctor.engine.state import CrawlState
 from linkdoctor.engine.transport import Transport
 from linkdoctor.models import Report
 from linkdoctor.tls.context import TLSContextFactory
@@ -42,6 +43,7 @@ async def check_async(
     guard: SSRFGuard | None = None,
     transport: Transport | None = None,
     pages: PageSource | None = None,
+    state: CrawlState | None = None,
 ) -> Report:
     """Crawl and check ``inputs``. Client certificates are loaded (and validated) before any request.
 
@@ -50,13 +52,16 @@ async def check_async(
     (see :mod:`linkdoctor.engine.cache`); the caller closes it. ``resume`` continues from a crawler's saved
     :class:`~linkdoctor.engine.frontier.Frontier`; ``guard`` vets every connection (the server mode's SSRF
     guard); ``transport`` sends the requests instead of a new network one (the caller closes it); ``pages``
-    fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`)."""
+    fetches and parses instead of this process (the workers of :mod:`linkdoctor.distributed`); ``state`` holds
+    the crawl's links and referrers instead of this process's memory (the broker's Redis, say)."""
     tls = TLSContextFactory(config)
     async with AsyncExitStack() as stack:
         stack.callback(tls.close)
         if transport is None:
             transport = await stack.enter_async_context(AiohttpTransport(config, guard=guard))
-        crawler = Crawler(config, transport=transport, tls=tls, on_result=on_result, cache=cache, pages=pages)
+        crawler = Crawler(
+            config, transport=transport, tls=tls, on_result=on_result, cache=cache, pages=pages, state=state
+        )
         async with around(crawler) if around else nullcontext():
             return await crawler.run(inputs, resume=resume)
 
