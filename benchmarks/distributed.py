@@ -5,6 +5,7 @@ threads pool with 4 batches at once on one event loop; ``--pool solo`` runs one 
 
     python -m benchmarks.distributed --pages 2000 --runs 3
     python -m benchmarks.distributed --pages 5000 --backend-delay 0.1 --pool solo --concurrency 1 --runs 3  # 1, 2, 4 workers
+    python -m benchmarks.distributed --memory 10000 50000 200000  # the coordinator's peak RSS
 
 The check runs with the engine's default settings (retries on: the site has 500-answering pages, each tried
 again with backoff) unless ``--retries`` says otherwise. It prints a Markdown table of medians over
@@ -182,6 +183,65 @@ def scaling(pages: int, delay: float, counts: Sequence[int], work: Path, args: a
     return 0
 
 
+def _check_process(url: str, broker: str | None, work: Path) -> tuple[float, float, int]:
+    """``linkdoctor check`` of ``url`` as a process of its own (with ``--broker``, the coordinator): its wall
+    seconds, its peak RSS in MB and its exit code."""
+    import subprocess
+
+    command = [sys.executable, "-m", "linkdoctor", "check", url, "--format", "json", "--no-progress"]
+    command += ["-o", str(work / "report.json"), *(["--broker", broker] if broker else [])]
+    started = time.perf_counter()
+    with (work / "check.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
+
+
+def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
+    """Peak RSS of the coordinating ``check --broker`` (2 workers, no database) and of the same check in one
+    process, on generated sites of each size; Redis's peak memory, and the crawl state's share of it."""
+    rows = []
+    for pages in sizes:
+        site = work / f"site-{pages}"
+        generate_site(SiteSpec(pages=pages, links_per_page=args.links_per_page, seed=5), site)
+        nginx = start_nginx(site_server_block(site.resolve(), free_port()), work / f"nginx-{pages}")
+        redis = RedisServer.start(work / f"redis-{pages}")
+        workers: list[Worker] = []
+        client = redis_sync.Redis.from_url(redis.url)
+        state_bytes = 0
+
+        def start(n: int) -> Worker:
+            return _start_worker(redis.url, None, f"mem{n}@local", work, args.pool, args.concurrency)  # noqa: B023
+
+        try:
+            local_wall, local_rss, local_exit = _check_process(nginx.url("/"), None, work)
+            _keep(workers, 2, start)
+            client.config_resetstat()
+            wall, rss, code = _check_process(nginx.url("/"), redis.url, work)
+            worker_rss = max(_peak_rss_mb(w.process.pid) for w in workers)
+            redis_peak = client.info("memory")["used_memory_peak"] / 1024 / 1024
+            for key in client.scan_iter(match="linkdoctor:scan:*:state*", count=1000):
+                state_bytes += int(client.memory_usage(key) or 0)
+        finally:
+            _keep(workers, 0, start)
+            redis.stop()
+            nginx.stop()
+        rows.append((pages, rss, local_rss, worker_rss, redis_peak, wall, local_wall, code, local_exit))
+    print(f"generated site, {args.links_per_page} links per page; 2 workers --pool {args.pool}; no database")
+    print()
+    print(
+        "| pages | coordinator | in-process check | each worker | Redis peak | wall (coordinator / in-process) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for pages, rss, local_rss, worker_rss, redis_peak, wall, local_wall, code, local_exit in rows:
+        print(
+            f"| {pages:,} | {rss:.0f} MB | {local_rss:.0f} MB | {worker_rss:.0f} MB | {redis_peak:.0f} MB "
+            f"| {wall:.0f} s / {local_wall:.0f} s (exit {code} / {local_exit}) |"
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -199,7 +259,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="S",
         help="measure scaling instead: 1, 2 and 4 workers against a backend answering after S seconds",
     )
+    parser.add_argument(
+        "--memory",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="PAGES",
+        help="measure memory instead: the coordinator's peak RSS on sites of these sizes, against one process",
+    )
     args = parser.parse_args(argv)
+    if args.memory is not None:
+        work = args.work or Path(tempfile.mkdtemp(prefix="ld-dist-mem-"))
+        return memory(args.memory, work, args)
     if args.runs < 1 or not 0 < args.pages <= 100_000:
         parser.error("--runs must be at least 1 and --pages between 1 and 100000")
     if shutil.which("redis-server") is None:

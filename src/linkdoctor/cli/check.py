@@ -305,14 +305,15 @@ def _run(
             report = run_sync(check(on_result))
         with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
             outputs.finish(report)
+    if not any(t.path is None and t.format.name == "console" for t in targets):
+        _print_summary(report)
     if broker and scan is not None and interrupt.signum is None:
-        # The reports are written (renamed into place): only now may the scan's stored pages go.
+        # The reports are written (renamed into place): only now may the scan's stored pages and its crawl
+        # state, which the report's results are read from, go.
         from linkdoctor.distributed.run import forget_finished_scan
         from linkdoctor.distributed.settings import BrokerSettings
 
         run_sync(forget_finished_scan(BrokerSettings(broker), scan.scan))
-    if not any(t.path is None and t.format.name == "console" for t in targets):
-        _print_summary(report)
     if interrupt.signum is None:
         return report, None
     if scan is not None:

@@ -21,6 +21,7 @@ applies one twice; past ``outage_grace`` the run stops (:class:`StateUnavailable
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
@@ -489,10 +490,10 @@ class RedisState:
 
 
 async def forget_state(redis: AsyncRedis, prefix: str) -> None:
-    """Delete the crawl state under ``prefix`` (its report is written, or a new run starts it again)."""
-    await redis.delete(*(f"{prefix}:{name}" for name in ("r", "l", "n", "o", "seq")))
+    """Delete every crawl state under ``prefix`` (its report is written, or a new run starts it again)."""
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"  # the prefix as it is, whatever it holds
     batch: list[Any] = []
-    async for key in redis.scan_iter(match=f"{prefix}:x:*", count=CHUNK):
+    async for key in redis.scan_iter(match=pattern, count=CHUNK):
         batch.append(key)
         if len(batch) >= CHUNK:
             await redis.unlink(*batch)

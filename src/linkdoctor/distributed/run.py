@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import replace
+from secrets import token_hex
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -135,7 +136,7 @@ async def check_distributed(
             client = sync_redis(settings)
             state = RedisState(
                 client,
-                settings.keys.crawl_state(key),
+                f"{settings.keys.crawl_state(key)}:{token_hex(4)}",
                 keep_all=config.all_referrers,
                 ttl=settings.key_ttl,
                 outage_grace=settings.outage_grace,

@@ -121,7 +121,8 @@ class Keys:
         return f"{self.namespace}:scan:{scan}:leases"
 
     def crawl_state(self, scan: str) -> str:
-        """The prefix of the scan's crawl state (:mod:`linkdoctor.distributed.crawlstate`)."""
+        """The prefix of the scan's crawl states (:mod:`linkdoctor.distributed.crawlstate`): each run of the
+        scan keeps its own under it, so a stale coordinator never writes into a resumed run's."""
         return f"{self.namespace}:scan:{scan}:state"
 
     def seen(self, scan: str) -> str:

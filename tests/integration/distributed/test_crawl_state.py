@@ -15,7 +15,7 @@ from redis.asyncio import Redis as AsyncRedis
 from tests.support.memory_site import MemoryTransport, Reply, redirect
 
 from linkdoctor.config import CheckConfig
-from linkdoctor.distributed.crawlstate import CHUNK, RedisState, StateUnavailable, forget_state
+from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forget_state
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState
@@ -149,13 +149,18 @@ async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
         await _crawl(state)
 
 
-async def test_forget_deletes_every_key(client: redis.Redis, redis_server: RedisServer) -> None:
-    state = RedisState(client, "t:forget", flush_every=3)
-    report = await _crawl(state)
-    assert len(report.results) > PAGES
-    assert len(client.keys("t:forget:*")) > 5 + CHUNK / 100  # a set per link that keeps its referrers
-    client.set("t:forget-other", 1)  # another prefix's
+async def test_forget_deletes_every_run_of_the_scan_and_nothing_else(
+    client: redis.Redis, redis_server: RedisServer
+) -> None:
+    base = "t:f*[1]"  # glob characters in a scan's key match only themselves
+    for run in ("a", "b"):
+        report = await _crawl(RedisState(client, f"{base}:{run}", flush_every=3))
+        assert len(report.results) > PAGES
+    assert len(client.keys("t:f*")) > 2 * (5 + 100)  # a set per link that keeps its referrers
+    others = [b"t:fx1:a:r", b"t:f*[1]x", b"t:f"]
+    for key in others:
+        client.set(key, 1)
     async_client = AsyncRedis.from_url(redis_server.url)
-    await forget_state(async_client, "t:forget")
+    await forget_state(async_client, base)
     await async_client.aclose()
-    assert client.keys("t:forget*") == [b"t:forget-other"]
+    assert sorted(client.keys("*")) == sorted(others)
