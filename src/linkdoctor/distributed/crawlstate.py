@@ -8,21 +8,24 @@ live in the broker's Redis, under the scan's keys:
 - ``…:state:n``, a hash: a link's URL → its referrers that are only counted (a settled ``ok`` link's);
 - ``…:state:x:<link>``, a set per link still holding its referrers (each ``[page, line, text]``, so a
   repeat is one);
-- ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time.
+- ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time;
+- ``…:state:q``, a list: the queue of URLs to check past the first :data:`QUEUE_WINDOW` (the frontier).
 
-The coordinator keeps in memory the resources still queued (the crawl's frontier) and the entries the
-checks since the last write-back touched, never the whole crawl: the crawler names each page's links first
-(:meth:`RedisState.prefetch`, one round trip), and every :data:`FLUSH_EVERY` checks the changes are
-written in one idempotent script call (:meth:`RedisState.flush`) and the entries no check waits for are
-dropped. A write that times out is sent again under the same sequence number, so a frozen Redis never
+The coordinator keeps in memory the resources its checks in flight hold, the entries the checks since the
+last write-back touched and the head of the queue, never the whole crawl: the crawler names each page's
+links first (:meth:`RedisState.prefetch`, one round trip), and every :data:`FLUSH_EVERY` checks the
+changes are written in one idempotent script call (:meth:`RedisState.flush`) and the entries no check
+holds are dropped. A write that times out is sent again under the same sequence number, so a frozen Redis never
 applies one twice; past ``outage_grace`` the run stops (:class:`StateUnavailable`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -40,8 +43,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis as AsyncRedis
 
 T = TypeVar("T")
-FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its frontier
+FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its checks in flight
 CHUNK = 1024  # links a report reads at once
+QUEUE_WINDOW = 4096  # URLs of the queue kept in memory; the rest wait in Redis
 
 # One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops.
 _APPLY = """
@@ -53,6 +57,7 @@ while i <= #ARGV do
   if op == 'r' then redis.call('HSET', p .. ':r', url, ARGV[i + 2]); i = i + 3
   elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
   elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
+  elseif op == 'q' then redis.call('RPUSH', p .. ':q', url); i = i + 2
   elseif op == 'n' then redis.call('HINCRBY', p .. ':n', url, ARGV[i + 2]); i = i + 3
   elseif op == 's' then
     local key = p .. ':x:' .. url
@@ -69,7 +74,7 @@ while i <= #ARGV do
   else return redis.error_reply('unknown op ' .. op) end
 end
 redis.call('SET', KEYS[1], seq, 'EX', ttl)
-for _, name in ipairs({':r', ':l', ':n', ':o'}) do redis.call('EXPIRE', p .. name, ttl) end
+for _, name in ipairs({':r', ':l', ':n', ':o', ':q'}) do redis.call('EXPIRE', p .. name, ttl) end
 return 1
 """
 
@@ -178,6 +183,7 @@ class RedisState:
         ttl: int = 6 * 3600,
         outage_grace: float = 40.0,
         flush_every: int = FLUSH_EVERY,
+        queue_window: int = QUEUE_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.keep_all = keep_all
@@ -189,7 +195,8 @@ class RedisState:
         self._sleep = sleep
         self._apply = redis.register_script(_APPLY)
         self._seq = 0
-        self._resources: dict[str, StoredResource] = {}  # held: queued, or touched since the last flush
+        self._resources: dict[str, StoredResource] = {}  # held by a check, or touched since the last flush
+        self._in_flight: dict[str, int] = {}  # URL → checks holding it
         self._touched: list[StoredResource] = []
         self._changed: dict[str, StoredResource] = {}
         self._links: dict[str, LinkEntry] = {}  # links touched since the last flush
@@ -200,6 +207,7 @@ class RedisState:
         self._no_resource: set[str] = set()
         self._ops: list[str] = []
         self._checks = 0
+        self._queue = _Spill(self, queue_window)
         self._read_referrers: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # a report's current chunk
 
     # --- plumbing ----------------------------------------------------------------------------------------
@@ -380,14 +388,37 @@ class RedisState:
         self._no_link.clear()
         self._no_resource.clear()
         held = self._resources
+        in_flight = self._in_flight
         for resource in candidates:
-            if not resource.queued and held.get(resource.url) is resource:
+            if resource.url not in in_flight and held.get(resource.url) is resource:
                 del held[resource.url]
         self._touched = []
+
+    def queue(self) -> asyncio.Queue[str]:
+        return _SpillingQueue(self._queue)
+
+    def hold(self, resource: ResourceEntry) -> None:
+        self._in_flight[resource.url] = self._in_flight.get(resource.url, 0) + 1
+
+    def release(self, resource: ResourceEntry) -> None:
+        url = resource.url
+        left = self._in_flight.pop(url) - 1
+        if left:
+            self._in_flight[url] = left
+        elif isinstance(resource, StoredResource):
+            self._touched.append(resource)  # forgotten with the next flush
+
+    def read_queue(self, start: int, stop: int) -> list[str]:
+        """The queued URLs ``start`` to ``stop - 1`` written to Redis (read, never popped: a read sent again
+        after a timeout reads the same)."""
+        found = cast("list[bytes]", self._call(lambda: self._redis.lrange(self._key("q"), start, stop - 1)))
+        return [_text(url) for url in found]
 
     def _write(self) -> None:
         """Write back what changed, in one call applied once however often it is sent."""
         ops = self._ops
+        for url in self._queue.unsent():
+            ops += ("q", url)
         for url, resource in self._changed.items():
             ops += ("r", url, resource.record())
         for url, link in self._new_links.items():
@@ -487,6 +518,62 @@ class RedisState:
         """How many links."""
         self.flush(force=True)
         return int(self._call(lambda: self._redis.hlen(self._key("l"))))
+
+
+class _Spill:
+    """A :class:`RedisState` queue's container: its first URLs here (up to ``window``), the later ones in
+    the state's Redis list, written with the state's changes. First in, first out, like a deque."""
+
+    def __init__(self, state: RedisState, window: int) -> None:
+        self._state = state
+        self._window = window
+        self._local: deque[str] = deque()
+        self._written = 0  # URLs in the Redis list
+        self._read = 0  # of those, taken into ``_local``
+        self._unwritten: list[str] = []  # queued after those, not written yet
+
+    def append(self, url: str) -> None:
+        if self._read == self._written and not self._unwritten and len(self._local) < self._window:
+            self._local.append(url)
+        else:
+            self._unwritten.append(url)
+
+    def popleft(self) -> str:
+        if not self._local:
+            if self._read < self._written:
+                urls = self._state.read_queue(self._read, min(self._written, self._read + self._window))
+                self._read += len(urls)
+                self._local.extend(urls)
+            else:  # the list is read through: what waits to be written is next
+                self._local.extend(self._unwritten)
+                self._unwritten.clear()
+        return self._local.popleft()
+
+    def unsent(self) -> list[str]:
+        """The URLs to write to the list now (counted as written)."""
+        urls, self._unwritten = self._unwritten, []
+        self._written += len(urls)
+        return urls
+
+    def __len__(self) -> int:
+        return len(self._local) + self._written - self._read + len(self._unwritten)
+
+
+class _SpillingQueue(asyncio.Queue[str]):
+    """An :class:`asyncio.Queue` over a :class:`_Spill` (asyncio's own queues subclass it this way)."""
+
+    def __init__(self, spill: _Spill) -> None:
+        self._spill = spill
+        super().__init__()
+
+    def _init(self, maxsize: int) -> None:
+        self._queue = self._spill
+
+    def _put(self, item: str) -> None:
+        self._spill.append(item)
+
+    def _get(self) -> str:
+        return self._spill.popleft()
 
 
 async def forget_state(redis: AsyncRedis, prefix: str) -> None:

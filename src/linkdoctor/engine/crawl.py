@@ -118,7 +118,7 @@ class Crawler:
             fetch_slots=max(1, config.max_concurrency),
         )
         self._state: CrawlState = MemoryState(keep_all=config.all_referrers) if state is None else state
-        self._queue: asyncio.Queue[_Resource] = asyncio.Queue()
+        self._queue = self._state.queue()  # the URLs of resources to check
         self._scope = Scope(patterns=config.scope)
         self._robots = RobotsRules(self._pages, config.user_agent, self._robots_sitemap)
         self._resolve = Resolver()
@@ -353,12 +353,15 @@ class Crawler:
         self.progress.queued += 1
         if resource.crawl and not refetch and self._parser is not None and not self._on_disk(resource.url):
             self._parser.expect()  # a web page to parse is coming (a file's is parsed here): start it ahead
-        self._queue.put_nowait(resource)
+        self._queue.put_nowait(resource.url)
 
     # --- checking ----------------------------------------------------------------------------------
     async def _worker(self) -> None:
+        state = self._state
         while True:
-            resource = await self._queue.get()
+            resource = state.resource(await self._queue.get())
+            assert resource is not None  # queued once added
+            state.hold(resource)
             try:
                 await self._process(resource)
             except FetchAborted:
@@ -374,7 +377,8 @@ class Crawler:
                 )
                 self._finish(resource)
             finally:
-                self._state.flush()
+                state.release(resource)
+                state.flush()
                 self._queue.task_done()
 
     async def _process(self, resource: _Resource) -> None:

@@ -28,6 +28,7 @@ when it is read, so a report streams from the state instead of holding one resul
 
 from __future__ import annotations
 
+import asyncio
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -306,10 +307,20 @@ class CrawlState(Protocol):
         """The links and resources of ``urls`` (the ``str`` ones; the rest are skipped) are about to be
         asked for: a store outside the process reads them in one go."""
 
+    def queue(self) -> asyncio.Queue[str]:
+        """A new queue of the URLs of resources to check, first in, first out (a store outside the process
+        may keep most of it there)."""
+
+    def hold(self, resource: ResourceEntry) -> None:
+        """A check of ``resource`` starts: the crawler holds it (and its links) until :meth:`release`."""
+
+    def release(self, resource: ResourceEntry) -> None:
+        """The check of ``resource`` is over."""
+
     def flush(self, *, force: bool = False) -> None:
         """A check finished: a store outside the process may write back what changed (it must, with
-        ``force``) and forget entries no check waits for. Entries the crawler holds across a flush are
-        those of resources still ``queued`` and their links."""
+        ``force``) and forget the entries of resources not held (:meth:`hold`); the crawler keeps no
+        other entry across a flush."""
 
     def emitted_links(self) -> Sequence[LinkEntry]:
         """The links with a verdict (``emitted``), sorted by URL: what a report lists."""
@@ -433,6 +444,15 @@ class MemoryState:
 
     def prefetch(self, urls: Iterable[object]) -> None:
         pass  # all here
+
+    def queue(self) -> asyncio.Queue[str]:
+        return asyncio.Queue()
+
+    def hold(self, resource: ResourceEntry) -> None:
+        pass  # nothing is forgotten
+
+    def release(self, resource: ResourceEntry) -> None:
+        pass
 
     def flush(self, *, force: bool = False) -> None:
         pass  # nothing to write back

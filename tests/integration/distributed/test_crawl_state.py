@@ -89,14 +89,20 @@ def _same(ours: Report, theirs: Report) -> None:
     assert replace(ours.summary, elapsed_s=0) == replace(theirs.summary, elapsed_s=0)
 
 
-@pytest.mark.parametrize("flush_every", [1, 7, 10_000])
+@pytest.mark.parametrize(("flush_every", "queue_window"), [(1, 2), (7, 5), (10_000, 4096)])
 @pytest.mark.parametrize("keep_all", [False, True])
 async def test_the_report_from_redis_is_the_report_from_memory(
-    client: redis.Redis, flush_every: int, keep_all: bool
+    client: redis.Redis, flush_every: int, queue_window: int, keep_all: bool
 ) -> None:
     config = replace(CONFIG, all_referrers=keep_all)
     expected = await _crawl(None, config)
-    state = RedisState(client, f"t:{flush_every}:{keep_all}", keep_all=keep_all, flush_every=flush_every)
+    state = RedisState(
+        client,
+        f"t:{flush_every}:{keep_all}",
+        keep_all=keep_all,
+        flush_every=flush_every,
+        queue_window=queue_window,
+    )
     found = await _crawl(state, config)
     _same(found, expected)
     assert len(found.results) > PAGES  # the site's links, not a few
@@ -105,24 +111,30 @@ async def test_the_report_from_redis_is_the_report_from_memory(
     assert any(len(r.referrers) > 100 for r in found.results)  # kept, broken links
 
 
-async def test_the_coordinator_holds_only_the_frontier_between_flushes(client: redis.Redis) -> None:
-    state = RedisState(client, "t:held", flush_every=5)
+async def test_the_coordinator_holds_only_its_checks_in_flight_and_the_head_of_the_queue(
+    client: redis.Redis,
+) -> None:
+    state = RedisState(client, "t:held", flush_every=5, queue_window=3)
     held: list[int] = []
+    queued: list[int] = []
     original = state.flush
 
     def flush(*, force: bool = False) -> None:
         original(force=force)
-        if state._checks == 0:
-            resources = state._resources.values()
-            assert all(resource.queued for resource in resources)
+        if state._checks == 0:  # a flush ran: what stays in memory is the point
+            assert set(state._resources) <= set(state._in_flight)
             assert not state._links
-            held.append(len(resources))
+            held.append(len(state._resources))
+            queued.append(len(state._queue._local) + len(state._queue._unwritten))
 
     state.flush = flush  # type: ignore[method-assign]
     report = await _crawl(state)
     assert len(report.results) > PAGES
     assert len(held) > PAGES / 5
-    assert held[-1] == 0  # the crawl is over: nothing is queued, nothing is held
+    assert max(held) <= CONFIG.max_concurrency * 4  # the crawl's workers: one check each
+    assert max(queued) <= 3
+    assert client.llen("t:held:q") > PAGES / 2  # the frontier waited in Redis
+    assert held[-1] == 0  # the crawl is over: nothing is held
 
 
 async def test_a_write_that_timed_out_is_applied_once(client: redis.Redis) -> None:
