@@ -196,7 +196,8 @@ class RedisState:
         self._apply = redis.register_script(_APPLY)
         self._seq = 0
         self._resources: dict[str, StoredResource] = {}  # held by a check, or touched since the last flush
-        self._in_flight: dict[str, int] = {}  # URL → checks holding it
+        # URL → checks holding it, and whether it waits in the queue's window: its entries stay here
+        self._pinned: dict[str, int] = {}
         self._touched: list[StoredResource] = []
         self._changed: dict[str, StoredResource] = {}
         self._links: dict[str, LinkEntry] = {}  # links touched since the last flush
@@ -388,9 +389,9 @@ class RedisState:
         self._no_link.clear()
         self._no_resource.clear()
         held = self._resources
-        in_flight = self._in_flight
+        pinned = self._pinned
         for resource in candidates:
-            if resource.url not in in_flight and held.get(resource.url) is resource:
+            if resource.url not in pinned and held.get(resource.url) is resource:
                 del held[resource.url]
         self._touched = []
 
@@ -398,21 +399,35 @@ class RedisState:
         return _SpillingQueue(self._queue)
 
     def hold(self, resource: ResourceEntry) -> None:
-        self._in_flight[resource.url] = self._in_flight.get(resource.url, 0) + 1
+        self.pin(resource.url)
 
     def release(self, resource: ResourceEntry) -> None:
-        url = resource.url
-        left = self._in_flight.pop(url) - 1
+        self.unpin(resource.url)
+
+    def pin(self, url: str) -> None:
+        """Keep the resource of ``url`` and its links here (a check holds it, or the queue's window)."""
+        self._pinned[url] = self._pinned.get(url, 0) + 1
+
+    def unpin(self, url: str) -> None:
+        left = self._pinned.pop(url) - 1
         if left:
-            self._in_flight[url] = left
-        elif isinstance(resource, StoredResource):
+            self._pinned[url] = left
+        elif (resource := self._resources.get(url)) is not None:
             self._touched.append(resource)  # forgotten with the next flush
 
     def read_queue(self, start: int, stop: int) -> list[str]:
         """The queued URLs ``start`` to ``stop - 1`` written to Redis (read, never popped: a read sent again
-        after a timeout reads the same)."""
+        after a timeout reads the same), their resources and links read too (two round trips)."""
         found = cast("list[bytes]", self._call(lambda: self._redis.lrange(self._key("q"), start, stop - 1)))
-        return [_text(url) for url in found]
+        urls = [_text(url) for url in found]
+        wanted = [url for url in dict.fromkeys(urls) if url not in self._resources]
+        raw = self._call(lambda: self._redis.hmget(self._key("r"), wanted)) if wanted else []
+        links: list[str] = []
+        for url, record in zip(wanted, raw, strict=True):
+            assert record is not None, url  # queued once added
+            links += self._hold(StoredResource.from_record(self, url, record)).urls
+        self.prefetch(links)
+        return urls
 
     def _write(self) -> None:
         """Write back what changed, in one call applied once however often it is sent."""
@@ -534,20 +549,28 @@ class _Spill:
 
     def append(self, url: str) -> None:
         if self._read == self._written and not self._unwritten and len(self._local) < self._window:
-            self._local.append(url)
+            self._take((url,))
         else:
             self._unwritten.append(url)
+
+    def _take(self, urls: Iterable[str]) -> None:
+        """Into the window: the resources of ``urls`` (here, or just read) stay here until taken out."""
+        for url in urls:
+            self._state.pin(url)
+            self._local.append(url)
 
     def popleft(self) -> str:
         if not self._local:
             if self._read < self._written:
                 urls = self._state.read_queue(self._read, min(self._written, self._read + self._window))
                 self._read += len(urls)
-                self._local.extend(urls)
-            else:  # the list is read through: what waits to be written is next
-                self._local.extend(self._unwritten)
+                self._take(urls)
+            else:  # the list is read through: what waits to be written is next (touched since the flush)
+                self._take(self._unwritten)
                 self._unwritten.clear()
-        return self._local.popleft()
+        url = self._local.popleft()
+        self._state.unpin(url)  # the check that takes it holds it at once
+        return url
 
     def unsent(self) -> list[str]:
         """The URLs to write to the list now (counted as written)."""
