@@ -601,6 +601,10 @@ class Crawler:
         )
 
     # --- budget and resume -------------------------------------------------------------------------
+    def pending(self) -> list[str]:
+        """The URLs not checked yet: :meth:`frontier`'s pending resources, without its links."""
+        return [resource.url for resource in self._state.resources() if not resource.done]
+
     def frontier(self) -> Frontier:
         """The state to resume from: pending resources are those not checked yet, left over by ``max_checks``
         or, taken while the crawl runs (a checkpoint), still queued or in flight."""

@@ -141,7 +141,7 @@ class Interrupt:
             return report
         pending: list[str] = []
         if self._crawler is not None:
-            pending = [r.url for r in self._crawler.frontier().resources if r.pending]
+            pending = self._crawler.pending()
         line = LeftOut(
             INTERRUPTED,
             len(pending),
