@@ -198,6 +198,19 @@ def _check_process(url: str, broker: str | None, work: Path) -> tuple[float, flo
     return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
 
 
+def _state_bytes(url: str, client: redis_sync.Redis) -> tuple[int, int, int]:
+    """The crawl of ``url`` in this process with its state in Redis (as a coordinator keeps it): the links and
+    resources it holds at the end, and the bytes of its keys (``MEMORY USAGE``)."""
+    from linkdoctor.distributed.crawlstate import RedisState
+
+    prefix = "bench:state"
+    run_sync(check_async(CheckConfig(), collect_inputs([url]), state=RedisState(client, prefix)))
+    used = sum(
+        int(client.memory_usage(key) or 0) for key in client.scan_iter(match=f"{prefix}:*", count=1000)
+    )
+    return int(client.hlen(f"{prefix}:l")), int(client.hlen(f"{prefix}:r")), used
+
+
 def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
     """Peak RSS of the coordinating ``check --broker`` (2 workers, no database) and of the same check in one
     process, on generated sites of each size; Redis's peak memory, and the crawl state's share of it."""
@@ -209,7 +222,7 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
         redis = RedisServer.start(work / f"redis-{pages}")
         workers: list[Worker] = []
         client = redis_sync.Redis.from_url(redis.url)
-        state_bytes = 0
+        state: tuple[int, int, int] | None = None
 
         def start(n: int) -> Worker:
             return _start_worker(redis.url, None, f"mem{n}@local", work, args.pool, args.concurrency)  # noqa: B023
@@ -221,13 +234,18 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
             wall, rss, code = _check_process(nginx.url("/"), redis.url, work)
             worker_rss = max(_peak_rss_mb(w.process.pid) for w in workers)
             redis_peak = client.info("memory")["used_memory_peak"] / 1024 / 1024
-            for key in client.scan_iter(match="linkdoctor:scan:*:state*", count=1000):
-                state_bytes += int(client.memory_usage(key) or 0)
+            state = _state_bytes(nginx.url("/"), client) if pages == sizes[0] else None
         finally:
             _keep(workers, 0, start)
             redis.stop()
             nginx.stop()
         rows.append((pages, rss, local_rss, worker_rss, redis_peak, wall, local_wall, code, local_exit))
+        if state is not None:
+            links, resources, used = state
+            print(
+                f"crawl state in Redis, {pages:,} pages: {used / 1024 / 1024:.1f} MB for {links:,} links and "
+                f"{resources:,} resources, {used / (links + resources):.0f} bytes per URL"
+            )
     print(f"generated site, {args.links_per_page} links per page; 2 workers --pool {args.pool}; no database")
     print()
     print(

@@ -25,16 +25,17 @@ import asyncio
 import json
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from linkdoctor.codec import result_from_json, result_to_json
-from linkdoctor.engine.fetching import FetchAborted
+from linkdoctor.distributed.statelists import CHUNK, EmittedLinks, Spill, SpillingQueue
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.state import LinkEntry, ResourceEntry, in_page_order
 from linkdoctor.models import Referrer
 
@@ -44,13 +45,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its checks in flight
-CHUNK = 1024  # links a report reads at once
 QUEUE_WINDOW = 4096  # URLs of the queue kept in memory; the rest wait in Redis
 
-# One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops.
+# One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops. A
+# sequence number that does not follow the stored one means Redis lost the state (restarted without
+# persistence, flushed, or evicted it): nothing is applied.
 _APPLY = """
 local seq = tonumber(ARGV[1])
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= seq then return 0 end
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if last >= seq then return 0 end
+if last ~= seq - 1 then return redis.error_reply('LOST crawl state: write ' .. seq .. ' after ' .. last) end
 local p, ttl, i = ARGV[2], tonumber(ARGV[3]), 4
 while i <= #ARGV do
   local op, url = ARGV[i], ARGV[i + 1]
@@ -58,6 +62,8 @@ while i <= #ARGV do
   elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
   elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
   elseif op == 'q' then redis.call('RPUSH', p .. ':q', url); i = i + 2
+  elseif op == 'R' then redis.call('RPUSH', p .. ':ro', url); i = i + 2
+  elseif op == 'L' then redis.call('RPUSH', p .. ':lo', url); i = i + 2
   elseif op == 'n' then redis.call('HINCRBY', p .. ':n', url, ARGV[i + 2]); i = i + 3
   elseif op == 's' then
     local key = p .. ':x:' .. url
@@ -74,13 +80,22 @@ while i <= #ARGV do
   else return redis.error_reply('unknown op ' .. op) end
 end
 redis.call('SET', KEYS[1], seq, 'EX', ttl)
-for _, name in ipairs({':r', ':l', ':n', ':o', ':q'}) do redis.call('EXPIRE', p .. name, ttl) end
+for _, name in ipairs({':r', ':l', ':n', ':o', ':q', ':ro', ':lo'}) do redis.call('EXPIRE', p .. name, ttl) end
 return 1
 """
 
 
-class StateUnavailable(FetchAborted):
-    """The crawl's Redis stayed out of reach past the outage grace: the run stops, nothing is recorded."""
+class StateUnavailable(FetchInterrupted):
+    """The crawl's Redis stayed out of reach past the outage grace, or lost the state: the run stops,
+    nothing is recorded, and the scan can be resumed (it crawls again from the pages its workers stored)."""
+
+
+_LOST = (
+    "the crawl's state in Redis is gone (Redis restarted without persistence, or it was flushed or "
+    "evicted): give Redis persistence and maxmemory-policy noeviction"
+)
+_ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "o": 2, "q": 2, "k": 2, "R": 2, "L": 2}
+WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is written in several, none long
 
 
 class StoredResource(ResourceEntry):
@@ -166,7 +181,7 @@ def _referrer_json(referrer: Referrer) -> str:
 
 
 def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+    return raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
 
 
 class RedisState:
@@ -185,7 +200,12 @@ class RedisState:
         flush_every: int = FLUSH_EVERY,
         queue_window: int = QUEUE_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if redis.get_encoder().encoding_errors != "surrogatepass":
+            raise ValueError(
+                "RedisState needs a client with encoding_errors='surrogatepass' (URLs may hold any)"
+            )
         self.keep_all = keep_all
         self._redis = redis
         self._prefix = prefix
@@ -193,6 +213,8 @@ class RedisState:
         self._grace = outage_grace
         self._flush_every = flush_every
         self._sleep = sleep
+        self._clock = clock
+        self._swept = clock()
         self._apply = redis.register_script(_APPLY)
         self._seq = 0
         self._resources: dict[str, StoredResource] = {}  # held by a check, or touched since the last flush
@@ -208,7 +230,7 @@ class RedisState:
         self._no_resource: set[str] = set()
         self._ops: list[str] = []
         self._checks = 0
-        self._queue = _Spill(self, queue_window)
+        self._queue = Spill(self, queue_window)
         self._read_referrers: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # a report's current chunk
 
     # --- plumbing ----------------------------------------------------------------------------------------
@@ -218,6 +240,10 @@ class RedisState:
         while True:
             try:
                 return call()
+            except ResponseError as exc:
+                if str(exc).startswith("LOST"):
+                    raise StateUnavailable(_LOST) from exc
+                raise
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if time.monotonic() >= deadline:
                     raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc
@@ -292,7 +318,8 @@ class RedisState:
     ) -> LinkEntry:
         fragment, target, preset, emitted, settled = json.loads(raw)
         resource = None if target is None else resource_of(target)
-        assert target is None or resource is not None, target  # written together
+        if target is not None and resource is None:  # written together: one without the other is a loss
+            raise StateUnavailable(_LOST)
         return LinkEntry(
             url,
             fragment,
@@ -311,11 +338,6 @@ class RedisState:
             self._no_resource.add(url)
             return None
         return self._hold(StoredResource.from_record(self, url, raw))
-
-    def _resource_read(self, url: str) -> ResourceEntry | None:
-        """``url``'s resource as stored, read only (not held)."""
-        raw = self._call(lambda: self._redis.hget(self._key("r"), url))
-        return None if raw is None else StoredResource.from_record(None, url, raw)
 
     def link(self, url: str) -> LinkEntry | None:
         link = self._held_link(url)
@@ -338,6 +360,7 @@ class RedisState:
     # --- writing -----------------------------------------------------------------------------------------
     def add_resource(self, resource: ResourceEntry) -> ResourceEntry:
         stored = StoredResource.adopt(self, resource)
+        self._ops += ("R", stored.url)
         self._no_resource.discard(stored.url)
         self._hold(stored)
         self._changed[stored.url] = stored
@@ -345,6 +368,7 @@ class RedisState:
 
     def add_link(self, link: LinkEntry) -> LinkEntry:
         url = link.url
+        self._ops += ("L", url)
         self._no_link.discard(url)
         found = link.referrers
         link.referrers = []
@@ -394,9 +418,27 @@ class RedisState:
             if resource.url not in pinned and held.get(resource.url) is resource:
                 del held[resource.url]
         self._touched = []
+        if self._clock() - self._swept > self._ttl / 4:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Renew the expiry of the per-link referrer sets (the other keys get it with every write): a live
+        crawl's state never expires, a dead coordinator's goes ``ttl`` after its last sweep."""
+        self._swept = self._clock()
+        pattern = _glob_literal(self._key("x")) + ":*"
+
+        def renew() -> None:
+            keys: list[Any] = []
+            for key in self._redis.scan_iter(match=pattern, count=CHUNK):
+                keys.append(key)
+                if len(keys) >= CHUNK:
+                    _expire(self._redis, keys, self._ttl)
+            _expire(self._redis, keys, self._ttl)
+
+        self._call(renew)
 
     def queue(self) -> asyncio.Queue[str]:
-        return _SpillingQueue(self._queue)
+        return SpillingQueue(self._queue)
 
     def hold(self, resource: ResourceEntry) -> None:
         self.pin(resource.url)
@@ -420,11 +462,14 @@ class RedisState:
         after a timeout reads the same), their resources and links read too (two round trips)."""
         found = cast("list[bytes]", self._call(lambda: self._redis.lrange(self._key("q"), start, stop - 1)))
         urls = [_text(url) for url in found]
+        if len(urls) != stop - start:  # written before it was counted: a loss
+            raise StateUnavailable(_LOST)
         wanted = [url for url in dict.fromkeys(urls) if url not in self._resources]
         raw = self._call(lambda: self._redis.hmget(self._key("r"), wanted)) if wanted else []
         links: list[str] = []
         for url, record in zip(wanted, raw, strict=True):
-            assert record is not None, url  # queued once added
+            if record is None:  # queued once added
+                raise StateUnavailable(_LOST)
             links += self._hold(StoredResource.from_record(self, url, record)).urls
         self.prefetch(links)
         return urls
@@ -443,10 +488,15 @@ class RedisState:
         self._ops = []
         self._changed.clear()
         self._new_links.clear()
-        if ops:
+        start = 0
+        while start < len(ops):  # in calls of about WRITE_ARGS, cut between ops
+            stop = start
+            while stop < len(ops) and stop - start < WRITE_ARGS:
+                stop += _ARITY[ops[stop]]
             self._seq += 1
-            args = [str(self._seq), self._prefix, str(self._ttl), *ops]
-            self._call(lambda: self._apply(keys=[self._key("seq")], args=args))
+            args = [str(self._seq), self._prefix, str(self._ttl), *ops[start:stop]]
+            self._call(lambda: self._apply(keys=[self._key("seq")], args=args))  # noqa: B023 - called at once
+            start = stop
 
     # --- referrers ---------------------------------------------------------------------------------------
     def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
@@ -481,30 +531,46 @@ class RedisState:
 
     # --- listing -----------------------------------------------------------------------------------------
     def resources(self) -> Iterator[ResourceEntry]:
-        self.flush(force=True)
-        for url, raw in self._scan("r"):
-            yield StoredResource.from_record(None, url, raw)
+        for urls, records in self._in_order("ro", "r"):
+            for url, raw in zip(urls, records, strict=True):
+                yield StoredResource.from_record(None, url, raw)
 
     def links(self) -> Iterator[LinkEntry]:
-        self.flush(force=True)
-        for url, raw in self._scan("l"):
-            yield self._link_from(url, raw, self._resource_read)
+        for urls, records in self._in_order("lo", "l"):
+            targets = [target for target in dict.fromkeys(json.loads(raw)[1] for raw in records) if target]
+            found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []  # noqa: B023
+            resources = {
+                target: StoredResource.from_record(None, target, raw)
+                for target, raw in zip(targets, found, strict=True)
+                if raw is not None
+            }
+            for url, raw in zip(urls, records, strict=True):
+                yield self._link_from(url, raw, resources.get)
 
-    def _scan(self, name: str) -> Iterator[tuple[str, bytes | str]]:
-        cursor = 0
+    def _in_order(self, order: str, records: str) -> Iterator[tuple[list[str], list[bytes]]]:
+        """The URLs of the list ``order`` (in the order they were added), a chunk at a time, with their
+        records in the hash ``records``."""
+        self.flush(force=True)
+        start = 0
         while True:
-            cursor, found = cast(
-                "tuple[int, dict[bytes, bytes]]",
-                self._call(partial(self._redis.hscan, self._key(name), cursor, count=CHUNK)),
+            chunk = cast(
+                "list[bytes]",
+                self._call(partial(self._redis.lrange, self._key(order), start, start + CHUNK - 1)),
             )
-            for url, raw in found.items():
-                yield _text(url), raw
-            if cursor == 0:
+            if not chunk:
                 return
+            urls = [_text(url) for url in chunk]
+            found = cast(
+                "list[bytes | None]", self._call(partial(self._redis.hmget, self._key(records), chunk))
+            )
+            if any(raw is None for raw in found):
+                raise StateUnavailable(_LOST)
+            yield urls, cast("list[bytes]", found)
+            start += len(chunk)
 
     def emitted_links(self) -> Sequence[LinkEntry]:
         self.flush(force=True)
-        return EmittedLinks(self, int(self._call(lambda: self._redis.zcard(self._key("o")))))
+        return EmittedLinks(self.read_chunk, int(self._call(lambda: self._redis.zcard(self._key("o")))))
 
     def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
         """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
@@ -535,73 +601,24 @@ class RedisState:
         return int(self._call(lambda: self._redis.hlen(self._key("l"))))
 
 
-class _Spill:
-    """A :class:`RedisState` queue's container: its first URLs here (up to ``window``), the later ones in
-    the state's Redis list, written with the state's changes. First in, first out, like a deque."""
-
-    def __init__(self, state: RedisState, window: int) -> None:
-        self._state = state
-        self._window = window
-        self._local: deque[str] = deque()
-        self._written = 0  # URLs in the Redis list
-        self._read = 0  # of those, taken into ``_local``
-        self._unwritten: list[str] = []  # queued after those, not written yet
-
-    def append(self, url: str) -> None:
-        if self._read == self._written and not self._unwritten and len(self._local) < self._window:
-            self._take((url,))
-        else:
-            self._unwritten.append(url)
-
-    def _take(self, urls: Iterable[str]) -> None:
-        """Into the window: the resources of ``urls`` (here, or just read) stay here until taken out."""
-        for url in urls:
-            self._state.pin(url)
-            self._local.append(url)
-
-    def popleft(self) -> str:
-        if not self._local:
-            if self._read < self._written:
-                urls = self._state.read_queue(self._read, min(self._written, self._read + self._window))
-                self._read += len(urls)
-                self._take(urls)
-            else:  # the list is read through: what waits to be written is next (touched since the flush)
-                self._take(self._unwritten)
-                self._unwritten.clear()
-        url = self._local.popleft()
-        self._state.unpin(url)  # the check that takes it holds it at once
-        return url
-
-    def unsent(self) -> list[str]:
-        """The URLs to write to the list now (counted as written)."""
-        urls, self._unwritten = self._unwritten, []
-        self._written += len(urls)
-        return urls
-
-    def __len__(self) -> int:
-        return len(self._local) + self._written - self._read + len(self._unwritten)
+def _glob_literal(text: str) -> str:
+    """``text`` as a Redis match pattern that matches only itself."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
-class _SpillingQueue(asyncio.Queue[str]):
-    """An :class:`asyncio.Queue` over a :class:`_Spill` (asyncio's own queues subclass it this way)."""
-
-    def __init__(self, spill: _Spill) -> None:
-        self._spill = spill
-        super().__init__()
-
-    def _init(self, maxsize: int) -> None:
-        self._queue = self._spill
-
-    def _put(self, item: str) -> None:
-        self._spill.append(item)
-
-    def _get(self) -> str:
-        return self._spill.popleft()
+def _expire(redis: Redis, keys: list[Any], ttl: int) -> None:
+    """Give ``keys`` the expiry ``ttl`` (one round trip), and empty the list."""
+    if keys:
+        pipe = redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.expire(key, ttl)
+        pipe.execute()
+        keys.clear()
 
 
 async def forget_state(redis: AsyncRedis, prefix: str) -> None:
     """Delete every crawl state under ``prefix`` (its report is written, or a new run starts it again)."""
-    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"  # the prefix as it is, whatever it holds
+    pattern = _glob_literal(prefix) + ":*"  # the prefix as it is, whatever it holds
     batch: list[Any] = []
     async for key in redis.scan_iter(match=pattern, count=CHUNK):
         batch.append(key)
@@ -610,37 +627,3 @@ async def forget_state(redis: AsyncRedis, prefix: str) -> None:
             batch.clear()
     if batch:
         await redis.unlink(*batch)
-
-
-class EmittedLinks(Sequence[LinkEntry]):
-    """A :class:`RedisState`'s links with a verdict, by URL, read a chunk at a time as they are indexed."""
-
-    def __init__(self, state: RedisState, count: int) -> None:
-        self._state = state
-        self._count = count
-        self._start = -1
-        self._chunk: list[LinkEntry] = []
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> LinkEntry: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[LinkEntry]: ...
-    def __getitem__(self, index: int | slice) -> LinkEntry | list[LinkEntry]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(index)
-        start = index - index % CHUNK
-        if start != self._start:
-            self._chunk = self._state.read_chunk(start, start + CHUNK)
-            self._start = start
-        return self._chunk[index - start]
-
-    def __iter__(self) -> Iterator[LinkEntry]:
-        for start in range(0, self._count, CHUNK):
-            yield from self._state.read_chunk(start, start + CHUNK)

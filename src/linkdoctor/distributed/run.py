@@ -133,7 +133,7 @@ async def check_distributed(
             config = replace(config, max_concurrency=cap)
             # The crawl's links and referrers live in Redis, not here (an earlier run's go first).
             await pages.clear_crawl_state()
-            client = sync_redis(settings)
+            client = sync_redis(settings, encoding_errors="surrogatepass")
             state = RedisState(
                 client,
                 f"{settings.keys.crawl_state(key)}:{token_hex(4)}",

@@ -99,11 +99,11 @@ def async_redis(settings: BrokerSettings) -> AsyncRedis:
     return Redis.from_url(settings.broker_url, **settings.redis_options)
 
 
-def sync_redis(settings: BrokerSettings) -> SyncRedis:
-    """A blocking Redis client of ``settings`` with its timeouts."""
+def sync_redis(settings: BrokerSettings, **options: Any) -> SyncRedis:
+    """A blocking Redis client of ``settings`` with its timeouts (and ``options`` of redis-py's)."""
     from redis import Redis
 
-    return Redis.from_url(settings.broker_url, **settings.redis_options)
+    return Redis.from_url(settings.broker_url, **settings.redis_options, **options)
 
 
 @dataclass(frozen=True, slots=True)

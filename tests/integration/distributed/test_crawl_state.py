@@ -4,6 +4,8 @@ while the coordinator writes back and forgets entries every few checks."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -17,8 +19,10 @@ from tests.support.memory_site import MemoryTransport, Reply, redirect
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forget_state
 from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState
+from linkdoctor.engine.transport import Answer
 from linkdoctor.models import Report
 
 SITE = "http://site.test"
@@ -79,7 +83,7 @@ async def _crawl(state: CrawlState | None, config: CheckConfig = CONFIG) -> Repo
 
 @pytest.fixture
 def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+    connection = redis.Redis.from_url(redis_server.url, socket_timeout=2, encoding_errors="surrogatepass")
     yield connection
     connection.close()
 
@@ -154,7 +158,13 @@ async def test_a_write_that_timed_out_is_applied_once(client: redis.Redis) -> No
 
 
 async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
-    client = redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.2, socket_connect_timeout=0.2)
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=1,
+        socket_timeout=0.2,
+        socket_connect_timeout=0.2,
+        encoding_errors="surrogatepass",
+    )
     waits: list[float] = []
     state = RedisState(client, "t:gone", outage_grace=0.0, sleep=waits.append)
     with pytest.raises(StateUnavailable, match="out of reach"):
@@ -176,3 +186,99 @@ async def test_forget_deletes_every_run_of_the_scan_and_nothing_else(
     await forget_state(async_client, base)
     await async_client.aclose()
     assert sorted(client.keys("*")) == sorted(others)
+
+
+@pytest.mark.parametrize("queue_window", [50, 2])
+async def test_a_state_lost_mid_crawl_stops_the_run_resumably(client: redis.Redis, queue_window: int) -> None:
+    state = RedisState(client, "t:lost", flush_every=5, queue_window=queue_window)
+    original, flushes = state.flush, [0]
+
+    def flush(*, force: bool = False) -> None:
+        original(force=force)
+        if state._checks == 0:
+            flushes[0] += 1
+            if flushes[0] == 8:
+                client.flushall()  # what a Redis restarted without persistence holds
+
+    state.flush = flush  # type: ignore[method-assign]
+    with pytest.raises(FetchInterrupted, match="state in Redis is gone"):  # not a report of what is left
+        await _crawl(state)
+
+
+async def test_referrers_outlive_a_crawl_longer_than_the_expiry(client: redis.Redis) -> None:
+    class Slow(MemoryTransport):
+        async def send(self, *args: Any, **kwargs: Any) -> Answer:
+            await asyncio.sleep(0.03)
+            return await super().send(*args, **kwargs)
+
+    async def crawl(state: RedisState | None) -> Report:
+        config = replace(CONFIG, max_concurrency=2)
+        transport = Slow(_replies, down=frozenset({"down.test"}))
+        return await Crawler(config, transport=transport, state=state, clock=lambda: 0.0).run(
+            collect_inputs([f"{SITE}/"])
+        )
+
+    started = time.monotonic()
+    expected = await crawl(None)
+    assert time.monotonic() - started > 2  # longer than the keys' expiry below
+    _same(await crawl(RedisState(client, "t:ttl", ttl=1, flush_every=1)), expected)
+
+
+async def test_the_queue_window_bounds_what_is_held_after_a_huge_page(client: redis.Redis) -> None:
+    locs = "".join(f"<url><loc>{SITE}/s{i}</loc></url>" for i in range(500))
+    sitemap = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'.encode()
+
+    def replies(url: str) -> Reply | None:
+        if url == f"{SITE}/sitemap.xml":
+            return Reply(200, sitemap, (("content-type", "application/xml"),))
+        return Reply(200, b"<p>x</p>")
+
+    state = RedisState(client, "t:window", flush_every=1000, queue_window=8)
+    peak = 0
+    popleft = state._queue.popleft
+
+    def watched() -> str:
+        nonlocal peak
+        url = popleft()
+        peak = max(peak, len(state._queue._local), len(state._pinned))
+        return url
+
+    state._queue.popleft = watched  # type: ignore[method-assign]
+    config = CheckConfig(retries=0, max_concurrency=2)
+    crawler = Crawler(config, transport=MemoryTransport(replies), state=state, clock=lambda: 0.0)
+    report = await crawler.run(collect_inputs([f"{SITE}/sitemap.xml"]))
+    assert len(report.results) == 501
+    assert peak <= 8 + 4 * config.max_concurrency  # the window and the checks in flight
+
+
+async def test_the_frontier_keeps_the_order_things_were_added_in(client: redis.Redis) -> None:
+    config = replace(CONFIG, max_checks=25)
+
+    async def turn(state: RedisState | None) -> Crawler:
+        transport = MemoryTransport(_replies, down=frozenset({"down.test"}))
+        crawler = Crawler(config, transport=transport, state=state, clock=lambda: 0.0)
+        await crawler.run(collect_inputs([f"{SITE}/"]))
+        return crawler
+
+    ours = (await turn(RedisState(client, "t:order", flush_every=1, queue_window=2))).frontier()
+    theirs = (await turn(None)).frontier()
+    assert ours.resources == theirs.resources  # what is pending, in the order a resumed turn checks it
+    assert sorted(ours.links, key=lambda link: link.url) == sorted(theirs.links, key=lambda link: link.url)
+    assert (ours.scope_prefixes, ours.pages_started) == (theirs.scope_prefixes, theirs.pages_started)
+
+
+async def test_a_url_of_any_code_point_is_kept_and_sorted_as_in_memory(client: redis.Redis) -> None:
+    listed = ["http://x.test:99999/\udcff", "http://x.test:99999/\ue000", "http://x.test:99999/é"]
+
+    async def crawl(state: RedisState | None) -> Report:
+        inputs = collect_inputs([f"{SITE}/"], url_lists=[("<stdin>", listed)])
+        return await Crawler(
+            CheckConfig(retries=0), transport=MemoryTransport(_replies), state=state, clock=lambda: 0.0
+        ).run(inputs)
+
+    _same(await crawl(RedisState(client, "t:surrogate")), await crawl(None))
+
+
+def test_a_client_that_cannot_send_every_url_is_refused(redis_server: RedisServer) -> None:
+    with pytest.raises(ValueError, match="surrogatepass"):
+        RedisState(redis.Redis.from_url(redis_server.url), "t:strict")

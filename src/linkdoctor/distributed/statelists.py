@@ -1,0 +1,133 @@
+"""The lists a :class:`~linkdoctor.distributed.crawlstate.RedisState` keeps mostly in Redis, read a piece at a
+time: the crawl's queue of URLs (its first ``window`` here, the rest in a Redis list) and a report's links
+with a verdict (sorted by URL, read a chunk at a time as they are indexed).
+
+>>> # queue = SpillingQueue(Spill(store, window=4096)); links = EmittedLinks(store.read_chunk, count)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Protocol, overload
+
+from linkdoctor.engine.state import LinkEntry
+
+CHUNK = 1024  # links a report reads at once
+
+
+class QueueStore(Protocol):
+    """Where a :class:`Spill` keeps what its window does not hold."""
+
+    def read_queue(self, start: int, stop: int) -> list[str]:
+        """The URLs ``start`` to ``stop - 1`` of the written list (their entries read along)."""
+
+    def pin(self, url: str) -> None:
+        """Keep the entries of ``url`` in memory while it is in the window."""
+
+    def unpin(self, url: str) -> None:
+        """``url`` left the window."""
+
+
+class Spill:
+    """A queue's container: its first URLs here (up to ``window``), the later ones in
+    the store's list, written with its changes. First in, first out, like a deque."""
+
+    def __init__(self, state: QueueStore, window: int) -> None:
+        self._state = state
+        self._window = window
+        self._local: deque[str] = deque()
+        self._written = 0  # URLs in the Redis list
+        self._read = 0  # of those, taken into ``_local``
+        self._unwritten: list[str] = []  # queued after those, not written yet
+
+    def append(self, url: str) -> None:
+        if self._read == self._written and not self._unwritten and len(self._local) < self._window:
+            self._take((url,))
+        else:
+            self._unwritten.append(url)
+
+    def _take(self, urls: Iterable[str]) -> None:
+        """Into the window: the resources of ``urls`` (here, or just read) stay here until taken out."""
+        for url in urls:
+            self._state.pin(url)
+            self._local.append(url)
+
+    def popleft(self) -> str:
+        if not self._local:
+            if self._read < self._written:
+                urls = self._state.read_queue(self._read, min(self._written, self._read + self._window))
+                self._read += len(urls)
+                self._take(urls)
+            else:  # the list is read through: what waits to be written is next (touched since the flush)
+                self._take(self._unwritten[: self._window])
+                del self._unwritten[: self._window]
+        url = self._local.popleft()
+        self._state.unpin(url)  # the check that takes it holds it at once
+        return url
+
+    def unsent(self) -> list[str]:
+        """The URLs to write to the list now (counted as written)."""
+        urls, self._unwritten = self._unwritten, []
+        self._written += len(urls)
+        return urls
+
+    def __len__(self) -> int:
+        return len(self._local) + self._written - self._read + len(self._unwritten)
+
+    def __iter__(self) -> Iterator[str]:
+        """The URLs in the window (what a queue's ``repr`` shows)."""
+        return iter(self._local)
+
+
+class SpillingQueue(asyncio.Queue[str]):
+    """An :class:`asyncio.Queue` over a :class:`Spill` (asyncio's own queues subclass it this way)."""
+
+    def __init__(self, spill: Spill) -> None:
+        self._spill = spill
+        super().__init__()
+
+    def _init(self, maxsize: int) -> None:
+        self._queue = self._spill
+
+    def _put(self, item: str) -> None:
+        self._spill.append(item)
+
+    def _get(self) -> str:
+        return self._spill.popleft()
+
+
+class EmittedLinks(Sequence[LinkEntry]):
+    """``count`` links with a verdict, by URL, read ``CHUNK`` at a time by ``read_chunk(start, stop)`` as they
+    are indexed."""
+
+    def __init__(self, read_chunk: Callable[[int, int], list[LinkEntry]], count: int) -> None:
+        self._read_chunk = read_chunk
+        self._count = count
+        self._start = -1
+        self._chunk: list[LinkEntry] = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> LinkEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LinkEntry]: ...
+    def __getitem__(self, index: int | slice) -> LinkEntry | list[LinkEntry]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = index - index % CHUNK
+        if start != self._start:
+            self._chunk = self._read_chunk(start, start + CHUNK)
+            self._start = start
+        return self._chunk[index - start]
+
+    def __iter__(self) -> Iterator[LinkEntry]:
+        for start in range(0, self._count, CHUNK):
+            yield from self._read_chunk(start, start + CHUNK)
