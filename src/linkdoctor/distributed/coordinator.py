@@ -176,7 +176,10 @@ class RemotePages:
         self._clock = clock
         self._wall_clock = wall_clock
         self._keys = settings.keys
+        # Pages answered to an earlier coordinator's batches before the crawl asked (as many as it had in
+        # flight); the rest of what it stored is read from the store when asked for (``_replaying``).
         self._stored: dict[str, dict[str, Any]] = {}
+        self._replaying = False
         self._futures: dict[str, asyncio.Future[Page]] = {}
         # fetch key → (item, when sent or awaited, id of the batch carrying it, maybe an earlier coordinator's;
         # "" when unknown)
@@ -210,8 +213,8 @@ class RemotePages:
 
     async def __aenter__(self) -> Self:
         try:
-            if self._store is not None:
-                self._stored = await asyncio.to_thread(self._store.load, self.scan)
+            if self._store is not None:  # a resume: its stored pages are read as the crawl asks for them
+                self._replaying = (await asyncio.to_thread(self._store.count, self.scan))[0] > 0
             await self._heartbeat()
             await self._redis.hincrby(self._keys.counters, "scans_started", 1)
         except (RedisError, OSError) as exc:
@@ -263,6 +266,10 @@ class RemotePages:
             raise self._failure
         item = FetchItem(url, want_body, None if method is None else method.value, raw)
         stored = self._stored.pop(item.key, None)
+        if stored is None and self._replaying and self._store is not None:
+            stored = await asyncio.to_thread(self._store.get, self.scan, item.key)
+            late = self._stored.pop(item.key, None)  # answered to an earlier batch meanwhile
+            stored = stored or late
         if stored is not None:
             self.replayed += 1
             return page_from_json(stored)

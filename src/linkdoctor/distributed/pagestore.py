@@ -13,14 +13,14 @@ beat) and are deleted when the scan finishes.
 >>> pages_key(keys, "cli-1f2e")
 'linkdoctor:scan:cli-1f2e:pages'
 >>> # store = open_page_store(BrokerSettings("redis://127.0.0.1:6379/0"))
->>> # store.put("cli-1f2e", {"key": {...page json...}}); store.load("cli-1f2e")
+>>> # store.put("cli-1f2e", {"key": {...page json...}}); store.get("cli-1f2e", "key")
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from linkdoctor.distributed.settings import BrokerSettings, Keys, sync_redis
 
@@ -38,7 +38,8 @@ class PageStore(Protocol):
 
     def put(self, scan: str, pages: Mapping[str, dict[str, Any]]) -> None: ...
 
-    def load(self, scan: str) -> dict[str, dict[str, Any]]: ...
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        """The stored page of one fetch key, if any."""
 
     def count(self, scan: str) -> tuple[int, int]: ...
 
@@ -86,10 +87,9 @@ class RedisPageStore:
             pipe.expire(key, self._ttl)
             pipe.execute()
 
-    def load(self, scan: str) -> dict[str, dict[str, Any]]:
-        """Every stored page of ``scan`` by fetch key."""
-        rows: dict[bytes | str, bytes | str] = self._redis.hgetall(pages_key(self._keys, scan))
-        return {_text(item): json.loads(page) for item, page in rows.items()}
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        raw = self._redis.hget(pages_key(self._keys, scan), key)
+        return None if raw is None else cast("dict[str, Any]", json.loads(raw))
 
     def count(self, scan: str) -> tuple[int, int]:
         """(pages, distinct fetch keys) of ``scan``: a hash holds each key once."""
@@ -127,11 +127,11 @@ class ScanPages:
         else:
             self.redis.put(scan, pages)
 
-    def load(self, scan: str) -> dict[str, dict[str, Any]]:
-        pages = self.redis.load(scan)
-        if self.db is not None:
-            pages.update(self.db.load(scan))
-        return pages
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        page = self.redis.get(scan, key)
+        if page is None and self.db is not None:
+            page = self.db.get(scan, key)
+        return page
 
     def count(self, scan: str) -> tuple[int, int]:
         rows, distinct = self.redis.count(scan)

@@ -9,14 +9,14 @@ the service's Alembic migrations (:func:`linkdoctor.monitor.db.upgrade`), which 
 when the table is missing; it holds only scans in flight (the coordinator deletes a scan's rows when done).
 
 >>> # store = FetchStore.open("postgresql+psycopg://ld@db/ld")
->>> # store.put("scan-7", {"key": "{...page json...}"}); store.load("scan-7")
+>>> # store.put("scan-7", {"key": "{...page json...}"}); store.get("scan-7", "key")
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,11 +67,12 @@ class FetchStore:
         with self.engine.begin() as connection:
             connection.execute(statement, rows)
 
-    def load(self, scan: str) -> dict[str, dict[str, Any]]:
-        """Every stored page of ``scan`` by fetch key."""
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        """The stored page of one fetch key of ``scan``, if any."""
+        query = select(FETCHES.c.page).where(FETCHES.c.scan == scan, FETCHES.c.item == key)
         with self.engine.connect() as connection:
-            rows = connection.execute(select(FETCHES.c.item, FETCHES.c.page).where(FETCHES.c.scan == scan))
-            return {item: json.loads(page) for item, page in rows}
+            page = connection.execute(query).scalar()
+        return None if page is None else cast("dict[str, Any]", json.loads(page))
 
     def count(self, scan: str) -> tuple[int, int]:
         """(rows, distinct fetch keys) of ``scan``: equal unless a row was duplicated."""

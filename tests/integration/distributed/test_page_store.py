@@ -47,8 +47,8 @@ class MemoryStore:
     def put(self, scan: str, pages: Mapping[str, dict[str, Any]]) -> None:
         self.pages.setdefault(scan, {}).update(pages)
 
-    def load(self, scan: str) -> dict[str, dict[str, Any]]:
-        return dict(self.pages.get(scan, {}))
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        return self.pages.get(scan, {}).get(key)
 
     def count(self, scan: str) -> tuple[int, int]:
         n = len(self.pages.get(scan, {}))
@@ -82,7 +82,8 @@ def test_a_scan_whose_coordinator_has_no_database_keeps_its_pages_in_redis_even_
     assert "cli-1" not in db.pages
     assert db.pages["site-7"] == {"k2": page_json("http://a.test/2")}
     assert not client.exists(pages_key(settings.keys, "site-7"))
-    assert store.load("cli-1") == {"k1": page_json("http://a.test/1")}
+    assert store.get("cli-1", "k1") == page_json("http://a.test/1")
+    assert store.get("cli-1", "k2") is None
     assert store.count("site-7") == (1, 1)
     store.forget("cli-1")
     assert not client.exists(pages_key(settings.keys, "cli-1"))
@@ -93,7 +94,7 @@ def test_without_a_database_the_page_store_is_redis(redis_server: RedisServer) -
     try:
         assert store.kind == STORE_REDIS and store.db is None
         store.put("cli-2", {"k": page_json("http://a.test/")})
-        assert store.load("cli-2") == {"k": page_json("http://a.test/")}
+        assert store.get("cli-2", "k") == page_json("http://a.test/")
         assert store.count("cli-2") == (1, 1)
     finally:
         store.forget("cli-2")
