@@ -221,7 +221,7 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
         nginx = start_nginx(site_server_block(site.resolve(), free_port()), work / f"nginx-{pages}")
         redis = RedisServer.start(work / f"redis-{pages}")
         workers: list[Worker] = []
-        client = redis_sync.Redis.from_url(redis.url)
+        client = redis_sync.Redis.from_url(redis.url, encoding_errors="surrogatepass")
         state: tuple[int, int, int] | None = None
 
         def start(n: int) -> Worker:
