@@ -267,7 +267,14 @@ class RemotePages:
         item = FetchItem(url, want_body, None if method is None else method.value, raw)
         stored = self._stored.pop(item.key, None)
         if stored is None and self._replaying and self._store is not None:
-            stored = await asyncio.to_thread(self._store.get, self.scan, item.key)
+            try:  # an outage is ridden out as the broker's is; a database store's error stops resumably
+                stored = await self._broker(
+                    "reading a stored page", partial(asyncio.to_thread, self._store.get, self.scan, item.key)
+                )
+            except FetchAborted:
+                raise
+            except Exception as exc:
+                raise FetchInterrupted(f"cannot read the scan's stored pages: {exc}") from exc
             late = self._stored.pop(item.key, None)  # answered to an earlier batch meanwhile
             stored = stored or late
         if stored is not None:

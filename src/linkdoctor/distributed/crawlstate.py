@@ -230,6 +230,7 @@ class RedisState:
         self._no_resource: set[str] = set()
         self._ops: list[str] = []
         self._checks = 0
+        self._emitted = 0  # links with a verdict when the report began reading them
         self._queue = Spill(self, queue_window)
         self._read_referrers: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # a report's current chunk
 
@@ -240,10 +241,11 @@ class RedisState:
         while True:
             try:
                 return call()
-            except ResponseError as exc:
-                if str(exc).startswith("LOST"):
-                    raise StateUnavailable(_LOST) from exc
-                raise
+            except ResponseError as exc:  # lost, out of memory, read-only after a failover, cannot persist
+                lost = str(exc).startswith("LOST")
+                raise StateUnavailable(
+                    _LOST if lost else f"the crawl's Redis refused its state: {exc}"
+                ) from exc
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if time.monotonic() >= deadline:
                     raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc
@@ -353,7 +355,8 @@ class RedisState:
             self._read(missing)
             for url in missing:
                 link = self._links.get(url)
-                assert link is not None, url
+                if link is None:  # its resource names it: written together
+                    raise StateUnavailable(_LOST)
                 resource.held[url] = link
         return [resource.held[url] for url in resource.urls]
 
@@ -551,6 +554,7 @@ class RedisState:
         """The URLs of the list ``order`` (in the order they were added), a chunk at a time, with their
         records in the hash ``records``."""
         self.flush(force=True)
+        self._intact()
         start = 0
         while True:
             chunk = cast(
@@ -570,13 +574,24 @@ class RedisState:
 
     def emitted_links(self) -> Sequence[LinkEntry]:
         self.flush(force=True)
-        return EmittedLinks(self.read_chunk, int(self._call(lambda: self._redis.zcard(self._key("o")))))
+        self._intact()
+        self._emitted = int(self._call(lambda: self._redis.zcard(self._key("o"))))
+        return EmittedLinks(self.read_chunk, self._emitted)
+
+    def _intact(self) -> None:
+        """Raise :class:`StateUnavailable` unless Redis holds every write of this run (a loss after the last
+        write is noticed before the state is read, not as an empty report)."""
+        stored = self._call(lambda: self._redis.get(self._key("seq")))
+        if int(stored or 0) != self._seq:
+            raise StateUnavailable(_LOST)
 
     def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
         """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
         (three round trips; the referrers kept for :meth:`referrers_and_count` until the next chunk)."""
         ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
         urls = [_text(url) for url in ranked]
+        if len(urls) != max(0, min(stop, self._emitted) - start):  # the report's links went meanwhile
+            raise StateUnavailable(_LOST)
         if not urls:
             return []
         records = self._call(lambda: self._redis.hmget(self._key("l"), urls))
@@ -590,7 +605,8 @@ class RedisState:
         }
         links = []
         for url, raw in zip(urls, records, strict=True):
-            assert raw is not None, url  # written with its place in the order
+            if raw is None:  # written with its place in the order
+                raise StateUnavailable(_LOST)
             links.append(self._link_from(url, raw, resources.get))
         self._read_referrers = self._referrers_of(urls)
         return links

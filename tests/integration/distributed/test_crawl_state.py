@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forg
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.state import CrawlState
+from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
 from linkdoctor.models import Report
 
@@ -282,3 +282,26 @@ async def test_a_url_of_any_code_point_is_kept_and_sorted_as_in_memory(client: r
 def test_a_client_that_cannot_send_every_url_is_refused(redis_server: RedisServer) -> None:
     with pytest.raises(ValueError, match="surrogatepass"):
         RedisState(redis.Redis.from_url(redis_server.url), "t:strict")
+
+
+async def test_a_state_lost_after_the_last_write_is_not_an_empty_report(client: redis.Redis) -> None:
+    state = RedisState(client, "t:late")
+    listed = state.emitted_links
+
+    def lost_first() -> Sequence[LinkEntry]:
+        state.flush(force=True)
+        client.flushall()  # between the crawl's last write and the report
+        return listed()
+
+    state.emitted_links = lost_first  # type: ignore[method-assign]
+    with pytest.raises(FetchInterrupted, match="state in Redis is gone"):
+        await _crawl(state)
+
+
+async def test_a_redis_that_refuses_writes_stops_the_run_resumably(client: redis.Redis) -> None:
+    client.config_set("maxmemory", 1)  # full, and it evicts nothing: every write is refused (OOM)
+    try:
+        with pytest.raises(FetchInterrupted, match="refused its state"):
+            await _crawl(RedisState(client, "t:full"))
+    finally:
+        client.config_set("maxmemory", 0)

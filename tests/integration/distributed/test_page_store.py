@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -328,3 +329,28 @@ async def test_a_coordinator_whose_scan_another_took_over_stops_and_leaves_the_s
     assert client.get(claim) == b"b"
     assert client.zscore(keys.running_scans, "cli-5") is not None
     assert client.hexists(keys.leases("cli-5"), "theirs")
+
+
+class _BrokenStore(MemoryStore):
+    """A store with a page of the scan that it can no longer read."""
+
+    def count(self, scan: str) -> tuple[int, int]:
+        return 1, 1
+
+    def get(self, scan: str, key: str) -> dict[str, Any] | None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+async def test_a_resume_whose_stored_pages_cannot_be_read_stops_resumably(redis_server: RedisServer) -> None:
+    """Not a verdict of "internal error" per page: the run stops, and can be resumed once the store is back."""
+    settings = BrokerSettings(redis_server.url)
+    redis = async_redis(settings)
+    spec = FetchSpec.from_config(CheckConfig(), env={})
+    try:
+        async with RemotePages(
+            settings, spec, scan="cli-5", redis=redis, publish=never_publish, store=_BrokenStore()
+        ) as pages:
+            with pytest.raises(FetchInterrupted, match="cannot read the scan's stored pages"):
+                await pages.page("http://a.test/", want_body=True)
+    finally:
+        await redis.aclose()
