@@ -33,8 +33,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from linkdoctor.codec import result_from_json, result_to_json
+from linkdoctor.codec import result_from_json
 from linkdoctor.distributed.statelists import CHUNK, EmittedLinks, Spill, SpillingQueue
+from linkdoctor.distributed.staterecords import StoredResource, link_record, referrer_json, text_of
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.state import LinkEntry, ResourceEntry, in_page_order
 from linkdoctor.models import Referrer
@@ -96,92 +97,6 @@ _LOST = (
 )
 _ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "o": 2, "q": 2, "k": 2, "R": 2, "L": 2}
 WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is written in several, none long
-
-
-class StoredResource(ResourceEntry):
-    """A resource of a :class:`RedisState`: its changes mark it to be written back, and its links are
-    kept as URLs (``urls``), their entries read when asked for."""
-
-    __slots__ = ("_owner", "held", "urls")
-    _owner: RedisState | None
-
-    def __init__(self, owner: RedisState | None, url: str, depth: int, crawl: bool) -> None:
-        object.__setattr__(self, "_owner", None)
-        super().__init__(url, depth, crawl)
-        self.urls: list[str] = []
-        self.held: dict[str, LinkEntry] = {}  # the entries of its links read or added while it is held
-        object.__setattr__(self, "_owner", owner)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        object.__setattr__(self, name, value)
-        owner = self._owner
-        if owner is not None:
-            owner.changed(self)
-
-    @classmethod
-    def adopt(cls, owner: RedisState, entry: ResourceEntry) -> StoredResource:
-        stored = cls(None, entry.url, entry.depth, entry.crawl)
-        stored.scope_seed, stored.queued, stored.done = entry.scope_seed, entry.queued, entry.done
-        stored.fetched_body, stored.result, stored.anchors = entry.fetched_body, entry.result, entry.anchors
-        for link in entry.links:
-            stored.urls.append(link.url)
-            stored.held[link.url] = link
-        object.__setattr__(stored, "_owner", owner)
-        return stored
-
-    @property
-    def links(self) -> Sequence[LinkEntry]:
-        owner = self._owner
-        if owner is None or len(self.held) == len(self.urls):
-            return [self.held[url] for url in self.urls]
-        return owner.links_of(self)
-
-    def add_link(self, link: LinkEntry) -> None:
-        self.urls.append(link.url)
-        self.held[link.url] = link
-        if self._owner is not None:
-            self._owner.changed(self)
-
-    def record(self) -> str:
-        kept = self.result
-        elapsed = None if kept is None else _plain_elapsed(self)
-        result: Any = elapsed if elapsed is not None else (None if kept is None else result_to_json(kept))
-        anchors = None if self.anchors is None else sorted(self.anchors)
-        return json.dumps([self.depth, self._bits, result, anchors, self.urls], separators=(",", ":"))
-
-    @classmethod
-    def from_record(cls, owner: RedisState | None, url: str, raw: bytes | str) -> StoredResource:
-        depth, bits, result, anchors, urls = json.loads(raw)
-        stored = cls(None, url, depth, False)
-        stored._bits = bits
-        if isinstance(result, float | int):
-            stored._result = float(result)
-        elif result is not None:
-            stored.result = result_from_json(result)
-        stored.anchors = None if anchors is None else frozenset(anchors)
-        stored.urls = urls
-        object.__setattr__(stored, "_owner", owner)
-        return stored
-
-
-def _plain_elapsed(resource: ResourceEntry) -> float | None:
-    kept = resource._result  # a plain ok result: its elapsed time alone
-    return kept if type(kept) is float else None
-
-
-def _link_record(link: LinkEntry) -> str:
-    resource = None if link.resource is None else link.resource.url
-    preset = None if link.preset is None else result_to_json(link.preset)
-    settled = link.referrers is None
-    return json.dumps([link.fragment, resource, preset, link.emitted, settled], separators=(",", ":"))
-
-
-def _referrer_json(referrer: Referrer) -> str:
-    return json.dumps([referrer.url, referrer.line, referrer.text], separators=(",", ":"))
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
 
 
 class RedisState:
@@ -376,7 +291,7 @@ class RedisState:
         found = link.referrers
         link.referrers = []
         for referrer in (found,) if isinstance(found, Referrer) else found or ():
-            self._ops += ("s", url, _referrer_json(referrer))
+            self._ops += ("s", url, referrer_json(referrer))
         if link.counted:
             self._ops += ("n", url, str(link.counted))
             link.counted = 0
@@ -396,7 +311,7 @@ class RedisState:
         if link.referrers is None:
             self._ops += ("n", link.url, "1")
         else:
-            self._ops += ("s", link.url, _referrer_json(referrer))
+            self._ops += ("s", link.url, referrer_json(referrer))
 
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
         self._new_links[link.url] = link  # emitted: its record changes
@@ -464,7 +379,7 @@ class RedisState:
         """The queued URLs ``start`` to ``stop - 1`` written to Redis (read, never popped: a read sent again
         after a timeout reads the same), their resources and links read too (two round trips)."""
         found = cast("list[bytes]", self._call(lambda: self._redis.lrange(self._key("q"), start, stop - 1)))
-        urls = [_text(url) for url in found]
+        urls = [text_of(url) for url in found]
         if len(urls) != stop - start:  # written before it was counted: a loss
             raise StateUnavailable(_LOST)
         wanted = [url for url in dict.fromkeys(urls) if url not in self._resources]
@@ -485,7 +400,7 @@ class RedisState:
         for url, resource in self._changed.items():
             ops += ("r", url, resource.record())
         for url, link in self._new_links.items():
-            ops += ("l", url, _link_record(link))
+            ops += ("l", url, link_record(link))
             if link.emitted:
                 ops += ("o", url)
         self._ops = []
@@ -563,7 +478,7 @@ class RedisState:
             )
             if not chunk:
                 return
-            urls = [_text(url) for url in chunk]
+            urls = [text_of(url) for url in chunk]
             found = cast(
                 "list[bytes | None]", self._call(partial(self._redis.hmget, self._key(records), chunk))
             )
@@ -589,7 +504,7 @@ class RedisState:
         """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
         (three round trips; the referrers kept for :meth:`referrers_and_count` until the next chunk)."""
         ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
-        urls = [_text(url) for url in ranked]
+        urls = [text_of(url) for url in ranked]
         if len(urls) != max(0, min(stop, self._emitted) - start):  # the report's links went meanwhile
             raise StateUnavailable(_LOST)
         if not urls:

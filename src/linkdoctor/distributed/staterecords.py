@@ -1,0 +1,112 @@
+"""The records of a :class:`~linkdoctor.distributed.crawlstate.RedisState`: a resource as it is held in
+memory (:class:`StoredResource`, which marks itself changed) and the JSON a resource, a link and a
+referrer are kept as in Redis.
+
+>>> # StoredResource.from_record(owner, url, raw).record() == raw
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from linkdoctor.codec import result_from_json, result_to_json
+from linkdoctor.engine.state import LinkEntry, ResourceEntry
+from linkdoctor.models import Referrer
+
+
+class Owner(Protocol):
+    """The state a :class:`StoredResource` belongs to."""
+
+    def changed(self, resource: StoredResource) -> None:
+        """``resource`` changed: write it back with the next flush."""
+
+    def links_of(self, resource: StoredResource) -> list[LinkEntry]:
+        """``resource``'s links, those not held read in one go."""
+
+
+class StoredResource(ResourceEntry):
+    """A resource of a RedisState: its changes mark it to be written back, and its links are
+    kept as URLs (``urls``), their entries read when asked for."""
+
+    __slots__ = ("_owner", "held", "urls")
+    _owner: Owner | None
+
+    def __init__(self, owner: Owner | None, url: str, depth: int, crawl: bool) -> None:
+        object.__setattr__(self, "_owner", None)
+        super().__init__(url, depth, crawl)
+        self.urls: list[str] = []
+        self.held: dict[str, LinkEntry] = {}  # the entries of its links read or added while it is held
+        object.__setattr__(self, "_owner", owner)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        owner = self._owner
+        if owner is not None:
+            owner.changed(self)
+
+    @classmethod
+    def adopt(cls, owner: Owner, entry: ResourceEntry) -> StoredResource:
+        stored = cls(None, entry.url, entry.depth, entry.crawl)
+        stored.scope_seed, stored.queued, stored.done = entry.scope_seed, entry.queued, entry.done
+        stored.fetched_body, stored.result, stored.anchors = entry.fetched_body, entry.result, entry.anchors
+        for link in entry.links:
+            stored.urls.append(link.url)
+            stored.held[link.url] = link
+        object.__setattr__(stored, "_owner", owner)
+        return stored
+
+    @property
+    def links(self) -> Sequence[LinkEntry]:
+        owner = self._owner
+        if owner is None or len(self.held) == len(self.urls):
+            return [self.held[url] for url in self.urls]
+        return owner.links_of(self)
+
+    def add_link(self, link: LinkEntry) -> None:
+        self.urls.append(link.url)
+        self.held[link.url] = link
+        if self._owner is not None:
+            self._owner.changed(self)
+
+    def record(self) -> str:
+        result: Any = elapsed_only(self)  # a plain ok result: its elapsed time alone, never built
+        if result is None and (kept := self.result) is not None:
+            result = result_to_json(kept)
+        anchors = None if self.anchors is None else sorted(self.anchors)
+        return json.dumps([self.depth, self._bits, result, anchors, self.urls], separators=(",", ":"))
+
+    @classmethod
+    def from_record(cls, owner: Owner | None, url: str, raw: bytes | str) -> StoredResource:
+        depth, bits, result, anchors, urls = json.loads(raw)
+        stored = cls(None, url, depth, False)
+        stored._bits = bits
+        if isinstance(result, float | int):
+            stored._result = float(result)
+        elif result is not None:
+            stored.result = result_from_json(result)
+        stored.anchors = None if anchors is None else frozenset(anchors)
+        stored.urls = urls
+        object.__setattr__(stored, "_owner", owner)
+        return stored
+
+
+def elapsed_only(resource: ResourceEntry) -> float | None:
+    kept = resource._result  # a plain ok result: its elapsed time alone
+    return kept if type(kept) is float else None
+
+
+def link_record(link: LinkEntry) -> str:
+    resource = None if link.resource is None else link.resource.url
+    preset = None if link.preset is None else result_to_json(link.preset)
+    settled = link.referrers is None
+    return json.dumps([link.fragment, resource, preset, link.emitted, settled], separators=(",", ":"))
+
+
+def referrer_json(referrer: Referrer) -> str:
+    return json.dumps([referrer.url, referrer.line, referrer.text], separators=(",", ":"))
+
+
+def text_of(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
