@@ -9,14 +9,18 @@ live in the broker's Redis, under the scan's keys:
 - ``…:state:x:<link>``, a set per link still holding its referrers (each ``[page, line, text]``, so a
   repeat is one);
 - ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time;
-- ``…:state:q``, a list: the queue of URLs to check past the first :data:`QUEUE_WINDOW` (the frontier).
+- ``…:state:q``, a list: the queue of URLs to check past the first :data:`QUEUE_WINDOW` (the frontier);
+- ``…:state:ro`` and ``…:state:lo``, lists: the resources and the links in the order they were added;
+- ``…:state:seq``: the number of the last write-back applied.
 
 The coordinator keeps in memory the resources its checks in flight hold, the entries the checks since the
 last write-back touched and the head of the queue, never the whole crawl: the crawler names each page's
 links first (:meth:`RedisState.prefetch`, one round trip), and every :data:`FLUSH_EVERY` checks the
 changes are written in one idempotent script call (:meth:`RedisState.flush`) and the entries no check
-holds are dropped. A write that times out is sent again under the same sequence number, so a frozen Redis never
-applies one twice; past ``outage_grace`` the run stops (:class:`StateUnavailable`).
+holds are dropped. A write that times out is sent again under the same sequence number, so a frozen Redis
+never applies one twice; a number that does not follow the stored one means Redis lost the state. Past
+``outage_grace``, on a loss, or on a write Redis refuses, the run stops resumably
+(:class:`StateUnavailable`).
 """
 
 from __future__ import annotations
