@@ -35,6 +35,15 @@ def pg_url(postgres_cluster: PostgresCluster) -> str:
     return postgres_cluster.create_database(f"dist_{uuid.uuid4().hex[:12]}")
 
 
+def chain_ends(site: GeneratedSite, stored: set[str]) -> set[str]:
+    """The pages the site's redirect chains end at, but for those ``stored`` (paths) holds under their own
+    URL. Such a page is fetched as its chain's last hop and stored under the chain's entry; the crawl fetches
+    it on its own as well when it had queued the page before the chain's answer came (it adopts the chain's
+    answer only for a page it has not met yet), so in any run, resumed or not, a second request for it is
+    not a stored page fetched again."""
+    return set(site.truth.redirect_targets.values()) - stored
+
+
 @contextmanager
 def workers(redis_server: RedisServer, db_url: str | None, directory: Path) -> Iterator[StartWorker]:
     """Start workers on ``redis_server`` (and ``db_url``, None for none), each once it consumes; stop them all
