@@ -29,7 +29,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -151,7 +151,6 @@ class RedisState:
         self._checks = 0
         self._emitted = 0  # links with a verdict when the report began reading them
         self._queue = Spill(self, queue_window)
-        self._read_referrers: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # a report's current chunk
 
     # --- plumbing ----------------------------------------------------------------------------------------
     def _call(self, call: Callable[[], T]) -> T:
@@ -428,26 +427,33 @@ class RedisState:
         return self.referrers_and_count(link)[1]
 
     def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
-        known = self._read_referrers.get(link.url)
-        if known is not None:
-            return known
+        known = link.referrers
+        if type(known) is tuple:  # read with its report chunk (a crawl's entries hold a list or None)
+            return known, link.counted + len(known)
         if self._ops or self._new_links or self._changed:
             self._write()  # its referrers may be among the changes (a streamed result is read as emitted)
         return self._referrers_of([link.url])[link.url]
 
-    def _referrers_of(self, urls: Sequence[str]) -> dict[str, tuple[tuple[Referrer, ...], int]]:
+    def _referrers_of(
+        self, urls: Sequence[str], settled: Collection[str] = ()
+    ) -> dict[str, tuple[tuple[Referrer, ...], int]]:
+        """The referrers and count of each of ``urls`` (one round trip); those ``settled`` are only counted,
+        their sets not read."""
+        listed = [url for url in urls if url not in settled]
+
         def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)
             pipe.hmget(self._key("n"), urls)
-            for url in urls:
+            for url in listed:
                 pipe.smembers(self._key(f"x:{url}"))
             answers: list[Any] = pipe.execute()
             return answers
 
         counts, *sets = self._call(read)
+        members = dict(zip(listed, sets, strict=True))
         found = {}
-        for url, counted, members in zip(urls, counts, sets, strict=True):
-            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in members)
+        for url, counted in zip(urls, counts, strict=True):
+            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in members.get(url, ()))
             found[url] = (referrers, int(counted or 0) + len(referrers))
         return found
 
@@ -462,7 +468,7 @@ class RedisState:
             targets = [target for target in dict.fromkeys(json.loads(raw)[1] for raw in records) if target]
             found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []  # noqa: B023
             resources = {
-                target: StoredResource.from_record(None, target, raw)
+                target: StoredResource.from_record(None, target, raw, links=False)
                 for target, raw in zip(targets, found, strict=True)
                 if raw is not None
             }
@@ -506,7 +512,7 @@ class RedisState:
 
     def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
         """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
-        (three round trips; the referrers kept for :meth:`referrers_and_count` until the next chunk)."""
+        (four round trips; each entry holds its referrers, in page order, for :meth:`referrers_and_count`)."""
         ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
         urls = [text_of(url) for url in ranked]
         if len(urls) != max(0, min(stop, self._emitted) - start):  # the report's links went meanwhile
@@ -518,7 +524,7 @@ class RedisState:
         targets = [target for target in targets if target is not None]
         found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []
         resources = {
-            target: StoredResource.from_record(None, target, raw)
+            target: StoredResource.from_record(None, target, raw, links=False)
             for target, raw in zip(targets, found, strict=True)
             if raw is not None
         }
@@ -527,7 +533,11 @@ class RedisState:
             if raw is None:  # written with its place in the order
                 raise StateUnavailable(_LOST)
             links.append(self._link_from(url, raw, resources.get))
-        self._read_referrers = self._referrers_of(urls)
+        # Kept on each entry: a report picks its problems in one pass and reads their referrers later.
+        settled = {link.url for link in links if link.referrers is None}  # only counted: no set to read
+        for link, (referrers, count) in zip(links, self._referrers_of(urls, settled).values(), strict=True):
+            link.referrers = referrers
+            link.counted = count - len(referrers)
         return links
 
     def __len__(self) -> int:

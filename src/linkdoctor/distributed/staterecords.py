@@ -75,11 +75,17 @@ class StoredResource(ResourceEntry):
         if result is None and (kept := self.result) is not None:
             result = result_to_json(kept)
         anchors = None if self.anchors is None else sorted(self.anchors)
-        return json.dumps([self.depth, self._bits, result, anchors, self.urls], separators=(",", ":"))
+        head = json.dumps([self.depth, self._bits, result, anchors], separators=(",", ":"))
+        return f"{head}\n{json.dumps(self.urls, separators=(',', ':'))}"  # JSON holds no raw newline
 
     @classmethod
-    def from_record(cls, owner: Owner | None, url: str, raw: bytes | str) -> StoredResource:
-        depth, bits, result, anchors, urls = json.loads(raw)
+    def from_record(
+        cls, owner: Owner | None, url: str, raw: bytes | str, *, links: bool = True
+    ) -> StoredResource:
+        """The resource of a record. ``links=False`` decodes its head alone (its result, not the URLs of its
+        links): what a report's verdicts read, at a page's links' cost less."""
+        head, _, rest = raw.partition(b"\n" if isinstance(raw, bytes) else "\n")  # type: ignore[arg-type]
+        depth, bits, result, anchors = json.loads(head)
         stored = cls(None, url, depth, False)
         stored._bits = bits
         if isinstance(result, float | int):
@@ -87,7 +93,8 @@ class StoredResource(ResourceEntry):
         elif result is not None:
             stored.result = result_from_json(result)
         stored.anchors = None if anchors is None else frozenset(anchors)
-        stored.urls = urls
+        if links:
+            stored.urls = json.loads(rest)
         object.__setattr__(stored, "_owner", owner)
         return stored
 

@@ -530,11 +530,20 @@ class ResultView(Sequence[CheckResult]):
             return ResultView(
                 [item for item in self._items if self._build(item).category in categories], self._build
             )
-        picked = [
-            item
-            for item, category in zip(self._items, self.categories(), strict=True)
-            if category in categories
-        ]
+        if "categories" in self._memo:
+            picked = [
+                item
+                for item, category in zip(self._items, self.categories(), strict=True)
+                if category in categories
+            ]
+        else:  # one pass reads the items for both (a store outside memory reads them once)
+            verdict, kept, picked = self._category, array("B"), []
+            for item in self._items:
+                category = verdict(item)
+                kept.append(_CATEGORIES.index(category))
+                if category in categories:
+                    picked.append(item)
+            self._memo["categories"] = kept
         return ResultView(picked, self._build, self._category, self._located, self._alike)
 
     def __len__(self) -> int:

@@ -24,6 +24,7 @@ from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
 from linkdoctor.models import Report
+from linkdoctor.problems import group_problems
 
 SITE = "http://site.test"
 PAGES = 120
@@ -113,6 +114,33 @@ async def test_the_report_from_redis_is_the_report_from_memory(
     counted = any(r.referrer_count and r.referrer_count > 100 for r in found.results)
     assert counted is not keep_all  # an ok link only counts its referrers, unless all are kept
     assert any(len(r.referrers) > 100 for r in found.results)  # kept, broken links
+
+
+def _calls(client: redis.Redis, command: str) -> int:
+    stats = client.info("commandstats").get(f"cmdstat_{command}")
+    return 0 if stats is None else int(stats["calls"])
+
+
+async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_not_settled(
+    client: redis.Redis,
+) -> None:
+    """The report picks its problems in one pass and builds them later: their referrers come with the chunk
+    they were read in (not a round trip each), and an ok link, only counted, has no set to read."""
+    expected = await _crawl(None)
+    state = RedisState(client, "t:reads", flush_every=3, queue_window=4)
+    found = await _crawl(state)
+    client.config_resetstat()
+    problems = group_problems(found.results)
+    passes = _calls(client, "zrange")
+    sets_read = _calls(client, "smembers")
+    pipelines = _calls(client, "hmget")
+
+    assert problems == group_problems(expected.results)
+    assert passes >= 1  # the links were read from Redis, a chunk (here all of them) at a time
+    unsettled = sum(1 for r in found.results if r.referrer_count is None)
+    assert 0 < unsettled < len(found.results) / 2  # most links are ok, only counted
+    assert sets_read <= unsettled * passes  # the sets of links that keep their referrers, once a pass
+    assert pipelines <= 3 * passes  # links, resources and counts of each chunk: none per problem
 
 
 async def test_the_coordinator_holds_only_its_checks_in_flight_and_the_head_of_the_queue(
