@@ -148,6 +148,12 @@ class RedisState:
         self._no_link: set[str] = set()
         self._no_resource: set[str] = set()
         self._ops: list[str] = []
+        # What ``_ops`` adds to the referrers of links, by URL: a result streamed before the next write-back
+        # is read from Redis and these, not after a write of its own.
+        self._unwritten_referrers: dict[str, list[str]] = {}
+        self._unwritten_counts: dict[str, int] = {}
+        self._unwritten_settled: set[str] = set()
+        self._streamed: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # read by prefetch_referrers
         self._checks = 0
         self._emitted = 0  # links with a verdict when the report began reading them
         self._queue = Spill(self, queue_window)
@@ -294,9 +300,9 @@ class RedisState:
         found = link.referrers
         link.referrers = []
         for referrer in (found,) if isinstance(found, Referrer) else found or ():
-            self._ops += ("s", url, referrer_json(referrer))
+            self._add_referrer(url, referrer)
         if link.counted:
-            self._ops += ("n", url, str(link.counted))
+            self._add_count(url, link.counted)
             link.counted = 0
         self._links[url] = link
         self._new_links[url] = link
@@ -312,18 +318,29 @@ class RedisState:
 
     def refer(self, link: LinkEntry, referrer: Referrer) -> None:
         if link.referrers is None:
-            self._ops += ("n", link.url, "1")
+            self._add_count(link.url, 1)
         else:
-            self._ops += ("s", link.url, referrer_json(referrer))
+            self._add_referrer(link.url, referrer)
+
+    def _add_referrer(self, url: str, referrer: Referrer) -> None:
+        raw = referrer_json(referrer)
+        self._ops += ("s", url, raw)
+        self._unwritten_referrers.setdefault(url, []).append(raw)
+
+    def _add_count(self, url: str, count: int) -> None:
+        self._ops += ("n", url, str(count))
+        self._unwritten_counts[url] = self._unwritten_counts.get(url, 0) + count
 
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
         self._new_links[link.url] = link  # emitted: its record changes
         if keep or self.keep_all or link.referrers is None:
             return
         self._ops += ("k", link.url)
+        self._unwritten_settled.add(link.url)
         link.referrers = None
 
     def flush(self, *, force: bool = False) -> None:
+        self._streamed.clear()  # read for the results of the check that ended
         self._checks += 1
         if not force and self._checks < self._flush_every:
             return
@@ -409,6 +426,9 @@ class RedisState:
         self._ops = []
         self._changed.clear()
         self._new_links.clear()
+        self._unwritten_referrers.clear()
+        self._unwritten_counts.clear()
+        self._unwritten_settled.clear()
         start = 0
         while start < len(ops):  # in calls of about WRITE_ARGS, cut between ops
             stop = start
@@ -430,15 +450,19 @@ class RedisState:
         known = link.referrers
         if type(known) is tuple:  # read with its report chunk (a crawl's entries hold a list or None)
             return known, link.counted + len(known)
-        if self._ops or self._new_links or self._changed:
-            self._write()  # its referrers may be among the changes (a streamed result is read as emitted)
-        return self._referrers_of([link.url])[link.url]
+        streamed = self._streamed.pop(link.url, None)
+        return streamed if streamed is not None else self._referrers_of([link.url])[link.url]
+
+    def prefetch_referrers(self, links: Sequence[LinkEntry]) -> None:
+        self._streamed = self._referrers_of([link.url for link in links])
 
     def _referrers_of(
         self, urls: Sequence[str], settled: Collection[str] = ()
     ) -> dict[str, tuple[tuple[Referrer, ...], int]]:
-        """The referrers and count of each of ``urls`` (one round trip); those ``settled`` are only counted,
-        their sets not read."""
+        """The referrers and count of each of ``urls`` (one round trip), those not written back yet
+        included; those ``settled`` are only counted, their sets not read."""
+        if not self._unwritten_settled.isdisjoint(urls):  # its set moves into its count: written first
+            self._write()
         listed = [url for url in urls if url not in settled]
 
         def read() -> list[Any]:
@@ -451,10 +475,13 @@ class RedisState:
 
         counts, *sets = self._call(read)
         members = dict(zip(listed, sets, strict=True))
+        unwritten, unwritten_counts = self._unwritten_referrers, self._unwritten_counts
         found = {}
         for url, counted in zip(urls, counts, strict=True):
-            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in members.get(url, ()))
-            found[url] = (referrers, int(counted or 0) + len(referrers))
+            raws = {text_of(raw) for raw in members.get(url, ())}  # as Redis's set will hold them
+            raws.update(unwritten.get(url, ()))
+            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in raws)
+            found[url] = (referrers, int(counted or 0) + unwritten_counts.get(url, 0) + len(referrers))
         return found
 
     # --- listing -----------------------------------------------------------------------------------------

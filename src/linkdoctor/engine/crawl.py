@@ -561,9 +561,11 @@ class Crawler:
         ):
             self._enqueue(resource, refetch=True)
             return
-        for link in links:
-            if not link.emitted:
-                self._emit(link)
+        waiting = [link for link in links if not link.emitted]
+        if self._on_result is not None and waiting:  # streamed with their referrers, read in one go
+            self._state.prefetch_referrers(waiting)
+        for link in waiting:
+            self._emit(link)
 
     def _emit(self, link: _Link) -> None:
         link.emitted = True

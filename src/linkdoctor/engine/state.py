@@ -307,6 +307,10 @@ class CrawlState(Protocol):
         """The links and resources of ``urls`` (the ``str`` ones; the rest are skipped) are about to be
         asked for: a store outside the process reads them in one go."""
 
+    def prefetch_referrers(self, links: Sequence[LinkEntry]) -> None:
+        """The referrers of ``links`` are about to be asked for (their results streamed as a resource is
+        done): a store outside the process reads them in one go."""
+
     def queue(self) -> asyncio.Queue[str]:
         """A new queue of the URLs of resources to check, first in, first out (a store outside the process
         may keep most of it there)."""
@@ -443,6 +447,9 @@ class MemoryState:
         return referrers, link.counted + len(referrers)
 
     def prefetch(self, urls: Iterable[object]) -> None:
+        pass  # all here
+
+    def prefetch_referrers(self, links: Sequence[LinkEntry]) -> None:
         pass  # all here
 
     def queue(self) -> asyncio.Queue[str]:

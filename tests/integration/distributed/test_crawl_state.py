@@ -18,12 +18,12 @@ from tests.support.memory_site import MemoryTransport, Reply, redirect
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forget_state
-from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.crawl import Crawler, ResultSink
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
-from linkdoctor.models import Report
+from linkdoctor.models import CheckResult, Report
 from linkdoctor.problems import group_problems
 
 SITE = "http://site.test"
@@ -76,9 +76,13 @@ def _replies(url: str) -> Reply | None:
 CONFIG = CheckConfig(retries=0, check_fragments=True)
 
 
-async def _crawl(state: CrawlState | None, config: CheckConfig = CONFIG) -> Report:
+async def _crawl(
+    state: CrawlState | None, config: CheckConfig = CONFIG, on_result: ResultSink | None = None
+) -> Report:
     transport = MemoryTransport(_replies, down=frozenset({"down.test"}))
-    crawler = Crawler(config, transport=transport, state=state, clock=lambda: 0.0)  # no elapsed time
+    crawler = Crawler(
+        config, transport=transport, state=state, on_result=on_result, clock=lambda: 0.0
+    )  # no elapsed time
     return await crawler.run(collect_inputs([f"{SITE}/"]))
 
 
@@ -119,6 +123,29 @@ async def test_the_report_from_redis_is_the_report_from_memory(
 def _calls(client: redis.Redis, command: str) -> int:
     stats = client.info("commandstats").get(f"cmdstat_{command}")
     return 0 if stats is None else int(stats["calls"])
+
+
+@pytest.mark.parametrize("flush_every", [1, 7, 10_000])
+async def test_streamed_results_are_those_from_memory_without_a_write_each(
+    client: redis.Redis, flush_every: int
+) -> None:
+    """A streamed result (``--format jsonl``) carries the referrers found by then, those not written back
+    yet included, as in memory; its referrers are read with its resource's other links, and nothing is
+    written for it."""
+    expected: list[CheckResult] = []
+    await _crawl(None, on_result=expected.append)
+    state = RedisState(client, f"t:stream:{flush_every}", flush_every=flush_every, queue_window=4)
+    client.config_resetstat()
+    streamed: list[CheckResult] = []
+    report = await _crawl(state, on_result=streamed.append)
+    writes = _calls(client, "evalsha") + _calls(client, "eval")
+
+    by_url = {r.url: r for r in streamed}  # streamed in the order verdicts came, which the queue sets
+    assert by_url == {r.url: r for r in expected}
+    assert len(streamed) == len(by_url) == len(report.results) > PAGES
+    assert any(len(r.referrers) > 1 for r in streamed)
+    if flush_every == 10_000:
+        assert writes <= 3  # the final write-back (and a script load): not one per streamed result
 
 
 async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_not_settled(
