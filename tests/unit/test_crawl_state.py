@@ -9,6 +9,7 @@ import asyncio
 import io
 import pickle
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -399,9 +400,16 @@ def test_a_settled_unique_url_costs_a_few_hundred_bytes() -> None:
     assert per_url < 250, per_url  # about 205 B (entries 160, the time 24, the index); it was about 410 B
 
 
-class _SlowTransport(MemoryTransport):
+class _StoppingTransport(MemoryTransport):
+    """Calls ``stop`` as it sends its fourth request: the crawl's other checks wait for the host's one slot
+    then (counted by requests, not by time, so a busy machine gives the same run)."""
+
+    stop: Callable[[], None] | None = None
+
     async def send(self, method: str, url: str, **kwargs: Any) -> Any:
-        await asyncio.sleep(0.02)
+        if len(self.sent) == 3 and self.stop is not None:
+            self.stop()
+        await asyncio.sleep(0)  # the waiting checks take their turn
         return await super().send(method, url, **kwargs)
 
 
@@ -412,11 +420,11 @@ async def test_a_stopped_crawl_counts_only_the_checks_it_made() -> None:
     replies = {f"{SITE}/": Reply(200, links.encode())} | {
         f"{SITE}/p{n}.html": Reply(200, b"") for n in range(20)
     }
-    transport = _SlowTransport(replies)
+    transport = _StoppingTransport(replies)
     crawler = Crawler(
         CheckConfig(retries=0, max_per_host=1, soft_404=False, respect_robots=False), transport=transport
     )
-    asyncio.get_running_loop().call_later(0.15, crawler.stop)
+    transport.stop = crawler.stop
     await crawler.run(collect_inputs([f"{SITE}/"]))
     made = {url for _, url in transport.sent}
     pending = [r.url for r in crawler.frontier().resources if r.pending]
