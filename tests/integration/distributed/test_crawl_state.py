@@ -214,19 +214,14 @@ async def test_a_write_that_timed_out_is_applied_once(client: redis.Redis) -> No
     _same(await _crawl(state), expected)
 
 
-def _unreachable() -> redis.Redis:
-    """A client of a port nothing listens on."""
-    return redis.Redis(
+async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
+    client = redis.Redis(
         host="127.0.0.1",
         port=1,
         socket_timeout=0.2,
         socket_connect_timeout=0.2,
         encoding_errors="surrogatepass",
     )
-
-
-async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
-    client = _unreachable()
     waits: list[float] = []
     state = RedisState(client, "t:gone", outage_grace=0.0, sleep=waits.append)
     with pytest.raises(StateUnavailable, match="out of reach"):
@@ -234,7 +229,13 @@ async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
 
 
 async def test_a_signal_while_redis_is_out_of_reach_stops_the_run_at_once() -> None:
-    client = _unreachable()
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=1,
+        socket_timeout=0.2,
+        socket_connect_timeout=0.2,
+        encoding_errors="surrogatepass",
+    )
     interrupt = Interrupt(hint="resume with --resume K")
     waits: list[float] = []
     state = RedisState(
