@@ -59,7 +59,6 @@ from linkdoctor.distributed.pagestore import PageStore, owner_key, pages_key, re
 from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings, Keys
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
-from linkdoctor.engine.interrupt import StoppedUnreachable
 from linkdoctor.urls import host_of
 
 Publish = Callable[[Batch], None]
@@ -211,8 +210,6 @@ class RemotePages:
         self.retries = 0
         self.dead_scans_cleaned = 0
         self.interrupted = False  # stopped by a signal: resumable, neither finished nor failed
-        # Asked while the broker is unreachable: what stops the run at once (a signal came), else None.
-        self.stopped_while: Callable[[str], FetchAborted | None] = lambda what: None
 
     async def __aenter__(self) -> Self:
         try:
@@ -243,8 +240,6 @@ class RemotePages:
             self._listener.cancel()
         if self._taken_over:  # the scan's keys are another coordinator's now
             return
-        if isinstance(exc, StoppedUnreachable) or isinstance(self._failure, StoppedUnreachable):
-            return  # stopped by a signal in an outage: nothing gets through; the scan's beat runs out
         with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
             outcome = "scans_interrupted" if self.interrupted else outcome
@@ -314,10 +309,6 @@ class RemotePages:
                     )
                 if now - self._down_since > self.settings.outage_grace:
                     raise FetchInterrupted(f"lost the broker while {what}: {exc}") from exc
-                stopped = self.stopped_while("the broker was unreachable")
-                if stopped is not None:  # a signal came (Ctrl-C): the run ends now, resumably
-                    self._fail(stopped)
-                    raise stopped from exc
                 await asyncio.sleep(_RETRY_PAUSE)
                 continue
             if self._down_since is not None:

@@ -106,8 +106,7 @@ WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is writte
 class RedisState:
     """:class:`~linkdoctor.engine.state.CrawlState` in Redis under ``prefix`` (see the module's docstring).
     ``keep_all`` keeps every referrer of every link; ``outage_grace`` is how long a call waits for an
-    unreachable Redis before the run stops; ``stopped_while(what)``, asked meanwhile, gives what stops it at
-    once (a signal came: :meth:`~linkdoctor.engine.interrupt.Interrupt.stopped_while`), else None."""
+    unreachable Redis before the run stops."""
 
     def __init__(
         self,
@@ -121,7 +120,6 @@ class RedisState:
         queue_window: int = QUEUE_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        stopped_while: Callable[[str], FetchInterrupted | None] = lambda what: None,
     ) -> None:
         if redis.get_encoder().encoding_errors != "surrogatepass":
             raise ValueError(
@@ -135,7 +133,6 @@ class RedisState:
         self._flush_every = flush_every
         self._sleep = sleep
         self._clock = clock
-        self._stopped_while = stopped_while
         self._swept = clock()
         self._apply = redis.register_script(_APPLY)
         self._seq = 0
@@ -176,9 +173,6 @@ class RedisState:
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 if time.monotonic() >= deadline:
                     raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc
-                stopped = self._stopped_while("the crawl's Redis was out of reach")
-                if stopped is not None:  # a signal came (Ctrl-C): the run ends now, resumably
-                    raise stopped from exc
                 self._sleep(delay)
                 delay = min(delay * 2, 2.0)
 

@@ -140,7 +140,6 @@ async def check_distributed(
                 keep_all=config.all_referrers,
                 ttl=settings.key_ttl,
                 outage_grace=settings.outage_grace,
-                stopped_while=interrupt.stopped_while if interrupt is not None else lambda what: None,
             )
             try:
                 if interrupt is None:
@@ -156,7 +155,6 @@ async def check_distributed(
                     )
                 else:
                     interrupt.attach(pages.stop_now)
-                    pages.stopped_while = interrupt.stopped_while
                     try:
                         report = await check_async(
                             config,

@@ -40,11 +40,6 @@ class RunStopped(FetchInterrupted):
         self.exit_code = 128 + signum
 
 
-class StoppedUnreachable(RunStopped):
-    """A signal came while a store the run needs did not answer: the run ends at once, with no report
-    (its checks in flight cannot finish, nor its state be read)."""
-
-
 class Interrupt:
     """SIGINT and SIGTERM during a run: the first stops new checks (the report is partial), the second stops
     at once. Install it on the running loop with :meth:`installed`; ``hint`` ends the partial report's
@@ -53,9 +48,6 @@ class Interrupt:
     def __init__(self, *, hint: str = "", announce: Callable[[str], None] | None = None) -> None:
         self.hint = hint
         self.signum: int | None = None
-        # The first signal as it arrives, even while the loop is blocked in a call to a store that does not
-        # answer (``signum`` is set when the loop handles it).
-        self.received: int | None = None
         self._announce = announce or (lambda message: None)
         self._crawler: Crawler | None = None
         self._stop_now: Callable[[FetchInterrupted], None] | None = None
@@ -74,8 +66,6 @@ class Interrupt:
         self._task = asyncio.current_task()
         for signum in SIGNALS:
             loop.add_signal_handler(signum, self._on_signal, signum)
-            # The loop is woken through its file descriptor as before; this runs at once, in between.
-            signal.signal(signum, self._receive)
         try:
             yield
         except asyncio.CancelledError:
@@ -87,19 +77,6 @@ class Interrupt:
                 loop.remove_signal_handler(signum)
             self._stop_now = None
             self._task = None
-
-    def _receive(self, signum: int, _frame: object) -> None:
-        if self.received is None:
-            self.received = signum
-
-    def stopped_while(self, what: str) -> StoppedUnreachable | None:
-        """What ends the run at once when a signal came while ``what`` (the store is unreachable, say): the
-        checks in flight cannot finish, nor a report be written. None when no signal came."""
-        signum = self.received or self.signum  # as it arrived, or as the loop handled it
-        if signum is None:
-            return None
-        message = f"stopped by {signal.Signals(signum).name} while {what}: no report written{self._suffix()}"
-        return StoppedUnreachable(message, signum)
 
     def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
         """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""

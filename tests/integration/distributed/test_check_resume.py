@@ -308,43 +308,6 @@ def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
     assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= KILL_AFTER_PAGES
 
 
-def test_a_signal_while_redis_is_frozen_stops_at_once_and_the_scan_resumes_when_it_is_back(
-    logged_site: LoggedSite,
-    redis_server: RedisServer,
-    plain_worker: Callable[[str], Worker],
-    tmp_path: Path,
-) -> None:
-    """Ctrl-C while Redis does not answer: the checks in flight cannot finish nor the report be read, so the
-    run ends at once (not after the outage grace, with a 'lost the broker' error), and resumes later."""
-    site, _nginx = logged_site
-    frozen = plain_worker("f1@test")
-    redis = redis_server.client()
-    expected_code, expected = in_process(site.base_url, tmp_path)
-    log = tmp_path / "first.log"
-    report = tmp_path / "report.json"
-    first, key = started_check(redis_server.url, site.base_url, redis, log, "--format", f"json-v1:{report}")
-    os.kill(redis_server.process.pid, signal.SIGSTOP)
-    try:
-        time.sleep(1)  # the check's calls to Redis wait for an answer
-        os.kill(first.pid, signal.SIGINT)
-        code = finish(first, log, STOP_TIMEOUT_S)  # before: after the grace (40 s) and more, exit 1
-    finally:
-        os.kill(redis_server.process.pid, signal.SIGCONT)
-
-    assert code == 128 + signal.SIGINT, log.read_text()
-    assert not report.exists()
-    last = log.read_text().splitlines()[-1]
-    stopped = r"linkdoctor: error: stopped by SIGINT while the (crawl's Redis was out of reach|broker was "
-    assert re.fullmatch(stopped + rf"unreachable): no report written; resume with --resume {key}", last), last
-    # A worker whose Redis froze mid-batch may not come back (its broker connection can stay out of step
-    # after the thaw): the resume runs on a fresh one.
-    frozen.stop()
-    plain_worker("f2@test")
-    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
-    assert finish(second, second_log) == expected_code, second_log.read_text()
-    assert rows(tmp_path / "resumed.json") == expected
-
-
 @pytest.mark.parametrize(
     ("with_broker", "message"),
     [

@@ -5,7 +5,6 @@ while the coordinator writes back and forgets entries every few checks."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -22,7 +21,6 @@ from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forg
 from linkdoctor.engine.crawl import Crawler, ResultSink
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.interrupt import Interrupt, StoppedUnreachable
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
 from linkdoctor.models import CheckResult, Report
@@ -226,29 +224,6 @@ async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
     state = RedisState(client, "t:gone", outage_grace=0.0, sleep=waits.append)
     with pytest.raises(StateUnavailable, match="out of reach"):
         await _crawl(state)
-
-
-async def test_a_signal_while_redis_is_out_of_reach_stops_the_run_at_once() -> None:
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=1,
-        socket_timeout=0.2,
-        socket_connect_timeout=0.2,
-        encoding_errors="surrogatepass",
-    )
-    interrupt = Interrupt(hint="resume with --resume K")
-    waits: list[float] = []
-    state = RedisState(
-        client, "t:stopped", outage_grace=3600.0, sleep=waits.append, stopped_while=interrupt.stopped_while
-    )
-    interrupt.received = signal.SIGINT  # as its handler records it, even while the loop is blocked
-    with pytest.raises(StoppedUnreachable) as stopped:
-        await _crawl(state)
-    assert str(stopped.value) == (
-        "stopped by SIGINT while the crawl's Redis was out of reach: no report written; resume with --resume K"
-    )
-    assert stopped.value.exit_code == 130
-    assert waits == []  # not retried for the grace
 
 
 async def test_forget_deletes_every_run_of_the_scan_and_nothing_else(
