@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from linkdoctor.distributed.work import FetchKits
 
 BATCH_TASK = "linkdoctor.batch"
+# Acknowledged once run; not ``shared``: Celery would add a shared task, with the settings its closure holds,
+# to every app built later in the process, where it would run in place of that app's own.
+_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "shared": False,
+}
 
 
 class WorkerRuntime:
@@ -78,19 +87,37 @@ class WorkerRuntime:
                 self._loop, self._pid, self._redis, self._kits = loop, os.getpid(), None, None
             return self._loop
 
-    async def _run(self, batch: Batch, worker: str, store: PageStore | None) -> int:
-        from linkdoctor.distributed.settings import async_redis
-        from linkdoctor.distributed.work import FetchKits, run_batch
+    def await_broker(self) -> None:
+        """Block until the broker answers a ``PING`` (or the worker shuts down): a task is acknowledged
+        through it (see :func:`~linkdoctor.distributed.work.await_broker`)."""
+        asyncio.run_coroutine_threadsafe(self._await_broker(), self._event_loop()).result()
 
-        if self._redis is None or self._kits is None:  # on the loop's thread: no other batch runs here now
+    async def _await_broker(self) -> None:
+        from linkdoctor.distributed.work import await_broker
+
+        await await_broker(self._client(), stopping=_worker_stopping)
+
+    def _client(self) -> AsyncRedis:
+        """The loop's Redis client, with the fetch kits on it, made on first use (on the loop's thread, in
+        one step: no other batch runs there meanwhile)."""
+        from linkdoctor.distributed.settings import async_redis
+        from linkdoctor.distributed.work import FetchKits
+
+        if self._redis is None or self._kits is None:
             self._redis = async_redis(self.settings)  # every call times out: a frozen broker errs in seconds
             allowed = self.settings.allow_env  # and no other variable of this worker: see BrokerSettings
             self._kits = FetchKits(
                 self._redis, self.settings.keys, {n: v for n, v in os.environ.items() if n in allowed}
             )
+        return self._redis
+
+    async def _run(self, batch: Batch, worker: str, store: PageStore | None) -> int:
+        from linkdoctor.distributed.work import run_batch
+
+        redis = self._client()
         return await run_batch(
             batch,
-            redis=self._redis,
+            redis=redis,
             keys=self.settings.keys,
             store=store,
             worker=worker,
@@ -98,7 +125,16 @@ class WorkerRuntime:
             lease_ttl=self.settings.lease_ttl,
             outage_grace=self.settings.outage_grace,
             kits=self._kits,
+            stopping=_worker_stopping,
         )
+
+
+def _worker_stopping() -> bool:
+    """Whether Celery's worker is shutting down (a SIGTERM or SIGINT came). Celery sets its flags to an exit
+    code, 0 included, or True; None and False mean running."""
+    from celery.worker import state
+
+    return any(flag is not None and flag is not False for flag in (state.should_stop, state.should_terminate))
 
 
 def create_celery(settings: BrokerSettings) -> Celery:
@@ -131,9 +167,7 @@ def create_celery(settings: BrokerSettings) -> Celery:
         except BatchDeferred as exc:  # the broker or database stayed away: back to the queue, never acked
             raise Reject(str(exc), requeue=True) from exc
 
-    app.task(name=BATCH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(
-        batch
-    )
+    app.task(name=BATCH_TASK, **_TASK_OPTIONS)(batch)
     fleets: list[FleetWorker] = []
 
     def scan(task: Any, data: dict[str, Any]) -> str:
@@ -143,11 +177,14 @@ def create_celery(settings: BrokerSettings) -> Celery:
 
         if not fleets:
             fleets.append(FleetWorker(settings))
-        return fleets[0].run(FleetScan.from_json(data), str(task.request.hostname or "worker"))
+        try:
+            return fleets[0].run(FleetScan.from_json(data), str(task.request.hostname or "worker"))
+        finally:  # a scan that lost the broker is acknowledged once it is back, as a deferred batch
+            runtime.await_broker()
 
     # A scan job whose worker died is handed out again; its claim then fails (the dead run's lease holds
     # until it runs out) and ``serve`` dispatches the scan anew once it is claimable.
-    app.task(name=SCAN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(scan)
+    app.task(name=SCAN_TASK, **_TASK_OPTIONS)(scan)
 
     return app
 

@@ -55,6 +55,8 @@ log = logging.getLogger("linkdoctor.distributed")
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, DBAPIError)
 _RETRY_FIRST = 0.5
 _RETRY_MAX = 5.0
+_AWAIT_EVERY = 1.0  # a PING to a frozen broker takes its socket timeout; to a closed port, nothing
+_AWAIT_LOG_EVERY = 30.0
 
 # KEYS: leases. ARGV: batch id, lease ms, worker, key ttl s. The deadline is on the Redis clock.
 _HOLD = """
@@ -285,9 +287,11 @@ async def run_batch(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
     kits: FetchKits | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
     """Run one batch end to end; returns the number of fetches made. Safe to run twice. Raises
-    :class:`BatchDeferred` when the broker or the database stays away longer than ``outage_grace``.
+    :class:`BatchDeferred` when the broker or the database stays away longer than ``outage_grace``, once
+    the broker answers (see :func:`await_broker`; at once when ``stopping()``, the worker shutting down).
     ``kits``: the worker process's sessions, kept across batches."""
     started = clock()
     delay = _RETRY_FIRST
@@ -306,12 +310,41 @@ async def run_batch(
             )
         except OUTAGE_ERRORS as exc:
             if clock() - started > outage_grace:
+                await await_broker(redis, stopping=stopping, sleep=sleep, clock=clock)
                 raise BatchDeferred(f"batch {batch.id} of scan {batch.scan}: {exc}") from exc
             log.warning(
                 "batch %s of scan %s: %s; running it again in %.1f s", batch.id, batch.scan, exc, delay
             )
             await sleep(delay)
             delay = min(delay * 2, _RETRY_MAX)
+
+
+async def await_broker(
+    redis: Redis,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Return once the broker answers a ``PING``, or at once when ``stopping()``.
+
+    A task hands its message back to Celery (reject or acknowledge) through the broker. Handed back while the
+    broker is away, the reject fails ("Couldn't reject … TimeoutError") and the worker's consumer takes no
+    message again, even after the broker is back (measured: a 60 s freeze left both workers idle for the 5
+    minutes a scan then waited). A worker can take no other work meanwhile, so it waits here, logging every
+    ``_AWAIT_LOG_EVERY`` seconds."""
+    started = logged = clock()
+    while not stopping():
+        try:
+            await redis.ping()
+            return
+        except OUTAGE_ERRORS as exc:
+            if clock() - logged >= _AWAIT_LOG_EVERY:
+                logged = clock()
+                log.warning(
+                    "the broker has not answered for %.0f s (%s); waiting for it", logged - started, exc
+                )
+        await sleep(_AWAIT_EVERY)
 
 
 async def _run_once(

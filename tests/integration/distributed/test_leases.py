@@ -1,12 +1,15 @@
 """Failure in seconds, piece by piece, on a real Redis: a worker holds a renewed lease on the batch it runs
 and releases it with its reply; a batch of a scan that is over is skipped; a broker outage longer than the
-grace puts the batch back instead of acknowledging it; a dead coordinator's scan stops counting as running
-and the next coordinator counts it as failed."""
+grace puts the batch back instead of acknowledging it, once the broker answers again; a dead coordinator's
+scan stops counting as running and the next coordinator counts it as failed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import threading
 import time
 
 import pytest
@@ -15,16 +18,18 @@ from harness.redis import RedisServer
 from redis.asyncio import Redis
 
 from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.app import create_celery
 from linkdoctor.distributed.coordinator import LOST_AFTER, RemotePages
 from linkdoctor.distributed.health import read_health
-from linkdoctor.distributed.settings import BrokerSettings, async_redis
+from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings, async_redis
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec
-from linkdoctor.distributed.work import BatchDeferred, run_batch
+from linkdoctor.distributed.work import BatchDeferred, await_broker, run_batch
 
 pytestmark = [pytest.mark.timeout(60)]
 SETTINGS_TIMEOUT_S = 1.0
 FETCH_TIMEOUT_S = 1.5
 LEASE_S = 0.4
+THAW_AFTER_S = 2.5
 
 
 def batch_of(scan: str, url: str) -> Batch:
@@ -88,7 +93,9 @@ async def test_a_batch_of_a_scan_that_is_over_is_skipped(redis_server: RedisServ
     assert redis_server.client().llen(settings.keys.replies("finished")) == 0
 
 
-async def test_a_broker_outage_longer_than_the_grace_puts_the_batch_back(closed_port: int) -> None:
+async def test_a_broker_outage_longer_than_the_grace_puts_the_batch_back_only_once_the_broker_answers(
+    closed_port: int,
+) -> None:
     settings = BrokerSettings(f"redis://127.0.0.1:{closed_port}/0", connect_timeout=SETTINGS_TIMEOUT_S)
     pauses: list[float] = []
     now = [0.0]
@@ -103,11 +110,56 @@ async def test_a_broker_outage_longer_than_the_grace_puts_the_batch_back(closed_
             await run_batch(
                 batch_of("gone", "http://127.0.0.1:9/"), redis=redis, keys=settings.keys, store=None,
                 worker="w@test", key_ttl=60, outage_grace=20.0, sleep=sleep, clock=lambda: now[0],
+                stopping=lambda: now[0] >= 90.0,  # the worker told to stop, the broker still away
             )  # fmt: skip
     finally:
         await redis.aclose()
     assert pauses[:4] == [0.5, 1.0, 2.0, 4.0]  # backing off, run again each time
-    assert sum(pauses) > 20.0
+    # Handed back through a broker that is away, Celery's reject fails and its consumer takes no message
+    # again: past the grace the worker waits for the broker, a PING a second, until it must stop.
+    assert now[0] >= 90.0
+    assert pauses[-5:] == [1.0] * 5
+
+
+async def test_a_worker_waiting_for_the_broker_goes_on_once_it_answers(redis_server: RedisServer) -> None:
+    redis = async_redis(BrokerSettings(redis_server.url, socket_timeout=1.0))
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        waiting = asyncio.create_task(await_broker(redis))
+        await asyncio.sleep(2.5)
+        assert not waiting.done()  # frozen: every PING times out
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    try:
+        thawed = time.monotonic()
+        await asyncio.wait_for(waiting, timeout=10)
+        assert time.monotonic() - thawed < 5.0
+        stopped = time.monotonic()
+        os.kill(redis_server.process.pid, signal.SIGSTOP)
+        try:
+            await asyncio.wait_for(await_broker(redis, stopping=lambda: True), timeout=5)
+        finally:
+            os.kill(redis_server.process.pid, signal.SIGCONT)
+        assert time.monotonic() - stopped < 1.0  # a worker shutting down does not wait
+    finally:
+        await redis.aclose()
+
+
+def test_a_scan_job_is_handed_back_to_celery_only_once_the_broker_answers(redis_server: RedisServer) -> None:
+    app = create_celery(BrokerSettings(redis_server.url, socket_timeout=1.0))
+    pid = redis_server.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    thaw = threading.Timer(THAW_AFTER_S, os.kill, (pid, signal.SIGCONT))
+    started = time.monotonic()
+    thaw.start()
+    try:
+        with pytest.raises(ValueError, match="not a scan job"):
+            app.tasks[SCAN_TASK]({"scan_id": "nope"})
+    finally:
+        thaw.cancel()
+        os.kill(pid, signal.SIGCONT)
+        app.close()
+    assert time.monotonic() - started >= THAW_AFTER_S  # acknowledged through the broker: waited for it
 
 
 async def test_every_redis_client_of_the_distributed_mode_times_out(redis_server: RedisServer) -> None:

@@ -1,12 +1,15 @@
 """With no broker, nothing of the distributed mode loads: ``linkdoctor check`` imports neither Celery nor
-Redis, and the CLI lists the worker command without importing it."""
+Redis, and the CLI lists the worker command without importing it. Each Celery app runs its own tasks."""
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
 from linkdoctor.cli import SUBCOMMANDS
+from linkdoctor.distributed.app import BATCH_TASK, create_celery
+from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings
 
 
 def test_check_command_imports_neither_celery_nor_redis() -> None:
@@ -36,3 +39,14 @@ def test_a_broker_check_loads_no_monitor_and_no_database() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_each_app_runs_its_own_tasks_with_its_own_settings() -> None:
+    first = BrokerSettings("redis://127.0.0.1:1/0")
+    second = BrokerSettings("redis://127.0.0.1:2/0")
+    create_celery(first)
+    app = create_celery(second)
+    for name in (BATCH_TASK, SCAN_TASK):
+        # A shared task of the first app would be registered in the second and run there with `first`.
+        runtime = inspect.getclosurevars(app.tasks[name].run).nonlocals["runtime"]
+        assert runtime.settings is second, name
