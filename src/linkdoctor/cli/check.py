@@ -22,8 +22,9 @@ from linkdoctor.cli.merge import merge_config_file, open_cache
 from linkdoctor.config import CheckConfig, ExitCode, HostSettings, Method, Secret
 from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.crawl import Crawler
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.interrupt import Interrupt
+from linkdoctor.engine.interrupt import Interrupt, RunStopped
 from linkdoctor.engine.runner import check_async, fewer_collections, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
@@ -264,6 +265,12 @@ def _run(
         around = _progress_bar() if show_progress else None
         interrupt = Interrupt(announce=_say)
         scan: ScanInterrupt | None = None  # a distributed check's: its messages name --resume
+        live: list[str] = []  # its key, once the scan is live: from then on it can be resumed
+
+        def announce(key: str) -> None:
+            live.append(key)
+            _say(f"scan {key}; resume with --resume {key}")
+
         if broker:  # the distributed mode's imports (celery, redis) load only when asked for
             from linkdoctor.distributed.coordinator import new_scan_key
             from linkdoctor.distributed.resume import Interrupt as ScanInterrupt
@@ -290,19 +297,24 @@ def _run(
                     resume=resume is not None,
                     interrupt=scan,
                     forget=False,  # not before the report is written: a kill meanwhile can still resume
-                    announce=lambda scan: _say(f"scan {scan}; resume with --resume {scan}"),
+                    announce=announce,
                     on_result=sink,
                     around=around,
                     cache=cache,
                 )
             return local(sink)
 
-        if config.diagnose:  # the doctor (and pyOpenSSL) load only when asked for
-            from linkdoctor.doctor.attach import check_diagnosed
+        try:
+            if config.diagnose:  # the doctor (and pyOpenSSL) load only when asked for
+                from linkdoctor.doctor.attach import check_diagnosed
 
-            report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
-        else:
-            report = run_sync(check(on_result))
+                report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
+            else:
+                report = run_sync(check(on_result))
+        except FetchInterrupted as exc:  # the broker lost past its grace: the scan stays, say how to go on
+            if not live or isinstance(exc, RunStopped):  # not started yet; or a second signal, which says it
+                raise
+            raise FetchInterrupted(f"{exc}; the scan is kept: resume with --resume {live[0]}") from exc
         with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
             outputs.finish(report)
     if not any(t.path is None and t.format.name == "console" for t in targets):

@@ -498,3 +498,39 @@ async def test_the_scan_key_is_announced_only_once_the_scan_is_live(
 
     assert report.summary.pages_crawled == 1
     assert len(seen) == 1 and seen[0] is not None
+
+
+def test_a_check_that_loses_its_crawl_state_says_how_to_resume_and_the_resume_finishes_it(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """Redis evicted the crawl's state mid-scan (as ``maxmemory`` with an eviction policy may): the check
+    stops resumably, as it does when the broker stays away past its grace, and its last line says how to go
+    on; the scan's record and stored pages are kept, so ``--resume`` gives the in-process result set."""
+    site, _nginx = logged_site
+    plain_worker("e1@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+
+    log = tmp_path / "first.log"
+    first, key = started_check(
+        redis_server.url, site.base_url, redis, log, "--format", f"json-v1:{tmp_path / 'first.json'}"
+    )
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while not (state := list(redis.scan_iter(match=f"linkdoctor:scan:{key}:state:*"))):  # its first write
+        assert time.monotonic() < deadline and first.poll() is None, log.read_text()
+        time.sleep(0.01)
+    redis.delete(*state)
+    code = finish(first, log, STOP_TIMEOUT_S)
+
+    assert code == 1, log.read_text()
+    last = log.read_text().splitlines()[-1]
+    assert last.startswith("linkdoctor: error: the crawl's state in Redis is gone"), last
+    assert last.endswith(f"; the scan is kept: resume with --resume {key}"), last
+    assert not (tmp_path / "first.json").exists()
+
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
