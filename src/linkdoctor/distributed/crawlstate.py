@@ -355,6 +355,7 @@ class RedisState:
         for resource in candidates:
             if resource.url not in pinned and held.get(resource.url) is resource:
                 del held[resource.url]
+                resource.held.clear()  # its links point back at it: freed now, not at a full collection
         self._touched = []
         if self._clock() - self._swept > self._ttl / 4:
             self._sweep()
