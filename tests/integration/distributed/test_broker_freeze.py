@@ -35,6 +35,22 @@ LONG_FREEZE_S = DEFAULT_OUTAGE_GRACE + 15.0  # a batch in flight outlasts its gr
 DEFAULTS = CheckConfig()
 
 
+async def freeze_mid_scan(
+    redis_server: RedisServer, store: FetchStore, key: str, scan: asyncio.Task[Report], seconds: float
+) -> None:
+    """``SIGSTOP`` Redis for ``seconds`` once the workers stored FREEZE_AFTER_ROWS pages of scan ``key``."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while (await asyncio.to_thread(store.count, key))[0] < FREEZE_AFTER_ROWS:
+        assert time.monotonic() < deadline, "the workers never stored enough pages"
+        assert not scan.done(), "the scan ended before the broker could be frozen"
+        await asyncio.sleep(0.05)
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+
+
 async def test_a_frozen_broker_stalls_the_scan_only_while_it_is_frozen(
     big_site: GeneratedSite, redis_server: RedisServer, pg_url: str, start_worker: StartWorker
 ) -> None:
@@ -45,16 +61,7 @@ async def test_a_frozen_broker_stalls_the_scan_only_while_it_is_frozen(
 
     async with remote_pages(settings, DEFAULTS, scan="freeze", env={}) as pages:
         scan = asyncio.create_task(check_async(DEFAULTS, collect_inputs([big_site.base_url]), pages=pages))
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while (await asyncio.to_thread(store.count, "freeze"))[0] < FREEZE_AFTER_ROWS:
-            assert time.monotonic() < deadline, "the workers never stored enough pages"
-            assert not scan.done(), "the scan ended before the broker could be frozen"
-            await asyncio.sleep(0.05)
-        os.kill(redis_server.process.pid, signal.SIGSTOP)
-        try:
-            await asyncio.sleep(FREEZE_S)
-        finally:
-            os.kill(redis_server.process.pid, signal.SIGCONT)
+        await freeze_mid_scan(redis_server, store, "freeze", scan, FREEZE_S)
         thawed = time.monotonic()
         assert not scan.done(), "the scan ended while the broker was frozen"
         distributed: Report = await asyncio.wait_for(scan, timeout=FINISH_AFTER_THAW_S + 60)
@@ -80,16 +87,7 @@ async def test_workers_take_work_again_after_a_freeze_longer_than_the_outage_gra
     client = redis_server.client()
     async with remote_pages(settings, DEFAULTS, scan="long", env={}) as pages:
         scan = asyncio.create_task(check_async(DEFAULTS, collect_inputs([big_site.base_url]), pages=pages))
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while (await asyncio.to_thread(store.count, "long"))[0] < FREEZE_AFTER_ROWS:
-            assert time.monotonic() < deadline, "the workers never stored enough pages"
-            assert not scan.done(), "the scan ended before the broker could be frozen"
-            await asyncio.sleep(0.05)
-        os.kill(redis_server.process.pid, signal.SIGSTOP)
-        try:
-            await asyncio.sleep(LONG_FREEZE_S)
-        finally:
-            os.kill(redis_server.process.pid, signal.SIGCONT)
+        await freeze_mid_scan(redis_server, store, "long", scan, LONG_FREEZE_S)
         with pytest.raises(FetchInterrupted, match="lost the broker"):  # resumably, after its grace
             await asyncio.wait_for(scan, timeout=FINISH_AFTER_THAW_S)
     before = {name: int(client.hget(settings.keys.worker_stats(name), "batches") or 0) for name in names}
