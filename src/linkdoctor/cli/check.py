@@ -24,7 +24,7 @@ from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.interrupt import Interrupt, RunStopped
+from linkdoctor.engine.interrupt import Interrupt
 from linkdoctor.engine.runner import check_async, fewer_collections, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
@@ -311,12 +311,18 @@ def _run(
                 report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
             else:
                 report = run_sync(check(on_result))
-        except FetchInterrupted as exc:  # the broker lost past its grace: the scan stays, say how to go on
-            if not live or isinstance(exc, RunStopped):  # not started yet; or a second signal, which says it
+            with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
+                outputs.finish(report)
+        except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
+            if not broker or not live:  # not started: nothing to resume
                 raise
-            raise FetchInterrupted(f"{exc}; the scan is kept: resume with --resume {live[0]}") from exc
-        with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
-            outputs.finish(report)
+            from linkdoctor.distributed.resume import resume_hint
+            from linkdoctor.distributed.settings import BrokerSettings
+
+            hint = resume_hint(BrokerSettings(broker), live[0], exc)
+            if hint is None:
+                raise
+            raise FetchInterrupted(f"{exc}; {hint}") from exc
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
     if broker and scan is not None and interrupt.signum is None:

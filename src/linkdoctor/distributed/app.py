@@ -95,7 +95,7 @@ class WorkerRuntime:
     async def _await_broker(self) -> None:
         from linkdoctor.distributed.work import await_broker
 
-        await await_broker(self._client(), stopping=_worker_stopping)
+        await await_broker(self._client(), stopping=_hand_back_now)
 
     def _client(self) -> AsyncRedis:
         """The loop's Redis client, with the fetch kits on it, made on first use (on the loop's thread, in
@@ -125,15 +125,20 @@ class WorkerRuntime:
             lease_ttl=self.settings.lease_ttl,
             outage_grace=self.settings.outage_grace,
             kits=self._kits,
-            stopping=_worker_stopping,
+            stopping=_hand_back_now,
         )
 
 
-def _worker_stopping() -> bool:
-    """Whether Celery's worker is shutting down (a SIGTERM or SIGINT came). Celery sets its flags to an exit
-    code, 0 included, or True; None and False mean running."""
+def _hand_back_now() -> bool:
+    """Whether a task that lost the broker should give its message back to Celery without waiting for the
+    broker (:func:`~linkdoctor.distributed.work.await_broker`): when Celery's worker is shutting down (its
+    flags hold an exit code, 0 included, or True), and in a prefork pool's child, which Celery never tells
+    of a shutdown and whose message its parent hands back over a connection of its own."""
+    from billiard.process import current_process
     from celery.worker import state
 
+    if current_process().name != "MainProcess":
+        return True
     return any(flag is not None and flag is not False for flag in (state.should_stop, state.should_terminate))
 
 

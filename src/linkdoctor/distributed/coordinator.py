@@ -56,6 +56,7 @@ from redis.exceptions import RedisError
 from linkdoctor.config import Method
 from linkdoctor.distributed.crawlstate import forget_state
 from linkdoctor.distributed.pagestore import PageStore, owner_key, pages_key, record_key, sent_key
+from linkdoctor.distributed.resume import ScanTakenOver
 from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings, Keys
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
@@ -460,7 +461,7 @@ class RemotePages:
             claim = [owner_key(self._keys, self.scan)]
             if not int(await self._hold_claim(keys=claim, args=[self.owner, int(SCAN_STALE_AFTER)])):
                 self._taken_over = True
-                raise FetchInterrupted(
+                raise ScanTakenOver(
                     f"scan {self.scan}: another coordinator took it over (this one was silent for more than "
                     f"{SCAN_STALE_AFTER:.0f} s); stopping without touching it"
                 )

@@ -41,8 +41,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from linkdoctor.config import CheckConfig, reveal
 from linkdoctor.distributed.pagestore import owner_key, record_key
-from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings
+from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings, sync_redis
 from linkdoctor.distributed.wire import FetchSpec, is_credential
+from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.interrupt import Interrupt as RunInterrupt
 from linkdoctor.engine.interrupt import RunStopped
@@ -59,6 +60,30 @@ log = logging.getLogger("linkdoctor.distributed")
 
 class ScanStopped(RunStopped):
     """A signal stopped the scan before its fetches in flight were done: no report, keys kept."""
+
+
+class ScanTakenOver(FetchInterrupted):
+    """Another coordinator (a ``--resume``) took the scan over while this one was silent: it stops, leaving
+    the scan to the other."""
+
+
+def resume_hint(settings: BrokerSettings, scan: str, failure: FetchInterrupted) -> str | None:
+    """How to go on after ``failure`` stopped a live check of ``scan``: ``--resume`` while Redis keeps the
+    scan's record (or cannot be asked: an outage keeps it, unless Redis restarts without persistence).
+    None when Redis lost the scan with its crawl state, another coordinator runs it, or a second signal
+    stopped it (whose message says it already)."""
+    if isinstance(failure, RunStopped | ScanTakenOver):
+        return None
+    from redis.exceptions import RedisError
+
+    client = sync_redis(settings)
+    try:
+        kept = bool(client.exists(record_key(settings.keys, scan)))
+    except (RedisError, OSError):
+        kept = True
+    finally:
+        client.close()
+    return f"the scan is kept: resume with --resume {scan}" if kept else None
 
 
 def fingerprint(spec: FetchSpec, inputs: Inputs, *, secrets: Sequence[str] = (), salt: str = "") -> str:

@@ -468,11 +468,9 @@ def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_f
     finally:
         os.kill(first.pid, signal.SIGCONT)
     assert finish(first, first_log, STOP_TIMEOUT_S) == 1, first_log.read_text()
-    assert (
-        first_log.read_text()
-        .splitlines()[-1]
-        .startswith(f"linkdoctor: error: scan {key}: another coordinator took it over")
-    )
+    last = first_log.read_text().splitlines()[-1]
+    assert last.startswith(f"linkdoctor: error: scan {key}: another coordinator took it over"), last
+    assert "--resume" not in last  # the other coordinator runs it: no resume to give
     assert not (tmp_path / "first.json").exists()
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
@@ -500,15 +498,18 @@ async def test_the_scan_key_is_announced_only_once_the_scan_is_live(
     assert len(seen) == 1 and seen[0] is not None
 
 
+@pytest.mark.parametrize("lost", ["state", "scan"])
 def test_a_check_that_loses_its_crawl_state_says_how_to_resume_and_the_resume_finishes_it(
     logged_site: LoggedSite,
     redis_server: RedisServer,
     plain_worker: Callable[[str], Worker],
     tmp_path: Path,
+    lost: str,
 ) -> None:
     """Redis evicted the crawl's state mid-scan (as ``maxmemory`` with an eviction policy may): the check
     stops resumably, as it does when the broker stays away past its grace, and its last line says how to go
-    on; the scan's record and stored pages are kept, so ``--resume`` gives the in-process result set."""
+    on; the scan's record and stored pages are kept, so ``--resume`` gives the in-process result set. Redis
+    lost the whole scan (flushed, or restarted without persistence): no resume is offered."""
     site, _nginx = logged_site
     plain_worker("e1@test")
     redis = redis_server.client()
@@ -522,15 +523,70 @@ def test_a_check_that_loses_its_crawl_state_says_how_to_resume_and_the_resume_fi
     while not (state := list(redis.scan_iter(match=f"linkdoctor:scan:{key}:state:*"))):  # its first write
         assert time.monotonic() < deadline and first.poll() is None, log.read_text()
         time.sleep(0.01)
-    redis.delete(*state)
+    redis.delete(*(state if lost == "state" else redis.scan_iter(match=f"linkdoctor:scan:{key}:*")))
     code = finish(first, log, STOP_TIMEOUT_S)
 
     assert code == 1, log.read_text()
+    assert not (tmp_path / "first.json").exists()
+    last = log.read_text().splitlines()[-1]
+    if lost == "scan":
+        assert "--resume" not in last, last
+        return
+    assert last.startswith("linkdoctor: error: the crawl's state in Redis is gone"), last
+    assert last.endswith(f"; the scan is kept: resume with --resume {key}"), last
+
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
+
+
+# ``linkdoctor`` (argv after the Redis URL) whose crawl state is evicted as the reports start to read it.
+EVICTED_AT_REPORT = """
+import contextlib, sys
+import redis
+import linkdoctor.cli.check as check
+from linkdoctor.cli import main
+
+client = redis.Redis.from_url(sys.argv.pop(1))
+reports = check.fewer_collections
+
+@contextlib.contextmanager
+def evicted():
+    client.delete(*client.scan_iter(match="linkdoctor:scan:*:state:*"))
+    with reports():
+        yield
+
+check.fewer_collections = evicted
+main()
+"""
+
+
+def test_a_crawl_state_lost_while_the_report_is_written_says_how_to_resume(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """The reports read their results from the crawl state in Redis: lost then, the scan's pages are still
+    kept (it is forgotten only once its reports are written), so the last line names ``--resume``."""
+    site, _nginx = logged_site
+    plain_worker("r1@test")
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        first = subprocess.run(
+            [sys.executable, "-c", EVICTED_AT_REPORT, redis_server.url, "check", "--broker", redis_server.url,
+             site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}"],
+            stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    announced = SCAN_LINE.search(log.read_text())
+    assert announced is not None, log.read_text()
+    key = announced.group(1)
+
+    assert first.returncode == 1, log.read_text()
     last = log.read_text().splitlines()[-1]
     assert last.startswith("linkdoctor: error: the crawl's state in Redis is gone"), last
     assert last.endswith(f"; the scan is kept: resume with --resume {key}"), last
-    assert not (tmp_path / "first.json").exists()
-
     second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected

@@ -6,9 +6,12 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from typing import Any
+
+import billiard
 
 from linkdoctor.cli import SUBCOMMANDS
-from linkdoctor.distributed.app import BATCH_TASK, create_celery
+from linkdoctor.distributed.app import BATCH_TASK, _hand_back_now, create_celery
 from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings
 
 
@@ -50,3 +53,20 @@ def test_each_app_runs_its_own_tasks_with_its_own_settings() -> None:
         # A shared task of the first app would be registered in the second and run there with `first`.
         runtime = inspect.getclosurevars(app.tasks[name].run).nonlocals["runtime"]
         assert runtime.settings is second, name
+
+
+def _report_hand_back(answers: Any) -> None:
+    answers.put(_hand_back_now())
+
+
+def test_only_a_worker_s_main_process_waits_for_the_broker_before_handing_a_task_back() -> None:
+    """A prefork child is never told of a shutdown (Celery's flags are set in its parent): waiting there for
+    a broker that is down would hold the worker's warm shutdown for as long as the outage lasts."""
+    assert _hand_back_now() is False  # the main process of a worker that runs
+    answers: Any = billiard.Queue()
+    child = billiard.Process(target=_report_hand_back, args=(answers,), name="ForkPoolWorker-1")
+    child.start()
+    try:
+        assert answers.get(timeout=30) is True
+    finally:
+        child.join(timeout=30)
