@@ -11,8 +11,9 @@ While it runs a batch the worker holds a lease on it in the scan's lease hash, r
 sends the batch again within seconds. The reply and the lease's release are one transaction, so the
 coordinator sees either a live lease or the reply. A broker or database error is never the batch's end: the
 batch is run again (its writes are idempotent) until it succeeds or the outage outlasts ``outage_grace``,
-and then :class:`BatchDeferred` tells Celery to put it back rather than acknowledge it. A batch of a scan
-that is over (its coordinator finished) is skipped.
+and then, once the broker answers (:func:`await_broker`: Celery hands the message back through it),
+:class:`BatchDeferred` tells Celery to put it back rather than acknowledge it. A batch of a scan that is
+over (its coordinator finished) is skipped.
 
 >>> # await run_batch(batch, redis=redis, keys=settings.keys, store=store, worker="w1@host")
 """
