@@ -35,6 +35,7 @@ from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_std
 from linkdoctor.tls.context import prompt_or_env_password
 
 if TYPE_CHECKING:
+    from linkdoctor.distributed.claim import HeldScan
     from linkdoctor.distributed.resume import Interrupt as ScanInterrupt
 
 
@@ -245,7 +246,32 @@ def _run(
     broker: str | None = None,
     resume: str | None = None,
 ) -> tuple[Report, int | None]:
-    """Run the check and write its reports: the report, and the signal that stopped a distributed run."""
+    """Run the check and write its reports: the report, and the signal that stopped a distributed run. A
+    distributed check holds its scan until its reports are written (a ``--resume`` meanwhile is refused),
+    then forgets it, unless it was stopped: then it is left to ``--resume``."""
+    if not broker:
+        return _checked(inputs, opts, file)
+    # The distributed mode's imports (celery, redis) load only when asked for.
+    from linkdoctor.distributed.claim import HeldScan
+    from linkdoctor.distributed.coordinator import new_scan_key
+    from linkdoctor.distributed.settings import BrokerSettings
+
+    with HeldScan(BrokerSettings(broker), resume or new_scan_key()) as held:
+        report, stopped_by = _checked(inputs, opts, file, held=held, resume=resume is not None)
+        if stopped_by is None:  # the reports are written (renamed into place): now the crawl state may go
+            run_sync(held.forget())
+    return report, stopped_by
+
+
+def _checked(
+    inputs: tuple[str, ...],
+    opts: dict[str, Any],
+    file: FileConfig | None = None,
+    *,
+    held: HeldScan | None = None,
+    resume: bool = False,
+) -> tuple[Report, int | None]:
+    """:func:`_run`'s check and reports, distributed when ``held`` names the scan."""
     targets = plan_outputs(opts["fmt"], opts["output"])
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
@@ -271,11 +297,10 @@ def _run(
             live.append(key)
             _say(f"scan {key}; resume with --resume {key}")
 
-        if broker:  # the distributed mode's imports (celery, redis) load only when asked for
-            from linkdoctor.distributed.coordinator import new_scan_key
+        if held is not None:
             from linkdoctor.distributed.resume import Interrupt as ScanInterrupt
 
-            interrupt = scan = ScanInterrupt(resume or new_scan_key(), announce=_say)
+            interrupt = scan = ScanInterrupt(held.scan, announce=_say)
 
         async def local(sink: Callable[[CheckResult], None] | None) -> Report:
             with interrupt.installed():
@@ -285,18 +310,17 @@ def _run(
             return interrupt.partial(found)
 
         def check(sink: Callable[[CheckResult], None] | None) -> Coroutine[Any, Any, Report]:
-            if broker and scan is not None:
+            if held is not None and scan is not None:
                 from linkdoctor.distributed.run import check_distributed
-                from linkdoctor.distributed.settings import BrokerSettings
 
                 return check_distributed(
                     config,
                     collected,
-                    BrokerSettings(broker),
-                    scan=scan.scan,
-                    resume=resume is not None,
+                    held.settings,
+                    scan=held.scan,
+                    resume=resume,
                     interrupt=scan,
-                    forget=False,  # not before the report is written: a kill meanwhile can still resume
+                    held=held,  # forgotten only once the report is written: a kill meanwhile can still resume
                     announce=announce,
                     on_result=sink,
                     around=around,
@@ -311,27 +335,23 @@ def _run(
                 report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
             else:
                 report = run_sync(check(on_result))
+            if (
+                held is not None
+            ):  # the crawl is over: the scan stays this check's while the reports are written
+                held.hold()
             with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
                 outputs.finish(report)
         except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
-            if not broker or not live:  # not started: nothing to resume
+            if held is None or not live:  # not started: nothing to resume
                 raise
             from linkdoctor.distributed.resume import resume_hint
-            from linkdoctor.distributed.settings import BrokerSettings
 
-            hint = resume_hint(BrokerSettings(broker), live[0], exc)
+            hint = resume_hint(held.settings, live[0], exc)
             if hint is None:
                 raise
             raise FetchInterrupted(f"{exc}; {hint}") from exc
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
-    if broker and scan is not None and interrupt.signum is None:
-        # The reports are written (renamed into place): only now may the scan's stored pages and its crawl
-        # state, which the report's results are read from, go.
-        from linkdoctor.distributed.run import forget_finished_scan
-        from linkdoctor.distributed.settings import BrokerSettings
-
-        run_sync(forget_finished_scan(BrokerSettings(broker), scan.scan))
     if interrupt.signum is None:
         return report, None
     if scan is not None:

@@ -54,10 +54,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from linkdoctor.config import Method
+from linkdoctor.distributed.claim import BEAT, HOLD_CLAIM, forget_scan
 from linkdoctor.distributed.crawlstate import forget_state
 from linkdoctor.distributed.pagestore import PageStore, owner_key, pages_key, record_key, sent_key
 from linkdoctor.distributed.resume import ScanTakenOver
-from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings, Keys
+from linkdoctor.distributed.settings import SCAN_BEAT_INTERVAL, SCAN_STALE_AFTER, BrokerSettings
 from linkdoctor.distributed.wire import Batch, FetchItem, FetchSpec, page_from_json
 from linkdoctor.engine.fetching import FetchAborted, FetchInterrupted, Page
 from linkdoctor.urls import host_of
@@ -96,31 +97,6 @@ for i = 1, #all, 2 do
 end
 return {expired, live}
 """
-# KEYS: live scans, counters. ARGV: scan, now, stale before. Drops dead coordinators' scans (counted as
-# failed) and marks this one alive.
-_BEAT = """
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-local n = 0
-for _, scan in ipairs(dead) do
-  if scan ~= ARGV[1] then
-    redis.call('ZREM', KEYS[1], scan)
-    n = n + 1
-  end
-end
-if n > 0 then redis.call('HINCRBY', KEYS[2], 'scans_failed', n) end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-return n
-"""
-
-
-# KEYS: the scan's claim. ARGV: this coordinator, seconds. Renews the claim when it is this coordinator's
-# (or takes it again when it lapsed); 0 when another coordinator holds it.
-_HOLD_CLAIM = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
 
 
 class _PublishFailed(Exception):
@@ -130,23 +106,6 @@ class _PublishFailed(Exception):
 def new_scan_key(prefix: str = "cli") -> str:
     """A fresh key naming one distributed scan in Redis and in the store."""
     return f"{prefix}-{secrets.token_hex(8)}"
-
-
-async def forget_scan(redis: Redis, keys: Keys, scan: str, store: PageStore | None) -> None:
-    """Forget a scan's Redis keys and stored pages (once its results are safe: its report is written). Keys
-    the broker cannot delete now expire on their own."""
-    with contextlib.suppress(RedisError, OSError):
-        await redis.delete(
-            keys.replies(scan),
-            keys.seen(scan),
-            keys.leases(scan),
-            record_key(keys, scan),
-            sent_key(keys, scan),
-            owner_key(keys, scan),
-        )
-        await forget_state(redis, keys.crawl_state(scan))
-    if store is not None:
-        await asyncio.to_thread(store.forget, scan)
 
 
 class RemotePages:
@@ -162,6 +121,7 @@ class RemotePages:
         publish: Publish,
         store: PageStore | None = None,
         owner: str | None = None,
+        linger: bool = False,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -169,6 +129,9 @@ class RemotePages:
         # This coordinator's name in the scan's claim (``check --broker``): it stops if another takes the scan.
         self.owner = owner
         self._taken_over = False
+        # The scan stays live and claimed when the crawl ends: its ``check`` holds it until the report is
+        # written (:class:`~linkdoctor.distributed.claim.HeldScan`).
+        self._linger = linger
         self.spec = spec
         self.scan = scan
         self._redis = redis
@@ -202,8 +165,8 @@ class RemotePages:
         self._last_reply = clock()
         self._last_report = 0.0
         self._leases = redis.register_script(_LEASES)
-        self._beat = redis.register_script(_BEAT)
-        self._hold_claim = redis.register_script(_HOLD_CLAIM)
+        self._beat = redis.register_script(BEAT)
+        self._hold_claim = redis.register_script(HOLD_CLAIM)
         self.dispatched = 0
         self.replayed = 0
         self.redispatched = 0
@@ -245,9 +208,11 @@ class RemotePages:
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
             outcome = "scans_interrupted" if self.interrupted else outcome
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zrem(self._keys.running_scans, self.scan)
                 pipe.hincrby(self._keys.counters, outcome, 1)
-                pipe.delete(self._keys.leases(self.scan), owner_key(self._keys, self.scan))
+                pipe.delete(self._keys.leases(self.scan))
+                if not self._linger:
+                    pipe.zrem(self._keys.running_scans, self.scan)
+                    pipe.delete(owner_key(self._keys, self.scan))
                 await pipe.execute()
 
     async def clear_crawl_state(self) -> None:

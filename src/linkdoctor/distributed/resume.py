@@ -12,6 +12,8 @@ is alive is refused with one line (exit 3). A coordinator killed with ``kill -9`
 coordinator claims its scan (:func:`~linkdoctor.distributed.pagestore.owner_key`, renewed by its beats), so
 two never run one scan: of two ``--resume`` of one scan started together, one runs and the other is
 refused, and a coordinator frozen past ``SCAN_STALE_AFTER`` whose scan was taken over stops at its next beat.
+A ``check`` goes on beating and holding its claim while it writes its report
+(:class:`~linkdoctor.distributed.claim.HeldScan`): its scan is refused until then.
 
 :class:`Interrupt` turns the first SIGINT or SIGTERM into a stop: no new check starts, the fetches in flight
 finish, and the report is written with what was done, marked partial by a ``crawl.interrupted`` line (the

@@ -21,7 +21,8 @@ from redis.exceptions import RedisError
 
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.app import celery_publisher, create_celery
-from linkdoctor.distributed.coordinator import RemotePages, forget_scan, new_scan_key
+from linkdoctor.distributed.claim import HeldScan
+from linkdoctor.distributed.coordinator import RemotePages, new_scan_key
 from linkdoctor.distributed.crawlstate import RedisState
 from linkdoctor.distributed.health import in_flight_cap
 from linkdoctor.distributed.pagestore import open_page_store
@@ -52,10 +53,12 @@ async def remote_pages(
     allow_private: tuple[str, ...] | None = None,
     opening: Callable[[Redis, str], Awaitable[None]] | None = None,
     owner: str | None = None,
+    linger: bool = False,
 ) -> AsyncIterator[RemotePages]:
     """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
     with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out;
-    ``owner`` names the coordinator in the scan's claim (see :func:`~linkdoctor.distributed.resume.open_scan`)."""
+    ``owner`` names the coordinator in the scan's claim (see :func:`~linkdoctor.distributed.resume.open_scan`),
+    which ``linger`` leaves held, with the scan live, when the crawl ends."""
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
     app = create_celery(settings)
     store = open_page_store(settings)
@@ -74,6 +77,7 @@ async def remote_pages(
             publish=celery_publisher(app, settings),
             store=store,
             owner=owner,
+            linger=linger,
         ) as pages:
             yield pages
     finally:
@@ -90,7 +94,7 @@ async def check_distributed(
     scan: str | None = None,
     resume: bool = False,
     interrupt: Interrupt | None = None,
-    forget: bool = True,
+    held: HeldScan | None = None,
     announce: Callable[[str], None] | None = None,
     on_result: ResultSink | None = None,
     around: Callable[[Crawler], AbstractAsyncContextManager[None]] | None = None,
@@ -105,15 +109,19 @@ async def check_distributed(
     (a :class:`~linkdoctor.errors.ConfigError` when there is no such scan). ``announce(scan)`` is called
     once the scan is live (its coordinator's first beat is in Redis). With ``interrupt``, SIGINT and
     SIGTERM stop the run with a partial report and the scan's keys kept
-    (:class:`~linkdoctor.distributed.resume.Interrupt`); a finished run forgets them, unless ``forget`` is
-    false: then the caller calls :func:`forget_finished_scan` once the report is safe (a ``check`` killed
-    while writing it can still ``--resume``, replaying every page)."""
+    (:class:`~linkdoctor.distributed.resume.Interrupt`). A finished run forgets them, unless the caller
+    ``held`` the scan (:class:`~linkdoctor.distributed.claim.HeldScan`, whose key and owner the run takes):
+    then the scan stays live and claimed when the crawl ends, and the caller holds it while it writes the
+    report and forgets it after (a ``check`` killed while writing can still ``--resume``, replaying every
+    page; one started meanwhile is refused)."""
     env = os.environ if env is None else env
-    key = scan or new_scan_key()
+    key = held.scan if held is not None else scan or new_scan_key()
     if resume and scan is None:
         raise ValueError("resume needs the scan key")
+    if scan is not None and scan != key:
+        raise ValueError("the scan held is not the scan run")
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
-    owner = owner_id()
+    owner = held.owner if held is not None else owner_id()
 
     async def opening(redis: Redis, store: str) -> None:
         mark = await asyncio.to_thread(fingerprint, spec, inputs, secrets=secrets_of(config), salt=key)
@@ -123,7 +131,14 @@ async def check_distributed(
     # The signals are caught from the start: one during a resume's wait for a dead coordinator ends it.
     with interrupt.installed() if interrupt is not None else nullcontext():
         async with remote_pages(
-            settings, config, scan=key, env=env, allow_private=allow_private, opening=opening, owner=owner
+            settings,
+            config,
+            scan=key,
+            env=env,
+            allow_private=allow_private,
+            opening=opening,
+            owner=owner,
+            linger=held is not None,
         ) as pages:
             if announce is not None:  # once the scan is live: a check killed from here on can resume it
                 announce(key)
@@ -172,21 +187,10 @@ async def check_distributed(
                         return interrupt.partial(report)
             finally:
                 client.close()
-            if forget:  # the results are read from the crawl state before it goes
+            if held is None:  # the results are read from the crawl state before it goes
                 report = replace(report, results=tuple(report.results))
                 await pages.finish()
     return report
-
-
-async def forget_finished_scan(settings: BrokerSettings, scan: str) -> None:
-    """Forget a finished scan's keys and stored pages, once its report is written."""
-    store = open_page_store(settings)
-    redis = async_redis(settings)  # with the settings' socket timeouts
-    try:
-        await forget_scan(redis, settings.keys, scan, store)
-    finally:
-        await redis.aclose()
-        await asyncio.to_thread(store.close)
 
 
 def scan_job_runner(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -398,37 +399,56 @@ def test_a_signal_while_a_resume_waits_for_the_killed_check_stops_it_resumably(
         assert redis.get(f"linkdoctor:scan:{key}:owner") in (claim, None)  # the dead check's, or lapsed
 
 
+def blocked_check(redis_url: str, site_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A distributed ``check`` writing its JSON report to a pipe nobody reads (more than a pipe holds), and
+    its scan key, once the report has begun: the crawl is over, and the check is blocked on its report."""
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "linkdoctor", "check", "--broker", redis_url, site_url, "--format", "json-v1"],
+            stdout=subprocess.PIPE, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    try:
+        key = scan_key(log, process)
+        assert process.stdout is not None
+        readable, _, _ = select.select([process.stdout], [], [], RUN_TIMEOUT_S)
+        assert readable and process.poll() is None, log.read_text()
+    except BaseException:
+        process.kill()
+        process.wait(timeout=30)
+        raise
+    return process, key
+
+
+def refused_resume(redis_url: str, site_url: str, key: str, tmp_path: Path) -> None:
+    """A ``--resume`` of a scan whose check still writes its report is refused: it would clear the crawl
+    state the report is read from (and the check would then forget the resumed scan's keys)."""
+    log = tmp_path / "refused.log"
+    process = linkdoctor("check", "--broker", redis_url, site_url, "--resume", key, log=log)
+    assert finish(process, log) == 3, log.read_text()
+    assert log.read_text().strip().splitlines()[-1] == (
+        f"linkdoctor: error: --resume {key}: the scan is running (its coordinator is alive)"
+    )
+
+
 def test_a_check_killed_while_writing_its_report_can_still_resume(
     logged_site: LoggedSite,
     redis_server: RedisServer,
     plain_worker: Callable[[str], Worker],
     tmp_path: Path,
 ) -> None:
-    """The scan's stored pages are forgotten only once its report is written: a ``check`` whose JSON on
-    stdout fills a pipe nobody reads, killed there, resumes by replaying every page and fetching none but
-    a page stored only as a redirect chain's last hop, which the replay may meet before the chain
-    (:func:`chain_ends`)."""
+    """The scan's stored pages are forgotten only once its report is written: a ``check`` blocked on its
+    report holds the scan (a ``--resume`` is refused); killed there, it resumes, once its beat is stale, by
+    replaying every page and fetching none but a page stored only as a redirect chain's last hop, which the
+    replay may meet before the chain (:func:`chain_ends`)."""
     site, nginx = logged_site
     plain_worker("p1@test")
     redis = redis_server.client()
     expected_code, expected = in_process(site.base_url, tmp_path)
     assert (tmp_path / "local.json").stat().st_size > 4 * 65536  # more than a pipe holds
 
-    log = tmp_path / "first.log"
-    with log.open("wb") as err:
-        first = subprocess.Popen(
-            [sys.executable, "-m", "linkdoctor", "check", "--broker", redis_server.url, site.base_url,
-             "--format", "json-v1"],
-            stdout=subprocess.PIPE, stderr=err, start_new_session=True,
-        )  # fmt: skip
+    first, key = blocked_check(redis_server.url, site.base_url, tmp_path / "first.log")
     try:
-        key = scan_key(log, first)
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        while redis.zscore("linkdoctor:scans:live", key) is not None:  # the crawl is over
-            assert time.monotonic() < deadline and first.poll() is None, log.read_text()
-            time.sleep(0.05)
-        time.sleep(1.0)
-        assert first.poll() is None  # blocked on its report
+        refused_resume(redis_server.url, site.base_url, key, tmp_path)
         os.kill(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=30)
@@ -440,9 +460,40 @@ def test_a_check_killed_while_writing_its_report_can_still_resume(
     excused = retried(nginx) | chain_ends(site, stored_paths(redis, key))
     second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert "waiting" in second_log.read_text()  # for the killed check's beat to go stale
     assert rows(tmp_path / "resumed.json") == expected
     assert {uri for _method, uri in served(nginx, resume_at)} <= excused  # all replayed
     assert scan_keys(redis, key) == []
+
+
+def test_a_resume_while_the_check_writes_its_report_is_refused_and_the_check_finishes(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """The check blocked on its report keeps its scan live; a ``--resume`` meanwhile is refused, and the
+    check, read at last, writes the whole report, then forgets the scan."""
+    site, _nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+
+    log = tmp_path / "first.log"
+    first, key = blocked_check(redis_server.url, site.base_url, log)
+    try:
+        refused_resume(redis_server.url, site.base_url, key, tmp_path)
+        assert redis.zscore("linkdoctor:scans:live", key) is not None  # still running: writing its report
+        out, _err = first.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=30)
+    assert first.returncode == expected_code, log.read_text()
+    (tmp_path / "first.json").write_bytes(out)
+    assert rows(tmp_path / "first.json") == expected
+    assert scan_keys(redis, key) == []
+    assert redis.zscore("linkdoctor:scans:live", key) is None
 
 
 def test_a_check_frozen_while_a_resume_took_its_scan_over_stops_and_the_resume_finishes(

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from harness.redis import RedisServer
 from redis.asyncio import Redis
 
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
+from linkdoctor.distributed.claim import HeldScan
 from linkdoctor.distributed.pagestore import owner_key, record_key
 from linkdoctor.distributed.resume import Interrupt, ScanStopped, fingerprint, open_scan, secrets_of
 from linkdoctor.distributed.run import remote_pages
@@ -28,6 +30,7 @@ from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.errors import ConfigError
 
 pytestmark = [pytest.mark.timeout(60)]
+WAIT_S = 20.0
 NOW = 1_800_000_000.0
 SPEC = FetchSpec.from_config(CheckConfig(), env={})
 MARK = fingerprint(SPEC, collect_inputs(["https://a.test/"]))
@@ -254,3 +257,37 @@ async def test_a_frozen_broker_when_the_scan_opens_is_one_error_within_its_socke
     finally:
         os.kill(redis_server.process.pid, signal.SIGCONT)
     assert time.monotonic() - started < 4 * settings.socket_timeout  # not the client default of 5 s
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``, at most ``WAIT_S`` seconds."""
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("taken_over", [False, True])
+async def test_a_held_scan_beats_until_released_and_is_forgotten_only_while_its_claim_is_its_own(
+    redis_server: RedisServer, taken_over: bool
+) -> None:
+    """A check holds its scan while it writes its report: live and claimed, then released; a scan another
+    coordinator took over meanwhile is neither forgotten nor released."""
+    settings = BrokerSettings(redis_server.url)
+    keys, client, scan = settings.keys, redis_server.client(), "cli-h"
+    client.set(record_key(keys, scan), "{}")
+    client.set(owner_key(keys, scan), "check", ex=int(SCAN_STALE_AFTER))
+    with HeldScan(settings, scan, owner="check", interval=0.05) as held:
+        held.hold()
+        first = client.zscore(keys.running_scans, scan) or 0.0
+        await until(lambda: (client.zscore(keys.running_scans, scan) or 0.0) > first > 0)  # it beats
+        if taken_over:
+            client.set(owner_key(keys, scan), "resume", ex=int(SCAN_STALE_AFTER))
+            await until(lambda: held.lost)
+        assert await held.forget() is not taken_over
+    if taken_over:  # the other coordinator's scan, untouched
+        assert client.get(owner_key(keys, scan)) == b"resume" and client.exists(record_key(keys, scan))
+        assert client.zscore(keys.running_scans, scan) is not None
+    else:
+        assert not client.exists(owner_key(keys, scan), record_key(keys, scan))
+        assert client.zscore(keys.running_scans, scan) is None
