@@ -20,6 +20,7 @@ import asyncio
 import os
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings
 from linkdoctor.distributed.wire import Batch
@@ -147,6 +148,8 @@ def create_celery(settings: BrokerSettings) -> Celery:
     from celery import Celery
 
     app = Celery("linkdoctor", broker=settings.broker_url, set_as_current=False)
+    if urlsplit(settings.broker_url).scheme in ("redis", "rediss"):  # a failed ack frees its worker's slot
+        app.conf.broker_transport = "linkdoctor.distributed.transport:Transport"
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
