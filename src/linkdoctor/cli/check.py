@@ -335,12 +335,10 @@ def _checked(
                 report: Report = run_sync(check_diagnosed(config, check, on_result=on_result))
             else:
                 report = run_sync(check(on_result))
-            if (
-                held is not None
-            ):  # the crawl is over: the scan stays this check's while the reports are written
-                held.hold()
             with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
                 outputs.finish(report)
+            if held is not None:
+                held.check()  # the crawl state was this check's while the reports read it
         except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
             if held is None or not live:  # not started: nothing to resume
                 raise

@@ -148,7 +148,7 @@ def create_celery(settings: BrokerSettings) -> Celery:
     from celery import Celery
 
     app = Celery("linkdoctor", broker=settings.broker_url, set_as_current=False)
-    if urlsplit(settings.broker_url).scheme in ("redis", "rediss"):  # a failed ack frees its worker's slot
+    if urlsplit(settings.broker_url).scheme == "redis":  # a failed ack frees its worker's slot
         app.conf.broker_transport = "linkdoctor.distributed.transport:Transport"
     app.conf.update(
         task_acks_late=True,

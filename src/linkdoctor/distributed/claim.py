@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 
 from linkdoctor.distributed.crawlstate import forget_state
 from linkdoctor.distributed.pagestore import PageStore, open_page_store, owner_key, record_key, sent_key
-from linkdoctor.distributed.resume import owner_id
+from linkdoctor.distributed.resume import ScanTakenOver, owner_id
 from linkdoctor.distributed.settings import (
     SCAN_BEAT_INTERVAL,
     SCAN_STALE_AFTER,
@@ -73,10 +73,11 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
 
-# KEYS: the scan's claim, its record. ARGV: this coordinator. While the claim is this coordinator's, drops
-# the claim and the record (so no ``--resume`` can start on what is forgotten next) and answers 1; else 0.
+# KEYS: the scan's claim, its record. ARGV: this coordinator. Unless another coordinator holds the claim,
+# drops the claim and the record (so no ``--resume`` can claim what is forgotten next) and answers 1; else 0.
 _FORGET: Final = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 """
@@ -140,9 +141,7 @@ class HeldScan:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._stop_beats()
         keys = self.settings.keys
         claim = owner_key(keys, self.scan)
         try:
@@ -160,9 +159,20 @@ class HeldScan:
             self._thread = threading.Thread(target=self._beats, name=f"hold-{self.scan}", daemon=True)
             self._thread.start()
 
+    def check(self) -> None:
+        """Raise :class:`~linkdoctor.distributed.resume.ScanTakenOver` when another coordinator took the scan
+        over while this check was silent (frozen past ``SCAN_STALE_AFTER``): it may have cleared the crawl
+        state the report was read from."""
+        if self.lost:
+            raise ScanTakenOver(
+                f"scan {self.scan}: another coordinator took it over while the report was written (this one "
+                f"was silent for more than {SCAN_STALE_AFTER:.0f} s); the report is not written"
+            )
+
     async def forget(self) -> bool:
         """Forget the finished scan: its keys and stored pages (its report is written). False, forgetting
         nothing, when another coordinator took the scan over meanwhile."""
+        await asyncio.to_thread(self._stop_beats)  # a beat would claim the scan again
         keys = self.settings.keys
         redis = async_redis(self.settings)
         store = open_page_store(self.settings)
@@ -176,11 +186,19 @@ class HeldScan:
             if not ours:
                 log.warning("scan %s: another coordinator took it over; its keys are left to it", self.scan)
                 return False
-            await forget_scan(redis, keys, self.scan, store)
+            try:
+                await forget_scan(redis, keys, self.scan, store)
+            except Exception as error:  # the report is written: its pages expire on their own
+                log.warning("scan %s: cannot forget its stored pages: %s", self.scan, error)
             return True
         finally:
             await redis.aclose()
             await asyncio.to_thread(store.close)
+
+    def _stop_beats(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
     def _beats(self) -> None:
         while not self._stop.wait(self._interval) and not self.lost:

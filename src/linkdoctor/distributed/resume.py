@@ -55,6 +55,13 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 _POLL_S: Final = 1.0
+# KEYS: the scan's claim, its record. ARGV: the coordinator, seconds. Claims a scan that still has its record
+# and no claim: 1; 0 when another holds it; -1 when the scan was forgotten (its check finished).
+_CLAIM: Final = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
 _LEFTOVER_MS: Final = 5_000  # a dead resumer's claim outliving its last beat by less than this is waited for
 T = TypeVar("T")
 log = logging.getLogger("linkdoctor.distributed")
@@ -179,7 +186,12 @@ async def _claim(
     and is dropped when it ends."""
     key = owner_key(settings.keys, scan)
     for _attempt in range(2):
-        if await redis.set(key, owner, nx=True, ex=int(SCAN_STALE_AFTER)):
+        claimed = int(
+            await redis.eval(_CLAIM, 2, key, record_key(settings.keys, scan), owner, int(SCAN_STALE_AFTER))
+        )
+        if claimed < 0:  # its check forgot it while this one waited: it finished
+            raise ConfigError(f"--resume {scan}: no such scan on the broker (it finished meanwhile)")
+        if claimed:
             return
         left = int(await redis.pttl(key))
         if not 0 < left <= _LEFTOVER_MS:  # a live resumer's claim, not a dead one's about to lapse

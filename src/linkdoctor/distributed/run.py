@@ -168,6 +168,8 @@ async def check_distributed(
                         cache=cache,
                         state=state,
                     )
+                    if held is not None:  # the report, read from the crawl state, is still to come
+                        await asyncio.to_thread(held.hold)
                 else:
                     interrupt.attach(pages.stop_now)
                     try:
@@ -183,6 +185,8 @@ async def check_distributed(
                         )
                     finally:
                         pages.interrupted = interrupt.signum is not None
+                    if held is not None:  # the report, read from the crawl state, is still to come
+                        await asyncio.to_thread(held.hold)
                     if pages.interrupted:  # the scan's keys stay: ``--resume`` picks up from here
                         return interrupt.partial(report)
             finally:

@@ -6,6 +6,7 @@ marked ``crawl.interrupted`` and keeps the scan resumable; a finished scan leave
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -27,6 +28,8 @@ from harness.workers import Worker
 from tests.integration.distributed.conftest import LoggedSite, StartWorker, chain_ends
 
 from linkdoctor.config import CheckConfig
+from linkdoctor.distributed.claim import HeldScan
+from linkdoctor.distributed.coordinator import new_scan_key
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
 from linkdoctor.engine.inputs import collect_inputs
@@ -550,6 +553,28 @@ async def test_the_scan_key_is_announced_only_once_the_scan_is_live(
 
     assert report.summary.pages_crawled == 1
     assert len(seen) == 1 and seen[0] is not None
+
+
+async def test_a_held_scan_beats_from_the_end_of_its_crawl(
+    logged_site: LoggedSite, redis_server: RedisServer, plain_worker: Callable[[str], Worker]
+) -> None:
+    """A check holds its scan from the moment its crawl ends, whatever comes before its report (``--diagnose``
+    examines the failures first, for seconds): the scan beats on though its coordinator stopped."""
+    site, _nginx = logged_site
+    plain_worker("p1@test")
+    redis = redis_server.client()
+    settings = BrokerSettings(redis_server.url)
+    with HeldScan(settings, new_scan_key(), interval=0.05) as held:
+        inputs = collect_inputs([site.base_url])
+        await check_distributed(CheckConfig(retries=0, depth=0), inputs, settings, scan=held.scan, held=held)
+        beat = redis.zscore("linkdoctor:scans:live", held.scan)
+        assert beat is not None and redis.get(f"linkdoctor:scan:{held.scan}:owner") == held.owner.encode()
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while redis.zscore("linkdoctor:scans:live", held.scan) == beat:
+            assert time.monotonic() < deadline, "the held scan never beat"
+            await asyncio.sleep(0.02)
+        assert await held.forget()
+    assert scan_keys(redis, held.scan) == []
 
 
 @pytest.mark.parametrize("lost", ["state", "scan"])

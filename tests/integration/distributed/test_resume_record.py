@@ -21,7 +21,14 @@ from redis.asyncio import Redis
 from linkdoctor.config import CheckConfig, ClientCert, HostSettings, Secret
 from linkdoctor.distributed.claim import HeldScan
 from linkdoctor.distributed.pagestore import owner_key, record_key
-from linkdoctor.distributed.resume import Interrupt, ScanStopped, fingerprint, open_scan, secrets_of
+from linkdoctor.distributed.resume import (
+    Interrupt,
+    ScanStopped,
+    ScanTakenOver,
+    fingerprint,
+    open_scan,
+    secrets_of,
+)
 from linkdoctor.distributed.run import remote_pages
 from linkdoctor.distributed.settings import SCAN_STALE_AFTER, BrokerSettings, async_redis
 from linkdoctor.distributed.wire import FetchSpec
@@ -267,16 +274,18 @@ async def until(condition: Callable[[], bool]) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize("taken_over", [False, True])
-async def test_a_held_scan_beats_until_released_and_is_forgotten_only_while_its_claim_is_its_own(
-    redis_server: RedisServer, taken_over: bool
+@pytest.mark.parametrize("claim", ["kept", "lapsed", "taken over"])
+async def test_a_held_scan_beats_until_released_and_is_forgotten_unless_another_took_it(
+    redis_server: RedisServer, claim: str
 ) -> None:
-    """A check holds its scan while it writes its report: live and claimed, then released; a scan another
-    coordinator took over meanwhile is neither forgotten nor released."""
+    """A check holds its scan while it writes its report: live and claimed, then forgotten and released (also
+    when its claim lapsed meanwhile, in a broker outage); a scan another coordinator took over meanwhile is
+    neither forgotten nor released, and the check says its report is not to be trusted."""
     settings = BrokerSettings(redis_server.url)
     keys, client, scan = settings.keys, redis_server.client(), "cli-h"
     client.set(record_key(keys, scan), "{}")
     client.set(owner_key(keys, scan), "check", ex=int(SCAN_STALE_AFTER))
+    taken_over = claim == "taken over"
     with HeldScan(settings, scan, owner="check", interval=0.05) as held:
         held.hold()
         first = client.zscore(keys.running_scans, scan) or 0.0
@@ -284,6 +293,13 @@ async def test_a_held_scan_beats_until_released_and_is_forgotten_only_while_its_
         if taken_over:
             client.set(owner_key(keys, scan), "resume", ex=int(SCAN_STALE_AFTER))
             await until(lambda: held.lost)
+            with pytest.raises(ScanTakenOver, match="the report is not written"):
+                held.check()
+        else:
+            held.check()
+        if claim == "lapsed":
+            await asyncio.to_thread(held._stop_beats)
+            client.delete(owner_key(keys, scan))
         assert await held.forget() is not taken_over
     if taken_over:  # the other coordinator's scan, untouched
         assert client.get(owner_key(keys, scan)) == b"resume" and client.exists(record_key(keys, scan))
@@ -291,3 +307,36 @@ async def test_a_held_scan_beats_until_released_and_is_forgotten_only_while_its_
     else:
         assert not client.exists(owner_key(keys, scan), record_key(keys, scan))
         assert client.zscore(keys.running_scans, scan) is None
+
+
+async def test_a_resume_waiting_for_a_check_that_then_forgets_its_finished_scan_is_refused(
+    redis_server: RedisServer,
+) -> None:
+    """A ``--resume`` that saw the scan live and waited, while its check wrote a short report and forgot the
+    scan, does not claim the forgotten scan and run it again."""
+    settings = BrokerSettings(redis_server.url)
+    keys, client, scan = settings.keys, redis_server.client(), "cli-j"
+    client.zadd(keys.running_scans, {scan: NOW - 1})  # the check's last beat, as it writes its report
+
+    def finished() -> None:  # the check's HeldScan.forget, then its release
+        client.delete(owner_key(keys, scan), record_key(keys, scan))
+        client.zrem(keys.running_scans, scan)
+
+    clock = Clock(on_sleep=finished)
+    redis = async_redis(settings)
+    try:
+        await open_scan(redis, settings, scan, store="redis", fingerprint=MARK, resume=False, owner="check")
+        with pytest.raises(ConfigError, match="it finished meanwhile"):
+            await open_scan(
+                redis,
+                settings,
+                scan,
+                store="redis",
+                fingerprint=MARK,
+                resume=True,
+                clock=clock,
+                sleep=clock.sleep,
+            )
+    finally:
+        await redis.aclose()
+    assert not client.exists(owner_key(keys, scan))
