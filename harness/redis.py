@@ -33,25 +33,40 @@ class RedisServer:
     process: subprocess.Popen[bytes]
     port: int
     directory: Path
+    tls_port: int | None = None  # also serving TLS there (``start(tls=...)``)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def tls_url(self) -> str:
+        """``rediss://`` on the TLS port (the client must trust the CA the server's certificate came from)."""
+        if self.tls_port is None:
+            raise RuntimeError("this redis-server was started without TLS")
+        return f"rediss://127.0.0.1:{self.tls_port}/0"
+
     @classmethod
-    def start(cls, directory: Path, *, port: int | None = None) -> Self:
+    def start(cls, directory: Path, *, port: int | None = None, tls: tuple[Path, Path] | None = None) -> Self:
+        """Start it; with ``tls`` (a certificate chain file and its key, PEM) it serves TLS on a port of its
+        own as well, without asking clients for certificates."""
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(binary).exists():
             raise RuntimeError(REDIS_MISSING)
         directory.mkdir(parents=True, exist_ok=True)
         port = free_port() if port is None else port
+        tls_port = None if tls is None else free_port()
+        extra = [] if tls is None else [
+            "--tls-port", str(tls_port), "--tls-cert-file", str(tls[0]), "--tls-key-file", str(tls[1]),
+            "--tls-auth-clients", "no",
+        ]  # fmt: skip
         log = (directory / "redis.log").open("ab")
         process = subprocess.Popen(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(directory)],
+             "--dir", str(directory), *extra],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        server = cls(process, port, directory)
+        server = cls(process, port, directory, tls_port)
         client = redis_sync.Redis(port=port, socket_connect_timeout=1)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -9,7 +9,9 @@ and the error still reaches kombu, which logs it ("Couldn't ack"). The message s
 index, so the broker hands it out again after its visibility timeout, as it does for a worker that died;
 the coordinator ignores a batch's second reply.
 
-Celery uses it for ``redis://`` brokers (:func:`~linkdoctor.distributed.app.create_celery`). A message whose
+Celery uses it for ``redis://`` and ``rediss://`` brokers (:func:`~linkdoctor.distributed.app.create_celery`,
+which also gives a ``rediss://`` broker its TLS options: kombu sets its own only for the transport it names
+``rediss``). A message whose
 slot was freed this way is not put back when the worker shuts down (kombu restores only the messages it
 holds); the broker hands it out again after its visibility timeout, and the coordinator re-sends its batch
 when its lease runs out long before.
