@@ -39,7 +39,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from linkdoctor.codec import result_from_json
 from linkdoctor.distributed.statelists import CHUNK, EmittedLinks, Spill, SpillingQueue
-from linkdoctor.distributed.staterecords import StoredResource, link_record, referrer_json, text_of
+from linkdoctor.distributed.staterecords import (
+    SHARED_STRINGS,
+    StoredResource,
+    link_record,
+    referrer_from,
+    referrer_json,
+    text_of,
+)
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.state import LinkEntry, ResourceEntry, in_page_order
 from linkdoctor.models import Referrer
@@ -154,6 +161,9 @@ class RedisState:
         self._unwritten_counts: dict[str, int] = {}
         self._unwritten_settled: set[str] = set()
         self._streamed: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # read by prefetch_referrers
+        # The pages and texts of referrers read back, one copy each while they repeat (a report keeps a
+        # problem link's referrers, and a page refers to many links).
+        self._shared: dict[str, str] = {}
         self._checks = 0
         self._emitted = 0  # links with a verdict when the report began reading them
         self._queue = Spill(self, queue_window)
@@ -478,10 +488,13 @@ class RedisState:
         members = dict(zip(listed, sets, strict=True))
         unwritten, unwritten_counts = self._unwritten_referrers, self._unwritten_counts
         found = {}
+        shared = self._shared
+        if len(shared) > SHARED_STRINGS:
+            shared.clear()
         for url, counted in zip(urls, counts, strict=True):
             raws = {text_of(raw) for raw in members.get(url, ())}  # as Redis's set will hold them
             raws.update(unwritten.get(url, ()))
-            referrers = in_page_order(Referrer(*json.loads(raw)) for raw in raws)
+            referrers = in_page_order(referrer_from(raw, shared) for raw in raws)
             found[url] = (referrers, int(counted or 0) + unwritten_counts.get(url, 0) + len(referrers))
         return found
 

@@ -15,6 +15,9 @@ from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.engine.state import LinkEntry, ResourceEntry
 from linkdoctor.models import Referrer
 
+# Referrers' pages and texts shared while they repeat; past this many the memo starts over (bounded).
+SHARED_STRINGS = 65_536
+
 
 class Owner(Protocol):
     """The state a :class:`StoredResource` belongs to."""
@@ -117,3 +120,10 @@ def referrer_json(referrer: Referrer) -> str:
 
 def text_of(raw: bytes | str) -> str:
     return raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
+
+
+def referrer_from(raw: str, shared: dict[str, str]) -> Referrer:
+    """A referrer from its record, with its page and text taken from ``shared`` when they were read before:
+    one copy of a page's URL for all the links it refers to, where a report keeps them."""
+    page, line, text = json.loads(raw)
+    return Referrer(shared.setdefault(page, page), line, shared.setdefault(text, text))

@@ -177,6 +177,20 @@ async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_no
     assert pipelines <= 3 * passes  # links, resources and counts of each chunk: none per problem
 
 
+async def test_the_referrers_a_report_reads_share_one_copy_of_each_page(client: redis.Redis) -> None:
+    """A report keeps its problems' referrers: one page's URL (and a repeated link text) read back from Redis
+    is one string for every link it refers to, as in memory, not a copy per referrer."""
+    state = RedisState(client, "t:shared", flush_every=3, queue_window=4)
+    found = await _crawl(state)
+    locations = [location for problem in group_problems(found.results) for location in problem.locations]
+    pages = {location.page for location in locations}
+    assert len(locations) > 2 * len(pages)  # pages refer to several problem links each
+    assert len({id(location.page) for location in locations}) == len(pages)
+    assert len({id(location.text) for location in locations}) == len(
+        {location.text for location in locations}
+    )
+
+
 async def test_the_coordinator_holds_only_its_checks_in_flight_and_the_head_of_the_queue(
     client: redis.Redis,
 ) -> None:
