@@ -55,7 +55,9 @@ class RedisServer:
             raise RuntimeError(REDIS_MISSING)
         directory.mkdir(parents=True, exist_ok=True)
         port = free_port() if port is None else port
-        tls_port = None if tls is None else free_port()
+        tls_port = None
+        while tls is not None and tls_port in (None, port):
+            tls_port = free_port()
         extra = [] if tls is None else [
             "--tls-port", str(tls_port), "--tls-cert-file", str(tls[0]), "--tls-key-file", str(tls[1]),
             "--tls-auth-clients", "no",

@@ -342,6 +342,7 @@ def _checked(
         except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
             if held is None or not live:  # not started: nothing to resume
                 raise
+            held.check()  # another coordinator took the scan (and cleared its state): no hint
             from linkdoctor.distributed.resume import resume_hint
 
             hint = resume_hint(held.settings, live[0], exc)

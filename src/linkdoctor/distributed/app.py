@@ -20,7 +20,7 @@ import asyncio
 import os
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from linkdoctor.distributed.settings import SCAN_TASK, BrokerSettings
 from linkdoctor.distributed.wire import Batch
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
     from linkdoctor.distributed.work import FetchKits
 
 BATCH_TASK = "linkdoctor.batch"
-_TLS_OPTIONS = frozenset({"ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path", "ssl_certfile", "ssl_keyfile"})
+# Celery's TLS for a ``rediss://`` broker: the server's certificate verified, as redis-py does for the other
+# clients (kombu's own default for ``rediss`` skips it). ``ssl_*`` options in the URL (``ssl_ca_certs``,
+# ``ssl_certfile``, ``ssl_keyfile``, ``ssl_cert_reqs``) take this one's place: kombu reads them from the URL,
+# and redis-py verifies unless the URL says ``ssl_cert_reqs=none``.
+_VERIFIED_TLS: dict[str, str] = {"ssl_cert_reqs": "required"}
 # Acknowledged once run; not ``shared``: Celery would add a shared task, with the settings its closure holds,
 # to every app built later in the process, where it would run in place of that app's own.
 _TASK_OPTIONS: dict[str, Any] = {
@@ -144,16 +148,6 @@ def _hand_back_now() -> bool:
     return any(flag is not None and flag is not False for flag in (state.should_stop, state.should_terminate))
 
 
-def celery_tls(url: str) -> dict[str, str]:
-    """Celery's ``broker_use_ssl`` for a ``rediss://`` broker: the URL's ``ssl_*`` options, as redis-py reads
-    them for the distributed mode's other clients, and the server's certificate verified unless the URL
-    says ``ssl_cert_reqs=none`` (kombu's own default for ``rediss`` skips the verification)."""
-    query = parse_qs(urlsplit(url).query)
-    options = {name: values[-1] for name, values in query.items() if name in _TLS_OPTIONS}
-    options.setdefault("ssl_cert_reqs", "required")
-    return options
-
-
 def create_celery(settings: BrokerSettings) -> Celery:
     """A Celery app for ``settings``: the broker, the queue, late acks, and the batch task."""
     from celery import Celery
@@ -163,7 +157,7 @@ def create_celery(settings: BrokerSettings) -> Celery:
     if scheme in ("redis", "rediss"):  # a failed ack frees its worker's slot
         app.conf.broker_transport = "linkdoctor.distributed.transport:Transport"
     if scheme == "rediss":
-        app.conf.broker_use_ssl = celery_tls(settings.broker_url)
+        app.conf.broker_use_ssl = _VERIFIED_TLS
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -6,15 +6,15 @@ for a dead one's beat to go stale (:mod:`linkdoctor.distributed.resume`). The co
 with its crawl, but the scan is not done then: the report is read from the crawl state in Redis, and only
 once it is written may the scan be forgotten. :class:`HeldScan` beats for the ``check`` from the crawl's end
 until then, in a thread (the reports are written by blocking code), so a ``--resume`` started meanwhile is
-refused instead of clearing the crawl state under the report, and the scan is forgotten only while its claim
-is still this check's. Killed while writing, the check stops beating, and a ``--resume`` takes the scan over
+refused instead of clearing the crawl state under the report, and the scan is forgotten unless another
+coordinator holds its claim. Killed while writing, the check stops beating, and a ``--resume`` takes the scan over
 ``SCAN_STALE_AFTER`` seconds later, replaying every page.
 
->>> # with HeldScan(settings, "cli-1f2e") as held:
+>>> # with HeldScan(settings, "cli-1f2e") as held:  # held from the crawl's end (check_distributed)
 >>> #     report = run_sync(check_distributed(config, inputs, settings, scan=held.scan, held=held))
->>> #     held.hold()  # from the crawl's end
 >>> #     write_reports(report)
->>> #     held.forget()  # a finished scan's keys and stored pages go
+>>> #     held.check()  # raises ScanTakenOver when another coordinator took the scan meanwhile
+>>> #     run_sync(held.forget())  # a finished scan's keys and stored pages go
 """
 
 from __future__ import annotations
@@ -162,11 +162,19 @@ class HeldScan:
     def check(self) -> None:
         """Raise :class:`~linkdoctor.distributed.resume.ScanTakenOver` when another coordinator took the scan
         over while this check was silent (frozen past ``SCAN_STALE_AFTER``): it may have cleared the crawl
-        state the report was read from."""
+        state the report was read from. Asks Redis (a beat may not have run since a freeze); a Redis that
+        does not answer leaves the beats' word."""
+        try:
+            holder = self._client().get(owner_key(self.settings.keys, self.scan))
+        except (RedisError, OSError):
+            holder = None
+        if holder is not None and holder != self.owner.encode():
+            self.lost = True
         if self.lost:
             raise ScanTakenOver(
-                f"scan {self.scan}: another coordinator took it over while the report was written (this one "
-                f"was silent for more than {SCAN_STALE_AFTER:.0f} s); the report is not written"
+                f"scan {self.scan}: another coordinator took it over while the report was read (this one was "
+                f"silent for more than {SCAN_STALE_AFTER:.0f} s); the report is not to be trusted, and no "
+                "report file was written"
             )
 
     async def forget(self) -> bool:

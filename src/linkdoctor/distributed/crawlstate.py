@@ -489,9 +489,9 @@ class RedisState:
         unwritten, unwritten_counts = self._unwritten_referrers, self._unwritten_counts
         found = {}
         shared = self._shared
-        if len(shared) > SHARED_STRINGS:
-            shared.clear()
         for url, counted in zip(urls, counts, strict=True):
+            if len(shared) > SHARED_STRINGS:
+                shared.clear()
             raws = {text_of(raw) for raw in members.get(url, ())}  # as Redis's set will hold them
             raws.update(unwritten.get(url, ()))
             referrers = in_page_order(referrer_from(raw, shared) for raw in raws)
