@@ -61,6 +61,13 @@ class Clock:
             self.on_sleep()
 
 
+async def resumed(redis: Redis, settings: BrokerSettings, scan: str, clock: Clock) -> None:
+    """``open_scan`` resuming ``scan``, waiting on ``clock``."""
+    await open_scan(
+        redis, settings, scan, store="redis", fingerprint=MARK, resume=True, clock=clock, sleep=clock.sleep
+    )
+
+
 async def test_a_new_scan_writes_its_record_to_live_as_long_as_its_keys(redis_server: RedisServer) -> None:
     settings = BrokerSettings(redis_server.url, key_ttl=900)
     redis = async_redis(settings)
@@ -97,16 +104,7 @@ async def test_a_resume_waits_until_the_killed_coordinator_counts_as_dead(redis_
     try:
         await open_scan(redis, settings, "cli-c", store="redis", fingerprint=MARK, resume=False)
         client.delete(owner_key(settings.keys, "cli-c"))  # its claim lapsed with its beats (real time)
-        await open_scan(
-            redis,
-            settings,
-            "cli-c",
-            store="redis",
-            fingerprint=MARK,
-            resume=True,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+        await resumed(redis, settings, "cli-c", clock)
     finally:
         await redis.aclose()
     assert SCAN_STALE_AFTER - 4 <= clock.slept <= SCAN_STALE_AFTER - 4 + 1.5
@@ -122,16 +120,7 @@ async def test_a_resume_of_a_scan_whose_coordinator_still_beats_is_refused(redis
     try:
         await open_scan(redis, settings, "cli-d", store="redis", fingerprint=MARK, resume=False)
         with pytest.raises(ConfigError, match="the scan is running"):
-            await open_scan(
-                redis,
-                settings,
-                "cli-d",
-                store="redis",
-                fingerprint=MARK,
-                resume=True,
-                clock=clock,
-                sleep=clock.sleep,
-            )
+            await resumed(redis, settings, "cli-d", clock)
     finally:
         await redis.aclose()
 
@@ -327,16 +316,7 @@ async def test_a_resume_waiting_for_a_check_that_then_forgets_its_finished_scan_
     try:
         await open_scan(redis, settings, scan, store="redis", fingerprint=MARK, resume=False, owner="check")
         with pytest.raises(ConfigError, match="it finished meanwhile"):
-            await open_scan(
-                redis,
-                settings,
-                scan,
-                store="redis",
-                fingerprint=MARK,
-                resume=True,
-                clock=clock,
-                sleep=clock.sleep,
-            )
+            await resumed(redis, settings, scan, clock)
     finally:
         await redis.aclose()
     assert not client.exists(owner_key(keys, scan))
