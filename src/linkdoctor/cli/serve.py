@@ -176,6 +176,9 @@ def serve(
         from linkdoctor.cli.extras import require_distributed
 
         require_distributed("serve --broker")
+        from linkdoctor.distributed.settings import check_broker_url
+
+        check_broker_url(broker)  # now, as one line, not as a traceback when the scheduler starts
 
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError

@@ -10,8 +10,12 @@ app factory, the coordinator and the workers; nothing reads global configuration
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from linkdoctor.errors import ConfigError
 
 if TYPE_CHECKING:
     from redis import Redis as SyncRedis
@@ -69,6 +73,9 @@ class BrokerSettings:
     # worker sent as a header to a host of its choice.
     allow_env: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        check_broker_url(self.broker_url)
+
     @property
     def keys(self) -> Keys:
         return Keys(self.namespace)
@@ -90,6 +97,52 @@ class BrokerSettings:
             "socket_timeout": self.socket_timeout,
             "socket_connect_timeout": self.connect_timeout,
         }
+
+
+def check_broker_url(url: str) -> None:
+    """Raise :class:`~linkdoctor.errors.ConfigError` (one line, exit 3) when ``url`` cannot be a broker's."""
+    problem = broker_url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"the broker URL {problem}")
+
+
+def broker_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a broker URL, said without the URL (it may hold a password), or None.
+
+    Celery's kombu and redis-py both read the URL, so it must suit both: ``redis://`` or ``rediss://``, a
+    numeric database, and no query options but the ``ssl_*`` ones of a ``rediss://`` URL that redis-py
+    takes (kombu hands those on to it). Each process sets its own timeouts, so a ``socket_timeout`` in the
+    URL would be refused by kombu, and an unknown option by redis-py, only once they connect.
+
+    >>> broker_url_problem("redis://:secret@redis:6379/0") is None
+    True
+    >>> broker_url_problem("redis:6379")
+    'must start with redis:// or rediss:// (e.g. redis://redis:6379/0)'
+    >>> broker_url_problem("redis://redis:6379/0?socket_timeout=3")
+    "has an option linkdoctor does not take: 'socket_timeout' (only the ssl_* options of a rediss:// URL)"
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number, or out of range, raises here)
+    except ValueError as exc:
+        return f"cannot be parsed: {exc}"
+    if parts.scheme not in ("redis", "rediss") or not parts.netloc:
+        return "must start with redis:// or rediss:// (e.g. redis://redis:6379/0)"
+    database = parts.path.strip("/")
+    if database and not database.isdecimal():
+        return f"names a database that is not a number: {database!r}"
+    for name, _value in parse_qsl(parts.query, keep_blank_values=True):
+        if name not in _ssl_options() or parts.scheme != "rediss":
+            return f"has an option linkdoctor does not take: {name!r} (only the ssl_* options of a rediss:// URL)"
+    return None
+
+
+def _ssl_options() -> frozenset[str]:
+    """The ``ssl_*`` keyword arguments of redis-py's TLS connection."""
+    from redis.connection import SSLConnection
+
+    parameters = inspect.signature(SSLConnection.__init__).parameters
+    return frozenset(name for name in parameters if name.startswith("ssl_"))
 
 
 def async_redis(settings: BrokerSettings) -> AsyncRedis:
