@@ -235,7 +235,10 @@ verdict of its own): their shared result, and each one's :data:`AlikeLink`."""
 class LazyResults(Protocol):
     """Results built as they are read (a crawl's), which can give some of what they hold without building
     every result: those of some categories, each one's URL and referrers, and the links to one document
-    that are alike (:data:`Alike`), or None when those at ``indices`` are not."""
+    that are alike (:data:`Alike`), or None when those at ``indices`` are not. ``outside_memory``: they
+    are read from a store outside memory, so what is derived from all of them is kept outside it too."""
+
+    outside_memory: bool
 
     def of_categories(self, categories: Collection[Category]) -> Sequence[CheckResult]: ...
 

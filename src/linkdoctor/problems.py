@@ -132,7 +132,7 @@ class Problem:
     @property
     def id(self) -> str:
         """A short stable id of :attr:`key`, for anchors, fingerprints and cross references."""
-        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:12]
+        return hashlib.sha256(self.key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
     @property
     def fragments(self) -> tuple[str, ...]:
@@ -219,48 +219,67 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} × {noun}"  # a catalogue title ("server error", "file: link on a web page")
 
 
-_Key = tuple[ProblemKind, str, str, Category, str, int | None, int | None, str]
+# What sorts a result into a problem: kind, target, anchor, category, code, status, precise status, error.
+ProblemKey = tuple[ProblemKind, str, str, Category, str, int | None, int | None, str]
 
 
 @runtime_checkable
 class _Memoizing(Protocol):
     def memo(self, key: str, compute: Callable[[], Any]) -> Any: ...
 
+    @property
+    def grouper(self) -> Callable[[Iterable[CheckResult]], Sequence[Problem]] | None:
+        """How these results group their problems, when not in memory (results kept outside it)."""
 
-def group_problems(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
+
+@runtime_checkable
+class _Counting(Protocol):
+    def counts(self) -> ProblemCounts: ...
+
+
+def group_problems(results: Iterable[CheckResult]) -> Sequence[Problem]:
     """The problems among ``results``, most pages affected first (then most links, then by URL).
 
     Streams: only the broken and unverified results are held, so a report of 100,000 ok links costs one
     pass, and a crawl's results are grouped once however many formats and summaries read them. Results
-    of other categories are skipped.
+    of other categories are skipped. Results kept outside memory may group them outside memory too (their
+    ``grouper``: :func:`linkdoctor.problems_on_disk.group_on_disk`).
     """
     if isinstance(results, _Memoizing):
-        problems: tuple[Problem, ...] = results.memo("problems", lambda: _group(results))
+        group = results.grouper or _group
+        problems: Sequence[Problem] = results.memo("problems", lambda: group(results))
         return problems
     return _group(results)
 
 
 def _group(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
-    found: dict[_Key, tuple[CheckResult, list[tuple[Location, ...]], list[int]]] = {}
+    found: dict[ProblemKey, tuple[CheckResult, list[tuple[Location, ...]], list[int]]] = {}
     for result in results_in(results, PROBLEM_CATEGORIES):
-        target, fragment = split_fragment(result.url)
-        anchor = is_missing_anchor(result)
-        kind = ProblemKind.ANCHOR if anchor else ProblemKind.DOCUMENT
-        code = result.diagnosis.code if result.diagnosis else ""
-        error = result.error.value if result.error else ""
-        key: _Key = (
-            kind, target, fragment if anchor else "", result.category, code, result.status,
-            result.precise_status, error,
-        )  # fmt: skip
+        key, locations, links = problem_part(result)
         entry = found.get(key)
         if entry is None:
             entry = found[key] = (result, [], [0])
-        locations = _locations(result.referrers, fragment)
         entry[1].append(locations)
-        entry[2][0] += max(result.referrers_found, len(locations))
+        entry[2][0] += links
     problems = [_problem(key, *entry) for key, entry in found.items()]
     problems.sort(key=lambda p: (-p.pages, -p.links, p.url, p.code))
     return tuple(problems)
+
+
+def problem_part(result: CheckResult) -> tuple[ProblemKey, tuple[Location, ...], int]:
+    """The key of the problem a broken or unverified ``result`` is part of, the places it adds, and how
+    many places it counts (its referrers found, when only some were kept)."""
+    target, fragment = split_fragment(result.url)
+    anchor = is_missing_anchor(result)
+    kind = ProblemKind.ANCHOR if anchor else ProblemKind.DOCUMENT
+    code = result.diagnosis.code if result.diagnosis else ""
+    error = result.error.value if result.error else ""
+    key: ProblemKey = (
+        kind, target, fragment if anchor else "", result.category, code, result.status,
+        result.precise_status, error,
+    )  # fmt: skip
+    locations = _locations(result.referrers, fragment)
+    return key, locations, max(result.referrers_found, len(locations))
 
 
 def _locations(referrers: Sequence[Referrer], fragment: str) -> tuple[Location, ...]:
@@ -269,14 +288,24 @@ def _locations(referrers: Sequence[Referrer], fragment: str) -> tuple[Location, 
     return tuple(Location(r.url, r.line, r.text, fragment) for r in referrers)
 
 
-def _problem(key: _Key, first: CheckResult, parts: list[tuple[Location, ...]], links: list[int]) -> Problem:
+def location_order(loc: Location) -> tuple[str, bool, int, str, str]:
+    """The order of a problem's locations; two locations with the same are one."""
+    return (loc.page, loc.line is not None, loc.line or 0, loc.fragment, loc.text)
+
+
+def _problem(
+    key: ProblemKey, first: CheckResult, parts: list[tuple[Location, ...]], links: list[int]
+) -> Problem:
+    unique = {location_order(loc): loc for part in parts for loc in part}
+    return build_problem(key, first, tuple(unique[k] for k in sorted(unique)), links[0])
+
+
+def build_problem(
+    key: ProblemKey, first: CheckResult, locations: tuple[Location, ...], links: int
+) -> Problem:
+    """The problem of ``key``: ``first`` its first result, ``locations`` its places (unique, in
+    :func:`location_order`), ``links`` the places its results counted."""
     kind, target, anchor = key[0], key[1], key[2]
-    unique = {
-        (loc.page, loc.line is not None, loc.line or 0, loc.fragment, loc.text): loc
-        for part in parts
-        for loc in part
-    }
-    locations = tuple(unique[k] for k in sorted(unique))
     url = f"{target}#{anchor}" if anchor else target
     result = first.for_link(url, ())
     if not anchor and first.final_url and "#" in first.final_url:
@@ -286,7 +315,7 @@ def _problem(key: _Key, first: CheckResult, parts: list[tuple[Location, ...]], l
             first.error_message, first.diagnosis, (), first.findings,
         )  # fmt: skip
     pages = len({loc.page for loc in locations})
-    return Problem(kind, target, anchor, result, locations, max(links[0], len(locations)), pages)
+    return Problem(kind, target, anchor, result, locations, max(links, len(locations)), pages)
 
 
 def problem_counts(results: Iterable[CheckResult]) -> ProblemCounts:
@@ -299,7 +328,10 @@ def problem_counts(results: Iterable[CheckResult]) -> ProblemCounts:
 
 
 def count_problems(problems: Sequence[Problem]) -> ProblemCounts:
-    """The headline numbers of ``problems``: see :class:`ProblemCounts`."""
+    """The headline numbers of ``problems``: see :class:`ProblemCounts` (problems kept outside memory
+    count themselves there)."""
+    if isinstance(problems, _Counting):
+        return problems.counts()
     per_label: dict[str, tuple[list[Problem], set[str]]] = {}
     pages: set[str] = set()
     for problem in problems:

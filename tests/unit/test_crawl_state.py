@@ -19,7 +19,8 @@ from linkdoctor.config import CheckConfig
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.frontier import Frontier
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry, ResultView
+from linkdoctor.engine.results import ResultView
+from linkdoctor.engine.state import CrawlState, LinkEntry, MemoryState, ResourceEntry
 from linkdoctor.engine.verdicts import Verdicts
 from linkdoctor.models import Category, CheckResult, Referrer, Report
 from linkdoctor.report.json_v2 import write_json_v2

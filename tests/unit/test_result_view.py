@@ -3,7 +3,7 @@ and referring pages) must not build the rest, and one report's problems are grou
 
 from __future__ import annotations
 
-from linkdoctor.engine.state import ResultView
+from linkdoctor.engine.results import ResultView
 from linkdoctor.models import Category, CheckResult, Referrer, results_in, urls_and_referrers
 from linkdoctor.problems import PROBLEM_CATEGORIES, group_problems
 

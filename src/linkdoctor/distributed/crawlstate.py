@@ -133,6 +133,7 @@ class RedisState:
                 "RedisState needs a client with encoding_errors='surrogatepass' (URLs may hold any)"
             )
         self.keep_all = keep_all
+        self.outside_memory = True
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl

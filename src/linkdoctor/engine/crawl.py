@@ -27,6 +27,7 @@ from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.local import check_file
 from linkdoctor.engine.page_budget import PageBudget
 from linkdoctor.engine.progress import Progress
+from linkdoctor.engine.results import ResultView
 from linkdoctor.engine.robots import RobotsRules
 from linkdoctor.engine.soft404 import detector_for
 from linkdoctor.engine.state import (
@@ -34,7 +35,6 @@ from linkdoctor.engine.state import (
     LinkEntry,
     MemoryState,
     ResourceEntry,
-    ResultView,
     in_page_order,
 )
 from linkdoctor.engine.transport import Transport
@@ -667,7 +667,10 @@ class Crawler:
         self._state.flush(force=True)
         links = self._state.emitted_links()
         verdicts = self._verdicts
-        results = ResultView(links, verdicts.result, verdicts.category, verdicts.located, verdicts.alike)
+        results = ResultView(
+            links, verdicts.result, verdicts.category, verdicts.located, verdicts.alike,
+            outside_memory=self._state.outside_memory,
+        )  # fmt: skip
         if self.config.insecure:
             self._warn_once(
                 "TLS certificate verification was DISABLED (--insecure): results may hide attacks"

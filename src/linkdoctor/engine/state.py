@@ -14,8 +14,7 @@ keeps only how many unique referrers it has; every other verdict (broken, redire
 excluded) keeps them all, as does every link with ``keep_all`` (``--all-referrers``). The crawler hands
 each referrer once: a page's repeats of the same link on the same line with the same text are one.
 
-A finished crawl's results are a :class:`ResultView` over its links: each :class:`CheckResult` is built
-when it is read, so a report streams from the state instead of holding one result per link at once.
+A finished crawl's results are a :class:`~linkdoctor.engine.results.ResultView` over its links.
 
 >>> state = MemoryState()
 >>> link = state.add_link(LinkEntry("https://example.org/", "", None))
@@ -29,15 +28,11 @@ when it is read, so a report streams from the state instead of holding one resul
 from __future__ import annotations
 
 import asyncio
-from array import array
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar, overload
+from typing import ClassVar, Protocol
 
-from linkdoctor.models import Alike, Category, CheckResult, Referrer
-
-T = TypeVar("T")
-_CATEGORIES: tuple[Category, ...] = tuple(Category)
+from linkdoctor.models import Category, CheckResult, Referrer
 
 # ResourceEntry's flags, packed into one int (below 256, so one of the ints Python shares, never a new one).
 _CRAWL, _SCOPE_SEED, _QUEUED, _DONE, _FETCHED_BODY = 1, 2, 4, 8, 16
@@ -264,6 +259,9 @@ def in_page_order(found: Iterable[Referrer]) -> tuple[Referrer, ...]:
 class CrawlState(Protocol):
     """A crawl's resources, links and referrers, whatever holds them."""
 
+    # Whether it holds them outside this process's memory: a report then indexes its results outside too.
+    outside_memory: bool
+
     def resource(self, url: str) -> ResourceEntry | None:
         """The resource of ``url`` (no fragment), if known."""
 
@@ -342,6 +340,7 @@ class MemoryState:
 
     def __init__(self, *, keep_all: bool = False) -> None:
         self.keep_all = keep_all
+        self.outside_memory = False
         self._entries: dict[str, LinkEntry | ResourceEntry] = {}
         self._hidden: dict[str, ResourceEntry] = {}
         self._link_count = 0
@@ -470,114 +469,3 @@ class MemoryState:
     def __len__(self) -> int:
         """How many links."""
         return self._link_count
-
-
-class ResultView(Sequence[CheckResult]):
-    """Results built from ``items`` by ``build`` each time they are read: a sequence (compares equal to a
-    tuple of the same results, pickles and copies as one) that holds one reference per result, not one
-    result. ``Report.results`` of a crawl is one.
-
-    >>> from linkdoctor.models import Category
-    >>> view = ResultView(["https://e.org/"], lambda url: CheckResult(url, Category.OK))
-    >>> view == (CheckResult("https://e.org/", Category.OK),)
-    True
-    """
-
-    __slots__ = ("_alike", "_build", "_category", "_items", "_located", "_memo")
-
-    def __init__(
-        self,
-        items: Sequence[Any],
-        build: Callable[[Any], CheckResult],
-        category: Callable[[Any], Category] | None = None,
-        located: Callable[[Any], tuple[str, tuple[Referrer, ...]]] | None = None,
-        alike: Callable[[Sequence[Any]], Alike | None] | None = None,
-    ) -> None:
-        self._items = items
-        self._build = build
-        # An item's verdict, its URL and referrers, and whether items are alike, without building results.
-        self._category = category
-        self._located = located
-        self._alike = alike
-        self._memo: dict[str, Any] = {}
-
-    def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
-        """Each result's URL and referrers, in order; by ``located`` when given, without building them."""
-        if self._located is not None:
-            return map(self._located, self._items)
-        return ((result.url, result.referrers) for result in self)
-
-    def alike(self, indices: Sequence[int]) -> Alike | None:
-        """The results at ``indices`` as :data:`~linkdoctor.models.Alike`, by ``alike`` when given (None
-        when they are not alike, or it is not given)."""
-        if self._alike is None:
-            return None
-        items = self._items
-        return self._alike([items[index] for index in indices])
-
-    def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """``compute()``, once per view: what several readers of one report derive from it (its problems)."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
-
-    def categories(self) -> Iterator[Category]:
-        """Each result's category, in order: by ``category`` when given, read once per view (a byte each)."""
-        verdict = self._category
-        if verdict is None:
-            return (result.category for result in self)
-        kept = self.memo(
-            "categories", lambda: array("B", (_CATEGORIES.index(verdict(item)) for item in self._items))
-        )
-        return map(_CATEGORIES.__getitem__, kept)
-
-    def of_categories(self, categories: Collection[Category]) -> ResultView:
-        """The results of ``categories``: picked by ``category`` when given, so the others are never built."""
-        if self._category is None:
-            return ResultView(
-                [item for item in self._items if self._build(item).category in categories], self._build
-            )
-        if "categories" in self._memo:
-            picked = [
-                item
-                for item, category in zip(self._items, self.categories(), strict=True)
-                if category in categories
-            ]
-        else:  # one pass reads the items for both (a store outside memory reads them once)
-            verdict, kept, picked = self._category, array("B"), []
-            for item in self._items:
-                category = verdict(item)
-                kept.append(_CATEGORIES.index(category))
-                if category in categories:
-                    picked.append(item)
-            self._memo["categories"] = kept
-        return ResultView(picked, self._build, self._category, self._located, self._alike)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @overload
-    def __getitem__(self, index: int) -> CheckResult: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[CheckResult, ...]: ...
-    def __getitem__(self, index: int | slice) -> CheckResult | tuple[CheckResult, ...]:
-        if isinstance(index, slice):
-            return tuple(map(self._build, self._items[index]))
-        return self._build(self._items[index])
-
-    def __iter__(self) -> Iterator[CheckResult]:
-        return map(self._build, self._items)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (ResultView, tuple, list)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return f"ResultView({len(self)} results)"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (tuple, (tuple(self),))

@@ -73,7 +73,7 @@ def _store(
         for start in range(0, len(rows), _INSERT_BATCH):
             s.execute(insert(ResultRow), rows[start : start + _INSERT_BATCH])
         summary = outcome.summary
-        problems = group_problems(outcome.results)
+        problems = tuple(group_problems(outcome.results))
         scan.problems = len(problems)
         scan.total, scan.ok, scan.redirected = summary.total, summary.ok, summary.redirected
         scan.broken, scan.excluded, scan.unverified = summary.broken, summary.excluded, summary.unverified

@@ -94,7 +94,7 @@ def stored_problems(s: Session, scan_id: int) -> tuple[Problem, ...]:
         .where(ResultRow.scan_id == scan_id, ResultRow.category.in_(_CATEGORIES))
         .order_by(ResultRow.category, ResultRow.id)
     )
-    return group_problems(as_check_result(stored_result(row)) for row in rows)
+    return tuple(group_problems(as_check_result(stored_result(row)) for row in rows))
 
 
 def stored_keys(s: Session, scan_id: int) -> dict[str, list[int]]:
@@ -122,7 +122,7 @@ def problems_of(s: Session, keys: Mapping[str, Sequence[int]], wanted: Iterable[
         for row in s.execute(select(_RESULTS).where(ResultRow.id.in_(ids[start : start + _ID_CHUNK])))
     ]
     rows.sort(key=lambda row: (row.category, row.id))
-    return group_problems(as_check_result(stored_result(row)) for row in rows)
+    return tuple(group_problems(as_check_result(stored_result(row)) for row in rows))
 
 
 def summarize(scan_id: int, problems: Sequence[Problem]) -> ScanProblems:

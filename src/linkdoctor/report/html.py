@@ -48,7 +48,8 @@ from linkdoctor.report.context import (
     status_class,
     status_text,
 )
-from linkdoctor.report.json_v2 import TargetRuns, document_result
+from linkdoctor.report.json_index import TargetRuns
+from linkdoctor.report.json_v2 import document_result
 
 CHART_BAR_WIDTH = 300
 # Referring pages listed in a problem's collapsible list; the JSON report lists them all.

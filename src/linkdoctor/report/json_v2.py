@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
-from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from http import HTTPStatus
 from json.encoder import encode_basestring
 from typing import Any, TextIO
@@ -55,6 +54,7 @@ from linkdoctor.problems import (
     problem_counts,
 )
 from linkdoctor.report.json import finding_to_dict, load_schema, summary_to_dict
+from linkdoctor.report.json_index import PageIndex, page_numbers, target_runs
 from linkdoctor.urls import split_fragment
 
 SCHEMA_VERSION = 2
@@ -122,9 +122,11 @@ def _render(report: Report) -> str:
 
 def write_json_v2(report: Report, out: TextIO) -> None:
     """Write the version 2 document: three passes over ``report.results`` (pages and targets, problems,
-    results), holding an index per run of links to one target rather than the results themselves."""
+    results), holding an index per run of links to one target rather than the results themselves; on disk
+    for results kept outside memory (:mod:`linkdoctor.report.json_index`)."""
     results = report.results
-    pages: set[str] = set()
+    outside_memory = isinstance(results, LazyResults) and results.outside_memory
+    pages = page_numbers(outside_memory)
 
     def urls() -> Iterator[str]:  # one pass for both the runs and the referring pages
         for url, referrers in urls_and_referrers(results):
@@ -132,13 +134,12 @@ def write_json_v2(report: Report, out: TextIO) -> None:
                 pages.update(r.url for r in referrers)
             yield url
 
-    runs = TargetRuns.of_urls(urls())
+    runs = target_runs(urls(), outside_memory)
     problems = group_problems(results)
     for problem in problems:
         pages.update(loc.page for loc in problem.locations if loc.page != START_URL)
-    page_list = sorted(pages)
-    page_index = {page: i for i, page in enumerate(page_list)}
-    result_index = runs.positions({p.target for p in problems})
+    pages.rank()
+    result_at = runs.position_of(p.target for p in problems)
 
     head = {
         "version": SCHEMA_VERSION,
@@ -147,9 +148,9 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     }
     out.write(json.dumps(head, indent=1, ensure_ascii=False)[:-2])
     out.write(',\n "pages":')
-    _write_lines(out, (_dumps(page) for page in page_list))
+    _write_lines(out, (_dumps(page) for page in pages))
     out.write(',\n "problems":')
-    _write_lines(out, (_dumps(_problem(p, page_index, result_index)) for p in problems))
+    _write_lines(out, (_dumps(_problem(p, pages, result_at)) for p in problems))
     out.write(',\n "results":')
     codes: dict[str, tuple[str, ...]] = {}
     alike = results.alike if isinstance(results, LazyResults) else None
@@ -157,13 +158,13 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     def result_json(target: str, indices: list[int]) -> str:
         shared = None if alike is None else alike(indices)
         if shared is None:
-            return _result_json(target, [results[i] for i in indices], page_index, codes)
+            return _result_json(target, [results[i] for i in indices], pages, codes)
         result, links = shared  # a plain one is written without building each link's result
-        written = _plain_json_of(target, result, links, page_index)
+        written = _plain_json_of(target, result, links, pages)
         if written is not None:
             return written
         members = [result.for_link(url, referrers, count) for url, referrers, count in links]
-        return _dumps(_result(target, members, page_index, codes))
+        return _dumps(_result(target, members, pages, codes))
 
     _write_lines(out, (result_json(target, indices) for target, indices in runs.groups()))
     out.write(',\n "codes":')
@@ -189,84 +190,18 @@ def _write_lines(out: TextIO, items: Iterator[str]) -> None:
     out.write("[]" if separator == "[\n  " else "\n ]")
 
 
-class TargetRuns:
-    """The results' links grouped by target document, as runs of consecutive indices.
-
-    Results come sorted by URL, so the links into one document are nearly always one run (``page.html``,
-    ``page.html#a``, ``page.html#b``); a URL sorting between them (``page.html!x``) splits it, and such a
-    target's later runs join its first. Holds an index and a target reference per run, not the results.
-    """
-
-    def __init__(self, starts: array[int], targets: list[str], total: int, repeats: dict[int, list[int]]):
-        self._starts = starts
-        self._targets = targets
-        self._total = total
-        self._repeats = repeats  # first run of a split target -> its later runs
-        self._later = {run for later in repeats.values() for run in later}
-
-    @classmethod
-    def of(cls, results: Sequence[CheckResult]) -> TargetRuns:
-        return cls.of_urls(result.url for result in results)
-
-    @classmethod
-    def of_urls(cls, urls: Iterable[str]) -> TargetRuns:
-        """The runs of results with these URLs, in order."""
-        starts: array[int] = array("q")
-        targets: list[str] = []
-        seen: set[str] = set()
-        repeats: dict[int, list[int]] = {}
-        previous = None
-        total = 0
-        for index, url in enumerate(urls):
-            total += 1
-            target = url.partition("#")[0]  # split_fragment's, inline: once per link of the report
-            if target == previous:
-                continue
-            if target in seen:
-                repeats.setdefault(targets.index(target), []).append(len(targets))
-            seen.add(target)
-            starts.append(index)
-            targets.append(target)
-            previous = target
-        return cls(starts, targets, total, repeats)
-
-    def _indices(self, run: int) -> range:
-        end = self._starts[run + 1] if run + 1 < len(self._starts) else self._total
-        return range(self._starts[run], end)
-
-    def groups(self) -> Iterator[tuple[str, list[int]]]:
-        """Each target with the indices of its results, in the order of their first run."""
-        for run, target in enumerate(self._targets):
-            if run in self._later:
-                continue
-            indices = list(self._indices(run))
-            for later in self._repeats.get(run, ()):
-                indices.extend(self._indices(later))
-            yield target, indices
-
-    def positions(self, wanted: set[str]) -> dict[str, int]:
-        """The position in :meth:`groups` of each ``wanted`` target that has results."""
-        found: dict[str, int] = {}
-        position = 0
-        for run, target in enumerate(self._targets):
-            if run in self._later:
-                continue
-            if target in wanted:
-                found[target] = position
-            position += 1
-        return found
-
-
 def write_json_v2_report(report: Report, out: TextIO, context: object = None) -> None:
     """:func:`write_json_v2` as a format's writer (it needs no render context)."""
     write_json_v2(report, out)
 
 
-def _page(page: str, page_index: dict[str, int]) -> int | None:
+def _page(page: str, page_index: PageIndex) -> int | None:
     return None if page == START_URL else page_index[page]
 
 
-def _problem(problem: Problem, page_index: dict[str, int], result_index: dict[str, int]) -> dict[str, Any]:
+def _problem(
+    problem: Problem, page_index: PageIndex, result_at: Callable[[str], int | None]
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": problem.id,
         "kind": problem.kind.value,
@@ -280,8 +215,9 @@ def _problem(problem: Problem, page_index: dict[str, int], result_index: dict[st
         "links": problem.links,
         "pages": problem.pages,
     }
-    if problem.target in result_index:
-        data["result"] = result_index[problem.target]
+    result = result_at(problem.target)
+    if result is not None:
+        data["result"] = result
     data["locations"] = [[_page(loc.page, page_index), loc.line, loc.fragment] for loc in problem.locations]
     return data
 
@@ -301,7 +237,7 @@ def document_result(members: Sequence[CheckResult]) -> CheckResult:
 
 
 def _result_json(
-    target: str, members: Sequence[CheckResult], page_index: dict[str, int], codes: dict[str, tuple[str, ...]]
+    target: str, members: Sequence[CheckResult], page_index: PageIndex, codes: dict[str, tuple[str, ...]]
 ) -> str:
     """One result's line: :func:`_result` encoded, or, for the common plain one (no diagnosis, no redirect,
     no error, its links alike but for their fragments and referrers), the same text written directly (a
@@ -312,7 +248,7 @@ def _result_json(
     return _dumps(_result(target, members, page_index, codes))
 
 
-def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[str, int]) -> str | None:
+def _plain_json(target: str, members: Sequence[CheckResult], page_index: PageIndex) -> str | None:
     result = members[0]
     if split_fragment(result.url)[0] != target:
         return None
@@ -332,7 +268,7 @@ def _plain_json(target: str, members: Sequence[CheckResult], page_index: dict[st
 
 
 def _plain_json_of(
-    target: str, result: CheckResult, links: Iterable[AlikeLink], page_index: dict[str, int]
+    target: str, result: CheckResult, links: Iterable[AlikeLink], page_index: PageIndex
 ) -> str | None:
     """The line of ``links`` to ``target`` that share ``result`` but for their URLs and referrers, when
     ``result`` is plain (else None)."""
@@ -373,7 +309,7 @@ def _plain_link(
     url: str,
     referrers: Sequence[Referrer],
     referrer_count: int | None,
-    page_index: dict[str, int],
+    page_index: PageIndex,
 ) -> str:
     """:func:`_link` of a plain result's link, written directly."""
     fragment = url.partition("#")[2]  # split_fragment's, inline: once per link of the report
@@ -394,7 +330,7 @@ def _plain_link(
 
 
 def _result(
-    target: str, members: Sequence[CheckResult], page_index: dict[str, int], codes: dict[str, tuple[str, ...]]
+    target: str, members: Sequence[CheckResult], page_index: PageIndex, codes: dict[str, tuple[str, ...]]
 ) -> dict[str, Any]:
     document = document_result(members)
     data: dict[str, Any] = {"url": target}
@@ -446,7 +382,7 @@ def _link(
     target: str,
     member: CheckResult,
     document: CheckResult,
-    page_index: dict[str, int],
+    page_index: PageIndex,
     codes: dict[str, tuple[str, ...]],
 ) -> dict[str, Any]:
     fragment = split_fragment(member.url)[1]

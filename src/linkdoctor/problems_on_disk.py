@@ -1,0 +1,199 @@
+"""Problems grouped on disk: :func:`linkdoctor.problems.group_problems` for results kept outside memory.
+
+A distributed crawl keeps its results in Redis, so the process writing its report holds a chunk of them at
+a time. Grouped in memory, its problems would not be bounded: each holds its places, and a site of 200,000
+pages has about 160,000 problem links. :func:`group_on_disk` groups them in a scratch database
+(:mod:`linkdoctor.scratch`) instead, and :class:`StoredProblems` reads them back one at a time, in the
+order and with the values :func:`~linkdoctor.problems.group_problems` gives in memory (the tests compare
+the two), and counts them there for the headline.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
+
+from linkdoctor import codec
+from linkdoctor.models import Category, CheckResult, results_in
+from linkdoctor.problems import (
+    PROBLEM_CATEGORIES,
+    LabelCount,
+    Location,
+    Problem,
+    ProblemCounts,
+    ProblemKey,
+    ProblemKind,
+    build_problem,
+    location_order,
+    problem_label,
+    problem_part,
+)
+from linkdoctor.scratch import blob, open_scratch, text_of
+
+_SCHEMA = """
+CREATE TABLE problem (
+    id INTEGER PRIMARY KEY, key BLOB UNIQUE NOT NULL, first BLOB NOT NULL, links INTEGER NOT NULL,
+    url BLOB NOT NULL, code BLOB NOT NULL, label BLOB NOT NULL, broken INTEGER NOT NULL
+);
+CREATE TABLE place (
+    problem INTEGER NOT NULL, page BLOB NOT NULL, has_line INTEGER NOT NULL, line INTEGER NOT NULL,
+    fragment BLOB NOT NULL, text BLOB NOT NULL,
+    PRIMARY KEY (problem, page, has_line, line, fragment, text)
+) WITHOUT ROWID;
+"""
+# The order of group_problems: most pages, then most links, then by URL and code; ties in order of first
+# appearance (Python's sort is stable).
+_ORDER = """
+CREATE TABLE ordered (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL, links INTEGER NOT NULL, pages INTEGER NOT NULL);
+INSERT INTO ordered
+SELECT row_number() OVER (ORDER BY pages DESC, links DESC, url, code, id) - 1, id, links, pages FROM (
+    SELECT p.id, p.url, p.code,
+        max(p.links, (SELECT count(*) FROM place WHERE problem = p.id)) AS links,
+        (SELECT count(DISTINCT page) FROM place WHERE problem = p.id) AS pages
+    FROM problem AS p
+);
+"""
+_CHUNK = 256
+
+
+def group_on_disk(results: Iterable[CheckResult]) -> StoredProblems:
+    """The problems among ``results``, grouped in a scratch database: see the module's docstring."""
+    db = open_scratch()
+    db.executescript(_SCHEMA)
+    db.execute("BEGIN")
+    for result in results_in(results, PROBLEM_CATEGORIES):
+        key, locations, links = problem_part(result)
+        stored_key = blob(json.dumps(_key_to_json(key)))
+        row = db.execute("SELECT id FROM problem WHERE key = ?", (stored_key,)).fetchone()
+        if row is None:
+            kind, code = key[0], (key[4] or key[3].value)
+            problem_id = db.execute(
+                "INSERT INTO problem (key, first, links, url, code, label, broken) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored_key,
+                    blob(json.dumps(codec.result_to_json(result.for_link(result.url, ())))),
+                    links,
+                    blob(f"{key[1]}#{key[2]}" if key[2] else key[1]),
+                    blob(code),
+                    blob(problem_label(code, kind)),
+                    key[3] is Category.BROKEN,
+                ),
+            ).lastrowid
+        else:
+            problem_id = row[0]
+            db.execute("UPDATE problem SET links = links + ? WHERE id = ?", (links, problem_id))
+        db.executemany(
+            "INSERT OR IGNORE INTO place VALUES (?, ?, ?, ?, ?, ?)",
+            ((problem_id, *_place(loc)) for loc in locations),
+        )
+    db.execute("COMMIT")
+    db.executescript(_ORDER)
+    return StoredProblems(db)
+
+
+def _key_to_json(key: ProblemKey) -> list[Any]:
+    kind, target, anchor, category, code, status, precise_status, error = key
+    return [kind.value, target, anchor, category.value, code, status, precise_status, error]
+
+
+def _key_from_json(row: list[Any]) -> ProblemKey:
+    kind, target, anchor, category, code, status, precise_status, error = row
+    return (ProblemKind(kind), target, anchor, Category(category), code, status, precise_status, error)
+
+
+def _place(loc: Location) -> tuple[bytes, bool, int, bytes, bytes]:
+    page, has_line, line, fragment, text = location_order(loc)
+    return blob(page), has_line, line, blob(fragment), blob(text)
+
+
+class StoredProblems(Sequence[Problem]):
+    """The problems :func:`group_on_disk` grouped, built as they are read; they count themselves
+    (:func:`~linkdoctor.problems.count_problems`) without being built."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._count: int = db.execute("SELECT count(*) FROM ordered").fetchone()[0]
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Problem: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Problem, ...]: ...
+    def __getitem__(self, index: int | slice) -> Problem | tuple[Problem, ...]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step != 1:
+                return tuple(self[i] for i in range(start, stop, step))
+            return tuple(self._read(start, stop))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return next(self._read(index, index + 1))
+
+    def __iter__(self) -> Iterator[Problem]:
+        for start in range(0, self._count, _CHUNK):
+            yield from self._read(start, start + _CHUNK)
+
+    def _read(self, start: int, stop: int) -> Iterator[Problem]:
+        rows = self._db.execute(
+            "SELECT o.id, o.links, p.key, p.first FROM ordered AS o JOIN problem AS p ON p.id = o.id "
+            "WHERE o.pos >= ? AND o.pos < ? ORDER BY o.pos",
+            (start, stop),
+        ).fetchall()
+        for problem_id, links, key, first in rows:
+            places = self._db.execute(
+                "SELECT page, has_line, line, fragment, text FROM place WHERE problem = ? "
+                "ORDER BY page, has_line, line, fragment, text",
+                (problem_id,),
+            )
+            locations = tuple(
+                Location(text_of(page), line if has_line else None, text_of(text), text_of(fragment))
+                for page, has_line, line, fragment, text in places
+            )
+            yield build_problem(
+                _key_from_json(json.loads(text_of(key))),
+                codec.result_from_json(json.loads(text_of(first))),
+                locations,
+                links,
+            )
+
+    def counts(self) -> ProblemCounts:
+        """:func:`~linkdoctor.problems.count_problems` of these problems, counted in the database."""
+        db = self._db
+        per_label = db.execute(
+            "SELECT p.label, count(*), sum(o.links) FROM ordered AS o JOIN problem AS p ON p.id = o.id "
+            "GROUP BY p.label"
+        ).fetchall()
+        label_pages = dict(
+            db.execute(
+                "SELECT p.label, count(DISTINCT pl.page) FROM place AS pl JOIN problem AS p ON p.id = pl.problem "
+                "GROUP BY p.label"
+            ).fetchall()
+        )
+        labels = [
+            LabelCount(text_of(label), problems, links, label_pages[label])
+            for label, problems, links in per_label
+        ]
+        labels.sort(key=lambda c: (-c.pages, -c.links, c.label))
+        links, broken = db.execute(
+            "SELECT coalesce(sum(o.links), 0), coalesce(sum(p.broken), 0) FROM ordered AS o "
+            "JOIN problem AS p ON p.id = o.id"
+        ).fetchone()
+        pages = db.execute("SELECT count(DISTINCT page) FROM place").fetchone()[0]
+        return ProblemCounts(self._count, broken, self._count - broken, links, pages, tuple(labels))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"StoredProblems({self._count} problems)"
