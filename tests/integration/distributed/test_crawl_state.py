@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -25,8 +26,10 @@ from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
-from linkdoctor.models import CheckResult, Report
-from linkdoctor.problems import group_problems
+from linkdoctor.models import CheckResult, Report, results_in
+from linkdoctor.problems import PROBLEM_CATEGORIES, group_problems, problem_counts
+from linkdoctor.problems_on_disk import StoredProblems
+from linkdoctor.report.json_v2 import write_json_v2
 
 SITE = "http://site.test"
 PAGES = 120
@@ -178,17 +181,38 @@ async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_no
 
 
 async def test_the_referrers_a_report_reads_share_one_copy_of_each_page(client: redis.Redis) -> None:
-    """A report keeps its problems' referrers: one page's URL (and a repeated link text) read back from Redis
-    is one string for every link it refers to, as in memory, not a copy per referrer."""
+    """The problem results a report reads from one chunk: one page's URL (and a repeated link text) read back
+    from Redis is one string for every link it refers to, as in memory, not a copy per referrer."""
     state = RedisState(client, "t:shared", flush_every=3, queue_window=4)
     found = await _crawl(state)
-    locations = [location for problem in group_problems(found.results) for location in problem.locations]
-    pages = {location.page for location in locations}
-    assert len(locations) > 2 * len(pages)  # pages refer to several problem links each
-    assert len({id(location.page) for location in locations}) == len(pages)
-    assert len({id(location.text) for location in locations}) == len(
-        {location.text for location in locations}
+    held = list(results_in(found.results, PROBLEM_CATEGORIES))  # a chunk here: the crawl is small
+    referrers = [referrer for result in held for referrer in result.referrers]
+    pages = {referrer.url for referrer in referrers}
+    assert len(referrers) > 2 * len(pages)  # pages refer to several problem links each
+    assert len({id(referrer.url) for referrer in referrers}) == len(pages)
+    assert len({id(referrer.text) for referrer in referrers}) == len(
+        {referrer.text for referrer in referrers}
     )
+
+
+async def test_a_report_over_redis_groups_its_problems_on_disk_and_writes_what_memory_would(
+    client: redis.Redis,
+) -> None:
+    """The coordinator's report holds no problem and no index of the whole site: its problems are grouped,
+    its pages numbered and its runs of links kept in a scratch database, and the report is the same."""
+    expected = await _crawl(None)
+    found = await _crawl(RedisState(client, "t:disk", flush_every=3, queue_window=4))
+    problems = group_problems(found.results)
+    assert isinstance(problems, StoredProblems)
+    assert problems == group_problems(expected.results)
+    assert problem_counts(found.results) == problem_counts(expected.results)
+    written = []
+    for report in (expected, found):
+        out = io.StringIO()
+        write_json_v2(Report(expected.summary, report.results), out)
+        written.append(out.getvalue())
+    assert written[0] == written[1]
+    assert '"problems":[\n' in written[0].replace(" ", "")
 
 
 async def test_the_coordinator_holds_only_its_checks_in_flight_and_the_head_of_the_queue(

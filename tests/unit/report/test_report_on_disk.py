@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
+
+from tests.unit.report.report_sample import sample_results
 
 from linkdoctor.classify.codes import make
 from linkdoctor.engine.results import ResultView
-from linkdoctor.models import Category, CheckResult, ErrorKind, Redirect, Referrer, Report, Summary
+from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer, Report, Summary
 from linkdoctor.problems import count_problems, group_problems, problem_counts
 from linkdoctor.problems_on_disk import StoredProblems
 from linkdoctor.report.json_v2 import write_json_v2
-from tests.unit.report.report_sample import sample_results
 
 E = "https://e.org/"
 P1, P2 = E + "p1.html", E + "p\udcff.html"  # a referring page with a lone surrogate in its URL
@@ -22,8 +24,10 @@ server = make("http.server-error")
 
 
 def _hard_cases() -> list[CheckResult]:
-    def broken(url: str, status: int | None, *referrers: Referrer, **more: object) -> CheckResult:
-        return CheckResult(url, Category.BROKEN, status, diagnosis=more.pop("diagnosis", gone), referrers=referrers, **more)  # type: ignore[arg-type]
+    def broken(
+        url: str, status: int, *referrers: Referrer, diagnosis: Diagnosis = gone, **more: Any
+    ) -> CheckResult:
+        return CheckResult(url, Category.BROKEN, status, diagnosis=diagnosis, referrers=referrers, **more)
 
     return [
         # One missing page through three fragments, a place repeated under two of them, one from a start URL.
@@ -37,19 +41,29 @@ def _hard_cases() -> list[CheckResult]:
         broken(E + "t.html#b", 503, Referrer(P2, 1, "t"), diagnosis=server),
         # An anchor missing on a page that is fine, found in more places than were kept.
         broken(
-            E + "ok.html#nope", 200, Referrer(P1, 4, "n"), diagnosis=make("http.fragment-missing", "#nope"),
+            E + "ok.html#nope",
+            200,
+            Referrer(P1, 4, "n"),
+            diagnosis=make("http.fragment-missing", "#nope"),
             referrer_count=7,
-        ),  # fmt: skip
+        ),
         CheckResult(E + "ok.html", Category.OK, 200, referrer_count=3),
         # A redirect whose target names a fragment, and a failure without a status.
         broken(
-            E + "moved.html", 404, Referrer(P1, 5, "m"), final_url=E + "new.html#top",
+            E + "moved.html",
+            404,
+            Referrer(P1, 5, "m"),
+            final_url=E + "new.html#top",
             redirects=(Redirect(E + "moved.html", 301),),
-        ),  # fmt: skip
+        ),
         CheckResult(
-            E + "\ud800.html", Category.UNVERIFIED, None, error=ErrorKind.TIMEOUT, error_message="timed out",
+            E + "\ud800.html",
+            Category.UNVERIFIED,
+            None,
+            error=ErrorKind.TIMEOUT,
+            error_message="timed out",
             referrers=(Referrer(P2, 2, "s"),),
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -106,7 +120,7 @@ def test_the_results_picked_outside_memory_are_read_again_not_held() -> None:
     reads: list[int] = []
 
     class Store(list[CheckResult]):
-        def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        def __getitem__(self, index):  # type: ignore[no-untyped-def]
             reads.append(index)
             return super().__getitem__(index)
 
