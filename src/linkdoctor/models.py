@@ -269,7 +269,7 @@ def urls_and_referrers(results: Iterable[CheckResult]) -> Iterator[tuple[str, tu
 @dataclass(frozen=True, slots=True)
 class Report:
     """The outcome of one run: a summary and the results, in a stable order (by URL). A crawl's results are
-    built as they are read (``linkdoctor.engine.state.ResultView``); ``tuple(report.results)`` holds them."""
+    built as they are read (``linkdoctor.engine.results.ResultView``); ``tuple(report.results)`` holds them."""
 
     summary: Summary
     results: Sequence[CheckResult]

@@ -65,15 +65,15 @@ def group_on_disk(results: Iterable[CheckResult]) -> StoredProblems:
     db.execute("BEGIN")
     for result in results_in(results, PROBLEM_CATEGORIES):
         key, locations, links = problem_part(result)
-        stored_key = blob(json.dumps(_key_to_json(key)))
+        stored_key = _json_blob(_key_to_json(key))
         row = db.execute("SELECT id FROM problem WHERE key = ?", (stored_key,)).fetchone()
         if row is None:
-            kind, code = key[0], (key[4] or key[3].value)
+            kind, code = key[0], result.diagnosis.code if result.diagnosis else result.category.value
             problem_id = db.execute(
                 "INSERT INTO problem (key, first, links, url, code, label, broken) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     stored_key,
-                    blob(json.dumps(codec.result_to_json(result.for_link(result.url, ())))),
+                    _json_blob(codec.result_to_json(result.for_link(result.url, ()))),
                     links,
                     blob(f"{key[1]}#{key[2]}" if key[2] else key[1]),
                     blob(code),
@@ -91,6 +91,12 @@ def group_on_disk(results: Iterable[CheckResult]) -> StoredProblems:
     db.execute("COMMIT")
     db.executescript(_ORDER)
     return StoredProblems(db)
+
+
+def _json_blob(value: object) -> bytes:
+    """``value`` as JSON, its characters as they are: escaped, a surrogate pair would come back as one
+    character (and two keys that differ only so would be one)."""
+    return blob(json.dumps(value, ensure_ascii=False))
 
 
 def _key_to_json(key: ProblemKey) -> list[Any]:

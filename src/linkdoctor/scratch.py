@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-CACHE_KIB = 8192  # SQLite's page cache per scratch database, in KiB
+CACHE_KIB = 1024  # SQLite's page cache per scratch database, in KiB
 _MEMO = 4096  # lookups remembered, bounded: a page refers to many links in a row
 
 

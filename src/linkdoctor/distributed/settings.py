@@ -10,7 +10,7 @@ app factory, the coordinator and the workers; nothing reads global configuration
 
 from __future__ import annotations
 
-import inspect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -107,42 +107,54 @@ def check_broker_url(url: str) -> None:
 
 
 def broker_url_problem(url: str) -> str | None:
-    """What is wrong with ``url`` as a broker URL, said without the URL (it may hold a password), or None.
+    """What is wrong with ``url`` as a broker URL, said without any part of it (it may hold a password),
+    or None.
 
-    Celery's kombu and redis-py both read the URL, so it must suit both: ``redis://`` or ``rediss://``, a
-    numeric database, and no query options but the ``ssl_*`` ones of a ``rediss://`` URL that redis-py
-    takes (kombu hands those on to it). Each process sets its own timeouts, so a ``socket_timeout`` in the
-    URL would be refused by kombu, and an unknown option by redis-py, only once they connect.
+    Celery's kombu and redis-py (blocking and asyncio) all read the URL, so it must suit them all:
+    ``redis://`` or ``rediss://``, a port from 1, a database number, and no query options but the ``ssl_*``
+    ones of a ``rediss://`` URL that each of them reads alike (:data:`_SSL_OPTIONS`). Each process sets its
+    own timeouts, so a ``socket_timeout`` in the URL would be refused by kombu, and an unknown option by
+    redis-py, only once they connect.
 
     >>> broker_url_problem("redis://:secret@redis:6379/0") is None
     True
     >>> broker_url_problem("redis:6379")
     'must start with redis:// or rediss:// (e.g. redis://redis:6379/0)'
     >>> broker_url_problem("redis://redis:6379/0?socket_timeout=3")
-    "has an option linkdoctor does not take: 'socket_timeout' (only the ssl_* options of a rediss:// URL)"
+    "has an option linkdoctor does not take: 'socket_timeout' (only ssl_* options of a rediss:// URL)"
     """
+    if url != url.strip():
+        return "starts or ends with a space"
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (a port that is not a number, or out of range, raises here)
-    except ValueError as exc:
-        return f"cannot be parsed: {exc}"
-    if parts.scheme not in ("redis", "rediss") or not parts.netloc:
+        port = parts.port
+    except ValueError:  # its message would quote the URL: a password with a "/" in it, say
+        return "cannot be parsed: a port that is not a number from 1 to 65535, or a bracket left open"
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         return "must start with redis:// or rediss:// (e.g. redis://redis:6379/0)"
-    database = parts.path.strip("/")
-    if database and not database.isdecimal():
-        return f"names a database that is not a number: {database!r}"
-    for name, _value in parse_qsl(parts.query, keep_blank_values=True):
-        if name not in _ssl_options() or parts.scheme != "rediss":
-            return f"has an option linkdoctor does not take: {name!r} (only the ssl_* options of a rediss:// URL)"
+    if port == 0:
+        return "cannot be parsed: a port that is not a number from 1 to 65535, or a bracket left open"
+    if not re.fullmatch(r"/?|/[0-9]+", parts.path):
+        return "must end in a database number, if anything (e.g. redis://redis:6379/0)"
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        allowed = _SSL_OPTIONS.get(name)
+        if allowed is None or parts.scheme != "rediss":
+            return f"has an option linkdoctor does not take: {name!r} (only ssl_* options of a rediss:// URL)"
+        if allowed and value not in allowed:
+            return f"gives {name} a value linkdoctor does not take (one of: {', '.join(sorted(allowed))})"
     return None
 
 
-def _ssl_options() -> frozenset[str]:
-    """The ``ssl_*`` keyword arguments of redis-py's TLS connection."""
-    from redis.connection import SSLConnection
-
-    parameters = inspect.signature(SSLConnection.__init__).parameters
-    return frozenset(name for name in parameters if name.startswith("ssl_"))
+# The ssl_* options of a rediss:// URL that kombu hands on and redis-py, blocking and asyncio, reads alike,
+# with the values both take (empty: any, a path).
+_SSL_OPTIONS: dict[str, frozenset[str]] = {
+    "ssl_ca_certs": frozenset(),
+    "ssl_ca_path": frozenset(),
+    "ssl_certfile": frozenset(),
+    "ssl_keyfile": frozenset(),
+    "ssl_cert_reqs": frozenset({"required", "optional", "none"}),
+    "ssl_check_hostname": frozenset({"true", "false"}),
+}
 
 
 def async_redis(settings: BrokerSettings) -> AsyncRedis:

@@ -64,6 +64,18 @@ def _hard_cases() -> list[CheckResult]:
             error_message="timed out",
             referrers=(Referrer(P2, 2, "s"),),
         ),
+        # A surrogate pair is two characters, not the one it would spell: two targets, and a cause kept as is.
+        broken(E + "\ud800\udfff", 404, Referrer(P1, 6, "p")),
+        broken(E + "\U000103ff", 404, Referrer(P2, 6, "q")),
+        CheckResult(
+            E + "x.html",
+            Category.UNVERIFIED,
+            None,
+            error=ErrorKind.TIMEOUT,
+            error_message="x\ud83d\ude00y",
+            referrers=(Referrer(P1, 7, "\ud83d\ude00"),),
+        ),
+        broken(E + "y.html", 418, Referrer(P1, 8, "y"), diagnosis=Diagnosis("", "no code")),  # sorts as ""
     ]
 
 
@@ -128,5 +140,6 @@ def test_the_results_picked_outside_memory_are_read_again_not_held() -> None:
     view = ResultView(store, lambda r: r, lambda r: r.category, outside_memory=True)
     picked = view.of_categories({Category.UNVERIFIED})
     assert not reads
-    assert [r.url for r in picked] == [E + "\ud800.html"]
-    assert reads == [len(store) - 1]
+    wanted = [i for i, r in enumerate(list.__iter__(store)) if r.category is Category.UNVERIFIED]
+    assert [r.url for r in picked] == [E + "\ud800.html", E + "x.html"]
+    assert reads == wanted
