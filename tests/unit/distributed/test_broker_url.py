@@ -68,7 +68,7 @@ def test_a_broker_url_celery_and_both_redis_clients_read_is_taken(url: str) -> N
     assert broker_url_problem(url) is None
     # Each reader builds its connection from it (none connects yet).
     redis.Redis.from_url(url).connection_pool.make_connection()
-    redis.asyncio.Redis.from_url(url).connection_pool.make_connection()
+    redis.asyncio.Redis.from_url(url).connection_pool.make_connection()  # type: ignore[no-untyped-call]
     with create_celery(BrokerSettings(url)).connection_for_write() as connection:
         assert connection.transport_cls in ("redis", "rediss") or connection.transport is not None
 
