@@ -56,6 +56,7 @@ SELECT row_number() OVER (ORDER BY pages DESC, links DESC, url, code, id) - 1, i
 );
 """
 _CHUNK = 256
+_SHARED = 65_536  # strings read back shared while they repeat (a page's URL in each of its problems), bounded
 
 
 def group_on_disk(results: Iterable[CheckResult]) -> StoredProblems:
@@ -121,6 +122,7 @@ class StoredProblems(Sequence[Problem]):
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._count: int = db.execute("SELECT count(*) FROM ordered").fetchone()[0]
+        self._strings: dict[bytes, str] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -157,8 +159,9 @@ class StoredProblems(Sequence[Problem]):
                 "ORDER BY page, has_line, line, fragment, text",
                 (problem_id,),
             )
+            shared = self._shared
             locations = tuple(
-                Location(text_of(page), line if has_line else None, text_of(text), text_of(fragment))
+                Location(shared(page), line if has_line else None, shared(text), shared(fragment))
                 for page, has_line, line, fragment, text in places
             )
             yield build_problem(
@@ -167,6 +170,16 @@ class StoredProblems(Sequence[Problem]):
                 locations,
                 links,
             )
+
+    def _shared(self, raw: bytes) -> str:
+        """``raw`` decoded, one string while it repeats: a reader that keeps every problem (the console's
+        pages) keeps each page's URL once, as in memory."""
+        text = self._strings.get(raw)
+        if text is None:
+            if len(self._strings) >= _SHARED:
+                self._strings.clear()
+            text = self._strings[raw] = text_of(raw)
+        return text
 
     def counts(self) -> ProblemCounts:
         """:func:`~linkdoctor.problems.count_problems` of these problems, counted in the database."""

@@ -143,3 +143,18 @@ def test_the_results_picked_outside_memory_are_read_again_not_held() -> None:
     wanted = [i for i, r in enumerate(list.__iter__(store)) if r.category is Category.UNVERIFIED]
     assert [r.url for r in picked] == [E + "\ud800.html", E + "x.html"]
     assert reads == wanted
+
+
+def test_problems_read_back_share_each_pages_url() -> None:
+    """A reader that keeps every problem (the console lists them by page) keeps each page's URL once."""
+    pages = [f"{E}page-{i}.html" for i in range(5)]
+    results = [
+        CheckResult(f"{E}gone-{n}.html", Category.BROKEN, 404, diagnosis=gone, referrers=tuple(
+            Referrer(page, n, "same text") for page in pages
+        ))
+        for n in range(20)
+    ]  # fmt: skip
+    locations = [loc for problem in group_problems(_views(results)[1]) for loc in problem.locations]
+    assert len(locations) == 100
+    assert len({id(loc.page) for loc in locations}) == len(pages)
+    assert len({id(loc.text) for loc in locations}) == 1
