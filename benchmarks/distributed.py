@@ -41,6 +41,7 @@ from harness.sitegen import SiteSpec, generate_site
 from harness.sites import site_server_block
 from harness.workers import Worker
 
+from benchmarks.run import measure
 from linkdoctor.config import CheckConfig
 from linkdoctor.distributed.run import check_distributed
 from linkdoctor.distributed.settings import BrokerSettings
@@ -185,17 +186,13 @@ def scaling(pages: int, delay: float, counts: Sequence[int], work: Path, args: a
 
 def _check_process(url: str, broker: str | None, work: Path) -> tuple[float, float, int]:
     """``linkdoctor check`` of ``url`` as a process of its own (with ``--broker``, the coordinator): its wall
-    seconds, its peak RSS in MB and its exit code."""
-    import subprocess
-
+    seconds, its peak RSS in MB and its exit code. Measured as the peers are (:func:`benchmarks.run.measure`,
+    under GNU time): a peak read from ``os.wait4`` would count this benchmark's own memory, which the check
+    is forked from (this process crawls the first site itself, and generates each)."""
     command = [sys.executable, "-m", "linkdoctor", "check", url, "--format", "json", "--no-progress"]
     command += ["-o", str(work / "report.json"), *(["--broker", broker] if broker else [])]
-    started = time.perf_counter()
-    with (work / "check.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
+    wall, _cpu, peak, code, _expired = measure(command, work / "check.log", 3600, work)
+    return wall, peak, code
 
 
 def _state_bytes(url: str, client: redis_sync.Redis) -> tuple[int, int, int]:
