@@ -11,6 +11,8 @@ live in the broker's Redis, under the scan's keys:
 - ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time;
 - ``…:state:q``, a list: the queue of URLs to check past the first :data:`QUEUE_WINDOW` (the frontier);
 - ``…:state:ro`` and ``…:state:lo``, lists: the resources and the links in the order they were added;
+- ``…:state:p``, a set: the keys of the problems found (:meth:`RedisState.note_problem`), which the
+  progress display counts;
 - ``…:state:seq``: the number of the last write-back applied.
 
 The coordinator keeps in memory the resources its checks in flight hold, the entries the checks since the
@@ -40,7 +42,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from linkdoctor.codec import result_from_json
 from linkdoctor.distributed.statelists import CHUNK, EmittedLinks, Spill, SpillingQueue
 from linkdoctor.distributed.staterecords import (
+    APPLY,
+    ARITY,
     SHARED_STRINGS,
+    WRITE_ARGS,
     StoredResource,
     link_record,
     referrer_from,
@@ -59,43 +64,6 @@ T = TypeVar("T")
 FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its checks in flight
 QUEUE_WINDOW = 4096  # URLs of the queue kept in memory; the rest wait in Redis
 
-# One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops. A
-# sequence number that does not follow the stored one means Redis lost the state (restarted without
-# persistence, flushed, or evicted it): nothing is applied.
-_APPLY = """
-local seq = tonumber(ARGV[1])
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if last >= seq then return 0 end
-if last ~= seq - 1 then return redis.error_reply('LOST crawl state: write ' .. seq .. ' after ' .. last) end
-local p, ttl, i = ARGV[2], tonumber(ARGV[3]), 4
-while i <= #ARGV do
-  local op, url = ARGV[i], ARGV[i + 1]
-  if op == 'r' then redis.call('HSET', p .. ':r', url, ARGV[i + 2]); i = i + 3
-  elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
-  elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
-  elseif op == 'q' then redis.call('RPUSH', p .. ':q', url); i = i + 2
-  elseif op == 'R' then redis.call('RPUSH', p .. ':ro', url); i = i + 2
-  elseif op == 'L' then redis.call('RPUSH', p .. ':lo', url); i = i + 2
-  elseif op == 'n' then redis.call('HINCRBY', p .. ':n', url, ARGV[i + 2]); i = i + 3
-  elseif op == 's' then
-    local key = p .. ':x:' .. url
-    if redis.call('SADD', key, ARGV[i + 2]) == 1 and redis.call('SCARD', key) == 1 then
-      redis.call('EXPIRE', key, ttl)
-    end
-    i = i + 3
-  elseif op == 'k' then
-    local key = p .. ':x:' .. url
-    local count = redis.call('SCARD', key)
-    redis.call('DEL', key)
-    if count > 0 then redis.call('HINCRBY', p .. ':n', url, count) end
-    i = i + 2
-  else return redis.error_reply('unknown op ' .. op) end
-end
-redis.call('SET', KEYS[1], seq, 'EX', ttl)
-for _, name in ipairs({':r', ':l', ':n', ':o', ':q', ':ro', ':lo'}) do redis.call('EXPIRE', p .. name, ttl) end
-return 1
-"""
-
 
 class StateUnavailable(FetchInterrupted):
     """The crawl's Redis stayed out of reach past the outage grace, or lost the state: the run stops,
@@ -106,8 +74,6 @@ _LOST = (
     "the crawl's state in Redis is gone (Redis restarted without persistence, or it was flushed or "
     "evicted): give Redis persistence and maxmemory-policy noeviction"
 )
-_ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "o": 2, "q": 2, "k": 2, "R": 2, "L": 2}
-WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is written in several, none long
 
 
 class RedisState:
@@ -142,7 +108,7 @@ class RedisState:
         self._sleep = sleep
         self._clock = clock
         self._swept = clock()
-        self._apply = redis.register_script(_APPLY)
+        self._apply = redis.register_script(APPLY)
         self._seq = 0
         self._resources: dict[str, StoredResource] = {}  # held by a check, or touched since the last flush
         # URL → checks holding it, and whether it waits in the queue's window: its entries stay here
@@ -156,6 +122,10 @@ class RedisState:
         self._no_link: set[str] = set()
         self._no_resource: set[str] = set()
         self._ops: list[str] = []
+        # Problem keys noted since the last write-back, and how many Redis's set held after it: the count
+        # lags by a write-back, never holding one key per problem here.
+        self._unwritten_problems: set[str] = set()
+        self._problems = 0
         # What ``_ops`` adds to the referrers of links, by URL: a result streamed before the next write-back
         # is read from Redis and these, not after a write of its own.
         self._unwritten_referrers: dict[str, list[str]] = {}
@@ -441,14 +411,16 @@ class RedisState:
         self._unwritten_referrers.clear()
         self._unwritten_counts.clear()
         self._unwritten_settled.clear()
+        self._unwritten_problems.clear()
         start = 0
         while start < len(ops):  # in calls of about WRITE_ARGS, cut between ops
             stop = start
             while stop < len(ops) and stop - start < WRITE_ARGS:
-                stop += _ARITY[ops[stop]]
+                stop += ARITY[ops[stop]]
             self._seq += 1
             args = [str(self._seq), self._prefix, str(self._ttl), *ops[start:stop]]
-            self._call(lambda: self._apply(keys=[self._key("seq")], args=args))  # noqa: B023 - called at once
+            problems = self._call(lambda: self._apply(keys=[self._key("seq")], args=args))  # noqa: B023
+            self._problems = int(problems)
             start = stop
 
     # --- referrers ---------------------------------------------------------------------------------------
@@ -538,6 +510,14 @@ class RedisState:
                 raise StateUnavailable(_LOST)
             yield urls, cast("list[bytes]", found)
             start += len(chunk)
+
+    def note_problem(self, key: str) -> None:
+        if key not in self._unwritten_problems:
+            self._unwritten_problems.add(key)
+            self._ops += ("p", key)
+
+    def problem_count(self) -> int:
+        return self._problems
 
     def emitted_links(self) -> Sequence[LinkEntry]:
         self.flush(force=True)

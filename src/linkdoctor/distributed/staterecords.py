@@ -1,6 +1,6 @@
 """The records of a :class:`~linkdoctor.distributed.crawlstate.RedisState`: a resource as it is held in
-memory (:class:`StoredResource`, which marks itself changed) and the JSON a resource, a link and a
-referrer are kept as in Redis.
+memory (:class:`StoredResource`, which marks itself changed), the JSON a resource, a link and a
+referrer are kept as in Redis, and the script that writes them back (:data:`APPLY`).
 
 >>> # StoredResource.from_record(owner, url, raw).record() == raw
 """
@@ -14,6 +14,48 @@ from typing import Any, Protocol
 from linkdoctor.codec import result_from_json, result_to_json
 from linkdoctor.engine.state import LinkEntry, ResourceEntry
 from linkdoctor.models import Referrer
+
+# One write-back, applied at most once (its sequence number is kept): ARGV = seq, prefix, ttl, then ops. A
+# sequence number that does not follow the stored one means Redis lost the state (restarted without
+# persistence, flushed, or evicted it): nothing is applied. Returns the number of problem keys.
+APPLY = """
+local seq = tonumber(ARGV[1])
+local p, ttl, i = ARGV[2], tonumber(ARGV[3]), 4
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if last >= seq then return redis.call('SCARD', p .. ':p') end
+if last ~= seq - 1 then return redis.error_reply('LOST crawl state: write ' .. seq .. ' after ' .. last) end
+while i <= #ARGV do
+  local op, url = ARGV[i], ARGV[i + 1]
+  if op == 'r' then redis.call('HSET', p .. ':r', url, ARGV[i + 2]); i = i + 3
+  elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
+  elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
+  elseif op == 'q' then redis.call('RPUSH', p .. ':q', url); i = i + 2
+  elseif op == 'R' then redis.call('RPUSH', p .. ':ro', url); i = i + 2
+  elseif op == 'L' then redis.call('RPUSH', p .. ':lo', url); i = i + 2
+  elseif op == 'n' then redis.call('HINCRBY', p .. ':n', url, ARGV[i + 2]); i = i + 3
+  elseif op == 'p' then redis.call('SADD', p .. ':p', url); i = i + 2
+  elseif op == 's' then
+    local key = p .. ':x:' .. url
+    if redis.call('SADD', key, ARGV[i + 2]) == 1 and redis.call('SCARD', key) == 1 then
+      redis.call('EXPIRE', key, ttl)
+    end
+    i = i + 3
+  elseif op == 'k' then
+    local key = p .. ':x:' .. url
+    local count = redis.call('SCARD', key)
+    redis.call('DEL', key)
+    if count > 0 then redis.call('HINCRBY', p .. ':n', url, count) end
+    i = i + 2
+  else return redis.error_reply('unknown op ' .. op) end
+end
+redis.call('SET', KEYS[1], seq, 'EX', ttl)
+for _, name in ipairs({':r', ':l', ':n', ':o', ':q', ':ro', ':lo', ':p'}) do redis.call('EXPIRE', p .. name, ttl) end
+return redis.call('SCARD', p .. ':p')
+"""
+
+
+ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "o": 2, "q": 2, "k": 2, "R": 2, "L": 2, "p": 2}
+WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is written in several, none long
 
 # Referrers' pages and texts shared while they repeat; past this many the memo starts over (bounded).
 SHARED_STRINGS = 65_536

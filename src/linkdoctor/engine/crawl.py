@@ -129,7 +129,6 @@ class Crawler:
         self._page_budget = PageBudget(config.max_pages)
         self.warnings: list[str] = []
         self._checks = 0
-        self._problem_keys: set[str] = set()  # what the progress bar counted as a problem (broken only)
         self._traps = TrapGuard(trap_limits(config), clock=clock)  # what is left out is counted there
         self.soft404 = detector_for(config, self._pages, self._robots.allow, self._traps)
         self._verdicts = Verdicts(self._state, config.check_fragments, self._on_disk)
@@ -587,9 +586,8 @@ class Crawler:
         key = (
             link.url if self._verdicts.fragment_missing(link) or link.resource is None else link.resource.url
         )
-        if key not in self._problem_keys:
-            self._problem_keys.add(key)
-            self.progress.problems += 1
+        self._state.note_problem(key)  # counted by the state: a set of every key would grow with the site
+        self.progress.problems = self._state.problem_count()
 
     def _on_disk(self, url: str) -> bool:
         """Whether ``url`` is a file of a checked folder."""
@@ -665,6 +663,7 @@ class Crawler:
     def _report(self) -> Report:
         # Built as they are read, from the state: a report streams them, never holding them all at once.
         self._state.flush(force=True)
+        self.progress.problems = self._state.problem_count()
         links = self._state.emitted_links()
         verdicts = self._verdicts
         results = ResultView(

@@ -327,6 +327,15 @@ class CrawlState(Protocol):
     def emitted_links(self) -> Sequence[LinkEntry]:
         """The links with a verdict (``emitted``), sorted by URL: what a report lists."""
 
+    def note_problem(self, key: str) -> None:
+        """A problem as :mod:`linkdoctor.problems` groups them, named by ``key`` (a broken document's URL, or
+        a link's with its missing anchor), was found: the progress display counts the distinct ones."""
+
+    def problem_count(self) -> int:
+        """How many distinct problems were noted; a store outside the process may count those noted since
+        its last write-back only from the next one (it never counts one twice), and counts all after
+        ``flush(force=True)``."""
+
 
 class MemoryState:
     """:class:`CrawlState` in this process's memory. ``keep_all`` keeps every referrer of every link.
@@ -343,6 +352,7 @@ class MemoryState:
         self.outside_memory = False
         self._entries: dict[str, LinkEntry | ResourceEntry] = {}
         self._hidden: dict[str, ResourceEntry] = {}
+        self._problems: set[str] = set()
         self._link_count = 0
 
     def resource(self, url: str) -> ResourceEntry | None:
@@ -465,6 +475,12 @@ class MemoryState:
 
     def emitted_links(self) -> Sequence[LinkEntry]:
         return sorted((link for link in self.links() if link.emitted), key=lambda link: link.url)
+
+    def note_problem(self, key: str) -> None:
+        self._problems.add(key)
+
+    def problem_count(self) -> int:
+        return len(self._problems)
 
     def __len__(self) -> int:
         """How many links."""

@@ -125,6 +125,34 @@ async def test_the_report_from_redis_is_the_report_from_memory(
     assert any(len(r.referrers) > 100 for r in found.results)  # kept, broken links
 
 
+@pytest.mark.parametrize("flush_every", [1, 7, 10_000])
+async def test_the_progress_counts_problems_in_redis_and_ends_on_the_summary_count(
+    client: redis.Redis, flush_every: int
+) -> None:
+    """The progress display's problem count: the keys it counts by are kept in Redis, not one per problem in
+    the coordinator; the count lags by at most a write-back, never counts one twice, and ends on the
+    summary's count, as in memory."""
+    state = RedisState(client, f"t:problems:{flush_every}", flush_every=flush_every, queue_window=4)
+    seen: list[int] = []
+    transport = MemoryTransport(_replies, down=frozenset({"down.test"}))
+    crawler = Crawler(
+        CONFIG,
+        transport=transport,
+        state=state,
+        on_result=lambda result: seen.append(crawler.progress.problems),
+        clock=lambda: 0.0,
+    )
+    report = await crawler.run(collect_inputs([f"{SITE}/"]))
+    in_memory = Crawler(CONFIG, transport=MemoryTransport(_replies, down=frozenset({"down.test"})))
+    await in_memory.run(collect_inputs([f"{SITE}/"]))
+
+    problems = problem_counts(report.results).problems
+    assert problems > 3
+    assert crawler.progress.problems == in_memory.progress.problems == problems
+    assert client.scard(f"t:problems:{flush_every}:p") == problems  # the keys are in Redis
+    assert seen == sorted(seen) and max(seen) <= problems  # never counted twice
+
+
 def _calls(client: redis.Redis, command: str) -> int:
     stats = client.info("commandstats").get(f"cmdstat_{command}")
     return 0 if stats is None else int(stats["calls"])
