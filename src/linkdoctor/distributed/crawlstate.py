@@ -31,6 +31,7 @@ import asyncio
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 FLUSH_EVERY = 256  # checks between write-backs: what the coordinator holds besides its checks in flight
 QUEUE_WINDOW = 4096  # URLs of the queue kept in memory; the rest wait in Redis
+UNREAD_CHUNKS = 4  # a report's latest chunks whose referrers are read when first asked for
 
 
 class StateUnavailable(FetchInterrupted):
@@ -132,6 +134,11 @@ class RedisState:
         self._unwritten_counts: dict[str, int] = {}
         self._unwritten_settled: set[str] = set()
         self._streamed: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # read by prefetch_referrers
+        # The last chunks a report read whose referrers are not read yet, and each of their links' chunk (by
+        # id: the chunk keeps it alive): the referrers of a chunk are read when one of its links is first
+        # asked for them, so a pass that needs only verdicts (the summary's) never reads them.
+        self._unread_chunks: deque[list[LinkEntry]] = deque()
+        self._unread: dict[int, list[LinkEntry]] = {}
         # The pages and texts of referrers read back, one copy each while they repeat (a report keeps a
         # problem link's referrers, and a page refers to many links).
         self._shared: dict[str, str] = {}
@@ -434,6 +441,10 @@ class RedisState:
         known = link.referrers
         if type(known) is tuple:  # read with its report chunk (a crawl's entries hold a list or None)
             return known, link.counted + len(known)
+        chunk = self._unread.get(id(link))
+        if chunk is not None:
+            self._read_referrers(chunk)
+            return self.referrers_and_count(link)
         streamed = self._streamed.pop(link.url, None)
         return streamed if streamed is not None else self._referrers_of([link.url])[link.url]
 
@@ -533,8 +544,9 @@ class RedisState:
             raise StateUnavailable(_LOST)
 
     def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
-        """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources and referrers
-        (four round trips; each entry holds its referrers, in page order, for :meth:`referrers_and_count`)."""
+        """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources (three round trips).
+        Their referrers are read for the whole chunk when :meth:`referrers_and_count` first asks for one of
+        them (one more), and kept on each entry, in page order."""
         ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
         urls = [text_of(url) for url in ranked]
         if len(urls) != max(0, min(stop, self._emitted) - start):  # the report's links went meanwhile
@@ -555,12 +567,23 @@ class RedisState:
             if raw is None:  # written with its place in the order
                 raise StateUnavailable(_LOST)
             links.append(self._link_from(url, raw, resources.get))
-        # Kept on each entry: a report picks its problems in one pass and reads their referrers later.
+        if len(self._unread_chunks) == UNREAD_CHUNKS:
+            for link in self._unread_chunks.popleft():
+                self._unread.pop(id(link), None)
+        self._unread_chunks.append(links)
+        self._unread.update((id(link), links) for link in links)
+        return links
+
+    def _read_referrers(self, links: list[LinkEntry]) -> None:
+        """Read the referrers of a chunk's ``links`` (one round trip) and keep them on each entry."""
+        for link in links:
+            del self._unread[id(link)]
+        self._unread_chunks = deque(chunk for chunk in self._unread_chunks if chunk is not links)
         settled = {link.url for link in links if link.referrers is None}  # only counted: no set to read
+        urls = [link.url for link in links]
         for link, (referrers, count) in zip(links, self._referrers_of(urls, settled).values(), strict=True):
             link.referrers = referrers
             link.counted = count - len(referrers)
-        return links
 
     def __len__(self) -> int:
         """How many links."""

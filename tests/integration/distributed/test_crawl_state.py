@@ -208,6 +208,19 @@ async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_no
     assert pipelines <= 3 * passes  # links, resources and counts of each chunk: none per problem
 
 
+async def test_the_summary_reads_every_verdict_without_reading_a_referrer(client: redis.Redis) -> None:
+    """The crawl's end reads every link once for the summary's counts: their verdicts, not their referrers,
+    which a chunk reads only when a result is built from one of its links."""
+    state = RedisState(client, "t:verdicts", flush_every=3, queue_window=4)
+    client.config_resetstat()
+    found = await _crawl(state)
+    assert _calls(client, "zrange") >= 1  # the summary read the links from Redis
+    assert _calls(client, "smembers") == 0
+    assert found.summary.broken > 0
+    _same(found, await _crawl(None))  # the results, built now, carry every referrer
+    assert _calls(client, "smembers") > 0
+
+
 async def test_the_referrers_a_report_reads_share_one_copy_of_each_page(client: redis.Redis) -> None:
     """The problem results a report reads from one chunk: one page's URL (and a repeated link text) read back
     from Redis is one string for every link it refers to, as in memory, not a copy per referrer."""
