@@ -124,8 +124,11 @@ class RemotePages:
         linger: bool = False,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        stopped: Callable[[str], FetchInterrupted | None] | None = None,
     ) -> None:
         self.settings = settings
+        # Asked while the broker is away: the error that stops the scan at once (a signal arrived), or None.
+        self._stopped = stopped or (lambda what: None)
         # This coordinator's name in the scan's claim (``check --broker``): it stops if another takes the scan.
         self.owner = owner
         self._taken_over = False
@@ -204,6 +207,8 @@ class RemotePages:
             self._listener.cancel()
         if self._taken_over:  # the scan's keys are another coordinator's now
             return
+        if self._down_since is not None:  # stopped by the outage (or a signal during it): this would time out
+            return
         with contextlib.suppress(RedisError, OSError):
             outcome = "scans_finished" if exc is None and self._failure is None else "scans_failed"
             outcome = "scans_interrupted" if self.interrupted else outcome
@@ -273,6 +278,8 @@ class RemotePages:
                         exc,
                         self.settings.outage_grace,
                     )
+                if (stop := self._stopped("the broker was out of reach")) is not None:
+                    raise stop from exc
                 if now - self._down_since > self.settings.outage_grace:
                     raise FetchInterrupted(f"lost the broker while {what}: {exc}") from exc
                 await asyncio.sleep(_RETRY_PAUSE)

@@ -81,7 +81,8 @@ _LOST = (
 class RedisState:
     """:class:`~linkdoctor.engine.state.CrawlState` in Redis under ``prefix`` (see the module's docstring).
     ``keep_all`` keeps every referrer of every link; ``outage_grace`` is how long a call waits for an
-    unreachable Redis before the run stops."""
+    unreachable Redis before the run stops; ``stopped(what)``, asked meanwhile, returns the error that stops
+    it at once (a signal arrived: :meth:`~linkdoctor.engine.interrupt.Interrupt.stopped_while`)."""
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class RedisState:
         queue_window: int = QUEUE_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        stopped: Callable[[str], FetchInterrupted | None] | None = None,
     ) -> None:
         if redis.get_encoder().encoding_errors != "surrogatepass":
             raise ValueError(
@@ -109,6 +111,10 @@ class RedisState:
         self._flush_every = flush_every
         self._sleep = sleep
         self._clock = clock
+        # Asked while Redis is out of reach (the run's loop is blocked meanwhile): a signal stops it at once.
+        self._stopped = stopped or (lambda what: None)
+        # Why a call gave up (past the grace, a loss, a signal): every later call fails at once with it.
+        self._gave_up: FetchInterrupted | None = None
         self._swept = clock()
         self._apply = redis.register_script(APPLY)
         self._seq = 0
@@ -148,6 +154,15 @@ class RedisState:
 
     # --- plumbing ----------------------------------------------------------------------------------------
     def _call(self, call: Callable[[], T]) -> T:
+        if self._gave_up is not None:  # the run is stopping: the crawl's other checks must not wait again
+            raise self._gave_up
+        try:
+            return self._retried(call)
+        except FetchInterrupted as exc:
+            self._gave_up = exc
+            raise
+
+    def _retried(self, call: Callable[[], T]) -> T:
         deadline = time.monotonic() + self._grace
         delay = 0.1
         while True:
@@ -159,6 +174,8 @@ class RedisState:
                     _LOST if lost else f"the crawl's Redis refused its state: {exc}"
                 ) from exc
             except (RedisConnectionError, RedisTimeoutError) as exc:
+                if (stop := self._stopped("the crawl's Redis was out of reach")) is not None:
+                    raise stop from exc
                 if time.monotonic() >= deadline:
                     raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc
                 self._sleep(delay)

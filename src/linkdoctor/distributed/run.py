@@ -54,11 +54,13 @@ async def remote_pages(
     opening: Callable[[Redis, str], Awaitable[None]] | None = None,
     owner: str | None = None,
     linger: bool = False,
+    stopped: Callable[[str], FetchInterrupted | None] | None = None,
 ) -> AsyncIterator[RemotePages]:
     """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
     with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out;
     ``owner`` names the coordinator in the scan's claim (see :func:`~linkdoctor.distributed.resume.open_scan`),
-    which ``linger`` leaves held, with the scan live, when the crawl ends."""
+    which ``linger`` leaves held, with the scan live, when the crawl ends; ``stopped`` stops it at once
+    during an outage (see :class:`RemotePages`)."""
     spec = FetchSpec.from_config(config, env=env, allow_private=allow_private)
     app = create_celery(settings)
     store = open_page_store(settings)
@@ -78,6 +80,7 @@ async def remote_pages(
             store=store,
             owner=owner,
             linger=linger,
+            stopped=stopped,
         ) as pages:
             yield pages
     finally:
@@ -139,6 +142,7 @@ async def check_distributed(
             opening=opening,
             owner=owner,
             linger=held is not None,
+            stopped=None if interrupt is None else interrupt.stopped_while,
         ) as pages:
             if announce is not None:  # once the scan is live: a check killed from here on can resume it
                 announce(key)
@@ -155,6 +159,7 @@ async def check_distributed(
                 keep_all=config.all_referrers,
                 ttl=settings.key_ttl,
                 outage_grace=settings.outage_grace,
+                stopped=None if interrupt is None else interrupt.stopped_while,
             )
             try:
                 if interrupt is None:

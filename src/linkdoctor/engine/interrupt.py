@@ -22,6 +22,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
+from types import FrameType
 from typing import Final
 
 from linkdoctor.engine.crawl import Crawler
@@ -53,6 +54,10 @@ class Interrupt:
         self._stop_now: Callable[[FetchInterrupted], None] | None = None
         self._task: asyncio.Task[object] | None = None
         self._stopped: RunStopped | None = None
+        # A signal as it arrives, before the loop handles it: code that blocks the loop (waiting out an
+        # outage of the crawl's store) asks :meth:`stopped_while`, and a run it stops ignores the signal.
+        self._arrived: int | None = None
+        self._gone = False
 
     @property
     def signal_name(self) -> str:
@@ -66,6 +71,7 @@ class Interrupt:
         self._task = asyncio.current_task()
         for signum in SIGNALS:
             loop.add_signal_handler(signum, self._on_signal, signum)
+            self._note_arrivals(signum)
         try:
             yield
         except asyncio.CancelledError:
@@ -77,6 +83,28 @@ class Interrupt:
                 loop.remove_signal_handler(signum)
             self._stop_now = None
             self._task = None
+
+    def _note_arrivals(self, signum: int) -> None:
+        """Note ``signum`` as it arrives, then run the loop's own handler (which wakes the loop)."""
+        loop_handler = signal.getsignal(signum)
+
+        def noted(number: int, frame: FrameType | None) -> None:
+            if self._arrived is None:
+                self._arrived = number
+            if callable(loop_handler):
+                loop_handler(number, frame)
+
+        signal.signal(signum, noted)
+
+    def stopped_while(self, what: str) -> RunStopped | None:
+        """The stop at once of a run blocked ``what`` (its checks in flight cannot finish), when a signal
+        arrived, even one the loop could not handle yet: a :class:`RunStopped` to raise, and the signal is
+        then ignored. None when no signal came."""
+        if self._arrived is None:
+            return None
+        self._gone = True
+        name = signal.Signals(self._arrived).name
+        return RunStopped(f"stopped by {name} while {what}: no report written{self._suffix()}", self._arrived)
 
     def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
         """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""
@@ -111,6 +139,8 @@ class Interrupt:
         )
 
     def _on_signal(self, signum: int) -> None:
+        if self._gone:  # the run stopped at once on it (stopped_while)
+            return
         if self.signum is None:
             self.signum = signum
             if self._first():

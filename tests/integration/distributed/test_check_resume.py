@@ -312,6 +312,48 @@ def test_a_second_signal_stops_at_once_without_a_report_and_keeps_the_scan(
     assert redis.hlen(f"linkdoctor:scan:{key}:pages") >= KILL_AFTER_PAGES
 
 
+def test_a_signal_during_a_broker_outage_stops_at_once_and_the_resume_finishes_the_scan(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C while Redis is frozen: the checks in flight cannot finish and the crawl's state cannot be
+    written, so the check stops within seconds, not after the 40 s outage grace (its loop, blocked on a
+    synchronous Redis call, handled no signal before), says how to resume, and the resume loses nothing."""
+    site, _nginx = logged_site
+    plain_worker("o1@test")
+    redis = redis_server.client()
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    log = tmp_path / "first.log"
+    report = tmp_path / "first.json"
+    first, key = started_check(redis_server.url, site.base_url, redis, log, "--format", f"json-v1:{report}")
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(3.0)  # the check meets the outage
+        os.kill(first.pid, signal.SIGINT)
+        signalled = time.monotonic()
+        code = finish(first, log, STOP_TIMEOUT_S)
+        stopped_after = time.monotonic() - signalled
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+
+    assert code == 128 + signal.SIGINT, log.read_text()
+    # Without waiting out the 40 s grace: the stop itself within a socket timeout (5 s), then the steps that
+    # end the scan give up on Redis after one more each.
+    assert stopped_after < 30.0, log.read_text()
+    assert not report.exists()
+    last = log.read_text().splitlines()[-1]
+    assert re.fullmatch(
+        rf"linkdoctor: error: stopped by SIGINT while the (crawl's Redis|broker) was out of reach: no report "
+        rf"written; resume with --resume {key}",
+        last,
+    ), last
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
+
+
 @pytest.mark.parametrize(
     ("with_broker", "message"),
     [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -24,6 +25,7 @@ from linkdoctor.distributed.staterecords import StoredResource
 from linkdoctor.engine.crawl import Crawler, ResultSink
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
+from linkdoctor.engine.interrupt import RunStopped
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
 from linkdoctor.models import CheckResult, Report, results_in
@@ -336,6 +338,47 @@ async def test_an_unreachable_redis_stops_the_run_after_the_grace() -> None:
     state = RedisState(client, "t:gone", outage_grace=0.0, sleep=waits.append)
     with pytest.raises(StateUnavailable, match="out of reach"):
         await _crawl(state)
+
+
+def _unreachable() -> redis.Redis:
+    return redis.Redis(
+        host="127.0.0.1",
+        port=1,
+        socket_timeout=0.2,
+        socket_connect_timeout=0.2,
+        encoding_errors="surrogatepass",
+    )
+
+
+def test_once_a_call_gave_up_every_later_call_fails_at_once() -> None:
+    """The checks of a crawl share its Redis, and a call blocks the crawl's loop: once one call gave up (past
+    the grace), the others fail at once, where each waited out a grace of its own (a crawl with many checks
+    in flight took minutes to stop)."""
+    waits: list[float] = []
+    state = RedisState(_unreachable(), "t:gone", outage_grace=0.3, sleep=waits.append)
+    with pytest.raises(StateUnavailable, match="out of reach") as first:
+        state.prefetch(["http://a.test/"])
+    waits.clear()
+    with pytest.raises(StateUnavailable) as second:
+        state.prefetch(["http://b.test/"])
+    assert second.value is first.value
+    assert waits == []
+
+
+def test_a_signal_during_an_outage_stops_the_call_at_once() -> None:
+    """``stopped`` is asked after each failed attempt: a signal arrived, so the call stops with its error
+    instead of waiting out the grace."""
+    waits: list[float] = []
+    asked: list[str] = []
+
+    def stopped(what: str) -> RunStopped:
+        asked.append(what)
+        return RunStopped(f"stopped by SIGINT while {what}", signal.SIGINT)
+
+    state = RedisState(_unreachable(), "t:stop", outage_grace=600.0, sleep=waits.append, stopped=stopped)
+    with pytest.raises(RunStopped, match="while the crawl's Redis was out of reach"):
+        state.prefetch(["http://a.test/"])
+    assert (asked, waits) == (["the crawl's Redis was out of reach"], [])
 
 
 async def test_forget_deletes_every_run_of_the_scan_and_nothing_else(
