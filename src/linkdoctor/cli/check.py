@@ -24,7 +24,7 @@ from linkdoctor.config_file import FileConfig, apply_sections
 from linkdoctor.engine.crawl import Crawler
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import collect_inputs
-from linkdoctor.engine.interrupt import Interrupt, RunStopped
+from linkdoctor.engine.interrupt import Interrupt, OutageStopped
 from linkdoctor.engine.runner import check_async, fewer_collections, run_sync
 from linkdoctor.errors import ConfigError
 from linkdoctor.models import CheckResult, Report
@@ -340,8 +340,8 @@ def _checked(
             if held is not None:
                 held.check()  # the crawl state was this check's while the reports read it
         except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
-            if held is None or not live or isinstance(exc, RunStopped):  # not started, or its message says
-                raise  # how to go on (and, stopped during an outage, Redis could not be asked anything)
+            if held is None or not live or isinstance(exc, OutageStopped):  # not started, or stopped during
+                raise  # an outage: its message says how to go on, and Redis cannot be asked anything
             held.check()  # another coordinator took the scan (and cleared its state): no hint
             from linkdoctor.distributed.resume import resume_hint
 

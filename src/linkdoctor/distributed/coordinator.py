@@ -124,11 +124,12 @@ class RemotePages:
         linger: bool = False,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
-        stopped: Callable[[str], FetchInterrupted | None] | None = None,
+        stopped: Callable[[str, float], FetchInterrupted | None] | None = None,
     ) -> None:
         self.settings = settings
         # Asked while the broker is away: the error that stops the scan at once (a signal arrived), or None.
-        self._stopped = stopped or (lambda what: None)
+        self._stopped = stopped or (lambda what, since: None)
+        self._down_at = 0.0  # when the outage began, by time.monotonic() (as signals are noted)
         # This coordinator's name in the scan's claim (``check --broker``): it stops if another takes the scan.
         self.owner = owner
         self._taken_over = False
@@ -272,13 +273,14 @@ class RemotePages:
                 now = self._clock()
                 if self._down_since is None:
                     self._down_since = now
+                    self._down_at = time.monotonic()
                     log.warning(
                         "scan %s: the broker is unreachable (%s); retrying for up to %.0f s",
                         self.scan,
                         exc,
                         self.settings.outage_grace,
                     )
-                if (stop := self._stopped("the broker was out of reach")) is not None:
+                if (stop := self._stopped("the broker was out of reach", self._down_at)) is not None:
                     raise stop from exc
                 if now - self._down_since > self.settings.outage_grace:
                     raise FetchInterrupted(f"lost the broker while {what}: {exc}") from exc

@@ -81,8 +81,9 @@ _LOST = (
 class RedisState:
     """:class:`~linkdoctor.engine.state.CrawlState` in Redis under ``prefix`` (see the module's docstring).
     ``keep_all`` keeps every referrer of every link; ``outage_grace`` is how long a call waits for an
-    unreachable Redis before the run stops; ``stopped(what)``, asked meanwhile, returns the error that stops
-    it at once (a signal arrived: :meth:`~linkdoctor.engine.interrupt.Interrupt.stopped_while`)."""
+    unreachable Redis before the run stops; ``stopped(what, since)``, asked meanwhile, returns the error that
+    stops it at once (a signal arrived since the call began:
+    :meth:`~linkdoctor.engine.interrupt.Interrupt.stopped_while`)."""
 
     def __init__(
         self,
@@ -96,7 +97,7 @@ class RedisState:
         queue_window: int = QUEUE_WINDOW,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        stopped: Callable[[str], FetchInterrupted | None] | None = None,
+        stopped: Callable[[str, float], FetchInterrupted | None] | None = None,
     ) -> None:
         if redis.get_encoder().encoding_errors != "surrogatepass":
             raise ValueError(
@@ -112,7 +113,7 @@ class RedisState:
         self._sleep = sleep
         self._clock = clock
         # Asked while Redis is out of reach (the run's loop is blocked meanwhile): a signal stops it at once.
-        self._stopped = stopped or (lambda what: None)
+        self._stopped = stopped or (lambda what, since: None)
         # Why a call gave up (past the grace, a loss, a signal): every later call fails at once with it.
         self._gave_up: FetchInterrupted | None = None
         self._swept = clock()
@@ -155,7 +156,7 @@ class RedisState:
     # --- plumbing ----------------------------------------------------------------------------------------
     def _call(self, call: Callable[[], T]) -> T:
         if self._gave_up is not None:  # the run is stopping: the crawl's other checks must not wait again
-            raise self._gave_up
+            raise self._gave_up.with_traceback(None)  # not one more frame on it per call
         try:
             return self._retried(call)
         except FetchInterrupted as exc:
@@ -163,7 +164,8 @@ class RedisState:
             raise
 
     def _retried(self, call: Callable[[], T]) -> T:
-        deadline = time.monotonic() + self._grace
+        started = time.monotonic()
+        deadline = started + self._grace
         delay = 0.1
         while True:
             try:
@@ -174,7 +176,7 @@ class RedisState:
                     _LOST if lost else f"the crawl's Redis refused its state: {exc}"
                 ) from exc
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                if (stop := self._stopped("the crawl's Redis was out of reach")) is not None:
+                if (stop := self._stopped("the crawl's Redis was out of reach", started)) is not None:
                     raise stop from exc
                 if time.monotonic() >= deadline:
                     raise StateUnavailable(f"the crawl's Redis is out of reach: {exc}") from exc

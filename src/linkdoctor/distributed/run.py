@@ -54,7 +54,7 @@ async def remote_pages(
     opening: Callable[[Redis, str], Awaitable[None]] | None = None,
     owner: str | None = None,
     linger: bool = False,
-    stopped: Callable[[str], FetchInterrupted | None] | None = None,
+    stopped: Callable[[str, float], FetchInterrupted | None] | None = None,
 ) -> AsyncIterator[RemotePages]:
     """A :class:`RemotePages` on a fresh Redis connection, Celery publisher and page store (the database's
     with ``db_url``, else Redis's). ``opening(redis, store kind)`` runs before any work is handed out;

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
@@ -41,6 +42,11 @@ class RunStopped(FetchInterrupted):
         self.exit_code = 128 + signum
 
 
+class OutageStopped(RunStopped):
+    """A signal stopped a run whose broker or store was out of reach (:meth:`Interrupt.stopped_while`): the
+    checks in flight could not finish, and the broker cannot be asked anything."""
+
+
 class Interrupt:
     """SIGINT and SIGTERM during a run: the first stops new checks (the report is partial), the second stops
     at once. Install it on the running loop with :meth:`installed`; ``hint`` ends the partial report's
@@ -54,10 +60,12 @@ class Interrupt:
         self._stop_now: Callable[[FetchInterrupted], None] | None = None
         self._task: asyncio.Task[object] | None = None
         self._stopped: RunStopped | None = None
-        # A signal as it arrives, before the loop handles it: code that blocks the loop (waiting out an
-        # outage of the crawl's store) asks :meth:`stopped_while`, and a run it stops ignores the signal.
-        self._arrived: int | None = None
-        self._gone = False
+        # Signals as they arrive, before the loop handles them (each: when, which): code that waits out an
+        # outage, maybe blocking the loop, asks :meth:`stopped_while`. The loop then ignores those it
+        # acted on (``_acted`` of them; ``_handled`` counts the loop's), and takes a later one as the second.
+        self._arrivals: list[tuple[float, int]] = []
+        self._acted = 0
+        self._handled = 0
 
     @property
     def signal_name(self) -> str:
@@ -81,6 +89,7 @@ class Interrupt:
         finally:
             for signum in SIGNALS:
                 loop.remove_signal_handler(signum)
+            self._arrivals.clear()  # asked after the run (its reports), nothing stops them
             self._stop_now = None
             self._task = None
 
@@ -89,22 +98,25 @@ class Interrupt:
         loop_handler = signal.getsignal(signum)
 
         def noted(number: int, frame: FrameType | None) -> None:
-            if self._arrived is None:
-                self._arrived = number
+            self._arrivals.append((time.monotonic(), number))
             if callable(loop_handler):
                 loop_handler(number, frame)
 
         signal.signal(signum, noted)
 
-    def stopped_while(self, what: str) -> RunStopped | None:
-        """The stop at once of a run blocked ``what`` (its checks in flight cannot finish), when a signal
-        arrived, even one the loop could not handle yet: a :class:`RunStopped` to raise, and the signal is
-        then ignored. None when no signal came."""
-        if self._arrived is None:
+    def stopped_while(self, what: str, since: float) -> OutageStopped | None:
+        """The stop at once of a run that has waited ``what`` since ``since`` (``time.monotonic()``): its
+        checks in flight cannot finish. An :class:`OutageStopped` to raise when a signal arrived since then,
+        or one the loop has not handled yet (it is blocked); the loop then ignores it, and takes the next as
+        the second. None when neither: a signal handled before the outage stops the run as it promised."""
+        unhandled = len(self._arrivals) > self._handled
+        if not self._arrivals or (self._arrivals[-1][0] < since and not unhandled):
             return None
-        self._gone = True
-        name = signal.Signals(self._arrived).name
-        return RunStopped(f"stopped by {name} while {what}: no report written{self._suffix()}", self._arrived)
+        signum = self._arrivals[-1][1]
+        self._acted = len(self._arrivals)
+        self.signum = self.signum or signum
+        name = signal.Signals(signum).name
+        return OutageStopped(f"stopped by {name} while {what}: no report written{self._suffix()}", signum)
 
     def attach(self, stop_now: Callable[[FetchInterrupted], None]) -> None:
         """From now on a second signal calls ``stop_now`` (which aborts the fetches in flight)."""
@@ -139,7 +151,8 @@ class Interrupt:
         )
 
     def _on_signal(self, signum: int) -> None:
-        if self._gone:  # the run stopped at once on it (stopped_while)
+        self._handled += 1
+        if self._handled <= self._acted:  # the run stopped at once on it (stopped_while)
             return
         if self.signum is None:
             self.signum = signum
