@@ -82,7 +82,7 @@ class RedisState:
     """:class:`~linkdoctor.engine.state.CrawlState` in Redis under ``prefix`` (see the module's docstring).
     ``keep_all`` keeps every referrer of every link; ``outage_grace`` is how long a call waits for an
     unreachable Redis before the run stops; ``stopped(what, since)``, asked meanwhile, returns the error that
-    stops it at once (a signal arrived since the call began:
+    stops it at once (a signal arrived since the call began, or one the blocked loop has not handled:
     :meth:`~linkdoctor.engine.interrupt.Interrupt.stopped_while`)."""
 
     def __init__(
