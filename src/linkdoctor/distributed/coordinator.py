@@ -129,7 +129,7 @@ class RemotePages:
         self.settings = settings
         # Asked while the broker is away: the error that stops the scan at once (a signal arrived), or None.
         self._stopped = stopped or (lambda what, since: None)
-        self._down_at = 0.0  # when the outage began, by time.monotonic() (as signals are noted)
+        self._down_at = 0.0  # when the outage's first failed call began, by time.monotonic() (as signals are)
         # This coordinator's name in the scan's claim (``check --broker``): it stops if another takes the scan.
         self.owner = owner
         self._taken_over = False
@@ -265,6 +265,7 @@ class RemotePages:
         while True:
             if self._failure is not None:
                 raise self._failure
+            started = time.monotonic()
             try:
                 result = await call()
             except (RedisError, OSError, _PublishFailed) as exc:
@@ -273,7 +274,9 @@ class RemotePages:
                 now = self._clock()
                 if self._down_since is None:
                     self._down_since = now
-                    self._down_at = time.monotonic()
+                    # A frozen broker is noticed a socket timeout late: a signal since the failed call began
+                    # came during the outage.
+                    self._down_at = started
                     log.warning(
                         "scan %s: the broker is unreachable (%s); retrying for up to %.0f s",
                         self.scan,

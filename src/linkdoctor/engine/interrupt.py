@@ -108,9 +108,11 @@ class Interrupt:
         """The stop at once of a run that has waited ``what`` since ``since`` (``time.monotonic()``): its
         checks in flight cannot finish. An :class:`OutageStopped` to raise when a signal arrived since then,
         or one the loop has not handled yet (it is blocked); the loop then ignores it, and takes the next as
-        the second. None when neither: a signal handled before the outage stops the run as it promised."""
+        the second; and, once it stopped the run, for every later caller (the run's other calls must not
+        wait out the outage while it unwinds). None when neither: a signal handled before the outage stops
+        the run as it promised."""
         unhandled = len(self._arrivals) > self._handled
-        if not self._arrivals or (self._arrivals[-1][0] < since and not unhandled):
+        if not self._arrivals or (self._arrivals[-1][0] < since and not unhandled and not self._acted):
             return None
         signum = self._arrivals[-1][1]
         self._acted = len(self._arrivals)
