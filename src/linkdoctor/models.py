@@ -90,7 +90,7 @@ class CheckResult:
     error: ErrorKind | None = None
     error_message: str = ""
     diagnosis: Diagnosis | None = None
-    referrers: tuple[Referrer, ...] = ()
+    referrers: Sequence[Referrer] = ()
     findings: tuple[Finding, ...] = ()
     referrer_count: int | None = None
 
@@ -104,7 +104,7 @@ class CheckResult:
         return len(self.referrers) if self.referrer_count is None else self.referrer_count
 
     def for_link(
-        self, url: str, referrers: tuple[Referrer, ...], referrer_count: int | None = None
+        self, url: str, referrers: Sequence[Referrer], referrer_count: int | None = None
     ) -> CheckResult:
         """This result as the result of one link to the same resource: ``dataclasses.replace`` of ``url``,
         ``referrers`` and ``referrer_count``, at a third of its cost (a report builds one per link)."""
@@ -224,7 +224,7 @@ class Summary:
         )
 
 
-AlikeLink = tuple[str, tuple[Referrer, ...], int | None]
+AlikeLink = tuple[str, Sequence[Referrer], int | None]
 """A link's URL, referrers and ``referrer_count`` (None unless its referrers are only counted)."""
 Alike = tuple[CheckResult, list[AlikeLink]]
 """Results that differ only in their URL and referrers (the links to one fetched document, none with a
@@ -242,7 +242,7 @@ class LazyResults(Protocol):
 
     def of_categories(self, categories: Collection[Category]) -> Sequence[CheckResult]: ...
 
-    def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]: ...
+    def urls_and_referrers(self) -> Iterator[tuple[str, Sequence[Referrer]]]: ...
 
     def alike(self, indices: Sequence[int]) -> Alike | None: ...
 
@@ -259,7 +259,7 @@ def results_in(results: Iterable[CheckResult], categories: Collection[Category])
     return (result for result in results if result.category in categories)
 
 
-def urls_and_referrers(results: Iterable[CheckResult]) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
+def urls_and_referrers(results: Iterable[CheckResult]) -> Iterator[tuple[str, Sequence[Referrer]]]:
     """Each result's URL and referrers, in order (a crawl's results give them without being built)."""
     if isinstance(results, LazyResults):
         return results.urls_and_referrers()

@@ -32,10 +32,10 @@ monitor and library users all group the same way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, overload, runtime_checkable
 
 from linkdoctor.classify import codes
 from linkdoctor.models import Category, CheckResult, Referrer, Summary, results_in
@@ -85,7 +85,7 @@ class Problem:
     target: str
     anchor: str
     result: CheckResult
-    locations: tuple[Location, ...]
+    locations: Sequence[Location]
     links: int
     pages: int
 
@@ -253,7 +253,7 @@ def group_problems(results: Iterable[CheckResult]) -> Sequence[Problem]:
 
 
 def _group(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
-    found: dict[ProblemKey, tuple[CheckResult, list[tuple[Location, ...]], list[int]]] = {}
+    found: dict[ProblemKey, tuple[CheckResult, list[Sequence[Location]], list[int]]] = {}
     for result in results_in(results, PROBLEM_CATEGORIES):
         key, locations, links = problem_part(result)
         entry = found.get(key)
@@ -266,7 +266,7 @@ def _group(results: Iterable[CheckResult]) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def problem_part(result: CheckResult) -> tuple[ProblemKey, tuple[Location, ...], int]:
+def problem_part(result: CheckResult) -> tuple[ProblemKey, Sequence[Location], int]:
     """The key of the problem a broken or unverified ``result`` is part of, the places it adds, and how
     many places it counts (its referrers found, when only some were kept)."""
     target, fragment = split_fragment(result.url)
@@ -282,10 +282,39 @@ def problem_part(result: CheckResult) -> tuple[ProblemKey, tuple[Location, ...],
     return key, locations, max(result.referrers_found, len(locations))
 
 
-def _locations(referrers: Sequence[Referrer], fragment: str) -> tuple[Location, ...]:
+def _locations(referrers: Sequence[Referrer], fragment: str) -> Sequence[Location]:
     if not referrers:
         return (Location(START_URL, None, "", fragment),)
-    return tuple(Location(r.url, r.line, r.text, fragment) for r in referrers)
+    if isinstance(referrers, tuple | list):
+        return tuple(Location(r.url, r.line, r.text, fragment) for r in referrers)
+    return _Places(referrers, fragment)  # kept outside memory (too many to hold): built as they are read
+
+
+class _Places(Sequence[Location]):
+    """The places of ``referrers`` kept outside memory, each built as it is read."""
+
+    __slots__ = ("_fragment", "_referrers")
+
+    def __init__(self, referrers: Sequence[Referrer], fragment: str) -> None:
+        self._referrers = referrers
+        self._fragment = fragment
+
+    def __len__(self) -> int:
+        return len(self._referrers)
+
+    @overload
+    def __getitem__(self, index: int) -> Location: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Location]: ...
+    def __getitem__(self, index: int | slice) -> Location | Sequence[Location]:
+        if isinstance(index, slice):
+            return _Places(self._referrers[index], self._fragment)
+        r = self._referrers[index]
+        return Location(r.url, r.line, r.text, self._fragment)
+
+    def __iter__(self) -> Iterator[Location]:
+        fragment = self._fragment
+        return (Location(r.url, r.line, r.text, fragment) for r in self._referrers)
 
 
 def location_order(loc: Location) -> tuple[str, bool, int, str, str]:
@@ -294,17 +323,18 @@ def location_order(loc: Location) -> tuple[str, bool, int, str, str]:
 
 
 def _problem(
-    key: ProblemKey, first: CheckResult, parts: list[tuple[Location, ...]], links: list[int]
+    key: ProblemKey, first: CheckResult, parts: list[Sequence[Location]], links: list[int]
 ) -> Problem:
     unique = {location_order(loc): loc for part in parts for loc in part}
     return build_problem(key, first, tuple(unique[k] for k in sorted(unique)), links[0])
 
 
 def build_problem(
-    key: ProblemKey, first: CheckResult, locations: tuple[Location, ...], links: int
+    key: ProblemKey, first: CheckResult, locations: Sequence[Location], links: int, pages: int | None = None
 ) -> Problem:
     """The problem of ``key``: ``first`` its first result, ``locations`` its places (unique, in
-    :func:`location_order`), ``links`` the places its results counted."""
+    :func:`location_order`), ``links`` the places its results counted, ``pages`` its unique pages (counted
+    from ``locations`` unless given)."""
     kind, target, anchor = key[0], key[1], key[2]
     url = f"{target}#{anchor}" if anchor else target
     result = first.for_link(url, ())
@@ -314,7 +344,8 @@ def build_problem(
             split_fragment(first.final_url)[0], first.redirects, first.elapsed_ms, first.error,
             first.error_message, first.diagnosis, (), first.findings,
         )  # fmt: skip
-    pages = len({loc.page for loc in locations})
+    if pages is None:
+        pages = len({loc.page for loc in locations})
     return Problem(kind, target, anchor, result, locations, max(links, len(locations)), pages)
 
 

@@ -30,7 +30,7 @@ from linkdoctor.problems import (
     problem_label,
     problem_part,
 )
-from linkdoctor.scratch import blob, open_scratch, text_of
+from linkdoctor.scratch import PIECE, StoredRows, blob, open_scratch, text_of
 
 _SCHEMA = """
 CREATE TABLE problem (
@@ -46,14 +46,20 @@ CREATE TABLE place (
 # The order of group_problems: most pages, then most links, then by URL and code; ties in order of first
 # appearance (Python's sort is stable).
 _ORDER = """
-CREATE TABLE ordered (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL, links INTEGER NOT NULL, pages INTEGER NOT NULL);
+CREATE TABLE ordered (
+    pos INTEGER PRIMARY KEY, id INTEGER NOT NULL, links INTEGER NOT NULL, pages INTEGER NOT NULL,
+    places INTEGER NOT NULL
+);
 INSERT INTO ordered
-SELECT row_number() OVER (ORDER BY pages DESC, links DESC, url, code, id) - 1, id, links, pages FROM (
-    SELECT p.id, p.url, p.code,
-        max(p.links, (SELECT count(*) FROM place WHERE problem = p.id)) AS links,
+SELECT row_number() OVER (ORDER BY pages DESC, links DESC, url, code, id) - 1, id, max(links, places), pages,
+    places FROM (
+    SELECT p.id, p.url, p.code, p.links,
+        (SELECT count(*) FROM place WHERE problem = p.id) AS places,
         (SELECT count(DISTINCT page) FROM place WHERE problem = p.id) AS pages
     FROM problem AS p
 );
+CREATE TABLE placed (pos INTEGER PRIMARY KEY, page BLOB NOT NULL, line INTEGER, fragment BLOB NOT NULL,
+    text BLOB NOT NULL);
 """
 _CHUNK = 256
 _SHARED = 65_536  # strings read back shared while they repeat (a page's URL in each of its problems), bounded
@@ -123,6 +129,8 @@ class StoredProblems(Sequence[Problem]):
         self._db = db
         self._count: int = db.execute("SELECT count(*) FROM ordered").fetchone()[0]
         self._strings: dict[bytes, str] = {}
+        self._placed_at: dict[int, int] = {}  # a problem with many places → where they are in ``placed``
+        self._placed_end = 0
 
     def __len__(self) -> int:
         return self._count
@@ -149,27 +157,52 @@ class StoredProblems(Sequence[Problem]):
 
     def _read(self, start: int, stop: int) -> Iterator[Problem]:
         rows = self._db.execute(
-            "SELECT o.id, o.links, p.key, p.first FROM ordered AS o JOIN problem AS p ON p.id = o.id "
+            "SELECT o.id, o.links, o.places, o.pages, p.key, p.first FROM ordered AS o JOIN problem AS p ON p.id = o.id "
             "WHERE o.pos >= ? AND o.pos < ? ORDER BY o.pos",
             (start, stop),
         ).fetchall()
-        for problem_id, links, key, first in rows:
-            places = self._db.execute(
-                "SELECT page, has_line, line, fragment, text FROM place WHERE problem = ? "
-                "ORDER BY page, has_line, line, fragment, text",
-                (problem_id,),
-            )
-            shared = self._shared
-            locations = tuple(
-                Location(shared(page), line if has_line else None, shared(text), shared(fragment))
-                for page, has_line, line, fragment, text in places
-            )
+        for problem_id, links, places, pages, key, first in rows:
+            locations: Sequence[Location]
+            if places > PIECE:  # too many to hold at once: read as they are listed
+                locations = StoredRows(
+                    self._db,
+                    "placed",
+                    "page, line, fragment, text",
+                    *self._placed(problem_id, places),
+                    self._location,
+                )
+            else:
+                listed = self._db.execute(
+                    "SELECT page, CASE has_line WHEN 1 THEN line END, fragment, text FROM place WHERE problem = ? "
+                    "ORDER BY page, has_line, line, fragment, text",
+                    (problem_id,),
+                )
+                locations = tuple(self._location(*row) for row in listed)
             yield build_problem(
                 _key_from_json(json.loads(text_of(key))),
                 codec.result_from_json(json.loads(text_of(first))),
                 locations,
                 links,
+                pages,
             )
+
+    def _location(self, page: bytes, line: int | None, fragment: bytes, text: bytes) -> Location:
+        shared = self._shared
+        return Location(shared(page), line, shared(text), shared(fragment))
+
+    def _placed(self, problem_id: int, places: int) -> tuple[int, int]:
+        """Where the places of a problem with more than :data:`~linkdoctor.scratch.PIECE` of them are, in
+        order (copied there when first read), and how many."""
+        start = self._placed_at.get(problem_id)
+        if start is None:
+            start = self._placed_at[problem_id] = self._placed_end
+            self._db.execute(
+                "INSERT INTO placed SELECT ? + row_number() OVER (ORDER BY page, has_line, line, fragment, text)"
+                " - 1, page, CASE has_line WHEN 1 THEN line END, fragment, text FROM place WHERE problem = ?",
+                (start, problem_id),
+            )
+            self._placed_end += places
+        return start, places
 
     def _shared(self, raw: bytes) -> str:
         """``raw`` decoded, one string while it repeats: a reader that keeps every problem (the console's

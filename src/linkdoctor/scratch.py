@@ -19,9 +19,12 @@ blob sorts as ``sorted`` does.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar, overload
 
+T = TypeVar("T")
 CACHE_KIB = 1024  # SQLite's page cache per scratch database, in KiB
+PIECE = 1024  # rows a StoredRows reads at a time
 _MEMO = 4096  # lookups remembered, bounded: a page refers to many links in a row
 
 
@@ -81,3 +84,74 @@ class SortedStrings:
                 self._memo.clear()
             rank = self._memo[value] = row[0]
         return rank
+
+
+class StoredRows(Sequence[T]):
+    """The ``count`` rows of ``table`` from position ``start`` (its ``pos INTEGER PRIMARY KEY``), each made
+    into a value by ``make`` as it is read, :data:`PIECE` rows at a time: a sequence as long as a site is
+    big (one link's referrers, one problem's places) held on disk instead of in memory. A slice is another
+    :class:`StoredRows`; it compares equal to a tuple of the same values, and pickles as one.
+
+    >>> db = open_scratch()
+    >>> _ = db.execute("CREATE TABLE t (pos INTEGER PRIMARY KEY, v TEXT)")
+    >>> _ = db.executemany("INSERT INTO t VALUES (?, ?)", enumerate("abcd"))
+    >>> rows = StoredRows(db, "t", "v", 1, 3, str.upper)
+    >>> list(rows), rows[1:] == ("C", "D"), len(rows[5:])
+    (['B', 'C', 'D'], True, 0)
+    """
+
+    __slots__ = ("_count", "_db", "_make", "_query", "_start")
+
+    def __init__(
+        self, db: sqlite3.Connection, table: str, columns: str, start: int, count: int, make: Callable[..., T]
+    ) -> None:
+        self._db = db
+        self._query = f"SELECT {columns} FROM {table} WHERE pos >= ? AND pos < ? ORDER BY pos"
+        self._start = start
+        self._count = count
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _rows(self, begin: int, end: int) -> Iterator[T]:
+        make, start = self._make, self._start
+        for piece in range(begin, end, PIECE):
+            rows = self._db.execute(self._query, (start + piece, start + min(piece + PIECE, end))).fetchall()
+            yield from (make(*row) for row in rows)
+
+    def __iter__(self) -> Iterator[T]:
+        return self._rows(0, self._count)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            begin, end, step = index.indices(self._count)
+            if step != 1:
+                return tuple(self)[index]
+            rows: StoredRows[T] = StoredRows.__new__(StoredRows)
+            rows._db, rows._query, rows._make = self._db, self._query, self._make
+            rows._start, rows._count = self._start + begin, max(0, end - begin)
+            return rows
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return next(self._rows(index, index + 1))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"StoredRows({self._count} rows)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))

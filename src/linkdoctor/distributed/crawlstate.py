@@ -34,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -41,7 +42,14 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from linkdoctor.codec import result_from_json
-from linkdoctor.distributed.statelists import CHUNK, EmittedLinks, Spill, SpillingQueue
+from linkdoctor.distributed.statelists import (
+    CHUNK,
+    SPILL_OVER,
+    EmittedLinks,
+    ReferrerSpill,
+    Spill,
+    SpillingQueue,
+)
 from linkdoctor.distributed.staterecords import (
     APPLY,
     ARITY,
@@ -56,6 +64,7 @@ from linkdoctor.distributed.staterecords import (
 from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.state import LinkEntry, ResourceEntry, in_page_order
 from linkdoctor.models import Referrer
+from linkdoctor.scratch import StoredRows
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -140,7 +149,8 @@ class RedisState:
         self._unwritten_referrers: dict[str, list[str]] = {}
         self._unwritten_counts: dict[str, int] = {}
         self._unwritten_settled: set[str] = set()
-        self._streamed: dict[str, tuple[tuple[Referrer, ...], int]] = {}  # read by prefetch_referrers
+        self._streamed: dict[str, tuple[Sequence[Referrer], int]] = {}  # read by prefetch_referrers
+        self._spill = ReferrerSpill()  # the referrers of links with too many to read at once
         # The last chunks a report read whose referrers are not read yet, and each of their links' chunk (by
         # id: the chunk keeps it alive): the referrers of a chunk are read when one of its links is first
         # asked for them, so a pass that needs only verdicts (the summary's) never reads them.
@@ -450,15 +460,16 @@ class RedisState:
             start = stop
 
     # --- referrers ---------------------------------------------------------------------------------------
-    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+    def referrers(self, link: LinkEntry) -> Sequence[Referrer]:
         return self.referrers_and_count(link)[0]
 
     def referrer_count(self, link: LinkEntry) -> int:
         return self.referrers_and_count(link)[1]
 
-    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+    def referrers_and_count(self, link: LinkEntry) -> tuple[Sequence[Referrer], int]:
         known = link.referrers
-        if type(known) is tuple:  # read with its report chunk (a crawl's entries hold a list or None)
+        if type(known) is tuple or type(known) is StoredRows:  # read with its report chunk (a crawl's
+            # entries hold a list or None)
             return known, link.counted + len(known)
         chunk = self._unread.get(id(link))
         if chunk is not None:
@@ -472,34 +483,52 @@ class RedisState:
 
     def _referrers_of(
         self, urls: Sequence[str], settled: Collection[str] = ()
-    ) -> dict[str, tuple[tuple[Referrer, ...], int]]:
-        """The referrers and count of each of ``urls`` (one round trip), those not written back yet
-        included; those ``settled`` are only counted, their sets not read."""
+    ) -> dict[str, tuple[Sequence[Referrer], int]]:
+        """The referrers and count of each of ``urls`` (one round trip, and more for a link with more than
+        :data:`SPILL_OVER` referrers, which are spilled to disk), those not written back yet included; those
+        ``settled`` are only counted, their sets not read."""
         if not self._unwritten_settled.isdisjoint(urls):  # its set moves into its count: written first
             self._write()
-        listed = [url for url in urls if url not in settled]
+        spill = self._spill
+        listed = [url for url in urls if url not in settled and spill.spilled(url) is None]
 
         def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)
             pipe.hmget(self._key("n"), urls)
             for url in listed:
-                pipe.smembers(self._key(f"x:{url}"))
+                pipe.sscan(self._key(f"x:{url}"), 0, count=SPILL_OVER)
             answers: list[Any] = pipe.execute()
             return answers
 
-        counts, *sets = self._call(read)
-        members = dict(zip(listed, sets, strict=True))
+        counts, *scans = self._call(read)
+        members = dict(zip(listed, scans, strict=True))
         unwritten, unwritten_counts = self._unwritten_referrers, self._unwritten_counts
-        found = {}
+        found: dict[str, tuple[Sequence[Referrer], int]] = {}
         shared = self._shared
         for url, counted in zip(urls, counts, strict=True):
-            if len(shared) > SHARED_STRINGS:
-                shared.clear()
-            raws = {text_of(raw) for raw in members.get(url, ())}  # as Redis's set will hold them
-            raws.update(unwritten.get(url, ()))
-            referrers = in_page_order(referrer_from(raw, shared) for raw in raws)
+            cursor, raws = members.get(url, (0, ()))
+            referrers: Sequence[Referrer] | None = spill.spilled(url)
+            key = self._key(f"x:{url}")
+            while cursor and len(raws) <= SPILL_OVER:  # most sets come whole in the first piece
+                cursor, more = self._call(partial(self._redis.sscan, key, cursor, count=SPILL_OVER))
+                raws = [*raws, *more]
+            if referrers is None and (cursor or len(raws) > SPILL_OVER):
+                pieces = chain((raws, unwritten.get(url, ())), self._scan_rest(key, cursor))
+                referrers = spill.spill(url, pieces, final=self._emitted > 0)  # a report's: no more change
+            if referrers is None:
+                if len(shared) > SHARED_STRINGS:
+                    shared.clear()
+                texts = {text_of(raw) for raw in raws}  # as Redis's set will hold them
+                texts.update(unwritten.get(url, ()))
+                referrers = in_page_order(referrer_from(raw, shared) for raw in texts)
             found[url] = (referrers, int(counted or 0) + unwritten_counts.get(url, 0) + len(referrers))
         return found
+
+    def _scan_rest(self, key: str, cursor: int) -> Iterator[list[Any]]:
+        """The rest of the set at ``key`` from SSCAN's ``cursor``, a piece at a time."""
+        while cursor:
+            cursor, piece = self._call(partial(self._redis.sscan, key, cursor, count=SPILL_OVER))
+            yield piece
 
     # --- listing -----------------------------------------------------------------------------------------
     def resources(self) -> Iterator[ResourceEntry]:

@@ -1,6 +1,7 @@
 """The lists a :class:`~linkdoctor.distributed.crawlstate.RedisState` keeps mostly in Redis, read a piece at a
-time: the crawl's queue of URLs (its first ``window`` here, the rest in a Redis list) and a report's links
-with a verdict (sorted by URL, read a chunk at a time as they are indexed).
+time: the crawl's queue of URLs (its first ``window`` here, the rest in a Redis list), a report's links
+with a verdict (sorted by URL, read a chunk at a time as they are indexed), and the referrers of a link
+with more than :data:`SPILL_OVER` of them (read into a scratch database, listed from there in page order).
 
 >>> # queue = SpillingQueue(Spill(store, window=4096)); links = EmittedLinks(store.read_chunk, count)
 """
@@ -8,13 +9,19 @@ with a verdict (sorted by URL, read a chunk at a time as they are indexed).
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, overload
 
+from linkdoctor.distributed.staterecords import text_of
 from linkdoctor.engine.state import LinkEntry
+from linkdoctor.models import Referrer
+from linkdoctor.scratch import StoredRows, blob, open_scratch
 
 CHUNK = 1024  # links a report reads at once
+SPILL_OVER = 2048  # a link's referrers read into memory at most; more are read into a scratch database
 
 
 class QueueStore(Protocol):
@@ -131,3 +138,69 @@ class EmittedLinks(Sequence[LinkEntry]):
     def __iter__(self) -> Iterator[LinkEntry]:
         for start in range(0, self._count, CHUNK):
             yield from self._read_chunk(start, start + CHUNK)
+
+
+class ReferrerSpill:
+    """The referrers of links with more than :data:`SPILL_OVER` of them: read from Redis a piece at a time
+    into a private scratch database (:mod:`linkdoctor.scratch`), without repeats, and listed from there in
+    page order (:func:`~linkdoctor.engine.state.in_page_order`'s) as a :class:`~linkdoctor.scratch.StoredRows`.
+    So a report holds a piece of a link's referrers at a time, however many pages link to it (a navigation
+    link on every page of a huge site).
+
+    A link spilled once its referrers no longer change (``final``) is spilled once: the report's passes
+    over it all read the same rows.
+    """
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+        self._end = 0  # the next free position
+        self._final: dict[str, StoredRows[Referrer]] = {}
+
+    def spilled(self, url: str) -> StoredRows[Referrer] | None:
+        """``url``'s referrers, when they were spilled once final."""
+        return self._final.get(url)
+
+    def spill(
+        self, url: str, pieces: Iterable[Iterable[bytes | str]], *, final: bool
+    ) -> StoredRows[Referrer]:
+        """Keep ``pieces`` of ``url``'s referrer records (``[page, line, text]``; repeats are one), and list
+        them in page order."""
+        db = self._db
+        if db is None:
+            db = self._db = open_scratch()
+            db.executescript(
+                "CREATE TABLE staging (page BLOB NOT NULL, has_line INTEGER NOT NULL, line INTEGER NOT NULL,"
+                " text BLOB NOT NULL, PRIMARY KEY (page, has_line, line, text)) WITHOUT ROWID;"
+                "CREATE TABLE spilled (pos INTEGER PRIMARY KEY, page BLOB NOT NULL, line INTEGER, text BLOB NOT NULL);"
+            )
+        start = self._end
+        db.execute("BEGIN")
+        try:
+            for piece in pieces:  # reading a piece may fail (Redis out of reach): nothing is kept then
+                db.executemany("INSERT OR IGNORE INTO staging VALUES (?, ?, ?, ?)", map(_staged, piece))
+            count = db.execute(
+                "INSERT INTO spilled SELECT ? + row_number() OVER (ORDER BY page, has_line, line, text) - 1,"
+                " page, CASE has_line WHEN 1 THEN line END, text FROM staging",
+                (start,),
+            ).rowcount
+            db.execute("DELETE FROM staging")
+        except BaseException:  # a scratch database keeps no journal to roll back: its rows are deleted
+            db.execute("DELETE FROM staging")
+            db.execute("DELETE FROM spilled WHERE pos >= ?", (start,))
+            db.execute("COMMIT")
+            raise
+        db.execute("COMMIT")
+        self._end += count
+        rows = StoredRows(db, "spilled", "page, line, text", start, count, _referrer)
+        if final:
+            self._final[url] = rows
+        return rows
+
+
+def _staged(raw: bytes | str) -> tuple[bytes, bool, int, bytes]:
+    page, line, text = json.loads(text_of(raw))
+    return blob(page), line is not None, line or 0, blob(text)
+
+
+def _referrer(page: bytes, line: int | None, text: bytes) -> Referrer:
+    return Referrer(text_of(page), line, text_of(text))

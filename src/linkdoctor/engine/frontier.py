@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ class FrontierLink:
     url: str
     fragment: str
     resource: str | None
-    referrers: tuple[Referrer, ...] = ()
+    referrers: Sequence[Referrer] = ()
     preset: CheckResult | None = None
     counted: int = 0
 

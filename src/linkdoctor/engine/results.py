@@ -39,7 +39,7 @@ class ResultView(Sequence[CheckResult]):
         items: Sequence[Any],
         build: Callable[[Any], CheckResult],
         category: Callable[[Any], Category] | None = None,
-        located: Callable[[Any], tuple[str, tuple[Referrer, ...]]] | None = None,
+        located: Callable[[Any], tuple[str, Sequence[Referrer]]] | None = None,
         alike: Callable[[Sequence[Any]], Alike | None] | None = None,
         *,
         outside_memory: bool = False,
@@ -60,7 +60,7 @@ class ResultView(Sequence[CheckResult]):
         outside memory, else in memory (None)."""
         return group_on_disk if self.outside_memory else None
 
-    def urls_and_referrers(self) -> Iterator[tuple[str, tuple[Referrer, ...]]]:
+    def urls_and_referrers(self) -> Iterator[tuple[str, Sequence[Referrer]]]:
         """Each result's URL and referrers, in order; by ``located`` when given, without building them."""
         if self._located is not None:
             return map(self._located, self._items)

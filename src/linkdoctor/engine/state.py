@@ -165,7 +165,7 @@ class ResourceEntry:
         return None if kept is None else kept.category  # type: ignore[union-attr]  # a result
 
     def result_for(
-        self, url: str, referrers: tuple[Referrer, ...], referrer_count: int | None
+        self, url: str, referrers: Sequence[Referrer], referrer_count: int | None
     ) -> CheckResult | None:
         """The result of the link ``url`` to this resource: its result's
         :meth:`~linkdoctor.models.CheckResult.for_link`, built once for a plain ``ok`` result, not twice."""
@@ -240,7 +240,7 @@ class LinkEntry:
     url: str
     fragment: str
     resource: ResourceEntry | None
-    referrers: Referrer | list[Referrer] | tuple[Referrer, ...] | None = field(default_factory=list)
+    referrers: Referrer | list[Referrer] | Sequence[Referrer] | None = field(default_factory=list)
     preset: CheckResult | None = None
     emitted: bool = False
     counted: int = 0
@@ -292,13 +292,13 @@ class CrawlState(Protocol):
     def settle(self, link: LinkEntry, *, keep: bool) -> None:
         """``link``'s verdict is known: keep its referrers (``keep``), or only their count."""
 
-    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+    def referrers(self, link: LinkEntry) -> Sequence[Referrer]:
         """The referrers kept for ``link``, without repeats, in page order."""
 
     def referrer_count(self, link: LinkEntry) -> int:
         """How many unique referrers ``link`` has, kept or only counted."""
 
-    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+    def referrers_and_count(self, link: LinkEntry) -> tuple[Sequence[Referrer], int]:
         """``referrers`` and ``referrer_count`` at once (a result needs both)."""
 
     def prefetch(self, urls: Iterable[object]) -> None:
@@ -436,7 +436,7 @@ class MemoryState:
             link.counted += 1 if isinstance(found, Referrer) else len(found)
         link.referrers = None
 
-    def referrers(self, link: LinkEntry) -> tuple[Referrer, ...]:
+    def referrers(self, link: LinkEntry) -> Sequence[Referrer]:
         found = link.referrers
         if found is None:
             return ()
@@ -451,7 +451,7 @@ class MemoryState:
     def referrer_count(self, link: LinkEntry) -> int:
         return link.counted + len(self.referrers(link))
 
-    def referrers_and_count(self, link: LinkEntry) -> tuple[tuple[Referrer, ...], int]:
+    def referrers_and_count(self, link: LinkEntry) -> tuple[Sequence[Referrer], int]:
         referrers = self.referrers(link)
         return referrers, link.counted + len(referrers)
 

@@ -65,7 +65,7 @@ class Verdicts:
             and not fragment_found(fragment, anchors)
         )
 
-    def located(self, link: LinkEntry) -> tuple[str, tuple[Referrer, ...]]:
+    def located(self, link: LinkEntry) -> tuple[str, Sequence[Referrer]]:
         """A link's URL and referrers: its result's, without building it."""
         return link.url, self.state.referrers(link)
 

@@ -57,7 +57,7 @@ def view(problem: Problem) -> ScanProblem:
         fix=problem.fix,
         links=problem.links,
         pages=problem.pages,
-        found_on=problem.locations,
+        found_on=tuple(problem.locations),
     )
 
 

@@ -72,7 +72,9 @@ def _location(loc: Location, context: RenderContext) -> dict[str, Any]:
 def _fingerprint(problem: Problem, loc: Location) -> str:
     # Stable across runs and line moves, so code scanning keeps one alert per problem, page and link.
     key = "\0".join((problem.code, loc.link(problem.target), loc.page))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[
+        :32
+    ]  # a URL may hold a lone surrogate
 
 
 def _message(problem: Problem, loc: Location, written: str) -> str:

@@ -20,8 +20,11 @@ from harness.redis import RedisServer
 from redis.asyncio import Redis as AsyncRedis
 from tests.support.memory_site import MemoryTransport, Reply, redirect
 
+from linkdoctor import problems_on_disk, scratch
 from linkdoctor.config import CheckConfig
+from linkdoctor.distributed import crawlstate
 from linkdoctor.distributed.crawlstate import RedisState, StateUnavailable, forget_state
+from linkdoctor.distributed.statelists import ReferrerSpill
 from linkdoctor.distributed.staterecords import StoredResource
 from linkdoctor.engine.crawl import Crawler, ResultSink
 from linkdoctor.engine.fetching import FetchInterrupted
@@ -29,10 +32,11 @@ from linkdoctor.engine.inputs import collect_inputs
 from linkdoctor.engine.interrupt import RunStopped
 from linkdoctor.engine.state import CrawlState, LinkEntry
 from linkdoctor.engine.transport import Answer
-from linkdoctor.models import CheckResult, Report, results_in
+from linkdoctor.models import CheckResult, Referrer, Report, results_in
 from linkdoctor.problems import PROBLEM_CATEGORIES, group_problems, problem_counts
 from linkdoctor.problems_on_disk import StoredProblems
 from linkdoctor.report.json_v2 import write_json_v2
+from linkdoctor.scratch import StoredRows
 
 SITE = "http://site.test"
 PAGES = 120
@@ -200,7 +204,7 @@ async def test_a_report_reads_the_referrers_with_its_chunks_and_only_of_links_no
     client.config_resetstat()
     problems = group_problems(found.results)
     passes = _calls(client, "zrange")
-    sets_read = _calls(client, "smembers")
+    sets_read = _calls(client, "sscan")
     pipelines = _calls(client, "hmget")
 
     assert problems == group_problems(expected.results)
@@ -218,10 +222,10 @@ async def test_the_summary_reads_every_verdict_without_reading_a_referrer(client
     client.config_resetstat()
     found = await _crawl(state)
     assert _calls(client, "zrange") >= 1  # the summary read the links from Redis
-    assert _calls(client, "smembers") == 0
+    assert _calls(client, "sscan") == 0
     assert found.summary.broken > 0
     _same(found, await _crawl(None))  # the results, built now, carry every referrer
-    assert _calls(client, "smembers") > 0
+    assert _calls(client, "sscan") > 0
 
 
 async def test_the_referrers_a_report_reads_share_one_copy_of_each_page(client: redis.Redis) -> None:
@@ -237,6 +241,57 @@ async def test_the_referrers_a_report_reads_share_one_copy_of_each_page(client: 
     assert len({id(referrer.text) for referrer in referrers}) == len(
         {referrer.text for referrer in referrers}
     )
+
+
+@pytest.mark.parametrize("keep_all", [False, True])
+async def test_a_link_on_more_pages_than_are_read_at_once_is_read_a_piece_at_a_time(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch, keep_all: bool
+) -> None:
+    """A link with more referrers than SPILL_OVER (here: a broken link on each of the 120 pages) is read from
+    Redis a piece at a time into a scratch database, once for all of the report's passes, and listed from
+    there: the report is the one from memory, and no read brings a whole set."""
+    monkeypatch.setattr(crawlstate, "SPILL_OVER", 16)
+    monkeypatch.setattr(scratch, "PIECE", 5)
+    monkeypatch.setattr(problems_on_disk, "PIECE", 9)
+    config = replace(CONFIG, all_referrers=keep_all)
+    expected = await _crawl(None, config)
+    state = RedisState(client, f"t:spill:{keep_all}", keep_all=keep_all, flush_every=3, queue_window=4)
+    found = await _crawl(state, config)
+    client.config_resetstat()
+    spilled = [r for r in found.results if isinstance(r.referrers, StoredRows)]
+    assert {r.url for r in spilled} >= {f"{SITE}/missing.html", "http://down.test/"}
+    assert all(len(r.referrers) > 16 for r in spilled)
+    assert not any(len(r.referrers) > 16 for r in found.results if isinstance(r.referrers, tuple))
+    assert _calls(client, "smembers") == 0 and _calls(client, "sscan") > len(spilled)
+    _same(found, expected)
+    assert group_problems(found.results) == group_problems(expected.results)
+    kept = state._spill._end  # the rows spilled so far
+    written = []
+    for report in (expected, found, found):
+        out = io.StringIO()
+        write_json_v2(Report(expected.summary, report.results), out)
+        written.append(out.getvalue())
+    assert written[0] == written[1] == written[2]
+    assert state._spill._end == kept  # each link spilled once, however many passes read it
+
+
+async def test_a_redis_lost_while_a_link_is_spilled_keeps_nothing_of_it(client: redis.Redis) -> None:
+    """A spill that fails half-way (Redis out of reach between two pieces) keeps none of its rows, and the
+    next one starts clean."""
+    spill = ReferrerSpill()
+
+    def pieces() -> Iterator[list[bytes]]:
+        yield [b'["https://e.org/a",1,"a"]', b'["https://e.org/b",null,"b"]']
+        raise StateUnavailable("the crawl state's Redis was lost")
+
+    with pytest.raises(StateUnavailable):
+        spill.spill("https://e.org/x", pieces(), final=True)
+    assert spill.spilled("https://e.org/x") is None
+    rows = spill.spill(
+        "https://e.org/y", [[b'["https://e.org/c",2,"c"]', '["https://e.org/c",2,"c"]']], final=True
+    )
+    assert tuple(rows) == (Referrer("https://e.org/c", 2, "c"),)
+    assert spill.spilled("https://e.org/y") is rows
 
 
 async def test_a_report_over_redis_groups_its_problems_on_disk_and_writes_what_memory_would(

@@ -5,17 +5,23 @@ results give in memory, to the byte."""
 from __future__ import annotations
 
 import io
+import pickle
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from tests.unit.report.report_sample import sample_results
 
+from linkdoctor import problems_on_disk, scratch
 from linkdoctor.classify.codes import make
 from linkdoctor.engine.results import ResultView
 from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer, Report, Summary
 from linkdoctor.problems import count_problems, group_problems, problem_counts
 from linkdoctor.problems_on_disk import StoredProblems
+from linkdoctor.report.context import RenderContext
+from linkdoctor.report.formats import FORMATS
 from linkdoctor.report.json_v2 import write_json_v2
+from linkdoctor.scratch import StoredRows
 
 E = "https://e.org/"
 P1, P2 = E + "p1.html", E + "p\udcff.html"  # a referring page with a lone surrogate in its URL
@@ -158,3 +164,64 @@ def test_problems_read_back_share_each_pages_url() -> None:
     assert len(locations) == 100
     assert len({id(loc.page) for loc in locations}) == len(pages)
     assert len({id(loc.text) for loc in locations}) == 1
+
+
+def _navigation_link(pages: int) -> list[CheckResult]:
+    """A broken link on every page (a navigation link of a huge site), through two fragments, and an anchor
+    missing on a few of them: problems with more places than are held at once."""
+    return [
+        CheckResult(E + "nav.html#a", Category.BROKEN, 404, diagnosis=gone, referrers=tuple(
+            Referrer(f"{E}p{n:03}.html", None if n % 7 == 0 else n % 5, "nav") for n in range(pages)
+        )),
+        CheckResult(E + "nav.html#b", Category.BROKEN, 404, diagnosis=gone, referrers=tuple(
+            Referrer(f"{E}p{n:03}.html", n % 5, "nav b") for n in range(0, pages, 3)
+        )),
+        CheckResult(E + "ok.html#gone", Category.BROKEN, 200, diagnosis=make("http.fragment-missing", "#gone"),
+                    referrers=(Referrer(P1, 1, "x"), Referrer(P2, 2, "y"))),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("piece", [1, 2, 7])
+def test_a_problem_with_more_places_than_held_at_once_is_read_a_piece_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """Its places are listed from the scratch database, never held whole, and every format writes what
+    memory would, to the byte."""
+    monkeypatch.setattr(problems_on_disk, "PIECE", piece)
+    monkeypatch.setattr(scratch, "PIECE", piece + 1)
+    for results in (_navigation_link(40), _hard_cases(), list(sample_results())):
+        in_memory, on_disk = _views(results)
+        stored, expected = group_problems(on_disk), group_problems(in_memory)
+        assert stored == expected and tuple(stored) == expected
+        lazy = [p.locations for p in stored if len(p.locations) > piece]
+        assert all(isinstance(locations, StoredRows) for locations in lazy)
+        assert lazy or results[0].url != E + "nav.html#a"  # its two fragments are one problem
+        assert count_problems(stored) == count_problems(expected)
+        for name, fmt in FORMATS.items():
+            written = []
+            for view in (in_memory, on_disk):
+                out = io.StringIO()
+                report = Report(Summary.from_results(view, pages_crawled=2, elapsed_s=1.0), view)
+                fmt.write(report, out, RenderContext())
+                written.append(out.getvalue())
+            assert written[0] == written[1], name
+
+
+def test_stored_rows_read_a_piece_at_a_time_and_behave_as_a_tuple(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scratch, "PIECE", 3)
+    db = scratch.open_scratch()
+    db.execute("CREATE TABLE t (pos INTEGER PRIMARY KEY, v INTEGER)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", ((i, i * 10) for i in range(20)))
+    statements: list[str] = []
+    db.set_trace_callback(statements.append)
+    rows = StoredRows(db, "t", "v", 5, 10, lambda v: v)
+    expected = tuple(range(50, 150, 10))
+    assert tuple(rows) == expected
+    assert len(statements) == 4  # 10 rows, 3 at a time
+    assert rows == expected and expected == rows
+    assert len(rows) == 10 and bool(rows) and rows[0] == 50 and rows[-1] == 140
+    assert rows[2:5] == expected[2:5] and rows[8:50] == expected[8:50] and rows[::3] == expected[::3]
+    assert rows[7:2] == () and not rows[7:2] and isinstance(rows[1:], StoredRows)
+    assert hash(rows) == hash(expected) and pickle.loads(pickle.dumps(rows)) == expected
+    with pytest.raises(IndexError):
+        rows[10]
