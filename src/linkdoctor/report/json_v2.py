@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from http import HTTPStatus
+from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
 import orjson
 
+from linkdoctor import scratch
 from linkdoctor.classify import codes as catalogue
 from linkdoctor.models import (
     AlikeLink,
@@ -150,21 +153,22 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     out.write(',\n "pages":')
     _write_lines(out, (_dumps(page) for page in pages))
     out.write(',\n "problems":')
-    _write_lines(out, (_dumps(_problem(p, pages, result_at)) for p in problems))
+    deferred = _Deferred()
+    _write_lines(out, (deferred.text(_problem(p, pages, result_at, deferred)) for p in problems))
     out.write(',\n "results":')
     codes: dict[str, tuple[str, ...]] = {}
     alike = results.alike if isinstance(results, LazyResults) else None
 
-    def result_json(target: str, indices: list[int]) -> str:
+    def result_json(target: str, indices: list[int]) -> str | Iterator[str]:
         shared = None if alike is None else alike(indices)
         if shared is None:
-            return _result_json(target, [results[i] for i in indices], pages, codes)
+            return _result_json(target, [results[i] for i in indices], pages, codes, deferred)
         result, links = shared  # a plain one is written without building each link's result
         written = _plain_json_of(target, result, links, pages)
         if written is not None:
             return written
         members = [result.for_link(url, referrers, count) for url, referrers, count in links]
-        return _dumps(_result(target, members, pages, codes))
+        return deferred.text(_result(target, members, pages, codes, deferred))
 
     _write_lines(out, (result_json(target, indices) for target, indices in runs.groups()))
     out.write(',\n "codes":')
@@ -180,14 +184,58 @@ def _standard_reason(status: int) -> str:
         return ""
 
 
-def _write_lines(out: TextIO, items: Iterator[str]) -> None:
-    """A JSON array with one item per line (a reader can take the file a line at a time)."""
+def _write_lines(out: TextIO, items: Iterator[str | Iterator[str]]) -> None:
+    """A JSON array with one item per line (a reader can take the file a line at a time); an item may come
+    in pieces (:class:`_Deferred`)."""
     separator = "[\n  "
     for item in items:
         out.write(separator)
-        out.write(item)
+        if isinstance(item, str):
+            out.write(item)
+        else:
+            out.writelines(item)
         separator = ",\n  "
     out.write("[]" if separator == "[\n  " else "\n ]")
+
+
+class _Deferred:
+    """Lists too long to hold (a link's referrers on every page of a huge site, read from disk as they are
+    listed) written a piece at a time: :meth:`mark` stands in for one in an item's value, and :meth:`text`
+    writes the item with each list in its place, :data:`~linkdoctor.scratch.PIECE` rows at a time."""
+
+    _MARK = f"\ue000{secrets.token_hex(8)}-"  # no page can hold it: it is new for every process
+
+    def __init__(self) -> None:
+        self._lists: list[Iterable[list[Any]]] = []
+
+    def mark(self, rows: Iterable[list[Any]]) -> str:
+        self._lists.append(rows)
+        return f"{self._MARK}{len(self._lists) - 1}\ue000"
+
+    def text(self, value: Any) -> str | Iterator[str]:
+        written = _dumps(value)
+        if not self._lists:
+            return written
+        lists, self._lists = self._lists, []
+        return self._spliced(written, lists)
+
+    def _spliced(self, written: str, lists: list[Iterable[list[Any]]]) -> Iterator[str]:
+        rest = written
+        for i, rows in enumerate(lists):
+            head, _, rest = rest.partition(f'"{self._MARK}{i}\ue000"')
+            yield head + "["
+            separator = ""
+            rows = iter(rows)
+            for piece in iter(lambda: list(islice(rows, scratch.PIECE)), []):  # noqa: B023
+                yield separator + _dumps(piece)[1:-1]
+                separator = ","
+            yield "]"
+        yield rest
+
+
+def _listed(items: Sequence[Any], rows: Iterable[list[Any]], deferred: _Deferred) -> list[list[Any]] | str:
+    """``rows`` of ``items`` as a list, or marked for :class:`_Deferred` when ``items`` is not held in memory."""
+    return list(rows) if isinstance(items, tuple | list) else deferred.mark(rows)
 
 
 def write_json_v2_report(report: Report, out: TextIO, context: object = None) -> None:
@@ -200,7 +248,7 @@ def _page(page: str, page_index: PageIndex) -> int | None:
 
 
 def _problem(
-    problem: Problem, page_index: PageIndex, result_at: Callable[[str], int | None]
+    problem: Problem, page_index: PageIndex, result_at: Callable[[str], int | None], deferred: _Deferred
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": problem.id,
@@ -218,7 +266,10 @@ def _problem(
     result = result_at(problem.target)
     if result is not None:
         data["result"] = result
-    data["locations"] = [[_page(loc.page, page_index), loc.line, loc.fragment] for loc in problem.locations]
+    locations = problem.locations
+    data["locations"] = _listed(
+        locations, ([_page(loc.page, page_index), loc.line, loc.fragment] for loc in locations), deferred
+    )
     return data
 
 
@@ -237,15 +288,19 @@ def document_result(members: Sequence[CheckResult]) -> CheckResult:
 
 
 def _result_json(
-    target: str, members: Sequence[CheckResult], page_index: PageIndex, codes: dict[str, tuple[str, ...]]
-) -> str:
+    target: str,
+    members: Sequence[CheckResult],
+    page_index: PageIndex,
+    codes: dict[str, tuple[str, ...]],
+    deferred: _Deferred,
+) -> str | Iterator[str]:
     """One result's line: :func:`_result` encoded, or, for the common plain one (no diagnosis, no redirect,
     no error, its links alike but for their fragments and referrers), the same text written directly (a
     site's ok pages and their #fragment links, at a third of the cost)."""
     plain = _plain_json(target, members, page_index)
     if plain is not None:
         return plain
-    return _dumps(_result(target, members, page_index, codes))
+    return deferred.text(_result(target, members, page_index, codes, deferred))
 
 
 def _plain_json(target: str, members: Sequence[CheckResult], page_index: PageIndex) -> str | None:
@@ -274,6 +329,9 @@ def _plain_json_of(
     ``result`` is plain (else None)."""
     if not _bare(result) or (result.precise_status is not None and result.precise_status != result.status):
         return None
+    links = list(links)
+    if not all(isinstance(referrers, tuple | list) for _, referrers, _ in links):
+        return None  # referrers too many to hold: written a piece at a time (_result and _Deferred)
     parts = [f'{{"url":{encode_basestring(target)}']
     final_url = split_fragment(result.final_url)[0] if result.final_url else ""
     if final_url and final_url != target:
@@ -330,7 +388,11 @@ def _plain_link(
 
 
 def _result(
-    target: str, members: Sequence[CheckResult], page_index: PageIndex, codes: dict[str, tuple[str, ...]]
+    target: str,
+    members: Sequence[CheckResult],
+    page_index: PageIndex,
+    codes: dict[str, tuple[str, ...]],
+    deferred: _Deferred,
 ) -> dict[str, Any]:
     document = document_result(members)
     data: dict[str, Any] = {"url": target}
@@ -356,7 +418,7 @@ def _result(
         data["error_message"] = document.error_message
     if document.findings:
         data["findings"] = [finding_to_dict(f) for f in document.findings]
-    data["links"] = [_link(target, member, document, page_index, codes) for member in members]
+    data["links"] = [_link(target, member, document, page_index, codes, deferred) for member in members]
     return data
 
 
@@ -384,6 +446,7 @@ def _link(
     document: CheckResult,
     page_index: PageIndex,
     codes: dict[str, tuple[str, ...]],
+    deferred: _Deferred,
 ) -> dict[str, Any]:
     fragment = split_fragment(member.url)[1]
     data: dict[str, Any] = {}
@@ -395,8 +458,11 @@ def _link(
         data["category"] = member.category.value
     if member.diagnosis != document.diagnosis and member.diagnosis is not None:
         data["diagnosis"] = _diagnosis(member, codes)
-    if member.referrers:
-        data["referrers"] = [[page_index[r.url], r.line, r.text] for r in member.referrers]
+    referrers = member.referrers
+    if referrers:
+        data["referrers"] = _listed(
+            referrers, ([page_index[r.url], r.line, r.text] for r in referrers), deferred
+        )
     if member.referrer_count is not None:
         data["count"] = member.referrer_count
     return data

@@ -121,7 +121,9 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
     ]  # fmt: skip
     for result in plain:
         written = json_v2._plain_json(result.url, [result], pages)
-        assert written == json_v2._dumps(json_v2._result(result.url, [result], pages, {}))
+        assert written == json_v2._dumps(
+            json_v2._result(result.url, [result], pages, {}, json_v2._Deferred())
+        )
 
     # A page and its #fragment links (and a "page#" kept as written), alike but for their referrers.
     page = plain[0]
@@ -132,7 +134,7 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
     ]
     written = json_v2._plain_json(SITE, members, pages)
     assert written is not None
-    assert written == json_v2._dumps(json_v2._result(SITE, members, pages, {}))
+    assert written == json_v2._dumps(json_v2._result(SITE, members, pages, {}, json_v2._Deferred()))
     # Links to one page that differ in more than that take the encoder's way.
     missing = replace(members[1], category=Category.BROKEN, diagnosis=make("http.fragment-missing", "#intro"))
     assert json_v2._plain_json(SITE, [page, missing], pages) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import pickle
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -225,3 +226,46 @@ def test_stored_rows_read_a_piece_at_a_time_and_behave_as_a_tuple(monkeypatch: p
     assert hash(rows) == hash(expected) and pickle.loads(pickle.dumps(rows)) == expected
     with pytest.raises(IndexError):
         rows[10]
+
+
+class _Writes(io.StringIO):
+    """Output that keeps the length of its longest write."""
+
+    longest = 0
+
+    def write(self, text: str) -> int:
+        self.longest = max(self.longest, len(text))
+        return super().write(text)
+
+
+def test_the_json_report_writes_a_problem_on_every_page_a_piece_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The places of a problem kept on disk go out :data:`~linkdoctor.scratch.PIECE` at a time, not as one
+    list and one string of them all; the document is the one from memory."""
+    monkeypatch.setattr(problems_on_disk, "PIECE", 2)
+    monkeypatch.setattr(scratch, "PIECE", 3)
+    results = _navigation_link(400)
+    in_memory = _views(results)[0]
+    on_disk = _views([replace(r, referrers=_NotHeld(r.referrers)) for r in results])[1]
+    written = []
+    for view in (in_memory, on_disk):
+        out = _Writes()
+        write_json_v2(Report(Summary.from_results(view, pages_crawled=2, elapsed_s=1.0), view), out)
+        written.append(out)
+    assert written[1].getvalue() == written[0].getvalue()
+    assert written[0].longest > 8_000  # the problem's 400 places in one string, and the link's referrers
+    assert written[1].longest < 1_000
+
+
+class _NotHeld(Sequence[Referrer]):
+    """Referrers as a store outside memory lists them (not a tuple)."""
+
+    def __init__(self, referrers: Sequence[Referrer]) -> None:
+        self._referrers = referrers
+
+    def __len__(self) -> int:
+        return len(self._referrers)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._referrers[index]
