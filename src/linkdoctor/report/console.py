@@ -16,6 +16,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from itertools import groupby, islice
+from operator import attrgetter
 
 from rich.console import Console
 from rich.markup import escape
@@ -138,18 +140,21 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
     fragments = len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0
     through = f" through {fragments:,} #fragments" if fragments else ""
     console.print(f"  linked {_times(problem.links)} from {_count(problem.pages, 'page')}{through}:")
-    pages = _pages(problem.locations)
-    shown = pages if verbose else pages[:PAGES_SHOWN]
-    listed = 0
-    for page, locations in shown:
+    # Places come sorted by page: the pages shown are read, not every place (a link on every page of a huge
+    # site, listed from disk).
+    pages = groupby(problem.locations, key=attrgetter("page"))
+    shown_pages = shown_links = 0
+    for page, group in pages if verbose else islice(pages, PAGES_SHOWN):
+        locations = list(group)
         places = locations if verbose else locations[:PLACES_SHOWN]
-        listed += len(places)
+        shown_pages += 1
+        shown_links += len(locations)
         text = ", ".join(_place(loc, problem) for loc in places)
         extra = f" [dim]+{len(locations) - len(places):,} more[/]" if len(places) < len(locations) else ""
         console.print(f"    {escape(context.page_label(page))}{text}{extra}")
-    more_pages = len(pages) - len(shown)
+    more_pages = problem.pages - shown_pages
     if more_pages > 0:
-        more = problem.links - sum(len(locations) for _, locations in shown)
+        more = problem.links - shown_links
         console.print(
             f"    [dim]+{more_pages:,} more pages ({_times(more)}; --verbose lists all)[/]"
             if more != more_pages
@@ -170,14 +175,6 @@ def _render_pages(problems: Sequence[Problem], console: Console, context: Render
                 f"  [dim]{where:>9}[/]  [{style}]{escape(what):>7}[/]  {escape(link)}  [dim]{problem.code}[/]"
             )
             console.print(f"             [italic]{escape(problem.cause)}[/]")
-
-
-def _pages(locations: Sequence[Location]) -> list[tuple[str, list[Location]]]:
-    """Locations by referring page, in page order (they come sorted by page)."""
-    pages: dict[str, list[Location]] = {}
-    for loc in locations:
-        pages.setdefault(loc.page, []).append(loc)
-    return list(pages.items())
 
 
 def _place(loc: Location, problem: Problem) -> str:

@@ -5,12 +5,16 @@ per-page view; the summary line carries the problem counts."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
 
 from linkdoctor.classify.codes import make
 from linkdoctor.models import Category, CheckResult, Referrer, Report, Summary
-from linkdoctor.report.console import PAGES_SHOWN, render_report
+from linkdoctor.problems import Location, group_problems
+from linkdoctor.report.console import PAGES_SHOWN, _render_problem, render_report
 from linkdoctor.report.context import RenderContext
 
 SITE = "https://docs.example.org/"
@@ -99,3 +103,39 @@ def test_group_by_page_lists_each_referring_page_with_its_problems_by_line() -> 
     pages = text.strip().split("\n\n")[:2]
     assert [block.splitlines()[0] for block in pages] == [f"{SITE}p0.html", f"{SITE}p1.html"]
     assert pages[0].count("line 10") == 7  # three fragments, two anchors, the 503 and the timeout
+
+
+class _Counted(Sequence[Location]):
+    """A problem's places that count how many were read (as a store outside memory lists them)."""
+
+    def __init__(self, locations: Sequence[Location]) -> None:
+        self._locations = locations
+        self.read = 0
+
+    def __len__(self) -> int:
+        return len(self._locations)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._locations[index]
+
+    def __iter__(self) -> Iterator[Location]:
+        for location in self._locations:
+            self.read += 1
+            yield location
+
+
+def test_a_problem_on_every_page_is_shown_from_the_places_of_the_pages_it_shows() -> None:
+    """A link on each of 2,000 pages (listed from disk in a distributed check's report): the console lists
+    the places of the pages it shows and the one after, not all 6,000 (its count of #fragments reads each
+    once, keeping the distinct ones), and prints what it printed."""
+    problem = group_problems(_report(2000).results)[0]
+    counted = _Counted(problem.locations)
+    written = []
+    for shown in (problem, replace(problem, locations=counted)):
+        out = io.StringIO()
+        console = Console(file=out, width=100, color_system=None, force_terminal=False, soft_wrap=True)
+        _render_problem(shown, console, RenderContext(), verbose=False)
+        written.append(out.getvalue())
+    assert written[0] == written[1]
+    assert "+1,995 more pages (5,985 times; --verbose lists all)" in written[1]
+    assert counted.read - len(problem.locations) <= (PAGES_SHOWN + 1) * 3  # three fragments a page
