@@ -184,7 +184,11 @@ class ReferrerSpill:
                 (start,),
             ).rowcount
             db.execute("DELETE FROM staging")
-        except BaseException:  # a scratch database keeps no journal to roll back: its rows are deleted
+        except (
+            sqlite3.Error
+        ):  # the database failed (a full disk): its error is the one to see, not a cleanup's
+            raise
+        except BaseException:  # reading Redis failed: no journal to roll back, so its rows are deleted
             db.execute("DELETE FROM staging")
             db.execute("DELETE FROM spilled WHERE pos >= ?", (start,))
             db.execute("COMMIT")

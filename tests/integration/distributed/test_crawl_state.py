@@ -8,6 +8,7 @@ import asyncio
 import gc
 import io
 import signal
+import sqlite3
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -292,6 +293,18 @@ async def test_a_redis_lost_while_a_link_is_spilled_keeps_nothing_of_it(client: 
     )
     assert tuple(rows) == (Referrer("https://e.org/c", 2, "c"),)
     assert spill.spilled("https://e.org/y") is rows
+
+
+def test_a_spill_on_a_full_disk_fails_with_the_disk_s_error() -> None:
+    """The scratch database keeps no journal: a statement that fails half-way cannot be undone, so the error
+    shown is the disk's, not a cleanup's on a damaged database."""
+    spill = ReferrerSpill()
+    spill.spill("https://e.org/a", [[b'["https://e.org/p",1,"t"]']], final=True)
+    assert spill._db is not None
+    spill._db.execute("PRAGMA max_page_count = 8")  # a full disk
+    many = [f'["https://e.org/p{i}",1,"{"x" * 200}"]' for i in range(5000)]
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        spill.spill("https://e.org/b", [many], final=True)
 
 
 async def test_a_report_over_redis_groups_its_problems_on_disk_and_writes_what_memory_would(
