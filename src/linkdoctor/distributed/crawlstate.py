@@ -468,8 +468,8 @@ class RedisState:
 
     def referrers_and_count(self, link: LinkEntry) -> tuple[Sequence[Referrer], int]:
         known = link.referrers
-        if type(known) is tuple or type(known) is StoredRows:  # read with its report chunk (a crawl's
-            # entries hold a list or None)
+        # Read with its report chunk (a crawl's entries hold a list or None).
+        if type(known) is tuple or type(known) is StoredRows:
             return known, link.counted + len(known)
         chunk = self._unread.get(id(link))
         if chunk is not None:

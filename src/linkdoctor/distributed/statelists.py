@@ -184,10 +184,8 @@ class ReferrerSpill:
                 (start,),
             ).rowcount
             db.execute("DELETE FROM staging")
-        except (
-            sqlite3.Error
-        ):  # the database failed (a full disk): its error is the one to see, not a cleanup's
-            raise
+        except sqlite3.Error:
+            raise  # the database failed (a full disk): its error is the one to see, not a cleanup's
         except BaseException:  # reading Redis failed: no journal to roll back, so its rows are deleted
             db.execute("DELETE FROM staging")
             db.execute("DELETE FROM spilled WHERE pos >= ?", (start,))
