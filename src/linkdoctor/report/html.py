@@ -21,14 +21,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import groupby, islice
+from operator import attrgetter
 from typing import Any, TextIO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from linkdoctor.models import Category, Report
+from linkdoctor.models import Category, CheckResult, LazyResults, Report
 from linkdoctor.options import TOOL_NAME
 from linkdoctor.problems import (
     START_URL,
@@ -39,6 +42,7 @@ from linkdoctor.problems import (
     group_problems,
     headline,
 )
+from linkdoctor.report import json_pieces
 from linkdoctor.report.context import (
     CATEGORY_ORDER,
     STATUS_CLASSES,
@@ -48,7 +52,7 @@ from linkdoctor.report.context import (
     status_class,
     status_text,
 )
-from linkdoctor.report.json_index import TargetRuns
+from linkdoctor.report.json_index import Runs, target_runs
 from linkdoctor.report.json_v2 import document_result
 
 CHART_BAR_WIDTH = 300
@@ -108,11 +112,9 @@ def _href(url: str) -> str:
 
 
 def _places(problem: Problem, context: RenderContext) -> tuple[Place, ...]:
-    pages: dict[str, list[Location]] = {}
-    for loc in problem.locations:
-        pages.setdefault(loc.page, []).append(loc)
+    """The first :data:`PAGES_LISTED` pages of the problem's places (in page order), read no further."""
     places = []
-    for page, locations in pages.items():
+    for page, locations in islice(groupby(problem.locations, key=attrgetter("page")), PAGES_LISTED):
         listed = page != START_URL
         spots = tuple(
             (
@@ -142,14 +144,28 @@ def _problem_view(problem: Problem, context: RenderContext) -> ProblemView:
         problem=problem,
         status="anchor" if problem.kind is ProblemKind.ANCHOR else status_text(problem.result),
         status_class=status_class(problem.result),
-        places=places[:PAGES_LISTED],
-        more_pages=max(0, len(places) - PAGES_LISTED),
+        places=places,
+        more_pages=problem.pages - len(places),
         fragments=len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0,
         href=_href(problem.url),
     )
 
 
-def _fixes(problems: list[Problem]) -> list[CodeFix]:
+class _Views:
+    """The problems' views, each made as the page lists it (a huge site's problems are read from disk)."""
+
+    def __init__(self, problems: Sequence[Problem], context: RenderContext) -> None:
+        self._problems = problems
+        self._context = context
+
+    def __len__(self) -> int:
+        return len(self._problems)
+
+    def __iter__(self) -> Iterator[ProblemView]:
+        return (_problem_view(problem, self._context) for problem in self._problems)
+
+
+def _fixes(problems: Iterable[Problem]) -> list[CodeFix]:
     """Each code's fix steps once (the first problem's), in the order the problems come."""
     seen: dict[str, CodeFix] = {}
     for problem in problems:
@@ -170,13 +186,11 @@ def _bars(report: Report) -> list[Bar]:
     ]
 
 
-def _target_rows(report: Report) -> list[list[Any]]:
+def _target_rows(results: Sequence[CheckResult], runs: Runs) -> Iterator[list[Any]]:
     """One row per target document, as the JSON report version 2 lists them: URL, the worst verdict among
     its links (a page that is fine but has a missing anchor is broken here), status, its sort key and
     class, the diagnosis code of that verdict, times linked (0: a start URL), and where redirects ended."""
-    rows: list[list[Any]] = []
-    results = report.results
-    for target, indices in TargetRuns.of(results).groups():
+    for target, indices in runs.groups():
         members = [results[i] for i in indices]
         document = document_result(members)
         linked = sum(m.referrers_found for m in members)
@@ -184,39 +198,43 @@ def _target_rows(report: Report) -> list[list[Any]]:
         worst = worst_member.category
         diagnosis = worst_member.diagnosis if worst is not document.category else document.diagnosis
         final = document.final_url.partition("#")[0] if document.final_url else ""
-        rows.append(
-            [
-                target,
-                worst.value,
-                status_text(document),
-                document.precise_status or document.status or 0,
-                status_class(document),
-                diagnosis.code if diagnosis else "",
-                linked,
-                final if final and final != target else "",
-            ]
-        )
-    return rows
+        yield [
+            target,
+            worst.value,
+            status_text(document),
+            document.precise_status or document.status or 0,
+            status_class(document),
+            diagnosis.code if diagnosis else "",
+            linked,
+            final if final and final != target else "",
+        ]
 
 
-def _filters(rows: list[list[Any]]) -> list[FilterOption]:
+def _filters(rows: Iterable[list[Any]]) -> list[FilterOption]:
+    """The table's filter options, each with its count; the first counts every row."""
     by_category = dict.fromkeys(CATEGORY_ORDER, 0)
     for row in rows:
         by_category[Category(row[1])] += 1
     problems = by_category[Category.BROKEN] + by_category[Category.UNVERIFIED]
     options = [
-        FilterOption("all", "all", len(rows)),
+        FilterOption("all", "all", sum(by_category.values())),
         FilterOption(_PROBLEMS, "broken and unverified", problems),
     ]
     options += [FilterOption(c.value, c.value, by_category[c]) for c in CATEGORY_ORDER]
     return options
 
 
-def _data_block(value: object) -> Markup:
-    """JSON for a ``<script type="application/json">`` block: nothing in it can close the element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+def _data_block(rows: Iterable[list[Any]]) -> Iterator[Markup]:
+    """A JSON array for a ``<script type="application/json">`` block, :data:`~linkdoctor.scratch.PIECE`
+    rows at a time: nothing in it can close the element."""
+    yield Markup("[")
+    separator = ""
+    for piece in json_pieces.pieces(rows):
+        text = separator + json.dumps(piece, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+        yield Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+        separator = ","
+    yield Markup("]")
 
 
 def _asset(name: str) -> str:
@@ -240,34 +258,43 @@ def _environment() -> Environment:
 
 def render_html(report: Report, context: RenderContext) -> str:
     """The report as one HTML document (UTF-8 text)."""
+    return "".join(_generate(report, context))
+
+
+def write_html(report: Report, out: TextIO, context: RenderContext) -> None:
+    """The document, written as it is rendered: the problems one at a time, the table's rows a piece at a
+    time (a huge site's, read from disk)."""
+    out.writelines(_generate(report, context))
+
+
+def _generate(report: Report, context: RenderContext) -> Iterator[str]:
     css, script = _asset("report.css"), _asset("report.js")
     csp = (
         f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    problems = group_problems(report.results)
+    results = report.results
+    problems = group_problems(results)
     counts = count_problems(problems)
-    rows = _target_rows(report)
+    outside_memory = isinstance(results, LazyResults) and results.outside_memory
+    runs = target_runs((result.url for result in results), outside_memory)
+    filters = _filters(_target_rows(results, runs))  # a first pass, counting
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    return template.generate(
         tool=TOOL_NAME,
         version=context.tool_version,
         summary=report.summary,
         counts=counts,
         headline=headline(counts),
         categories=category_counts(report),
-        problems=[_problem_view(p, context) for p in problems],
-        fixes=_fixes(list(problems)),
+        problems=_Views(problems, context),
+        fixes=_fixes(problems),
         bars=_bars(report),
-        filters=_filters(rows),
+        filters=filters,
         selected=_PROBLEMS if counts.problems else "all",
-        targets=len(rows),
-        rows=_data_block(rows),
+        targets=filters[0].count,
+        rows=_data_block(_target_rows(results, runs)),
         csp=csp,
         css=Markup(css),  # our own packaged stylesheet, pinned by its CSP hash
         script=Markup(script),  # our own packaged script, pinned by its CSP hash
     )
-
-
-def write_html(report: Report, out: TextIO, context: RenderContext) -> None:
-    out.write(render_html(report, context))

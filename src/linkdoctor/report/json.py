@@ -10,10 +10,13 @@ workers' pages, the monitor's rows) goes through :mod:`linkdoctor.codec` instead
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
-from linkdoctor.models import CheckResult, Diagnosis, Finding, LeftOut, Redirect, Report, Summary
+from linkdoctor.models import CheckResult, Diagnosis, Finding, LeftOut, Redirect, Referrer, Report, Summary
+from linkdoctor.report import json_pieces
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
@@ -56,7 +59,7 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
         "precise_status": result.precise_status,
         "category": result.category.value,
         "diagnosis": _diagnosis(diagnosis) if diagnosis else None,
-        "referrers": [{"url": r.url, "line": r.line, "text": r.text} for r in result.referrers],
+        "referrers": [_referrer(r) for r in result.referrers],
         "redirects": [_redirect(r) for r in result.redirects],
         "elapsed_ms": result.elapsed_ms,
         "error": result.error.value if result.error else None,
@@ -66,6 +69,10 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
     if result.referrer_count is not None:  # an ok link's referrers, only counted
         data["referrer_count"] = result.referrer_count
     return data
+
+
+def _referrer(referrer: Referrer) -> dict[str, Any]:
+    return {"url": referrer.url, "line": referrer.line, "text": referrer.text}
 
 
 def _diagnosis(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -110,7 +117,8 @@ def write_json(report: Report, out: TextIO) -> None:
     Each line is exactly ``json.dumps(result_to_dict(result), ensure_ascii=False, separators=(", ", ": "))``
     (the tests hold it to that), written without building the dicts: on a site of 2,000 pages (8,400
     results, 60,000 referrers) the dicts and the encoder's per-call set-up cost 0.1 s. Referrers' strings,
-    which repeat (a page's URL, a link text), are encoded once while they stay in a bounded memo.
+    which repeat (a page's URL, a link text), are encoded once while they stay in a bounded memo. Referrers
+    kept outside memory (a distributed crawl's link on every page) are written a piece at a time.
     """
     head = json.dumps(
         {"version": SCHEMA_VERSION, "summary": summary_to_dict(report.summary)}, indent=2, ensure_ascii=False
@@ -120,32 +128,49 @@ def write_json(report: Report, out: TextIO) -> None:
     separator = "\n    "
     for result in report.results:
         out.write(separator)
-        out.write(_result_json(result, encoded))
+        json_pieces.write(out, _result_json(result, encoded))
         separator = ",\n    "
     out.write("\n  ]\n}\n" if report.results else "]\n}\n")
 
 
-def _result_json(result: CheckResult, encoded: dict[str, str]) -> str:
+def _result_json(result: CheckResult, encoded: dict[str, str]) -> str | Iterator[str]:
     diagnosis = result.diagnosis
-    referrers = ", ".join(
-        [
-            f'{{"url": {_once(r.url, encoded)}, "line": {_number(r.line)}, "text": {_once(r.text, encoded)}}}'
-            for r in result.referrers
-        ]
-    )
-    count = "" if result.referrer_count is None else f', "referrer_count": {result.referrer_count}'
-    return (
+    head = (
         f'{{"url": {encode_basestring(result.url)}, "final_url": {encode_basestring(result.final_url or result.url)}, '
         f'"status": {_number(result.status)}, "reason": {encode_basestring(result.reason)}, '
         f'"precise_status": {_number(result.precise_status)}, "category": "{result.category.value}", '
         f'"diagnosis": {"null" if diagnosis is None else _encode(_diagnosis(diagnosis))}, '
-        f'"referrers": [{referrers}], '
-        f'"redirects": {_encode([_redirect(r) for r in result.redirects]) if result.redirects else "[]"}, '
+        '"referrers": ['
+    )
+    count = "" if result.referrer_count is None else f', "referrer_count": {result.referrer_count}'
+    tail = (
+        f'], "redirects": {_encode([_redirect(r) for r in result.redirects]) if result.redirects else "[]"}, '
         f'"elapsed_ms": {_number(result.elapsed_ms)}, '
         f'"error": {"null" if result.error is None else encode_basestring(result.error.value)}, '
         f'"error_message": {encode_basestring(result.error_message)}, '
         f'"findings": {_encode([finding_to_dict(f) for f in result.findings]) if result.findings else "[]"}'
         f"{count}}}"
+    )
+    if json_pieces.held(result.referrers):
+        return head + _referrers_json(result.referrers, encoded) + tail
+    return _in_pieces(head, result.referrers, encoded, tail)
+
+
+def _in_pieces(head: str, referrers: Sequence[Referrer], encoded: dict[str, str], tail: str) -> Iterator[str]:
+    yield head
+    separator = ""
+    for piece in json_pieces.pieces(referrers):
+        yield separator + _referrers_json(piece, encoded)
+        separator = ", "
+    yield tail
+
+
+def _referrers_json(referrers: Sequence[Referrer], encoded: dict[str, str]) -> str:
+    return ", ".join(
+        [
+            f'{{"url": {_once(r.url, encoded)}, "line": {_number(r.line)}, "text": {_once(r.text, encoded)}}}'
+            for r in referrers
+        ]
     )
 
 
@@ -171,6 +196,18 @@ def _number(value: float | None) -> str:
     return _encode(value)
 
 
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def write_jsonl_result(result: CheckResult, out: TextIO) -> None:
-    out.write(json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":")))
+    """One line: ``result_to_dict(result)`` as compact JSON; referrers kept outside memory are written a
+    piece at a time."""
+    referrers = result.referrers
+    if json_pieces.held(referrers):
+        out.write(_compact(result_to_dict(result)))
+    else:
+        deferred = json_pieces.Deferred(_compact)
+        data = result_to_dict(replace(result, referrers=()))
+        data["referrers"] = deferred.mark(_referrer(r) for r in referrers)
+        json_pieces.write(out, deferred.text(data))
     out.write("\n")

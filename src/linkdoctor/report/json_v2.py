@@ -27,16 +27,13 @@ from __future__ import annotations
 
 import functools
 import json
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from http import HTTPStatus
-from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
 import orjson
 
-from linkdoctor import scratch
 from linkdoctor.classify import codes as catalogue
 from linkdoctor.models import (
     AlikeLink,
@@ -56,8 +53,10 @@ from linkdoctor.problems import (
     is_missing_anchor,
     problem_counts,
 )
+from linkdoctor.report import json_pieces
 from linkdoctor.report.json import finding_to_dict, load_schema, summary_to_dict
 from linkdoctor.report.json_index import PageIndex, page_numbers, target_runs
+from linkdoctor.report.json_pieces import Deferred, listed
 from linkdoctor.urls import split_fragment
 
 SCHEMA_VERSION = 2
@@ -153,7 +152,7 @@ def write_json_v2(report: Report, out: TextIO) -> None:
     out.write(',\n "pages":')
     _write_lines(out, (_dumps(page) for page in pages))
     out.write(',\n "problems":')
-    deferred = _Deferred()
+    deferred = Deferred(_dumps)
     _write_lines(out, (deferred.text(_problem(p, pages, result_at, deferred)) for p in problems))
     out.write(',\n "results":')
     codes: dict[str, tuple[str, ...]] = {}
@@ -186,56 +185,13 @@ def _standard_reason(status: int) -> str:
 
 def _write_lines(out: TextIO, items: Iterator[str | Iterator[str]]) -> None:
     """A JSON array with one item per line (a reader can take the file a line at a time); an item may come
-    in pieces (:class:`_Deferred`)."""
+    in pieces (:class:`~linkdoctor.report.json_pieces.Deferred`)."""
     separator = "[\n  "
     for item in items:
         out.write(separator)
-        if isinstance(item, str):
-            out.write(item)
-        else:
-            out.writelines(item)
+        json_pieces.write(out, item)
         separator = ",\n  "
     out.write("[]" if separator == "[\n  " else "\n ]")
-
-
-class _Deferred:
-    """Lists too long to hold (a link's referrers on every page of a huge site, read from disk as they are
-    listed) written a piece at a time: :meth:`mark` stands in for one in an item's value, and :meth:`text`
-    writes the item with each list in its place, :data:`~linkdoctor.scratch.PIECE` rows at a time."""
-
-    _MARK = f"\ue000{secrets.token_hex(8)}-"  # no page can hold it: it is new for every process
-
-    def __init__(self) -> None:
-        self._lists: list[Iterable[list[Any]]] = []
-
-    def mark(self, rows: Iterable[list[Any]]) -> str:
-        self._lists.append(rows)
-        return f"{self._MARK}{len(self._lists) - 1}\ue000"
-
-    def text(self, value: Any) -> str | Iterator[str]:
-        written = _dumps(value)
-        if not self._lists:
-            return written
-        lists, self._lists = self._lists, []
-        return self._spliced(written, lists)
-
-    def _spliced(self, written: str, lists: list[Iterable[list[Any]]]) -> Iterator[str]:
-        rest = written
-        for i, rows in enumerate(lists):
-            head, _, rest = rest.partition(f'"{self._MARK}{i}\ue000"')
-            yield head + "["
-            separator = ""
-            rows = iter(rows)
-            for piece in iter(lambda: list(islice(rows, scratch.PIECE)), []):  # noqa: B023
-                yield separator + _dumps(piece)[1:-1]
-                separator = ","
-            yield "]"
-        yield rest
-
-
-def _listed(items: Sequence[Any], rows: Iterable[list[Any]], deferred: _Deferred) -> list[list[Any]] | str:
-    """``rows`` of ``items`` as a list, or marked for :class:`_Deferred` when ``items`` is not held in memory."""
-    return list(rows) if isinstance(items, tuple | list) else deferred.mark(rows)
 
 
 def write_json_v2_report(report: Report, out: TextIO, context: object = None) -> None:
@@ -248,7 +204,7 @@ def _page(page: str, page_index: PageIndex) -> int | None:
 
 
 def _problem(
-    problem: Problem, page_index: PageIndex, result_at: Callable[[str], int | None], deferred: _Deferred
+    problem: Problem, page_index: PageIndex, result_at: Callable[[str], int | None], deferred: Deferred
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": problem.id,
@@ -267,7 +223,7 @@ def _problem(
     if result is not None:
         data["result"] = result
     locations = problem.locations
-    data["locations"] = _listed(
+    data["locations"] = listed(
         locations, ([_page(loc.page, page_index), loc.line, loc.fragment] for loc in locations), deferred
     )
     return data
@@ -292,7 +248,7 @@ def _result_json(
     members: Sequence[CheckResult],
     page_index: PageIndex,
     codes: dict[str, tuple[str, ...]],
-    deferred: _Deferred,
+    deferred: Deferred,
 ) -> str | Iterator[str]:
     """One result's line: :func:`_result` encoded, or, for the common plain one (no diagnosis, no redirect,
     no error, its links alike but for their fragments and referrers), the same text written directly (a
@@ -331,7 +287,7 @@ def _plain_json_of(
         return None
     links = list(links)
     if not all(isinstance(referrers, tuple | list) for _, referrers, _ in links):
-        return None  # referrers too many to hold: written a piece at a time (_result and _Deferred)
+        return None  # referrers too many to hold: written a piece at a time (_result and Deferred)
     parts = [f'{{"url":{encode_basestring(target)}']
     final_url = split_fragment(result.final_url)[0] if result.final_url else ""
     if final_url and final_url != target:
@@ -392,7 +348,7 @@ def _result(
     members: Sequence[CheckResult],
     page_index: PageIndex,
     codes: dict[str, tuple[str, ...]],
-    deferred: _Deferred,
+    deferred: Deferred,
 ) -> dict[str, Any]:
     document = document_result(members)
     data: dict[str, Any] = {"url": target}
@@ -446,7 +402,7 @@ def _link(
     document: CheckResult,
     page_index: PageIndex,
     codes: dict[str, tuple[str, ...]],
-    deferred: _Deferred,
+    deferred: Deferred,
 ) -> dict[str, Any]:
     fragment = split_fragment(member.url)[1]
     data: dict[str, Any] = {}
@@ -460,7 +416,7 @@ def _link(
         data["diagnosis"] = _diagnosis(member, codes)
     referrers = member.referrers
     if referrers:
-        data["referrers"] = _listed(
+        data["referrers"] = listed(
             referrers, ([page_index[r.url], r.line, r.text] for r in referrers), deferred
         )
     if member.referrer_count is not None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import TextIO
 
 from linkdoctor.models import Category, Report
@@ -73,55 +75,114 @@ def _suite(name: str, cases: list[ET.Element]) -> ET.Element:
         return sum(1 for case in cases if case.find(tag) is not None)
 
     total_time = sum(float(case.get("time", "0")) for case in cases)
-    suite = ET.Element(
+    suite = _suite_element(name, len(cases), count("failure"), count("skipped"), total_time)
+    suite.extend(cases)
+    return suite
+
+
+def _suite_element(name: str, tests: int, failures: int, skipped: int, time: float) -> ET.Element:
+    return ET.Element(
         "testsuite",
         {
             "name": _clean(name),
-            "tests": str(len(cases)),
-            "failures": str(count("failure")),
+            "tests": str(tests),
+            "failures": str(failures),
             "errors": "0",
-            "skipped": str(count("skipped")),
-            "time": _seconds(total_time),
+            "skipped": str(skipped),
+            "time": _seconds(time),
         },
     )
-    suite.extend(cases)
-    return suite
+
+
+def _problem_suite(problem: Problem) -> ET.Element:
+    """A problem's ``<testsuite>``, without its cases: they are all alike (one result), counted here."""
+    tests = len(problem.locations)
+    failures = tests if problem.category is Category.BROKEN else 0
+    case_time = float(_seconds(problem.result.elapsed_ms / 1000))
+    total = 0.0
+    for _ in range(tests):  # added up as the cases' times are, to the same float
+        total += case_time
+    return _suite_element(f"{problem.label}: {problem.url}", tests, failures, tests - failures, total)
+
+
+def _cases(problem: Problem, context: RenderContext) -> Iterator[ET.Element]:
+    for loc in problem.locations:
+        yield _testcase(problem, loc, context.page_label(loc.page) if loc.page != START_URL else NO_REFERRER)
+
+
+def _left_out_suite(report: Report) -> ET.Element | None:
+    """What the run left out on purpose: a suite with one skipped case per group."""
+    if not report.summary.left_out:
+        return None
+    cases = []
+    for item in report.summary.left_out:
+        case = ET.Element("testcase", {"name": _clean(item.code), "classname": LEFT_OUT, "time": "0.000"})
+        ET.SubElement(case, "skipped", {"message": _clean(item.line())})
+        cases.append(case)
+    return _suite(LEFT_OUT, cases)
+
+
+def _root(report: Report, suites: Iterable[ET.Element]) -> ET.Element:
+    """The ``<testsuites>`` element, its counts those of ``suites``; without them."""
+    tests = failures = 0
+    for suite in suites:
+        tests += int(suite.get("tests", "0"))
+        failures += int(suite.get("failures", "0"))
+    attributes = {
+        "name": TOOL_NAME,
+        "tests": str(tests),
+        "failures": str(failures),
+        "errors": "0",
+        "time": _seconds(report.summary.elapsed_s),
+    }
+    return ET.Element("testsuites", attributes)
 
 
 def build_junit(report: Report, context: RenderContext) -> ET.Element:
     """The ``<testsuites>`` element: one suite per problem, a case per referring place in page order."""
     suites = []
     for problem in group_problems(report.results):
-        cases = [
-            _testcase(problem, loc, context.page_label(loc.page) if loc.page != START_URL else NO_REFERRER)
-            for loc in problem.locations
-        ]
-        suites.append(_suite(f"{problem.label}: {problem.url}", cases))
-    root = ET.Element(
-        "testsuites",
-        {
-            "name": TOOL_NAME,
-            "tests": str(sum(int(s.get("tests", "0")) for s in suites)),
-            "failures": str(sum(int(s.get("failures", "0")) for s in suites)),
-            "errors": "0",
-            "time": _seconds(report.summary.elapsed_s),
-        },
-    )
+        suite = _problem_suite(problem)
+        suite.extend(_cases(problem, context))
+        suites.append(suite)
+    left_out = _left_out_suite(report)
+    if left_out is not None:
+        suites.append(left_out)
+    root = _root(report, suites)
     root.extend(suites)
-    if report.summary.left_out:  # what the run left out on purpose: one skipped case per group
-        cases = []
-        for item in report.summary.left_out:
-            case = ET.Element("testcase", {"name": _clean(item.code), "classname": LEFT_OUT, "time": "0.000"})
-            ET.SubElement(case, "skipped", {"message": _clean(item.line())})
-            cases.append(case)
-        root.append(_suite(LEFT_OUT, cases))
-        root.set("tests", str(int(root.get("tests", "0")) + len(cases)))
     return root
 
 
 def write_junit(report: Report, out: TextIO, context: RenderContext) -> None:
-    root = build_junit(report, context)
-    ET.indent(root)
+    """:func:`build_junit`'s document, indented as ``ET.indent`` does, written a case at a time: a problem
+    on every page of a huge site is a case per page, read as it is written."""
+    problems = group_problems(report.results)
+    left_out = _left_out_suite(report)
+    suites = [] if left_out is None else [left_out]
+    root = _root(report, chain((_problem_suite(p) for p in problems), suites))
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    out.write(ET.tostring(root, encoding="unicode"))
-    out.write("\n")
+    if not problems and left_out is None:
+        out.write(ET.tostring(root, encoding="unicode") + "\n")
+        return
+    out.write(_open_tag(root))
+    for problem in problems:
+        _write_suite(out, _problem_suite(problem), _cases(problem, context))
+    if left_out is not None:
+        _write_suite(out, ET.Element(left_out.tag, left_out.attrib), list(left_out))
+    out.write("\n</testsuites>\n")
+
+
+def _open_tag(element: ET.Element) -> str:
+    """``element``'s start tag, as ``ET.tostring`` writes it."""
+    return ET.tostring(element, encoding="unicode")[: -len(" />")] + ">"
+
+
+def _write_suite(out: TextIO, suite: ET.Element, cases: Iterable[ET.Element]) -> None:
+    written = False
+    for case in cases:
+        if not written:
+            out.write("\n  " + _open_tag(suite))
+            written = True
+        ET.indent(case, level=2)
+        out.write("\n    " + ET.tostring(case, encoding="unicode"))
+    out.write("\n  </testsuite>" if written else "\n  " + ET.tostring(suite, encoding="unicode"))

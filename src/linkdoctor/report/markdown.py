@@ -10,8 +10,9 @@ Everything that comes from crawled pages is escaped, so a link text cannot injec
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from linkdoctor.models import Category, Report
@@ -71,60 +72,74 @@ def _headline(report: Report, counts: ProblemCounts) -> list[str]:
     ]
 
 
-def _rows(problem: Problem, context: RenderContext, locations: Sequence[Location]) -> list[str]:
-    lines = ["| Page | Line | Link | Text |", "|---|---:|---|---|"]
+def _rows(problem: Problem, context: RenderContext, locations: Iterable[Location]) -> Iterator[str]:
+    yield from ("| Page | Line | Link | Text |", "|---|---:|---|---|")
     for loc in locations:
         listed = loc.page != START_URL
         url = loc.link(problem.target)
         written = link_as_written(loc.page, url) if listed else url
         page = code_span(context.page_label(loc.page)) if listed else escape(NO_REFERRER)
         line = str(loc.line) if loc.line else ""
-        lines.append(f"| {page} | {line} | {code_span(written)} | {escape(loc.text)} |")
-    return lines
+        yield f"| {page} | {line} | {code_span(written)} | {escape(loc.text)} |"
 
 
-def _problem(problem: Problem, context: RenderContext) -> list[str]:
+def _problem(problem: Problem, context: RenderContext) -> Iterator[str]:
+    """The problem's lines, its places read as they are written (a huge site's link on every page)."""
     mark = "❌" if problem.category is Category.BROKEN else "⚠️"
     title = escape(problem.label.capitalize())
-    lines = [f"#### {mark} {title}: {code_span(problem.url)} ({code_span(problem.code)})", ""]
+    yield from (f"#### {mark} {title}: {code_span(problem.url)} ({code_span(problem.code)})", "")
     places = f"linked {problem.links:,} time{'s' if problem.links != 1 else ''} from {problem.pages:,} page"
     places += "s" if problem.pages != 1 else ""
-    lines += [f"{escape(problem.cause)} · status {escape(status_text(problem.result))} · {places}", ""]
-    lines += _rows(problem, context, problem.locations[:ROWS_SHOWN])
+    yield from (f"{escape(problem.cause)} · status {escape(status_text(problem.result))} · {places}", "")
+    yield from _rows(problem, context, problem.locations[:ROWS_SHOWN])
     rest = problem.locations[ROWS_SHOWN:]
     if rest:
-        lines += ["", f"<details><summary>{len(rest):,} more places</summary>", ""]
-        lines += [*_rows(problem, context, rest), "", "</details>"]
+        yield from ("", f"<details><summary>{len(rest):,} more places</summary>", "")
+        yield from _rows(problem, context, rest)
+        yield from ("", "</details>")
     if problem.fix:
-        lines += ["", "<details><summary>How to fix</summary>", ""]
-        lines += [f"{number}. {escape(step)}" for number, step in enumerate(problem.fix, start=1)]
-        lines += ["", "</details>"]
-    return [*lines, ""]
+        yield from ("", "<details><summary>How to fix</summary>", "")
+        yield from (f"{number}. {escape(step)}" for number, step in enumerate(problem.fix, start=1))
+        yield from ("", "</details>")
+    yield ""
+
+
+def _lines(report: Report, context: RenderContext) -> Iterator[str]:
+    problems = group_problems(report.results)
+    yield from _headline(report, count_problems(problems))
+    yield ""
+    if problems:
+        yield from ("### Problems", "")
+    for problem in problems:
+        yield from _problem(problem, context)
+    if report.summary.warnings:
+        yield from ("### Warnings", "")
+        yield from (f"- {escape(warning)}" for warning in report.summary.warnings)
+        yield ""
+    if report.summary.left_out:
+        yield from ("### Left out", "")
+        yield from (
+            f"- {code_span(item.code)}: {item.count:,} {escape(item.detail)}"
+            + (f" (e.g. {code_span(item.examples[0])})" if item.examples else "")
+            for item in report.summary.left_out
+        )
+        yield ""
 
 
 def render_markdown(report: Report, context: RenderContext) -> str:
     """The whole report as one Markdown document."""
-    problems = group_problems(report.results)
-    lines = _headline(report, count_problems(problems))
-    lines.append("")
-    if problems:
-        lines += ["### Problems", ""]
-    for problem in problems:
-        lines += _problem(problem, context)
-    if report.summary.warnings:
-        lines += ["### Warnings", ""]
-        lines += [f"- {escape(warning)}" for warning in report.summary.warnings]
-        lines.append("")
-    if report.summary.left_out:
-        lines += ["### Left out", ""]
-        lines += [
-            f"- {code_span(item.code)}: {item.count:,} {escape(item.detail)}"
-            + (f" (e.g. {code_span(item.examples[0])})" if item.examples else "")
-            for item in report.summary.left_out
-        ]
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    out = io.StringIO()
+    write_markdown(report, out, context)
+    return out.getvalue()
 
 
 def write_markdown(report: Report, out: TextIO, context: RenderContext) -> None:
-    out.write(render_markdown(report, context))
+    """The report, written a line at a time. The document ends with one newline: the blank lines that end
+    the last section are held back until more comes."""
+    blank = 0
+    for line in _lines(report, context):
+        if not line:
+            blank += 1
+            continue
+        out.write("\n" * blank + line + "\n")
+        blank = 0

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import PurePosixPath
 from typing import Any, Final, TextIO
 from urllib.parse import quote
@@ -101,14 +104,60 @@ def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
     """A SARIF log with one run: the rules that occur (sorted by id), one result per problem and referring
     place, and one warning per group of what the run left out (``Summary.left_out``)."""
     problems = group_problems(report.results)
+    rules, index = _rules(problems, report.summary.left_out)
+    results = [*_results(problems, index, context)]
+    results += [_left_out_result(item, index[item.code]) for item in report.summary.left_out]
+    return sarif_log(
+        tool_version=context.tool_version,
+        rules=rules,
+        run={"columnKind": "unicodeCodePoints", "results": results},
+    )
+
+
+def write_sarif(report: Report, out: TextIO, context: RenderContext) -> None:
+    """:func:`report_to_sarif`'s log, indented, as ``json.dump`` writes it, with its results written one at
+    a time: a problem on every page of a huge site is a result per page, read as it is written."""
+    problems = group_problems(report.results)
+    rules, index = _rules(problems, report.summary.left_out)
+    mark = f"\ue000{secrets.token_hex(8)}"  # no page can hold it: it is new for every run
+    log = sarif_log(
+        tool_version=context.tool_version,
+        rules=rules,
+        run={"columnKind": "unicodeCodePoints", "results": mark},
+    )
+    head, _, tail = json.dumps(log, indent=2, ensure_ascii=False).partition(
+        json.dumps(mark, ensure_ascii=False)
+    )
+    out.write(head)
+    outer = head[head.rindex("\n") + 1 :]
+    inner = "\n" + " " * (len(outer) - len(outer.lstrip(" ")) + 2)  # the results' items, one level in
+    separator = "[" + inner
+    left_out = (_left_out_result(item, index[item.code]) for item in report.summary.left_out)
+    for entry in chain(_results(problems, index, context), left_out):
+        out.write(separator)
+        out.write(json.dumps(entry, indent=2, ensure_ascii=False).replace("\n", inner))
+        separator = "," + inner
+    out.write("[]" if separator.startswith("[") else inner[:-2] + "]")
+    out.write(tail + "\n")
+
+
+def _rules(
+    problems: Sequence[Problem], left_out: Sequence[LeftOut]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rules that occur, sorted by id, and each one's index."""
     samples: dict[str, CheckResult] = {}
     for problem in problems:
         samples.setdefault(_rule_id(problem), problem.result)
-    for item in report.summary.left_out:
+    for item in left_out:
         samples.setdefault(item.code, CheckResult(item.examples[0] if item.examples else "", _OK))
     rule_ids = sorted(samples)
-    index = {code: i for i, code in enumerate(rule_ids)}
-    results = []
+    return [_rule(code, samples[code]) for code in rule_ids], {code: i for i, code in enumerate(rule_ids)}
+
+
+def _results(
+    problems: Sequence[Problem], index: dict[str, int], context: RenderContext
+) -> Iterator[dict[str, Any]]:
+    """One result per problem and referring place, in the problems' order."""
     for problem in problems:
         code = _rule_id(problem)
         level = "error" if problem.category is Category.BROKEN else "warning"
@@ -116,7 +165,7 @@ def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
             listed = loc.page != START_URL
             url = loc.link(problem.target)
             written = link_as_written(loc.page, url) if listed else url
-            entry: dict[str, Any] = {
+            yield {
                 "ruleId": code,
                 "ruleIndex": index[code],
                 "level": level,
@@ -134,19 +183,7 @@ def report_to_sarif(report: Report, context: RenderContext) -> dict[str, Any]:
                     "fix": list(problem.fix),
                 },
             }
-            results.append(entry)
-    results += [_left_out_result(item, index[item.code]) for item in report.summary.left_out]
-    return sarif_log(
-        tool_version=context.tool_version,
-        rules=[_rule(code, samples[code]) for code in rule_ids],
-        run={"columnKind": "unicodeCodePoints", "results": results},
-    )
 
 
 def _rule_id(problem: Problem) -> str:
     return problem.result.diagnosis.code if problem.result.diagnosis else UNDIAGNOSED
-
-
-def write_sarif(report: Report, out: TextIO, context: RenderContext) -> None:
-    json.dump(report_to_sarif(report, context), out, indent=2, ensure_ascii=False)
-    out.write("\n")

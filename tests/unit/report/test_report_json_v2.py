@@ -14,6 +14,7 @@ from tests.unit.report.report_sample import sample_context, sample_report
 from linkdoctor.classify.codes import make
 from linkdoctor.models import Category, CheckResult, Referrer, Report, Summary
 from linkdoctor.report.formats import FORMATS
+from linkdoctor.report.json_pieces import Deferred
 from linkdoctor.report.json_v2 import link_verdicts, report_to_dict_v2
 
 SITE = "https://docs.example.org/"
@@ -122,7 +123,7 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
     for result in plain:
         written = json_v2._plain_json(result.url, [result], pages)
         assert written == json_v2._dumps(
-            json_v2._result(result.url, [result], pages, {}, json_v2._Deferred())
+            json_v2._result(result.url, [result], pages, {}, Deferred(json_v2._dumps))
         )
 
     # A page and its #fragment links (and a "page#" kept as written), alike but for their referrers.
@@ -134,7 +135,7 @@ def test_a_plain_result_is_written_as_the_encoder_would() -> None:
     ]
     written = json_v2._plain_json(SITE, members, pages)
     assert written is not None
-    assert written == json_v2._dumps(json_v2._result(SITE, members, pages, {}, json_v2._Deferred()))
+    assert written == json_v2._dumps(json_v2._result(SITE, members, pages, {}, Deferred(json_v2._dumps)))
     # Links to one page that differ in more than that take the encoder's way.
     missing = replace(members[1], category=Category.BROKEN, diagnosis=make("http.fragment-missing", "#intro"))
     assert json_v2._plain_json(SITE, [page, missing], pages) is None
