@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, overload
 
 from linkdoctor import codec
@@ -21,6 +23,7 @@ from linkdoctor.problems import (
     PROBLEM_CATEGORIES,
     LabelCount,
     Location,
+    PageProblems,
     Problem,
     ProblemCounts,
     ProblemKey,
@@ -213,6 +216,26 @@ class StoredProblems(Sequence[Problem]):
                 self._strings.clear()
             text = self._strings[raw] = text_of(raw)
         return text
+
+    def by_page(self) -> Iterator[PageProblems]:
+        """:func:`~linkdoctor.problems.by_page` of these problems, sorted on disk and read a page at a time
+        (a problem on every page is one place a page, its problem read once while it repeats)."""
+        rows = self._db.execute(
+            "SELECT pl.page, CASE pl.has_line WHEN 1 THEN pl.line END, pl.fragment, pl.text, o.pos "
+            "FROM place AS pl JOIN ordered AS o ON o.id = pl.problem JOIN problem AS p ON p.id = pl.problem "
+            "ORDER BY pl.page, pl.line, p.url, pl.fragment, o.pos, pl.has_line, pl.text"
+        )
+        problems: dict[int, Problem] = {}
+        for page, places in groupby(rows, key=itemgetter(0)):
+            entries = []
+            for _, line, fragment, text, pos in places:
+                problem = problems.get(pos)
+                if problem is None:
+                    if len(problems) >= _CHUNK:
+                        problems.clear()
+                    problem = problems[pos] = self[pos]
+                entries.append((self._location(page, line, fragment, text), problem))
+            yield PageProblems(self._shared(page), tuple(entries))
 
     def counts(self) -> ProblemCounts:
         """:func:`~linkdoctor.problems.count_problems` of these problems, counted in the database."""

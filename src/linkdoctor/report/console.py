@@ -38,6 +38,7 @@ from linkdoctor.problems import (
     problem_counts,
     summary_line,
 )
+from linkdoctor.problems_on_disk import StoredProblems
 from linkdoctor.report.context import RenderContext, link_as_written, status_text
 
 # What the default (not --verbose) report shows: enough to act on, and about 150 lines for a handful of
@@ -163,7 +164,8 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
 
 
 def _render_pages(problems: Sequence[Problem], console: Console, context: RenderContext) -> None:
-    for page in by_page(problems):
+    pages = problems.by_page() if isinstance(problems, StoredProblems) else by_page(problems)
+    for page in pages:
         console.print(f"\n[bold]{escape(context.page_label(page.page))}[/]")
         for loc, problem in page.entries:
             where = f"line {loc.line}" if loc.line else ""

@@ -11,6 +11,7 @@ the page wrote it, the problem's target and its cause. Values are escaped as the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TextIO
 
 from linkdoctor.models import Category, Report
@@ -36,9 +37,8 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation_lines(report: Report, context: RenderContext) -> list[str]:
-    """The ``::error …::message`` lines, one per (problem, referring place)."""
-    lines = []
+def annotation_lines(report: Report, context: RenderContext) -> Iterator[str]:
+    """The ``::error …::message`` lines, one per (problem, referring place), made as they are read."""
     for problem in group_problems(report.results):
         level = "error" if problem.category is Category.BROKEN else "warning"
         title = escape_property(f"{problem.label.capitalize()} ({problem.code})")
@@ -58,11 +58,10 @@ def annotation_lines(report: Report, context: RenderContext) -> list[str]:
             elif listed:
                 message += f" (on {loc.page}" + (f" line {loc.line})" if loc.line else ")")
             props.append(f"title={title}")
-            lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
+            yield f"::{level} {','.join(props)}::{escape_data(message)}"
     for item in report.summary.left_out:  # what the run left out on purpose: one warning per group
         title = escape_property(f"Left out ({item.code})")
-        lines.append(f"::warning title={title}::{escape_data(item.line())}")
-    return lines
+        yield f"::warning title={title}::{escape_data(item.line())}"
 
 
 def write_github(report: Report, out: TextIO, context: RenderContext) -> None:

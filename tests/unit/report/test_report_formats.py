@@ -36,7 +36,7 @@ from linkdoctor.report.junit import build_junit
 from linkdoctor.report.markdown import render_markdown
 from linkdoctor.report.sarif import report_to_sarif
 
-DOCTEST_MODULES = ["context", "formats", "github", "markdown", "outputs", "sarif_log"]
+DOCTEST_MODULES = ["context", "formats", "github", "json_pieces", "markdown", "outputs", "sarif_log"]
 
 
 def first(node: LexborHTMLParser | LexborNode, selector: str) -> LexborNode:

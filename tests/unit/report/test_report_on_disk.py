@@ -4,8 +4,10 @@ results give in memory, to the byte."""
 
 from __future__ import annotations
 
+import gc
 import io
 import pickle
+import tracemalloc
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,6 +21,7 @@ from linkdoctor.engine.results import ResultView
 from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer, Report, Summary
 from linkdoctor.problems import count_problems, group_problems, problem_counts
 from linkdoctor.problems_on_disk import StoredProblems
+from linkdoctor.report import json as json_report
 from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMATS
 from linkdoctor.report.json_v2 import write_json_v2
@@ -198,12 +201,12 @@ def test_a_problem_with_more_places_than_held_at_once_is_read_a_piece_at_a_time(
         assert all(isinstance(locations, StoredRows) for locations in lazy)
         assert lazy or results[0].url != E + "nav.html#a"  # its two fragments are one problem
         assert count_problems(stored) == count_problems(expected)
-        for name, fmt in FORMATS.items():
+        for name, (fmt, context) in _FORMATS.items():
             written = []
             for view in (in_memory, on_disk):
                 out = io.StringIO()
                 report = Report(Summary.from_results(view, pages_crawled=2, elapsed_s=1.0), view)
-                fmt.write(report, out, RenderContext())
+                fmt.write(report, out, context)
                 written.append(out.getvalue())
             assert written[0] == written[1], name
 
@@ -229,33 +232,73 @@ def test_stored_rows_read_a_piece_at_a_time_and_behave_as_a_tuple(monkeypatch: p
 
 
 class _Writes(io.StringIO):
-    """Output that keeps the length of its longest write."""
+    """Output that keeps only the length of its longest write, and the text when asked to."""
 
-    longest = 0
+    def __init__(self, keep: bool = False) -> None:
+        super().__init__()
+        self.longest = 0
+        self.text: list[str] | None = [] if keep else None
 
     def write(self, text: str) -> int:
         self.longest = max(self.longest, len(text))
-        return super().write(text)
+        if self.text is not None:
+            self.text.append(text)
+        return len(text)
 
 
-def test_the_json_report_writes_a_problem_on_every_page_a_piece_at_a_time(
-    monkeypatch: pytest.MonkeyPatch,
+def _huge_site(pages: int) -> list[CheckResult]:
+    """A broken navigation link on every page, and as many documents that are fine: referrers and places
+    kept outside memory (as a distributed crawl's are), and a table of documents as long as the site."""
+    fine = [CheckResult(f"{E}z/t{n:05}.html", Category.OK, 200, referrer_count=1) for n in range(pages)]
+    return [replace(r, referrers=_NotHeld(r.referrers)) for r in _navigation_link(pages)] + fine
+
+
+def _write(name: str, pages: int, keep: bool = False) -> tuple[_Writes, int]:
+    fmt, context = _FORMATS[name]
+    """``name``'s report of :func:`_huge_site`, and the most memory (traced) it took to write it."""
+    view = _views(_huge_site(pages))[1]
+    report = Report(Summary.from_results(view, pages_crawled=pages, elapsed_s=1.0), view)
+    out = _Writes(keep)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fmt.write(report, out, context)
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# Every format, and the console's view by page.
+_FORMATS = {name: (fmt, RenderContext()) for name, fmt in FORMATS.items()}
+_FORMATS["console by page"] = (FORMATS["console"], RenderContext(group_by="page"))
+
+
+@pytest.mark.parametrize("name", list(_FORMATS))
+def test_every_format_writes_a_huge_site_in_memory_that_does_not_grow_with_it(
+    monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    """The places of a problem kept on disk go out :data:`~linkdoctor.scratch.PIECE` at a time, not as one
-    list and one string of them all; the document is the one from memory."""
+    """A problem on every page, and a document per page, outside memory: each format reads them as it
+    writes, so neither the memory it takes nor its longest write grows with the site (the caches that
+    share repeated strings are capped low, as they are bounded), and it writes what memory would."""
     monkeypatch.setattr(problems_on_disk, "PIECE", 2)
     monkeypatch.setattr(scratch, "PIECE", 3)
-    results = _navigation_link(400)
-    in_memory = _views(results)[0]
-    on_disk = _views([replace(r, referrers=_NotHeld(r.referrers)) for r in results])[1]
-    written = []
-    for view in (in_memory, on_disk):
-        out = _Writes()
-        write_json_v2(Report(Summary.from_results(view, pages_crawled=2, elapsed_s=1.0), view), out)
-        written.append(out)
-    assert written[1].getvalue() == written[0].getvalue()
-    assert written[0].longest > 8_000  # the problem's 400 places in one string, and the link's referrers
-    assert written[1].longest < 1_000
+    monkeypatch.setattr(problems_on_disk, "_SHARED", 16)
+    monkeypatch.setattr(scratch, "_MEMO", 16)
+    monkeypatch.setattr(json_report, "_ENCODED_LIMIT", 16)
+    _write(name, 40)  # imports, compiled templates: what any run pays once
+    small, small_peak = _write(name, 400)
+    big, big_peak = _write(name, 1600)
+    assert big.longest <= small.longest + 64
+    assert big_peak < small_peak * 1.3 + 32_000, (small_peak, big_peak)
+    # What is written is what the same results give in memory.
+    written = "".join(_write(name, 400, keep=True)[0].text or ())
+    in_memory = _views([replace(r, referrers=tuple(r.referrers)) for r in _huge_site(400)])[0]
+    out = io.StringIO()
+    fmt, context = _FORMATS[name]
+    fmt.write(
+        Report(Summary.from_results(in_memory, pages_crawled=400, elapsed_s=1.0), in_memory), out, context
+    )
+    assert written == out.getvalue()
 
 
 class _NotHeld(Sequence[Referrer]):
