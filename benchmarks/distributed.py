@@ -184,13 +184,16 @@ def scaling(pages: int, delay: float, counts: Sequence[int], work: Path, args: a
     return 0
 
 
-def _check_process(url: str, broker: str | None, work: Path) -> tuple[float, float, int]:
+def _check_process(
+    url: str, broker: str | None, work: Path, formats: Sequence[str] = ("json",)
+) -> tuple[float, float, int]:
     """``linkdoctor check`` of ``url`` as a process of its own (with ``--broker``, the coordinator): its wall
     seconds, its peak RSS in MB and its exit code. Measured as the peers are (:func:`benchmarks.run.measure`,
     under GNU time): a peak read from ``os.wait4`` would count this benchmark's own memory, which the check
     is forked from (this process crawls the first site itself, and generates each)."""
-    command = [sys.executable, "-m", "linkdoctor", "check", url, "--format", "json", "--no-progress"]
-    command += ["-o", str(work / "report.json"), *(["--broker", broker] if broker else [])]
+    command = [sys.executable, "-m", "linkdoctor", "check", url, "--no-progress"]
+    command += [f"--format={name}:{work / f'report.{name}'}" for name in formats]
+    command += ["--broker", broker] if broker else []
     wall, _cpu, peak, code, _expired = measure(command, work / "check.log", 3600, work)
     return wall, peak, code
 
@@ -225,10 +228,10 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
             return _start_worker(redis.url, None, f"mem{n}@local", work, args.pool, args.concurrency)  # noqa: B023
 
         try:
-            local_wall, local_rss, local_exit = _check_process(nginx.url("/"), None, work)
+            local_wall, local_rss, local_exit = _check_process(nginx.url("/"), None, work, args.formats)
             _keep(workers, 2, start)
             client.config_resetstat()
-            wall, rss, code = _check_process(nginx.url("/"), redis.url, work)
+            wall, rss, code = _check_process(nginx.url("/"), redis.url, work, args.formats)
             worker_rss = max(_peak_rss_mb(w.process.pid) for w in workers)
             redis_peak = client.info("memory")["used_memory_peak"] / 1024 / 1024
             state = _state_bytes(nginx.url("/"), client) if pages == sizes[0] else None
@@ -244,6 +247,7 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
                 f"{resources:,} resources, {used / (links + resources):.0f} bytes per URL"
             )
     print(f"generated site, {args.links_per_page} links per page; 2 workers --pool {args.pool}; no database")
+    print(f"reports written: {', '.join(args.formats)}")
     print()
     print(
         "| pages | coordinator | in-process check | each worker | Redis peak | wall (coordinator / in-process) |"
@@ -281,6 +285,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         metavar="PAGES",
         help="measure memory instead: the coordinator's peak RSS on sites of these sizes, against one process",
+    )
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["json"],
+        metavar="FORMAT",
+        help="with --memory: the report formats each check writes, each to a file (default: json)",
     )
     args = parser.parse_args(argv)
     if args.memory is not None:
