@@ -42,7 +42,6 @@ from linkdoctor.problems import (
     group_problems,
     headline,
 )
-from linkdoctor.report import json_pieces
 from linkdoctor.report.context import (
     CATEGORY_ORDER,
     STATUS_CLASSES,
@@ -54,6 +53,7 @@ from linkdoctor.report.context import (
 )
 from linkdoctor.report.json_index import Runs, target_runs
 from linkdoctor.report.json_v2 import document_result
+from linkdoctor.scratch import pieces
 
 CHART_BAR_WIDTH = 300
 # Referring pages listed in a problem's collapsible list; the JSON report lists them all.
@@ -229,7 +229,7 @@ def _data_block(rows: Iterable[list[Any]]) -> Iterator[Markup]:
     rows at a time: nothing in it can close the element."""
     yield Markup("[")
     separator = ""
-    for piece in json_pieces.pieces(rows):
+    for piece in pieces(rows):
         text = separator + json.dumps(piece, ensure_ascii=False, separators=(",", ":"))[1:-1]
         text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
         yield Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from linkdoctor.models import CheckResult, Diagnosis, Finding, LeftOut, Redirect, Referrer, Report, Summary
 from linkdoctor.report import json_pieces
+from linkdoctor.scratch import pieces
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/report-v1.schema.json"
@@ -159,7 +160,7 @@ def _result_json(result: CheckResult, encoded: dict[str, str]) -> str | Iterator
 def _in_pieces(head: str, referrers: Sequence[Referrer], encoded: dict[str, str], tail: str) -> Iterator[str]:
     yield head
     separator = ""
-    for piece in json_pieces.pieces(referrers):
+    for piece in pieces(referrers):
         yield separator + _referrers_json(piece, encoded)
         separator = ", "
     yield tail

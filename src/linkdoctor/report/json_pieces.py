@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 from typing import Any, TextIO
 
-from linkdoctor import scratch
+from linkdoctor.scratch import pieces
 
 
 class Deferred:
@@ -55,13 +54,6 @@ class Deferred:
                 separator = ","
             yield "]"
         yield rest
-
-
-def pieces(items: Iterable[Any]) -> Iterator[list[Any]]:
-    """``items`` as lists of at most :data:`~linkdoctor.scratch.PIECE`."""
-    rest = iter(items)
-    while piece := list(islice(rest, scratch.PIECE)):
-        yield piece
 
 
 def held(items: Sequence[Any]) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import TextIO
 
+from linkdoctor import scratch
 from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
 from linkdoctor.problems import START_URL, Location, Problem, group_problems
@@ -154,8 +155,9 @@ def build_junit(report: Report, context: RenderContext) -> ET.Element:
 
 
 def write_junit(report: Report, out: TextIO, context: RenderContext) -> None:
-    """:func:`build_junit`'s document, indented as ``ET.indent`` does, written a case at a time: a problem
-    on every page of a huge site is a case per page, read as it is written."""
+    """:func:`build_junit`'s document, indented as ``ET.indent`` does, written about
+    :data:`~linkdoctor.scratch.PIECE` cases at a time: a problem on every page of a huge site is a case per
+    page, read as it is written."""
     problems = group_problems(report.results)
     left_out = _left_out_suite(report)
     suites = [] if left_out is None else [left_out]
@@ -164,11 +166,31 @@ def write_junit(report: Report, out: TextIO, context: RenderContext) -> None:
     if not problems and left_out is None:
         out.write(ET.tostring(root, encoding="unicode") + "\n")
         return
-    out.write(_open_tag(root))
+    open_tag = _open_tag(root)
+    out.write(open_tag)
+    batch = ET.Element(root.tag, root.attrib)  # whole suites, serialised together
+    cases = 0
+
+    def flush() -> None:
+        nonlocal batch, cases
+        if len(batch):
+            ET.indent(batch)
+            out.write(ET.tostring(batch, encoding="unicode")[len(open_tag) : -len("\n</testsuites>")])
+            batch, cases = ET.Element(root.tag, root.attrib), 0
+
     for problem in problems:
-        _write_suite(out, _problem_suite(problem), _cases(problem, context))
-    if left_out is not None:
-        _write_suite(out, ET.Element(left_out.tag, left_out.attrib), list(left_out))
+        suite = _problem_suite(problem)
+        if len(problem.locations) > scratch.PIECE:  # its cases a piece at a time
+            flush()
+            _write_suite(out, suite, _cases(problem, context))
+            continue
+        suite.extend(_cases(problem, context))
+        batch.append(suite)
+        cases += len(suite)
+        if cases >= scratch.PIECE:
+            flush()
+    batch.extend(suites)
+    flush()
     out.write("\n</testsuites>\n")
 
 
@@ -178,11 +200,16 @@ def _open_tag(element: ET.Element) -> str:
 
 
 def _write_suite(out: TextIO, suite: ET.Element, cases: Iterable[ET.Element]) -> None:
+    """``suite`` with ``cases``, as ``ET.indent`` and ``ET.tostring`` write it in its document, serialised
+    :data:`~linkdoctor.scratch.PIECE` cases at a time (most problems: the whole suite at once)."""
+    open_tag = _open_tag(suite)
     written = False
-    for case in cases:
-        if not written:
-            out.write("\n  " + _open_tag(suite))
-            written = True
-        ET.indent(case, level=2)
-        out.write("\n    " + ET.tostring(case, encoding="unicode"))
+    for piece in scratch.pieces(cases):
+        container = ET.Element(suite.tag, suite.attrib)
+        container.extend(piece)
+        ET.indent(container, level=1)
+        text = ET.tostring(container, encoding="unicode")
+        # Between the start tag and the end tag: each case after its indentation, the last one's "\n  " cut.
+        out.write(("" if written else "\n  " + open_tag) + text[len(open_tag) : -len("\n  </testsuite>")])
+        written = True
     out.write("\n  </testsuite>" if written else "\n  " + ET.tostring(suite, encoding="unicode"))

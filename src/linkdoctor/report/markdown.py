@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from linkdoctor import scratch
 from linkdoctor.models import Category, Report
 from linkdoctor.options import TOOL_NAME
 from linkdoctor.printable import shown
@@ -134,12 +135,18 @@ def render_markdown(report: Report, context: RenderContext) -> str:
 
 
 def write_markdown(report: Report, out: TextIO, context: RenderContext) -> None:
-    """The report, written a line at a time. The document ends with one newline: the blank lines that end
-    the last section are held back until more comes."""
+    """The report, written :data:`~linkdoctor.scratch.PIECE` lines at a time. The document ends with one
+    newline: the blank lines that end the last section are held back until more comes."""
     blank = 0
+    lines: list[str] = []
     for line in _lines(report, context):
         if not line:
             blank += 1
             continue
-        out.write("\n" * blank + line + "\n")
+        lines.append("\n" * blank + line if blank else line)
         blank = 0
+        if len(lines) >= scratch.PIECE:
+            out.write("\n".join(lines) + "\n")
+            lines.clear()
+    if lines:
+        out.write("\n".join(lines) + "\n")
