@@ -18,9 +18,13 @@ blob sorts as ``sorted`` does.
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, TypeVar, overload
+
+from linkdoctor.errors import LinkdoctorError
 
 T = TypeVar("T")
 CACHE_KIB = 1024  # SQLite's page cache per scratch database, in KiB
@@ -36,6 +40,38 @@ def open_scratch() -> sqlite3.Connection:
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA temp_store = FILE")
     return db
+
+
+class ScratchFailed(LinkdoctorError):
+    """The scratch space failed (a full disk, most often): the report cannot be written, and the run says
+    where SQLite keeps it and how to make room."""
+
+    @classmethod
+    def of(cls, error: sqlite3.Error, environ: Mapping[str, str] = os.environ) -> ScratchFailed:
+        where = scratch_directory(environ)
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
+            return cls(
+                f"the report's scratch space in {where} is full ({error}): free space there, or set TMPDIR "
+                "to a directory on a disk with room"
+            )
+        return cls(f"the report's scratch space in {where} failed: {error}")
+
+
+def scratch_directory(environ: Mapping[str, str] = os.environ) -> str:
+    """Where SQLite keeps a temporary database: the first writable directory among ``SQLITE_TMPDIR``,
+    ``TMPDIR``, ``/var/tmp``, ``/usr/tmp``, ``/tmp`` and ``.`` (its search on Unix)."""
+    candidates = [environ.get("SQLITE_TMPDIR", ""), environ.get("TMPDIR", ""), "/var/tmp", "/usr/tmp", "/tmp"]
+    for directory in candidates:
+        if directory and os.path.isdir(directory) and os.access(directory, os.W_OK | os.X_OK):
+            return directory
+    return "."
+
+
+def pieces(items: Iterable[T]) -> Iterator[list[T]]:
+    """``items`` in lists of at most :data:`PIECE`: what a writer holds at once of a list read from disk."""
+    rest = iter(items)
+    while piece := list(islice(rest, PIECE)):
+        yield piece
 
 
 def blob(text: str) -> bytes:

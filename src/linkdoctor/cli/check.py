@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -32,6 +33,7 @@ from linkdoctor.patterns import PatternError, UserPattern, compile_pattern
 from linkdoctor.report.context import RenderContext
 from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs, streams_to_stdout
+from linkdoctor.scratch import ScratchFailed
 from linkdoctor.tls.context import prompt_or_env_password
 
 if TYPE_CHECKING:
@@ -349,6 +351,15 @@ def _checked(
             if hint is None:
                 raise
             raise FetchInterrupted(f"{exc}; {hint}") from exc
+        except sqlite3.Error as exc:  # the reports' scratch space (a distributed check's): a full disk
+            failed = ScratchFailed.of(exc)
+            if held is None or not live:
+                raise failed from exc
+            held.check()  # another coordinator took the scan (and cleared its state): no hint
+            from linkdoctor.distributed.resume import resume_hint
+
+            hint = resume_hint(held.settings, live[0], failed)
+            raise (failed if hint is None else ScratchFailed(f"{failed}; {hint}")) from exc
     if not any(t.path is None and t.format.name == "console" for t in targets):
         _print_summary(report)
     if interrupt.signum is None:

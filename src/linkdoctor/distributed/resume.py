@@ -49,7 +49,7 @@ from linkdoctor.engine.fetching import FetchInterrupted
 from linkdoctor.engine.inputs import Inputs
 from linkdoctor.engine.interrupt import Interrupt as RunInterrupt
 from linkdoctor.engine.interrupt import RunStopped
-from linkdoctor.errors import ConfigError
+from linkdoctor.errors import ConfigError, LinkdoctorError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -76,7 +76,7 @@ class ScanTakenOver(FetchInterrupted):
     the scan to the other."""
 
 
-def resume_hint(settings: BrokerSettings, scan: str, failure: FetchInterrupted) -> str | None:
+def resume_hint(settings: BrokerSettings, scan: str, failure: LinkdoctorError) -> str | None:
     """How to go on after ``failure`` stopped a live check of ``scan``: ``--resume`` while Redis keeps the
     scan's record (or cannot be asked: an outage keeps it, unless Redis restarts without persistence).
     None when Redis lost the scan with its crawl state, another coordinator runs it, or a second signal

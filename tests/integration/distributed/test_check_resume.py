@@ -711,3 +711,58 @@ def test_a_crawl_state_lost_while_the_report_is_written_says_how_to_resume(
     second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
     assert finish(second, second_log) == expected_code, second_log.read_text()
     assert rows(tmp_path / "resumed.json") == expected
+
+
+SCRATCH_FULL = """
+import sqlite3
+from linkdoctor.cli import main
+
+connect = sqlite3.connect
+
+def small(database, *args, **kwargs):  # the reports' scratch databases fill up at once, as on a full disk
+    db = connect(database, *args, **kwargs)
+    if database == "":
+        db.execute("PRAGMA max_page_count = 8")
+    return db
+
+sqlite3.connect = small
+main()
+"""
+
+
+def test_a_full_scratch_disk_while_the_report_is_written_says_where_and_how_to_resume(
+    logged_site: LoggedSite,
+    redis_server: RedisServer,
+    plain_worker: Callable[[str], Worker],
+    tmp_path: Path,
+) -> None:
+    """The reports index a distributed check's results in scratch databases on disk: full, the run ends
+    with one line naming the directory, what to do and ``--resume`` (not a traceback), the report's file is
+    left as it was, and the resume finishes the scan."""
+    site, _nginx = logged_site
+    plain_worker("r1@test")
+    expected_code, expected = in_process(site.base_url, tmp_path)
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        first = subprocess.run(
+            [sys.executable, "-c", SCRATCH_FULL, "check", "--broker", redis_server.url, site.base_url,
+             "--format", f"json:{tmp_path / 'first.json'}"],
+            stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S, check=False,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )  # fmt: skip
+    text = log.read_text()
+    announced = SCAN_LINE.search(text)
+    assert announced is not None, text
+    key = announced.group(1)
+    assert first.returncode == 1, text
+    assert "Traceback" not in text, text
+    last = text.splitlines()[-1]
+    assert last.startswith(
+        f"linkdoctor: error: the report's scratch space in {tmp_path} is full (database or disk is full): "
+        "free space there, or set TMPDIR to a directory on a disk with room; "
+    ), last
+    assert last.endswith(f"; the scan is kept: resume with --resume {key}"), last
+    assert not (tmp_path / "first.json").exists()
+    second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
+    assert finish(second, second_log) == expected_code, second_log.read_text()
+    assert rows(tmp_path / "resumed.json") == expected
