@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -662,6 +662,34 @@ def test_a_check_that_loses_its_crawl_state_says_how_to_resume_and_the_resume_fi
 
 
 # ``linkdoctor`` (argv after the Redis URL) whose crawl state is evicted as the reports start to read it.
+def failed_check(
+    script: list[str],
+    broker: str,
+    url: str,
+    tmp_path: Path,
+    *,
+    fmt: str = "json-v1",
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """``check --broker`` of ``url`` writing ``first.json`` in ``fmt``, run by ``script`` (its code, then
+    its arguments: it patches linkdoctor, then calls its main), failing with exit 1 and one line, no
+    traceback: the scan key it announced, and that last line."""
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        first = subprocess.run(
+            [sys.executable, "-c", *script, "check", "--broker", broker, url,
+             "--format", f"{fmt}:{tmp_path / 'first.json'}"],
+            stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S, check=False,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
+    text = log.read_text()
+    announced = SCAN_LINE.search(text)
+    assert announced is not None, text
+    assert first.returncode == 1, text
+    assert "Traceback" not in text, text
+    return announced.group(1), text.splitlines()[-1]
+
+
 EVICTED_AT_REPORT = """
 import contextlib, sys
 import redis
@@ -693,19 +721,7 @@ def test_a_crawl_state_lost_while_the_report_is_written_says_how_to_resume(
     site, _nginx = logged_site
     plain_worker("r1@test")
     expected_code, expected = in_process(site.base_url, tmp_path)
-    log = tmp_path / "first.log"
-    with log.open("wb") as err:
-        first = subprocess.run(
-            [sys.executable, "-c", EVICTED_AT_REPORT, redis_server.url, "check", "--broker", redis_server.url,
-             site.base_url, "--format", f"json-v1:{tmp_path / 'first.json'}"],
-            stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S, check=False,
-        )  # fmt: skip
-    announced = SCAN_LINE.search(log.read_text())
-    assert announced is not None, log.read_text()
-    key = announced.group(1)
-
-    assert first.returncode == 1, log.read_text()
-    last = log.read_text().splitlines()[-1]
+    key, last = failed_check([EVICTED_AT_REPORT, redis_server.url], redis_server.url, site.base_url, tmp_path)
     assert last.startswith("linkdoctor: error: the crawl's state in Redis is gone"), last
     assert last.endswith(f"; the scan is kept: resume with --resume {key}"), last
     second, second_log = resume_check(redis_server.url, site.base_url, key, tmp_path)
@@ -742,21 +758,9 @@ def test_a_full_scratch_disk_while_the_report_is_written_says_where_and_how_to_r
     site, _nginx = logged_site
     plain_worker("r1@test")
     expected_code, expected = in_process(site.base_url, tmp_path)
-    log = tmp_path / "first.log"
-    with log.open("wb") as err:
-        first = subprocess.run(
-            [sys.executable, "-c", SCRATCH_FULL, "check", "--broker", redis_server.url, site.base_url,
-             "--format", f"json:{tmp_path / 'first.json'}"],
-            stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S, check=False,
-            env={**os.environ, "TMPDIR": str(tmp_path)},
-        )  # fmt: skip
-    text = log.read_text()
-    announced = SCAN_LINE.search(text)
-    assert announced is not None, text
-    key = announced.group(1)
-    assert first.returncode == 1, text
-    assert "Traceback" not in text, text
-    last = text.splitlines()[-1]
+    key, last = failed_check(
+        [SCRATCH_FULL], redis_server.url, site.base_url, tmp_path, fmt="json", env={"TMPDIR": str(tmp_path)}
+    )
     assert last.startswith(
         f"linkdoctor: error: the report's scratch space in {tmp_path} is full (database or disk is full): "
         "free space there, or set TMPDIR to a directory on a disk with room; "
