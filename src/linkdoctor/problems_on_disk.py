@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any, overload
 
@@ -65,6 +65,7 @@ CREATE TABLE placed (pos INTEGER PRIMARY KEY, page BLOB NOT NULL, line INTEGER, 
     text BLOB NOT NULL);
 """
 _CHUNK = 256
+_NAMED = 4096  # problems the view by page keeps while they repeat, without their places (about 1 KB each)
 _SHARED = 65_536  # strings read back shared while they repeat (a page's URL in each of its problems), bounded
 
 
@@ -158,7 +159,9 @@ class StoredProblems(Sequence[Problem]):
         for start in range(0, self._count, _CHUNK):
             yield from self._read(start, start + _CHUNK)
 
-    def _read(self, start: int, stop: int) -> Iterator[Problem]:
+    def _read(self, start: int, stop: int, *, listed: bool = True) -> Iterator[Problem]:
+        """The problems from ``start`` to ``stop``; unless ``listed``, their places are read only if they
+        are listed (the view by page names a problem on each of its pages, never its places)."""
         rows = self._db.execute(
             "SELECT o.id, o.links, o.places, o.pages, p.key, p.first FROM ordered AS o JOIN problem AS p ON p.id = o.id "
             "WHERE o.pos >= ? AND o.pos < ? ORDER BY o.pos",
@@ -166,7 +169,9 @@ class StoredProblems(Sequence[Problem]):
         ).fetchall()
         for problem_id, links, places, pages, key, first in rows:
             locations: Sequence[Location]
-            if places > PIECE:  # too many to hold at once: read as they are listed
+            if not listed:
+                locations = _PlacesOf(self, problem_id, places)
+            elif places > PIECE:  # too many to hold at once: read as they are listed
                 locations = StoredRows(
                     self._db,
                     "placed",
@@ -175,12 +180,7 @@ class StoredProblems(Sequence[Problem]):
                     self._location,
                 )
             else:
-                listed = self._db.execute(
-                    "SELECT page, CASE has_line WHEN 1 THEN line END, fragment, text FROM place WHERE problem = ? "
-                    "ORDER BY page, has_line, line, fragment, text",
-                    (problem_id,),
-                )
-                locations = tuple(self._location(*row) for row in listed)
+                locations = tuple(self.places_of(problem_id))
             yield build_problem(
                 _key_from_json(json.loads(text_of(key))),
                 codec.result_from_json(json.loads(text_of(first))),
@@ -188,6 +188,15 @@ class StoredProblems(Sequence[Problem]):
                 links,
                 pages,
             )
+
+    def places_of(self, problem_id: int) -> Iterator[Location]:
+        """The places of the problem ``problem_id``, in order, read as they are iterated."""
+        rows = self._db.execute(
+            "SELECT page, CASE has_line WHEN 1 THEN line END, fragment, text FROM place WHERE problem = ? "
+            "ORDER BY page, has_line, line, fragment, text",
+            (problem_id,),
+        )
+        return (self._location(*row) for row in rows)
 
     def _location(self, page: bytes, line: int | None, fragment: bytes, text: bytes) -> Location:
         shared = self._shared
@@ -219,7 +228,8 @@ class StoredProblems(Sequence[Problem]):
 
     def by_page(self) -> Iterator[PageProblems]:
         """:func:`~linkdoctor.problems.by_page` of these problems, sorted on disk and read a page at a time
-        (a problem on every page is one place a page, its problem read once while it repeats)."""
+        (a problem on every page is one place a page); the problems named come without their places, read
+        again (a row) when more than :data:`_NAMED` alternate."""
         rows = self._db.execute(
             "SELECT pl.page, CASE pl.has_line WHEN 1 THEN pl.line END, pl.fragment, pl.text, o.pos "
             "FROM place AS pl JOIN ordered AS o ON o.id = pl.problem JOIN problem AS p ON p.id = pl.problem "
@@ -231,9 +241,9 @@ class StoredProblems(Sequence[Problem]):
             for _, line, fragment, text, pos in places:
                 problem = problems.get(pos)
                 if problem is None:
-                    if len(problems) >= _CHUNK:
+                    if len(problems) >= _NAMED:
                         problems.clear()
-                    problem = problems[pos] = self[pos]
+                    problem = problems[pos] = next(self._read(pos, pos + 1, listed=False))
                 entries.append((self._location(page, line, fragment, text), problem))
             yield PageProblems(self._shared(page), tuple(entries))
 
@@ -272,3 +282,40 @@ class StoredProblems(Sequence[Problem]):
 
     def __repr__(self) -> str:
         return f"StoredProblems({self._count} problems)"
+
+
+class _PlacesOf(Sequence[Location]):
+    """A stored problem's places, read from the scratch database each time they are listed."""
+
+    __slots__ = ("_count", "_id", "_problems")
+
+    def __init__(self, problems: StoredProblems, problem_id: int, count: int) -> None:
+        self._problems = problems
+        self._id = problem_id
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Location]:
+        return self._problems.places_of(self._id)
+
+    @overload
+    def __getitem__(self, index: int) -> Location: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Location, ...]: ...
+    def __getitem__(self, index: int | slice) -> Location | tuple[Location, ...]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            return tuple(islice(self, start, stop, step)) if step > 0 else tuple(self)[index]
+        if not -self._count <= index < self._count:
+            raise IndexError(index)
+        return next(islice(self, index % self._count, None))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))

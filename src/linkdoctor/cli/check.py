@@ -278,6 +278,7 @@ def _checked(
     config = apply_sections(build_config(opts), file, environ=os.environ)
     collected = collect_inputs(inputs, base_url=config.base_url, url_lists=_url_lists(opts["urls_from"]))
     show_progress = opts["progress"] and not streams_to_stdout(targets)
+    console_on_stdout = any(t.path is None and t.format.name == "console" for t in targets)
     context = RenderContext(
         sites=collected.sites,
         root=Path.cwd(),
@@ -339,6 +340,8 @@ def _checked(
                 report = run_sync(check(on_result))
             with fewer_collections():  # the reports read the whole crawl state: no rescans of it meanwhile
                 outputs.finish(report)
+                # Counted before the reports are in place: what it reads can fail as they can (a full disk).
+                summary = None if console_on_stdout else _summary_line(report)
             if held is not None:
                 held.check()  # the crawl state was this check's while the reports read it
         except FetchInterrupted as exc:  # a distributed check lost its broker or its state: say how to go on
@@ -352,16 +355,18 @@ def _checked(
                 raise
             raise FetchInterrupted(f"{exc}; {hint}") from exc
         except sqlite3.Error as exc:  # the reports' scratch space (a distributed check's): a full disk
+            if held is None:
+                raise  # only a distributed check's report has a scratch space: this is another failure
             failed = ScratchFailed.of(exc)
-            if held is None or not live:
+            if not live:
                 raise failed from exc
             held.check()  # another coordinator took the scan (and cleared its state): no hint
             from linkdoctor.distributed.resume import resume_hint
 
             hint = resume_hint(held.settings, live[0], failed)
             raise (failed if hint is None else ScratchFailed(f"{failed}; {hint}")) from exc
-    if not any(t.path is None and t.format.name == "console" for t in targets):
-        _print_summary(report)
+    if summary is not None:
+        click.echo(summary, err=True)
     if interrupt.signum is None:
         return report, None
     if scan is not None:
@@ -378,9 +383,9 @@ def _say(message: str) -> None:
     click.echo(f"linkdoctor: {message}", err=True)
 
 
-def _print_summary(report: Report) -> None:
-    """The one-line summary on stderr, for a run whose console report is not on stdout (only ``-o`` files,
+def _summary_line(report: Report) -> str:
+    """The one-line summary for stderr, for a run whose console report is not on stdout (only ``-o`` files,
     or a machine format on stdout that the line must not mix into)."""
     from linkdoctor.problems import problem_counts, summary_line
 
-    click.echo(summary_line(report.summary, problem_counts(report.results)), err=True)
+    return summary_line(report.summary, problem_counts(report.results))

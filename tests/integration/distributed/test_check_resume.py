@@ -746,11 +746,13 @@ main()
 """
 
 
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])  # jsonl streams: the summary line is what fills it
 def test_a_full_scratch_disk_while_the_report_is_written_says_where_and_how_to_resume(
     logged_site: LoggedSite,
     redis_server: RedisServer,
     plain_worker: Callable[[str], Worker],
     tmp_path: Path,
+    fmt: str,
 ) -> None:
     """The reports index a distributed check's results in scratch databases on disk: full, the run ends
     with one line naming the directory, what to do and ``--resume`` (not a traceback), the report's file is
@@ -759,7 +761,7 @@ def test_a_full_scratch_disk_while_the_report_is_written_says_where_and_how_to_r
     plain_worker("r1@test")
     expected_code, expected = in_process(site.base_url, tmp_path)
     key, last = failed_check(
-        [SCRATCH_FULL], redis_server.url, site.base_url, tmp_path, fmt="json", env={"TMPDIR": str(tmp_path)}
+        [SCRATCH_FULL], redis_server.url, site.base_url, tmp_path, fmt=fmt, env={"TMPDIR": str(tmp_path)}
     )
     assert last.startswith(
         f"linkdoctor: error: the report's scratch space in {tmp_path} is full (database or disk is full): "

@@ -19,7 +19,7 @@ from linkdoctor import problems_on_disk, scratch
 from linkdoctor.classify.codes import make
 from linkdoctor.engine.results import ResultView
 from linkdoctor.models import Category, CheckResult, Diagnosis, ErrorKind, Redirect, Referrer, Report, Summary
-from linkdoctor.problems import count_problems, group_problems, problem_counts
+from linkdoctor.problems import by_page, count_problems, group_problems, problem_counts
 from linkdoctor.problems_on_disk import StoredProblems
 from linkdoctor.report import json as json_report
 from linkdoctor.report.context import RenderContext
@@ -312,3 +312,23 @@ class _NotHeld(Sequence[Referrer]):
 
     def __getitem__(self, index: Any) -> Any:
         return self._referrers[index]
+
+
+def test_the_view_by_page_names_each_problem_once_without_reading_its_places() -> None:
+    """300 problems on each of 40 pages, more than a chunk of problems: each problem is read once (a row),
+    its places never, where each entry read its problem and all its places again once they alternated."""
+    results = [
+        CheckResult(f"{E}gone{k:03}.html", Category.BROKEN, 404, diagnosis=gone,
+                    referrers=tuple(Referrer(f"{E}p{i:03}.html", 10 + k % 7, "nav") for i in range(40)))
+        for k in range(300)
+    ]  # fmt: skip
+    in_memory, on_disk = _views(results)
+    stored = group_problems(on_disk)
+    assert isinstance(stored, StoredProblems)
+    statements: list[str] = []
+    stored._db.set_trace_callback(statements.append)
+    pages = list(stored.by_page())
+    stored._db.set_trace_callback(None)
+    assert not [s for s in statements if "FROM place WHERE problem" in s]
+    assert len(statements) <= 300 + 1
+    assert tuple(pages) == by_page(group_problems(in_memory))
