@@ -33,7 +33,7 @@ from linkdoctor.problems import (
     problem_label,
     problem_part,
 )
-from linkdoctor.scratch import PIECE, StoredRows, blob, open_scratch, text_of
+from linkdoctor.scratch import PIECE, ReadAsTuple, StoredRows, blob, open_scratch, text_of
 
 _SCHEMA = """
 CREATE TABLE problem (
@@ -125,7 +125,7 @@ def _place(loc: Location) -> tuple[bytes, bool, int, bytes, bytes]:
     return blob(page), has_line, line, blob(fragment), blob(text)
 
 
-class StoredProblems(Sequence[Problem]):
+class StoredProblems(ReadAsTuple[Problem]):
     """The problems :func:`group_on_disk` grouped, built as they are read; they count themselves
     (:func:`~linkdoctor.problems.count_problems`) without being built."""
 
@@ -272,19 +272,11 @@ class StoredProblems(Sequence[Problem]):
         pages = db.execute("SELECT count(DISTINCT page) FROM place").fetchone()[0]
         return ProblemCounts(self._count, broken, self._count - broken, links, pages, tuple(labels))
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
     def __repr__(self) -> str:
         return f"StoredProblems({self._count} problems)"
 
 
-class _PlacesOf(Sequence[Location]):
+class _PlacesOf(ReadAsTuple[Location]):
     """A stored problem's places, read from the scratch database each time they are listed."""
 
     __slots__ = ("_count", "_id", "_problems")
@@ -311,11 +303,3 @@ class _PlacesOf(Sequence[Location]):
         if not -self._count <= index < self._count:
             raise IndexError(index)
         return next(islice(self, index % self._count, None))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))

@@ -122,7 +122,22 @@ class SortedStrings:
         return rank
 
 
-class StoredRows(Sequence[T]):
+class ReadAsTuple(Sequence[T]):
+    """A sequence read from a store as it is listed, which compares and hashes as the tuple of its items
+    (compared an item at a time, never held whole)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+
+class StoredRows(ReadAsTuple[T]):
     """The ``count`` rows of ``table`` from position ``start`` (its ``pos INTEGER PRIMARY KEY``), each made
     into a value by ``make`` as it is read, :data:`PIECE` rows at a time: a sequence as long as a site is
     big (one link's referrers, one problem's places) held on disk instead of in memory. A slice is another
@@ -177,14 +192,6 @@ class StoredRows(Sequence[T]):
         if not 0 <= index < self._count:
             raise IndexError(index)
         return next(self._rows(index, index + 1))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
 
     def __repr__(self) -> str:
         return f"StoredRows({self._count} rows)"
