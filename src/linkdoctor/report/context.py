@@ -51,6 +51,19 @@ def shown_path(path: Path) -> str:
     return shown(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
+def _resolved(path: Path) -> Path:
+    r"""``path`` made absolute with its links followed, or only made absolute when the system cannot
+    follow them (a NUL in the name, as a report built by a library caller may hold, or a path too long).
+
+    >>> _resolved(Path("/srv/a\x00b.md"))
+    PosixPath('/srv/a\x00b.md')
+    """
+    try:
+        return path.resolve()
+    except (ValueError, OSError):
+        return path.absolute()
+
+
 def _under(path: Path, root: Path | None) -> Path:
     """``path`` relative to ``root`` when under it, else as it is."""
     if root is not None:
@@ -103,7 +116,7 @@ class RenderContext:
             return None
         if self.repo_root is None:
             return _under(path, self.root)
-        return _under(path.resolve(), self.repo_root)
+        return _under(_resolved(path), self.repo_root)
 
     def repo_path(self, url: str) -> str | None:
         """:meth:`repo_file` as text (:func:`shown_path`)."""

@@ -273,6 +273,18 @@ def test_sarif_gives_the_link_as_written_and_paths_relative_to_the_repository(tm
     assert "../docs/guide.md#install" in results[1]["message"]["text"]
 
 
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_every_format_writes_a_local_referrer_whose_name_holds_a_nul(name: str) -> None:
+    # A report built by a library caller can name any page: the system cannot resolve a path holding a
+    # NUL, and the file is shown escaped instead of the whole report failing.
+    site = LocalSite(SITE.resolve(), "https://docs.example.org/")
+    context = RenderContext(sites=(site,), root=SITE, repo_root=SITE.parents[3])
+    text = render(name, one_broken("https://docs.example.org/a%00b.md"), context)
+    assert "\x00" not in text  # never the raw byte
+    where = {"sarif": '"uri": "tests/fixtures/report/site/a%00b.md"', "github": "site/a\\x00b.md,line=3"}
+    assert where.get(name, "") in text
+
+
 def test_sarif_locates_a_file_url_outside_the_root_absolutely(tmp_path: Path) -> None:
     page = tmp_path / "other dir" / "page.md"
     sarif = report_to_sarif(one_broken(page.as_uri()), RenderContext(root=tmp_path / "project"))
