@@ -155,12 +155,17 @@ class Outputs:
         self.finished = True
 
 
+# How a report file is encoded: UTF-8, and a character UTF-8 cannot hold (a lone surrogate, which a
+# library caller's report may name) written as Python shows it, never an error that loses the report.
+_UNENCODABLE = "backslashreplace"
+
+
 def _open_temp(path: Path) -> tuple[TextIO, Path]:
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ConfigError(f"cannot write the report to {path}: {exc.strerror}") from exc
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
+    return os.fdopen(fd, "w", encoding="utf-8", errors=_UNENCODABLE, newline=""), Path(name)
 
 
 def _commit(out: _Open) -> None:
@@ -189,7 +194,7 @@ def _open_target(target: OutputTarget) -> _Open:
         raise ConfigError(f"cannot write the report to {target.path}: {exc.strerror}") from exc
     if not stat.S_ISREG(kind):
         try:
-            device = open(target.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed at the end
+            device = open(target.path, "w", encoding="utf-8", errors=_UNENCODABLE, newline="")  # noqa: SIM115
         except OSError as exc:
             raise ConfigError(f"cannot write the report to {target.path}: {exc.strerror}") from exc
         return _Open(target, device, owned=True)

@@ -12,6 +12,8 @@ import pytest
 from tests.unit.report.report_sample import sample_context, sample_report
 
 from linkdoctor.errors import ConfigError
+from linkdoctor.models import Category, CheckResult, Referrer, Report, Summary
+from linkdoctor.report.formats import FORMAT_NAMES
 from linkdoctor.report.outputs import open_outputs, plan_outputs
 
 
@@ -112,6 +114,22 @@ def test_files_appear_only_when_the_run_finishes(tmp_path: Path) -> None:
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert (tmp_path / "r.sarif").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.sarif"]
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_a_report_naming_a_lone_surrogate_is_written_to_a_file(tmp_path: Path, name: str) -> None:
+    # A report built by a library caller may hold text UTF-8 cannot encode: it is written escaped, the file
+    # stays UTF-8, and the report is not lost.
+    gone = "https://example.org/caf\udce9"
+    result = CheckResult(gone, Category.BROKEN, status=404, referrers=(Referrer(gone + "/page", 3, "x"),))
+    report = Report(Summary.from_results([result]), (result,))
+    target = tmp_path / "report.out"
+    with open_outputs(plan_outputs([f"{name}:{target}"], []), sample_context(), stdout=io.StringIO()) as out:
+        if out.streaming:
+            out.on_result(result)
+        out.finish(report)
+    text = target.read_bytes().decode("utf-8")  # strict: a valid UTF-8 file
+    assert any(shown in text for shown in ("caf\\udce9", "caf%ED%B3%A9", "caf\ufffd"))
 
 
 def test_crash_leaves_previous_report_untouched_and_no_temp_files(tmp_path: Path) -> None:
