@@ -186,16 +186,16 @@ def scaling(pages: int, delay: float, counts: Sequence[int], work: Path, args: a
 
 def _check_process(
     url: str, broker: str | None, work: Path, formats: Sequence[str] = ("json",)
-) -> tuple[float, float, int]:
+) -> tuple[float, float, float, int]:
     """``linkdoctor check`` of ``url`` as a process of its own (with ``--broker``, the coordinator): its wall
-    seconds, its peak RSS in MB and its exit code. Measured as the peers are (:func:`benchmarks.run.measure`,
+    seconds, its CPU seconds (with its parser process's), its peak RSS in MB and its exit code. Measured as the peers are (:func:`benchmarks.run.measure`,
     under GNU time): a peak read from ``os.wait4`` would count this benchmark's own memory, which the check
     is forked from (this process crawls the first site itself, and generates each)."""
     command = [sys.executable, "-m", "linkdoctor", "check", url, "--no-progress"]
     command += [f"--format={name}:{work / f'report.{name}'}" for name in formats]
     command += ["--broker", broker] if broker else []
-    wall, _cpu, peak, code, _expired = measure(command, work / "check.log", 3600, work)
-    return wall, peak, code
+    wall, cpu, peak, code, _expired = measure(command, work / "check.log", 3600, work)
+    return wall, cpu, peak, code
 
 
 def _state_bytes(url: str, client: redis_sync.Redis) -> tuple[int, int, int]:
@@ -228,10 +228,10 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
             return _start_worker(redis.url, None, f"mem{n}@local", work, args.pool, args.concurrency)  # noqa: B023
 
         try:
-            local_wall, local_rss, local_exit = _check_process(nginx.url("/"), None, work, args.formats)
+            local = _check_process(nginx.url("/"), None, work, args.formats)
             _keep(workers, 2, start)
             client.config_resetstat()
-            wall, rss, code = _check_process(nginx.url("/"), redis.url, work, args.formats)
+            wall, cpu, rss, code = _check_process(nginx.url("/"), redis.url, work, args.formats)
             worker_rss = max(_peak_rss_mb(w.process.pid) for w in workers)
             redis_peak = client.info("memory")["used_memory_peak"] / 1024 / 1024
             state = _state_bytes(nginx.url("/"), client) if pages == sizes[0] else None
@@ -239,7 +239,11 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
             _keep(workers, 0, start)
             redis.stop()
             nginx.stop()
-        rows.append((pages, rss, local_rss, worker_rss, redis_peak, wall, local_wall, code, local_exit))
+        rows.append(
+            f"| {pages:,} | {rss:.0f} MB | {local[2]:.0f} MB | {worker_rss:.0f} MB | {redis_peak:.0f} MB "
+            f"| {wall:.0f} s / {local[0]:.0f} s (exit {code} / {local[3]}) "
+            f"| {cpu / pages * 1000:.2f} ms / {local[1] / pages * 1000:.2f} ms |"
+        )
         if state is not None:
             links, resources, used = state
             print(
@@ -250,14 +254,11 @@ def memory(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> int:
     print(f"reports written: {', '.join(args.formats)}")
     print()
     print(
-        "| pages | coordinator | in-process check | each worker | Redis peak | wall (coordinator / in-process) |"
+        "| pages | coordinator | in-process check | each worker | Redis peak | wall (coordinator / in-process) "
+        "| CPU per page (coordinator / in-process) |"
     )
-    print("|---|---|---|---|---|---|")
-    for pages, rss, local_rss, worker_rss, redis_peak, wall, local_wall, code, local_exit in rows:
-        print(
-            f"| {pages:,} | {rss:.0f} MB | {local_rss:.0f} MB | {worker_rss:.0f} MB | {redis_peak:.0f} MB "
-            f"| {wall:.0f} s / {local_wall:.0f} s (exit {code} / {local_exit}) |"
-        )
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
     return 0
 
 
