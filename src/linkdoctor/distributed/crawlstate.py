@@ -59,6 +59,7 @@ from linkdoctor.distributed.staterecords import (
     link_record,
     referrer_from,
     referrer_json,
+    target_of,
     text_of,
 )
 from linkdoctor.engine.fetching import FetchInterrupted
@@ -260,6 +261,7 @@ class RedisState:
         url: str, raw: bytes | str, resource_of: Callable[[str], ResourceEntry | None]
     ) -> LinkEntry:
         fragment, target, preset, emitted, settled = json.loads(raw)
+        target = target_of(url, target)
         resource = None if target is None else resource_of(target)
         if target is not None and resource is None:  # written together: one without the other is a loss
             raise StateUnavailable(_LOST)
@@ -538,7 +540,7 @@ class RedisState:
 
     def links(self) -> Iterator[LinkEntry]:
         for urls, records in self._in_order("lo", "l"):
-            targets = [target for target in dict.fromkeys(json.loads(raw)[1] for raw in records) if target]
+            targets = _targets(urls, records)
             found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []  # noqa: B023
             resources = {
                 target: StoredResource.from_record(None, target, raw, links=False)
@@ -602,8 +604,7 @@ class RedisState:
         if not urls:
             return []
         records = self._call(lambda: self._redis.hmget(self._key("l"), urls))
-        targets = list(dict.fromkeys(json.loads(raw)[1] for raw in records if raw is not None))
-        targets = [target for target in targets if target is not None]
+        targets = _targets(urls, records)
         found = self._call(lambda: self._redis.hmget(self._key("r"), targets)) if targets else []
         resources = {
             target: StoredResource.from_record(None, target, raw, links=False)
@@ -637,6 +638,12 @@ class RedisState:
         """How many links."""
         self.flush(force=True)
         return int(self._call(lambda: self._redis.hlen(self._key("l"))))
+
+
+def _targets(urls: Sequence[str], records: Sequence[bytes | str | None]) -> list[str]:
+    """The URLs of the resources the link ``records`` of ``urls`` point at, each once."""
+    found = (target_of(url, json.loads(raw)[1]) for url, raw in zip(urls, records, strict=True) if raw)
+    return [target for target in dict.fromkeys(found) if target is not None]
 
 
 def _glob_literal(text: str) -> str:

@@ -121,7 +121,8 @@ class StoredResource(ResourceEntry):
             result = result_to_json(kept)
         anchors = None if self.anchors is None else sorted(self.anchors)
         head = json.dumps([self.depth, self._bits, result, anchors], separators=(",", ":"))
-        return f"{head}\n{json.dumps(self.urls, separators=(',', ':'))}"  # JSON holds no raw newline
+        urls = [_after(self.url, url) for url in self.urls]
+        return f"{head}\n{json.dumps(urls, separators=(',', ':'))}"  # JSON holds no raw newline
 
     @classmethod
     def from_record(
@@ -139,9 +140,29 @@ class StoredResource(ResourceEntry):
             stored.result = result_from_json(result)
         stored.anchors = None if anchors is None else frozenset(anchors)
         if links:
-            stored.urls = json.loads(rest)
+            stored.urls = [_before(url, after) for after in json.loads(rest)]
         object.__setattr__(stored, "_owner", owner)
         return stored
+
+
+def _after(base: str, url: str) -> str:
+    r"""``url``, a link of the resource ``base``, as its resource's record keeps it: what follows ``base``
+    (``""``, ``"#top"``), as it nearly always is; else whole, behind a ``!`` if it could read as that.
+
+    >>> [_after("https://a.example/p", u) for u in ("https://a.example/p#top", "https://b.example/", "#x")]
+    ['#top', 'https://b.example/', '!#x']
+    """
+    if url.startswith(base) and url[len(base) : len(base) + 1] in ("", "#"):
+        return url[len(base) :]
+    return "!" + url if url[:1] in ("", "#", "!") else url
+
+
+def _before(base: str, kept: str) -> str:
+    """The URL :func:`_after` kept as ``kept``."""
+    first = kept[:1]
+    if first in ("", "#"):
+        return base + kept
+    return kept[1:] if first == "!" else kept
 
 
 def elapsed_only(resource: ResourceEntry) -> float | None:
@@ -150,10 +171,25 @@ def elapsed_only(resource: ResourceEntry) -> float | None:
 
 
 def link_record(link: LinkEntry) -> str:
+    """``link`` as JSON: its fragment, its resource's URL ("" for its own URL without the fragment, as it
+    nearly always is: see :func:`target_of`), its preset result, and whether it was emitted and settled."""
     resource = None if link.resource is None else link.resource.url
+    if resource is not None and resource == link.url.partition("#")[0]:
+        resource = ""
     preset = None if link.preset is None else result_to_json(link.preset)
     settled = link.referrers is None
     return json.dumps([link.fragment, resource, preset, link.emitted, settled], separators=(",", ":"))
+
+
+def target_of(url: str, target: str | None) -> str | None:
+    """The URL of the resource of ``url``'s link, from the one its record holds (:func:`link_record`).
+
+    >>> target_of("https://example.org/a#top", "")
+    'https://example.org/a'
+    >>> target_of("https://example.org/a", None) is None
+    True
+    """
+    return url.partition("#")[0] if target == "" else target
 
 
 def referrer_json(referrer: Referrer) -> str:
