@@ -8,7 +8,6 @@ live in the broker's Redis, under the scan's keys:
 - ``…:state:n``, a hash: a link's URL → its referrers that are only counted (a settled ``ok`` link's);
 - ``…:state:x:<link>``, a set per link still holding its referrers (each ``[page, line, text]``, so a
   repeat is one);
-- ``…:state:o``, a sorted set of the links with a verdict: a report reads them by URL, a chunk at a time;
 - ``…:state:q``, a list: the queue of URLs to check past the first :data:`QUEUE_WINDOW` (the frontier);
 - ``…:state:ro`` and ``…:state:lo``, lists: the resources and the links in the order they were added;
 - ``…:state:p``, a set: the keys of the problems found (:meth:`RedisState.note_problem`), which the
@@ -45,6 +44,7 @@ from linkdoctor.codec import result_from_json
 from linkdoctor.distributed.statelists import (
     CHUNK,
     SPILL_OVER,
+    EmittedIndex,
     EmittedLinks,
     ReferrerSpill,
     Spill,
@@ -56,6 +56,7 @@ from linkdoctor.distributed.staterecords import (
     SHARED_STRINGS,
     WRITE_ARGS,
     StoredResource,
+    emitted_record,
     link_record,
     referrer_from,
     referrer_json,
@@ -152,6 +153,7 @@ class RedisState:
         self._unwritten_settled: set[str] = set()
         self._streamed: dict[str, tuple[Sequence[Referrer], int]] = {}  # read by prefetch_referrers
         self._spill = ReferrerSpill()  # the referrers of links with too many to read at once
+        self._index = EmittedIndex()  # the URLs of a report's links, sorted
         # The last chunks a report read whose referrers are not read yet, and each of their links' chunk (by
         # id: the chunk keeps it alive): the referrers of a chunk are read when one of its links is first
         # asked for them, so a pass that needs only verdicts (the summary's) never reads them.
@@ -441,8 +443,6 @@ class RedisState:
             ops += ("r", url, resource.record())
         for url, link in self._new_links.items():
             ops += ("l", url, link_record(link))
-            if link.emitted:
-                ops += ("o", url)
         self._ops = []
         self._changed.clear()
         self._new_links.clear()
@@ -583,8 +583,18 @@ class RedisState:
     def emitted_links(self) -> Sequence[LinkEntry]:
         self.flush(force=True)
         self._intact()
-        self._emitted = int(self._call(lambda: self._redis.zcard(self._key("o"))))
+        self._emitted = self._index.build(self._emitted_urls())
         return EmittedLinks(self.read_chunk, self._emitted)
+
+    def _emitted_urls(self) -> Iterator[list[bytes]]:
+        """The URLs of the links with a verdict, a piece at a time (``HSCAN`` of the links' records)."""
+        cursor = 0
+        while True:
+            found = self._call(partial(self._redis.hscan, self._key("l"), cursor, count=CHUNK))
+            cursor, records = cast("tuple[int, dict[bytes, bytes]]", found)
+            yield [url for url, raw in records.items() if emitted_record(raw)]
+            if not cursor:
+                return
 
     def _intact(self) -> None:
         """Raise :class:`StateUnavailable` unless Redis holds every write of this run (a loss after the last
@@ -594,13 +604,10 @@ class RedisState:
             raise StateUnavailable(_LOST)
 
     def read_chunk(self, start: int, stop: int) -> list[LinkEntry]:
-        """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources (three round trips).
+        """The emitted links ranked ``start`` to ``stop - 1`` by URL, with their resources (two round trips).
         Their referrers are read for the whole chunk when :meth:`referrers_and_count` first asks for one of
         them (one more), and kept on each entry, in page order."""
-        ranked = cast("list[bytes]", self._call(lambda: self._redis.zrange(self._key("o"), start, stop - 1)))
-        urls = [text_of(url) for url in ranked]
-        if len(urls) != max(0, min(stop, self._emitted) - start):  # the report's links went meanwhile
-            raise StateUnavailable(_LOST)
+        urls = self._index.urls(start, stop)
         if not urls:
             return []
         records = self._call(lambda: self._redis.hmget(self._key("l"), urls))

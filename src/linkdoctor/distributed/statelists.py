@@ -1,6 +1,6 @@
 """The lists a :class:`~linkdoctor.distributed.crawlstate.RedisState` keeps mostly in Redis, read a piece at a
 time: the crawl's queue of URLs (its first ``window`` here, the rest in a Redis list), a report's links
-with a verdict (sorted by URL, read a chunk at a time as they are indexed), and the referrers of a link
+with a verdict (sorted by URL in a scratch database, read a chunk at a time as they are indexed), and the referrers of a link
 with more than :data:`SPILL_OVER` of them (read into a scratch database, listed from there in page order).
 
 >>> # queue = SpillingQueue(Spill(store, window=4096)); links = EmittedLinks(store.read_chunk, count)
@@ -138,6 +138,46 @@ class EmittedLinks(Sequence[LinkEntry]):
     def __iter__(self) -> Iterator[LinkEntry]:
         for start in range(0, self._count, CHUNK):
             yield from self._read_chunk(start, start + CHUNK)
+
+
+class EmittedIndex:
+    """The URLs of a report's links with a verdict, sorted by URL in a private scratch database
+    (:mod:`linkdoctor.scratch`) and read a chunk at a time by rank: Redis keeps no sorted copy of every link's
+    URL for the report (it was a fifth of the crawl state)."""
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+
+    def build(self, pieces: Iterable[Iterable[bytes]]) -> int:
+        """Index the URLs of ``pieces`` (repeats are one; Redis's ``HSCAN`` may give one twice) in place of
+        the last ones indexed, and return how many there are."""
+        db = self._db
+        if db is None:
+            db = self._db = open_scratch()
+        db.executescript(
+            "DROP TABLE IF EXISTS staging; DROP TABLE IF EXISTS ranked;"
+            "CREATE TABLE staging (url BLOB PRIMARY KEY) WITHOUT ROWID;"
+            "CREATE TABLE ranked (rank INTEGER PRIMARY KEY, url BLOB NOT NULL);"
+        )
+        db.execute("BEGIN")
+        try:
+            for piece in pieces:
+                db.executemany("INSERT OR IGNORE INTO staging VALUES (?)", ((url,) for url in piece))
+            count: int = db.execute(
+                "INSERT INTO ranked SELECT row_number() OVER (ORDER BY url) - 1, url FROM staging"
+            ).rowcount
+            db.execute("DELETE FROM staging")
+        finally:
+            db.execute("COMMIT")
+        return count
+
+    def urls(self, start: int, stop: int) -> list[str]:
+        """The URLs ranked ``start`` to ``stop - 1`` (bytes sort as Redis sorts them, and as code points do)."""
+        assert self._db is not None, "built first"
+        found = self._db.execute(
+            "SELECT url FROM ranked WHERE rank >= ? AND rank < ? ORDER BY rank", (start, stop)
+        )
+        return [text_of(url) for (url,) in found]
 
 
 class ReferrerSpill:

@@ -28,7 +28,6 @@ while i <= #ARGV do
   local op, url = ARGV[i], ARGV[i + 1]
   if op == 'r' then redis.call('HSET', p .. ':r', url, ARGV[i + 2]); i = i + 3
   elseif op == 'l' then redis.call('HSET', p .. ':l', url, ARGV[i + 2]); i = i + 3
-  elseif op == 'o' then redis.call('ZADD', p .. ':o', 0, url); i = i + 2
   elseif op == 'q' then redis.call('RPUSH', p .. ':q', url); i = i + 2
   elseif op == 'R' then redis.call('RPUSH', p .. ':ro', url); i = i + 2
   elseif op == 'L' then redis.call('RPUSH', p .. ':lo', url); i = i + 2
@@ -49,12 +48,12 @@ while i <= #ARGV do
   else return redis.error_reply('unknown op ' .. op) end
 end
 redis.call('SET', KEYS[1], seq, 'EX', ttl)
-for _, name in ipairs({':r', ':l', ':n', ':o', ':q', ':ro', ':lo', ':p'}) do redis.call('EXPIRE', p .. name, ttl) end
+for _, name in ipairs({':r', ':l', ':n', ':q', ':ro', ':lo', ':p'}) do redis.call('EXPIRE', p .. name, ttl) end
 return redis.call('SCARD', p .. ':p')
 """
 
 
-ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "o": 2, "q": 2, "k": 2, "R": 2, "L": 2, "p": 2}
+ARITY = {"r": 3, "l": 3, "n": 3, "s": 3, "q": 2, "k": 2, "R": 2, "L": 2, "p": 2}
 WRITE_ARGS = 12_000  # a write-back's ops per script call: a huge page is written in several, none long
 
 # Referrers' pages and texts shared while they repeat; past this many the memo starts over (bounded).
@@ -179,6 +178,16 @@ def link_record(link: LinkEntry) -> str:
     preset = None if link.preset is None else result_to_json(link.preset)
     settled = link.referrers is None
     return json.dumps([link.fragment, resource, preset, link.emitted, settled], separators=(",", ":"))
+
+
+def emitted_record(raw: bytes) -> bool:
+    """Whether the :func:`link_record` ``raw`` is of a link with a verdict, read without decoding it (its
+    last two items are whether it was emitted and settled).
+
+    >>> emitted_record(b'["","",null,true,false]'), emitted_record(b'["","",null,false,false]')
+    (True, False)
+    """
+    return raw.endswith((b",true,true]", b",true,false]"))
 
 
 def target_of(url: str, target: str | None) -> str | None:

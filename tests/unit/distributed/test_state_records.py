@@ -1,15 +1,18 @@
-"""The records a distributed crawl keeps in Redis: each URL written once, read back exactly."""
+"""The records a distributed crawl keeps in Redis (each URL written once, read back exactly), and the index of\nthe URLs a report lists."""
 
 from __future__ import annotations
 
 import doctest
 import json
+from collections.abc import Iterator
 
 import pytest
 
 import linkdoctor.distributed.staterecords
+from linkdoctor.distributed.statelists import EmittedIndex
 from linkdoctor.distributed.staterecords import StoredResource, link_record, target_of
 from linkdoctor.engine.state import LinkEntry, ResourceEntry
+from linkdoctor.scratch import blob
 
 PAGE = "https://example.org/docs/page.html"
 
@@ -57,3 +60,27 @@ def test_a_link_record_names_another_or_no_resource_in_full() -> None:
     assert target_of(PAGE, json.loads(link_record(elsewhere))[1]) == "https://example.org/moved"
     preset = LinkEntry(PAGE, "", None, [])
     assert target_of(PAGE, json.loads(link_record(preset))[1]) is None
+
+
+def test_the_report_s_index_sorts_urls_as_redis_does_once_each_and_starts_over_when_built_again() -> None:
+    index = EmittedIndex()
+    urls = [
+        "https://b.example/",
+        "https://a.example/\udce9",
+        "https://a.example/\U0001f600",
+        "https://a.example/z",
+    ]
+    pieces = [[blob(urls[0]), blob(urls[1])], [blob(urls[2]), blob(urls[0])], [blob(urls[3])]]
+    assert index.build(pieces) == 4  # HSCAN may give a field twice: one row
+    assert index.urls(0, 10) == sorted(urls, key=blob)  # Redis compares bytes: as code points do
+    assert sorted(urls, key=blob) == sorted(urls)
+    assert index.urls(1, 3) == sorted(urls)[1:3]
+
+    def failing() -> Iterator[list[bytes]]:
+        yield [blob("https://c.example/")]
+        raise ConnectionError("Redis went away")
+
+    with pytest.raises(ConnectionError):
+        index.build(failing())
+    assert index.build([[blob("https://d.example/")]]) == 1
+    assert index.urls(0, 10) == ["https://d.example/"]
