@@ -9,6 +9,7 @@ with more than :data:`SPILL_OVER` of them (read into a scratch database, listed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from collections import deque
@@ -167,8 +168,12 @@ class EmittedIndex:
                 "INSERT INTO ranked SELECT row_number() OVER (ORDER BY url) - 1, url FROM staging"
             ).rowcount
             db.execute("DELETE FROM staging")
-        finally:
-            db.execute("COMMIT")
+        except BaseException:  # the next build starts over; the error to see is this one (a full disk)
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
         return count
 
     def urls(self, start: int, stop: int) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -84,3 +85,14 @@ def test_the_report_s_index_sorts_urls_as_redis_does_once_each_and_starts_over_w
         index.build(failing())
     assert index.build([[blob("https://d.example/")]]) == 1
     assert index.urls(0, 10) == ["https://d.example/"]
+
+
+def test_a_full_scratch_disk_while_the_index_is_built_raises_its_own_error() -> None:
+    index = EmittedIndex()
+    index.build([])
+    db = index._db
+    assert db is not None
+    db.execute("PRAGMA max_page_count = 8")  # a disk that fills at once
+
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        index.build([[blob(f"https://e.org/{n:06}" + "x" * 200)] for n in range(2000)])
