@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
+
+from linkdoctor.printable import shown
 
 if TYPE_CHECKING:
     from linkdoctor.patterns import Pattern
@@ -20,8 +22,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WS = re.compile(r"[\t\n\r]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 and C1 controls and DEL, but tab, CR and LF (which URL parsing drops): percent-encoded, as browsers
-# send them; and what a URL parser strips from its start.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# send them; and what a URL parser strips from its start. The line and paragraph separators and the
+# bidirectional formatting characters too (a browser percent-encodes them as any non-ASCII character):
+# shown raw, they would break a line, or reorder what a report shows.
+_INVISIBLE = "\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
+# What a link that is no URL shows percent-encoded: those, tab, CR, LF, and a lone surrogate.
+_NOT_SHOWN = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _SCHEME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # scheme://netloc up to the path, query or fragment; a netloc with userinfo, brackets or a zone (or
@@ -147,7 +154,20 @@ def resolve(base: str, raw: str) -> str | InvalidURL:
         joined = urljoin(base, href) if scheme == "" else href
         return normalize(joined)
     except ValueError as exc:
-        return InvalidURL(raw, f"malformed URL ({exc})")
+        return InvalidURL(raw, f"malformed URL ({shown(str(exc))})")
+
+
+def shown_link(raw: str) -> str:
+    r"""``raw``, a link that is no URL, as a report names it: its control, separator and bidirectional
+    formatting characters and lone surrogates percent-encoded, as :func:`normalize` encodes a URL's (a
+    terminal that shows the report never runs a sequence a hostile page wrote).
+
+    >>> shown_link("http://a:99999/[2J‮")
+    'http://a:99999/%1B[2J%E2%80%AE'
+    """
+    if raw.isprintable():
+        return raw
+    return _NOT_SHOWN.sub(lambda found: quote(found[0], safe="", errors="surrogatepass"), raw)
 
 
 # Resolutions a Resolver remembers; past this many it starts over, so memory stays bounded.
@@ -355,12 +375,27 @@ def _plain_netloc(url: str) -> tuple[str, str, int] | None:
     return match[1].lower(), match[2], match.end(2)
 
 
+def split_url(url: str) -> SplitResult:
+    """``urlsplit(url)``, for any text: what a report names may be a malformed link as written, which
+    ``urlsplit`` refuses (brackets around no IP address); that splits into its scheme and, as its path, the
+    rest, with no host.
+
+    >>> split_url("http://[x]/a")
+    SplitResult(scheme='http', netloc='', path='//[x]/a', query='', fragment='')
+    """
+    try:
+        return urlsplit(url)
+    except ValueError:
+        scheme = scheme_of(url)
+        return SplitResult(scheme, "", url[len(scheme) + 1 :] if scheme else url, "", "")
+
+
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of a normalized URL."""
     plain = _plain_netloc(url)
     if plain is not None:
         return f"{plain[0]}://{plain[1]}"
-    parts = urlsplit(url)
+    parts = split_url(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -369,7 +404,7 @@ def host_of(url: str) -> str:
     plain = _plain_netloc(url)
     if plain is not None:
         return plain[1].partition(":")[0].lower()
-    return (urlsplit(url).hostname or "").lower()
+    return (split_url(url).hostname or "").lower()
 
 
 def directory_of(url: str) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlunsplit
 
 from linkdoctor.engine.documents import extract_document, links_base
 from linkdoctor.engine.inputs import LocalSite
@@ -63,7 +63,7 @@ from linkdoctor.fix.rules import (
 )
 from linkdoctor.fix.sources import TreeIndex, former_content, source_kind, stamp
 from linkdoctor.models import CheckResult
-from linkdoctor.urls import origin, resolve, scheme_of, split_fragment
+from linkdoctor.urls import origin, resolve, scheme_of, split_fragment, split_url
 
 PROBE_CONCURRENCY: Final = 16
 _FRAGMENT_SAFE: Final = "!$&'*+,;=:@/?-._~"
@@ -84,7 +84,7 @@ def safe_url(url: str, *, local: bool = False) -> str | None:
     >>> safe_url("javascript:alert(1)") is None, safe_url("https://e.org'x/") is None
     (True, True)
     """
-    parts = urlsplit(url)
+    parts = split_url(url)
     if parts.scheme not in ("http", "https") and not (local and parts.scheme == "file"):
         return None
     if (parts.netloc or parts.scheme != "file") and _PLAIN_HOST.fullmatch(parts.netloc) is None:
@@ -439,16 +439,16 @@ def written_form(written: str, proposal: Proposal, base: str, *, local_root: str
         return f"{written.partition('#')[0]}#{new.partition('#')[2]}"
     if scheme_of(written) or origin(new) != origin(base):
         return new
-    parts = urlsplit(new)
+    parts = split_url(new)
     if written.startswith("//"):
         return new.partition(":")[2]
     if written.startswith("/"):
         if local_root is not None:
             if not new.startswith(local_root):
                 return new
-            parts = urlsplit("/" + new[len(local_root) :])
+            parts = split_url("/" + new[len(local_root) :])
         return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
-    directory = posixpath.dirname(urlsplit(base).path) or "/"
+    directory = posixpath.dirname(split_url(base).path) or "/"
     relative = posixpath.relpath(parts.path, directory)
     if parts.path.endswith("/") and not relative.endswith("/"):
         relative += "/"

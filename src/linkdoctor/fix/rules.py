@@ -16,11 +16,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from typing import Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from linkdoctor.fix.model import FixKind, FixSettings, Proposal, Skipped
 from linkdoctor.models import Category, CheckResult, ErrorKind
-from linkdoctor.urls import host_of, split_fragment
+from linkdoctor.urls import host_of, split_fragment, split_url
 
 PERMANENT: Final = frozenset({301, 308})
 TEMPORARY: Final = frozenset({302, 303, 307})
@@ -67,7 +67,7 @@ def is_https_upgrade(url: str, target: str) -> bool:
     >>> is_https_upgrade("http://a.example/x?q=1", "https://a.example/x?q=1")
     True
     """
-    old, new = urlsplit(split_fragment(url)[0]), urlsplit(split_fragment(target)[0])
+    old, new = split_url(split_fragment(url)[0]), split_url(split_fragment(target)[0])
     return (
         old.scheme == "http"
         and new.scheme == "https"
@@ -94,7 +94,7 @@ def soft_move(url: str, final: str) -> str | None:
     >>> soft_move("https://a.example/docs/x", "https://id.example/login?next=/docs/x")
     'it redirects to a login page (https://id.example/login?next=/docs/x)'
     """
-    old, new = urlsplit(split_fragment(url)[0]), urlsplit(split_fragment(final)[0])
+    old, new = split_url(split_fragment(url)[0]), split_url(split_fragment(final)[0])
     segments = [s for s in new.path.split("/") if s]
     if any(_LOGIN_SEGMENT.match(s) for s in segments) or any(
         key.lower() in _RETURN_KEYS and value.startswith(("/", "http")) for key, value in parse_qsl(new.query)
@@ -160,7 +160,7 @@ _ANCHOR_MISSING = ("http.fragment-missing", "file.anchor-missing")
 
 def is_dead_external(result: CheckResult) -> bool:
     """A broken http(s) link that is gone for good (404, 410, or its host's name does not resolve)."""
-    if result.category is not Category.BROKEN or urlsplit(result.url).scheme not in ("http", "https"):
+    if result.category is not Category.BROKEN or split_url(result.url).scheme not in ("http", "https"):
         return False
     if result.diagnosis is not None and result.diagnosis.code in _ANCHOR_MISSING:
         return False

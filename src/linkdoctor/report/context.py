@@ -18,13 +18,14 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from linkdoctor._version import __version__
 from linkdoctor.classify import codes
 from linkdoctor.engine.inputs import LocalSite
 from linkdoctor.models import Category, CheckResult, ErrorKind, Referrer, Report
 from linkdoctor.printable import shown
+from linkdoctor.urls import split_url
 
 NO_REFERRER = "(start URL)"
 
@@ -98,7 +99,7 @@ class RenderContext:
         site = next((s for s in self.sites if url.startswith(s.base)), None)
         if site is not None:
             return site.path_for(url)
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme == "file":
             return Path(unquote(parts.path, errors="surrogateescape"))
         return None
@@ -141,7 +142,7 @@ def link_as_written(page: str, link: str) -> str:
     >>> link_as_written("https://e.org/a.html", "https://other.org/")
     'https://other.org/'
     """
-    source, target = urlsplit(page), urlsplit(link)
+    source, target = split_url(page), split_url(link)
     if (source.scheme, source.netloc) != (target.scheme, target.netloc) or not target.path.startswith("/"):
         return link
     fragment = f"#{target.fragment}" if target.fragment else ""
