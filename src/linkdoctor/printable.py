@@ -13,15 +13,28 @@ from __future__ import annotations
 import re
 from typing import Final
 
-# C0 and C1 controls and DEL; a tab is kept (it is whitespace, never a sequence).
-_CONTROLS: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_CONTROLS_BUT_NEWLINE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls and DEL (a tab is kept: it is whitespace, never a sequence); the line and paragraph
+# separators, which end a line for some readers; and the bidirectional formatting characters, which
+# reorder what is shown around them (a link that reads as another).
+_INVISIBLE: Final = "\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_CONTROLS: Final = re.compile(f"[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
+_CONTROLS_BUT_NEWLINE: Final = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
 
 
 def shown(text: str, *, newlines: bool = False) -> str:
-    """``text`` with each control character as ``\\xNN`` (``newlines``: a newline kept, for text that spans
-    lines on purpose, like fix steps)."""
+    r"""``text`` with each control character as ``\xNN`` (``newlines``: a newline kept, for text that spans
+    lines on purpose, like fix steps), and each separator and bidirectional formatting character as
+    ``\uNNNN``.
+
+    >>> shown("evil\u202egnp.exe")
+    'evil\\u202egnp.exe'
+    """
     if text.isprintable():
         return text
     controls = _CONTROLS_BUT_NEWLINE if newlines else _CONTROLS
-    return controls.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
+    return controls.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -241,14 +241,22 @@ def test_scheme_of_is_the_head_before_the_first_colon_when_it_is_a_scheme(url: s
     assert scheme_of(url) == _scheme_by_characters(url)
 
 
+# The separators and bidirectional formatting characters a URL shows percent-encoded.
+INVISIBLE = frozenset("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 @given(st.one_of(_URL_PIECES, st.text(max_size=30), _URL_PIECES.map(lambda rest: "http://Ex.org:80" + rest)))
 def test_normalize_equals_normalizing_by_urlsplit(url: str) -> None:
     """As :func:`urlsplit` and :func:`urlunsplit` give it, but with control characters (tab, CR and LF
-    aside, which they drop) percent-encoded, as browsers send them."""
-    if any((ord(c) < 0x20 and c not in "\t\r\n") or 0x7F <= ord(c) <= 0x9F for c in url):
+    aside, which they drop), separators and bidirectional formatting characters percent-encoded, as
+    browsers send them."""
+
+    def encoded(c: str) -> bool:
+        return (ord(c) < 0x20 and c not in "\t\r\n") or 0x7F <= ord(c) <= 0x9F or c in INVISIBLE
+
+    if any(encoded(c) for c in url):
         url = "".join(
-            quote(c, safe="") if (ord(c) < 0x20 and c not in "\t\r\n") or 0x7F <= ord(c) <= 0x9F else c
-            for c in url.lstrip("".join(map(chr, range(0x21))))
+            quote(c, safe="") if encoded(c) else c for c in url.lstrip("".join(map(chr, range(0x21))))
         )
     try:
         expected: str | type[ValueError] = _normalize_split(url)

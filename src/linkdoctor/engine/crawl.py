@@ -47,6 +47,7 @@ from linkdoctor.urls import (
     Scope,
     directory_of,
     remap_url,
+    shown_link,
     split_fragment,
 )
 
@@ -235,7 +236,8 @@ class Crawler:
         if not isinstance(url, InvalidURL):
             self._add(url, referrer, element, depth=depth, repeat=repeat)
         elif not repeat:
-            self._preset(raw, referrer, invalid_result(raw, url.reason))
+            shown = shown_link(raw)
+            self._preset(shown, referrer, invalid_result(shown, url.reason))
 
     def _add(
         self,

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from linkdoctor.engine.progress import Progress as Counters
 from linkdoctor.models import Category, Report
+from linkdoctor.printable import shown
 from linkdoctor.problems import (
     START_URL,
     Location,
@@ -97,6 +98,12 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
             updater.cancel()
 
 
+def _text(value: str) -> str:
+    """``value``, text from outside, as markup that prints it: its control characters shown
+    (:func:`~linkdoctor.printable.shown`), its brackets escaped."""
+    return escape(shown(value))
+
+
 def render_report(
     report: Report,
     console: Console,
@@ -132,12 +139,12 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
     style = _STYLE[problem.category]
     what = "missing anchor" if problem.kind is ProblemKind.ANCHOR else status_text(result)
     title = context.page_label(problem.target) + (f"#{problem.anchor}" if problem.anchor else "")
-    console.print(f"\n[{style}]✗ {escape(what)}[/]  [bold]{escape(title)}[/]  [dim]{problem.code}[/]")
-    console.print(f"  {escape(problem.cause)}")
+    console.print(f"\n[{style}]✗ {_text(what)}[/]  [bold]{_text(title)}[/]  [dim]{problem.code}[/]")
+    console.print(f"  {_text(problem.cause)}")
     for step in problem.fix:
-        console.print(f"  [green]fix:[/] {escape(step)}")
+        console.print(f"  [green]fix:[/] {_text(step)}")
     for finding in result.findings:
-        console.print(f"  [magenta]{finding.code}[/] ({finding.actor}): {escape(finding.summary)}")
+        console.print(f"  [magenta]{finding.code}[/] ({finding.actor}): {_text(finding.summary)}")
     fragments = len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0
     through = f" through {fragments:,} #fragments" if fragments else ""
     console.print(f"  linked {_times(problem.links)} from {_count(problem.pages, 'page')}{through}:")
@@ -152,7 +159,7 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
         shown_links += len(locations)
         text = ", ".join(_place(loc, problem) for loc in places)
         extra = f" [dim]+{len(locations) - len(places):,} more[/]" if len(places) < len(locations) else ""
-        console.print(f"    {escape(context.page_label(page))}{text}{extra}")
+        console.print(f"    {_text(context.page_label(page))}{text}{extra}")
     more_pages = problem.pages - shown_pages
     if more_pages > 0:
         more = problem.links - shown_links
@@ -166,7 +173,7 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
 def _render_pages(problems: Sequence[Problem], console: Console, context: RenderContext) -> None:
     pages = problems.by_page() if isinstance(problems, StoredProblems) else by_page(problems)
     for page in pages:
-        console.print(f"\n[bold]{escape(context.page_label(page.page))}[/]")
+        console.print(f"\n[bold]{_text(context.page_label(page.page))}[/]")
         for loc, problem in page.entries:
             where = f"line {loc.line}" if loc.line else ""
             style = _STYLE[problem.category]
@@ -174,16 +181,16 @@ def _render_pages(problems: Sequence[Problem], console: Console, context: Render
             link = loc.link(problem.target)
             link = link_as_written(loc.page, link) if loc.page != START_URL else link
             console.print(
-                f"  [dim]{where:>9}[/]  [{style}]{escape(what):>7}[/]  {escape(link)}  [dim]{problem.code}[/]"
+                f"  [dim]{where:>9}[/]  [{style}]{_text(what):>7}[/]  {_text(link)}  [dim]{problem.code}[/]"
             )
-            console.print(f"             [italic]{escape(problem.cause)}[/]")
+            console.print(f"             [italic]{_text(problem.cause)}[/]")
 
 
 def _place(loc: Location, problem: Problem) -> str:
     """``:12 #fragment`` — the line, and the fragment a link into a broken document used."""
     line = f":{loc.line}" if loc.line else ""
     if problem.kind is ProblemKind.DOCUMENT and loc.fragment:
-        return f"{line} [dim]#{escape(loc.fragment)}[/]"
+        return f"{line} [dim]#{_text(loc.fragment)}[/]"
     return line
 
 
@@ -203,8 +210,8 @@ def render_summary(report: Report, console: Console, counts: ProblemCounts | Non
     style = "bold red" if counts.broken else ("yellow" if counts.problems else "green")
     line = summary_line(s, counts)
     head = headline(counts)
-    console.print(f"[{style}]{escape(head)}[/]{escape(line[len(head) :])}")
+    console.print(f"[{style}]{_text(head)}[/]{_text(line[len(head) :])}")
     for warning in s.warnings:
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+        console.print(f"[bold yellow]warning:[/] {_text(warning)}")
     for item in s.left_out:  # what the run left out on purpose, one counted line per reason
-        console.print(f"[bold yellow]left out:[/] {escape(item.line())}")
+        console.print(f"[bold yellow]left out:[/] {_text(item.line())}")

@@ -19,11 +19,12 @@ FILE_WIDTH = 100  # only rules and tables use it; text lines are never wrapped
 
 def write_console(report: Report, out: TextIO, context: RenderContext) -> None:
     if out.isatty():
-        console = Console(file=out, highlight=False)
+        console = Console(file=out, highlight=False, emoji=False)
     else:
         console = Console(
             file=out,
             highlight=False,
+            emoji=False,  # a server's reason phrase of :skull: is text
             width=FILE_WIDTH,
             force_terminal=False,
             color_system=None,

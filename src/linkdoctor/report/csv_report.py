@@ -17,6 +17,7 @@ from typing import Final, TextIO
 
 from linkdoctor.classify import codes
 from linkdoctor.models import Report
+from linkdoctor.printable import shown
 from linkdoctor.problems import START_URL, group_problems
 from linkdoctor.report.context import NO_REFERRER, RenderContext, link_as_written, status_text
 
@@ -47,7 +48,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = str(value)
+    text = shown(str(value), newlines=True)  # a quoted cell holds a newline; a terminal never sees ESC
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 

@@ -15,17 +15,18 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from linkdoctor.models import Category, Report
+from linkdoctor.printable import shown
 from linkdoctor.problems import START_URL, group_problems
 from linkdoctor.report.context import RenderContext, link_as_written, status_text
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message.
+    """Escape a command's message (a control character shown as ``\\xNN``: a CI log runs ANSI sequences).
 
-    >>> escape_data("50% done\\nnext")
-    '50%25 done%0Anext'
+    >>> escape_data("50% done\\nnext\\x1b[31m")
+    '50%25 done%0Anext\\\\x1b[31m'
     """
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return shown(text, newlines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -197,7 +197,15 @@ def _number(value: float | None) -> str:
     return _encode(value)
 
 
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Characters some line readers (Python's str.splitlines, editors) end a line at, inside a JSON string.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _compact(value: object) -> str:
+    """``value`` as compact JSON on one line for any reader: the characters some end a line at are
+    escaped, as JSON allows."""
+    return _compact_json(value).translate(_LINE_BREAKS)
 
 
 def write_jsonl_result(result: CheckResult, out: TextIO) -> None:

@@ -50,7 +50,7 @@ def code_span(text: str) -> str:
     >>> code_span("a`b")
     '`` a`b ``'
     """
-    text = " ".join(text.split()).replace("|", "\\|")
+    text = shown(" ".join(text.split())).replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if longest or text.startswith("`") or text.endswith("`") else ""

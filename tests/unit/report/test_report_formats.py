@@ -285,6 +285,59 @@ def test_every_format_writes_a_local_referrer_whose_name_holds_a_nul(name: str) 
     assert where.get(name, "") in text
 
 
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@pytest.mark.parametrize(
+    ("target", "page"), [("http://[x]/", "https://e.org/p"), ("https://e.org/", "http://[x]/")]
+)
+def test_every_format_writes_a_link_or_page_urlsplit_refuses(name: str, target: str, page: str) -> None:
+    # A page's link "http://[x]/" is reported as url.invalid under the URL as written, which urlsplit refuses
+    # (brackets around no IP address): the report is written, not lost to a ValueError.
+    result = CheckResult(
+        target,
+        Category.BROKEN,
+        error=ErrorKind.INVALID_URL,
+        diagnosis=codes.make("url.invalid", "malformed URL"),
+        referrers=(Referrer(page, 3, "x"),),
+    )
+    text = render(name, Report(Summary.from_results([result]), (result,)), RenderContext())
+    assert "[x]" in text
+
+
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\u202e\u2028"
+
+
+@pytest.mark.parametrize("name", ["console", "csv", "markdown", "github"])
+def test_text_formats_show_what_a_site_sends_without_a_control_or_bidi_character(name: str) -> None:
+    # A terminal, a CI log or an editor runs or reorders these: each is shown as \xNN or \uNNNN instead.
+    result = CheckResult(
+        "https://e.org/a",
+        Category.BROKEN,
+        status=404,
+        reason="Gone" + HOSTILE,
+        error=ErrorKind.OTHER,
+        error_message="failed" + HOSTILE,
+        referrers=(Referrer("https://e.org/p", 3, "text" + HOSTILE),),
+    )
+    report = Report(Summary.from_results([result], warnings=("careful" + HOSTILE,)), (result,))
+    text = render(name, report, RenderContext(verbose=True))
+    assert not set(text) & {"\x1b", "\x07", "\u202e", "\u2028"}
+    assert "x1b" in text  # shown, escaped as the format escapes a backslash
+
+
+def test_the_console_prints_a_reason_phrase_as_sent_not_as_an_emoji() -> None:
+    result = CheckResult("https://e.org/a", Category.BROKEN, status=404, reason=":skull:", referrers=())
+    assert ":skull:" in render("console", Report(Summary.from_results([result]), (result,)))
+
+
+def test_a_jsonl_record_stays_one_line_for_every_reader() -> None:
+    result = CheckResult(
+        "https://e.org/a", Category.BROKEN, status=404, reason="a\u2028b\x85c\u2029", referrers=()
+    )
+    text = render("jsonl", Report(Summary.from_results([result]), (result,)))
+    assert len(text.splitlines()) == 1
+    assert json.loads(text)["reason"] == "a\u2028b\x85c\u2029"
+
+
 def test_sarif_locates_a_file_url_outside_the_root_absolutely(tmp_path: Path) -> None:
     page = tmp_path / "other dir" / "page.md"
     sarif = report_to_sarif(one_broken(page.as_uri()), RenderContext(root=tmp_path / "project"))
