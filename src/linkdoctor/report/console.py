@@ -20,8 +20,8 @@ from itertools import groupby, islice
 from operator import attrgetter
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from linkdoctor.engine.progress import Progress as Counters
 from linkdoctor.models import Category, Report
@@ -98,10 +98,11 @@ async def live_progress(counters: Counters, console: Console, *, enabled: bool) 
             updater.cancel()
 
 
-def _text(value: str) -> str:
-    """``value``, text from outside, as markup that prints it: its control characters shown
-    (:func:`~linkdoctor.printable.shown`), its brackets escaped."""
-    return escape(shown(value))
+def _line(*parts: str | tuple[str, str]) -> Text:
+    """A line of ``parts``, each text or (text, style), printed as they are: text from outside holds
+    brackets and backslashes that markup would read (``a\\[/]``), so it never goes through markup.
+    Show it with :func:`~linkdoctor.printable.shown` first."""
+    return Text.assemble(*parts)
 
 
 def render_report(
@@ -126,11 +127,11 @@ def render_report(
 def _render_problems(
     problems: Sequence[Problem], console: Console, context: RenderContext, *, verbose: bool
 ) -> None:
-    shown = problems if verbose else problems[:PROBLEMS_SHOWN]
-    for problem in shown:
+    listed = problems if verbose else problems[:PROBLEMS_SHOWN]
+    for problem in listed:
         _render_problem(problem, console, context, verbose=verbose)
-    if len(problems) > len(shown):
-        more = len(problems) - len(shown)
+    if len(problems) > len(listed):
+        more = len(problems) - len(listed)
         console.print(f"\n[dim]+{more:,} more problems, fewer pages each (--verbose lists all)[/]")
 
 
@@ -139,12 +140,14 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
     style = _STYLE[problem.category]
     what = "missing anchor" if problem.kind is ProblemKind.ANCHOR else status_text(result)
     title = context.page_label(problem.target) + (f"#{problem.anchor}" if problem.anchor else "")
-    console.print(f"\n[{style}]✗ {_text(what)}[/]  [bold]{_text(title)}[/]  [dim]{problem.code}[/]")
-    console.print(f"  {_text(problem.cause)}")
+    console.print(
+        _line("\n", (f"✗ {shown(what)}", style), "  ", (shown(title), "bold"), "  ", (problem.code, "dim"))
+    )
+    console.print(_line("  ", shown(problem.cause)))
     for step in problem.fix:
-        console.print(f"  [green]fix:[/] {_text(step)}")
+        console.print(_line("  ", ("fix:", "green"), " ", shown(step)))
     for finding in result.findings:
-        console.print(f"  [magenta]{finding.code}[/] ({finding.actor}): {_text(finding.summary)}")
+        console.print(_line("  ", (finding.code, "magenta"), f" ({finding.actor}): ", shown(finding.summary)))
     fragments = len(problem.fragments) if problem.kind is ProblemKind.DOCUMENT else 0
     through = f" through {fragments:,} #fragments" if fragments else ""
     console.print(f"  linked {_times(problem.links)} from {_count(problem.pages, 'page')}{through}:")
@@ -157,9 +160,11 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
         places = locations if verbose else locations[:PLACES_SHOWN]
         shown_pages += 1
         shown_links += len(locations)
-        text = ", ".join(_place(loc, problem) for loc in places)
-        extra = f" [dim]+{len(locations) - len(places):,} more[/]" if len(places) < len(locations) else ""
-        console.print(f"    {_text(context.page_label(page))}{text}{extra}")
+        line = _line("    ", shown(context.page_label(page)))
+        line.append_text(Text(", ").join(_place(loc, problem) for loc in places))
+        if len(places) < len(locations):
+            line.append(f" +{len(locations) - len(places):,} more", style="dim")
+        console.print(line)
     more_pages = problem.pages - shown_pages
     if more_pages > 0:
         more = problem.links - shown_links
@@ -173,7 +178,7 @@ def _render_problem(problem: Problem, console: Console, context: RenderContext, 
 def _render_pages(problems: Sequence[Problem], console: Console, context: RenderContext) -> None:
     pages = problems.by_page() if isinstance(problems, StoredProblems) else by_page(problems)
     for page in pages:
-        console.print(f"\n[bold]{_text(context.page_label(page.page))}[/]")
+        console.print(_line("\n", (shown(context.page_label(page.page)), "bold")))
         for loc, problem in page.entries:
             where = f"line {loc.line}" if loc.line else ""
             style = _STYLE[problem.category]
@@ -181,17 +186,18 @@ def _render_pages(problems: Sequence[Problem], console: Console, context: Render
             link = loc.link(problem.target)
             link = link_as_written(loc.page, link) if loc.page != START_URL else link
             console.print(
-                f"  [dim]{where:>9}[/]  [{style}]{_text(what):>7}[/]  {_text(link)}  [dim]{problem.code}[/]"
-            )
-            console.print(f"             [italic]{_text(problem.cause)}[/]")
+                _line("  ", (f"{where:>9}", "dim"), "  ", (f"{shown(what):>7}", style), "  ", shown(link), "  ",
+                      (problem.code, "dim"))
+            )  # fmt: skip
+            console.print(_line("             ", (shown(problem.cause), "italic")))
 
 
-def _place(loc: Location, problem: Problem) -> str:
+def _place(loc: Location, problem: Problem) -> Text:
     """``:12 #fragment`` — the line, and the fragment a link into a broken document used."""
     line = f":{loc.line}" if loc.line else ""
     if problem.kind is ProblemKind.DOCUMENT and loc.fragment:
-        return f"{line} [dim]#{_text(loc.fragment)}[/]"
-    return line
+        return _line(line, " ", (f"#{shown(loc.fragment)}", "dim"))
+    return Text(line)
 
 
 def _times(count: int) -> str:
@@ -210,8 +216,8 @@ def render_summary(report: Report, console: Console, counts: ProblemCounts | Non
     style = "bold red" if counts.broken else ("yellow" if counts.problems else "green")
     line = summary_line(s, counts)
     head = headline(counts)
-    console.print(f"[{style}]{_text(head)}[/]{_text(line[len(head) :])}")
+    console.print(_line((shown(head), style), shown(line[len(head) :])))
     for warning in s.warnings:
-        console.print(f"[bold yellow]warning:[/] {_text(warning)}")
+        console.print(_line(("warning:", "bold yellow"), " ", shown(warning)))
     for item in s.left_out:  # what the run left out on purpose, one counted line per reason
-        console.print(f"[bold yellow]left out:[/] {_text(item.line())}")
+        console.print(_line(("left out:", "bold yellow"), " ", shown(item.line())))

@@ -329,6 +329,24 @@ def test_the_console_prints_a_reason_phrase_as_sent_not_as_an_emoji() -> None:
     assert ":skull:" in render("console", Report(Summary.from_results([result]), (result,)))
 
 
+@pytest.mark.parametrize("group_by", ["problem", "page"])
+def test_the_console_prints_backslashes_and_brackets_from_outside_as_they_are(group_by: str) -> None:
+    # Markup would halve backslashes before a tag, or read "[/]" as one: outside text is never markup.
+    result = CheckResult(
+        "https://e.org/a\\\\",
+        Category.BROKEN,
+        status=404,
+        reason="x[/]\\",
+        referrers=(Referrer("https://e.org/p\\\\", 3, "t"),),
+    )
+    text = render(
+        "console", Report(Summary.from_results([result]), (result,)), RenderContext(group_by=group_by)
+    )
+    assert "https://e.org/p\\\\" in text
+    assert "x[/]\\\n" in text
+    assert ("https://e.org/a\\\\  " if group_by == "problem" else "a\\\\  ") in text
+
+
 def test_a_jsonl_record_stays_one_line_for_every_reader() -> None:
     result = CheckResult(
         "https://e.org/a", Category.BROKEN, status=404, reason="a\u2028b\x85c\u2029", referrers=()
