@@ -27,7 +27,6 @@ never applies one twice; a number that does not follow the stored one means Redi
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections import deque
@@ -56,6 +55,7 @@ from linkdoctor.distributed.staterecords import (
     SHARED_STRINGS,
     WRITE_ARGS,
     StoredResource,
+    decoded,
     emitted_record,
     link_record,
     referrer_from,
@@ -262,7 +262,7 @@ class RedisState:
     def _link_from(
         url: str, raw: bytes | str, resource_of: Callable[[str], ResourceEntry | None]
     ) -> LinkEntry:
-        fragment, target, preset, emitted, settled = json.loads(raw)
+        fragment, target, preset, emitted, settled = decoded(raw)
         target = target_of(url, target)
         resource = None if target is None else resource_of(target)
         if target is not None and resource is None:  # written together: one without the other is a loss
@@ -649,7 +649,7 @@ class RedisState:
 
 def _targets(urls: Sequence[str], records: Sequence[bytes | str | None]) -> list[str]:
     """The URLs of the resources the link ``records`` of ``urls`` point at, each once."""
-    found = (target_of(url, json.loads(raw)[1]) for url, raw in zip(urls, records, strict=True) if raw)
+    found = (target_of(url, decoded(raw)[1]) for url, raw in zip(urls, records, strict=True) if raw)
     return [target for target in dict.fromkeys(found) if target is not None]
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, overload
 
-from linkdoctor.distributed.staterecords import text_of
+from linkdoctor.distributed.staterecords import decoded, text_of
 from linkdoctor.engine.state import LinkEntry
 from linkdoctor.models import Referrer
 from linkdoctor.scratch import StoredRows, blob, open_scratch
@@ -245,7 +244,7 @@ class ReferrerSpill:
 
 
 def _staged(raw: bytes | str) -> tuple[bytes, bool, int, bytes]:
-    page, line, text = json.loads(text_of(raw))
+    page, line, text = decoded(raw)
     return blob(page), line is not None, line or 0, blob(text)
 
 

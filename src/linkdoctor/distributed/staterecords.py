@@ -130,7 +130,7 @@ class StoredResource(ResourceEntry):
         """The resource of a record. ``links=False`` decodes its head alone (its result, not the URLs of its
         links): what a report's verdicts read, at a page's links' cost less."""
         head, _, rest = raw.partition(b"\n" if isinstance(raw, bytes) else "\n")  # type: ignore[arg-type]
-        depth, bits, result, anchors = json.loads(head)
+        depth, bits, result, anchors = decoded(head)
         stored = cls(None, url, depth, False)
         stored._bits = bits
         if isinstance(result, float | int):
@@ -139,7 +139,7 @@ class StoredResource(ResourceEntry):
             stored.result = result_from_json(result)
         stored.anchors = None if anchors is None else frozenset(anchors)
         if links:
-            stored.urls = [_before(url, after) for after in json.loads(rest)]
+            stored.urls = [_before(url, after) for after in decoded(rest)]
         object.__setattr__(stored, "_owner", owner)
         return stored
 
@@ -205,6 +205,15 @@ def referrer_json(referrer: Referrer) -> str:
     return json.dumps([referrer.url, referrer.line, referrer.text], separators=(",", ":"))
 
 
+_DECODE = json.JSONDecoder().decode
+
+
+def decoded(raw: bytes | str) -> Any:
+    """A record's JSON, decoded (as ``json.loads`` does, less the guess of a byte string's encoding: the
+    coordinator decodes tens of records a page)."""
+    return _DECODE(raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw)
+
+
 def text_of(raw: bytes | str) -> str:
     return raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
 
@@ -212,5 +221,5 @@ def text_of(raw: bytes | str) -> str:
 def referrer_from(raw: str, shared: dict[str, str]) -> Referrer:
     """A referrer from its record, with its page and text taken from ``shared`` when they were read before:
     one copy of a page's URL for all the links it refers to, where a report keeps them."""
-    page, line, text = json.loads(raw)
+    page, line, text = decoded(raw)
     return Referrer(shared.setdefault(page, page), line, shared.setdefault(text, text))
