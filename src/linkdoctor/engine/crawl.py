@@ -236,8 +236,9 @@ class Crawler:
         if not isinstance(url, InvalidURL):
             self._add(url, referrer, element, depth=depth, repeat=repeat)
         elif not repeat:
-            shown = shown_link(raw)
-            self._preset(shown, referrer, invalid_result(shown, url.reason))
+            # Kept under the link as written (its percent-encoded form may be another, valid link's URL),
+            # and named percent-encoded.
+            self._preset(raw, referrer, invalid_result(shown_link(raw), url.reason))
 
     def _add(
         self,
